@@ -1,0 +1,110 @@
+namespace Portal.Idp;
+
+/// <summary>Which identity provider a tenant uses.</summary>
+public enum IdpKind
+{
+    Okta,
+    Entra,
+}
+
+/// <summary>
+/// How the portal reaches one tenant's IdP. <see cref="ApiToken"/> is the resolved secret (from the
+/// tenant's secret reference); it is never stored or logged.
+/// </summary>
+public sealed record IdpConnection(string TenantId, IdpKind Kind, Uri BaseUrl, string ApiToken)
+{
+    /// <summary>Redacted so that a connection written to a log by accident carries no secret.</summary>
+    public override string ToString() => $"IdpConnection {{ TenantId = {TenantId}, Kind = {Kind}, BaseUrl = {BaseUrl} }}";
+}
+
+/// <summary>What the portal passes along when it challenges a caller (Okta requires a User-Agent on verify).</summary>
+public sealed record ChallengeContext(string UserAgent, string? ClientAddress);
+
+/// <summary>A caller as the IdP describes them. Never stored: the portal keeps only HMAC'd ids and masked logins.</summary>
+public sealed record CallerProfile(string Id, string Login, string? Email, CallerStatus Status);
+
+public enum CallerStatus
+{
+    Active,
+    LockedOut,
+    PasswordExpired,
+    Recovery,
+    Suspended,
+    Deprovisioned,
+    Staged,
+    Provisioned,
+    Unknown,
+}
+
+/// <summary>The strong methods the portal accepts (NIST 800-63B AAL2), by their stable names.</summary>
+public static class VerificationMethods
+{
+    public const string OktaPush = "okta.push";
+    public const string OktaTotp = "okta.totp";
+    public const string EntraPush = "entra.push";
+    public const string OidcStepUp = "oidc.stepup";
+}
+
+/// <summary>The kind of an enrolled factor, as the IdP names it.</summary>
+public enum FactorKind
+{
+    Push,
+    Totp,
+    Sms,
+    Call,
+    Email,
+    Question,
+    SignedNonce,
+    WebAuthn,
+    HardwareToken,
+    Other,
+}
+
+/// <summary>
+/// An enrolled factor and whether the portal can challenge it. <see cref="Method"/> is null when it cannot,
+/// and <see cref="NotChallengeableReason"/> says why in words an agent understands
+/// (e.g. "SMS is not accepted: it is a restricted authenticator").
+/// </summary>
+public sealed record CallerFactor(string Id, FactorKind Kind, string Provider, bool IsActive, string? Method, string? NotChallengeableReason);
+
+/// <summary>A push sent with number matching. <see cref="PollReference"/> is opaque to the caller of the adapter.</summary>
+public sealed record PushChallenge(int CorrectAnswer, DateTimeOffset ExpiresAt, string PollReference);
+
+public enum PushState
+{
+    Waiting,
+    Approved,
+    Rejected,
+    TimedOut,
+}
+
+public enum TotpOutcome
+{
+    Accepted,
+    Invalid,
+    Replayed,
+}
+
+public enum PasswordResetKind
+{
+    /// <summary>The IdP e-mails the caller a reset link.</summary>
+    SendEmail,
+
+    /// <summary>A one-time reset link the agent reads out once.</summary>
+    OneTimeLink,
+
+    /// <summary>A temporary password the agent reads out once; the caller must change it at sign-in.</summary>
+    TemporaryPassword,
+}
+
+/// <summary>The result of a password reset. <see cref="OneTimeSecret"/> is shown once, never stored or logged.</summary>
+public sealed record PasswordResetOutcome(PasswordResetKind Kind, string? OneTimeSecret)
+{
+    public override string ToString() => $"PasswordResetOutcome {{ Kind = {Kind}, OneTimeSecret = {(OneTimeSecret is null ? "none" : "[redacted]")} }}";
+}
+
+/// <summary>A temporary access code / pass. <see cref="Value"/> is shown once, never stored or logged.</summary>
+public sealed record TemporaryAccess(string Value, DateTimeOffset ExpiresAt, bool UsableOnce)
+{
+    public override string ToString() => $"TemporaryAccess {{ Value = [redacted], ExpiresAt = {ExpiresAt:O}, UsableOnce = {UsableOnce} }}";
+}
