@@ -1,3 +1,49 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
-app.Run();
+using System.Security.Cryptography;
+
+namespace Portal.IdpEmulator;
+
+/// <summary>Runs the emulator on its own: <c>dotnet run --project tools/Portal.IdpEmulator</c>.</summary>
+internal static class Program
+{
+    public static async Task Main()
+    {
+        var token = Environment.GetEnvironmentVariable("EMULATOR_OKTA_API_TOKEN");
+        var secret = Environment.GetEnvironmentVariable("EMULATOR_CLIENT_SECRET");
+        var options = new EmulatorOptions
+        {
+            Url = "http://127.0.0.1:5081",
+            OktaApiToken = string.IsNullOrEmpty(token) ? Convert.ToHexString(RandomNumberGenerator.GetBytes(20)) : token,
+        };
+        options.Clients.Add(new EmulatorClient("portal-demo", string.IsNullOrEmpty(secret) ? Convert.ToHexString(RandomNumberGenerator.GetBytes(20)) : secret));
+
+        await using var host = await EmulatorHost.StartAsync(options);
+        Console.WriteLine($"IdP emulator listening on {host.BaseUrl}");
+        Console.WriteLine($"  OIDC issuer:   {host.OktaIssuer}");
+        Console.WriteLine($"  Caller phones: {host.BaseUrl}phone");
+        // Printed only when generated here, so that a developer can use them; values from the environment are not echoed.
+        if (string.IsNullOrEmpty(token))
+        {
+            Console.WriteLine($"  Okta API token (generated): {options.OktaApiToken}");
+        }
+
+        if (string.IsNullOrEmpty(secret))
+        {
+            Console.WriteLine($"  Client portal-demo secret (generated): {options.Clients[0].ClientSecret}");
+        }
+
+        using var stop = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Console.WriteLine("Stopping.");
+        }
+    }
+}

@@ -1,0 +1,90 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+namespace Portal.IdpEmulator;
+
+/// <summary>
+/// The IdP emulator as an in-process web server: Okta Management API subset, an OIDC provider for agent
+/// sign-in and the caller's phone page. Built on an empty host so that nothing of the hosting application
+/// (its configuration, URLs, environment variables or static files) leaks into it, or from it.
+/// </summary>
+public sealed class EmulatorHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly OidcProvider _oidc;
+
+    private EmulatorHost(WebApplication app, OidcProvider oidc, Uri baseUrl, EmulatorState state)
+    {
+        _app = app;
+        _oidc = oidc;
+        BaseUrl = baseUrl;
+        State = state;
+    }
+
+    /// <summary>The bound address, with a trailing slash.</summary>
+    public Uri BaseUrl { get; }
+
+    /// <summary>The OIDC issuer: <c>{BaseUrl}oauth2/default</c>, no trailing slash.</summary>
+    public Uri OktaIssuer => new(BaseUrl, "oauth2/default");
+
+    public EmulatorState State { get; }
+
+    public static async Task<EmulatorHost> StartAsync(EmulatorOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (string.IsNullOrEmpty(options.OktaApiToken))
+        {
+            throw new ArgumentException("An Okta API token is required.", nameof(options));
+        }
+
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore();
+        builder.WebHost.UseUrls(options.Url);
+        builder.Services.AddRoutingCore();
+
+        var app = builder.Build();
+        var state = new EmulatorState(options.TimeProvider);
+        var context = new EmulatorContext(options);
+        var oidc = new OidcProvider(state, context);
+
+        app.Use(async (http, next) =>
+        {
+            // The pages carry codes and one-time values: keep them out of caches, frames and sniffing.
+            http.Response.Headers.XContentTypeOptions = "nosniff";
+            http.Response.Headers.XFrameOptions = "DENY";
+            http.Response.Headers.ContentSecurityPolicy = "default-src 'none'; style-src 'self'; frame-ancestors 'none'";
+            http.Response.Headers.CacheControl = "no-store";
+            http.Response.Headers["Referrer-Policy"] = "no-referrer";
+            await next(http);
+        });
+        OktaApi.Map(app, state, context);
+        oidc.Map(app);
+        PhonePages.Map(app, state);
+        app.MapGet("/emulator.css", () => Results.Text(Html.Css, "text/css"));
+        app.MapGet("/", () => Results.Redirect("/phone"));
+
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            oidc.Dispose();
+            await app.DisposeAsync();
+            throw;
+        }
+
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
+            ?? throw new InvalidOperationException("The emulator did not bind an address.");
+        var baseUrl = new Uri(address.EndsWith('/') ? address : address + "/");
+        context.BaseUrl = baseUrl;
+        return new EmulatorHost(app, oidc, baseUrl, state);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        _oidc.Dispose();
+    }
+}

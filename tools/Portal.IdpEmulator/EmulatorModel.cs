@@ -1,0 +1,149 @@
+namespace Portal.IdpEmulator;
+
+/// <summary>Where the emulator listens, what it accepts and which clock it runs on.</summary>
+public sealed class EmulatorOptions
+{
+    /// <summary>Listen address; port 0 picks a free port.</summary>
+    public string Url { get; set; } = "http://127.0.0.1:0";
+
+    /// <summary>The SSWS token the Okta API accepts (required).</summary>
+    public string OktaApiToken { get; set; } = "";
+
+    /// <summary>OIDC clients allowed to sign agents in.</summary>
+    public IList<EmulatorClient> Clients { get; } = new List<EmulatorClient>();
+
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+}
+
+/// <summary>A registered OIDC client.</summary>
+public sealed record EmulatorClient(string ClientId, string ClientSecret)
+{
+    /// <summary>Redacted so that a client written to a log carries no secret.</summary>
+    public override string ToString() => $"EmulatorClient {{ ClientId = {ClientId} }}";
+}
+
+/// <summary>An enrolled factor of a demo caller.</summary>
+public sealed class DemoFactor
+{
+    internal DemoFactor(string id, string factorType, string provider, string status, byte[]? secret)
+    {
+        Id = id;
+        FactorType = factorType;
+        Provider = provider;
+        Status = status;
+        Secret = secret;
+    }
+
+    public string Id { get; }
+
+    /// <summary>Okta's factorType: push, token:software:totp, sms, email, signed_nonce.</summary>
+    public string FactorType { get; }
+
+    /// <summary>OKTA or GOOGLE.</summary>
+    public string Provider { get; }
+
+    public string VendorName => Provider;
+
+    /// <summary>ACTIVE, PENDING_ACTIVATION, …</summary>
+    public string Status { get; }
+
+    internal byte[]? Secret { get; }
+
+    /// <summary>The last TOTP step accepted, so that a code cannot be used twice.</summary>
+    internal long LastUsedStep { get; set; } = long.MinValue;
+
+    internal DateTimeOffset Created { get; init; }
+}
+
+/// <summary>A caller in the demo org, with counters of what the portal did to them (for tests and the demo).</summary>
+public sealed class DemoCaller
+{
+    private int _passwordResets;
+    private int _temporaryPasswordsIssued;
+    private int _sessionsRevoked;
+    private int _factorsReset;
+    private int _unlocks;
+    private int _temporaryAccessCodesIssued;
+
+    internal DemoCaller(string id, string login, string email, string firstName, string lastName, string status, bool isAdmin, DateTimeOffset created)
+    {
+        Id = id;
+        Login = login;
+        Email = email;
+        FirstName = firstName;
+        LastName = lastName;
+        Status = status;
+        IsAdmin = isAdmin;
+        Created = created;
+        StatusChanged = created;
+    }
+
+    public string Id { get; }
+
+    public string Login { get; }
+
+    public string Email { get; }
+
+    public string FirstName { get; }
+
+    public string LastName { get; }
+
+    /// <summary>Okta user status: ACTIVE, LOCKED_OUT, RECOVERY, PASSWORD_EXPIRED, …</summary>
+    public string Status { get; internal set; }
+
+    /// <summary>Member of "Okta Administrators" (holds an admin role).</summary>
+    public bool IsAdmin { get; }
+
+    public IReadOnlyList<string> Groups => IsAdmin ? ["Everyone", "Okta Administrators"] : ["Everyone"];
+
+    public int PasswordResets => Volatile.Read(ref _passwordResets);
+
+    public int TemporaryPasswordsIssued => Volatile.Read(ref _temporaryPasswordsIssued);
+
+    public int SessionsRevoked => Volatile.Read(ref _sessionsRevoked);
+
+    public int FactorsReset => Volatile.Read(ref _factorsReset);
+
+    public int Unlocks => Volatile.Read(ref _unlocks);
+
+    public int TemporaryAccessCodesIssued => Volatile.Read(ref _temporaryAccessCodesIssued);
+
+    /// <summary>A snapshot of the enrolled factors.</summary>
+    public IReadOnlyList<DemoFactor> Factors
+    {
+        get
+        {
+            lock (FactorList)
+            {
+                return [.. FactorList];
+            }
+        }
+    }
+
+    internal List<DemoFactor> FactorList { get; } = [];
+
+    internal DateTimeOffset Created { get; }
+
+    internal DateTimeOffset StatusChanged { get; set; }
+
+    internal void CountPasswordReset() => Interlocked.Increment(ref _passwordResets);
+
+    internal void CountTemporaryPassword() => Interlocked.Increment(ref _temporaryPasswordsIssued);
+
+    internal void CountSessionsRevoked() => Interlocked.Increment(ref _sessionsRevoked);
+
+    internal void CountFactorsReset() => Interlocked.Increment(ref _factorsReset);
+
+    internal void CountUnlock() => Interlocked.Increment(ref _unlocks);
+
+    internal void CountTemporaryAccessCode() => Interlocked.Increment(ref _temporaryAccessCodesIssued);
+}
+
+/// <summary>An agent offered by the sign-in picker.</summary>
+public sealed record DemoAgent(string Subject, string Email, string Name, IReadOnlyList<string> Groups, IReadOnlyList<string> Amr);
+
+/// <summary>A push waiting on the caller's phone: the three numbers shown, one of them right.</summary>
+public sealed record PendingPush(string TransactionId, int CorrectAnswer, IReadOnlyList<int> Choices, DateTimeOffset ExpiresAt);
+
+/// <summary>An Okta API request as received, so that security tests can check what the portal sent.</summary>
+public sealed record RecordedRequest(string Method, string PathAndQuery, string Body);

@@ -1,0 +1,431 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Portal.IdpEmulator;
+
+/// <summary>
+/// The emulator's in-memory org: demo callers and agents, pending pushes, recorded Okta API requests and
+/// injected faults. Thread-safe; tests and the demo read and drive it in-process.
+/// </summary>
+public sealed class EmulatorState
+{
+    internal const string TotpType = "token:software:totp";
+    internal static readonly TimeSpan PushLifetime = TimeSpan.FromMinutes(5);
+    private const string Alphanumeric = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+    private readonly Lock _gate = new();
+    private readonly TimeProvider _time;
+    private readonly List<DemoCaller> _callers = [];
+    private readonly List<DemoAgent> _agents = [];
+    private readonly Dictionary<string, PushTransaction> _pushes = new(StringComparer.Ordinal);
+    private readonly List<RecordedRequest> _requests = [];
+    private readonly List<(int Status, string? PathContains)> _faults = [];
+    private volatile bool _outage;
+
+    internal EmulatorState(TimeProvider time)
+    {
+        _time = time;
+        Seed();
+    }
+
+    public IReadOnlyList<DemoCaller> Callers
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _callers];
+            }
+        }
+    }
+
+    public IReadOnlyList<DemoAgent> Agents
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _agents];
+            }
+        }
+    }
+
+    /// <summary>Every Okta API request received, in order.</summary>
+    public IReadOnlyList<RecordedRequest> Requests
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _requests];
+            }
+        }
+    }
+
+    internal bool IsOutage => _outage;
+
+    internal TimeProvider Time => _time;
+
+    /// <summary>Looks a caller up by login (case-insensitive, as Okta does).</summary>
+    public DemoCaller? FindCaller(string login)
+    {
+        lock (_gate)
+        {
+            return _callers.Find(c => string.Equals(c.Login, login, StringComparison.OrdinalIgnoreCase));
+        }
+    }
+
+    /// <summary>Adds a caller with an active Okta TOTP factor (e.g. a login with characters that need escaping).</summary>
+    public DemoCaller AddCaller(string login, string email, string firstName, string lastName, string status = "ACTIVE")
+    {
+        lock (_gate)
+        {
+            if (_callers.Exists(c => string.Equals(c.Login, login, StringComparison.OrdinalIgnoreCase)))
+            {
+                throw new InvalidOperationException("A caller with that login already exists.");
+            }
+
+            var caller = NewCaller(login, email, firstName, lastName, status, false);
+            AddFactor(caller, TotpType, "OKTA", "ACTIVE");
+            return caller;
+        }
+    }
+
+    /// <summary>The code the caller's first active TOTP factor shows now.</summary>
+    public string CurrentTotp(string login) => TotpAt(login, _time.GetUtcNow());
+
+    /// <summary>The code the caller's first active TOTP factor shows at <paramref name="at"/>.</summary>
+    public string TotpAt(string login, DateTimeOffset at)
+    {
+        var caller = FindCaller(login) ?? throw new ArgumentException("No such caller.", nameof(login));
+        var factor = caller.Factors.FirstOrDefault(f => f.FactorType == TotpType && f.Status == "ACTIVE" && f.Secret is not null)
+            ?? throw new InvalidOperationException("The caller has no active TOTP factor.");
+        return Totp.ComputeAt(factor.Secret!, at);
+    }
+
+    /// <summary>Pushes still waiting for the caller's answer.</summary>
+    public IReadOnlyList<PendingPush> PendingPushes(string login)
+    {
+        var caller = FindCaller(login);
+        if (caller is null)
+        {
+            return [];
+        }
+
+        var now = _time.GetUtcNow();
+        lock (_gate)
+        {
+            return [.. _pushes.Values
+                .Where(p => p.UserId == caller.Id && p.ResultAt(now) == "WAITING")
+                .OrderBy(p => p.ExpiresAt)
+                .Select(p => new PendingPush(p.Id, p.CorrectAnswer, p.Choices, p.ExpiresAt))];
+        }
+    }
+
+    /// <summary>
+    /// The caller taps a number. The right one approves, any other rejects (as Okta Verify does).
+    /// Returns false when the push was not waiting (unknown, answered, or expired).
+    /// </summary>
+    public bool AnswerPush(string transactionId, int number)
+    {
+        lock (_gate)
+        {
+            if (!_pushes.TryGetValue(transactionId, out var push) || push.ResultAt(_time.GetUtcNow()) != "WAITING")
+            {
+                return false;
+            }
+
+            push.Result = number == push.CorrectAnswer ? "SUCCESS" : "REJECTED";
+            return true;
+        }
+    }
+
+    /// <summary>The caller taps "Not me". Returns false when the push was not waiting.</summary>
+    public bool DenyPush(string transactionId)
+    {
+        lock (_gate)
+        {
+            if (!_pushes.TryGetValue(transactionId, out var push) || push.ResultAt(_time.GetUtcNow()) != "WAITING")
+            {
+                return false;
+            }
+
+            push.Result = "REJECTED";
+            return true;
+        }
+    }
+
+    /// <summary>The next Okta API request whose path contains <paramref name="pathContains"/> (any, if null) fails with this status.</summary>
+    public void FailNext(int statusCode, string? pathContains = null)
+    {
+        lock (_gate)
+        {
+            _faults.Add((statusCode, pathContains));
+        }
+    }
+
+    /// <summary>While down, every Okta API call answers 503.</summary>
+    public void SetOutage(bool down) => _outage = down;
+
+    internal void Record(RecordedRequest request)
+    {
+        lock (_gate)
+        {
+            _requests.Add(request);
+        }
+    }
+
+    internal int? TakeFault(string pathAndQuery)
+    {
+        lock (_gate)
+        {
+            var index = _faults.FindIndex(f => f.PathContains is null || pathAndQuery.Contains(f.PathContains, StringComparison.Ordinal));
+            if (index < 0)
+            {
+                return null;
+            }
+
+            var status = _faults[index].Status;
+            _faults.RemoveAt(index);
+            return status;
+        }
+    }
+
+    internal DemoCaller? FindByIdOrLogin(string idOrLogin)
+    {
+        lock (_gate)
+        {
+            return _callers.Find(c => string.Equals(c.Id, idOrLogin, StringComparison.Ordinal))
+                ?? _callers.Find(c => string.Equals(c.Login, idOrLogin, StringComparison.OrdinalIgnoreCase));
+        }
+    }
+
+    internal DemoCaller? FindById(string id)
+    {
+        lock (_gate)
+        {
+            return _callers.Find(c => string.Equals(c.Id, id, StringComparison.Ordinal));
+        }
+    }
+
+    internal void SetStatus(DemoCaller caller, string status)
+    {
+        lock (_gate)
+        {
+            caller.Status = status;
+            caller.StatusChanged = _time.GetUtcNow();
+        }
+    }
+
+    internal void RemoveFactors(DemoCaller caller)
+    {
+        lock (caller.FactorList)
+        {
+            caller.FactorList.Clear();
+        }
+
+        lock (_gate)
+        {
+            foreach (var push in _pushes.Values.Where(p => p.UserId == caller.Id && p.Result == "WAITING"))
+            {
+                push.Result = "CANCELLED";
+            }
+        }
+    }
+
+    internal PushTransaction StartPush(DemoCaller caller, DemoFactor factor)
+    {
+        var correct = RandomNumberGenerator.GetInt32(1, 100);
+        var choices = new List<int> { correct };
+        while (choices.Count < 3)
+        {
+            var other = RandomNumberGenerator.GetInt32(1, 100);
+            if (!choices.Contains(other))
+            {
+                choices.Add(other);
+            }
+        }
+
+        RandomNumberGenerator.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(choices));
+        var push = new PushTransaction(
+            "v2mst." + RandomNumberGenerator.GetString(Alphanumeric, 22),
+            caller.Id,
+            factor.Id,
+            correct,
+            choices,
+            _time.GetUtcNow() + PushLifetime);
+        lock (_gate)
+        {
+            _pushes[push.Id] = push;
+        }
+
+        return push;
+    }
+
+    /// <summary>The push's result now: WAITING, SUCCESS, REJECTED, TIMEOUT or CANCELLED; null when unknown.</summary>
+    internal PushTransaction? FindPush(string transactionId)
+    {
+        lock (_gate)
+        {
+            return _pushes.GetValueOrDefault(transactionId);
+        }
+    }
+
+    internal void CancelPush(PushTransaction push)
+    {
+        lock (_gate)
+        {
+            if (push.ResultAt(_time.GetUtcNow()) == "WAITING")
+            {
+                push.Result = "CANCELLED";
+            }
+        }
+    }
+
+    internal TotpCheck VerifyTotp(DemoFactor factor, string passCode)
+    {
+        if (factor.Secret is null || passCode.Length != 6 || !passCode.All(char.IsAsciiDigit))
+        {
+            return TotpCheck.Invalid;
+        }
+
+        var now = Totp.StepAt(_time.GetUtcNow());
+        lock (_gate)
+        {
+            // One step of drift either way, as RFC 6238 section 5.2 recommends and the portal's design assumes.
+            for (var step = now - 1; step <= now + 1; step++)
+            {
+                if (!CryptographicOperations.FixedTimeEquals(
+                    Encoding.ASCII.GetBytes(Totp.Compute(factor.Secret, step)),
+                    Encoding.ASCII.GetBytes(passCode)))
+                {
+                    continue;
+                }
+
+                // A code seen once must never verify again, or an eavesdropper on the call could reuse it.
+                if (step <= factor.LastUsedStep)
+                {
+                    return TotpCheck.Replayed;
+                }
+
+                factor.LastUsedStep = step;
+                return TotpCheck.Success;
+            }
+        }
+
+        return TotpCheck.Invalid;
+    }
+
+    internal DateTimeOffset Now => _time.GetUtcNow();
+
+    internal static string RandomString(int length) => RandomNumberGenerator.GetString(Alphanumeric, length);
+
+    internal static string DeterministicId(string prefix, string seed)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(prefix + ":" + seed));
+        var chars = new char[17];
+        for (var i = 0; i < chars.Length; i++)
+        {
+            chars[i] = Alphanumeric[hash[i] % Alphanumeric.Length];
+        }
+
+        return prefix + new string(chars);
+    }
+
+    private DemoCaller NewCaller(string login, string email, string firstName, string lastName, string status, bool isAdmin)
+    {
+        var created = _time.GetUtcNow().AddDays(-400);
+        var caller = new DemoCaller(DeterministicId("00u", login.ToUpperInvariant()), login, email, firstName, lastName, status, isAdmin, created);
+        _callers.Add(caller);
+        return caller;
+    }
+
+    private static void AddFactor(DemoCaller caller, string type, string provider, string status)
+    {
+        var prefix = type switch
+        {
+            "push" => "opf",
+            TotpType => provider == "GOOGLE" ? "uft" : "ost",
+            "sms" => "mbl",
+            "email" => "emf",
+            "signed_nonce" => "crp",
+            _ => "fac",
+        };
+        var secret = type == TotpType ? RandomNumberGenerator.GetBytes(20) : null;
+        var factor = new DemoFactor(DeterministicId(prefix, caller.Login.ToUpperInvariant() + "/" + type), type, provider, status, secret)
+        {
+            Created = caller.Created.AddDays(1),
+        };
+        lock (caller.FactorList)
+        {
+            caller.FactorList.Add(factor);
+        }
+    }
+
+    private void Seed()
+    {
+        lock (_gate)
+        {
+            var alice = NewCaller("alice.caller@demo.example", "alice.caller@demo.example", "Alice", "Caller", "ACTIVE", false);
+            AddFactor(alice, "push", "OKTA", "ACTIVE");
+            AddFactor(alice, TotpType, "OKTA", "ACTIVE");
+
+            var bob = NewCaller("bob.caller@demo.example", "bob.caller@demo.example", "Bob", "Caller", "ACTIVE", false);
+            AddFactor(bob, TotpType, "GOOGLE", "ACTIVE");
+
+            var carol = NewCaller("carol.caller@demo.example", "carol.caller@demo.example", "Carol", "Caller", "ACTIVE", false);
+            AddFactor(carol, "sms", "OKTA", "ACTIVE");
+            AddFactor(carol, "email", "OKTA", "ACTIVE");
+
+            var dave = NewCaller("dave.caller@demo.example", "dave.caller@demo.example", "Dave", "Caller", "LOCKED_OUT", false);
+            AddFactor(dave, "push", "OKTA", "ACTIVE");
+            AddFactor(dave, TotpType, "OKTA", "ACTIVE");
+
+            var erin = NewCaller("erin.admin@demo.example", "erin.admin@demo.example", "Erin", "Admin", "ACTIVE", true);
+            AddFactor(erin, "push", "OKTA", "ACTIVE");
+            AddFactor(erin, TotpType, "OKTA", "ACTIVE");
+
+            var frank = NewCaller("frank.caller@demo.example", "frank.caller@demo.example", "Frank", "Caller", "ACTIVE", false);
+            AddFactor(frank, "push", "OKTA", "PENDING_ACTIVATION");
+            AddFactor(frank, "signed_nonce", "OKTA", "ACTIVE");
+
+            string[] mfa = ["pwd", "mfa"];
+            AddAgent("tier1.agent@demo.example", "Tier One Agent", ["Helpdesk Tier 1"], mfa);
+            AddAgent("tier2.agent@demo.example", "Tier Two Agent", ["Helpdesk Tier 2"], mfa);
+            AddAgent("tier3.agent@demo.example", "Tier Three Agent", ["Helpdesk Tier 3"], mfa);
+            AddAgent("auditor@demo.example", "Audit Reviewer", ["Helpdesk Auditors"], mfa);
+            AddAgent("admin@demo.example", "Portal Admin", ["Helpdesk Admins"], mfa);
+            AddAgent("nomfa.agent@demo.example", "No MFA Agent", ["Helpdesk Tier 3"], ["pwd"]);
+        }
+    }
+
+    private void AddAgent(string email, string name, string[] groups, string[] amr) =>
+        _agents.Add(new DemoAgent(DeterministicId("00u", "agent/" + email.ToUpperInvariant()), email, name, groups, amr));
+}
+
+internal enum TotpCheck
+{
+    Success,
+    Invalid,
+    Replayed,
+}
+
+internal sealed class PushTransaction(string id, string userId, string factorId, int correctAnswer, IReadOnlyList<int> choices, DateTimeOffset expiresAt)
+{
+    public string Id { get; } = id;
+
+    public string UserId { get; } = userId;
+
+    public string FactorId { get; } = factorId;
+
+    public int CorrectAnswer { get; } = correctAnswer;
+
+    public IReadOnlyList<int> Choices { get; } = choices;
+
+    public DateTimeOffset ExpiresAt { get; } = expiresAt;
+
+    /// <summary>WAITING until answered; expiry is derived from the clock so that a fake clock drives TIMEOUT.</summary>
+    public string Result { get; set; } = "WAITING";
+
+    public string ResultAt(DateTimeOffset now) => Result == "WAITING" && now >= ExpiresAt ? "TIMEOUT" : Result;
+}

@@ -1,0 +1,565 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Portal.IdpEmulator;
+
+/// <summary>The Okta Management API subset (/api/v1) the portal calls, with Okta's shapes and errors.</summary>
+internal static class OktaApi
+{
+    private const int RateLimit = 600;
+
+    public static void Map(WebApplication app, EmulatorState state, EmulatorContext context)
+    {
+        var window = new RateWindow();
+        app.UseWhen(c => c.Request.Path.StartsWithSegments("/api/v1", StringComparison.Ordinal), branch => branch.Use(async (http, next) =>
+        {
+            var raw = http.Features.Get<IHttpRequestFeature>()?.RawTarget ?? (http.Request.Path + http.Request.QueryString).ToString();
+            http.Request.EnableBuffering();
+            string body;
+            using (var reader = new StreamReader(http.Request.Body, Encoding.UTF8, false, 4096, leaveOpen: true))
+            {
+                body = await reader.ReadToEndAsync(http.RequestAborted);
+            }
+
+            http.Request.Body.Position = 0;
+            state.Record(new RecordedRequest(http.Request.Method, raw, body));
+
+            var (remaining, reset) = window.Take(state.Now);
+            http.Response.Headers["X-Rate-Limit-Limit"] = RateLimit.ToString(CultureInfo.InvariantCulture);
+            http.Response.Headers["X-Rate-Limit-Remaining"] = remaining.ToString(CultureInfo.InvariantCulture);
+            http.Response.Headers["X-Rate-Limit-Reset"] = reset.ToString(CultureInfo.InvariantCulture);
+
+            if (state.IsOutage)
+            {
+                await Write(http, FaultError(503));
+                return;
+            }
+
+            if (!IsAuthorized(http.Request.Headers.Authorization.ToString(), context.Options.OktaApiToken))
+            {
+                await Write(http, (401, ErrorBody("E0000011", "Invalid token provided")));
+                return;
+            }
+
+            if (state.TakeFault(raw) is { } status)
+            {
+                if (status == 429)
+                {
+                    http.Response.Headers["X-Rate-Limit-Remaining"] = "0";
+                }
+
+                await Write(http, FaultError(status));
+                return;
+            }
+
+            await next(http);
+        }));
+
+        var api = app.MapGroup("/api/v1");
+        api.MapGet("/users/{idOrLogin}", (string idOrLogin) =>
+            state.FindByIdOrLogin(idOrLogin) is { } user ? Json(UserJson(user, context)) : UserNotFound(idOrLogin));
+        api.MapGet("/users", (HttpContext http) => SearchUsers(http, state, context));
+        api.MapGet("/users/{uid}/factors", (string uid) => WithUser(state, uid, user =>
+            Json(new JsonArray([.. user.Factors.Select(f => (JsonNode)FactorJson(user, f, context))]))));
+        api.MapGet("/users/{uid}/groups", (string uid) => WithUser(state, uid, user =>
+            Json(new JsonArray([.. user.Groups.Select(g => (JsonNode)GroupJson(g))]))));
+        api.MapGet("/users/{uid}/roles", (string uid) => WithUser(state, uid, user =>
+            Json(user.IsAdmin ? new JsonArray(RoleJson(user, state)) : new JsonArray())));
+        api.MapPost("/users/{uid}/factors/{fid}/verify", (HttpContext http, string uid, string fid) =>
+            Verify(http, state, context, uid, fid));
+        api.MapGet("/users/{uid}/factors/{fid}/transactions/{txId}", (string uid, string fid, string txId) =>
+            Poll(state, context, uid, fid, txId));
+        api.MapDelete("/users/{uid}/factors/{fid}/transactions/{txId}", (string uid, string fid, string txId) =>
+        {
+            var push = state.FindPush(txId);
+            if (push is null || push.UserId != uid || push.FactorId != fid)
+            {
+                return NotFound(txId, "Transaction");
+            }
+
+            state.CancelPush(push);
+            return Results.StatusCode(204);
+        });
+        api.MapPost("/users/{uid}/lifecycle/reset_password", (HttpContext http, string uid) => WithUser(state, uid, user =>
+            ResetPassword(http, state, context, user)));
+        api.MapPost("/users/{uid}/lifecycle/expire_password_with_temp_password", (HttpContext http, string uid) => WithUser(state, uid, user =>
+        {
+            RevokeSessionsIfAsked(http, user);
+            state.SetStatus(user, "PASSWORD_EXPIRED");
+            user.CountTemporaryPassword();
+            return Json(new JsonObject { ["tempPassword"] = RandomNumberGenerator.GetString("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789", 12) });
+        }));
+        api.MapPost("/users/{uid}/lifecycle/reset_factors", (string uid) => WithUser(state, uid, user =>
+        {
+            state.RemoveFactors(user);
+            user.CountFactorsReset();
+            return Results.StatusCode(200);
+        }));
+        api.MapPost("/users/{uid}/lifecycle/unlock", (string uid) => WithUser(state, uid, user =>
+        {
+            // Okta refuses a lifecycle transition whose precondition does not hold with E0000001
+            // (as its docs say of suspending a user who is not active); unlocking an unlocked user is one.
+            if (user.Status != "LOCKED_OUT")
+            {
+                return Error(400, "E0000001", "Api validation failed: unlock", "The user is not locked out.");
+            }
+
+            state.SetStatus(user, "ACTIVE");
+            user.CountUnlock();
+            return Results.StatusCode(200);
+        }));
+        api.MapDelete("/users/{uid}/sessions", (string uid) => WithUser(state, uid, user =>
+        {
+            user.CountSessionsRevoked();
+            return Results.StatusCode(204);
+        }));
+        api.MapGet("/authenticators", () => Json(AuthenticatorsJson(state)));
+        api.MapPost("/users/{uid}/authenticator-enrollments/tac", (HttpContext http, string uid) => WithUser(state, uid, user =>
+            EnrollTac(http, state, context, user)));
+        api.Map("/{**rest}", (string? rest) => Error(404, "E0000007", "Not found: Resource not found: " + rest));
+    }
+
+    internal static string AuthenticatorId(string key) => EmulatorState.DeterministicId("aut", "authenticator/" + key);
+
+    private static bool IsAuthorized(string header, string token)
+    {
+        const string Scheme = "SSWS ";
+        if (token.Length == 0 || !header.StartsWith(Scheme, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        // Constant-time, so that the token cannot be guessed byte by byte from response timing.
+        return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header[Scheme.Length..]), Encoding.UTF8.GetBytes(token));
+    }
+
+    private static IResult SearchUsers(HttpContext http, EmulatorState state, EmulatorContext context)
+    {
+        var query = http.Request.Query;
+        var expressionText = query.ContainsKey("search") ? query["search"].ToString()
+            : query.ContainsKey("filter") ? query["filter"].ToString()
+            : null;
+        var limit = 200;
+        if (query.TryGetValue("limit", out var limitText)
+            && (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 1))
+        {
+            return Error(400, "E0000001", "Api validation failed: limit", "limit: must be a positive integer.");
+        }
+
+        IEnumerable<DemoCaller> users = state.Callers;
+        if (expressionText is not null)
+        {
+            var expression = OktaSearchExpression.Parse(expressionText);
+            if (expression is null)
+            {
+                return Error(400, "E0000001", "Api validation failed: search", "Invalid search criteria.");
+            }
+
+            users = users.Where(expression.Matches);
+        }
+
+        var self = new Uri(context.BaseUrl, http.Features.Get<IHttpRequestFeature>()?.RawTarget?.TrimStart('/') ?? "api/v1/users");
+        http.Response.Headers.Link = $"<{self}>; rel=\"self\"";
+        return Json(new JsonArray([.. users.Take(limit).Select(u => (JsonNode)UserJson(u, context))]));
+    }
+
+    private static async Task<IResult> Verify(HttpContext http, EmulatorState state, EmulatorContext context, string uid, string fid)
+    {
+        var user = state.FindById(uid);
+        if (user is null)
+        {
+            return UserNotFound(uid);
+        }
+
+        var factor = user.Factors.FirstOrDefault(f => f.Id == fid);
+        if (factor is null)
+        {
+            return NotFound(fid, "UserFactor");
+        }
+
+        JsonObject? body;
+        try
+        {
+            body = http.Request.ContentLength is 0 ? null : await JsonNode.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted) as JsonObject;
+        }
+        catch (JsonException)
+        {
+            return Error(400, "E0000003", "The request body was not well-formed.");
+        }
+
+        if (factor.Status != "ACTIVE")
+        {
+            return Error(400, "E0000001", "Api validation failed: factor", "The factor is not active.");
+        }
+
+        switch (factor.FactorType)
+        {
+            case "push":
+                if (string.IsNullOrWhiteSpace(http.Request.Headers.UserAgent))
+                {
+                    return Error(400, "E0000001", "Api validation failed: User-Agent", "The User-Agent header is required to verify a push factor.");
+                }
+
+                // A push without number matching can be approved by a caller who taps anything that pops up
+                // (MFA fatigue); the portal must always ask for the number challenge.
+                if (body?["useNumberMatchingChallenge"] is not JsonValue match || !match.TryGetValue<bool>(out var wanted) || !wanted)
+                {
+                    return Error(400, "E0000001", "Api validation failed: useNumberMatchingChallenge", "This emulated org requires number matching: send {\"useNumberMatchingChallenge\":true}.");
+                }
+
+                var push = state.StartPush(user, factor);
+                return Json(WaitingJson(push, context), 201);
+
+            case EmulatorState.TotpType:
+                var passCode = body?["passCode"] is JsonValue code && code.TryGetValue<string>(out var text) ? text : null;
+                if (passCode is null)
+                {
+                    return Error(400, "E0000001", "Api validation failed: passCode", "passCode: The passcode is required.");
+                }
+
+                return state.VerifyTotp(factor, passCode) switch
+                {
+                    TotpCheck.Success => Json(new JsonObject { ["factorResult"] = "SUCCESS" }),
+                    TotpCheck.Replayed => Json(new JsonObject { ["factorResult"] = "PASSCODE_REPLAYED" }),
+                    _ => Error(403, "E0000068", "Invalid Passcode/Answer", "Your passcode doesn't match our records. Please try again."),
+                };
+
+            default:
+                return Error(400, "E0000001", "Api validation failed: factorType", "This factor type cannot be verified through this API.");
+        }
+    }
+
+    private static IResult Poll(EmulatorState state, EmulatorContext context, string uid, string fid, string txId)
+    {
+        var push = state.FindPush(txId);
+        if (push is null || push.UserId != uid || push.FactorId != fid)
+        {
+            return NotFound(txId, "Transaction");
+        }
+
+        var result = push.ResultAt(state.Now);
+        if (result == "WAITING")
+        {
+            return Json(WaitingJson(push, context));
+        }
+
+        if (result == "SUCCESS")
+        {
+            return Json(new JsonObject { ["factorResult"] = "SUCCESS" });
+        }
+
+        var factorUrl = new Uri(context.BaseUrl, $"api/v1/users/{uid}/factors/{fid}").ToString();
+        return Json(new JsonObject
+        {
+            ["factorResult"] = result,
+            ["_links"] = new JsonObject
+            {
+                ["verify"] = Link(factorUrl + "/verify", "POST"),
+                ["factor"] = Link(factorUrl, "GET", "DELETE"),
+            },
+        });
+    }
+
+    private static IResult ResetPassword(HttpContext http, EmulatorState state, EmulatorContext context, DemoCaller user)
+    {
+        var sendEmail = http.Request.Query["sendEmail"].ToString();
+        if (!bool.TryParse(sendEmail, out var send))
+        {
+            return Error(400, "E0000001", "Api validation failed: sendEmail", "sendEmail: The parameter is required and must be true or false.");
+        }
+
+        if (user.Status is "DEPROVISIONED" or "STAGED")
+        {
+            return Error(403, "E0000006", "You do not have permission to perform the requested action");
+        }
+
+        RevokeSessionsIfAsked(http, user);
+        state.SetStatus(user, "RECOVERY");
+        user.CountPasswordReset();
+        return send
+            ? Json(new JsonObject())
+            : Json(new JsonObject { ["resetPasswordUrl"] = new Uri(context.BaseUrl, "reset_password/" + EmulatorState.RandomString(20)).ToString() });
+    }
+
+    private static void RevokeSessionsIfAsked(HttpContext http, DemoCaller user)
+    {
+        if (string.Equals(http.Request.Query["revokeSessions"], "true", StringComparison.OrdinalIgnoreCase))
+        {
+            user.CountSessionsRevoked();
+        }
+    }
+
+    private static async Task<IResult> EnrollTac(HttpContext http, EmulatorState state, EmulatorContext context, DemoCaller user)
+    {
+        JsonObject? body;
+        try
+        {
+            body = await JsonNode.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted) as JsonObject;
+        }
+        catch (JsonException)
+        {
+            return Error(400, "E0000003", "The request body was not well-formed.");
+        }
+
+        var authenticatorId = body?["authenticatorId"] is JsonValue idValue && idValue.TryGetValue<string>(out var id) ? id : null;
+        if (authenticatorId != AuthenticatorId("tac"))
+        {
+            return Error(400, "E0000001", "Api validation failed: authenticatorId", "authenticatorId: must be the id of the tac authenticator.");
+        }
+
+        var profile = body?["profile"] as JsonObject;
+        int? ttl = profile?["ttl"] switch
+        {
+            JsonValue v when v.TryGetValue<int>(out var n) => n,
+            JsonValue v when v.TryGetValue<string>(out var s) && int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var n) => n,
+            _ => null,
+        };
+        if (ttl is null or < 10 or > 14400)
+        {
+            return Error(400, "E0000001", "Api validation failed: ttl", "ttl: must be between 10 and 14400 minutes.");
+        }
+
+        var multiUse = false;
+        if (profile?["multiUse"] is { } multi && (multi is not JsonValue mv || !mv.TryGetValue(out multiUse)))
+        {
+            return Error(400, "E0000001", "Api validation failed: multiUse", "multiUse: must be a boolean.");
+        }
+
+        user.CountTemporaryAccessCode();
+        var now = state.Now;
+        var enrollmentId = "aen" + EmulatorState.RandomString(17);
+        return Json(new JsonObject
+        {
+            ["type"] = "tac",
+            ["id"] = enrollmentId,
+            ["key"] = "tac",
+            ["status"] = "ACTIVE",
+            ["created"] = Timestamp(now),
+            ["lastUpdated"] = Timestamp(now),
+            ["profile"] = new JsonObject
+            {
+                ["tac"] = RandomNumberGenerator.GetString("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789!@#$%*", 8),
+                ["multiUse"] = multiUse,
+                ["expiresAt"] = Timestamp(now.AddMinutes(ttl.Value)),
+            },
+            ["_links"] = new JsonObject
+            {
+                ["self"] = Link(new Uri(context.BaseUrl, $"api/v1/users/{user.Id}/authenticator-enrollments/{enrollmentId}").ToString(), "GET", "DELETE"),
+                ["user"] = Link(new Uri(context.BaseUrl, $"api/v1/users/{user.Id}").ToString(), "GET"),
+            },
+        });
+    }
+
+    private static JsonObject WaitingJson(PushTransaction push, EmulatorContext context)
+    {
+        var href = new Uri(context.BaseUrl, $"api/v1/users/{push.UserId}/factors/{push.FactorId}/transactions/{push.Id}").ToString();
+        return new JsonObject
+        {
+            ["factorResult"] = "WAITING",
+            ["expiresAt"] = Timestamp(push.ExpiresAt),
+            ["_links"] = new JsonObject
+            {
+                ["poll"] = Link(href, "GET"),
+                ["cancel"] = Link(href, "DELETE"),
+            },
+            ["_embedded"] = new JsonObject
+            {
+                ["challenge"] = new JsonObject { ["correctAnswer"] = push.CorrectAnswer },
+            },
+        };
+    }
+
+    private static JsonObject UserJson(DemoCaller user, EmulatorContext context) => new()
+    {
+        ["id"] = user.Id,
+        ["status"] = user.Status,
+        ["created"] = Timestamp(user.Created),
+        ["activated"] = Timestamp(user.Created),
+        ["statusChanged"] = Timestamp(user.StatusChanged),
+        ["lastLogin"] = null,
+        ["lastUpdated"] = Timestamp(user.StatusChanged),
+        ["passwordChanged"] = Timestamp(user.Created),
+        ["type"] = new JsonObject { ["id"] = EmulatorState.DeterministicId("oty", "default") },
+        ["profile"] = new JsonObject
+        {
+            ["login"] = user.Login,
+            ["email"] = user.Email,
+            ["firstName"] = user.FirstName,
+            ["lastName"] = user.LastName,
+        },
+        ["credentials"] = new JsonObject
+        {
+            ["password"] = new JsonObject(),
+            ["provider"] = new JsonObject { ["type"] = "OKTA", ["name"] = "OKTA" },
+        },
+        ["_links"] = new JsonObject
+        {
+            ["self"] = new JsonObject { ["href"] = new Uri(context.BaseUrl, "api/v1/users/" + user.Id).ToString() },
+        },
+    };
+
+    private static JsonObject FactorJson(DemoCaller user, DemoFactor factor, EmulatorContext context)
+    {
+        var self = new Uri(context.BaseUrl, $"api/v1/users/{user.Id}/factors/{factor.Id}").ToString();
+        JsonObject profile = factor.FactorType switch
+        {
+            "push" => new() { ["credentialId"] = user.Login, ["deviceType"] = "SmartPhone_IPhone", ["name"] = "Demo iPhone", ["platform"] = "IOS", ["version"] = "17.4" },
+            "signed_nonce" => new() { ["credentialId"] = user.Login, ["deviceType"] = "SmartPhone_Android", ["name"] = "Demo Pixel", ["platform"] = "ANDROID", ["version"] = "14" },
+            "sms" => new() { ["phoneNumber"] = "+1 XXX-XXX-0100" },
+            "email" => new() { ["email"] = user.Email },
+            _ => new() { ["credentialId"] = user.Login },
+        };
+        var links = new JsonObject
+        {
+            ["self"] = Link(self, "GET", "DELETE"),
+            ["user"] = Link(new Uri(context.BaseUrl, "api/v1/users/" + user.Id).ToString(), "GET"),
+        };
+        if (factor.Status == "ACTIVE")
+        {
+            links["verify"] = Link(self + "/verify", "POST");
+        }
+        else
+        {
+            links["activate"] = Link(self + "/lifecycle/activate", "POST");
+        }
+
+        return new JsonObject
+        {
+            ["id"] = factor.Id,
+            ["factorType"] = factor.FactorType,
+            ["provider"] = factor.Provider,
+            ["vendorName"] = factor.VendorName,
+            ["status"] = factor.Status,
+            ["created"] = Timestamp(factor.Created),
+            ["lastUpdated"] = Timestamp(factor.Created),
+            ["profile"] = profile,
+            ["_links"] = links,
+        };
+    }
+
+    private static JsonObject GroupJson(string name) => new()
+    {
+        ["id"] = EmulatorState.DeterministicId("00g", "group/" + name),
+        ["type"] = name == "Everyone" ? "BUILT_IN" : "OKTA_GROUP",
+        ["profile"] = new JsonObject { ["name"] = name, ["description"] = name },
+    };
+
+    private static JsonObject RoleJson(DemoCaller user, EmulatorState state) => new()
+    {
+        ["id"] = EmulatorState.DeterministicId("ra1", "role/" + user.Id),
+        ["label"] = "Super Administrator",
+        ["type"] = "SUPER_ADMIN",
+        ["status"] = "ACTIVE",
+        ["created"] = Timestamp(user.Created),
+        ["lastUpdated"] = Timestamp(state.Now),
+        ["assignmentType"] = "GROUP",
+    };
+
+    private static JsonArray AuthenticatorsJson(EmulatorState state)
+    {
+        (string Key, string Type, string Name)[] all =
+        [
+            ("okta_password", "password", "Password"),
+            ("okta_email", "email", "Email"),
+            ("okta_verify", "app", "Okta Verify"),
+            ("google_otp", "app", "Google Authenticator"),
+            ("phone_number", "phone", "Phone"),
+            ("tac", "tac", "Temporary Access Code"),
+        ];
+        var created = Timestamp(state.Now.AddDays(-500));
+        return new JsonArray([.. all.Select(a => (JsonNode)new JsonObject
+        {
+            ["type"] = a.Type,
+            ["id"] = AuthenticatorId(a.Key),
+            ["key"] = a.Key,
+            ["status"] = "ACTIVE",
+            ["name"] = a.Name,
+            ["created"] = created,
+            ["lastUpdated"] = created,
+        })]);
+    }
+
+    private static JsonObject Link(string href, params string[] allow) => new()
+    {
+        ["href"] = href,
+        ["hints"] = new JsonObject { ["allow"] = new JsonArray([.. allow.Select(a => (JsonNode)a)]) },
+    };
+
+    private static IResult WithUser(EmulatorState state, string uid, Func<DemoCaller, IResult> action) =>
+        state.FindById(uid) is { } user ? action(user) : UserNotFound(uid);
+
+    private static Task<IResult> WithUser(EmulatorState state, string uid, Func<DemoCaller, Task<IResult>> action) =>
+        state.FindById(uid) is { } user ? action(user) : Task.FromResult(UserNotFound(uid));
+
+    private static IResult UserNotFound(string id) => NotFound(id, "User");
+
+    private static IResult NotFound(string id, string kind) =>
+        Error(404, "E0000007", $"Not found: Resource not found: {id} ({kind})");
+
+    internal static string Timestamp(DateTimeOffset at) =>
+        at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    private static IResult Json(JsonNode node, int status = 200) =>
+        Results.Text(node.ToJsonString(), "application/json", Encoding.UTF8, status);
+
+    private static (int Status, JsonObject Body) FaultError(int status) => status switch
+    {
+        400 => (status, ErrorBody("E0000001", "Api validation failed")),
+        401 => (status, ErrorBody("E0000011", "Invalid token provided")),
+        403 => (status, ErrorBody("E0000006", "You do not have permission to perform the requested action")),
+        404 => (status, ErrorBody("E0000007", "Not found: Resource not found")),
+        429 => (status, ErrorBody("E0000047", "API call exceeded rate limit due to too many requests.")),
+        503 => (status, ErrorBody("E0000009", "Service Unavailable")),
+        _ => (status, ErrorBody("E0000009", "Internal Server Error")),
+    };
+
+    private static IResult Error(int status, string code, string summary, params string[] causes)
+    {
+        var body = ErrorBody(code, summary, causes);
+        return Json(body, status);
+    }
+
+    private static JsonObject ErrorBody(string code, string summary, params string[] causes) => new()
+    {
+        ["errorCode"] = code,
+        ["errorSummary"] = summary,
+        ["errorLink"] = code,
+        ["errorId"] = "oae" + EmulatorState.RandomString(22),
+        ["errorCauses"] = new JsonArray([.. causes.Select(c => (JsonNode)new JsonObject { ["errorSummary"] = c })]),
+    };
+
+    private static async Task Write(HttpContext http, (int Status, JsonObject Body) error)
+    {
+        http.Response.StatusCode = error.Status;
+        http.Response.ContentType = "application/json";
+        await http.Response.WriteAsync(error.Body.ToJsonString(), http.RequestAborted);
+    }
+
+    /// <summary>A fixed one-minute window, as Okta's per-minute limits are; Reset is the window's end in epoch seconds.</summary>
+    private sealed class RateWindow
+    {
+        private readonly Lock _gate = new();
+        private long _minute = -1;
+        private int _used;
+
+        public (int Remaining, long Reset) Take(DateTimeOffset now)
+        {
+            var minute = now.ToUnixTimeSeconds() / 60;
+            lock (_gate)
+            {
+                if (minute != _minute)
+                {
+                    _minute = minute;
+                    _used = 0;
+                }
+
+                _used++;
+                return (Math.Max(0, RateLimit - _used), (minute + 1) * 60);
+            }
+        }
+    }
+}
