@@ -66,6 +66,12 @@ public sealed partial class OidcTests
         Assert.Equal("tier2.agent@demo.example", jwt.GetClaim("preferred_username").Value);
         Assert.Equal(["Helpdesk Tier 2"], jwt.Claims.Where(c => c.Type == "groups").Select(c => c.Value).ToArray());
         Assert.Equal(["pwd", "mfa"], jwt.Claims.Where(c => c.Type == "amr").Select(c => c.Value).ToArray());
+        var payload = System.Text.Json.Nodes.JsonNode.Parse(Base64UrlEncoder.Decode(jwt.EncodedPayload))!;
+        Assert.IsType<System.Text.Json.Nodes.JsonArray>(payload["groups"]);
+        Assert.IsType<System.Text.Json.Nodes.JsonArray>(payload["amr"]);
+        Assert.Equal(TestEmulator.ClientId, payload["aud"]!.GetValue<string>());
+        Assert.Equal("Tier Two Agent", payload["name"]!.GetValue<string>());
+        Assert.Equal("RS256", jwt.Alg);
         Assert.True(jwt.TryGetPayloadValue<long>("auth_time", out var authTime));
         Assert.True(jwt.TryGetPayloadValue<long>("exp", out var exp));
         Assert.True(jwt.TryGetPayloadValue<long>("iat", out var iat));

@@ -41,6 +41,8 @@ public sealed class EmulatorHost : IAsyncDisposable
         builder.WebHost.UseKestrelCore();
         builder.WebHost.UseUrls(options.Url);
         builder.Services.AddRoutingCore();
+        // Embedded in the portal, the emulator must not take over the process's Ctrl+C/SIGTERM handling.
+        builder.Services.AddSingleton<IHostLifetime, PassiveLifetime>();
 
         var app = builder.Build();
         var state = new EmulatorState(options.TimeProvider);
@@ -86,5 +88,12 @@ public sealed class EmulatorHost : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
         _oidc.Dispose();
+    }
+
+    private sealed class PassiveLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }
