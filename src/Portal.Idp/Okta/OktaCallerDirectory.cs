@@ -1,0 +1,611 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.Extensions.Logging;
+
+namespace Portal.Idp.Okta;
+
+/// <summary>
+/// <see cref="ICallerDirectory"/> over Okta's Management API (<c>/api/v1</c>) with an SSWS API token.
+/// </summary>
+internal sealed class OktaCallerDirectory : ICallerDirectory
+{
+    internal const int MaxSearchLength = 256;
+    internal const string DefaultUserAgent = "Portal";
+
+    /// <summary>A GET rate-limited for longer than this is not waited for: the agent is told instead.</summary>
+    internal static readonly TimeSpan MaxRateLimitWait = TimeSpan.FromSeconds(5);
+
+    private static readonly TimeSpan DefaultPushLifetime = TimeSpan.FromMinutes(5);
+    private const int MaxIdLength = 128;
+    private const int MaxPollReferenceLength = 2048;
+    private const int MaxUserAgentLength = 512;
+    private const int SearchLimit = 20;
+
+    private readonly HttpClient _http;
+    private readonly Uri _baseUrl;
+    private readonly string _apiToken;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    public OktaCallerDirectory(HttpClient http, Uri baseUrl, string apiToken, TimeProvider time, ILogger<OktaCallerDirectory> logger)
+    {
+        _http = http;
+        _baseUrl = baseUrl;
+        _apiToken = apiToken;
+        _time = time;
+        _logger = logger;
+    }
+
+    public async Task<IdpResult<CallerProfile>> FindCallerAsync(string loginOrEmail, CancellationToken cancellationToken = default)
+    {
+        var value = loginOrEmail?.Trim();
+        if (string.IsNullOrEmpty(value) || value.Length > MaxSearchLength || value.Any(char.IsControl))
+        {
+            return new IdpError(IdpErrorKind.Invalid, "invalid_search", "Enter the caller's exact login or e-mail address (1 to 256 characters).");
+        }
+
+        var search = Uri.EscapeDataString(OktaFilter.LoginOrEmail(value));
+        var reply = await SendAsync("find_caller", HttpMethod.Get, Api($"users?search={search}&limit={SearchLimit.ToString(CultureInfo.InvariantCulture)}"), cancellationToken);
+        if (!reply.IsSuccess)
+        {
+            return reply.ToError(isRead: true);
+        }
+
+        if (!TryRead(reply, "find_caller", OktaJson.Default.ListOktaUser, out var users) || users is null)
+        {
+            return OktaErrorMapper.Unreadable(isRead: true);
+        }
+
+        var user = users.Count switch
+        {
+            0 => null,
+            1 => users[0],
+            // Logins are unique in Okta, so an exact login match settles a search that also matched e-mail addresses.
+            _ => users.Where(u => string.Equals(u.Profile?.Login, value, StringComparison.OrdinalIgnoreCase)).ToList() is [var exact] ? exact : null,
+        };
+        if (user is null)
+        {
+            return users.Count == 0
+                ? new IdpError(IdpErrorKind.NotFound, "not_found", "No Okta user has that login or e-mail address.")
+                : new IdpError(IdpErrorKind.NotFound, "ambiguous", "More than one Okta user matches; enter the caller's exact login.");
+        }
+
+        return ToProfile(user, "find_caller");
+    }
+
+    public async Task<IdpResult<CallerProfile>> GetCallerAsync(string callerId, CancellationToken cancellationToken = default)
+    {
+        if (!IsValidId(callerId))
+        {
+            return InvalidId();
+        }
+
+        var reply = await SendAsync("get_caller", HttpMethod.Get, UserApi(callerId, ""), cancellationToken);
+        if (!reply.IsSuccess)
+        {
+            return reply.ToError(isRead: true);
+        }
+
+        return TryRead(reply, "get_caller", OktaJson.Default.OktaUser, out var user) && user is not null
+            ? ToProfile(user, "get_caller")
+            : OktaErrorMapper.Unreadable(isRead: true);
+    }
+
+    public async Task<IdpResult<IReadOnlyList<CallerFactor>>> ListFactorsAsync(string callerId, CancellationToken cancellationToken = default)
+    {
+        if (!IsValidId(callerId))
+        {
+            return InvalidId();
+        }
+
+        var reply = await SendAsync("list_factors", HttpMethod.Get, UserApi(callerId, "/factors"), cancellationToken);
+        if (!reply.IsSuccess)
+        {
+            return reply.ToError(isRead: true);
+        }
+
+        if (!TryRead(reply, "list_factors", OktaJson.Default.ListOktaFactor, out var factors) || factors is null)
+        {
+            return OktaErrorMapper.Unreadable(isRead: true);
+        }
+
+        return IdpResult<IReadOnlyList<CallerFactor>>.Success([.. factors.Where(f => !string.IsNullOrEmpty(f.Id)).Select(OktaFactorRules.Classify)]);
+    }
+
+    public async Task<IdpResult<PushChallenge>> StartPushAsync(string callerId, string factorId, ChallengeContext context, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (!IsValidId(callerId) || !IsValidId(factorId))
+        {
+            return InvalidId();
+        }
+
+        const string Operation = "start_push";
+        var body = new OktaVerifyRequest { UseNumberMatchingChallenge = true };
+        var reply = await SendAsync(
+            Operation,
+            HttpMethod.Post,
+            UserApi(callerId, "/factors/" + Uri.EscapeDataString(factorId) + "/verify"),
+            cancellationToken,
+            JsonContent.Create(body, OktaJson.Default.OktaVerifyRequest),
+            request => AddChallengeHeaders(request, context));
+        if (!reply.IsSuccess)
+        {
+            return reply.ToError(isRead: false);
+        }
+
+        if (!TryRead(reply, Operation, OktaJson.Default.OktaVerifyResult, out var result) || result is null)
+        {
+            return OktaErrorMapper.Unreadable(isRead: false);
+        }
+
+        if (!string.Equals(result.FactorResult, "WAITING", StringComparison.Ordinal))
+        {
+            OktaLog.Refused(_logger, Operation, "unexpected_result");
+            return new IdpError(IdpErrorKind.Invalid, "unexpected_result", "Okta did not start a push for this factor.");
+        }
+
+        // SECURITY: a push without number matching can be approved by a caller who taps whatever pops up
+        // (MFA fatigue, or an attacker on the line timing the call); the portal never accepts one.
+        var correctAnswer = result.Embedded?.Challenge?.Number;
+        if (correctAnswer is not (> 0 and < 1000))
+        {
+            OktaLog.Refused(_logger, Operation, "no_number_challenge");
+            return new IdpError(
+                IdpErrorKind.Invalid,
+                "no_number_challenge",
+                "The Okta org does not have number matching for this factor; the portal does not accept a plain push. Use another method, or ask your administrator to enable number matching.");
+        }
+
+        var pollReference = result.Links?.Poll?.Href;
+        if (pollReference is null || TrustedPollUri(callerId, pollReference) is null)
+        {
+            OktaLog.Refused(_logger, Operation, "poll_reference_rejected");
+            return new IdpError(IdpErrorKind.Invalid, "poll_reference_rejected", "Okta's answer to the push could not be trusted; try another method.");
+        }
+
+        var expiresAt = result.ExpiresAt ?? _time.GetUtcNow() + DefaultPushLifetime;
+        return IdpResult<PushChallenge>.Success(new PushChallenge(correctAnswer.Value, expiresAt, pollReference));
+    }
+
+    public async Task<IdpResult<PushState>> PollPushAsync(string callerId, string pollReference, CancellationToken cancellationToken = default)
+    {
+        const string Operation = "poll_push";
+        if (!IsValidId(callerId))
+        {
+            return InvalidId();
+        }
+
+        // SECURITY: the reference comes back from the browser/store; sending the SSWS token to wherever it
+        // points would hand the token to another host, or poll another user's push as if it were this one's.
+        var uri = TrustedPollUri(callerId, pollReference);
+        if (uri is null)
+        {
+            OktaLog.Refused(_logger, Operation, "poll_reference_rejected");
+            return new IdpError(IdpErrorKind.Invalid, "poll_reference_rejected", "This push cannot be checked; start a new verification.");
+        }
+
+        var reply = await SendAsync(Operation, HttpMethod.Get, uri, cancellationToken);
+        if (!reply.IsSuccess)
+        {
+            return reply.ToError(isRead: true);
+        }
+
+        if (!TryRead(reply, Operation, OktaJson.Default.OktaVerifyResult, out var result) || result is null)
+        {
+            return OktaErrorMapper.Unreadable(isRead: true);
+        }
+
+        return result.FactorResult switch
+        {
+            "WAITING" => IdpResult<PushState>.Success(PushState.Waiting),
+            "SUCCESS" => IdpResult<PushState>.Success(PushState.Approved),
+            "REJECTED" => IdpResult<PushState>.Success(PushState.Rejected),
+            // A cancelled push was not the caller's doing: it simply ended unanswered.
+            "TIMEOUT" or "CANCELLED" => IdpResult<PushState>.Success(PushState.TimedOut),
+            _ => new IdpError(IdpErrorKind.Invalid, "unexpected_result", "Okta answered the push check in a way the portal does not know."),
+        };
+    }
+
+    public async Task<IdpResult<TotpOutcome>> VerifyTotpAsync(string callerId, string factorId, string passCode, ChallengeContext context, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (!IsValidId(callerId) || !IsValidId(factorId))
+        {
+            return InvalidId();
+        }
+
+        var code = passCode?.Trim();
+        if (code is null || code.Length is < 6 or > 8 || !code.All(char.IsAsciiDigit))
+        {
+            return new IdpError(IdpErrorKind.Invalid, "invalid_passcode_format", "A code is 6 to 8 digits.");
+        }
+
+        const string Operation = "verify_totp";
+        var reply = await SendAsync(
+            Operation,
+            HttpMethod.Post,
+            UserApi(callerId, "/factors/" + Uri.EscapeDataString(factorId) + "/verify"),
+            cancellationToken,
+            JsonContent.Create(new OktaVerifyRequest { PassCode = code }, OktaJson.Default.OktaVerifyRequest),
+            request => AddChallengeHeaders(request, context));
+        if (!reply.IsSuccess)
+        {
+            // Okta's docs leave open whether a replayed code is a result or an error; both mean the same.
+            if (OktaErrorMapper.MentionsReplay(reply.Error))
+            {
+                return IdpResult<TotpOutcome>.Success(TotpOutcome.Replayed);
+            }
+
+            if (reply.TransportError is null && OktaErrorMapper.SafeCode(reply.Error?.ErrorCode) == "E0000068")
+            {
+                return IdpResult<TotpOutcome>.Success(TotpOutcome.Invalid);
+            }
+
+            return reply.ToError(isRead: false);
+        }
+
+        if (!TryRead(reply, Operation, OktaJson.Default.OktaVerifyResult, out var result) || result is null)
+        {
+            return OktaErrorMapper.Unreadable(isRead: false);
+        }
+
+        return result.FactorResult switch
+        {
+            "SUCCESS" => IdpResult<TotpOutcome>.Success(TotpOutcome.Accepted),
+            "PASSCODE_REPLAYED" => IdpResult<TotpOutcome>.Success(TotpOutcome.Replayed),
+            _ => IdpResult<TotpOutcome>.Success(TotpOutcome.Invalid),
+        };
+    }
+
+    public async Task<IdpResult<PasswordResetOutcome>> ResetPasswordAsync(string callerId, PasswordResetKind kind, CancellationToken cancellationToken = default)
+    {
+        if (!IsValidId(callerId))
+        {
+            return InvalidId();
+        }
+
+        switch (kind)
+        {
+            case PasswordResetKind.SendEmail:
+            {
+                // The body ({} or anything else) carries nothing the portal needs.
+                var reply = await SendAsync("reset_password", HttpMethod.Post, UserApi(callerId, "/lifecycle/reset_password?sendEmail=true"), cancellationToken);
+                return reply.IsSuccess ? IdpResult<PasswordResetOutcome>.Success(new PasswordResetOutcome(kind, null)) : reply.ToError(isRead: false);
+            }
+
+            case PasswordResetKind.OneTimeLink:
+            {
+                var reply = await SendAsync("reset_password", HttpMethod.Post, UserApi(callerId, "/lifecycle/reset_password?sendEmail=false"), cancellationToken);
+                if (!reply.IsSuccess)
+                {
+                    return reply.ToError(isRead: false);
+                }
+
+                return TryRead(reply, "reset_password", OktaJson.Default.OktaResetPasswordResult, out var result) && !string.IsNullOrEmpty(result?.ResetPasswordUrl)
+                    ? IdpResult<PasswordResetOutcome>.Success(new PasswordResetOutcome(kind, result.ResetPasswordUrl))
+                    : OktaErrorMapper.Unreadable(isRead: false);
+            }
+
+            case PasswordResetKind.TemporaryPassword:
+            {
+                var reply = await SendAsync("temp_password", HttpMethod.Post, UserApi(callerId, "/lifecycle/expire_password_with_temp_password?revokeSessions=true"), cancellationToken);
+                if (!reply.IsSuccess)
+                {
+                    return reply.ToError(isRead: false);
+                }
+
+                return TryRead(reply, "temp_password", OktaJson.Default.OktaTempPasswordResult, out var result) && !string.IsNullOrEmpty(result?.TempPassword)
+                    ? IdpResult<PasswordResetOutcome>.Success(new PasswordResetOutcome(kind, result.TempPassword))
+                    : OktaErrorMapper.Unreadable(isRead: false);
+            }
+
+            default:
+                throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown password reset kind.");
+        }
+    }
+
+    public async Task<IdpResult<Done>> RevokeSessionsAsync(string callerId, CancellationToken cancellationToken = default)
+    {
+        if (!IsValidId(callerId))
+        {
+            return InvalidId();
+        }
+
+        var reply = await SendAsync("revoke_sessions", HttpMethod.Delete, UserApi(callerId, "/sessions?oauthTokens=true"), cancellationToken);
+        return reply.IsSuccess ? Done() : reply.ToError(isRead: false);
+    }
+
+    public async Task<IdpResult<Done>> UnlockAsync(string callerId, CancellationToken cancellationToken = default)
+    {
+        if (!IsValidId(callerId))
+        {
+            return InvalidId();
+        }
+
+        var reply = await SendAsync("unlock", HttpMethod.Post, UserApi(callerId, "/lifecycle/unlock"), cancellationToken);
+        if (reply.IsSuccess)
+        {
+            return Done();
+        }
+
+        // Okta refuses a lifecycle transition whose precondition does not hold with a validation error.
+        if (reply.TransportError is null && reply.Status == 400 && OktaErrorMapper.SafeCode(reply.Error?.ErrorCode) == "E0000001")
+        {
+            return new IdpError(IdpErrorKind.Conflict, "E0000001", "Okta would not unlock this account: it is not locked out.");
+        }
+
+        return reply.ToError(isRead: false);
+    }
+
+    public async Task<IdpResult<Done>> ResetFactorsAsync(string callerId, CancellationToken cancellationToken = default)
+    {
+        if (!IsValidId(callerId))
+        {
+            return InvalidId();
+        }
+
+        var reply = await SendAsync("reset_factors", HttpMethod.Post, UserApi(callerId, "/lifecycle/reset_factors"), cancellationToken);
+        return reply.IsSuccess ? Done() : reply.ToError(isRead: false);
+    }
+
+    public async Task<IdpResult<TemporaryAccess>> IssueTemporaryAccessAsync(string callerId, TimeSpan lifetime, bool usableOnce, CancellationToken cancellationToken = default)
+    {
+        if (!IsValidId(callerId))
+        {
+            return InvalidId();
+        }
+
+        var list = await SendAsync("list_authenticators", HttpMethod.Get, Api("authenticators"), cancellationToken);
+        if (!list.IsSuccess)
+        {
+            return list.ToError(isRead: true);
+        }
+
+        if (!TryRead(list, "list_authenticators", OktaJson.Default.ListOktaAuthenticator, out var authenticators) || authenticators is null)
+        {
+            return OktaErrorMapper.Unreadable(isRead: true);
+        }
+
+        var tac = authenticators.Find(a => string.Equals(a.Key, "tac", StringComparison.Ordinal));
+        if (tac is null || string.IsNullOrEmpty(tac.Id) || !string.Equals(tac.Status, "ACTIVE", StringComparison.Ordinal))
+        {
+            return new IdpError(IdpErrorKind.Invalid, "tac_not_enabled", "temporary access codes are not enabled in this Okta org");
+        }
+
+        var ttl = TacTtlMinutes(lifetime);
+        var request = new OktaTacRequest
+        {
+            AuthenticatorId = tac.Id,
+            Profile = new OktaTacRequestProfile { Ttl = ttl, MultiUse = !usableOnce },
+        };
+        const string Operation = "issue_tac";
+        var reply = await SendAsync(
+            Operation,
+            HttpMethod.Post,
+            UserApi(callerId, "/authenticator-enrollments/tac"),
+            cancellationToken,
+            JsonContent.Create(request, OktaJson.Default.OktaTacRequest));
+        if (!reply.IsSuccess)
+        {
+            return reply.ToError(isRead: false);
+        }
+
+        if (!TryRead(reply, Operation, OktaJson.Default.OktaTacEnrollment, out var enrollment) || string.IsNullOrEmpty(enrollment?.Profile?.Tac))
+        {
+            return OktaErrorMapper.Unreadable(isRead: false);
+        }
+
+        var profile = enrollment.Profile;
+        var expiresAt = profile.ExpiresAt ?? _time.GetUtcNow().AddMinutes(ttl);
+        return IdpResult<TemporaryAccess>.Success(new TemporaryAccess(profile.Tac, expiresAt, profile.MultiUse is { } multiUse ? !multiUse : usableOnce));
+    }
+
+    /// <summary>Okta accepts 10 to 14400 minutes; a lifetime outside that range is brought into it.</summary>
+    internal static int TacTtlMinutes(TimeSpan lifetime)
+    {
+        var minutes = Math.Ceiling(lifetime.TotalMinutes);
+        return (int)Math.Clamp(double.IsNaN(minutes) ? 10 : minutes, 10, 14400);
+    }
+
+    /// <summary>
+    /// The poll URI when <paramref name="reference"/> is one Okta could have given for this caller on this
+    /// org: same scheme, host and port as the connection, and exactly
+    /// <c>/api/v1/users/{callerId}/factors/{factorId}/transactions/{transactionId}</c>. Null otherwise.
+    /// </summary>
+    internal Uri? TrustedPollUri(string callerId, string? reference)
+    {
+        if (string.IsNullOrEmpty(reference) || reference.Length > MaxPollReferenceLength || !IsValidId(callerId))
+        {
+            return null;
+        }
+
+        // The raw text is checked too: Uri normalises dot segments and some escapes away, and a server
+        // that decodes %2F or a backslash could route the request somewhere the normalised path does not say.
+        if (reference.Contains("..", StringComparison.Ordinal) || reference.Contains('%', StringComparison.Ordinal) || reference.Contains('\\', StringComparison.Ordinal)
+            || reference.Any(char.IsControl) || reference.Any(char.IsWhiteSpace))
+        {
+            return null;
+        }
+
+        if (!Uri.TryCreate(reference, UriKind.Absolute, out var uri)
+            || !string.Equals(uri.Scheme, _baseUrl.Scheme, StringComparison.OrdinalIgnoreCase)
+            || !string.Equals(uri.IdnHost, _baseUrl.IdnHost, StringComparison.OrdinalIgnoreCase)
+            || uri.Port != _baseUrl.Port
+            || uri.UserInfo.Length > 0
+            || uri.Query.Length > 0
+            || uri.Fragment.Length > 0)
+        {
+            return null;
+        }
+
+        var prefix = new Uri(_baseUrl, "api/v1/users/" + callerId + "/factors/").AbsolutePath;
+        var path = uri.AbsolutePath;
+        if (!path.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var rest = path[prefix.Length..].Split('/');
+        return rest is [var factorId, "transactions", var transactionId] && IsSegment(factorId) && IsSegment(transactionId) ? uri : null;
+
+        static bool IsSegment(string segment) =>
+            segment.Length is > 0 and <= MaxIdLength && segment.Any(c => c != '.') && segment.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
+    }
+
+    /// <summary>Okta ids are short alphanumeric strings; anything else is refused before it reaches a URL path.</summary>
+    internal static bool IsValidId(string? id) =>
+        !string.IsNullOrEmpty(id) && id.Length <= MaxIdLength && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-');
+
+    private static IdpResult<Done> Done() => IdpResult<Done>.Success(default);
+
+    private static IdpError InvalidId() =>
+        new(IdpErrorKind.Invalid, "invalid_id", "The caller or factor reference is not valid.");
+
+    private Uri Api(string relative) => new(_baseUrl, "api/v1/" + relative);
+
+    private Uri UserApi(string userId, string rest) => Api("users/" + Uri.EscapeDataString(userId) + rest);
+
+    private static void AddChallengeHeaders(HttpRequestMessage request, ChallengeContext context)
+    {
+        // Okta requires the end user's User-Agent on verify and uses it (and the address) in its risk checks
+        // and in what the caller's phone shows. Control characters would break the header, so they are dropped.
+        var userAgent = new string([.. (context.UserAgent ?? "").Where(c => !char.IsControl(c)).Take(MaxUserAgentLength)]).Trim();
+        request.Headers.TryAddWithoutValidation("User-Agent", userAgent.Length == 0 ? DefaultUserAgent : userAgent);
+        if (IPAddress.TryParse(context.ClientAddress, out var address))
+        {
+            request.Headers.TryAddWithoutValidation("X-Forwarded-For", address.ToString());
+        }
+    }
+
+    private IdpResult<CallerProfile> ToProfile(OktaUser user, string operation)
+    {
+        if (string.IsNullOrEmpty(user.Id) || string.IsNullOrEmpty(user.Profile?.Login))
+        {
+            OktaLog.Unreadable(_logger, operation, 200);
+            return OktaErrorMapper.Unreadable(isRead: true);
+        }
+
+        return IdpResult<CallerProfile>.Success(new CallerProfile(user.Id, user.Profile.Login, user.Profile.Email, OktaFactorRules.ToStatus(user.Status)));
+    }
+
+    private bool TryRead<T>(Reply reply, string operation, JsonTypeInfo<T> typeInfo, out T? value)
+    {
+        value = default;
+        if (string.IsNullOrWhiteSpace(reply.Body))
+        {
+            return false;
+        }
+
+        try
+        {
+            value = JsonSerializer.Deserialize(reply.Body, typeInfo);
+            return value is not null;
+        }
+        catch (JsonException)
+        {
+            OktaLog.Unreadable(_logger, operation, reply.Status);
+            return false;
+        }
+    }
+
+    private async Task<Reply> SendAsync(
+        string operation,
+        HttpMethod method,
+        Uri uri,
+        CancellationToken cancellationToken,
+        HttpContent? content = null,
+        Action<HttpRequestMessage>? decorate = null)
+    {
+        var isRead = method == HttpMethod.Get;
+        try
+        {
+            for (var attempt = 0; ; attempt++)
+            {
+                using var request = new HttpRequestMessage(method, uri);
+                // Attached per request (not as a default header) so that it goes only where this code sends it.
+                request.Headers.Authorization = new AuthenticationHeaderValue("SSWS", _apiToken);
+                request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+                request.Content = content;
+                decorate?.Invoke(request);
+
+                HttpResponseMessage? response = null;
+                string body;
+                try
+                {
+                    response = await _http.SendAsync(request, cancellationToken);
+                    body = await response.Content.ReadAsStringAsync(cancellationToken);
+                }
+                catch (Exception ex) when (!cancellationToken.IsCancellationRequested && OktaErrorMapper.FromException(ex, isRead) is { } failure)
+                {
+                    response?.Dispose();
+                    OktaLog.NoAnswer(_logger, operation, failure.Code);
+                    return Reply.Failed(failure);
+                }
+
+                using (response)
+                {
+                    var status = (int)response.StatusCode;
+                    if (response.IsSuccessStatusCode)
+                    {
+                        OktaLog.Answered(_logger, operation, status);
+                        return new Reply(status, body, null, null, null);
+                    }
+
+                    var error = ReadError(body);
+                    OktaLog.Failed(_logger, operation, status, OktaErrorMapper.SafeCode(error?.ErrorCode) ?? "none", OktaErrorMapper.SafeCode(error?.ErrorId) ?? "none");
+                    TimeSpan? retryAfter = null;
+                    if (status == 429)
+                    {
+                        retryAfter = OktaErrorMapper.RetryAfter(response.Headers, _time.GetUtcNow());
+
+                        // Only a read is repeated, and only once: a write may already have taken effect.
+                        if (isRead && attempt == 0 && retryAfter <= MaxRateLimitWait)
+                        {
+                            OktaLog.RateLimitedRetry(_logger, operation, (long)retryAfter.Value.TotalMilliseconds);
+                            await Task.Delay(retryAfter.Value, _time, cancellationToken);
+                            continue;
+                        }
+                    }
+
+                    return new Reply(status, body, error, retryAfter, null);
+                }
+            }
+        }
+        finally
+        {
+            content?.Dispose();
+        }
+    }
+
+    private static OktaErrorBody? ReadError(string body)
+    {
+        if (string.IsNullOrWhiteSpace(body))
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize(body, OktaJson.Default.OktaErrorBody);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>One HTTP exchange: Okta's answer, or the transport failure that stood in for one.</summary>
+    private sealed record Reply(int Status, string Body, OktaErrorBody? Error, TimeSpan? RetryAfter, IdpError? TransportError)
+    {
+        public bool IsSuccess => TransportError is null && Status is >= 200 and < 300;
+
+        public static Reply Failed(IdpError failure) => new(0, "", null, null, failure);
+
+        public IdpError ToError(bool isRead) => TransportError ?? OktaErrorMapper.FromResponse(Status, Error, isRead, RetryAfter);
+    }
+}

@@ -1,0 +1,164 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Portal.Idp.Okta;
+
+// Only the fields the portal reads. Everything else Okta sends (names, phone numbers, device data) is
+// never bound, so it cannot leak into a log or a view by accident.
+
+internal sealed class OktaUser
+{
+    public string? Id { get; set; }
+
+    public string? Status { get; set; }
+
+    public OktaUserProfile? Profile { get; set; }
+}
+
+internal sealed class OktaUserProfile
+{
+    public string? Login { get; set; }
+
+    public string? Email { get; set; }
+}
+
+internal sealed class OktaFactor
+{
+    public string? Id { get; set; }
+
+    public string? FactorType { get; set; }
+
+    public string? Provider { get; set; }
+
+    public string? Status { get; set; }
+}
+
+internal sealed class OktaVerifyResult
+{
+    public string? FactorResult { get; set; }
+
+    public DateTimeOffset? ExpiresAt { get; set; }
+
+    [JsonPropertyName("_links")]
+    public OktaVerifyLinks? Links { get; set; }
+
+    [JsonPropertyName("_embedded")]
+    public OktaVerifyEmbedded? Embedded { get; set; }
+}
+
+internal sealed class OktaVerifyLinks
+{
+    public OktaLink? Poll { get; set; }
+
+    public OktaLink? Cancel { get; set; }
+}
+
+internal sealed class OktaLink
+{
+    public string? Href { get; set; }
+}
+
+internal sealed class OktaVerifyEmbedded
+{
+    public OktaChallenge? Challenge { get; set; }
+}
+
+internal sealed class OktaChallenge
+{
+    public JsonElement? CorrectAnswer { get; set; }
+
+    /// <summary>Okta documents an integer; a numeric string is accepted too. Anything else counts as no challenge.</summary>
+    public int? Number => CorrectAnswer switch
+    {
+        { ValueKind: JsonValueKind.Number } n when n.TryGetInt32(out var value) => value,
+        { ValueKind: JsonValueKind.String } s when int.TryParse(s.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out var value) => value,
+        _ => null,
+    };
+}
+
+internal sealed class OktaVerifyRequest
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? UseNumberMatchingChallenge { get; set; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? PassCode { get; set; }
+}
+
+internal sealed class OktaResetPasswordResult
+{
+    public string? ResetPasswordUrl { get; set; }
+}
+
+internal sealed class OktaTempPasswordResult
+{
+    public string? TempPassword { get; set; }
+}
+
+internal sealed class OktaAuthenticator
+{
+    public string? Id { get; set; }
+
+    public string? Key { get; set; }
+
+    public string? Status { get; set; }
+}
+
+internal sealed class OktaTacRequest
+{
+    public string AuthenticatorId { get; set; } = "";
+
+    public OktaTacRequestProfile Profile { get; set; } = new();
+}
+
+internal sealed class OktaTacRequestProfile
+{
+    public int Ttl { get; set; }
+
+    public bool MultiUse { get; set; }
+}
+
+internal sealed class OktaTacEnrollment
+{
+    public OktaTacProfile? Profile { get; set; }
+}
+
+internal sealed class OktaTacProfile
+{
+    public string? Tac { get; set; }
+
+    public bool? MultiUse { get; set; }
+
+    public DateTimeOffset? ExpiresAt { get; set; }
+}
+
+internal sealed class OktaErrorBody
+{
+    public string? ErrorCode { get; set; }
+
+    public string? ErrorSummary { get; set; }
+
+    public string? ErrorId { get; set; }
+
+    public List<OktaErrorCause>? ErrorCauses { get; set; }
+}
+
+internal sealed class OktaErrorCause
+{
+    public string? ErrorSummary { get; set; }
+}
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(OktaUser))]
+[JsonSerializable(typeof(List<OktaUser>))]
+[JsonSerializable(typeof(List<OktaFactor>))]
+[JsonSerializable(typeof(OktaVerifyResult))]
+[JsonSerializable(typeof(OktaVerifyRequest))]
+[JsonSerializable(typeof(OktaResetPasswordResult))]
+[JsonSerializable(typeof(OktaTempPasswordResult))]
+[JsonSerializable(typeof(List<OktaAuthenticator>))]
+[JsonSerializable(typeof(OktaTacRequest))]
+[JsonSerializable(typeof(OktaTacEnrollment))]
+[JsonSerializable(typeof(OktaErrorBody))]
+internal sealed partial class OktaJson : JsonSerializerContext;
