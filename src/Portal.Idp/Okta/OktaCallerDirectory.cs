@@ -272,37 +272,37 @@ internal sealed class OktaCallerDirectory : ICallerDirectory
         switch (kind)
         {
             case PasswordResetKind.SendEmail:
-            {
-                // The body ({} or anything else) carries nothing the portal needs.
-                var reply = await SendAsync("reset_password", HttpMethod.Post, UserApi(callerId, "/lifecycle/reset_password?sendEmail=true"), cancellationToken);
-                return reply.IsSuccess ? IdpResult<PasswordResetOutcome>.Success(new PasswordResetOutcome(kind, null)) : reply.ToError(isRead: false);
-            }
+                {
+                    // The body ({} or anything else) carries nothing the portal needs.
+                    var reply = await SendAsync("reset_password", HttpMethod.Post, UserApi(callerId, "/lifecycle/reset_password?sendEmail=true"), cancellationToken);
+                    return reply.IsSuccess ? IdpResult<PasswordResetOutcome>.Success(new PasswordResetOutcome(kind, null)) : reply.ToError(isRead: false);
+                }
 
             case PasswordResetKind.OneTimeLink:
-            {
-                var reply = await SendAsync("reset_password", HttpMethod.Post, UserApi(callerId, "/lifecycle/reset_password?sendEmail=false"), cancellationToken);
-                if (!reply.IsSuccess)
                 {
-                    return reply.ToError(isRead: false);
-                }
+                    var reply = await SendAsync("reset_password", HttpMethod.Post, UserApi(callerId, "/lifecycle/reset_password?sendEmail=false"), cancellationToken);
+                    if (!reply.IsSuccess)
+                    {
+                        return reply.ToError(isRead: false);
+                    }
 
-                return TryRead(reply, "reset_password", OktaJson.Default.OktaResetPasswordResult, out var result) && !string.IsNullOrEmpty(result?.ResetPasswordUrl)
-                    ? IdpResult<PasswordResetOutcome>.Success(new PasswordResetOutcome(kind, result.ResetPasswordUrl))
-                    : OktaErrorMapper.Unreadable(isRead: false);
-            }
+                    return TryRead(reply, "reset_password", OktaJson.Default.OktaResetPasswordResult, out var result) && !string.IsNullOrEmpty(result?.ResetPasswordUrl)
+                        ? IdpResult<PasswordResetOutcome>.Success(new PasswordResetOutcome(kind, result.ResetPasswordUrl))
+                        : OktaErrorMapper.Unreadable(isRead: false);
+                }
 
             case PasswordResetKind.TemporaryPassword:
-            {
-                var reply = await SendAsync("temp_password", HttpMethod.Post, UserApi(callerId, "/lifecycle/expire_password_with_temp_password?revokeSessions=true"), cancellationToken);
-                if (!reply.IsSuccess)
                 {
-                    return reply.ToError(isRead: false);
-                }
+                    var reply = await SendAsync("temp_password", HttpMethod.Post, UserApi(callerId, "/lifecycle/expire_password_with_temp_password?revokeSessions=true"), cancellationToken);
+                    if (!reply.IsSuccess)
+                    {
+                        return reply.ToError(isRead: false);
+                    }
 
-                return TryRead(reply, "temp_password", OktaJson.Default.OktaTempPasswordResult, out var result) && !string.IsNullOrEmpty(result?.TempPassword)
-                    ? IdpResult<PasswordResetOutcome>.Success(new PasswordResetOutcome(kind, result.TempPassword))
-                    : OktaErrorMapper.Unreadable(isRead: false);
-            }
+                    return TryRead(reply, "temp_password", OktaJson.Default.OktaTempPasswordResult, out var result) && !string.IsNullOrEmpty(result?.TempPassword)
+                        ? IdpResult<PasswordResetOutcome>.Success(new PasswordResetOutcome(kind, result.TempPassword))
+                        : OktaErrorMapper.Unreadable(isRead: false);
+                }
 
             default:
                 throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown password reset kind.");
