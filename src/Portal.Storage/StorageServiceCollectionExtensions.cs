@@ -34,6 +34,7 @@ public static class StorageServiceCollectionExtensions
                 break;
         }
 
+        services.AddLogging();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ExpiredDocumentPurger>());
         return services;
     }
