@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 namespace Portal.IdpEmulator;
 
 /// <summary>
-/// The IdP emulator as an in-process web server: Okta Management API subset, an OIDC provider for agent
+/// The IdP emulator as an in-process web server: Okta Management API subset, Microsoft Graph subset, an OIDC provider for agent
 /// sign-in and the caller's phone page. Built on an empty host so that nothing of the hosting application
 /// (its configuration, URLs, environment variables or static files) leaks into it, or from it.
 /// </summary>
@@ -60,6 +60,7 @@ public sealed class EmulatorHost : IAsyncDisposable
             await next(http);
         });
         OktaApi.Map(app, state, context);
+        GraphApi.Map(app, state, context);
         oidc.Map(app);
         PhonePages.Map(app, state);
         app.MapGet("/emulator.css", () => Results.Text(Html.Css, "text/css"));

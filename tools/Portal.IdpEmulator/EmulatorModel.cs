@@ -12,6 +12,9 @@ public sealed class EmulatorOptions
     /// <summary>OIDC clients allowed to sign agents in.</summary>
     public IList<EmulatorClient> Clients { get; } = new List<EmulatorClient>();
 
+    /// <summary>Entra app registrations allowed to get an app-only Graph token (client credentials).</summary>
+    public IList<EmulatorClient> GraphClients { get; } = new List<EmulatorClient>();
+
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 }
 
@@ -145,5 +148,5 @@ public sealed record DemoAgent(string Subject, string Email, string Name, IReadO
 /// <summary>A push waiting on the caller's phone: the three numbers shown, one of them right.</summary>
 public sealed record PendingPush(string TransactionId, int CorrectAnswer, IReadOnlyList<int> Choices, DateTimeOffset ExpiresAt);
 
-/// <summary>An Okta API request as received, so that security tests can check what the portal sent.</summary>
+/// <summary>An Okta API or Graph request as received, so that security tests can check what the portal sent.</summary>
 public sealed record RecordedRequest(string Method, string PathAndQuery, string Body);

@@ -26,7 +26,13 @@ public sealed class EmulatorState
     {
         _time = time;
         Seed();
+        Graph = new GraphDirectory(time);
     }
+
+    /// <summary>The users of the demo Entra directory (separate from the Okta org).</summary>
+    public IReadOnlyList<EntraUser> EntraUsers => Graph.Users;
+
+    internal GraphDirectory Graph { get; }
 
     public IReadOnlyList<DemoCaller> Callers
     {
@@ -50,7 +56,7 @@ public sealed class EmulatorState
         }
     }
 
-    /// <summary>Every Okta API request received, in order.</summary>
+    /// <summary>Every Okta API and Microsoft Graph request received (token requests excepted), in order.</summary>
     public IReadOnlyList<RecordedRequest> Requests
     {
         get
@@ -74,6 +80,9 @@ public sealed class EmulatorState
             return _callers.Find(c => string.Equals(c.Login, login, StringComparison.OrdinalIgnoreCase));
         }
     }
+
+    /// <summary>Looks an Entra user up by user principal name (case-insensitive, as Entra does).</summary>
+    public EntraUser? FindEntraUser(string userPrincipalName) => Graph.FindByUpn(userPrincipalName);
 
     /// <summary>Adds a caller with an active Okta TOTP factor (e.g. a login with characters that need escaping).</summary>
     public DemoCaller AddCaller(string login, string email, string firstName, string lastName, string status = "ACTIVE")
@@ -155,7 +164,7 @@ public sealed class EmulatorState
         }
     }
 
-    /// <summary>The next Okta API request whose path contains <paramref name="pathContains"/> (any, if null) fails with this status.</summary>
+    /// <summary>The next Okta API or Graph request whose path contains <paramref name="pathContains"/> (any, if null) fails with this status.</summary>
     public void FailNext(int statusCode, string? pathContains = null)
     {
         lock (_gate)
@@ -164,7 +173,7 @@ public sealed class EmulatorState
         }
     }
 
-    /// <summary>While down, every Okta API call answers 503.</summary>
+    /// <summary>While down, every Okta API and Graph call answers 503.</summary>
     public void SetOutage(bool down) => _outage = down;
 
     internal void Record(RecordedRequest request)

@@ -1,0 +1,454 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Portal.IdpEmulator;
+
+/// <summary>
+/// The Microsoft Graph v1.0 subset the portal's Entra adapter calls, with Graph's shapes and errors, and the
+/// Microsoft identity platform's client-credentials token endpoint that issues the app-only token it requires.
+/// </summary>
+internal static class GraphApi
+{
+    internal const string RetryAfterSeconds = "30";
+    private const string Prefix = "/v1.0";
+    private const string ODataTypePrefix = "#microsoft.graph.";
+    private const int MinTapLifetime = 10;
+    private const int MaxTapLifetime = 43200;
+    private const int DefaultTapLifetime = 60;
+
+    private static readonly Dictionary<string, string> DeletableMethods = new(StringComparer.Ordinal)
+    {
+        ["microsoftAuthenticatorMethods"] = "microsoftAuthenticatorAuthenticationMethod",
+        ["softwareOathMethods"] = "softwareOathAuthenticationMethod",
+        ["phoneMethods"] = "phoneAuthenticationMethod",
+        ["fido2Methods"] = "fido2AuthenticationMethod",
+        ["emailMethods"] = "emailAuthenticationMethod",
+        ["windowsHelloForBusinessMethods"] = "windowsHelloForBusinessAuthenticationMethod",
+        ["temporaryAccessPassMethods"] = GraphDirectory.TapType,
+    };
+
+    public static void Map(WebApplication app, EmulatorState state, EmulatorContext context)
+    {
+        var graph = state.Graph;
+        app.MapPost("/{tenant}/oauth2/v2.0/token", (HttpContext http, string tenant) => IssueToken(http, graph, context, tenant));
+
+        app.UseWhen(c => c.Request.Path.StartsWithSegments(Prefix, StringComparison.Ordinal), branch => branch.Use(async (http, next) =>
+        {
+            var raw = http.Features.Get<IHttpRequestFeature>()?.RawTarget ?? (http.Request.Path + http.Request.QueryString).ToString();
+            http.Request.EnableBuffering();
+            string body;
+            using (var reader = new StreamReader(http.Request.Body, Encoding.UTF8, false, 4096, leaveOpen: true))
+            {
+                body = await reader.ReadToEndAsync(http.RequestAborted);
+            }
+
+            http.Request.Body.Position = 0;
+            state.Record(new RecordedRequest(http.Request.Method, raw, body));
+
+            if (state.IsOutage)
+            {
+                await Write(http, Fault(503, graph));
+                return;
+            }
+
+            if (!IsAuthorized(http.Request.Headers.Authorization.ToString(), graph, out var why))
+            {
+                await Write(http, (401, ErrorBody("InvalidAuthenticationToken", why, graph)));
+                return;
+            }
+
+            if (state.TakeFault(raw) is { } status)
+            {
+                if (status == 429)
+                {
+                    http.Response.Headers.RetryAfter = RetryAfterSeconds;
+                }
+
+                await Write(http, Fault(status, graph));
+                return;
+            }
+
+            await next(http);
+        }));
+
+        var api = app.MapGroup(Prefix);
+        api.MapGet("/users", (HttpContext http) => ListUsers(http, graph));
+        api.MapGet("/users/{idOrUpn}", (string idOrUpn) => WithUser(graph, idOrUpn, user => Json(UserJson(user, graph))));
+        api.MapPatch("/users/{idOrUpn}", (HttpContext http, string idOrUpn) => WithUser(graph, idOrUpn, user => PatchUser(http, graph, user)));
+        api.MapGet("/users/{idOrUpn}/authentication/methods", (string idOrUpn) => WithUser(graph, idOrUpn, user =>
+            Json(new JsonObject
+            {
+                ["@odata.context"] = Context($"users('{user.Id}')/authentication/methods"),
+                ["value"] = new JsonArray([.. user.Methods.Select(m => (JsonNode)MethodJson(m, graph))]),
+            })));
+        api.MapGet("/users/{idOrUpn}/memberOf/microsoft.graph.directoryRole", (string idOrUpn) => WithUser(graph, idOrUpn, user =>
+            Json(new JsonObject
+            {
+                ["@odata.context"] = Context("directoryRoles"),
+                ["value"] = user.IsGlobalAdmin ? new JsonArray(GlobalAdministratorJson()) : new JsonArray(),
+            })));
+        api.MapPost("/users/{idOrUpn}/authentication/temporaryAccessPassMethods", (HttpContext http, string idOrUpn) =>
+            WithUser(graph, idOrUpn, user => IssueTap(http, graph, user)));
+        api.MapDelete("/users/{idOrUpn}/authentication/{collection}/{methodId}", (string idOrUpn, string collection, string methodId) =>
+            WithUser(graph, idOrUpn, user =>
+            {
+                if (!DeletableMethods.TryGetValue(collection, out var type))
+                {
+                    return Error(400, "BadRequest", $"Resource not found for the segment '{collection}'.", graph);
+                }
+
+                if (user.IsGlobalAdmin)
+                {
+                    return InsufficientPrivileges(graph);
+                }
+
+                return user.RemoveMethod(type, methodId)
+                    ? Results.StatusCode(204)
+                    : Error(404, "itemNotFound", "The requested authentication method was not found.", graph);
+            }));
+        api.MapPost("/users/{idOrUpn}/revokeSignInSessions", (string idOrUpn) => WithUser(graph, idOrUpn, user =>
+        {
+            user.CountSessionsRevoked();
+            return Json(new JsonObject
+            {
+                ["@odata.context"] = Context("Edm.Boolean"),
+                ["value"] = true,
+            });
+        }));
+        api.Map("/{**rest}", (string? rest) => Error(400, "BadRequest", $"Resource not found for the segment '{rest?.Split('/')[0]}'.", graph));
+    }
+
+    private static IResult IssueToken(HttpContext http, GraphDirectory graph, EmulatorContext context, string tenant)
+    {
+        if (!http.Request.HasFormContentType)
+        {
+            return TokenError(400, "invalid_request", "AADSTS900144: The request body must contain the following parameter: 'grant_type'.");
+        }
+
+        var form = http.Request.Form;
+        if (form["grant_type"] != "client_credentials")
+        {
+            return TokenError(400, "unsupported_grant_type", "AADSTS70003: The app requested an unsupported grant type.");
+        }
+
+        var clientId = form["client_id"].ToString();
+        var secret = form["client_secret"].ToString();
+        var client = context.Options.GraphClients.FirstOrDefault(c => string.Equals(c.ClientId, clientId, StringComparison.Ordinal));
+        if (client is null)
+        {
+            return TokenError(400, "unauthorized_client", $"AADSTS700016: Application with identifier '{clientId}' was not found in the directory '{tenant}'.");
+        }
+
+        // Constant-time, so that the secret cannot be guessed byte by byte from response timing.
+        if (secret.Length == 0 || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(client.ClientSecret)))
+        {
+            return TokenError(401, "invalid_client", "AADSTS7000215: Invalid client secret provided.");
+        }
+
+        if (!form["scope"].ToString().EndsWith("/.default", StringComparison.Ordinal))
+        {
+            return TokenError(400, "invalid_scope", "AADSTS1002012: The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.");
+        }
+
+        var seconds = (int)GraphDirectory.TokenLifetime.TotalSeconds;
+        return Results.Json(new JsonObject
+        {
+            ["token_type"] = "Bearer",
+            ["expires_in"] = seconds,
+            ["ext_expires_in"] = seconds,
+            ["access_token"] = graph.IssueToken(),
+        });
+    }
+
+    private static IResult TokenError(int status, string error, string description) => Results.Json(
+        new JsonObject { ["error"] = error, ["error_description"] = description, ["error_codes"] = new JsonArray() },
+        statusCode: status);
+
+    private static bool IsAuthorized(string header, GraphDirectory graph, out string why)
+    {
+        const string Scheme = "Bearer ";
+        if (!header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) || header.Length == Scheme.Length)
+        {
+            why = "Access token is empty.";
+            return false;
+        }
+
+        why = "Lifetime validation failed, the token is expired.";
+        return graph.IsValidToken(header[Scheme.Length..].Trim());
+    }
+
+    private static IResult ListUsers(HttpContext http, GraphDirectory graph)
+    {
+        foreach (var key in http.Request.Query.Keys)
+        {
+            if (key is not ("$filter" or "$select" or "$top"))
+            {
+                return Error(400, "BadRequest", $"Query option '{key}' is not allowed.", graph);
+            }
+        }
+
+        var users = graph.Users.AsEnumerable();
+        if (http.Request.Query.TryGetValue("$filter", out var filter))
+        {
+            var terms = GraphFilterExpression.Parse(filter.ToString());
+            if (terms is null)
+            {
+                return Error(400, "Request_UnsupportedQuery", "Unsupported or invalid query filter clause specified.", graph);
+            }
+
+            users = users.Where(u => terms.Any(t => string.Equals(
+                t.Attribute == "mail" ? u.Mail : u.UserPrincipalName, t.Value, StringComparison.OrdinalIgnoreCase)));
+        }
+
+        if (http.Request.Query.TryGetValue("$top", out var topText))
+        {
+            if (!int.TryParse(topText, NumberStyles.None, CultureInfo.InvariantCulture, out var top) || top is < 1 or > 999)
+            {
+                return Error(400, "Request_BadRequest", "Invalid page size specified.", graph);
+            }
+
+            users = users.Take(top);
+        }
+
+        return Json(new JsonObject
+        {
+            ["@odata.context"] = Context("users"),
+            ["value"] = new JsonArray([.. users.Select(u => (JsonNode)UserJson(u, graph))]),
+        });
+    }
+
+    private static async Task<IResult> PatchUser(HttpContext http, GraphDirectory graph, EntraUser user)
+    {
+        var body = await ReadBody(http);
+        if (body?["passwordProfile"] is not JsonObject profile)
+        {
+            return Error(400, "Request_BadRequest", "The emulator supports a passwordProfile update only.", graph);
+        }
+
+        if (user.IsGlobalAdmin)
+        {
+            return InsufficientPrivileges(graph);
+        }
+
+        var password = profile["password"]?.GetValueKind() == JsonValueKind.String ? profile["password"]!.GetValue<string>() : null;
+        if (password is null || !MeetsComplexity(password))
+        {
+            return Error(400, "Request_BadRequest", "The specified password does not comply with password complexity requirements. Please provide a different password.", graph);
+        }
+
+        var force = profile["forceChangePasswordNextSignIn"]?.GetValueKind() == JsonValueKind.True;
+        user.CountPasswordReset(force);
+        return Results.StatusCode(204);
+    }
+
+    /// <summary>Entra's rule for cloud accounts: 8 to 256 characters, at least three of the four character classes.</summary>
+    private static bool MeetsComplexity(string password)
+    {
+        if (password.Length is < 8 or > 256)
+        {
+            return false;
+        }
+
+        var classes = (password.Any(char.IsAsciiLetterUpper) ? 1 : 0)
+            + (password.Any(char.IsAsciiLetterLower) ? 1 : 0)
+            + (password.Any(char.IsAsciiDigit) ? 1 : 0)
+            + (password.Any(c => !char.IsAsciiLetterOrDigit(c)) ? 1 : 0);
+        return classes >= 3;
+    }
+
+    private static async Task<IResult> IssueTap(HttpContext http, GraphDirectory graph, EntraUser user)
+    {
+        var body = await ReadBody(http);
+        if (body is null)
+        {
+            return Error(400, "BadRequest", "Empty Payload. JSON content expected.", graph);
+        }
+
+        var lifetime = DefaultTapLifetime;
+        if (body["lifetimeInMinutes"] is { } lifetimeNode)
+        {
+            if (lifetimeNode.GetValueKind() != JsonValueKind.Number || !int.TryParse(lifetimeNode.ToJsonString(), NumberStyles.None, CultureInfo.InvariantCulture, out lifetime))
+            {
+                return Error(400, "BadRequest", "Invalid value for lifetimeInMinutes.", graph);
+            }
+        }
+
+        if (lifetime is < MinTapLifetime or > MaxTapLifetime)
+        {
+            return Error(400, "badRequest", $"The lifetimeInMinutes must be between {MinTapLifetime} and {MaxTapLifetime}.", graph);
+        }
+
+        var usableOnce = body["isUsableOnce"]?.GetValueKind() == JsonValueKind.True;
+        if (user.IsGlobalAdmin)
+        {
+            return InsufficientPrivileges(graph);
+        }
+
+        var now = graph.Now;
+        var tap = new EntraMethod(Guid.NewGuid().ToString(), GraphDirectory.TapType, now) { LifetimeInMinutes = lifetime, IsUsableOnce = usableOnce };
+        user.ReplaceTemporaryAccessPass(tap);
+        var json = TapJson(tap, graph);
+        json["@odata.context"] = Context($"users('{user.Id}')/authentication/temporaryAccessPassMethods/$entity");
+        // The value exists only in this answer: Graph never returns it again.
+        json["temporaryAccessPass"] = RandomNumberGenerator.GetString("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789!#$%&*+=?@", 12);
+        return Json(json, 201);
+    }
+
+    private static JsonObject UserJson(EntraUser user, GraphDirectory graph) => new()
+    {
+        ["@odata.type"] = ODataTypePrefix + "user",
+        ["id"] = user.Id,
+        ["userPrincipalName"] = user.UserPrincipalName,
+        ["mail"] = user.Mail,
+        ["displayName"] = user.DisplayName,
+        ["accountEnabled"] = user.AccountEnabled,
+        ["createdDateTime"] = Timestamp(graph.Now.AddDays(-400)),
+    };
+
+    private static JsonObject MethodJson(EntraMethod method, GraphDirectory graph)
+    {
+        if (method.ODataType == GraphDirectory.TapType)
+        {
+            return TapJson(method, graph);
+        }
+
+        var json = new JsonObject
+        {
+            ["@odata.type"] = ODataTypePrefix + method.ODataType,
+            ["id"] = method.Id,
+        };
+        switch (method.ODataType)
+        {
+            case "passwordAuthenticationMethod":
+                json["password"] = null;
+                json["createdDateTime"] = Timestamp(method.Created);
+                break;
+            case "microsoftAuthenticatorAuthenticationMethod":
+                json["displayName"] = "Pixel 8";
+                json["deviceTag"] = "SoftwareTokenActivated";
+                json["phoneAppVersion"] = "6.2401.0119";
+                json["createdDateTime"] = Timestamp(method.Created);
+                break;
+            case "softwareOathAuthenticationMethod":
+                json["secretKey"] = null;
+                break;
+            case "phoneAuthenticationMethod":
+                json["phoneNumber"] = "+1 2065550100";
+                json["phoneType"] = "mobile";
+                json["smsSignInState"] = "notAllowedByPolicy";
+                break;
+            case "fido2AuthenticationMethod":
+                json["displayName"] = "Security key";
+                json["aaGuid"] = "2fc0579f-8113-47ea-b116-bb5a8db9202a";
+                json["model"] = "YubiKey 5 NFC";
+                json["attestationLevel"] = "attested";
+                json["createdDateTime"] = Timestamp(method.Created);
+                break;
+            default:
+                json["createdDateTime"] = Timestamp(method.Created);
+                break;
+        }
+
+        return json;
+    }
+
+    private static JsonObject TapJson(EntraMethod tap, GraphDirectory graph)
+    {
+        var lifetime = tap.LifetimeInMinutes ?? DefaultTapLifetime;
+        var usable = graph.Now < tap.Created.AddMinutes(lifetime);
+        return new JsonObject
+        {
+            ["@odata.type"] = ODataTypePrefix + GraphDirectory.TapType,
+            ["id"] = tap.Id,
+            ["isUsable"] = usable,
+            ["methodUsabilityReason"] = usable ? "EnabledByPolicy" : "Expired",
+            ["temporaryAccessPass"] = null,
+            ["createdDateTime"] = Timestamp(tap.Created),
+            ["startDateTime"] = Timestamp(tap.Created),
+            ["lifetimeInMinutes"] = lifetime,
+            ["isUsableOnce"] = tap.IsUsableOnce,
+        };
+    }
+
+    private static JsonObject GlobalAdministratorJson() => new()
+    {
+        ["@odata.type"] = ODataTypePrefix + "directoryRole",
+        ["id"] = GraphDirectory.GuidFor("role/global-administrator"),
+        ["displayName"] = "Global Administrator",
+        ["roleTemplateId"] = "62e90394-69f5-4237-9190-012177145e10",
+    };
+
+    private static async Task<JsonObject?> ReadBody(HttpContext http)
+    {
+        try
+        {
+            return await JsonNode.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted) as JsonObject;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static IResult WithUser(GraphDirectory graph, string idOrUpn, Func<EntraUser, IResult> action) =>
+        graph.FindByIdOrUpn(idOrUpn) is { } user ? action(user) : UserNotFound(idOrUpn, graph);
+
+    private static Task<IResult> WithUser(GraphDirectory graph, string idOrUpn, Func<EntraUser, Task<IResult>> action) =>
+        graph.FindByIdOrUpn(idOrUpn) is { } user ? action(user) : Task.FromResult(UserNotFound(idOrUpn, graph));
+
+    private static IResult UserNotFound(string idOrUpn, GraphDirectory graph) => Error(
+        404,
+        "Request_ResourceNotFound",
+        $"Resource '{idOrUpn}' does not exist or one of its queried reference-property objects are not present.",
+        graph);
+
+    private static IResult InsufficientPrivileges(GraphDirectory graph) =>
+        Error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.", graph);
+
+    private static string Context(string what) => "https://graph.microsoft.com/v1.0/$metadata#" + what;
+
+    private static string Timestamp(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    private static IResult Json(JsonNode node, int status = 200) =>
+        Results.Text(node.ToJsonString(), "application/json; odata.metadata=minimal; charset=utf-8", Encoding.UTF8, status);
+
+    private static IResult Error(int status, string code, string message, GraphDirectory graph) =>
+        Json(ErrorBody(code, message, graph), status);
+
+    private static (int Status, JsonObject Body) Fault(int status, GraphDirectory graph) => status switch
+    {
+        429 => (429, ErrorBody("TooManyRequests", "Too many requests.", graph)),
+        503 => (503, ErrorBody("serviceNotAvailable", "The service is temporarily unavailable.", graph)),
+        >= 500 => (status, ErrorBody("generalException", "An unexpected error occurred.", graph)),
+        403 => (403, ErrorBody("Authorization_RequestDenied", "Insufficient privileges to complete the operation.", graph)),
+        404 => (404, ErrorBody("Request_ResourceNotFound", "Resource does not exist.", graph)),
+        401 => (401, ErrorBody("InvalidAuthenticationToken", "Access token validation failure.", graph)),
+        _ => (status, ErrorBody("BadRequest", "The request was refused.", graph)),
+    };
+
+    private static JsonObject ErrorBody(string code, string message, GraphDirectory graph) => new()
+    {
+        ["error"] = new JsonObject
+        {
+            ["code"] = code,
+            ["message"] = message,
+            ["innerError"] = new JsonObject
+            {
+                ["date"] = Timestamp(graph.Now),
+                ["request-id"] = Guid.NewGuid().ToString(),
+                ["client-request-id"] = Guid.NewGuid().ToString(),
+            },
+        },
+    };
+
+    private static async Task Write(HttpContext http, (int Status, JsonObject Body) error)
+    {
+        http.Response.StatusCode = error.Status;
+        http.Response.ContentType = "application/json";
+        await http.Response.WriteAsync(error.Body.ToJsonString(), http.RequestAborted);
+    }
+}
