@@ -155,6 +155,14 @@ internal sealed class OktaCallerDirectory : ICallerDirectory
         if (correctAnswer is not (> 0 and < 1000))
         {
             OktaLog.Refused(_logger, Operation, "no_number_challenge");
+
+            // The plain push is already on the caller's phone: withdraw it so that nobody approves a prompt
+            // the portal will never honour. Best effort, sent once, and only to a link that passes the guard.
+            if (TrustedPollUri(callerId, result.Links?.Cancel?.Href) is { } cancel)
+            {
+                await SendAsync("cancel_push", HttpMethod.Delete, cancel, cancellationToken);
+            }
+
             return new IdpError(
                 IdpErrorKind.Invalid,
                 "no_number_challenge",

@@ -279,6 +279,32 @@ public sealed class OktaCallerDirectoryTests
     }
 
     [Fact]
+    public async Task StartPushAsync_NoNumberChallenge_PlainPushWithdrawnOnce()
+    {
+        var handler = new FakeOktaHandler((request, _) => request.Method == HttpMethod.Post
+            ? FakeOktaHandler.Json(201, WaitingJson(null))
+            : new HttpResponseMessage(System.Net.HttpStatusCode.NoContent));
+
+        await Directories.Over(handler).StartPushAsync(UserId, FactorId, Context);
+
+        Assert.Equal(2, handler.Calls);
+        Assert.Equal(HttpMethod.Delete, handler.Sent[1].Method);
+        Assert.Equal(PollHref, handler.Sent[1].Uri.AbsoluteUri);
+    }
+
+    [Fact]
+    public async Task StartPushAsync_NoNumberChallengeAndForeignCancelLink_NothingSentThere()
+    {
+        var foreign = PollHref.Replace("acme.okta.com", "evil.example", StringComparison.Ordinal);
+        var handler = new FakeOktaHandler((_, _) => FakeOktaHandler.Json(201, WaitingJson(null, foreign)));
+
+        var result = await Directories.Over(handler).StartPushAsync(UserId, FactorId, Context);
+
+        Assert.Equal("no_number_challenge", result.Error?.Code);
+        Assert.Equal(1, handler.Calls);
+    }
+
+    [Fact]
     public async Task StartPushAsync_NoNumberChallenge_MessageSaysPlainPushNotAccepted()
     {
         var handler = new FakeOktaHandler((_, _) => FakeOktaHandler.Json(201, WaitingJson(null)));
