@@ -1,5 +1,10 @@
+using Portal.Web;
+
 var builder = WebApplication.CreateBuilder(args);
+builder.AddPortalWeb();
+
 var app = builder.Build();
+app.UsePortalWeb();
 app.Run();
 
 /// <summary>The entry point, visible to the integration tests' WebApplicationFactory.</summary>

@@ -1,0 +1,80 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Portal.Idp;
+using Portal.Web.Authorization;
+using Portal.Web.Infrastructure;
+
+namespace Portal.Web.Features.Actions;
+
+public sealed record ActionPage(CallerAction Action, string VerificationId, ActionOutcome? Outcome, string? RefusalMessage);
+
+/// <summary>
+/// One route per action, each with its own permission policy, so the permission matrix can be read from the
+/// endpoint table. Every route also needs a live verification (checked in <see cref="ActionService"/>).
+/// </summary>
+[Route("actions")]
+public sealed class ActionsController(ITenantCatalog tenants, ActionService actions) : Controller
+{
+    private static readonly TimeSpan TemporaryAccessLifetime = TimeSpan.FromHours(1);
+
+    [HttpPost("password-reset")]
+    [Authorize(Policy = Permissions.PasswordReset)]
+    public Task<IActionResult> PasswordReset([FromForm] string? verificationId, [FromForm] string? ticketRef, [FromForm] PasswordResetKind kind = PasswordResetKind.SendEmail) =>
+        RunAsync(CallerAction.PasswordReset, verificationId, ticketRef, async (directory, callerId, ct) =>
+        {
+            var result = await directory.ResetPasswordAsync(callerId, kind, ct);
+            return !result.IsSuccess ? result.Error : IdpResult<ActionOutcome>.Success(result.Value.Kind switch
+            {
+                PasswordResetKind.OneTimeLink => new ActionOutcome(true, "The password was reset. Read the one-time reset link to the caller now; it is not shown again.", result.Value.OneTimeSecret, "One-time reset link"),
+                PasswordResetKind.TemporaryPassword => new ActionOutcome(true, "The password was reset. Read the temporary password to the caller now; they must change it at sign-in. It is not shown again.", result.Value.OneTimeSecret, "Temporary password"),
+                _ => new ActionOutcome(true, "The password was reset. The caller has been e-mailed a reset link."),
+            });
+        });
+
+    [HttpPost("revoke-sessions")]
+    [Authorize(Policy = Permissions.SessionsRevoke)]
+    public Task<IActionResult> RevokeSessions([FromForm] string? verificationId, [FromForm] string? ticketRef) =>
+        RunAsync(CallerAction.RevokeSessions, verificationId, ticketRef, async (directory, callerId, ct) =>
+        {
+            var result = await directory.RevokeSessionsAsync(callerId, ct);
+            return result.IsSuccess ? IdpResult<ActionOutcome>.Success(new ActionOutcome(true, "Every session of the caller was ended.")) : result.Error;
+        });
+
+    [HttpPost("unlock")]
+    [Authorize(Policy = Permissions.AccountUnlock)]
+    public Task<IActionResult> Unlock([FromForm] string? verificationId, [FromForm] string? ticketRef) =>
+        RunAsync(CallerAction.Unlock, verificationId, ticketRef, async (directory, callerId, ct) =>
+        {
+            var result = await directory.UnlockAsync(callerId, ct);
+            return result.IsSuccess ? IdpResult<ActionOutcome>.Success(new ActionOutcome(true, "The account was unlocked.")) : result.Error;
+        });
+
+    [HttpPost("reset-factors")]
+    [Authorize(Policy = Permissions.MfaReset)]
+    public Task<IActionResult> ResetFactors([FromForm] string? verificationId, [FromForm] string? ticketRef) =>
+        RunAsync(CallerAction.ResetFactors, verificationId, ticketRef, async (directory, callerId, ct) =>
+        {
+            var result = await directory.ResetFactorsAsync(callerId, ct);
+            return result.IsSuccess ? IdpResult<ActionOutcome>.Success(new ActionOutcome(true, "Every MFA factor was removed; the caller will enrol again at next sign-in.")) : result.Error;
+        });
+
+    [HttpPost("temporary-access")]
+    [Authorize(Policy = Permissions.TapIssue)]
+    public Task<IActionResult> TemporaryAccess([FromForm] string? verificationId, [FromForm] string? ticketRef) =>
+        RunAsync(CallerAction.TemporaryAccess, verificationId, ticketRef, async (directory, callerId, ct) =>
+        {
+            var result = await directory.IssueTemporaryAccessAsync(callerId, TemporaryAccessLifetime, usableOnce: true, ct);
+            return result.IsSuccess
+                ? IdpResult<ActionOutcome>.Success(new ActionOutcome(true, "A single-use temporary access code was issued. Read it to the caller now; it is not shown again.", result.Value.Value, "Temporary access code", result.Value.ExpiresAt))
+                : result.Error;
+        });
+
+    private async Task<IActionResult> RunAsync(CallerAction action, string? verificationId, string? ticketRef, Func<ICallerDirectory, string, CancellationToken, Task<IdpResult<ActionOutcome>>> perform)
+    {
+        var agent = AgentContext.From(User)!;
+        var tenant = tenants.Find(agent.TenantId)!;
+        var (outcome, refusal, status) = await actions.RunAsync(HttpContext, agent, tenant, action, verificationId ?? "", ticketRef, perform, HttpContext.RequestAborted);
+        Response.StatusCode = status;
+        return View("Result", new ActionPage(action, verificationId ?? "", outcome, refusal?.Message));
+    }
+}

@@ -1,0 +1,98 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Portal.Web.Authorization;
+using Portal.Web.Features.Actions;
+using Portal.Web.Infrastructure;
+
+namespace Portal.Web.Features.Verification;
+
+public sealed record PendingPage(string Id, string CallerMaskedLogin, int CorrectAnswer, ChallengeState State, DateTimeOffset ExpiresAt, string? VerificationSessionId, Refusal? Refusal);
+
+public sealed record SessionPage(string Id, string CallerMaskedLogin, string Method, DateTimeOffset VerifiedAt, DateTimeOffset ExpiresAt, IReadOnlyList<CallerAction> Actions, IReadOnlyCollection<string> UsedActions);
+
+[Route("verification")]
+[Authorize(Policy = Permissions.CallerVerify)]
+public sealed class VerificationController(ITenantCatalog tenants, VerificationService verification) : Controller
+{
+    [HttpPost("push")]
+    public async Task<IActionResult> StartPush([FromForm] string? callerRef, [FromForm] string? factorId)
+    {
+        var (agent, tenant) = Agent();
+        var (pendingId, refusal) = await verification.StartPushAsync(HttpContext, agent, tenant, callerRef, factorId ?? "", HttpContext.RequestAborted);
+        return pendingId is null ? Refused(refusal!) : Redirect($"/verification/pending/{pendingId}");
+    }
+
+    [HttpGet("pending/{id}")]
+    public async Task<IActionResult> Pending(string id)
+    {
+        var (agent, _) = Agent();
+        var pending = await verification.GetPendingAsync(agent, id, HttpContext.RequestAborted);
+        return pending is null ? NotFound() : View(ToPage(pending, null));
+    }
+
+    /// <summary>
+    /// Polled by the pending page's script (and its no-script button). A POST with an antiforgery token:
+    /// polling can open a verification session, which is a change of state.
+    /// </summary>
+    [HttpPost("pending/{id}/poll")]
+    public async Task<IActionResult> Poll(string id)
+    {
+        var (agent, tenant) = Agent();
+        var (pending, refusal) = await verification.PollAsync(HttpContext, agent, tenant, id, HttpContext.RequestAborted);
+        if (pending is null)
+        {
+            return NotFound();
+        }
+
+        var page = ToPage(pending, refusal);
+        if (Request.Headers.Accept.ToString().Contains("application/json", StringComparison.Ordinal))
+        {
+            return Json(new
+            {
+                state = page.State.ToString(),
+                message = refusal?.Message,
+                next = page.VerificationSessionId is null ? null : $"/verification/session/{page.VerificationSessionId}",
+            });
+        }
+
+        return page.VerificationSessionId is not null ? Redirect($"/verification/session/{page.VerificationSessionId}") : View(nameof(Pending), page);
+    }
+
+    [HttpPost("totp")]
+    public async Task<IActionResult> VerifyTotp([FromForm] string? callerRef, [FromForm] string? factorId, [FromForm] string? code)
+    {
+        var (agent, tenant) = Agent();
+        var (sessionId, refusal) = await verification.VerifyTotpAsync(HttpContext, agent, tenant, callerRef, factorId ?? "", code, HttpContext.RequestAborted);
+        return sessionId is null ? Refused(refusal!) : Redirect($"/verification/session/{sessionId}");
+    }
+
+    [HttpGet("session/{id}")]
+    public async Task<IActionResult> Session(string id)
+    {
+        var (agent, tenant) = Agent();
+        var session = await verification.GetSessionAsync(agent, id, HttpContext.RequestAborted);
+        if (session is null)
+        {
+            return Refused(new Refusal("no_verification", "This verification has expired or is not yours. Verify the caller again."), StatusCodes.Status404NotFound);
+        }
+
+        var held = PermissionHandler.PermissionsOf(tenant, agent.Tiers);
+        var actions = CallerAction.All.Where(a => held.Contains(a.Permission)).ToList();
+        return View(new SessionPage(session.Id, session.CallerMaskedLogin, session.Method, session.VerifiedAt, session.ExpiresAt, actions, session.UsedActions.ToHashSet()));
+    }
+
+    private static PendingPage ToPage(PendingVerification p, Refusal? refusal) =>
+        new(p.Id, p.CallerMaskedLogin, p.CorrectAnswer, p.State, p.ExpiresAt, p.VerificationSessionId, refusal);
+
+    private ViewResult Refused(Refusal refusal, int status = StatusCodes.Status422UnprocessableEntity)
+    {
+        Response.StatusCode = status;
+        return View("Refused", refusal);
+    }
+
+    private (AgentContext Agent, TenantSettings Tenant) Agent()
+    {
+        var agent = AgentContext.From(User)!;
+        return (agent, tenants.Find(agent.TenantId)!);
+    }
+}

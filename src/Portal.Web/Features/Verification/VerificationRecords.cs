@@ -1,0 +1,93 @@
+namespace Portal.Web.Features.Verification;
+
+/// <summary>The state of a challenge the agent started.</summary>
+public enum ChallengeState
+{
+    Waiting,
+    Approved,
+    Rejected,
+    TimedOut,
+}
+
+/// <summary>
+/// A push the agent sent and is waiting on (<c>tenants/{t}/pendingVerifications</c>). It names the caller by
+/// HMAC only; the caller's IdP id and the IdP's poll reference are kept encrypted, for the push's minutes of life.
+/// </summary>
+public sealed record PendingVerification
+{
+    public required string Id { get; init; }
+
+    public required string TenantId { get; init; }
+
+    public required string AgentSessionId { get; init; }
+
+    public required string AgentSubject { get; init; }
+
+    public required string CallerIdHash { get; init; }
+
+    public required string CallerMaskedLogin { get; init; }
+
+    public required string CallerRefProtected { get; init; }
+
+    public required string Method { get; init; }
+
+    /// <summary>The number the caller must pick; the agent reads it out. Worthless without the caller's device.</summary>
+    public required int CorrectAnswer { get; init; }
+
+    public required string PollRefProtected { get; init; }
+
+    public required ChallengeState State { get; init; }
+
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    public required DateTimeOffset ExpiresAt { get; init; }
+
+    public string? VerificationSessionId { get; init; }
+}
+
+/// <summary>
+/// A verified caller (<c>tenants/{t}/verificationSessions</c>): bound to tenant + agent session + agent +
+/// caller + method, expiring, and each action type usable once (SECURITY.md V5).
+/// </summary>
+public sealed record VerificationSession
+{
+    public required string Id { get; init; }
+
+    public required string TenantId { get; init; }
+
+    public required string AgentSessionId { get; init; }
+
+    public required string AgentSubject { get; init; }
+
+    public required string CallerIdHash { get; init; }
+
+    public required string CallerMaskedLogin { get; init; }
+
+    public required string CallerRefProtected { get; init; }
+
+    public required string Method { get; init; }
+
+    public required DateTimeOffset VerifiedAt { get; init; }
+
+    public required DateTimeOffset ExpiresAt { get; init; }
+
+    public IReadOnlyList<string> UsedActions { get; init; } = [];
+}
+
+/// <summary>
+/// Per-caller counters that must hold across instances (<c>tenants/{t}/callerCounters/{callerIdHash}</c>):
+/// failed attempts in a row and the cool-down they cause (V4), recent pushes (push-bombing), and the
+/// alarm after a rejected push or "not me" (V6).
+/// </summary>
+public sealed record CallerCounters
+{
+    public int FailuresInRow { get; init; }
+
+    public int TotalFailures { get; init; }
+
+    public DateTimeOffset? CooldownUntil { get; init; }
+
+    public DateTimeOffset? AlarmUntil { get; init; }
+
+    public IReadOnlyList<DateTimeOffset> RecentPushes { get; init; } = [];
+}

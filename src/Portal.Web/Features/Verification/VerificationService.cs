@@ -1,0 +1,327 @@
+using System.Security.Cryptography;
+using Portal.Audit;
+using Portal.Idp;
+using Portal.Web.Infrastructure;
+
+namespace Portal.Web.Features.Verification;
+
+/// <summary>What the console shows about a caller: masked, with each factor saying whether it can be challenged.</summary>
+public sealed record CallerView(string CallerRef, string MaskedLogin, string MaskedEmail, CallerStatus Status, IReadOnlyList<CallerFactor> Factors, CallerGate Gate)
+{
+    public IEnumerable<CallerFactor> Challengeable => Factors.Where(f => f.Method is not null);
+}
+
+/// <summary>An outcome the console explains to the agent; <see cref="Message"/> carries no PII.</summary>
+public sealed record Refusal(string Code, string Message);
+
+/// <summary>
+/// Caller look-up and verification: the portal's core promise that a voice on the phone is never enough.
+/// Every step is audited; every failure counts against the caller's limits across instances.
+/// </summary>
+public sealed class VerificationService(
+    TenantDirectories directories,
+    VerificationStore store,
+    CallerReferences references,
+    ICallerPseudonymizer pseudonyms,
+    IAuditTrail audit,
+    ILogger<VerificationService> logger)
+{
+    public async Task<(CallerView? View, Refusal? Refusal)> LookupAsync(HttpContext http, AgentContext agent, TenantSettings tenant, string login, CancellationToken ct)
+    {
+        var directory = directories.For(tenant);
+        var found = await directory.FindCallerAsync(login, ct);
+        if (!found.IsSuccess)
+        {
+            await audit.RecordAsync(AuditEntries.For(http, agent, "caller.lookup", AuditOutcome.Failed, found.Error.Code) with { CallerLogin = login }, ct);
+            return (null, IdpRefusal("lookup", tenant, found.Error));
+        }
+
+        var caller = found.Value;
+        var factors = await directory.ListFactorsAsync(caller.Id, ct);
+        if (!factors.IsSuccess)
+        {
+            await audit.RecordAsync(CallerEntry(http, agent, "caller.lookup", AuditOutcome.Failed, caller.Id, caller.Login, factors.Error.Code), ct);
+            return (null, IdpRefusal("factors", tenant, factors.Error));
+        }
+
+        var idHash = pseudonyms.HashCallerId(tenant.Id, caller.Id);
+        var gate = await store.CheckGateAsync(tenant.Id, idHash, forAction: false, ct);
+        await audit.RecordAsync(CallerEntry(http, agent, "caller.lookup", AuditOutcome.Succeeded, caller.Id, caller.Login, null), ct);
+        var masked = PiiMask.Email(caller.Login);
+        return (new CallerView(references.ForForm(agent, caller.Id, masked), masked, PiiMask.Email(caller.Email), caller.Status, factors.Value, gate), null);
+    }
+
+    public async Task<(string? PendingId, Refusal? Refusal)> StartPushAsync(HttpContext http, AgentContext agent, TenantSettings tenant, string? callerRef, string factorId, CancellationToken ct)
+    {
+        if (references.FromForm(agent, callerRef) is not var (callerId, maskedLogin))
+        {
+            return (null, new Refusal("stale_form", "This caller's page has expired. Look the caller up again."));
+        }
+
+        var idHash = pseudonyms.HashCallerId(tenant.Id, callerId);
+        var directory = directories.For(tenant);
+        var factor = await FindChallengeableAsync(directory, callerId, factorId, VerificationMethods.OktaPush, ct);
+        if (factor.Refusal is not null)
+        {
+            return (null, factor.Refusal);
+        }
+
+        var gate = await store.TryStartChallengeAsync(tenant.Id, idHash, isPush: true, tenant.Verification, ct);
+        if (gate != CallerGate.Open)
+        {
+            await audit.RecordAsync(CallerEntry(http, agent, "verification.push.start", AuditOutcome.Denied, callerId, maskedLogin, GateCode(gate)) with { Method = VerificationMethods.OktaPush }, ct);
+            return (null, GateRefusal(gate));
+        }
+
+        var pending = await audit.BeginAsync(CallerEntry(http, agent, "verification.push.start", AuditOutcome.Pending, callerId, maskedLogin, null) with { Method = VerificationMethods.OktaPush }, ct);
+        var push = await directory.StartPushAsync(callerId, factorId, new ChallengeContext(http.Request.Headers.UserAgent.ToString(), http.Connection.RemoteIpAddress?.ToString()), ct);
+        if (!push.IsSuccess)
+        {
+            await audit.CompleteAsync(pending, AuditOutcome.Failed, push.Error.Code, ct);
+            return (null, IdpRefusal("push", tenant, push.Error));
+        }
+
+        var now = store.Now;
+        var lifetime = now.AddMinutes(10);
+        var record = new PendingVerification
+        {
+            Id = NewId(),
+            TenantId = tenant.Id,
+            AgentSessionId = agent.SessionId,
+            AgentSubject = agent.Subject,
+            CallerIdHash = idHash,
+            CallerMaskedLogin = maskedLogin,
+            CallerRefProtected = references.AtRest(tenant.Id, callerId),
+            Method = VerificationMethods.OktaPush,
+            CorrectAnswer = push.Value.CorrectAnswer,
+            PollRefProtected = references.AtRest(tenant.Id, push.Value.PollReference),
+            State = ChallengeState.Waiting,
+            CreatedAt = now,
+
+            // V2: whatever the IdP says, a push not answered within ten minutes is void.
+            ExpiresAt = push.Value.ExpiresAt < lifetime ? push.Value.ExpiresAt : lifetime,
+        };
+        await store.CreatePendingAsync(record, ct);
+        await audit.CompleteAsync(pending, AuditOutcome.Succeeded, null, ct);
+        return (record.Id, null);
+    }
+
+    public async Task<PendingVerification?> GetPendingAsync(AgentContext agent, string pendingId, CancellationToken ct)
+    {
+        var pending = await store.GetPendingAsync(agent.TenantId, pendingId, ct);
+
+        // Bound to the agent session that started it: another agent (or the same agent after sign-out) sees nothing.
+        return pending is not null && pending.AgentSessionId == agent.SessionId && pending.AgentSubject == agent.Subject ? pending : null;
+    }
+
+    /// <summary>Asks the IdP how the push went and, the first time it is approved, opens the verification session.</summary>
+    public async Task<(PendingVerification? Pending, Refusal? Refusal)> PollAsync(HttpContext http, AgentContext agent, TenantSettings tenant, string pendingId, CancellationToken ct)
+    {
+        var pending = await GetPendingAsync(agent, pendingId, ct);
+        if (pending is null || pending.State != ChallengeState.Waiting)
+        {
+            return (pending, null);
+        }
+
+        var callerId = references.FromRest(tenant.Id, pending.CallerRefProtected);
+        var pollRef = references.FromRest(tenant.Id, pending.PollRefProtected);
+        if (callerId is null || pollRef is null)
+        {
+            return (pending, new Refusal("unreadable", "This verification can no longer be read. Start a new one."));
+        }
+
+        PushState state;
+        if (store.Now >= pending.ExpiresAt)
+        {
+            state = PushState.TimedOut;
+        }
+        else
+        {
+            var polled = await directories.For(tenant).PollPushAsync(callerId, pollRef, ct);
+            if (!polled.IsSuccess)
+            {
+                return (pending, IdpRefusal("poll", tenant, polled.Error));
+            }
+
+            state = polled.Value;
+        }
+
+        return state switch
+        {
+            PushState.Waiting => (pending, null),
+            PushState.Approved => (await ApproveAsync(http, agent, tenant, pending, callerId, ct), null),
+            PushState.Rejected => (await FailAsync(http, agent, tenant, pending, callerId, ChallengeState.Rejected, ct), null),
+            _ => (await FailAsync(http, agent, tenant, pending, callerId, ChallengeState.TimedOut, ct), null),
+        };
+    }
+
+    public async Task<(string? SessionId, Refusal? Refusal)> VerifyTotpAsync(HttpContext http, AgentContext agent, TenantSettings tenant, string? callerRef, string factorId, string? code, CancellationToken ct)
+    {
+        if (references.FromForm(agent, callerRef) is not var (callerId, maskedLogin))
+        {
+            return (null, new Refusal("stale_form", "This caller's page has expired. Look the caller up again."));
+        }
+
+        var passCode = (code ?? "").Trim();
+        if (passCode.Length is < 6 or > 8 || !passCode.All(char.IsAsciiDigit))
+        {
+            return (null, new Refusal("malformed_code", "A code is 6 to 8 digits. Ask the caller to read it again."));
+        }
+
+        var idHash = pseudonyms.HashCallerId(tenant.Id, callerId);
+        var directory = directories.For(tenant);
+        var factor = await FindChallengeableAsync(directory, callerId, factorId, VerificationMethods.OktaTotp, ct);
+        if (factor.Refusal is not null)
+        {
+            return (null, factor.Refusal);
+        }
+
+        var gate = await store.TryStartChallengeAsync(tenant.Id, idHash, isPush: false, tenant.Verification, ct);
+        if (gate != CallerGate.Open)
+        {
+            await audit.RecordAsync(CallerEntry(http, agent, "verification.totp", AuditOutcome.Denied, callerId, maskedLogin, GateCode(gate)) with { Method = VerificationMethods.OktaTotp }, ct);
+            return (null, GateRefusal(gate));
+        }
+
+        var entry = CallerEntry(http, agent, "verification.totp", AuditOutcome.Pending, callerId, maskedLogin, null) with { Method = VerificationMethods.OktaTotp };
+
+        // V3: a code is accepted once for a caller, whatever the IdP would say about it; checked before the IdP sees it.
+        if (!await store.TryUseTotpAsync(tenant.Id, pseudonyms.HashValue(tenant.Id, "totp-use", callerId + ":" + passCode), ct))
+        {
+            await store.RecordFailureAsync(tenant.Id, idHash, alarm: false, tenant.Verification, ct);
+            await audit.RecordAsync(entry with { Outcome = AuditOutcome.Alarm, Reason = "code_replayed" }, ct);
+            return (null, new Refusal("code_replayed", "That code was already used. Ask the caller to wait for the next code."));
+        }
+
+        var pending = await audit.BeginAsync(entry, ct);
+        var result = await directory.VerifyTotpAsync(callerId, factorId, passCode, new ChallengeContext(http.Request.Headers.UserAgent.ToString(), http.Connection.RemoteIpAddress?.ToString()), ct);
+        if (!result.IsSuccess && result.Error.Kind != IdpErrorKind.InvalidPasscode)
+        {
+            await audit.CompleteAsync(pending, AuditOutcome.Failed, result.Error.Code, ct);
+            return (null, IdpRefusal("totp", tenant, result.Error));
+        }
+
+        var outcome = result.IsSuccess ? result.Value : TotpOutcome.Invalid;
+        if (outcome != TotpOutcome.Accepted)
+        {
+            await store.RecordFailureAsync(tenant.Id, idHash, alarm: false, tenant.Verification, ct);
+            var replayed = outcome == TotpOutcome.Replayed;
+            await audit.CompleteAsync(pending, replayed ? AuditOutcome.Alarm : AuditOutcome.Failed, replayed ? "code_replayed" : "wrong_code", ct);
+            return (null, replayed
+                ? new Refusal("code_replayed", "That code was already used. Ask the caller to wait for the next code.")
+                : new Refusal("wrong_code", "The code is not right. Ask the caller to read the current code again."));
+        }
+
+        var session = await OpenSessionAsync(agent, tenant, idHash, maskedLogin, callerId, VerificationMethods.OktaTotp, ct);
+        await store.RecordSuccessAsync(tenant.Id, idHash, ct);
+        await audit.CompleteAsync(pending, AuditOutcome.Succeeded, null, ct);
+        return (session.Id, null);
+    }
+
+    public async Task<VerificationSession?> GetSessionAsync(AgentContext agent, string sessionId, CancellationToken ct)
+    {
+        var session = await store.GetSessionAsync(agent.TenantId, sessionId, ct);
+        return session is not null && session.AgentSessionId == agent.SessionId && session.AgentSubject == agent.Subject && store.Now < session.ExpiresAt ? session : null;
+    }
+
+    private async Task<PendingVerification> ApproveAsync(HttpContext http, AgentContext agent, TenantSettings tenant, PendingVerification pending, string callerId, CancellationToken ct)
+    {
+        var sessionId = NewId();
+
+        // Only the request that moves the push from waiting to approved opens a session, even when two
+        // instances poll the same push at once.
+        var won = await store.CompletePendingAsync(tenant.Id, pending.Id, ChallengeState.Approved, sessionId, ct);
+        if (won is null)
+        {
+            return await store.GetPendingAsync(tenant.Id, pending.Id, ct) ?? pending;
+        }
+
+        await OpenSessionAsync(agent, tenant, pending.CallerIdHash, pending.CallerMaskedLogin, callerId, pending.Method, ct, sessionId);
+        await store.RecordSuccessAsync(tenant.Id, pending.CallerIdHash, ct);
+        await audit.RecordAsync(CallerEntry(http, agent, "verification.push.result", AuditOutcome.Succeeded, callerId, pending.CallerMaskedLogin, "approved") with { Method = pending.Method }, ct);
+        return won;
+    }
+
+    private async Task<PendingVerification> FailAsync(HttpContext http, AgentContext agent, TenantSettings tenant, PendingVerification pending, string callerId, ChallengeState state, CancellationToken ct)
+    {
+        var won = await store.CompletePendingAsync(tenant.Id, pending.Id, state, null, ct);
+        if (won is null)
+        {
+            return await store.GetPendingAsync(tenant.Id, pending.Id, ct) ?? pending;
+        }
+
+        // V6: a rejected push (a wrong number, or the caller's "not me") is a security event, not a typo.
+        var alarm = state == ChallengeState.Rejected;
+        await store.RecordFailureAsync(tenant.Id, pending.CallerIdHash, alarm, tenant.Verification, ct);
+        if (alarm)
+        {
+            PortalLog.Alarm(logger, tenant.Id, "push_rejected");
+        }
+
+        await audit.RecordAsync(CallerEntry(http, agent, "verification.push.result", alarm ? AuditOutcome.Alarm : AuditOutcome.Failed, callerId, pending.CallerMaskedLogin, alarm ? "push_rejected" : "push_timed_out") with { Method = pending.Method }, ct);
+        return won;
+    }
+
+    private async Task<VerificationSession> OpenSessionAsync(AgentContext agent, TenantSettings tenant, string idHash, string maskedLogin, string callerId, string method, CancellationToken ct, string? id = null)
+    {
+        var now = store.Now;
+        var session = new VerificationSession
+        {
+            Id = id ?? NewId(),
+            TenantId = tenant.Id,
+            AgentSessionId = agent.SessionId,
+            AgentSubject = agent.Subject,
+            CallerIdHash = idHash,
+            CallerMaskedLogin = maskedLogin,
+            CallerRefProtected = references.AtRest(tenant.Id, callerId),
+            Method = method,
+            VerifiedAt = now,
+            ExpiresAt = now.AddMinutes(tenant.Verification.SessionMinutes),
+        };
+        await store.CreateSessionAsync(session, ct);
+        return session;
+    }
+
+    private static async Task<(CallerFactor? Factor, Refusal? Refusal)> FindChallengeableAsync(ICallerDirectory directory, string callerId, string factorId, string method, CancellationToken ct)
+    {
+        // The factor list is read again rather than trusted from the form: only an ACTIVE factor of an
+        // accepted kind may be challenged (V1), whatever id a crafted form names.
+        var factors = await directory.ListFactorsAsync(callerId, ct);
+        if (!factors.IsSuccess)
+        {
+            return (null, new Refusal(factors.Error.Code, factors.Error.AgentMessage));
+        }
+
+        var factor = factors.Value.FirstOrDefault(f => f.Id == factorId && f.Method == method);
+        return factor is null
+            ? (null, new Refusal("factor_not_challengeable", "That factor cannot be used to verify this caller."))
+            : (factor, null);
+    }
+
+    private Refusal IdpRefusal(string operation, TenantSettings tenant, IdpError error)
+    {
+        PortalLog.IdpFailed(logger, operation, tenant.Id, error.Kind.ToString(), error.Code);
+        return new Refusal(error.Code, error.AgentMessage);
+    }
+
+    private static string GateCode(CallerGate gate) => gate switch
+    {
+        CallerGate.Alarm => "caller_alarm",
+        CallerGate.CoolingDown => "cooling_down",
+        CallerGate.PushLimit => "push_limit",
+        _ => "failure_limit",
+    };
+
+    internal static Refusal GateRefusal(CallerGate gate) => gate switch
+    {
+        CallerGate.Alarm => new Refusal("caller_alarm", "A push to this caller was rejected recently. Verification and account changes are blocked for now; your security team has been alerted."),
+        CallerGate.CoolingDown => new Refusal("cooling_down", "Too many failed attempts for this caller. Try again after the cool-down."),
+        CallerGate.PushLimit => new Refusal("push_limit", "Too many pushes were sent to this caller recently. Wait before sending another, or use a code."),
+        _ => new Refusal("failure_limit", "This caller has failed verification too often. Escalate to your security team."),
+    };
+
+    private static AuditEntry CallerEntry(HttpContext http, AgentContext agent, string action, AuditOutcome outcome, string callerId, string callerLogin, string? reason) =>
+        AuditEntries.For(http, agent, action, outcome, reason) with { CallerId = callerId, CallerLogin = callerLogin };
+
+    private static string NewId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+}

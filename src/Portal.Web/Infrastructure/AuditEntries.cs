@@ -1,0 +1,47 @@
+using System.Diagnostics;
+using Portal.Audit;
+
+namespace Portal.Web.Infrastructure;
+
+/// <summary>Builds audit entries from the request: who (the agent), where (client address, user agent), which request.</summary>
+internal static class AuditEntries
+{
+    public static AuditEntry For(HttpContext http, AgentContext agent, string action, AuditOutcome outcome, string? reason = null) => new()
+    {
+        TenantId = agent.TenantId,
+        Action = action,
+        Outcome = outcome,
+        Reason = reason,
+        AgentSubjectId = agent.Subject,
+        AgentLogin = agent.MaskedLogin,
+        RequestId = http.TraceIdentifier,
+        TraceId = Activity.Current?.TraceId.ToString(),
+        ClientAddress = http.Connection.RemoteIpAddress?.ToString(),
+        UserAgent = http.Request.Headers.UserAgent.ToString(),
+    };
+}
+
+/// <summary>Fixed log templates with event ids; values are ids, codes and type names only, never PII or secrets.</summary>
+internal static partial class PortalLog
+{
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Error, Message = "The audit store could not be written ({ErrorType}); the step was refused or its record is incomplete")]
+    public static partial void AuditWriteFailed(ILogger logger, string errorType);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Agent sign-in refused for tenant {TenantId}: {Reason}")]
+    public static partial void SignInRefused(ILogger logger, string tenantId, string reason);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Agent signed in to tenant {TenantId}")]
+    public static partial void SignedIn(ILogger logger, string tenantId);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "IdP call {Operation} for tenant {TenantId} failed: {Kind} {Code}")]
+    public static partial void IdpFailed(ILogger logger, string operation, string tenantId, string kind, string code);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Security alarm for tenant {TenantId}: {Reason}")]
+    public static partial void Alarm(ILogger logger, string tenantId, string reason);
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Error, Message = "An action's audit record could not be completed after the IdP call (tenant {TenantId}, record {RecordId}); it stays pending")]
+    public static partial void AuditCompletionFailed(ILogger logger, string tenantId, string recordId);
+
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Warning, Message = "The embedded IdP emulator is running at {BaseUrl}: development only")]
+    public static partial void EmulatorRunning(ILogger logger, Uri baseUrl);
+}

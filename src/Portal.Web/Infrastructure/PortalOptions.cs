@@ -1,0 +1,263 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
+using Portal.Idp;
+using Portal.Web.Authorization;
+
+namespace Portal.Web.Infrastructure;
+
+/// <summary>Settings of the web host itself (section <c>Portal:Web</c>).</summary>
+public sealed class WebOptions
+{
+    public const string Section = "Portal:Web";
+
+    /// <summary>
+    /// True in every real deployment: cookies are <c>__Host-</c>, Secure, and HSTS is sent. False only for
+    /// the embedded default on plain http://localhost in Development; the portal refuses it elsewhere.
+    /// </summary>
+    public bool RequireHttps { get; set; } = true;
+
+    /// <summary>Reference to the secret that keys caller pseudonyms (<c>env:NAME</c> or <c>file:/path</c>).</summary>
+    public string PseudonymisationKeySecret { get; set; } = "";
+}
+
+/// <summary>Settings of the embedded IdP emulator (section <c>Portal:Emulator</c>); Development only.</summary>
+public sealed class EmulatorHostingOptions
+{
+    public const string Section = "Portal:Emulator";
+
+    public bool Enabled { get; set; }
+
+    public int Port { get; set; } = 5081;
+}
+
+/// <summary>One customer organisation (section <c>Portal:Tenants:N</c>).</summary>
+public sealed class TenantSettings
+{
+    public string Id { get; set; } = "";
+
+    public string DisplayName { get; set; } = "";
+
+    /// <summary>Agents' e-mail domains, used by the sign-in page to find the organisation.</summary>
+    public List<string> EmailDomains { get; set; } = [];
+
+    public TenantIdpSettings Idp { get; set; } = new();
+
+    public AgentSignInSettings AgentSignIn { get; set; } = new();
+
+    /// <summary>IdP group name (or id) → tier name.</summary>
+    public Dictionary<string, string> GroupTiers { get; set; } = [];
+
+    /// <summary>The tenant's tiers; the defaults of DESIGN.md when empty.</summary>
+    public List<TierSettings> Tiers { get; set; } = [];
+
+    public VerificationPolicySettings Verification { get; set; } = new();
+
+    public int AuditRetentionDays { get; set; } = 30;
+
+    public IReadOnlyList<TierDefinition> EffectiveTiers() =>
+        Tiers.Count == 0 ? DefaultTiers.All : [.. Tiers.Select(t => new TierDefinition(t.Name, t.Permissions))];
+}
+
+public sealed class TierSettings
+{
+    public string Name { get; set; } = "";
+
+    public List<string> Permissions { get; set; } = [];
+}
+
+public sealed class TenantIdpSettings
+{
+    public IdpKind Kind { get; set; } = IdpKind.Okta;
+
+    /// <summary>The Okta org URL (https://acme.okta.com/).</summary>
+    public string BaseUrl { get; set; } = "";
+
+    /// <summary>Reference to the API token secret (<c>env:NAME</c> or <c>file:/path</c>).</summary>
+    public string ApiTokenSecret { get; set; } = "";
+}
+
+public sealed class AgentSignInSettings
+{
+    /// <summary>The OIDC issuer agents sign in with (e.g. https://acme.okta.com/oauth2/default).</summary>
+    public string Authority { get; set; } = "";
+
+    public string ClientId { get; set; } = "";
+
+    /// <summary>Reference to the client secret (<c>env:NAME</c> or <c>file:/path</c>).</summary>
+    public string ClientSecretSecret { get; set; } = "";
+
+    /// <summary>An agent's token must carry one of these <c>amr</c> values (agent MFA, SECURITY.md S1).</summary>
+    public List<string> RequiredAmr { get; set; } = ["mfa"];
+}
+
+public sealed class VerificationPolicySettings
+{
+    /// <summary>How long a verification lasts (2–30 minutes; default 10).</summary>
+    public int SessionMinutes { get; set; } = 10;
+
+    /// <summary>Failed attempts in a row before a cool-down (≤ 10, SECURITY.md V4).</summary>
+    public int MaxFailuresBeforeCooldown { get; set; } = 5;
+
+    public int CooldownMinutes { get; set; } = 15;
+
+    /// <summary>Pushes per caller within <see cref="PushWindowMinutes"/> (push-bombing limit).</summary>
+    public int MaxPushesPerWindow { get; set; } = 3;
+
+    public int PushWindowMinutes { get; set; } = 10;
+
+    /// <summary>After a rejected push or a "not me", sensitive actions on that caller are blocked this long (V6).</summary>
+    public int AlarmCooldownMinutes { get; set; } = 60;
+}
+
+/// <summary>The tenants, from configuration, validated at start-up with messages that name the setting.</summary>
+public sealed class TenantCatalogOptions
+{
+    public List<TenantSettings> Tenants { get; set; } = [];
+}
+
+internal sealed partial class TenantCatalogOptionsValidator(IHostEnvironment environment, ISecretResolver secrets) : IValidateOptions<TenantCatalogOptions>
+{
+    public ValidateOptionsResult Validate(string? name, TenantCatalogOptions options)
+    {
+        var failures = new List<string>();
+        if (options.Tenants.Count == 0)
+        {
+            failures.Add("Portal:Tenants must list at least one tenant.");
+        }
+
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < options.Tenants.Count; i++)
+        {
+            var t = options.Tenants[i];
+            var at = $"Portal:Tenants:{i}";
+            if (!TenantIdPattern().IsMatch(t.Id))
+            {
+                failures.Add($"{at}:Id must be 2-40 characters of a-z, 0-9 and '-'.");
+            }
+            else if (!ids.Add(t.Id))
+            {
+                failures.Add($"{at}:Id '{t.Id}' is used twice.");
+            }
+
+            if (string.IsNullOrWhiteSpace(t.DisplayName))
+            {
+                failures.Add($"{at}:DisplayName must be set.");
+            }
+
+            CheckUrl(failures, $"{at}:Idp:BaseUrl", t.Idp.BaseUrl);
+            CheckSecret(failures, $"{at}:Idp:ApiTokenSecret", t.Idp.ApiTokenSecret);
+            CheckUrl(failures, $"{at}:AgentSignIn:Authority", t.AgentSignIn.Authority);
+            if (string.IsNullOrWhiteSpace(t.AgentSignIn.ClientId))
+            {
+                failures.Add($"{at}:AgentSignIn:ClientId must be set.");
+            }
+
+            CheckSecret(failures, $"{at}:AgentSignIn:ClientSecretSecret", t.AgentSignIn.ClientSecretSecret);
+            if (t.AgentSignIn.RequiredAmr.Count == 0)
+            {
+                failures.Add($"{at}:AgentSignIn:RequiredAmr must name at least one amr value (agent MFA is required).");
+            }
+
+            var v = t.Verification;
+            if (v.SessionMinutes is < 2 or > 30)
+            {
+                failures.Add($"{at}:Verification:SessionMinutes must be between 2 and 30.");
+            }
+
+            if (v.MaxFailuresBeforeCooldown is < 1 or > 10)
+            {
+                failures.Add($"{at}:Verification:MaxFailuresBeforeCooldown must be between 1 and 10.");
+            }
+
+            if (v.CooldownMinutes is < 1 or > 1440 || v.AlarmCooldownMinutes is < 1 or > 10080)
+            {
+                failures.Add($"{at}:Verification:CooldownMinutes must be 1-1440 and AlarmCooldownMinutes 1-10080.");
+            }
+
+            if (v.MaxPushesPerWindow is < 1 or > 10 || v.PushWindowMinutes is < 1 or > 60)
+            {
+                failures.Add($"{at}:Verification:MaxPushesPerWindow must be 1-10 and PushWindowMinutes 1-60.");
+            }
+
+            if (t.AuditRetentionDays is < 1 or > 400)
+            {
+                failures.Add($"{at}:AuditRetentionDays must be between 1 and 400.");
+            }
+
+            var tiers = t.EffectiveTiers();
+            foreach (var tier in tiers)
+            {
+                foreach (var p in tier.Permissions.Where(p => !Permissions.All.Contains(p)))
+                {
+                    failures.Add($"{at}:Tiers '{tier.Name}' names an unknown permission '{p}'.");
+                }
+            }
+
+            foreach (var (group, tier) in t.GroupTiers)
+            {
+                if (!tiers.Any(x => x.Name == tier))
+                {
+                    failures.Add($"{at}:GroupTiers maps '{group}' to an unknown tier '{tier}'.");
+                }
+            }
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+
+        void CheckUrl(List<string> list, string setting, string value)
+        {
+            if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+            {
+                list.Add($"{setting} must be an absolute https URL.");
+            }
+            else if (uri.Scheme == Uri.UriSchemeHttp && !(uri.IsLoopback && environment.IsDevelopment()))
+            {
+                // Plain http would put API tokens and ID tokens on the wire: only the local emulator may use it.
+                list.Add($"{setting} must use https (http is accepted only for a loopback emulator in Development).");
+            }
+        }
+
+        void CheckSecret(List<string> list, string setting, string value)
+        {
+            if (!SecretResolver.IsWellFormed(value))
+            {
+                list.Add($"{setting} must be a secret reference 'env:NAME' or 'file:/path' (secrets are never written in settings).");
+                return;
+            }
+
+            try
+            {
+                // Resolved once at start-up so that a missing secret stops the portal here, naming its setting.
+                _ = secrets.Resolve(value, setting);
+            }
+            catch (InvalidOperationException ex)
+            {
+                list.Add(ex.Message);
+            }
+        }
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{1,39}$")]
+    private static partial Regex TenantIdPattern();
+}
+
+/// <summary>Finds a tenant's settings. Callers pass the tenant id of the agent's authenticated session only.</summary>
+public interface ITenantCatalog
+{
+    IReadOnlyList<TenantSettings> All { get; }
+
+    TenantSettings? Find(string tenantId);
+
+    /// <summary>The tenant whose agents use this e-mail domain, for the sign-in page.</summary>
+    TenantSettings? FindByEmailDomain(string domain);
+}
+
+internal sealed class ConfiguredTenantCatalog(IOptions<TenantCatalogOptions> options) : ITenantCatalog
+{
+    public IReadOnlyList<TenantSettings> All => options.Value.Tenants;
+
+    public TenantSettings? Find(string tenantId) => options.Value.Tenants.FirstOrDefault(t => t.Id == tenantId);
+
+    public TenantSettings? FindByEmailDomain(string domain) =>
+        options.Value.Tenants.FirstOrDefault(t => t.EmailDomains.Any(d => string.Equals(d, domain, StringComparison.OrdinalIgnoreCase)));
+}

@@ -1,0 +1,157 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.Razor;
+using Microsoft.Extensions.Options;
+using Portal.Audit;
+using Portal.Idp;
+using Portal.Storage;
+using Portal.Web.Authorization;
+using Portal.Web.Features.Actions;
+using Portal.Web.Features.Verification;
+using Portal.Web.Infrastructure;
+
+namespace Portal.Web;
+
+/// <summary>The web application's one public entry point: everything it registers and the order of its middleware.</summary>
+public static class PortalWebSetup
+{
+    public static WebApplicationBuilder AddPortalWeb(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+        var environment = builder.Environment;
+
+        GuardDevelopmentOnlySettings(configuration, environment);
+#if PORTAL_EMBEDDED_EMULATOR
+        EmbeddedEmulator.StartIfEnabled(builder);
+#endif
+
+        if (!environment.IsDevelopment())
+        {
+            // Cloud Run ingests stdout: one JSON object per line, no scopes (which could carry request data).
+            builder.Logging.ClearProviders();
+            builder.Logging.AddJsonConsole(o =>
+            {
+                o.IncludeScopes = false;
+                o.UseUtcTimestamp = true;
+            });
+        }
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<ISecretResolver, SecretResolver>();
+        services.AddOptions<WebOptions>().BindConfiguration(WebOptions.Section).ValidateOnStart()
+            .Validate(o => SecretResolver.IsWellFormed(o.PseudonymisationKeySecret), "Portal:Web:PseudonymisationKeySecret must be a secret reference 'env:NAME' or 'file:/path'.");
+        services.AddOptions<TenantCatalogOptions>().BindConfiguration("Portal").ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TenantCatalogOptions>, TenantCatalogOptionsValidator>();
+        services.AddSingleton<ITenantCatalog, ConfiguredTenantCatalog>();
+        services.AddSingleton<IAuditRetention, TenantAuditRetention>();
+
+        services.AddPortalStorage(configuration);
+        services.AddPortalAudit();
+        services.AddOptions<AuditOptions>().Configure<ISecretResolver, IOptions<WebOptions>>((o, secrets, web) =>
+            o.PseudonymisationKey = secrets.Resolve(web.Value.PseudonymisationKeySecret, "Portal:Web:PseudonymisationKeySecret"));
+        services.AddPortalIdp();
+
+        services.AddDataProtection().SetApplicationName("portal").PersistKeysToPortalStore();
+
+        services.AddSingleton<AgentSessionStore>();
+        services.AddSingleton<VerificationStore>();
+        services.AddSingleton<CallerReferences>();
+        services.AddSingleton<TenantDirectories>();
+        services.AddScoped<VerificationService>();
+        services.AddScoped<ActionService>();
+
+        var web = configuration.GetSection(WebOptions.Section).Get<WebOptions>() ?? new WebOptions();
+        services.AddAgentSignIn(configuration, environment);
+        services.AddAuthorization(o => o.AddPermissionPolicies());
+        services.AddSingleton<IAuthorizationHandler, PermissionHandler>();
+        services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, AuditingAuthorizationResultHandler>();
+        services.AddAntiforgery(o =>
+        {
+            o.Cookie.Name = web.RequireHttps ? "__Host-portal-af" : "portal-af";
+            o.Cookie.SecurePolicy = web.RequireHttps ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
+            o.Cookie.SameSite = SameSiteMode.Strict;
+            o.HeaderName = "RequestVerificationToken";
+        });
+        services.AddControllersWithViews(o => o.Filters.Add(new AutoValidateAntiforgeryTokenAttribute()));
+        services.Configure<RazorViewEngineOptions>(o =>
+        {
+            // Feature folders: Features/{Feature}/Views/{View}.cshtml, shared layout in Views/Shared.
+            o.ViewLocationFormats.Clear();
+            o.ViewLocationFormats.Add("/Features/{1}/Views/{0}.cshtml");
+            o.ViewLocationFormats.Add("/Views/Shared/{0}.cshtml");
+        });
+        services.AddSecurityHeaderPolicies().SetDefaultPolicy(p => p
+            .AddDefaultSecurityHeaders()
+            .AddStrictTransportSecurityMaxAgeIncludeSubDomains(maxAgeInSeconds: 63072000)
+            .AddReferrerPolicyNoReferrer()
+            .AddCrossOriginOpenerPolicy(c => c.SameOrigin())
+            .AddContentSecurityPolicy(c =>
+            {
+                c.AddDefaultSrc().None();
+                c.AddScriptSrc().Self();
+                c.AddStyleSrc().Self();
+                c.AddImgSrc().Self();
+                c.AddConnectSrc().Self();
+                c.AddFormAction().Self();
+                c.AddBaseUri().None();
+                c.AddObjectSrc().None();
+                c.AddFrameAncestors().None();
+            }));
+        return builder;
+    }
+
+    public static WebApplication UsePortalWeb(this WebApplication app)
+    {
+        var web = app.Services.GetRequiredService<IOptions<WebOptions>>().Value;
+        app.UseExceptionHandler("/error");
+        app.UseStatusCodePagesWithReExecute("/error/{0}");
+        app.UseSecurityHeaders();
+        if (web.RequireHttps)
+        {
+            app.UseHsts();
+            app.UseHttpsRedirection();
+        }
+
+        app.UseStaticFiles();
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.Use(async (context, next) =>
+        {
+            // Pages about callers must never be kept by a browser or a proxy.
+            if (context.User.Identity?.IsAuthenticated == true)
+            {
+                context.Response.Headers.CacheControl = "no-store";
+            }
+
+            await next(context);
+        });
+        app.MapControllers();
+        return app;
+    }
+
+    private static void GuardDevelopmentOnlySettings(IConfiguration configuration, IHostEnvironment environment)
+    {
+        if (environment.IsDevelopment())
+        {
+            return;
+        }
+
+        if (configuration.GetValue<bool>("Portal:Emulator:Enabled"))
+        {
+            throw new InvalidOperationException("Portal:Emulator:Enabled is true outside Development. The IdP emulator is for local runs and tests only; remove the setting.");
+        }
+
+        if (!configuration.GetValue("Portal:Web:RequireHttps", true))
+        {
+            throw new InvalidOperationException("Portal:Web:RequireHttps is false outside Development. Plain http is for the local emulator only.");
+        }
+    }
+
+    private sealed class TenantAuditRetention(ITenantCatalog tenants) : IAuditRetention
+    {
+        public TimeSpan For(string tenantId) => TimeSpan.FromDays(tenants.Find(tenantId)?.AuditRetentionDays ?? 30);
+    }
+}

@@ -1,0 +1,96 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Portal.Web.Tests;
+
+/// <summary>Drives the console the way an agent's browser does: forms with antiforgery tokens, no shortcuts.</summary>
+public sealed partial class ConsoleDriver(PortalTestHost host, HttpClient browser)
+{
+    public HttpClient Browser => browser;
+
+    public async Task<string> GetPageAsync(string path)
+    {
+        var response = await browser.GetAsync(path);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    /// <summary>Looks up a caller and returns the console page that shows them.</summary>
+    public async Task<string> LookupAsync(string login)
+    {
+        var console = await GetPageAsync("/console");
+        var response = await PortalTestHost.PostFormAsync(browser, "/console/lookup", PortalTestHost.FormToken(console), ("login", login));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    /// <summary>Sends a push from a looked-up caller's page; returns the pending verification's path.</summary>
+    public async Task<string> StartPushAsync(string callerPage)
+    {
+        var form = FormFor(callerPage, "/verification/push");
+        var response = await PortalTestHost.PostFormAsync(browser, "/verification/push", PortalTestHost.FormToken(form),
+            ("callerRef", PortalTestHost.HiddenValue(form, "callerRef")), ("factorId", PortalTestHost.HiddenValue(form, "factorId")));
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        return response.Headers.Location!.OriginalString;
+    }
+
+    public async Task<(string State, string? Next)> PollAsync(string pendingPath)
+    {
+        var page = await GetPageAsync(pendingPath);
+        using var request = new HttpRequestMessage(HttpMethod.Post, pendingPath + "/poll");
+        request.Headers.Add("Accept", "application/json");
+        request.Headers.Add("RequestVerificationToken", PortalTestHost.FormToken(page));
+        var response = await browser.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var next = json.RootElement.GetProperty("next");
+        return (json.RootElement.GetProperty("state").GetString()!, next.ValueKind == JsonValueKind.Null ? null : next.GetString());
+    }
+
+    /// <summary>Push, the caller picks the right number on their phone, poll: returns the verification session's path.</summary>
+    public async Task<string> VerifyByPushAsync(string login)
+    {
+        var pending = await StartPushAsync(await LookupAsync(login));
+        var push = Assert.Single(host.Emulator.State.PendingPushes(login));
+        var page = await GetPageAsync(pending);
+        Assert.Contains($">{push.CorrectAnswer}<", page, StringComparison.Ordinal);
+        Assert.True(host.Emulator.State.AnswerPush(push.TransactionId, push.CorrectAnswer));
+        var (state, next) = await PollAsync(pending);
+        Assert.Equal("Approved", state);
+        Assert.NotNull(next);
+        return next;
+    }
+
+    public async Task<HttpResponseMessage> VerifyByTotpAsync(string callerPage, string code)
+    {
+        var form = FormFor(callerPage, "/verification/totp");
+        return await PortalTestHost.PostFormAsync(browser, "/verification/totp", PortalTestHost.FormToken(form),
+            ("callerRef", PortalTestHost.HiddenValue(form, "callerRef")), ("factorId", PortalTestHost.HiddenValue(form, "factorId")), ("code", code));
+    }
+
+    public static string VerificationId(string sessionPath) => sessionPath.Split('/').Last();
+
+    /// <summary>Posts an action form with a token taken from any page of the agent's session.</summary>
+    public async Task<HttpResponseMessage> ActAsync(string route, string verificationId, params (string Name, string Value)[] fields)
+    {
+        var token = PortalTestHost.FormToken(await GetPageAsync("/console"));
+        return await PortalTestHost.PostFormAsync(browser, "/actions/" + route, token, [("verificationId", verificationId), .. fields]);
+    }
+
+    public async Task<HttpResponseMessage> ActWithTokenFromAsync(string pagePath, string route, string verificationId, params (string Name, string Value)[] fields)
+    {
+        var token = PortalTestHost.FormToken(await GetPageAsync(pagePath));
+        return await PortalTestHost.PostFormAsync(browser, "/actions/" + route, token, [("verificationId", verificationId), .. fields]);
+    }
+
+    private static string FormFor(string page, string action)
+    {
+        var match = FormPattern().Matches(page).FirstOrDefault(m => m.Groups[1].Value == action);
+        Assert.True(match is not null, $"The page has no form posting to {action}.");
+        return match.Value;
+    }
+
+    [GeneratedRegex("<form method=\"post\" action=\"([^\"]+)\"[^>]*>.*?</form>", RegexOptions.Singleline)]
+    private static partial Regex FormPattern();
+}

@@ -1,0 +1,190 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+using Portal.IdpEmulator;
+using Portal.Storage;
+
+namespace Portal.Web.Tests;
+
+/// <summary>
+/// The portal in a test host, wired over real HTTP on loopback to a real IdP emulator, on its own SQLite
+/// file, with a controllable clock and every log line captured (for the PII scan).
+/// </summary>
+public sealed partial class PortalTestHost : IAsyncLifetime
+{
+    public const string TenantId = "demo-okta";
+    private const string ClientId = "portal-test";
+
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "portal-web-tests-" + Guid.NewGuid().ToString("N"));
+    private readonly string _variableSuffix = Guid.NewGuid().ToString("N").ToUpperInvariant();
+    private WebApplicationFactory<Program>? _factory;
+    private EmulatorHost? _emulator;
+
+    public string DataDirectory => _directory;
+
+    public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
+
+    public ConcurrentQueue<string> LogLines { get; } = new();
+
+    public EmulatorHost Emulator => _emulator ?? throw new InvalidOperationException("Not started.");
+
+    public WebApplicationFactory<Program> Factory => _factory ?? throw new InvalidOperationException("Not started.");
+
+    public IDocumentStore Store => Factory.Services.GetRequiredService<IDocumentStore>();
+
+    /// <summary>Extra settings a test class needs (applied over the defaults).</summary>
+    public Dictionary<string, string?> Settings { get; } = [];
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_directory);
+        var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24));
+        var secret = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24));
+        var emulatorOptions = new EmulatorOptions { OktaApiToken = token };
+        emulatorOptions.Clients.Add(new EmulatorClient(ClientId, secret));
+        _emulator = await EmulatorHost.StartAsync(emulatorOptions);
+
+        var tokenVariable = "PORTAL_TEST_OKTA_TOKEN_" + _variableSuffix;
+        var secretVariable = "PORTAL_TEST_CLIENT_SECRET_" + _variableSuffix;
+        Environment.SetEnvironmentVariable(tokenVariable, token);
+        Environment.SetEnvironmentVariable(secretVariable, secret);
+        var keyFile = Path.Combine(_directory, "pseudonymisation.key");
+        await File.WriteAllTextAsync(keyFile, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+
+        var settings = new Dictionary<string, string?>
+        {
+            ["Portal:Emulator:Enabled"] = "false",
+            ["Portal:Web:RequireHttps"] = "true",
+            ["Portal:Web:PseudonymisationKeySecret"] = "file:" + keyFile,
+            ["Portal:Storage:Provider"] = "Sqlite",
+            ["Portal:Storage:Sqlite:Path"] = Path.Combine(_directory, "portal.db"),
+            ["Portal:Tenants:0:Id"] = TenantId,
+            ["Portal:Tenants:0:Idp:BaseUrl"] = Emulator.BaseUrl.ToString(),
+            ["Portal:Tenants:0:Idp:ApiTokenSecret"] = "env:" + tokenVariable,
+            ["Portal:Tenants:0:AgentSignIn:Authority"] = Emulator.OktaIssuer.ToString(),
+            ["Portal:Tenants:0:AgentSignIn:ClientId"] = ClientId,
+            ["Portal:Tenants:0:AgentSignIn:ClientSecretSecret"] = "env:" + secretVariable,
+        };
+        foreach (var (key, value) in Settings)
+        {
+            settings[key] = value;
+        }
+
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
+        {
+            builder.UseEnvironment("Development");
+            foreach (var (key, value) in settings)
+            {
+                builder.UseSetting(key, value);
+            }
+
+            builder.ConfigureLogging(logging => logging.AddProvider(new CapturingLoggerProvider(LogLines)).SetMinimumLevel(LogLevel.Debug));
+            builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
+        });
+        _ = Factory.Server;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_factory is not null)
+        {
+            await _factory.DisposeAsync();
+        }
+
+        if (_emulator is not null)
+        {
+            await _emulator.DisposeAsync();
+        }
+
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // SQLite may still hold the file for a moment on some systems; the temp folder is cleaned by the OS.
+        }
+    }
+
+    public HttpClient NewClient() => Factory.CreateClient(new WebApplicationFactoryClientOptions
+    {
+        AllowAutoRedirect = false,
+        BaseAddress = new Uri("https://localhost"),
+        HandleCookies = true,
+    });
+
+    /// <summary>Signs an emulator demo agent in through the real OIDC code flow (with PKCE) and returns their browser.</summary>
+    public async Task<HttpClient> SignInAsync(string agentEmail)
+    {
+        var client = NewClient();
+        var challenge = await client.GetAsync($"/account/signin/{TenantId}");
+        Assert.Equal(HttpStatusCode.Redirect, challenge.StatusCode);
+        var authorize = challenge.Headers.Location!;
+        Assert.StartsWith(Emulator.OktaIssuer.ToString(), authorize.ToString(), StringComparison.Ordinal);
+
+        var agent = Emulator.State.Agents.Single(a => a.Email == agentEmail);
+        var form = QueryHelpers.ParseQuery(authorize.Query).ToDictionary(p => p.Key, p => p.Value.ToString());
+        form["agent"] = agent.Subject;
+        using var browserAtIdp = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+        var picked = await browserAtIdp.PostAsync(new Uri(authorize.GetLeftPart(UriPartial.Path)), new FormUrlEncodedContent(form));
+        Assert.Equal(HttpStatusCode.Redirect, picked.StatusCode);
+        var callback = picked.Headers.Location!;
+        Assert.Equal("localhost", callback.Host);
+
+        var signedIn = await client.GetAsync(callback.PathAndQuery);
+        Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
+        return client;
+    }
+
+    /// <summary>The antiforgery token of the first form on a page.</summary>
+    public static string FormToken(string html)
+    {
+        var match = TokenPattern().Match(html);
+        Assert.True(match.Success, "The page has no antiforgery token.");
+        return WebUtility.HtmlDecode(match.Groups[1].Value);
+    }
+
+    public static string HiddenValue(string html, string name)
+    {
+        var match = new Regex($"name=\"{Regex.Escape(name)}\" value=\"([^\"]*)\"").Match(html);
+        Assert.True(match.Success, $"The page has no hidden field {name}.");
+        return WebUtility.HtmlDecode(match.Groups[1].Value);
+    }
+
+    public static async Task<HttpResponseMessage> PostFormAsync(HttpClient client, string path, string token, params (string Name, string Value)[] fields)
+    {
+        var values = fields.Select(f => new KeyValuePair<string, string>(f.Name, f.Value)).Append(new("__RequestVerificationToken", token));
+        return await client.PostAsync(path, new FormUrlEncodedContent(values));
+    }
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
+    private static partial Regex TokenPattern();
+
+    private sealed class CapturingLoggerProvider(ConcurrentQueue<string> lines) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => new CapturingLogger(categoryName, lines);
+
+        public void Dispose()
+        {
+        }
+    }
+
+    private sealed class CapturingLogger(string category, ConcurrentQueue<string> lines) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            lines.Enqueue($"{logLevel} {category} {formatter(state, exception)} {exception}");
+    }
+}

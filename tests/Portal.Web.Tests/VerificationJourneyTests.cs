@@ -1,0 +1,411 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Portal.Storage;
+
+namespace Portal.Web.Tests;
+
+/// <summary>
+/// The spine, end to end over real HTTP: an agent signs in through OIDC, looks a caller up, verifies them
+/// by a number-matched push or a TOTP code, and acts — and everything that must be refused is refused.
+/// Each test gets a fresh portal, emulator and store.
+/// </summary>
+public sealed class VerificationJourneyTests : IAsyncLifetime
+{
+    private const string Alice = "alice.caller@demo.example";
+    private const string Bob = "bob.caller@demo.example";
+    private const string Tier1 = "tier1.agent@demo.example";
+    private const string Tier2 = "tier2.agent@demo.example";
+    private const string Tier3 = "tier3.agent@demo.example";
+    private const string Auditor = "auditor@demo.example";
+
+    private readonly PortalTestHost _host = new();
+
+    public Task InitializeAsync() => _host.InitializeAsync();
+
+    public Task DisposeAsync() => _host.DisposeAsync();
+
+    [Fact]
+    public async Task Journey_PushApprovedThenPasswordReset_ResetsAndAuditsWithoutPii()
+    {
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
+
+        var callerPage = await agent.LookupAsync(Alice);
+        Assert.Contains("a***@d***.example", callerPage, StringComparison.Ordinal);
+        Assert.DoesNotContain(Alice, callerPage, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("okta.push", callerPage, StringComparison.Ordinal);
+        Assert.Contains("okta.totp", callerPage, StringComparison.Ordinal);
+
+        var session = await agent.VerifyByPushAsync(Alice);
+        var sessionPage = await agent.GetPageAsync(session);
+        Assert.Contains("Verified", sessionPage, StringComparison.Ordinal);
+        Assert.Contains("data-expires", sessionPage, StringComparison.Ordinal);
+
+        var reset = await agent.ActAsync("password-reset", ConsoleDriver.VerificationId(session), ("kind", "OneTimeLink"), ("ticketRef", "INC-1042"));
+        Assert.Equal(HttpStatusCode.OK, reset.StatusCode);
+        var resultPage = await reset.Content.ReadAsStringAsync();
+        Assert.Contains("data-field=\"secret\"", resultPage, StringComparison.Ordinal);
+        Assert.Equal(1, _host.Emulator.State.FindCaller(Alice)!.PasswordResets);
+        Assert.True(reset.Headers.CacheControl?.NoStore, "A page with a one-time secret must not be stored.");
+
+        var secret = System.Text.RegularExpressions.Regex.Match(resultPage, "data-field=\"secret\">([^<]+)<").Groups[1].Value;
+        Assert.False(string.IsNullOrWhiteSpace(secret));
+
+        var audit = await AuditDocumentsAsync();
+        var actions = audit.Select(d => (string)d["action"]!).ToList();
+        Assert.Contains("agent.signin", actions);
+        Assert.Contains("caller.lookup", actions);
+        Assert.Contains("verification.push.start", actions);
+        Assert.Contains("verification.push.result", actions);
+        var resetRecord = Assert.Single(audit, d => (string)d["action"]! == "action.password_reset");
+        Assert.Equal("succeeded", (string)resetRecord["outcome"]!);
+        Assert.Equal("INC-1042", (string)resetRecord["ticketRef"]!);
+        Assert.NotNull(resetRecord["completedAt"]);
+
+        // D1: nothing stored and nothing logged holds the caller's e-mail, login, IdP id, name or the one-time link.
+        var caller = _host.Emulator.State.FindCaller(Alice)!;
+        string[] forbidden = [caller.Email, caller.Login, caller.Id, caller.FirstName + " " + caller.LastName, System.Net.WebUtility.HtmlDecode(secret)];
+        var everything = await AllStoredTextAsync();
+        foreach (var value in forbidden)
+        {
+            Assert.DoesNotContain(value, everything, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain(_host.LogLines, line => line.Contains(value, StringComparison.OrdinalIgnoreCase));
+        }
+
+        // Names are common words ("Caller"): a name is a leak where it stands as a stored value of its own.
+        Assert.DoesNotContain($"\"{caller.FirstName}\"", everything, StringComparison.Ordinal);
+        Assert.DoesNotContain($"\"{caller.LastName}\"", everything, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Push_WrongNumberPicked_RejectedAlarmedAndNoActionPossible()
+    {
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
+        var pending = await agent.StartPushAsync(await agent.LookupAsync(Alice));
+        var push = Assert.Single(_host.Emulator.State.PendingPushes(Alice));
+        var wrong = push.Choices.First(c => c != push.CorrectAnswer);
+        _host.Emulator.State.AnswerPush(push.TransactionId, wrong);
+
+        var (state, next) = await agent.PollAsync(pending);
+
+        Assert.Equal("Rejected", state);
+        Assert.Null(next);
+        var audit = await AuditDocumentsAsync();
+        Assert.Contains(audit, d => (string)d["action"]! == "verification.push.result" && (string)d["outcome"]! == "alarm" && (string)d["reason"]! == "push_rejected");
+
+        // V6: the caller is now under alarm: the console says so, and a new push is refused before the IdP is asked.
+        var again = await agent.LookupAsync(Alice);
+        Assert.Contains("data-code=\"Alarm\"", again, StringComparison.Ordinal);
+        var verifyCallsBefore = _host.Emulator.State.Requests.Count(r => r.PathAndQuery.EndsWith("/verify", StringComparison.Ordinal));
+        var refused = await PortalTestHost.PostFormAsync(agent.Browser, "/verification/push", PortalTestHost.FormToken(again),
+            ("callerRef", PortalTestHost.HiddenValue(again, "callerRef")), ("factorId", PortalTestHost.HiddenValue(again, "factorId")));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
+        Assert.Contains("caller_alarm", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(verifyCallsBefore, _host.Emulator.State.Requests.Count(r => r.PathAndQuery.EndsWith("/verify", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Push_CallerSaysNotMe_Rejected()
+    {
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
+        var pending = await agent.StartPushAsync(await agent.LookupAsync(Alice));
+        var push = Assert.Single(_host.Emulator.State.PendingPushes(Alice));
+        _host.Emulator.State.DenyPush(push.TransactionId);
+
+        var (state, _) = await agent.PollAsync(pending);
+
+        Assert.Equal("Rejected", state);
+    }
+
+    [Fact]
+    public async Task Push_NotAnswered_StaysWaitingThenTimesOutAfterTenMinutes()
+    {
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
+        var pending = await agent.StartPushAsync(await agent.LookupAsync(Alice));
+        Assert.Equal("Waiting", (await agent.PollAsync(pending)).State);
+
+        _host.Clock.Advance(TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(1));
+
+        Assert.Equal("TimedOut", (await agent.PollAsync(pending)).State);
+    }
+
+    [Fact]
+    public async Task Action_WithoutVerification_Refused403AndIdpUntouched()
+    {
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
+
+        var response = await agent.ActAsync("password-reset", "0123456789abcdef0123456789abcdef", ("kind", "TemporaryPassword"));
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.All(_host.Emulator.State.Callers, c => Assert.Equal(0, c.PasswordResets + c.TemporaryPasswordsIssued));
+        Assert.Contains(await AuditDocumentsAsync(), d => (string)d["action"]! == "action.password_reset" && (string)d["outcome"]! == "denied");
+    }
+
+    [Fact]
+    public async Task Action_OtherAgentsVerification_Refused()
+    {
+        var owner = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
+        var session = await owner.VerifyByPushAsync(Alice);
+        var other = new ConsoleDriver(_host, await _host.SignInAsync(Tier2));
+
+        var page = await other.Browser.GetAsync(session);
+        var response = await other.ActAsync("revoke-sessions", ConsoleDriver.VerificationId(session));
+
+        Assert.Equal(HttpStatusCode.NotFound, page.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal(0, _host.Emulator.State.FindCaller(Alice)!.SessionsRevoked);
+    }
+
+    [Fact]
+    public async Task Action_AfterVerificationExpired_Refused()
+    {
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
+        var session = await agent.VerifyByPushAsync(Alice);
+
+        _host.Clock.Advance(TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(1));
+        var response = await agent.ActAsync("revoke-sessions", ConsoleDriver.VerificationId(session));
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal(0, _host.Emulator.State.FindCaller(Alice)!.SessionsRevoked);
+    }
+
+    [Fact]
+    public async Task Action_VerificationOfOneCaller_CannotBeTurnedOnAnother()
+    {
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
+        var session = await agent.VerifyByPushAsync(Alice);
+        var bob = _host.Emulator.State.FindCaller(Bob)!;
+
+        // The form names no caller; whatever caller fields a crafted request adds are not read.
+        var response = await agent.ActAsync("revoke-sessions", ConsoleDriver.VerificationId(session), ("callerId", bob.Id), ("login", Bob), ("callerRef", "x"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(1, _host.Emulator.State.FindCaller(Alice)!.SessionsRevoked);
+        Assert.Equal(0, bob.SessionsRevoked);
+    }
+
+    [Fact]
+    public async Task Action_SameActionTwiceInOneVerification_SecondRefused()
+    {
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
+        var id = ConsoleDriver.VerificationId(await agent.VerifyByPushAsync(Alice));
+
+        var first = await agent.ActAsync("revoke-sessions", id);
+        var second = await agent.ActAsync("revoke-sessions", id);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, second.StatusCode);
+        Assert.Equal(1, _host.Emulator.State.FindCaller(Alice)!.SessionsRevoked);
+    }
+
+    [Fact]
+    public async Task Action_SameActionRacedInParallel_RunsOnce()
+    {
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
+        var id = ConsoleDriver.VerificationId(await agent.VerifyByPushAsync(Alice));
+        var token = PortalTestHost.FormToken(await agent.GetPageAsync("/console"));
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ =>
+            PortalTestHost.PostFormAsync(agent.Browser, "/actions/revoke-sessions", token, ("verificationId", id))));
+
+        Assert.Single(responses, r => r.StatusCode == HttpStatusCode.OK);
+        Assert.Equal(1, _host.Emulator.State.FindCaller(Alice)!.SessionsRevoked);
+    }
+
+    [Fact]
+    public async Task Tier1Agent_CanVerifyButCannotReset()
+    {
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier1));
+        var session = await agent.VerifyByPushAsync(Alice);
+        var sessionPage = await agent.GetPageAsync(session);
+
+        var response = await agent.ActAsync("password-reset", ConsoleDriver.VerificationId(session), ("kind", "SendEmail"));
+
+        Assert.DoesNotContain("action=\"/actions/", sessionPage, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal(0, _host.Emulator.State.FindCaller(Alice)!.PasswordResets);
+        Assert.Contains(await AuditDocumentsAsync(), d => (string)d["action"]! == "access.denied" && (string)d["reason"]! == "missing:action.password_reset");
+    }
+
+    [Fact]
+    public async Task Totp_RightCode_Verifies_WrongCodeFails_ReusedCodeFails()
+    {
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
+        var page = await agent.LookupAsync(Bob);
+        var current = _host.Emulator.State.CurrentTotp(Bob);
+        var wrongCode = ((int.Parse(current, System.Globalization.CultureInfo.InvariantCulture) + 1) % 1_000_000).ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
+
+        var wrong = await agent.VerifyByTotpAsync(page, wrongCode);
+        var right = await agent.VerifyByTotpAsync(page, current);
+        var reused = await agent.VerifyByTotpAsync(page, current);
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, wrong.StatusCode);
+        Assert.Contains("wrong_code", await wrong.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Redirect, right.StatusCode);
+        Assert.StartsWith("/verification/session/", right.Headers.Location!.OriginalString, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, reused.StatusCode);
+        Assert.Contains("code_replayed", await reused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Totp_IsNotEnoughForTemporaryAccess()
+    {
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
+        var verified = await agent.VerifyByTotpAsync(await agent.LookupAsync(Bob), _host.Emulator.State.CurrentTotp(Bob));
+        var id = ConsoleDriver.VerificationId(verified.Headers.Location!.OriginalString);
+
+        var tap = await agent.ActAsync("temporary-access", id);
+        var revoke = await agent.ActAsync("revoke-sessions", id);
+
+        Assert.Equal(HttpStatusCode.Forbidden, tap.StatusCode);
+        Assert.Equal(0, _host.Emulator.State.FindCaller(Bob)!.TemporaryAccessCodesIssued);
+        Assert.Equal(HttpStatusCode.OK, revoke.StatusCode);
+    }
+
+    [Fact]
+    public async Task Totp_FailuresInARow_StartACooldownThatANewChallengeDoesNotReset()
+    {
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
+        var page = await agent.LookupAsync(Bob);
+        for (var i = 0; i < 5; i++)
+        {
+            var failed = await agent.VerifyByTotpAsync(page, (100000 + i).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, failed.StatusCode);
+        }
+
+        var right = await agent.VerifyByTotpAsync(page, _host.Emulator.State.CurrentTotp(Bob));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, right.StatusCode);
+        Assert.Contains("cooling_down", await right.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SignOut_EndsTheVerificationSessions()
+    {
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
+        var id = ConsoleDriver.VerificationId(await agent.VerifyByPushAsync(Alice));
+        var token = PortalTestHost.FormToken(await agent.GetPageAsync("/console"));
+        var signOut = await PortalTestHost.PostFormAsync(agent.Browser, "/account/signout", token);
+        Assert.Equal(HttpStatusCode.Redirect, signOut.StatusCode);
+
+        var again = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
+        var response = await again.ActAsync("revoke-sessions", id);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal(0, _host.Emulator.State.FindCaller(Alice)!.SessionsRevoked);
+        Assert.Empty(await DocumentsAsync("verificationSessions"));
+    }
+
+    [Fact]
+    public async Task SignIn_AgentWithoutMfa_Refused()
+    {
+        var client = _host.NewClient();
+        var challenge = await client.GetAsync($"/account/signin/{PortalTestHost.TenantId}");
+        var authorize = challenge.Headers.Location!;
+        var form = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(authorize.Query).ToDictionary(p => p.Key, p => p.Value.ToString());
+        form["agent"] = _host.Emulator.State.Agents.Single(a => a.Email == "nomfa.agent@demo.example").Subject;
+        using var idp = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+        var picked = await idp.PostAsync(new Uri(authorize.GetLeftPart(UriPartial.Path)), new FormUrlEncodedContent(form));
+
+        var callback = await client.GetAsync(picked.Headers.Location!.PathAndQuery);
+        var console = await client.GetAsync("/console");
+
+        Assert.Equal("/account/signin?failed=1", callback.Headers.Location!.OriginalString);
+        Assert.Equal(HttpStatusCode.Redirect, console.StatusCode);
+        Assert.StartsWith("/account/signin", console.Headers.Location!.AbsolutePath, StringComparison.Ordinal);
+        Assert.Contains(await AuditDocumentsAsync(), d => (string)d["action"]! == "agent.signin" && (string)d["reason"]! == "agent_mfa_missing");
+    }
+
+    [Fact]
+    public async Task Post_WithoutAntiforgeryToken_Refused()
+    {
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
+
+        var response = await agent.Browser.PostAsync("/console/lookup", new FormUrlEncodedContent([new("login", Alice)]));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.DoesNotContain(await AuditDocumentsAsync(), d => (string)d["action"]! == "caller.lookup");
+    }
+
+    [Fact]
+    public async Task Action_IdpOutage_AgentToldAndAuditCompletedAsFailed()
+    {
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
+        var id = ConsoleDriver.VerificationId(await agent.VerifyByPushAsync(Alice));
+        _host.Emulator.State.SetOutage(true);
+
+        var response = await agent.ActAsync("unlock", id);
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Contains("role=\"alert\"", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var record = Assert.Single(await AuditDocumentsAsync(), d => (string)d["action"]! == "action.account_unlock");
+        Assert.Equal("failed", (string)record["outcome"]!);
+    }
+
+    [Fact]
+    public async Task Audit_AuditorSeesMaskedRecords_Tier3CannotOpenAudit()
+    {
+        var tier3 = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
+        await tier3.LookupAsync(Alice);
+        var auditor = new ConsoleDriver(_host, await _host.SignInAsync(Auditor));
+
+        var page = await auditor.GetPageAsync("/audit");
+        var denied = await tier3.Browser.GetAsync("/audit");
+
+        Assert.Contains("caller.lookup", page, StringComparison.Ordinal);
+        Assert.Contains("a***@d***.example", page, StringComparison.Ordinal);
+        Assert.DoesNotContain(Alice, page, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(HttpStatusCode.Forbidden, denied.StatusCode);
+    }
+
+    [Fact]
+    public async Task CallerWithOnlySms_ShownAsNotVerifiable()
+    {
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
+
+        var page = await agent.LookupAsync("carol.caller@demo.example");
+
+        Assert.DoesNotContain("action=\"/verification/", page, StringComparison.Ordinal);
+        Assert.Contains("no factor the portal can challenge", page, StringComparison.Ordinal);
+    }
+
+    private Task<List<JsonObject>> AuditDocumentsAsync() => DocumentsAsync("audit");
+
+    private async Task<List<JsonObject>> DocumentsAsync(string collection)
+    {
+        var list = new List<JsonObject>();
+        await foreach (var doc in _host.Store.QueryAsync(new DocumentQuery(CollectionPath.ForTenant(PortalTestHost.TenantId, collection))))
+        {
+            list.Add(doc.Data);
+        }
+
+        return list;
+    }
+
+    /// <summary>Every row of the SQLite file, as text: the whole of what the portal keeps.</summary>
+    private async Task<string> AllStoredTextAsync()
+    {
+        var builder = new System.Text.StringBuilder();
+        foreach (var collection in new[] { "audit", "agentSessions", "verificationSessions", "pendingVerifications", "callerCounters", "totpUses" })
+        {
+            foreach (var doc in await DocumentsAsync(collection))
+            {
+                builder.AppendLine(doc.ToJsonString());
+            }
+        }
+
+        await foreach (var doc in _host.Store.QueryAsync(new DocumentQuery(new CollectionPath("dataProtectionKeys"))))
+        {
+            builder.AppendLine(doc.Data.ToJsonString());
+        }
+
+        // And the raw database files, so that nothing written outside these collections escapes the scan.
+        foreach (var file in Directory.GetFiles(_host.DataDirectory, "portal.db*"))
+        {
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var reader = new StreamReader(stream, System.Text.Encoding.Latin1);
+            builder.AppendLine(await reader.ReadToEndAsync());
+        }
+
+        return builder.ToString();
+    }
+}
