@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Runs every test of the portal: build (warnings are errors), format check, and the whole test suite,
+# including the Firestore emulator tests and the browser tests in Debian's Chromium.
+# Installs what the tests need when it is missing (Chromium), and starts the Firestore emulator.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+
+if [ ! -x /usr/bin/chromium ]; then
+  echo "== installing Debian's chromium for the browser tests"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
+emulator_pid=""
+cleanup() {
+  if [ -n "$emulator_pid" ]; then
+    kill -- "-$emulator_pid" 2>/dev/null || kill "$emulator_pid" 2>/dev/null || true
+  fi
+}
+trap cleanup EXIT
+
+if [ -z "${FIRESTORE_EMULATOR_HOST:-}" ] && command -v gcloud >/dev/null 2>&1; then
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+  echo "== starting the Firestore emulator on 127.0.0.1:$port"
+  log=$(mktemp)
+  setsid gcloud emulators firestore start --host-port="127.0.0.1:$port" --quiet >"$log" 2>&1 &
+  emulator_pid=$!
+  for _ in $(seq 1 120); do
+    if curl -fsS "http://127.0.0.1:$port/" >/dev/null 2>&1; then break; fi
+    sleep 1
+  done
+  curl -fsS "http://127.0.0.1:$port/" >/dev/null || { echo "The Firestore emulator did not start:"; cat "$log"; exit 1; }
+  export FIRESTORE_EMULATOR_HOST="127.0.0.1:$port"
+fi
+# The Firestore tests fail (they never skip) when the emulator is expected and missing.
+export PORTAL_REQUIRE_FIRESTORE_EMULATOR=1
+
+echo "== build"
+dotnet build Portal.sln -c Debug -warnaserror --nologo -v quiet
+echo "== format"
+dotnet format Portal.sln --verify-no-changes --no-restore
+echo "== release build (the container image's configuration: no emulator inside)"
+dotnet build src/Portal.Web/Portal.Web.csproj -c Release -warnaserror --nologo -v quiet
+
+echo "== tests"
+out=$(mktemp)
+set +e
+dotnet test Portal.sln --no-build -c Debug --nologo --logger "console;verbosity=normal" 2>&1 | tee "$out"
+status=${PIPESTATUS[0]}
+set -e
+
+# One closing line for the whole run, summed over every test project.
+python3 - "$out" <<'PY'
+import re, sys
+passed = failed = skipped = 0
+for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
+    m = re.search(r"(Passed|Failed)!\s+-\s+Failed:\s+(\d+),\s+Passed:\s+(\d+),\s+Skipped:\s+(\d+)", line)
+    if m:
+        failed += int(m.group(2)); passed += int(m.group(3)); skipped += int(m.group(4))
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+PY
+exit "$status"
