@@ -13,9 +13,22 @@ public enum IdpKind
 /// </summary>
 public sealed record IdpConnection(string TenantId, IdpKind Kind, Uri BaseUrl, string ApiToken)
 {
+    /// <summary>
+    /// For <see cref="IdpKind.Entra"/>: the app registration that gets the app-only Graph token
+    /// (<see cref="ApiToken"/> is its client secret, <see cref="BaseUrl"/> the Graph root). Null for Okta.
+    /// </summary>
+    public EntraAppCredentials? Entra { get; init; }
+
     /// <summary>Redacted so that a connection written to a log by accident carries no secret.</summary>
     public override string ToString() => $"IdpConnection {{ TenantId = {TenantId}, Kind = {Kind}, BaseUrl = {BaseUrl} }}";
 }
+
+/// <summary>
+/// Which Entra app registration the portal uses for Microsoft Graph. <see cref="TokenEndpoint"/> is null for
+/// the Microsoft identity platform (<c>https://login.microsoftonline.com/{DirectoryTenantId}/oauth2/v2.0/token</c>);
+/// set it only to reach another cloud or the emulator. None of these values is secret.
+/// </summary>
+public sealed record EntraAppCredentials(string DirectoryTenantId, string ClientId, Uri? TokenEndpoint = null);
 
 /// <summary>What the portal passes along when it challenges a caller (Okta requires a User-Agent on verify).</summary>
 public sealed record ChallengeContext(string UserAgent, string? ClientAddress);

@@ -268,7 +268,7 @@ public sealed class GraphApiTests : IAsyncLifetime
     {
         using var http = await Graph();
         var admin = await TestEmulator.ReadJson(await http.GetAsync($"v1.0/users/{_host.State.FindEntraUser(Ivan)!.Id}/memberOf/microsoft.graph.directoryRole"));
-        var caller = await TestEmulator.ReadJson(await http.GetAsync($"v1.0/users/{_host.State.FindEntraUser(Grace)!.Id}/memberOf/microsoft.graph.directoryRole"));
+        var caller = await TestEmulator.ReadJson(await http.GetAsync($"v1.0/users/{_host.State.FindEntraUser(Grace)!.Id}/memberOf/graph.directoryRole"));
 
         Assert.Equal("Global Administrator", admin["value"]!.AsArray().Single()!["displayName"]!.GetValue<string>());
         Assert.Empty(caller["value"]!.AsArray());

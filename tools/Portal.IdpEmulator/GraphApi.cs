@@ -85,12 +85,17 @@ internal static class GraphApi
                 ["@odata.context"] = Context($"users('{user.Id}')/authentication/methods"),
                 ["value"] = new JsonArray([.. user.Methods.Select(m => (JsonNode)MethodJson(m, graph))]),
             })));
-        api.MapGet("/users/{idOrUpn}/memberOf/microsoft.graph.directoryRole", (string idOrUpn) => WithUser(graph, idOrUpn, user =>
-            Json(new JsonObject
-            {
-                ["@odata.context"] = Context("directoryRoles"),
-                ["value"] = user.IsGlobalAdmin ? new JsonArray(GlobalAdministratorJson()) : new JsonArray(),
-            })));
+        // Graph accepts the cast segment with the full namespace or its "graph" alias (which the v5 SDK sends).
+        foreach (var cast in new[] { "microsoft.graph.directoryRole", "graph.directoryRole" })
+        {
+            api.MapGet("/users/{idOrUpn}/memberOf/" + cast, (string idOrUpn) => WithUser(graph, idOrUpn, user =>
+                Json(new JsonObject
+                {
+                    ["@odata.context"] = Context("directoryRoles"),
+                    ["value"] = user.IsGlobalAdmin ? new JsonArray(GlobalAdministratorJson()) : new JsonArray(),
+                })));
+        }
+
         api.MapPost("/users/{idOrUpn}/authentication/temporaryAccessPassMethods", (HttpContext http, string idOrUpn) =>
             WithUser(graph, idOrUpn, user => IssueTap(http, graph, user)));
         api.MapDelete("/users/{idOrUpn}/authentication/{collection}/{methodId}", (string idOrUpn, string collection, string methodId) =>

@@ -1,0 +1,293 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Graph;
+using Microsoft.Graph.Models;
+using Microsoft.Kiota.Abstractions;
+
+namespace Portal.Idp.Entra;
+
+/// <summary>
+/// <see cref="ICallerDirectory"/> over Microsoft Graph v1.0 with an app-only token. Entra offers no API that
+/// challenges a user's authenticator, so verification goes through a step-up sign-in (<c>oidc.stepup</c>);
+/// this adapter says who can be stepped up and performs the remediation actions.
+/// </summary>
+internal sealed class GraphCallerDirectory(GraphServiceClient graph, TimeProvider time, ILogger<GraphCallerDirectory> logger) : ICallerDirectory
+{
+    internal const int MaxSearchLength = 256;
+    internal const int MinTapMinutes = 10;
+    internal const int MaxTapMinutes = 43200;
+    internal const string NoChallengeMessage = "Not supported for Entra (use step-up).";
+    internal const string NoEmailResetMessage = "Entra has no e-mailed or link reset; use a temporary password or a Temporary Access Pass.";
+    internal const string NoUnlockMessage = "Entra locks accounts by smart lockout, which clears itself; revoke sessions or issue a TAP instead.";
+
+    private static readonly string[] UserFields = ["id", "userPrincipalName", "mail", "accountEnabled"];
+
+    public async Task<IdpResult<CallerProfile>> FindCallerAsync(string loginOrEmail, CancellationToken cancellationToken = default)
+    {
+        var value = loginOrEmail?.Trim();
+        if (string.IsNullOrEmpty(value) || value.Length > MaxSearchLength || value.Any(char.IsControl) || !value.Contains('@', StringComparison.Ordinal))
+        {
+            return new IdpError(IdpErrorKind.Invalid, "invalid_search", "Enter the caller's exact user principal name or e-mail address.");
+        }
+
+        return await RunAsync("find_caller", isRead: true, async ct =>
+        {
+            var page = await graph.Users.GetAsync(
+                r =>
+                {
+                    r.QueryParameters.Filter = ODataFilter.UpnOrMail(value);
+                    r.QueryParameters.Select = UserFields;
+                    r.QueryParameters.Top = 5;
+                },
+                ct);
+            var users = page?.Value ?? [];
+            var user = users.Count switch
+            {
+                0 => null,
+                1 => users[0],
+                // UPNs are unique, so an exact UPN settles a search that also matched someone's mail address.
+                _ => users.Where(u => string.Equals(u.UserPrincipalName, value, StringComparison.OrdinalIgnoreCase)).ToList() is [var exact] ? exact : null,
+            };
+            if (user is null)
+            {
+                return users.Count == 0
+                    ? new IdpError(IdpErrorKind.NotFound, "not_found", "No Entra user has that user principal name or e-mail address.")
+                    : new IdpError(IdpErrorKind.NotFound, "ambiguous", "More than one Entra user matches; enter the caller's exact user principal name.");
+            }
+
+            return ToProfile(user);
+        }, cancellationToken);
+    }
+
+    public async Task<IdpResult<CallerProfile>> GetCallerAsync(string callerId, CancellationToken cancellationToken = default)
+    {
+        if (InvalidId(callerId) is { } invalid)
+        {
+            return invalid;
+        }
+
+        return await RunAsync("get_caller", isRead: true, async ct =>
+        {
+            var user = await graph.Users[callerId].GetAsync(r => r.QueryParameters.Select = UserFields, ct);
+            return user is null ? Unreadable(isRead: true) : ToProfile(user);
+        }, cancellationToken);
+    }
+
+    public async Task<IdpResult<IReadOnlyList<CallerFactor>>> ListFactorsAsync(string callerId, CancellationToken cancellationToken = default)
+    {
+        if (InvalidId(callerId) is { } invalid)
+        {
+            return invalid;
+        }
+
+        return await RunAsync("list_factors", isRead: true, async ct =>
+        {
+            var methods = await graph.Users[callerId].Authentication.Methods.GetAsync(cancellationToken: ct);
+            return IdpResult<IReadOnlyList<CallerFactor>>.Success(EntraMethodRules.ToFactors(methods?.Value ?? []));
+        }, cancellationToken);
+    }
+
+    public Task<IdpResult<PushChallenge>> StartPushAsync(string callerId, string factorId, ChallengeContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult<IdpResult<PushChallenge>>(NotSupported());
+
+    public Task<IdpResult<PushState>> PollPushAsync(string callerId, string pollReference, CancellationToken cancellationToken = default) =>
+        Task.FromResult<IdpResult<PushState>>(NotSupported());
+
+    public Task<IdpResult<TotpOutcome>> VerifyTotpAsync(string callerId, string factorId, string passCode, ChallengeContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult<IdpResult<TotpOutcome>>(NotSupported());
+
+    public async Task<IdpResult<PasswordResetOutcome>> ResetPasswordAsync(string callerId, PasswordResetKind kind, CancellationToken cancellationToken = default)
+    {
+        if (kind != PasswordResetKind.TemporaryPassword)
+        {
+            return new IdpError(IdpErrorKind.Invalid, "unsupported_reset", NoEmailResetMessage);
+        }
+
+        if (InvalidId(callerId) is { } invalid)
+        {
+            return invalid;
+        }
+
+        return await RunAsync("reset_password", isRead: false, async ct =>
+        {
+            var password = TemporaryPassword.Generate();
+            await graph.Users[callerId].PatchAsync(
+                new User { PasswordProfile = new PasswordProfile { Password = password, ForceChangePasswordNextSignIn = true } },
+                cancellationToken: ct);
+            return IdpResult<PasswordResetOutcome>.Success(new PasswordResetOutcome(PasswordResetKind.TemporaryPassword, password));
+        }, cancellationToken, privilegedTarget: callerId);
+    }
+
+    public async Task<IdpResult<Done>> RevokeSessionsAsync(string callerId, CancellationToken cancellationToken = default)
+    {
+        if (InvalidId(callerId) is { } invalid)
+        {
+            return invalid;
+        }
+
+        return await RunAsync("revoke_sessions", isRead: false, async ct =>
+        {
+            // 200 {"value": true} per the reference; a 204 (null here) is accepted as success as well.
+            var answer = await graph.Users[callerId].RevokeSignInSessions.PostAsRevokeSignInSessionsPostResponseAsync(cancellationToken: ct);
+            return answer?.Value is false
+                ? new IdpError(IdpErrorKind.Unavailable, "not_revoked", "Entra did not confirm that the sessions were revoked; try again.")
+                : IdpResult<Done>.Success(default);
+        }, cancellationToken);
+    }
+
+    public Task<IdpResult<Done>> UnlockAsync(string callerId, CancellationToken cancellationToken = default) =>
+        Task.FromResult<IdpResult<Done>>(new IdpError(IdpErrorKind.Invalid, "unsupported_unlock", NoUnlockMessage));
+
+    public async Task<IdpResult<Done>> ResetFactorsAsync(string callerId, CancellationToken cancellationToken = default)
+    {
+        if (InvalidId(callerId) is { } invalid)
+        {
+            return invalid;
+        }
+
+        return await RunAsync("reset_factors", isRead: false, async ct =>
+        {
+            var methods = await graph.Users[callerId].Authentication.Methods.GetAsync(cancellationToken: ct);
+            var authentication = graph.Users[callerId].Authentication;
+            foreach (var method in methods?.Value ?? [])
+            {
+                if (method.Id is not { Length: > 0 } id)
+                {
+                    continue;
+                }
+
+                // The password is not a factor, and every other type is deleted through its own collection.
+                Task? delete = method switch
+                {
+                    MicrosoftAuthenticatorAuthenticationMethod => authentication.MicrosoftAuthenticatorMethods[id].DeleteAsync(cancellationToken: ct),
+                    SoftwareOathAuthenticationMethod => authentication.SoftwareOathMethods[id].DeleteAsync(cancellationToken: ct),
+                    PhoneAuthenticationMethod => authentication.PhoneMethods[id].DeleteAsync(cancellationToken: ct),
+                    Fido2AuthenticationMethod => authentication.Fido2Methods[id].DeleteAsync(cancellationToken: ct),
+                    EmailAuthenticationMethod => authentication.EmailMethods[id].DeleteAsync(cancellationToken: ct),
+                    WindowsHelloForBusinessAuthenticationMethod => authentication.WindowsHelloForBusinessMethods[id].DeleteAsync(cancellationToken: ct),
+                    TemporaryAccessPassAuthenticationMethod => authentication.TemporaryAccessPassMethods[id].DeleteAsync(cancellationToken: ct),
+                    _ => null,
+                };
+                if (delete is not null)
+                {
+                    await delete;
+                }
+            }
+
+            return IdpResult<Done>.Success(default);
+        }, cancellationToken, privilegedTarget: callerId);
+    }
+
+    public async Task<IdpResult<TemporaryAccess>> IssueTemporaryAccessAsync(string callerId, TimeSpan lifetime, bool usableOnce, CancellationToken cancellationToken = default)
+    {
+        if (InvalidId(callerId) is { } invalid)
+        {
+            return invalid;
+        }
+
+        var minutes = (int)Math.Clamp(Math.Ceiling(lifetime.TotalMinutes), MinTapMinutes, MaxTapMinutes);
+        return await RunAsync("issue_tap", isRead: false, async ct =>
+        {
+            var now = time.GetUtcNow();
+            var tap = await graph.Users[callerId].Authentication.TemporaryAccessPassMethods.PostAsync(
+                new TemporaryAccessPassAuthenticationMethod { LifetimeInMinutes = minutes, IsUsableOnce = usableOnce },
+                cancellationToken: ct);
+            if (tap?.TemporaryAccessPass is not { Length: > 0 } value)
+            {
+                return Unreadable(isRead: false);
+            }
+
+            var expiresAt = (tap.StartDateTime ?? now) + TimeSpan.FromMinutes(tap.LifetimeInMinutes ?? minutes);
+            return IdpResult<TemporaryAccess>.Success(new TemporaryAccess(value, expiresAt, tap.IsUsableOnce ?? usableOnce));
+        }, cancellationToken, privilegedTarget: callerId);
+    }
+
+    private static IdpError NotSupported() => new(IdpErrorKind.Invalid, "unsupported_for_entra", NoChallengeMessage);
+
+    private static IdpError Unreadable(bool isRead) => GraphErrorMapper.Unavailable("unreadable_response", isRead);
+
+    /// <summary>Entra object ids are GUIDs; anything else never reaches a Graph path.</summary>
+    private static IdpError? InvalidId(string callerId) =>
+        Guid.TryParseExact(callerId, "D", out _) ? null : new IdpError(IdpErrorKind.Invalid, "invalid_id", "That is not an Entra user id.");
+
+    private static IdpResult<CallerProfile> ToProfile(User user)
+    {
+        if (user.Id is not { Length: > 0 } id || user.UserPrincipalName is not { Length: > 0 } upn)
+        {
+            return Unreadable(isRead: true);
+        }
+
+        var status = user.AccountEnabled switch
+        {
+            true => CallerStatus.Active,
+            false => CallerStatus.Suspended,
+            null => CallerStatus.Unknown,
+        };
+        return IdpResult<CallerProfile>.Success(new CallerProfile(id, upn, user.Mail, status));
+    }
+
+    /// <summary>
+    /// Runs one Graph operation and maps every expected failure. When a write on a user is refused (403), the
+    /// user's directory roles are read to tell the agent whether the target is privileged (Graph refuses a
+    /// non-privileged role's changes to admins) or the portal's app simply lacks the permission.
+    /// </summary>
+    private async Task<IdpResult<T>> RunAsync<T>(string operation, bool isRead, Func<CancellationToken, Task<IdpResult<T>>> call, CancellationToken cancellationToken, string? privilegedTarget = null)
+    {
+        try
+        {
+            return await call(cancellationToken);
+        }
+        catch (ApiException exception)
+        {
+            var error = GraphErrorMapper.Map(exception, isRead);
+            Log(operation, exception.ResponseStatusCode, error);
+            if (error.Kind == IdpErrorKind.AccessDenied && privilegedTarget is not null && await IsPrivilegedAsync(privilegedTarget, cancellationToken) is { } privileged)
+            {
+                error = error with { AgentMessage = privileged ? GraphErrorMapper.PrivilegedMessage : GraphErrorMapper.MissingRightMessage };
+            }
+
+            return error;
+        }
+        catch (AggregateException exception) when (exception.InnerExceptions.LastOrDefault() is ApiException last)
+        {
+            // Graph's retry handler gave up on a read after its retries; the last answer says why.
+            var error = GraphErrorMapper.Map(last, isRead);
+            Log(operation, last.ResponseStatusCode, error);
+            return error;
+        }
+        catch (EntraTokenException exception)
+        {
+            Log(operation, 0, exception.Error);
+            return exception.Error;
+        }
+        catch (HttpRequestException)
+        {
+            var error = GraphErrorMapper.Unavailable("unreachable", isRead);
+            Log(operation, 0, error);
+            return error;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            var error = GraphErrorMapper.Unavailable("timeout", isRead);
+            Log(operation, 0, error);
+            return error;
+        }
+    }
+
+    private async Task<bool?> IsPrivilegedAsync(string callerId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var roles = await graph.Users[callerId].MemberOf.GraphDirectoryRole.GetAsync(r => r.QueryParameters.Select = ["id"], cancellationToken);
+            return roles?.Value is { Count: > 0 };
+        }
+        catch (Exception exception) when (exception is ApiException or AggregateException or EntraTokenException or HttpRequestException
+            || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            // Reading roles needs a permission the portal may not have; the generic message stands then.
+            return null;
+        }
+    }
+
+    private void Log(string operation, int status, IdpError error) =>
+        logger.LogWarning("Graph operation {Operation} failed: HTTP {Status}, {Kind} ({Code})", operation, status, error.Kind, error.Code);
+}
