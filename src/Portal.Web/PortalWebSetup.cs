@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Mvc.Razor;
 using Microsoft.Extensions.Options;
 using Portal.Audit;
 using Portal.Idp;
+using Portal.Idp.Entra;
 using Portal.Storage;
 using Portal.Web.Authorization;
 using Portal.Web.Features.Actions;
@@ -52,6 +53,7 @@ public static class PortalWebSetup
         services.AddOptions<AuditOptions>().Configure<ISecretResolver, IOptions<WebOptions>>((o, secrets, web) =>
             o.PseudonymisationKey = secrets.Resolve(web.Value.PseudonymisationKeySecret, "Portal:Web:PseudonymisationKeySecret"));
         services.AddPortalIdp();
+        services.AddPortalEntra();
 
         services.AddDataProtection().SetApplicationName("portal").PersistKeysToPortalStore();
 

@@ -72,8 +72,25 @@ public sealed class TenantIdpSettings
     /// <summary>The Okta org URL (https://acme.okta.com/).</summary>
     public string BaseUrl { get; set; } = "";
 
-    /// <summary>Reference to the API token secret (<c>env:NAME</c> or <c>file:/path</c>).</summary>
+    /// <summary>
+    /// Reference to the API credential (<c>env:NAME</c> or <c>file:/path</c>): the Okta API token, or for Entra
+    /// the client secret of the app registration that calls Microsoft Graph.
+    /// </summary>
     public string ApiTokenSecret { get; set; } = "";
+
+    /// <summary>For Entra: the app registration that gets the app-only Microsoft Graph token.</summary>
+    public EntraAppSettings Entra { get; set; } = new();
+}
+
+public sealed class EntraAppSettings
+{
+    /// <summary>The Entra directory (tenant) id, a GUID.</summary>
+    public string DirectoryTenantId { get; set; } = "";
+
+    public string ClientId { get; set; } = "";
+
+    /// <summary>Only to point at an emulator; empty means login.microsoftonline.com.</summary>
+    public string TokenEndpoint { get; set; } = "";
 }
 
 public sealed class AgentSignInSettings
@@ -145,6 +162,24 @@ internal sealed partial class TenantCatalogOptionsValidator(IHostEnvironment env
             }
 
             CheckUrl(failures, $"{at}:Idp:BaseUrl", t.Idp.BaseUrl);
+            if (t.Idp.Kind == IdpKind.Entra)
+            {
+                if (!Guid.TryParse(t.Idp.Entra.DirectoryTenantId, out _))
+                {
+                    failures.Add($"{at}:Idp:Entra:DirectoryTenantId must be the Entra directory id (a GUID).");
+                }
+
+                if (string.IsNullOrWhiteSpace(t.Idp.Entra.ClientId))
+                {
+                    failures.Add($"{at}:Idp:Entra:ClientId must be set (the app registration that calls Microsoft Graph).");
+                }
+
+                if (!string.IsNullOrEmpty(t.Idp.Entra.TokenEndpoint))
+                {
+                    CheckUrl(failures, $"{at}:Idp:Entra:TokenEndpoint", t.Idp.Entra.TokenEndpoint);
+                }
+            }
+
             CheckSecret(failures, $"{at}:Idp:ApiTokenSecret", t.Idp.ApiTokenSecret);
             CheckUrl(failures, $"{at}:AgentSignIn:Authority", t.AgentSignIn.Authority);
             if (string.IsNullOrWhiteSpace(t.AgentSignIn.ClientId))

@@ -3,14 +3,26 @@ using Portal.Idp;
 
 namespace Portal.Web.Infrastructure;
 
-/// <summary>Builds a tenant's <see cref="ICallerDirectory"/> from its settings and its resolved API token.</summary>
-public sealed class TenantDirectories(ICallerDirectoryFactory factory, ISecretResolver secrets, ITenantCatalog tenants)
+/// <summary>Builds a tenant's <see cref="ICallerDirectory"/> (Okta or Entra) from its settings and its resolved credential.</summary>
+public sealed class TenantDirectories(
+    ICallerDirectoryFactory oktaFactory,
+    [FromKeyedServices(IdpKind.Entra)] ICallerDirectoryFactory entraFactory,
+    ISecretResolver secrets,
+    ITenantCatalog tenants)
 {
     public ICallerDirectory For(TenantSettings tenant)
     {
         var index = tenants.All.ToList().IndexOf(tenant);
-        var token = secrets.Resolve(tenant.Idp.ApiTokenSecret, $"Portal:Tenants:{index}:Idp:ApiTokenSecret");
-        return factory.Create(new IdpConnection(tenant.Id, tenant.Idp.Kind, new Uri(tenant.Idp.BaseUrl), token));
+        var credential = secrets.Resolve(tenant.Idp.ApiTokenSecret, $"Portal:Tenants:{index}:Idp:ApiTokenSecret");
+        var connection = new IdpConnection(tenant.Id, tenant.Idp.Kind, new Uri(tenant.Idp.BaseUrl), credential);
+        if (tenant.Idp.Kind == IdpKind.Entra)
+        {
+            var entra = tenant.Idp.Entra;
+            var tokenEndpoint = string.IsNullOrEmpty(entra.TokenEndpoint) ? null : new Uri(entra.TokenEndpoint);
+            return entraFactory.Create(connection with { Entra = new EntraAppCredentials(entra.DirectoryTenantId, entra.ClientId, tokenEndpoint) });
+        }
+
+        return oktaFactory.Create(connection);
     }
 }
 
