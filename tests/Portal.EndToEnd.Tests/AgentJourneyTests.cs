@@ -1,0 +1,149 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Portal.EndToEnd.Tests;
+
+/// <summary>
+/// The agent's journeys in a real browser: the portal's own scripts poll, count down and move the page on,
+/// under the portal's real CSP, while the caller answers on the emulator's phone page in another tab.
+/// Each test gets a fresh portal and emulator (a rejected push puts the caller under alarm).
+/// </summary>
+[Collection(ChromiumCollection.Name)]
+public sealed class AgentJourneyTests(ChromiumFixture chromium) : IAsyncLifetime
+{
+    private const string Alice = "alice.caller@demo.example";
+    private const string Bob = "bob.caller@demo.example";
+    private const string Tier3 = "Tier Three Agent";
+
+    private readonly PortalServer _portal = new();
+
+    public Task InitializeAsync() => _portal.InitializeAsync();
+
+    public Task DisposeAsync() => _portal.DisposeAsync();
+
+    [Fact]
+    public async Task Journey_PushApprovedOnPhoneThenOneTimeLink_PageVerifiesByItselfAndShowsSecret()
+    {
+        await using var agent = await AgentBrowser.OpenAsync(chromium, _portal);
+        var page = agent.Page;
+        await agent.SignInAsync(Tier3);
+
+        await agent.LookUpAsync(Alice);
+        await Expect(page.Locator("#caller-title")).ToContainTextAsync("a***@d***.example");
+        var shown = await page.ContentAsync();
+        Assert.DoesNotContain(Alice, shown, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("alice.caller", shown, StringComparison.OrdinalIgnoreCase);
+
+        await agent.SendPushAsync();
+        var push = Assert.Single(_portal.Emulator.State.PendingPushes(Alice));
+        var number = page.Locator("p.number");
+        await Expect(number).ToHaveTextAsync(push.CorrectAnswer.ToString(CultureInfo.InvariantCulture));
+        var fontSize = await number.EvaluateAsync<string>("e => getComputedStyle(e).fontSize");
+        Assert.True(double.Parse(fontSize.Replace("px", "", StringComparison.Ordinal), CultureInfo.InvariantCulture) >= 48, $"The number to read out is {fontSize}: too small to read at a glance.");
+        await Expect(page.Locator("[data-field='state']")).ToContainTextAsync("Waiting for the caller");
+        await agent.ScreenshotAsync("pending-push");
+
+        var phone = await agent.OpenPhoneAsync(Alice);
+        await phone.GetByRole(AriaRole.Button, new() { Name = push.CorrectAnswer.ToString(CultureInfo.InvariantCulture), Exact = true }).ClickAsync();
+        await Expect(phone.GetByText("No sign-in request waiting.")).ToBeVisibleAsync();
+
+        // Nobody touches the portal tab: its polling script alone must bring the agent to the verified caller.
+        await Expect(page).ToHaveURLAsync(new Regex("/verification/session/[^/]+$"));
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Verified:" })).ToContainTextAsync("a***@d***.example");
+        await Expect(page.Locator(".countdown .remaining")).ToHaveTextAsync(new Regex(@"^\(\d+:\d{2} left\)$"));
+        await agent.ScreenshotAsync("verified");
+
+        var reset = page.Locator("form[data-action='password_reset']");
+        await reset.GetByLabel("One-time reset link, read out once").CheckAsync();
+        await reset.GetByLabel("Ticket").FillAsync("INC-1042");
+        await reset.GetByRole(AriaRole.Button, new() { Name = "Reset password" }).ClickAsync();
+
+        await Expect(page).ToHaveURLAsync(new Regex("/actions/password-reset$"));
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Reset password" })).ToBeVisibleAsync();
+        var secret = await page.Locator("[data-field='secret']").InnerTextAsync();
+        Assert.False(string.IsNullOrWhiteSpace(secret), "The one-time reset link was not shown.");
+        Assert.Equal(1, _portal.Emulator.State.FindCaller(Alice)!.PasswordResets);
+        agent.AssertPagesRanCleanly();
+    }
+
+    [Fact]
+    public async Task Push_WrongNumberTappedOnPhone_PageShowsRejectedByItself()
+    {
+        await using var agent = await AgentBrowser.OpenAsync(chromium, _portal);
+        var page = agent.Page;
+        await agent.SignInAsync(Tier3);
+        await agent.LookUpAsync(Alice);
+        await agent.SendPushAsync();
+        var push = Assert.Single(_portal.Emulator.State.PendingPushes(Alice));
+        var wrong = push.Choices.First(c => c != push.CorrectAnswer);
+
+        var phone = await agent.OpenPhoneAsync(Alice);
+        await phone.GetByRole(AriaRole.Button, new() { Name = wrong.ToString(CultureInfo.InvariantCulture), Exact = true }).ClickAsync();
+
+        await Expect(page.Locator("[data-field='state']")).ToContainTextAsync("Rejected. Do not act on this account");
+        // The script reloads the page: the server's own rendering of the refusal offers no way on, only back.
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Back to the console" })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Continue" })).ToHaveCountAsync(0);
+        Assert.Matches("/verification/pending/[^/]+$", page.Url);
+        Assert.Equal(0, _portal.Emulator.State.FindCaller(Alice)!.PasswordResets);
+        agent.AssertPagesRanCleanly();
+    }
+
+    [Fact]
+    public async Task Totp_CodeReadFromPhone_VerifiedWithRunningCountdown()
+    {
+        await using var agent = await AgentBrowser.OpenAsync(chromium, _portal);
+        var page = agent.Page;
+        await agent.SignInAsync(Tier3);
+        await agent.LookUpAsync(Bob);
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Send push" })).ToHaveCountAsync(0);
+
+        // The caller reads the code off their authenticator; the agent types it.
+        var phone = await agent.OpenPhoneAsync(Bob);
+        var code = (await phone.Locator(".code").First.InnerTextAsync()).Trim();
+        Assert.Matches("^[0-9]{6}$", code);
+        await page.GetByLabel("Code", new() { Exact = true }).FillAsync(code);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Verify code" }).ClickAsync();
+
+        await Expect(page).ToHaveURLAsync(new Regex("/verification/session/[^/]+$"));
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Verified:" })).ToContainTextAsync("b***@d***.example");
+        var remaining = page.Locator(".countdown .remaining");
+        await Expect(remaining).ToHaveTextAsync(new Regex(@"^\((9|10):\d{2} left\)$"));
+        var first = await remaining.InnerTextAsync();
+
+        // The countdown runs in the page: the time left changes without a reload.
+        await Expect(remaining).Not.ToHaveTextAsync(first);
+        await Expect(remaining).ToHaveTextAsync(new Regex(@"^\(\d+:\d{2} left\)$"));
+        agent.AssertPagesRanCleanly();
+    }
+
+    [Fact]
+    public async Task Csp_InlineScriptAddedToPortalPage_BlockedAndReported()
+    {
+        await using var agent = await AgentBrowser.OpenAsync(chromium, _portal);
+        var page = agent.Page;
+        await agent.SignInAsync(Tier3);
+
+        // What an injected <script> would do: the policy must stop it, and the run must see that it did.
+        await page.EvaluateAsync("() => { const s = document.createElement('script'); s.textContent = 'window.inlineRan = true;'; document.head.appendChild(s); }");
+
+        Assert.Null(await page.EvaluateAsync<bool?>("() => window.inlineRan ?? null"));
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Look up a caller" })).ToBeVisibleAsync();
+        var violations = await PollAsync(() => agent.CspViolations.Count > 0);
+        Assert.True(violations, "The blocked inline script was not reported as a CSP violation.");
+        Assert.Contains(agent.CspViolations, v => v.Contains("script-src", StringComparison.Ordinal));
+    }
+
+    private static async Task<bool> PollAsync(Func<bool> condition)
+    {
+        // Console events arrive asynchronously from the browser; wait for one without a fixed sleep's guess.
+        for (var i = 0; i < 50 && !condition(); i++)
+        {
+            await Task.Delay(100);
+        }
+
+        return condition();
+    }
+}
