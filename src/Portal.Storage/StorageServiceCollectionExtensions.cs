@@ -72,5 +72,5 @@ public static class StorageServiceCollectionExtensions
 
     // The Firestore backend registers itself here (IDocumentStore and IExpiredDocumentPurge).
     private static void AddFirestore(IServiceCollection services) =>
-        throw new NotSupportedException("Portal:Storage:Provider=Firestore is not available yet");
+        Firestore.FirestoreStorageRegistration.AddFirestoreDocumentStore(services);
 }
