@@ -42,7 +42,8 @@ public static class PortalWebSetup
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ISecretResolver, SecretResolver>();
         services.AddOptions<WebOptions>().BindConfiguration(WebOptions.Section).ValidateOnStart()
-            .Validate(o => SecretResolver.IsWellFormed(o.PseudonymisationKeySecret), "Portal:Web:PseudonymisationKeySecret must be a secret reference 'env:NAME' or 'file:/path'.");
+            .Validate(o => SecretResolver.IsWellFormed(o.PseudonymisationKeySecret), "Portal:Web:PseudonymisationKeySecret must be a secret reference 'env:NAME' or 'file:/path'.")
+            .Validate(o => SecretResolver.IsWellFormed(o.KeyRingEncryptionKeySecret), "Portal:Web:KeyRingEncryptionKeySecret must be a secret reference 'env:NAME' or 'file:/path'.");
         services.AddOptions<TenantCatalogOptions>().BindConfiguration("Portal").ValidateOnStart();
         services.AddSingleton<IValidateOptions<TenantCatalogOptions>, TenantCatalogOptionsValidator>();
         services.AddSingleton<ITenantCatalog, ConfiguredTenantCatalog>();
@@ -56,6 +57,7 @@ public static class PortalWebSetup
         services.AddPortalEntra();
 
         services.AddDataProtection().SetApplicationName("portal").PersistKeysToPortalStore();
+        services.AddKeyRingEncryption();
 
         services.AddSingleton<AgentSessionStore>();
         services.AddSingleton<VerificationStore>();

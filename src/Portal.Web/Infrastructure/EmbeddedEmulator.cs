@@ -25,7 +25,8 @@ internal static class EmbeddedEmulator
             return;
         }
 
-        EnsurePseudonymisationKeyFile(builder);
+        EnsureSecretFile(builder, "Portal:Web:PseudonymisationKeySecret");
+        EnsureSecretFile(builder, "Portal:Web:KeyRingEncryptionKeySecret");
         var token = EnsureVariable(OktaTokenVariable);
         var secret = EnsureVariable(ClientSecretVariable);
         var emulatorOptions = new EmulatorOptions { Url = $"http://127.0.0.1:{options.Port}", OktaApiToken = token };
@@ -58,10 +59,10 @@ internal static class EmbeddedEmulator
         return value;
     }
 
-    private static void EnsurePseudonymisationKeyFile(WebApplicationBuilder builder)
+    private static void EnsureSecretFile(WebApplicationBuilder builder, string setting)
     {
-        // The demo's pseudonymisation key lives in the local data folder, so pseudonyms stay stable across runs.
-        var reference = builder.Configuration["Portal:Web:PseudonymisationKeySecret"];
+        // The demo's keys live in the local data folder, so pseudonyms and the key ring survive a restart.
+        var reference = builder.Configuration[setting];
         if (reference is null || !reference.StartsWith("file:", StringComparison.Ordinal))
         {
             return;

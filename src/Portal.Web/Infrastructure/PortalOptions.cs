@@ -18,6 +18,9 @@ public sealed class WebOptions
 
     /// <summary>Reference to the secret that keys caller pseudonyms (<c>env:NAME</c> or <c>file:/path</c>).</summary>
     public string PseudonymisationKeySecret { get; set; } = "";
+
+    /// <summary>Reference to the 32-byte key (base64) that encrypts the Data Protection key ring at rest.</summary>
+    public string KeyRingEncryptionKeySecret { get; set; } = "";
 }
 
 /// <summary>Settings of the embedded IdP emulator (section <c>Portal:Emulator</c>); Development only.</summary>
