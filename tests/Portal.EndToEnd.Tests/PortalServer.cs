@@ -51,12 +51,15 @@ public sealed class PortalServer : IAsyncLifetime
         Environment.SetEnvironmentVariable(secretVariable, secret);
         var keyFile = Path.Combine(_directory, "pseudonymisation.key");
         await File.WriteAllTextAsync(keyFile, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+        var keyRingFile = Path.Combine(_directory, "keyring.key");
+        await File.WriteAllTextAsync(keyRingFile, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
 
         var settings = new Dictionary<string, string?>
         {
             ["Portal:Emulator:Enabled"] = "false",
             ["Portal:Web:RequireHttps"] = "false",
             ["Portal:Web:PseudonymisationKeySecret"] = "file:" + keyFile,
+            ["Portal:Web:KeyRingEncryptionKeySecret"] = "file:" + keyRingFile,
             ["Portal:Storage:Provider"] = "Sqlite",
             ["Portal:Storage:Sqlite:Path"] = Path.Combine(_directory, "portal.db"),
             ["Portal:Tenants:0:Id"] = TenantId,
