@@ -200,7 +200,7 @@ internal sealed class FirestoreRestClient
         string? pageToken = null;
         do
         {
-            var query = "showMissing=true&pageSize=300&mask.fieldPaths=__none__";
+            var query = "showMissing=true&pageSize=300&mask.fieldPaths=_none";
             if (pageToken is not null)
             {
                 query += "&pageToken=" + Uri.EscapeDataString(pageToken);
