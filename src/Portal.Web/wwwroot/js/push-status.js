@@ -18,9 +18,16 @@
             credentials: "same-origin",
             headers: { "Accept": "application/json", "RequestVerificationToken": tokenInput ? tokenInput.value : "" }
         }).then(function (response) {
+            var type = response.headers.get("Content-Type") || "";
+            if (response.status >= 400 && response.status < 500 || (response.ok && type.indexOf("application/json") < 0)) {
+                // Not ours any more (expired, signed out, not found): stop and let the server say why.
+                window.location.reload();
+                return null;
+            }
             if (!response.ok) { throw new Error("status " + response.status); }
             return response.json();
         }).then(function (result) {
+            if (result === null) { return; }
             if (result.state === "Waiting") {
                 if (result.message) { stateText.textContent = result.message; }
                 window.setTimeout(poll, 2000);
