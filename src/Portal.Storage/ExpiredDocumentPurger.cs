@@ -14,16 +14,24 @@ internal sealed partial class ExpiredDocumentPurger(
     TimeProvider clock,
     ILogger<ExpiredDocumentPurger> logger) : BackgroundService
 {
+    // Created with the service, so the first interval counts from start-up whenever ExecuteAsync gets to run.
+    private readonly PeriodicTimer _timer = new(options.Value.PurgeInterval, clock);
+
+    public override void Dispose()
+    {
+        _timer.Dispose();
+        base.Dispose();
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(options.Value.PurgeInterval, clock);
         try
         {
             do
             {
                 await PurgeOnceAsync(stoppingToken);
             }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
+            while (await _timer.WaitForNextTickAsync(stoppingToken));
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {

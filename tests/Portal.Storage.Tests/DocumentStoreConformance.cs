@@ -261,12 +261,13 @@ public abstract class DocumentStoreConformance
         var second = await CreateSecondInstanceAsync(clock);
         const int Increments = 20;
 
-        await Task.WhenAll(Enumerable.Range(0, Increments).Select(i => Task.Run(() =>
+        await RunInParallel(Increments, i =>
             (i % 2 == 0 ? first : second).UpdateAsync(Key("counter"), current =>
             {
                 var count = current?.Data["count"]?.GetValue<int>() ?? 0;
+                WidenRaceWindow();
                 return DocumentMutation<int>.Write(Doc("counter", count + 1), null, count + 1);
-            }))));
+            }));
 
         Assert.Equal(Increments, (await first.GetAsync(Key("counter")))!.Data["count"]!.GetValue<int>());
         Assert.Equal(Increments, (await second.GetAsync(Key("counter")))!.Data["count"]!.GetValue<int>());
@@ -280,11 +281,15 @@ public abstract class DocumentStoreConformance
         var second = await CreateSecondInstanceAsync(clock);
         await first.SetAsync(Key("verification"), new JsonObject { ["used"] = false }, Start.AddMinutes(5));
 
-        var results = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => Task.Run(() =>
+        var results = await RunInParallel(16, i =>
             (i % 2 == 0 ? first : second).UpdateAsync(Key("verification"), current =>
-                current is null || current.Data["used"]!.GetValue<bool>()
-                    ? DocumentMutation<bool>.Keep(false)
-                    : DocumentMutation<bool>.Write(new JsonObject { ["used"] = true }, current.ExpireAt, true)))));
+            {
+                var unused = current is not null && !current.Data["used"]!.GetValue<bool>();
+                WidenRaceWindow();
+                return unused
+                    ? DocumentMutation<bool>.Write(new JsonObject { ["used"] = true }, current!.ExpireAt, true)
+                    : DocumentMutation<bool>.Keep(false);
+            }));
 
         Assert.Single(results, won => won);
         Assert.True((await first.GetAsync(Key("verification")))!.Data["used"]!.GetValue<bool>());
@@ -504,6 +509,28 @@ public abstract class DocumentStoreConformance
         Assert.Equal(record, read);
         Assert.Equal(["a"], byTime);
     }
+
+    /// <summary>Runs the calls on threads of their own, released together, so that they really overlap (the thread pool of a small machine would run them one after another).</summary>
+    private static async Task<T[]> RunInParallel<T>(int count, Func<int, Task<T>> call)
+    {
+        using var gate = new ManualResetEventSlim();
+        var tasks = Enumerable.Range(0, count)
+            .Select(i => Task.Factory.StartNew(
+                () =>
+                {
+                    gate.Wait();
+                    return call(i).GetAwaiter().GetResult();
+                },
+                CancellationToken.None,
+                TaskCreationOptions.LongRunning,
+                TaskScheduler.Default))
+            .ToArray();
+        gate.Set();
+        return await Task.WhenAll(tasks);
+    }
+
+    /// <summary>Holds the read-modify-write open a moment, so that a store without real isolation would let another caller read the same version.</summary>
+    private static void WidenRaceWindow() => Thread.Sleep(5);
 
     private async Task SeedRanks(IDocumentStore store)
     {
