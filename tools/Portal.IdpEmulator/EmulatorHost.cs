@@ -12,11 +12,13 @@ public sealed class EmulatorHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly OidcProvider _oidc;
+    private readonly CallerSignIn _callerSignIn;
 
-    private EmulatorHost(WebApplication app, OidcProvider oidc, Uri baseUrl, EmulatorState state)
+    private EmulatorHost(WebApplication app, OidcProvider oidc, CallerSignIn callerSignIn, Uri baseUrl, EmulatorState state)
     {
         _app = app;
         _oidc = oidc;
+        _callerSignIn = callerSignIn;
         BaseUrl = baseUrl;
         State = state;
     }
@@ -26,6 +28,12 @@ public sealed class EmulatorHost : IAsyncDisposable
 
     /// <summary>The OIDC issuer: <c>{BaseUrl}oauth2/default</c>, no trailing slash.</summary>
     public Uri OktaIssuer => new(BaseUrl, "oauth2/default");
+
+    /// <summary>The Okta-like issuer where callers sign in for step-up: <c>{BaseUrl}oauth2/callers</c>.</summary>
+    public Uri CallerIssuer => new(BaseUrl, "oauth2/callers");
+
+    /// <summary>The Entra-like issuer of a directory: <c>{BaseUrl}{tenantId}/v2.0</c> (agents and callers of that directory).</summary>
+    public Uri EntraIssuer(string tenantId = EntraDemo.TenantId) => new(BaseUrl, tenantId + "/v2.0");
 
     public EmulatorState State { get; }
 
@@ -48,6 +56,7 @@ public sealed class EmulatorHost : IAsyncDisposable
         var state = new EmulatorState(options.TimeProvider);
         var context = new EmulatorContext(options);
         var oidc = new OidcProvider(state, context);
+        var callerSignIn = new CallerSignIn(state, context);
 
         app.Use(async (http, next) =>
         {
@@ -60,8 +69,9 @@ public sealed class EmulatorHost : IAsyncDisposable
             await next(http);
         });
         OktaApi.Map(app, state, context);
-        GraphApi.Map(app, state, context);
+        GraphApi.Map(app, state, context, callerSignIn);
         oidc.Map(app);
+        callerSignIn.Map(app);
         PhonePages.Map(app, state);
         app.MapGet("/emulator.css", () => Results.Text(Html.Css, "text/css"));
         app.MapGet("/", () => Results.Redirect("/phone"));
@@ -73,6 +83,7 @@ public sealed class EmulatorHost : IAsyncDisposable
         catch
         {
             oidc.Dispose();
+            callerSignIn.Dispose();
             await app.DisposeAsync();
             throw;
         }
@@ -81,7 +92,7 @@ public sealed class EmulatorHost : IAsyncDisposable
             ?? throw new InvalidOperationException("The emulator did not bind an address.");
         var baseUrl = new Uri(address.EndsWith('/') ? address : address + "/");
         context.BaseUrl = baseUrl;
-        return new EmulatorHost(app, oidc, baseUrl, state);
+        return new EmulatorHost(app, oidc, callerSignIn, baseUrl, state);
     }
 
     public async ValueTask DisposeAsync()
@@ -89,6 +100,7 @@ public sealed class EmulatorHost : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
         _oidc.Dispose();
+        _callerSignIn.Dispose();
     }
 
     private sealed class PassiveLifetime : IHostLifetime

@@ -15,6 +15,15 @@ public sealed class EmulatorOptions
     /// <summary>Entra app registrations allowed to get an app-only Graph token (client credentials).</summary>
     public IList<EmulatorClient> GraphClients { get; } = new List<EmulatorClient>();
 
+    /// <summary>Entra app registrations allowed to sign agents in at the Entra-like authority (<c>/{tenantId}/v2.0</c>).</summary>
+    public IList<EmulatorClient> EntraAgentClients { get; } = new List<EmulatorClient>();
+
+    /// <summary>
+    /// Step-up clients: the portal's app that has a caller sign in to their own IdP, at the Okta-like caller
+    /// authority (<c>/oauth2/callers</c>) and at the Entra-like one (<c>/{tenantId}/v2.0</c>).
+    /// </summary>
+    public IList<EmulatorClient> StepUpClients { get; } = new List<EmulatorClient>();
+
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 }
 

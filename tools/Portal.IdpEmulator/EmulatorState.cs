@@ -17,6 +17,9 @@ public sealed class EmulatorState
     private readonly TimeProvider _time;
     private readonly List<DemoCaller> _callers = [];
     private readonly List<DemoAgent> _agents = [];
+    private readonly List<EntraAgent> _entraAgents = [];
+    private readonly Queue<CallerTokenOverrides> _callerOverrides = new();
+    private readonly List<CallerAuthorizeRequest> _callerAuthorizeRequests = [];
     private readonly Dictionary<string, PushTransaction> _pushes = new(StringComparer.Ordinal);
     private readonly List<RecordedRequest> _requests = [];
     private readonly List<(int Status, string? PathContains)> _faults = [];
@@ -52,6 +55,30 @@ public sealed class EmulatorState
             lock (_gate)
             {
                 return [.. _agents];
+            }
+        }
+    }
+
+    /// <summary>The agents of the demo Entra directory, offered by the Entra sign-in picker.</summary>
+    public IReadOnlyList<EntraAgent> EntraAgents
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _entraAgents];
+            }
+        }
+    }
+
+    /// <summary>Every authorize request received by the caller sign-in (step-up), in order.</summary>
+    public IReadOnlyList<CallerAuthorizeRequest> CallerAuthorizeRequests
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _callerAuthorizeRequests];
             }
         }
     }
@@ -110,6 +137,75 @@ public sealed class EmulatorState
         var factor = caller.Factors.FirstOrDefault(f => f.FactorType == TotpType && f.Status == "ACTIVE" && f.Secret is not null)
             ?? throw new InvalidOperationException("The caller has no active TOTP factor.");
         return Totp.ComputeAt(factor.Secret!, at);
+    }
+
+    /// <summary>The code the Entra user's authenticator app shows now (for the step-up sign-in).</summary>
+    public string CurrentEntraTotp(string userPrincipalName)
+    {
+        var user = FindEntraUser(userPrincipalName) ?? throw new ArgumentException("No such Entra user.", nameof(userPrincipalName));
+        return user.TotpSecret is null
+            ? throw new InvalidOperationException("The user has no authenticator app.")
+            : Totp.ComputeAt(user.TotpSecret, _time.GetUtcNow());
+    }
+
+    /// <summary>
+    /// Test hook: the next ID token issued after a caller sign-in carries these values (a wrong subject, an old
+    /// <c>auth_time</c>, no MFA), as a misbehaving or misconfigured IdP would send them.
+    /// </summary>
+    public void NextCallerSignIn(CallerTokenOverrides overrides)
+    {
+        ArgumentNullException.ThrowIfNull(overrides);
+        lock (_gate)
+        {
+            _callerOverrides.Enqueue(overrides);
+        }
+    }
+
+    internal CallerTokenOverrides? TakeCallerOverrides()
+    {
+        lock (_gate)
+        {
+            return _callerOverrides.TryDequeue(out var next) ? next : null;
+        }
+    }
+
+    internal void RecordCallerAuthorize(CallerAuthorizeRequest request)
+    {
+        lock (_gate)
+        {
+            _callerAuthorizeRequests.Add(request);
+        }
+    }
+
+    /// <summary>Checks a code from an Entra user's authenticator app, once per step, with one step of drift.</summary>
+    internal TotpCheck VerifyEntraTotp(EntraUser user, string passCode)
+    {
+        if (user.TotpSecret is null || passCode.Length != 6 || !passCode.All(char.IsAsciiDigit))
+        {
+            return TotpCheck.Invalid;
+        }
+
+        var now = Totp.StepAt(_time.GetUtcNow());
+        lock (_gate)
+        {
+            for (var step = now - 1; step <= now + 1; step++)
+            {
+                if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Totp.Compute(user.TotpSecret, step)), Encoding.ASCII.GetBytes(passCode)))
+                {
+                    continue;
+                }
+
+                if (step <= user.LastUsedStep)
+                {
+                    return TotpCheck.Replayed;
+                }
+
+                user.LastUsedStep = step;
+                return TotpCheck.Success;
+            }
+        }
+
+        return TotpCheck.Invalid;
     }
 
     /// <summary>Pushes still waiting for the caller's answer.</summary>
@@ -405,8 +501,17 @@ public sealed class EmulatorState
             AddAgent("auditor@demo.example", "Audit Reviewer", ["Helpdesk Auditors"], mfa);
             AddAgent("admin@demo.example", "Portal Admin", ["Helpdesk Admins"], mfa);
             AddAgent("nomfa.agent@demo.example", "No MFA Agent", ["Helpdesk Tier 3"], ["pwd"]);
+
+            AddEntraAgent("tier1.agent@entra.example", "Entra Tier One Agent", [EntraDemo.Tier1GroupId], [], mfa);
+            AddEntraAgent("tier3.agent@entra.example", "Entra Tier Three Agent", [EntraDemo.Tier3GroupId], [], mfa);
+            AddEntraAgent("role.agent@entra.example", "Entra App-Role Agent", [], [EntraDemo.Tier3Role], mfa);
+            AddEntraAgent("auditor@entra.example", "Entra Audit Reviewer", [EntraDemo.AuditorsGroupId], [], mfa);
+            AddEntraAgent("nomfa.agent@entra.example", "Entra No MFA Agent", [EntraDemo.Tier3GroupId], [], ["pwd"]);
         }
     }
+
+    private void AddEntraAgent(string upn, string name, string[] groupIds, string[] roles, string[] amr) =>
+        _entraAgents.Add(new EntraAgent(GraphDirectory.GuidFor("agent/" + upn), upn, name, groupIds, roles, amr));
 
     private void AddAgent(string email, string name, string[] groups, string[] amr) =>
         _agents.Add(new DemoAgent(DeterministicId("00u", "agent/" + email.ToUpperInvariant()), email, name, groups, amr));

@@ -90,6 +90,12 @@ public sealed class EntraUser
         }
     }
 
+    /// <summary>The seed of the user's authenticator app (Microsoft Authenticator or an OATH app), for the step-up sign-in; null when they have none.</summary>
+    internal byte[]? TotpSecret { get; init; }
+
+    /// <summary>The last TOTP step accepted at the step-up sign-in, so that a code cannot be used twice.</summary>
+    internal long LastUsedStep { get; set; } = long.MinValue;
+
     internal void AddMethod(EntraMethod method)
     {
         lock (_methods)
@@ -213,7 +219,8 @@ internal sealed class GraphDirectory
 
     private EntraUser AddUser(string upn, string displayName, bool isGlobalAdmin, params string[] methodTypes)
     {
-        var user = new EntraUser(GuidFor(upn), upn, upn, displayName, isGlobalAdmin);
+        var hasApp = methodTypes.Contains("microsoftAuthenticatorAuthenticationMethod") || methodTypes.Contains("softwareOathAuthenticationMethod");
+        var user = new EntraUser(GuidFor(upn), upn, upn, displayName, isGlobalAdmin) { TotpSecret = hasApp ? RandomNumberGenerator.GetBytes(20) : null };
         var created = _time.GetUtcNow().AddDays(-300);
         user.AddMethod(new EntraMethod(PasswordMethodId, "passwordAuthenticationMethod", created));
         foreach (var type in methodTypes)

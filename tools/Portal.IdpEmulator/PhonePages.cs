@@ -18,6 +18,14 @@ internal static class PhonePages
                     .Append(Html.E(caller.Login)).Append(" · ").Append(Html.E(caller.Status)).Append("</span></li>");
             }
 
+            body.Append("</ul><h2>Entra directory</h2><ul>");
+            foreach (var user in state.EntraUsers)
+            {
+                body.Append("<li class=\"card\"><a href=\"/phone/").Append(Html.E(Uri.EscapeDataString(user.UserPrincipalName))).Append("\">")
+                    .Append(Html.E(user.DisplayName)).Append("</a> <span class=\"muted\">")
+                    .Append(Html.E(user.UserPrincipalName)).Append("</span></li>");
+            }
+
             body.Append("</ul>");
             return Html.Result(Html.Page("Caller phones", body.ToString()));
         });
@@ -25,6 +33,11 @@ internal static class PhonePages
         app.MapGet("/phone/{login}", (string login) =>
         {
             var caller = state.FindCaller(login);
+            if (caller is null && state.FindEntraUser(login) is { } entraUser)
+            {
+                return Html.Result(Html.Page("Caller phone", EntraPhone(state, entraUser), refresh: true));
+            }
+
             if (caller is null)
             {
                 return Html.Result(Html.Page("No such caller", "<h1>No such caller</h1><p><a href=\"/phone\">All phones</a></p>"), 404);
@@ -96,6 +109,27 @@ internal static class PhonePages
             state.DenyPush(txId);
             return BackTo(login);
         });
+    }
+
+    private static string EntraPhone(EmulatorState state, EntraUser user)
+    {
+        var now = state.Now;
+        var body = new StringBuilder();
+        body.Append("<p><a href=\"/phone\">All phones</a></p><h1>Phone of ").Append(Html.E(user.DisplayName)).Append("</h1>");
+        body.Append("<p class=\"muted\">").Append(Html.E(user.UserPrincipalName)).Append("</p>");
+        body.Append("<h2>Microsoft Authenticator code</h2>");
+        if (user.TotpSecret is null)
+        {
+            body.Append("<p class=\"muted\">No authenticator app enrolled.</p>");
+            return body.ToString();
+        }
+
+        var secondsLeft = Totp.StepSeconds - (int)(now.ToUnixTimeSeconds() % Totp.StepSeconds);
+        body.Append("<div class=\"card\"><div>Microsoft Authenticator</div>");
+        body.Append("<div class=\"code\">").Append(Html.E(Totp.ComputeAt(user.TotpSecret, now))).Append("</div>");
+        body.Append("<div class=\"muted\">").Append(secondsLeft.ToString(CultureInfo.InvariantCulture)).Append(" s left</div></div>");
+        body.Append("<p class=\"muted\">Type this code at the sign-in page the helpdesk's step-up link opens.</p>");
+        return body.ToString();
     }
 
     private static string? LoginOf(EmulatorState state, string txId) =>
