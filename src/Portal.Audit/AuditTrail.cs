@@ -196,6 +196,10 @@ internal sealed class AuditTrail(IDocumentStore store, ICallerPseudonymizer pseu
     internal static string NewId(DateTimeOffset at) =>
         at.UtcTicks.ToString("D19", CultureInfo.InvariantCulture) + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
 
+    /// <summary>The shape <see cref="NewId"/> produces: 19 digits, a dash, 16 lowercase hex digits.</summary>
+    internal static bool IsWellFormedId(string? id) =>
+        id is { Length: 36 } && id[19] == '-' && id.AsSpan(0, 19).IndexOfAnyExceptInRange('0', '9') < 0 && id[20..].All(char.IsAsciiHexDigitLower);
+
     private static CollectionPath Collection(string tenantId) => CollectionPath.ForTenant(tenantId, CollectionName);
 
     private static string? Text(string? value) =>
