@@ -24,13 +24,32 @@ public sealed partial class PortalTestHost : IAsyncLifetime
     private const string ClientId = "portal-test";
 
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "portal-web-tests-" + Guid.NewGuid().ToString("N"));
-    private readonly string _variableSuffix = Guid.NewGuid().ToString("N").ToUpperInvariant();
+    private readonly string _variableSuffix;
+    private readonly PortalTestHost? _twin;
     private WebApplicationFactory<Program>? _factory;
     private EmulatorHost? _emulator;
 
+    /// <summary>A portal with its own emulator, keys and store.</summary>
+    public PortalTestHost()
+    {
+        _variableSuffix = Guid.NewGuid().ToString("N").ToUpperInvariant();
+        Clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+    }
+
+    /// <summary>
+    /// A second instance of the same deployment as <paramref name="twin"/>: the same IdP emulator, secrets,
+    /// keys and clock (start it after the twin). Give both the same shared store through <see cref="Settings"/>.
+    /// </summary>
+    public PortalTestHost(PortalTestHost twin)
+    {
+        _twin = twin;
+        _variableSuffix = twin._variableSuffix;
+        Clock = twin.Clock;
+    }
+
     public string DataDirectory => _directory;
 
-    public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
+    public FakeTimeProvider Clock { get; }
 
     public ConcurrentQueue<string> LogLines { get; } = new();
 
@@ -46,20 +65,27 @@ public sealed partial class PortalTestHost : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(_directory);
-        var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24));
-        var secret = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24));
-        var emulatorOptions = new EmulatorOptions { OktaApiToken = token };
-        emulatorOptions.Clients.Add(new EmulatorClient(ClientId, secret));
-        _emulator = await EmulatorHost.StartAsync(emulatorOptions);
-
         var tokenVariable = "PORTAL_TEST_OKTA_TOKEN_" + _variableSuffix;
         var secretVariable = "PORTAL_TEST_CLIENT_SECRET_" + _variableSuffix;
-        Environment.SetEnvironmentVariable(tokenVariable, token);
-        Environment.SetEnvironmentVariable(secretVariable, secret);
-        var keyFile = Path.Combine(_directory, "pseudonymisation.key");
-        await File.WriteAllTextAsync(keyFile, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
-        var keyRingFile = Path.Combine(_directory, "keyring.key");
-        await File.WriteAllTextAsync(keyRingFile, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+        var keyDirectory = _twin?.DataDirectory ?? _directory;
+        var keyFile = Path.Combine(keyDirectory, "pseudonymisation.key");
+        var keyRingFile = Path.Combine(keyDirectory, "keyring.key");
+        if (_twin is not null)
+        {
+            _emulator = _twin.Emulator;
+        }
+        else
+        {
+            var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24));
+            var secret = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24));
+            var emulatorOptions = new EmulatorOptions { OktaApiToken = token };
+            emulatorOptions.Clients.Add(new EmulatorClient(ClientId, secret));
+            _emulator = await EmulatorHost.StartAsync(emulatorOptions);
+            Environment.SetEnvironmentVariable(tokenVariable, token);
+            Environment.SetEnvironmentVariable(secretVariable, secret);
+            await File.WriteAllTextAsync(keyFile, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+            await File.WriteAllTextAsync(keyRingFile, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+        }
 
         var settings = new Dictionary<string, string?>
         {
@@ -102,7 +128,7 @@ public sealed partial class PortalTestHost : IAsyncLifetime
             await _factory.DisposeAsync();
         }
 
-        if (_emulator is not null)
+        if (_emulator is not null && _twin is null)
         {
             await _emulator.DisposeAsync();
         }
@@ -124,10 +150,23 @@ public sealed partial class PortalTestHost : IAsyncLifetime
         HandleCookies = true,
     });
 
-    /// <summary>Signs an emulator demo agent in through the real OIDC code flow (with PKCE) and returns their browser.</summary>
-    public async Task<HttpClient> SignInAsync(string agentEmail)
+    /// <summary>A browser whose cookies live in <paramref name="cookies"/>: share the jar between two instances to be one agent on both.</summary>
+    public HttpClient NewClient(CookieContainer cookies) =>
+        Factory.CreateDefaultClient(new Uri("https://localhost"), new Microsoft.AspNetCore.Mvc.Testing.Handlers.CookieContainerHandler(cookies));
+
+    /// <summary>Keeps every record in the Firestore emulator, in a project of its own (share it with a twin for one deployment on two instances).</summary>
+    public PortalTestHost UseFirestore(string emulatorHost, string projectId)
     {
-        var client = NewClient();
+        Settings["Portal:Storage:Provider"] = "Firestore";
+        Settings["Portal:Storage:Firestore:ProjectId"] = projectId;
+        Settings["Portal:Storage:Firestore:EmulatorHost"] = emulatorHost;
+        return this;
+    }
+
+    /// <summary>Signs an emulator demo agent in through the real OIDC code flow (with PKCE) and returns their browser.</summary>
+    public async Task<HttpClient> SignInAsync(string agentEmail, HttpClient? browser = null)
+    {
+        var client = browser ?? NewClient();
         var challenge = await client.GetAsync($"/account/signin/{TenantId}");
         Assert.Equal(HttpStatusCode.Redirect, challenge.StatusCode);
         var authorize = challenge.Headers.Location!;

@@ -7,9 +7,9 @@ namespace Portal.Web.Tests;
 /// <summary>
 /// The spine, end to end over real HTTP: an agent signs in through OIDC, looks a caller up, verifies them
 /// by a number-matched push or a TOTP code, and acts — and everything that must be refused is refused.
-/// Each test gets a fresh portal, emulator and store.
+/// Each test gets a fresh portal, emulator and store (SQLite here; Firestore in the subclass).
 /// </summary>
-public sealed class VerificationJourneyTests : IAsyncLifetime
+public class VerificationJourneyTests : IAsyncLifetime
 {
     private const string Alice = "alice.caller@demo.example";
     private const string Bob = "bob.caller@demo.example";
@@ -19,6 +19,13 @@ public sealed class VerificationJourneyTests : IAsyncLifetime
     private const string Auditor = "auditor@demo.example";
 
     private readonly PortalTestHost _host = new();
+
+    public VerificationJourneyTests()
+    {
+    }
+
+    /// <summary>The same journeys on another configuration of the portal (e.g. its Firestore store).</summary>
+    protected VerificationJourneyTests(Action<PortalTestHost> configure) => configure(_host);
 
     public Task InitializeAsync() => _host.InitializeAsync();
 

@@ -1,0 +1,136 @@
+using System.Net;
+using Portal.Testing;
+
+namespace Portal.Web.Tests;
+
+/// <summary>
+/// Two portal instances (as Cloud Run runs them) sharing one Firestore: any request may land on either,
+/// and nothing that one instance knows is missing on the other.
+/// </summary>
+[Collection(FirestoreCollection.Name)]
+public sealed class MultiInstanceTests(FirestoreEmulatorProcess firestore) : IAsyncLifetime
+{
+    private const string Alice = "alice.caller@demo.example";
+    private const string Bob = "bob.caller@demo.example";
+    private const string Tier3 = "tier3.agent@demo.example";
+
+    private readonly string _projectId = FirestoreEmulatorProcess.NewProjectId();
+    private readonly PortalTestHost _a = new();
+    private PortalTestHost? _b;
+
+    private PortalTestHost B => _b!;
+
+    public async Task InitializeAsync()
+    {
+        await _a.UseFirestore(firestore.Host, _projectId).InitializeAsync();
+        _b = new PortalTestHost(_a).UseFirestore(firestore.Host, _projectId);
+        await _b.InitializeAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_b is not null)
+        {
+            await _b.DisposeAsync();
+        }
+
+        await _a.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task FormRenderedByA_PostedToB_IsAccepted()
+    {
+        var cookies = new CookieContainer();
+        var onA = _a.NewClient(cookies);
+        var onB = B.NewClient(cookies);
+        await _a.SignInAsync(Tier3, onA);
+
+        var console = await onA.GetStringAsync("/console");
+        var lookup = await PortalTestHost.PostFormAsync(onB, "/console/lookup", PortalTestHost.FormToken(console), ("login", Alice));
+
+        Assert.Equal(HttpStatusCode.OK, lookup.StatusCode);
+        Assert.Contains("a***@d***.example", await lookup.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task VerificationMadeThroughA_IsUsableThroughB_ButNotReplayable()
+    {
+        var cookies = new CookieContainer();
+        var onA = new ConsoleDriver(_a, _a.NewClient(cookies));
+        var onB = new ConsoleDriver(B, B.NewClient(cookies));
+        await _a.SignInAsync(Tier3, onA.Browser);
+        var id = ConsoleDriver.VerificationId(await onA.VerifyByPushAsync(Alice));
+
+        var onBFirst = await onB.ActAsync("revoke-sessions", id);
+        var onAReplay = await onA.ActAsync("revoke-sessions", id);
+
+        Assert.Equal(HttpStatusCode.OK, onBFirst.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, onAReplay.StatusCode);
+        Assert.Equal(1, _a.Emulator.State.FindCaller(Alice)!.SessionsRevoked);
+    }
+
+    [Fact]
+    public async Task SameActionOnBothInstancesAtOnce_RunsOnce()
+    {
+        var cookies = new CookieContainer();
+        var onA = new ConsoleDriver(_a, _a.NewClient(cookies));
+        var onB = new ConsoleDriver(B, B.NewClient(cookies));
+        await _a.SignInAsync(Tier3, onA.Browser);
+        var id = ConsoleDriver.VerificationId(await onA.VerifyByPushAsync(Alice));
+        var token = PortalTestHost.FormToken(await onA.GetPageAsync("/console"));
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(i =>
+            PortalTestHost.PostFormAsync(i % 2 == 0 ? onA.Browser : onB.Browser, "/actions/revoke-sessions", token, ("verificationId", id))));
+
+        Assert.Single(responses, r => r.StatusCode == HttpStatusCode.OK);
+        Assert.All(responses.Where(r => r.StatusCode != HttpStatusCode.OK), r => Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode));
+        Assert.Equal(1, _a.Emulator.State.FindCaller(Alice)!.SessionsRevoked);
+    }
+
+    [Fact]
+    public async Task FailedAttempts_CountAcrossInstances()
+    {
+        var cookies = new CookieContainer();
+        var onA = new ConsoleDriver(_a, _a.NewClient(cookies));
+        var onB = new ConsoleDriver(B, B.NewClient(cookies));
+        await _a.SignInAsync(Tier3, onA.Browser);
+        var page = await onA.LookupAsync(Bob);
+
+        // Five wrong codes, alternating between the instances: the limit is one count, not one per instance.
+        for (var i = 0; i < 5; i++)
+        {
+            var failed = await (i % 2 == 0 ? onA : onB).VerifyByTotpAsync(page, (200000 + i).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, failed.StatusCode);
+        }
+
+        var right = await onB.VerifyByTotpAsync(page, _a.Emulator.State.CurrentTotp(Bob));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, right.StatusCode);
+        Assert.Contains("cooling_down", await right.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RestartedInstance_KeepsSessionsKeysAndAudit()
+    {
+        var cookies = new CookieContainer();
+        var onA = new ConsoleDriver(_a, _a.NewClient(cookies));
+        await _a.SignInAsync(Tier3, onA.Browser);
+        var id = ConsoleDriver.VerificationId(await onA.VerifyByPushAsync(Alice));
+
+        // B goes away and a new instance starts in its place: it has only what Firestore holds.
+        await B.DisposeAsync();
+        _b = new PortalTestHost(_a).UseFirestore(firestore.Host, _projectId);
+        await _b.InitializeAsync();
+        var onRestarted = new ConsoleDriver(B, B.NewClient(cookies));
+
+        var console = await onRestarted.Browser.GetAsync("/console");
+        var action = await onRestarted.ActAsync("revoke-sessions", id);
+        var auditor = new ConsoleDriver(B, await B.SignInAsync("auditor@demo.example"));
+        var audit = await auditor.GetPageAsync("/audit");
+
+        Assert.Equal(HttpStatusCode.OK, console.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, action.StatusCode);
+        Assert.Contains("verification.push.result", audit, StringComparison.Ordinal);
+        Assert.Contains("action.sessions_revoke", audit, StringComparison.Ordinal);
+    }
+}
