@@ -1,23 +1,187 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.WebUtilities;
 using Portal.Audit;
 using Portal.Web.Authorization;
 using Portal.Web.Infrastructure;
 
 namespace Portal.Web.Features.Audit;
 
-public sealed record AuditListPage(IReadOnlyList<AuditRecord> Records, string? NextCursor);
+public sealed record AuditListPage(
+    IReadOnlyList<AuditRecord> Records,
+    string? NextCursor,
+    AuditFilterInput Filter,
+    IReadOnlyList<string> Errors,
+    bool CanExport,
+    string? Notice = null)
+{
+    public string OlderLink => NextCursor is null ? "" : QueryHelpers.AddQueryString("/audit", [.. Filter.Pairs().Select(p => new KeyValuePair<string, string?>(p.Key, p.Value)), new("cursor", NextCursor)]);
+}
 
+public sealed record AuditDetailPage(AuditRecord Record);
+
+/// <summary>Everything recorded about one caller, by pseudonym: their verifications and the actions on them.</summary>
+public sealed record AuditCallerPage(string CallerIdHash, string? MaskedLogin, IReadOnlyList<AuditRecord> Records, string? NextCursor)
+{
+    public int Verifications => Records.Count(r => r.Action.StartsWith("verification.", StringComparison.Ordinal));
+
+    public int Actions => Records.Count(r => r.Action.StartsWith("action.", StringComparison.Ordinal));
+
+    public int Alarms => Records.Count(r => r.Outcome == AuditOutcome.Alarm);
+
+    public string OlderLink => NextCursor is null ? "" : $"/audit/callers/{CallerIdHash}?cursor={Uri.EscapeDataString(NextCursor)}";
+}
+
+/// <summary>
+/// The audit review: who did what to whom, when, from where, and whether the caller was verified. The
+/// tenant comes from the session, never from the request; the caller is named by pseudonym only.
+/// </summary>
 [Route("audit")]
 [Authorize(Policy = Permissions.AuditRead)]
-public sealed class AuditController(IAuditTrail audit) : Controller
+public sealed class AuditController(
+    IAuditTrail audit,
+    IAuditRecordReader records,
+    AuditExportRunner exports,
+    ICallerPseudonymizer pseudonyms,
+    TenantDirectories directories,
+    ITenantCatalog tenants,
+    IAuthorizationService authorization) : Controller
 {
-    /// <summary>The agent's own tenant's records, newest first. The tenant comes from the session, never the query.</summary>
+    private const int PageSize = 50;
+
     [HttpGet("")]
-    public async Task<IActionResult> Index([FromQuery] string? cursor)
+    public async Task<IActionResult> Index([FromQuery] AuditFilterInput filter, [FromQuery] string? cursor)
     {
         var agent = AgentContext.From(User)!;
-        var page = await audit.QueryAsync(agent.TenantId, new AuditQuery { Cursor = cursor, PageSize = 50 }, HttpContext.RequestAborted);
-        return View(new AuditListPage(page.Records, page.NextCursor));
+        var (query, errors) = filter.ToQuery();
+        var canExport = await CanExportAsync();
+        if (errors.Count > 0)
+        {
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            return View(new AuditListPage([], null, filter, errors, canExport));
+        }
+
+        AuditPage page;
+        try
+        {
+            page = await audit.QueryAsync(agent.TenantId, query with { Cursor = cursor, PageSize = PageSize }, HttpContext.RequestAborted);
+        }
+        catch (ArgumentException)
+        {
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            return View(new AuditListPage([], null, filter, ["That page link is not valid. Start again from the first page."], canExport));
+        }
+
+        return View(new AuditListPage(page.Records, page.NextCursor, filter, [], canExport));
     }
+
+    [HttpGet("records/{id}")]
+    public async Task<IActionResult> Detail(string id)
+    {
+        var agent = AgentContext.From(User)!;
+        var record = await records.GetAsync(agent.TenantId, id, HttpContext.RequestAborted);
+        return record is null ? NotFound() : View(new AuditDetailPage(record));
+    }
+
+    /// <summary>One caller's timeline, newest first.</summary>
+    [HttpGet("callers/{idHash}")]
+    public async Task<IActionResult> Caller(string idHash, [FromQuery] string? cursor)
+    {
+        var agent = AgentContext.From(User)!;
+        var (query, errors) = new AuditFilterInput { Caller = idHash }.ToQuery();
+        if (errors.Count > 0 || query.CallerIdHash is null)
+        {
+            return NotFound();
+        }
+
+        AuditPage page;
+        try
+        {
+            page = await audit.QueryAsync(agent.TenantId, query with { Cursor = cursor, PageSize = 100 }, HttpContext.RequestAborted);
+        }
+        catch (ArgumentException)
+        {
+            return BadRequest();
+        }
+
+        var masked = page.Records.Select(r => r.Caller?.MaskedLogin).FirstOrDefault(m => !string.IsNullOrEmpty(m));
+        return View(new AuditCallerPage(query.CallerIdHash, masked, page.Records, page.NextCursor));
+    }
+
+    /// <summary>
+    /// Finds a caller's timeline by login. A POST, so the login never lands in a URL, a log line or the
+    /// history; the login is resolved to the IdP id and hashed as the trail hashes it, and is not kept.
+    /// The search itself is audited: looking at a person's history is an access to their data.
+    /// </summary>
+    [HttpPost("callers/find")]
+    public async Task<IActionResult> FindCaller([FromForm] string? login)
+    {
+        var agent = AgentContext.From(User)!;
+        var text = login?.Trim() ?? "";
+        if (text.Length is 0 or > 256)
+        {
+            return await ListWithNoticeAsync("Enter the caller's login, e-mail address or pseudonym.");
+        }
+
+        var (asHash, _) = new AuditFilterInput { Caller = text }.ToQuery();
+        if (asHash.CallerIdHash is { } hash)
+        {
+            return Redirect("/audit/callers/" + hash);
+        }
+
+        var tenant = tenants.Find(agent.TenantId)!;
+        var found = await directories.For(tenant).FindCallerAsync(text, HttpContext.RequestAborted);
+        if (!found.IsSuccess)
+        {
+            await audit.RecordAsync(AuditEntries.For(HttpContext, agent, "audit.caller_search", AuditOutcome.Failed, found.Error.Code) with { CallerLogin = text }, HttpContext.RequestAborted);
+            return await ListWithNoticeAsync("No caller with that login was found in the directory. Search by pseudonym for callers that no longer exist there.");
+        }
+
+        await audit.RecordAsync(AuditEntries.For(HttpContext, agent, "audit.caller_search", AuditOutcome.Succeeded) with { CallerId = found.Value.Id, CallerLogin = found.Value.Login }, HttpContext.RequestAborted);
+        return Redirect("/audit/callers/" + pseudonyms.HashCallerId(tenant.Id, found.Value.Id));
+    }
+
+    /// <summary>
+    /// Streams the filtered records as CSV or NDJSON. A POST with the antiforgery token: an export is a
+    /// bulk read of personal data, which a forged link must not trigger.
+    /// </summary>
+    [HttpPost("export")]
+    [Authorize(Policy = Permissions.AuditExport)]
+    public async Task<IActionResult> Export([FromForm] AuditFilterInput filter, [FromForm] string? format)
+    {
+        var agent = AgentContext.From(User)!;
+        var (query, errors) = filter.ToQuery();
+        if (errors.Count > 0 || !TryFormat(format, out var exportFormat))
+        {
+            return BadRequest();
+        }
+
+        await exports.RunAsync(HttpContext, agent.TenantId, AuditEntries.For(HttpContext, agent, "audit.export", AuditOutcome.Pending), query, exportFormat);
+        return new EmptyResult();
+    }
+
+    internal static bool TryFormat(string? value, out AuditExportFormat format)
+    {
+        switch (value?.Trim().ToLowerInvariant())
+        {
+            case null or "" or "csv":
+                format = AuditExportFormat.Csv;
+                return true;
+            case "ndjson":
+                format = AuditExportFormat.Ndjson;
+                return true;
+            default:
+                format = default;
+                return false;
+        }
+    }
+
+    private async Task<IActionResult> ListWithNoticeAsync(string notice)
+    {
+        var agent = AgentContext.From(User)!;
+        var page = await audit.QueryAsync(agent.TenantId, new AuditQuery { PageSize = PageSize }, HttpContext.RequestAborted);
+        return View(nameof(Index), new AuditListPage(page.Records, page.NextCursor, new AuditFilterInput(), [], await CanExportAsync(), notice));
+    }
+
+    private async Task<bool> CanExportAsync() => (await authorization.AuthorizeAsync(User, Permissions.AuditExport)).Succeeded;
 }
