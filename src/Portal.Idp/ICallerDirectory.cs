@@ -21,6 +21,12 @@ public interface ICallerDirectory
     /// <summary>The caller's enrolled factors, each saying whether and how it can be challenged.</summary>
     Task<IdpResult<IReadOnlyList<CallerFactor>>> ListFactorsAsync(string callerId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The names of the caller's IdP groups (Okta groups; Entra directory roles), so that the portal can apply
+    /// a tenant's privileged-target rule. An error means "unknown", which the portal treats as privileged.
+    /// </summary>
+    Task<IdpResult<IReadOnlyList<string>>> ListGroupsAsync(string callerId, CancellationToken cancellationToken = default);
+
     /// <summary>Sends a push with number matching. The challenge carries the number the caller must pick.</summary>
     Task<IdpResult<PushChallenge>> StartPushAsync(string callerId, string factorId, ChallengeContext context, CancellationToken cancellationToken = default);
 

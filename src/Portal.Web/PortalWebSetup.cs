@@ -46,7 +46,7 @@ public static class PortalWebSetup
             .Validate(o => SecretResolver.IsWellFormed(o.KeyRingEncryptionKeySecret), "Portal:Web:KeyRingEncryptionKeySecret must be a secret reference 'env:NAME' or 'file:/path'.");
         services.AddOptions<TenantCatalogOptions>().BindConfiguration("Portal").ValidateOnStart();
         services.AddSingleton<IValidateOptions<TenantCatalogOptions>, TenantCatalogOptionsValidator>();
-        services.AddSingleton<ITenantCatalog, ConfiguredTenantCatalog>();
+        services.AddPortalTenancy();
         services.AddSingleton<IAuditRetention, TenantAuditRetention>();
 
         services.AddPortalStorage(configuration);
@@ -120,6 +120,7 @@ public static class PortalWebSetup
 
         app.UseStaticFiles();
         app.UseRouting();
+        app.UseIpAllowList();
         app.UseAuthentication();
         app.UseAuthorization();
         app.Use(async (context, next) =>

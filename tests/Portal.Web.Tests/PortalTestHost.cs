@@ -21,7 +21,11 @@ namespace Portal.Web.Tests;
 public sealed partial class PortalTestHost : IAsyncLifetime
 {
     public const string TenantId = "demo-okta";
+
+    /// <summary>A second organisation on the same emulator (another client id), present when <see cref="WithSecondTenant"/> is set.</summary>
+    public const string SecondTenantId = "other-okta";
     private const string ClientId = "portal-test";
+    private const string SecondClientId = "portal-test-other";
 
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "portal-web-tests-" + Guid.NewGuid().ToString("N"));
     private readonly string _variableSuffix;
@@ -62,6 +66,9 @@ public sealed partial class PortalTestHost : IAsyncLifetime
     /// <summary>Extra settings a test class needs (applied over the defaults).</summary>
     public Dictionary<string, string?> Settings { get; } = [];
 
+    /// <summary>Configures <see cref="SecondTenantId"/> as well (set before <see cref="InitializeAsync"/>).</summary>
+    public bool WithSecondTenant { get; set; }
+
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(_directory);
@@ -80,6 +87,10 @@ public sealed partial class PortalTestHost : IAsyncLifetime
             var secret = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24));
             var emulatorOptions = new EmulatorOptions { OktaApiToken = token };
             emulatorOptions.Clients.Add(new EmulatorClient(ClientId, secret));
+        if (WithSecondTenant)
+        {
+            emulatorOptions.Clients.Add(new EmulatorClient(SecondClientId, secret));
+        }
             _emulator = await EmulatorHost.StartAsync(emulatorOptions);
             Environment.SetEnvironmentVariable(tokenVariable, token);
             Environment.SetEnvironmentVariable(secretVariable, secret);
@@ -102,6 +113,21 @@ public sealed partial class PortalTestHost : IAsyncLifetime
             ["Portal:Tenants:0:AgentSignIn:ClientId"] = ClientId,
             ["Portal:Tenants:0:AgentSignIn:ClientSecretSecret"] = "env:" + secretVariable,
         };
+        if (WithSecondTenant)
+        {
+            settings["Portal:Tenants:1:Id"] = SecondTenantId;
+            settings["Portal:Tenants:1:DisplayName"] = "Other Org";
+            settings["Portal:Tenants:1:EmailDomains:0"] = "other.example";
+            settings["Portal:Tenants:1:Idp:BaseUrl"] = Emulator.BaseUrl.ToString();
+            settings["Portal:Tenants:1:Idp:ApiTokenSecret"] = "env:" + tokenVariable;
+            settings["Portal:Tenants:1:AgentSignIn:Authority"] = Emulator.OktaIssuer.ToString();
+            settings["Portal:Tenants:1:AgentSignIn:ClientId"] = SecondClientId;
+            settings["Portal:Tenants:1:AgentSignIn:ClientSecretSecret"] = "env:" + secretVariable;
+            settings["Portal:Tenants:1:GroupTiers:Helpdesk Tier 3"] = "Tier 3";
+            settings["Portal:Tenants:1:GroupTiers:Helpdesk Auditors"] = "Auditor";
+            settings["Portal:Tenants:1:GroupTiers:Helpdesk Admins"] = "Tenant admin";
+        }
+
         foreach (var (key, value) in Settings)
         {
             settings[key] = value;
@@ -164,10 +190,21 @@ public sealed partial class PortalTestHost : IAsyncLifetime
     }
 
     /// <summary>Signs an emulator demo agent in through the real OIDC code flow (with PKCE) and returns their browser.</summary>
-    public async Task<HttpClient> SignInAsync(string agentEmail, HttpClient? browser = null)
+    public Task<HttpClient> SignInAsync(string agentEmail, HttpClient? browser = null) => SignInToAsync(TenantId, agentEmail, browser);
+
+    /// <summary>Signs an emulator demo agent in to <paramref name="tenantId"/> and returns their browser.</summary>
+    public async Task<HttpClient> SignInToAsync(string tenantId, string agentEmail, HttpClient? browser = null)
     {
         var client = browser ?? NewClient();
-        var challenge = await client.GetAsync($"/account/signin/{TenantId}");
+        var signedIn = await SignInCallbackAsync(tenantId, agentEmail, client);
+        Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
+        return client;
+    }
+
+    /// <summary>Runs the OIDC code flow up to the portal's sign-in callback and returns the portal's answer to it.</summary>
+    public async Task<HttpResponseMessage> SignInCallbackAsync(string tenantId, string agentEmail, HttpClient client)
+    {
+        var challenge = await client.GetAsync($"/account/signin/{tenantId}");
         Assert.Equal(HttpStatusCode.Redirect, challenge.StatusCode);
         var authorize = challenge.Headers.Location!;
         Assert.StartsWith(Emulator.OktaIssuer.ToString(), authorize.ToString(), StringComparison.Ordinal);
@@ -181,9 +218,8 @@ public sealed partial class PortalTestHost : IAsyncLifetime
         var callback = picked.Headers.Location!;
         Assert.Equal("localhost", callback.Host);
 
-        var signedIn = await client.GetAsync(callback.PathAndQuery);
-        Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
-        return client;
+        Assert.Equal($"/signin-oidc/{tenantId}", callback.AbsolutePath);
+        return await client.GetAsync(callback.PathAndQuery);
     }
 
     /// <summary>The antiforgery token of the first form on a page.</summary>

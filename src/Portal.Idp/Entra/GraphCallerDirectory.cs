@@ -86,6 +86,21 @@ internal sealed class GraphCallerDirectory(GraphServiceClient graph, TimeProvide
         }, cancellationToken);
     }
 
+    /// <summary>The caller's directory roles by display name (e.g. "Global Administrator"): Entra's privileged targets.</summary>
+    public async Task<IdpResult<IReadOnlyList<string>>> ListGroupsAsync(string callerId, CancellationToken cancellationToken = default)
+    {
+        if (InvalidId(callerId) is { } invalid)
+        {
+            return invalid;
+        }
+
+        return await RunAsync("list_groups", isRead: true, async ct =>
+        {
+            var roles = await graph.Users[callerId].MemberOf.GraphDirectoryRole.GetAsync(r => r.QueryParameters.Select = ["id", "displayName"], ct);
+            return IdpResult<IReadOnlyList<string>>.Success([.. (roles?.Value ?? []).Select(r => r.DisplayName).OfType<string>()]);
+        }, cancellationToken);
+    }
+
     public Task<IdpResult<PushChallenge>> StartPushAsync(string callerId, string factorId, ChallengeContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult<IdpResult<PushChallenge>>(NotSupported());
 

@@ -116,6 +116,27 @@ internal sealed class OktaCallerDirectory : ICallerDirectory
         return IdpResult<IReadOnlyList<CallerFactor>>.Success([.. factors.Where(f => !string.IsNullOrEmpty(f.Id)).Select(OktaFactorRules.Classify)]);
     }
 
+    public async Task<IdpResult<IReadOnlyList<string>>> ListGroupsAsync(string callerId, CancellationToken cancellationToken = default)
+    {
+        if (!IsValidId(callerId))
+        {
+            return InvalidId();
+        }
+
+        var reply = await SendAsync("list_groups", HttpMethod.Get, UserApi(callerId, "/groups"), cancellationToken);
+        if (!reply.IsSuccess)
+        {
+            return reply.ToError(isRead: true);
+        }
+
+        if (!TryRead(reply, "list_groups", OktaJson.Default.ListOktaGroup, out var groups) || groups is null)
+        {
+            return OktaErrorMapper.Unreadable(isRead: true);
+        }
+
+        return IdpResult<IReadOnlyList<string>>.Success([.. groups.Select(g => g.Profile?.Name).OfType<string>()]);
+    }
+
     public async Task<IdpResult<PushChallenge>> StartPushAsync(string callerId, string factorId, ChallengeContext context, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);

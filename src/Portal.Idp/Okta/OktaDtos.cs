@@ -23,6 +23,18 @@ internal sealed class OktaUserProfile
     public string? Email { get; set; }
 }
 
+internal sealed class OktaGroup
+{
+    public string? Id { get; set; }
+
+    public OktaGroupProfile? Profile { get; set; }
+}
+
+internal sealed class OktaGroupProfile
+{
+    public string? Name { get; set; }
+}
+
 internal sealed class OktaFactor
 {
     public string? Id { get; set; }
@@ -153,6 +165,7 @@ internal sealed class OktaErrorCause
 [JsonSerializable(typeof(OktaUser))]
 [JsonSerializable(typeof(List<OktaUser>))]
 [JsonSerializable(typeof(List<OktaFactor>))]
+[JsonSerializable(typeof(List<OktaGroup>))]
 [JsonSerializable(typeof(OktaVerifyResult))]
 [JsonSerializable(typeof(OktaVerifyRequest))]
 [JsonSerializable(typeof(OktaResetPasswordResult))]

@@ -21,6 +21,13 @@ public sealed class WebOptions
 
     /// <summary>Reference to the 32-byte key (base64) that encrypts the Data Protection key ring at rest.</summary>
     public string KeyRingEncryptionKeySecret { get; set; } = "";
+
+    /// <summary>
+    /// How many proxies in front of the portal append to <c>X-Forwarded-For</c> (SECURITY.md A4): 0 = none,
+    /// the socket address is the client; 1 = Cloud Run direct (the right-most entry); 2 = behind a Google
+    /// load balancer (second from the right). Entries further left are the client's own claims and are ignored.
+    /// </summary>
+    public int TrustedProxyHops { get; set; }
 }
 
 /// <summary>Settings of the embedded IdP emulator (section <c>Portal:Emulator</c>); Development only.</summary>
@@ -57,8 +64,33 @@ public sealed class TenantSettings
 
     public int AuditRetentionDays { get; set; } = 30;
 
+    /// <summary>Customer egress networks (IPv4/IPv6 CIDR) the tenant's agents must come from; empty = any address (A4).</summary>
+    public List<string> IpAllowList { get; set; } = [];
+
+    /// <summary>Action name (e.g. <c>mfa_reset</c>) → the verification methods it accepts; an action not named keeps its default (V7).</summary>
+    public Dictionary<string, List<string>> ActionMethods { get; set; } = [];
+
+    /// <summary>IdP groups whose members are privileged targets: any action on them needs a second agent's approval (V7).</summary>
+    public List<string> PrivilegedGroups { get; set; } = [];
+
+    /// <summary>Where the tenant's security alarms are sent (V6).</summary>
+    public AlertWebhookSettings AlertWebhook { get; set; } = new();
+
     public IReadOnlyList<TierDefinition> EffectiveTiers() =>
         Tiers.Count == 0 ? DefaultTiers.All : [.. Tiers.Select(t => new TierDefinition(t.Name, t.Permissions))];
+}
+
+/// <summary>The tenant's alert webhook: an HTTPS URL that receives HMAC-SHA256-signed JSON alarms.</summary>
+public sealed class AlertWebhookSettings
+{
+    /// <summary>Empty: no webhook (alarms are still audited and logged).</summary>
+    public string Url { get; set; } = "";
+
+    /// <summary>Reference to the signing key (<c>env:NAME</c> or <c>file:/path</c>), when set in configuration.</summary>
+    public string SigningSecretSecret { get; set; } = "";
+
+    /// <summary>A signing key generated in the admin console, stored encrypted with Data Protection (never in clear).</summary>
+    public string SigningSecretProtected { get; set; } = "";
 }
 
 public sealed class TierSettings
@@ -196,48 +228,9 @@ internal sealed partial class TenantCatalogOptionsValidator(IHostEnvironment env
                 failures.Add($"{at}:AgentSignIn:RequiredAmr must name at least one amr value (agent MFA is required).");
             }
 
-            var v = t.Verification;
-            if (v.SessionMinutes is < 2 or > 30)
-            {
-                failures.Add($"{at}:Verification:SessionMinutes must be between 2 and 30.");
-            }
+            Features.StepUp.StepUpSettings.Validate(t, at, failures, CheckUrl, CheckSecret);
 
-            if (v.MaxFailuresBeforeCooldown is < 1 or > 10)
-            {
-                failures.Add($"{at}:Verification:MaxFailuresBeforeCooldown must be between 1 and 10.");
-            }
-
-            if (v.CooldownMinutes is < 1 or > 1440 || v.AlarmCooldownMinutes is < 1 or > 10080)
-            {
-                failures.Add($"{at}:Verification:CooldownMinutes must be 1-1440 and AlarmCooldownMinutes 1-10080.");
-            }
-
-            if (v.MaxPushesPerWindow is < 1 or > 10 || v.PushWindowMinutes is < 1 or > 60)
-            {
-                failures.Add($"{at}:Verification:MaxPushesPerWindow must be 1-10 and PushWindowMinutes 1-60.");
-            }
-
-            if (t.AuditRetentionDays is < 1 or > 400)
-            {
-                failures.Add($"{at}:AuditRetentionDays must be between 1 and 400.");
-            }
-
-            var tiers = t.EffectiveTiers();
-            foreach (var tier in tiers)
-            {
-                foreach (var p in tier.Permissions.Where(p => !Permissions.All.Contains(p)))
-                {
-                    failures.Add($"{at}:Tiers '{tier.Name}' names an unknown permission '{p}'.");
-                }
-            }
-
-            foreach (var (group, tier) in t.GroupTiers)
-            {
-                if (!tiers.Any(x => x.Name == tier))
-                {
-                    failures.Add($"{at}:GroupTiers maps '{group}' to an unknown tier '{tier}'.");
-                }
-            }
+            TenantPolicyRules.Check(t, at, failures, environment.IsDevelopment());
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
@@ -288,14 +281,4 @@ public interface ITenantCatalog
 
     /// <summary>The tenant whose agents use this e-mail domain, for the sign-in page.</summary>
     TenantSettings? FindByEmailDomain(string domain);
-}
-
-internal sealed class ConfiguredTenantCatalog(IOptions<TenantCatalogOptions> options) : ITenantCatalog
-{
-    public IReadOnlyList<TenantSettings> All => options.Value.Tenants;
-
-    public TenantSettings? Find(string tenantId) => options.Value.Tenants.FirstOrDefault(t => t.Id == tenantId);
-
-    public TenantSettings? FindByEmailDomain(string domain) =>
-        options.Value.Tenants.FirstOrDefault(t => t.EmailDomains.Any(d => string.Equals(d, domain, StringComparison.OrdinalIgnoreCase)));
 }

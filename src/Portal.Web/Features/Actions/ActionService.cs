@@ -1,12 +1,16 @@
 using Portal.Audit;
 using Portal.Idp;
 using Portal.Web.Authorization;
+using Portal.Web.Features.Admin;
 using Portal.Web.Features.Verification;
 using Portal.Web.Infrastructure;
 
 namespace Portal.Web.Features.Actions;
 
-/// <summary>An action on a verified caller's account, with the permission it needs and the weakest method it accepts.</summary>
+/// <summary>
+/// An action on a verified caller's account, with the permission it needs and the methods it accepts by
+/// default (<see cref="AcceptedMethods"/>); a tenant's policy (<see cref="TenantSettings.ActionMethods"/>) can set its own.
+/// </summary>
 public sealed record CallerAction(string Name, string Permission, string Title, IReadOnlyList<string> AcceptedMethods)
 {
     private static readonly string[] Any = [VerificationMethods.OktaPush, VerificationMethods.OidcStepUp, VerificationMethods.OktaTotp];
@@ -22,6 +26,10 @@ public sealed record CallerAction(string Name, string Permission, string Title, 
     public static readonly CallerAction TemporaryAccess = new("tap_issue", Permissions.TapIssue, "Issue temporary access code", Strong);
 
     public static IReadOnlyList<CallerAction> All { get; } = [PasswordReset, RevokeSessions, Unlock, ResetFactors, TemporaryAccess];
+
+    /// <summary>The methods this action accepts in a tenant: its policy when it names the action, else the default (V7).</summary>
+    public IReadOnlyList<string> AcceptedMethodsFor(TenantSettings tenant) =>
+        tenant.ActionMethods.TryGetValue(Name, out var methods) && methods.Count > 0 ? methods : AcceptedMethods;
 }
 
 /// <summary>What the agent sees after an action. <see cref="OneTimeSecret"/> is rendered once and never kept.</summary>
@@ -40,6 +48,8 @@ public sealed class ActionService(
     VerificationStore store,
     CallerReferences references,
     IAuditTrail audit,
+    ApprovalStore approvals,
+    IUsageMeter usage,
     ILogger<ActionService> logger)
 {
     public async Task<(ActionOutcome? Outcome, Refusal? Refusal, int Status)> RunAsync(
@@ -63,10 +73,11 @@ public sealed class ActionService(
             return (null, new Refusal("unreadable_verification", "This verification can no longer be read. Verify the caller again."), StatusCodes.Status403Forbidden);
         }
 
-        if (!action.AcceptedMethods.Contains(session.Method))
+        var accepted = action.AcceptedMethodsFor(tenant);
+        if (!accepted.Contains(session.Method))
         {
             await audit.RecordAsync(entry with { Outcome = AuditOutcome.Denied, Reason = "method_insufficient" }, ct);
-            return (null, new Refusal("method_insufficient", $"{action.Title} needs a stronger verification (a push with number matching or a step-up sign-in)."), StatusCodes.Status403Forbidden);
+            return (null, new Refusal("method_insufficient", $"{action.Title} needs a stronger verification: your organisation accepts {string.Join(" or ", accepted.Select(MethodName))} for it."), StatusCodes.Status403Forbidden);
         }
 
         var gate = await store.CheckGateAsync(tenant.Id, session.CallerIdHash, forAction: true, ct);
@@ -74,6 +85,15 @@ public sealed class ActionService(
         {
             await audit.RecordAsync(entry with { Outcome = AuditOutcome.Denied, Reason = "caller_alarm" }, ct);
             return (null, VerificationService.GateRefusal(gate), StatusCodes.Status403Forbidden);
+        }
+
+        if (tenant.PrivilegedGroups.Count > 0)
+        {
+            var privileged = await PrivilegedTargetAsync(http, agent, tenant, action, verificationId, session, callerId, entry, ct);
+            if (privileged is not null)
+            {
+                return (null, privileged, StatusCodes.Status403Forbidden);
+            }
         }
 
         // D3: the record exists before anything happens at the IdP; if it cannot be written, nothing happens.
@@ -120,6 +140,76 @@ public sealed class ActionService(
             return (null, new Refusal(result.Error.Code, result.Error.AgentMessage), StatusCodes.Status502BadGateway);
         }
 
+        await usage.RecordActionAsync(tenant.Id, action.Name, AuditOutcome.Succeeded, CancellationToken.None);
         return (result.Value, null, StatusCodes.Status200OK);
+    }
+    private static string MethodName(string method) => method switch
+    {
+        VerificationMethods.OktaPush => "a push with number matching",
+        VerificationMethods.OidcStepUp => "a step-up sign-in",
+        VerificationMethods.OktaTotp => "a TOTP code",
+        VerificationMethods.EntraPush => "an Authenticator push",
+        _ => method,
+    };
+
+    /// <summary>
+    /// V7: a caller in one of the tenant's privileged IdP groups (admins) is the prize of a social-engineering
+    /// call, so an action on them also needs a second agent's approval. Null when the action may go ahead.
+    /// Unknown group membership counts as privileged (fail closed).
+    /// </summary>
+    private async Task<Refusal?> PrivilegedTargetAsync(HttpContext http, AgentContext agent, TenantSettings tenant, CallerAction action, string verificationId, VerificationSession session, string callerId, AuditEntry entry, CancellationToken ct)
+    {
+        IdpResult<IReadOnlyList<string>> groups;
+        try
+        {
+            groups = await directories.For(tenant).ListGroupsAsync(callerId, ct);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            groups = new IdpError(IdpErrorKind.Unavailable, "unreachable", "The identity provider did not answer.");
+        }
+
+        if (groups.IsSuccess && !groups.Value.Any(g => tenant.PrivilegedGroups.Contains(g, StringComparer.OrdinalIgnoreCase)))
+        {
+            return null;
+        }
+
+        var id = ApprovalStore.IdFor(verificationId, action.Name);
+        if (await approvals.TryUseAsync(tenant.Id, id, agent.Subject, ct))
+        {
+            await audit.RecordAsync(entry with { Action = "approval.use", Outcome = AuditOutcome.Succeeded, Reason = action.Name }, ct);
+            return null;
+        }
+
+        var existing = await approvals.GetAsync(tenant.Id, id, ct);
+        if (existing is { State: ApprovalState.Rejected })
+        {
+            await audit.RecordAsync(entry with { Outcome = AuditOutcome.Denied, Reason = "approval_rejected" }, ct);
+            return new Refusal("approval_rejected", $"A second agent rejected {action.Title} for this caller. Escalate to your security team.");
+        }
+
+        if (existing is null)
+        {
+            await approvals.RequestAsync(
+                new ApprovalRequest
+                {
+                    Id = id,
+                    TenantId = tenant.Id,
+                    VerificationId = verificationId,
+                    Action = action.Name,
+                    Permission = action.Permission,
+                    RequesterSubject = agent.Subject,
+                    RequesterMaskedLogin = agent.MaskedLogin,
+                    CallerIdHash = session.CallerIdHash,
+                    CallerMaskedLogin = session.CallerMaskedLogin,
+                    State = ApprovalState.Pending,
+                    CreatedAt = approvals.Now,
+                    ExpiresAt = session.ExpiresAt,
+                },
+                ct);
+            await audit.RecordAsync(entry with { Action = "approval.request", Outcome = AuditOutcome.Pending, Reason = groups.IsSuccess ? action.Name : action.Name + " groups_unknown" }, ct);
+        }
+
+        return new Refusal("approval_required", $"This caller is a privileged account: {action.Title} needs a second agent's approval. Ask a colleague to approve it in the approval queue, then submit again while this verification lasts.");
     }
 }

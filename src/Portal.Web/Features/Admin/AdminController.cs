@@ -1,0 +1,281 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Portal.Web.Authorization;
+using Portal.Web.Features.Actions;
+using Portal.Web.Infrastructure;
+
+namespace Portal.Web.Features.Admin;
+
+public sealed record TiersPage(IReadOnlyList<TierSettings> Tiers, IReadOnlyList<GroupTierMapping> GroupTiers, AdminChangeResult? Result);
+
+public sealed record PolicyPage(TenantPolicy Policy, IReadOnlyList<CallerAction> Actions, AdminChangeResult? Result, string? NewSigningKey);
+
+public sealed record IpAllowListPage(IReadOnlyList<string> Networks, string? CurrentAddress, bool CurrentAddressAllowed, int TrustedProxyHops, AdminChangeResult? Result);
+
+public sealed record ChangesPage(IReadOnlyList<SettingsChangeRecord> Changes);
+
+/// <summary>
+/// The tenant admin console. The tenant is always the signed-in agent's own (from the session, never from
+/// the URL or the form), so no id an admin types can reach another tenant. Each route needs its own admin
+/// permission; every change goes through <see cref="TenantAdministration"/> (atomic, validated, audited).
+/// </summary>
+[Route("admin")]
+public sealed class AdminController(TenantAdministration admin, ClientAddressResolver addresses, AlertSigningKeys signingKeys) : Controller
+{
+    private AgentContext Agent => AgentContext.From(User)!;
+
+    [HttpGet("tiers")]
+    [Authorize(Policy = Permissions.AdminTiers)]
+    public IActionResult Tiers() => TiersView(null);
+
+    [HttpPost("tiers/create")]
+    [Authorize(Policy = Permissions.AdminTiers)]
+    public Task<IActionResult> CreateTier([FromForm] string? name, [FromForm] string[]? permissions) =>
+        ChangeTiersAsync("admin.tiers.create", p =>
+        {
+            var tierName = name?.Trim() ?? "";
+            if (p.Tiers.Any(t => t.Name == tierName))
+            {
+                return new TenantAdministration.Refused("tier_exists", "A tier with that name exists already.");
+            }
+
+            p.Tiers.Add(new TierSettings { Name = tierName, Permissions = KnownPermissions(permissions) });
+            return null;
+        });
+
+    [HttpPost("tiers/rename")]
+    [Authorize(Policy = Permissions.AdminTiers)]
+    public Task<IActionResult> RenameTier([FromForm] string? name, [FromForm] string? newName) =>
+        ChangeTiersAsync("admin.tiers.rename", p =>
+        {
+            var tier = p.Tiers.Find(t => t.Name == name);
+            var target = newName?.Trim() ?? "";
+            if (tier is null)
+            {
+                return new TenantAdministration.Refused("tier_unknown", "There is no such tier.");
+            }
+
+            if (p.Tiers.Any(t => t.Name == target))
+            {
+                return new TenantAdministration.Refused("tier_exists", "A tier with that name exists already.");
+            }
+
+            tier.Name = target;
+            foreach (var map in p.GroupTiers.Where(m => m.Tier == name))
+            {
+                map.Tier = target;
+            }
+
+            return null;
+        });
+
+    [HttpPost("tiers/delete")]
+    [Authorize(Policy = Permissions.AdminTiers)]
+    public Task<IActionResult> DeleteTier([FromForm] string? name) =>
+        ChangeTiersAsync("admin.tiers.delete", p =>
+        {
+            if (p.Tiers.RemoveAll(t => t.Name == name) == 0)
+            {
+                return new TenantAdministration.Refused("tier_unknown", "There is no such tier.");
+            }
+
+            // A group mapped to a tier that no longer exists would grant nothing; the mapping goes with it (and shows in the diff).
+            p.GroupTiers.RemoveAll(m => m.Tier == name);
+            return null;
+        });
+
+    [HttpPost("tiers/permissions")]
+    [Authorize(Policy = Permissions.AdminTiers)]
+    public Task<IActionResult> SetPermissions([FromForm] string? name, [FromForm] string[]? permissions) =>
+        ChangeTiersAsync("admin.tiers.permissions", p =>
+        {
+            var tier = p.Tiers.Find(t => t.Name == name);
+            if (tier is null)
+            {
+                return new TenantAdministration.Refused("tier_unknown", "There is no such tier.");
+            }
+
+            tier.Permissions = KnownPermissions(permissions);
+            return null;
+        });
+
+    [HttpPost("groups/map")]
+    [Authorize(Policy = Permissions.AdminTiers)]
+    public Task<IActionResult> MapGroup([FromForm] string? group, [FromForm] string? tier) =>
+        ChangeTiersAsync("admin.groups.map", p =>
+        {
+            var name = group?.Trim() ?? "";
+            if (!TenantPolicyRules.IsValidName(name, 256))
+            {
+                return new TenantAdministration.Refused("invalid", "Enter the IdP group's name (1-256 characters).");
+            }
+
+            p.GroupTiers.RemoveAll(m => m.Group == name);
+            p.GroupTiers.Add(new GroupTierMapping { Group = name, Tier = tier ?? "" });
+            return null;
+        });
+
+    [HttpPost("groups/unmap")]
+    [Authorize(Policy = Permissions.AdminTiers)]
+    public Task<IActionResult> UnmapGroup([FromForm] string? group) =>
+        ChangeTiersAsync("admin.groups.unmap", p =>
+            p.GroupTiers.RemoveAll(m => m.Group == group) == 0 ? new TenantAdministration.Refused("group_unknown", "That group is not mapped.") : null);
+
+    [HttpGet("policy")]
+    [Authorize(Policy = Permissions.AdminSettings)]
+    public IActionResult Policy() => PolicyView(null, null);
+
+    [HttpPost("policy/verification")]
+    [Authorize(Policy = Permissions.AdminSettings)]
+    public async Task<IActionResult> SetVerification(
+        [FromForm] int sessionMinutes, [FromForm] int maxFailuresBeforeCooldown, [FromForm] int cooldownMinutes,
+        [FromForm] int maxPushesPerWindow, [FromForm] int pushWindowMinutes, [FromForm] int alarmCooldownMinutes)
+    {
+        var result = await admin.ChangeAsync(HttpContext, Agent, "admin.policy.verification", p =>
+        {
+            p.Verification = new VerificationPolicySettings
+            {
+                SessionMinutes = sessionMinutes,
+                MaxFailuresBeforeCooldown = maxFailuresBeforeCooldown,
+                CooldownMinutes = cooldownMinutes,
+                MaxPushesPerWindow = maxPushesPerWindow,
+                PushWindowMinutes = pushWindowMinutes,
+                AlarmCooldownMinutes = alarmCooldownMinutes,
+            };
+            return null;
+        }, HttpContext.RequestAborted);
+        return PolicyView(result, null);
+    }
+
+    [HttpPost("policy/actions")]
+    [Authorize(Policy = Permissions.AdminSettings)]
+    public async Task<IActionResult> SetActionMethods([FromForm] string? action, [FromForm] string[]? methods)
+    {
+        var result = await admin.ChangeAsync(HttpContext, Agent, "admin.policy.actions", p =>
+        {
+            if (action is null || !TenantPolicyRules.ActionNames.Contains(action))
+            {
+                return new TenantAdministration.Refused("invalid", "There is no such action.");
+            }
+
+            p.ActionMethods.RemoveAll(r => r.Action == action);
+            p.ActionMethods.Add(new ActionMethodRule { Action = action, Methods = [.. (methods ?? []).Distinct(StringComparer.Ordinal)] });
+            return null;
+        }, HttpContext.RequestAborted);
+        return PolicyView(result, null);
+    }
+
+    [HttpPost("policy/privileged")]
+    [Authorize(Policy = Permissions.AdminSettings)]
+    public async Task<IActionResult> SetPrivilegedGroups([FromForm] string? groups)
+    {
+        var result = await admin.ChangeAsync(HttpContext, Agent, "admin.policy.privileged_groups", p =>
+        {
+            p.PrivilegedGroups = Lines(groups);
+            return null;
+        }, HttpContext.RequestAborted);
+        return PolicyView(result, null);
+    }
+
+    [HttpPost("policy/webhook")]
+    [Authorize(Policy = Permissions.AdminSettings)]
+    public async Task<IActionResult> SetWebhook([FromForm] string? url)
+    {
+        var result = await admin.ChangeAsync(HttpContext, Agent, "admin.policy.webhook", p =>
+        {
+            p.AlertWebhook.Url = url?.Trim() ?? "";
+            return null;
+        }, HttpContext.RequestAborted);
+        return PolicyView(result, null);
+    }
+
+    /// <summary>Generates a new signing key; it is shown on this response only and stored encrypted.</summary>
+    [HttpPost("policy/webhook/key")]
+    [Authorize(Policy = Permissions.AdminSettings)]
+    public async Task<IActionResult> NewSigningKey()
+    {
+        var (display, protectedKey) = signingKeys.Generate(Agent.TenantId);
+        var result = await admin.ChangeAsync(HttpContext, Agent, "admin.policy.webhook_key", p =>
+        {
+            p.AlertWebhook.SigningSecretProtected = protectedKey;
+            return null;
+        }, HttpContext.RequestAborted);
+        return PolicyView(result, result.Succeeded ? display : null);
+    }
+
+    [HttpGet("ip-allowlist")]
+    [Authorize(Policy = Permissions.AdminIpAllowlist)]
+    public IActionResult IpAllowList() => IpAllowListView(null);
+
+    /// <summary>Saves the allow-list, one network per line, unless it would lock out the admin who saves it (A4).</summary>
+    [HttpPost("ip-allowlist")]
+    [Authorize(Policy = Permissions.AdminIpAllowlist)]
+    public async Task<IActionResult> SaveIpAllowList([FromForm] string? networks)
+    {
+        var address = addresses.Resolve(HttpContext);
+        var list = Lines(networks);
+        var result = await admin.ChangeAsync(HttpContext, Agent, "admin.ip_allowlist", p =>
+        {
+            var bad = list.FirstOrDefault(n => !IpAllowListRules.TryParseNetwork(n, out _));
+            if (bad is not null)
+            {
+                return new TenantAdministration.Refused("invalid", "Each line must be a network in CIDR notation, e.g. 203.0.113.0/24 or 2001:db8::/48, with no host bits set.");
+            }
+
+            if (!IpAllowListRules.Allows(list, address))
+            {
+                return new TenantAdministration.Refused("ip_lockout", "This list does not include your current address, so saving it would lock you out. Add your network first.");
+            }
+
+            p.IpAllowList = list;
+            return null;
+        }, HttpContext.RequestAborted);
+        return IpAllowListView(result);
+    }
+
+    [HttpGet("changes")]
+    [Authorize(Policy = Permissions.AdminSettings)]
+    public async Task<IActionResult> Changes() =>
+        View(new ChangesPage(await admin.RecentChangesAsync(Agent.TenantId, 50, HttpContext.RequestAborted)));
+
+    private async Task<IActionResult> ChangeTiersAsync(string action, Func<TenantPolicy, TenantAdministration.Refused?> change) =>
+        TiersView(await admin.ChangeAsync(HttpContext, Agent, action, change, HttpContext.RequestAborted));
+
+    private ViewResult TiersView(AdminChangeResult? result)
+    {
+        var policy = admin.Current(Agent.TenantId);
+        Refused(result);
+        return View("Tiers", new TiersPage(policy.Tiers, policy.GroupTiers, result));
+    }
+
+    private ViewResult PolicyView(AdminChangeResult? result, string? newKey)
+    {
+        Refused(result);
+        return View("Policy", new PolicyPage(admin.Current(Agent.TenantId), CallerAction.All, result, newKey));
+    }
+
+    private ViewResult IpAllowListView(AdminChangeResult? result)
+    {
+        var policy = admin.Current(Agent.TenantId);
+        var address = addresses.Resolve(HttpContext);
+        Refused(result);
+        return View("IpAllowList", new IpAllowListPage(policy.IpAllowList, address?.ToString(), IpAllowListRules.Allows(policy.IpAllowList, address), addresses.TrustedProxyHops, result));
+    }
+
+    private void Refused(AdminChangeResult? result)
+    {
+        if (result is { Succeeded: false })
+        {
+            Response.StatusCode = StatusCodes.Status422UnprocessableEntity;
+        }
+    }
+
+    private static List<string> KnownPermissions(string[]? permissions) =>
+        [.. Permissions.All.Where(p => permissions?.Contains(p, StringComparer.Ordinal) == true)];
+
+    private static List<string> Lines(string? text) =>
+        [.. (text ?? "").Split(['\n', '\r', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.Ordinal)];
+
+    internal static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
+}

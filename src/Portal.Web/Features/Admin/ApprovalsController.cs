@@ -1,0 +1,86 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Portal.Audit;
+using Portal.Web.Authorization;
+using Portal.Web.Infrastructure;
+
+namespace Portal.Web.Features.Admin;
+
+public sealed record ApprovalsPage(IReadOnlyList<ApprovalRequest> Requests, string Subject, IReadOnlySet<string> Permissions, string? Message);
+
+/// <summary>
+/// The second agent's side of the privileged-target rule (V7): the tenant's pending requests, which an agent
+/// who holds the action's own permission, and is not the requester, may approve or reject. Both are audited.
+/// </summary>
+[Route("approvals")]
+public sealed class ApprovalsController(ApprovalStore approvals, ITenantCatalog tenants, IAuditTrail audit) : Controller
+{
+    private const string PagePath = "/Features/Admin/Views/Approvals.cshtml";
+
+    [HttpGet("")]
+    [Authorize(Policy = Permissions.CallerVerify)]
+    public async Task<IActionResult> Index() => await PageAsync(null);
+
+    [HttpPost("{id}/approve")]
+    [Authorize(Policy = Permissions.CallerVerify)]
+    public Task<IActionResult> Approve(string id) => DecideAsync(id, approve: true);
+
+    [HttpPost("{id}/reject")]
+    [Authorize(Policy = Permissions.CallerVerify)]
+    public Task<IActionResult> Reject(string id) => DecideAsync(id, approve: false);
+
+    private async Task<IActionResult> DecideAsync(string id, bool approve)
+    {
+        var agent = AgentContext.From(User)!;
+        var tenant = tenants.Find(agent.TenantId)!;
+
+        // Read in the agent's own tenant only: an id of another tenant's request finds nothing here.
+        var request = await approvals.GetAsync(agent.TenantId, id, HttpContext.RequestAborted);
+        var action = approve ? "approval.approve" : "approval.reject";
+        var entry = AuditEntries.For(HttpContext, agent, action, AuditOutcome.Denied);
+        if (request is null)
+        {
+            await audit.RecordAsync(entry with { Reason = "not_found" }, HttpContext.RequestAborted);
+            Response.StatusCode = StatusCodes.Status404NotFound;
+            return await PageAsync("There is no such request.");
+        }
+
+        if (!PermissionHandler.PermissionsOf(tenant, agent.Tiers).Contains(request.Permission))
+        {
+            await audit.RecordAsync(entry with { Reason = "missing:" + request.Permission }, HttpContext.RequestAborted);
+            Response.StatusCode = StatusCodes.Status403Forbidden;
+            return await PageAsync("Your tier does not allow this action, so you cannot approve it.");
+        }
+
+        var (result, _) = await approvals.DecideAsync(agent.TenantId, id, agent, approve, HttpContext.RequestAborted);
+        var outcome = result == ApprovalDecisionResult.Decided ? AuditOutcome.Succeeded : AuditOutcome.Denied;
+        var reason = result switch
+        {
+            ApprovalDecisionResult.Decided => request.Action,
+            ApprovalDecisionResult.SelfApproval => "self_approval",
+            ApprovalDecisionResult.NotPending => "not_pending",
+            _ => "not_found",
+        };
+        await audit.RecordAsync(entry with { Outcome = outcome, Reason = reason, CallerLogin = request.CallerMaskedLogin }, HttpContext.RequestAborted);
+        if (result != ApprovalDecisionResult.Decided)
+        {
+            Response.StatusCode = result == ApprovalDecisionResult.SelfApproval ? StatusCodes.Status403Forbidden : StatusCodes.Status409Conflict;
+        }
+
+        return await PageAsync(result switch
+        {
+            ApprovalDecisionResult.Decided => approve ? "Approved. The requesting agent can now submit the action once." : "Rejected.",
+            ApprovalDecisionResult.SelfApproval => "You cannot approve your own request: another agent must.",
+            ApprovalDecisionResult.NotPending => "This request was already decided or has expired.",
+            _ => "There is no such request.",
+        });
+    }
+
+    private async Task<IActionResult> PageAsync(string? message)
+    {
+        var agent = AgentContext.From(User)!;
+        var tenant = tenants.Find(agent.TenantId)!;
+        var pending = await approvals.PendingAsync(agent.TenantId, HttpContext.RequestAborted);
+        return View(PagePath, new ApprovalsPage(pending, agent.Subject, PermissionHandler.PermissionsOf(tenant, agent.Tiers), message));
+    }
+}

@@ -1,0 +1,33 @@
+using Portal.Web.Features.Admin;
+
+namespace Portal.Web.Infrastructure;
+
+/// <summary>Registers tenancy: the store-backed tenant catalog, admin changes, the IP allow-list and alert delivery.</summary>
+internal static class TenancySetup
+{
+    public static IServiceCollection AddPortalTenancy(this IServiceCollection services)
+    {
+        services.AddOptions<TenancyOptions>().BindConfiguration(TenancyOptions.Section);
+        services.AddSingleton<TenantCatalog>();
+        services.AddSingleton<ITenantCatalog>(sp => sp.GetRequiredService<TenantCatalog>());
+        services.AddHostedService<TenantCatalogRefresher>();
+        services.AddScoped<TenantAdministration>();
+        services.AddSingleton<ApprovalStore>();
+
+        services.AddOptions<WebOptions>().Validate(o => o.TrustedProxyHops is >= 0 and <= 5, "Portal:Web:TrustedProxyHops must be 0 (no proxy), 1 (Cloud Run direct) or 2 (behind a Google load balancer); at most 5.");
+        services.AddSingleton<ClientAddressResolver>();
+
+        services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.Section);
+        services.AddSingleton<AlertSigningKeys>();
+        services.AddSingleton<AlertWebhookNotifier>();
+        services.AddSingleton<IAlertNotifier>(sp => sp.GetRequiredService<AlertWebhookNotifier>());
+        services.AddHostedService(sp => sp.GetRequiredService<AlertWebhookNotifier>());
+
+        // A receiver's redirect must not move an alarm (or the portal's requests) somewhere the admin did not name.
+        services.AddHttpClient(AlertWebhookNotifier.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
+        return services;
+    }
+
+    /// <summary>The IP allow-list; placed just before authentication (it authenticates the cookie itself).</summary>
+    public static IApplicationBuilder UseIpAllowList(this IApplicationBuilder app) => app.UseMiddleware<IpAllowListMiddleware>();
+}

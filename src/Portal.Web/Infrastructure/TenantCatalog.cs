@@ -1,0 +1,194 @@
+using System.Collections.Frozen;
+using Microsoft.Extensions.Options;
+using Portal.Storage;
+
+namespace Portal.Web.Infrastructure;
+
+/// <summary>Settings of the tenant catalog (section <c>Portal:Tenancy</c>).</summary>
+public sealed class TenancyOptions
+{
+    public const string Section = "Portal:Tenancy";
+
+    /// <summary>
+    /// How often each instance re-reads the tenants' documents. An admin's change is served at once by the
+    /// instance that made it and by every other instance within this interval.
+    /// </summary>
+    public int RefreshSeconds { get; set; } = 5;
+}
+
+/// <summary>
+/// The tenants as they are now: each configured tenant with its stored policy (<c>tenants/{id}</c>) laid
+/// over it. Reads are synchronous and served from an in-memory snapshot; the store is the source of truth
+/// and the snapshot only a cache, refreshed every <see cref="TenancyOptions.RefreshSeconds"/> and at once
+/// after a write on this instance.
+/// </summary>
+public sealed class TenantCatalog : ITenantCatalog
+{
+    public static readonly CollectionPath Collection = new("tenants");
+
+    private readonly IReadOnlyList<TenantSettings> _configured;
+    private readonly IDocumentStore _store;
+    private readonly Lock _gate = new();
+    private Snapshot _snapshot;
+
+    public TenantCatalog(IOptions<TenantCatalogOptions> options, IDocumentStore store)
+    {
+        _configured = options.Value.Tenants;
+        _store = store;
+
+        // Until the first read of the store (awaited at start-up, before any request), configuration alone.
+        _snapshot = new Snapshot(_configured.ToDictionary(t => t.Id, TenantPolicy.From, StringComparer.Ordinal), _configured);
+    }
+
+    public IReadOnlyList<TenantSettings> All => _snapshot.All;
+
+    public TenantSettings? Find(string tenantId) => tenantId is null ? null : _snapshot.ById.GetValueOrDefault(tenantId);
+
+    public TenantSettings? FindByEmailDomain(string domain) =>
+        _snapshot.All.FirstOrDefault(t => t.EmailDomains.Any(d => string.Equals(d, domain, StringComparison.OrdinalIgnoreCase)));
+
+    /// <summary>The configured (not overlaid) settings of a tenant, or null.</summary>
+    public TenantSettings? Configured(string tenantId) => _configured.FirstOrDefault(t => t.Id == tenantId);
+
+    public static DocumentKey KeyOf(string tenantId) => new(Collection, tenantId);
+
+    /// <summary>Creates the document of every configured tenant that has none yet (configuration seeds; it never overwrites).</summary>
+    public async Task SeedAsync(CancellationToken cancellationToken)
+    {
+        foreach (var tenant in _configured)
+        {
+            await _store.CreateAsync(KeyOf(tenant.Id), DocumentJson.ToDocument(TenantPolicy.From(tenant)), null, cancellationToken);
+        }
+    }
+
+    /// <summary>Re-reads every tenant's document; a tenant whose document is missing or unreadable keeps what it had.</summary>
+    public async Task RefreshAsync(CancellationToken cancellationToken)
+    {
+        var policies = new Dictionary<string, TenantPolicy>(StringComparer.Ordinal);
+        foreach (var tenant in _configured)
+        {
+            var document = await _store.GetAsync(KeyOf(tenant.Id), cancellationToken);
+            if (document is not null && TryRead(document, out var policy))
+            {
+                policies[tenant.Id] = policy;
+            }
+        }
+
+        lock (_gate)
+        {
+            var merged = new Dictionary<string, TenantPolicy>(_snapshot.Policies, StringComparer.Ordinal);
+            foreach (var (id, policy) in policies)
+            {
+                // A refresh that read an older revision than a local write already applied must not undo it.
+                if (!merged.TryGetValue(id, out var known) || policy.Revision >= known.Revision)
+                {
+                    merged[id] = policy;
+                }
+            }
+
+            _snapshot = Build(merged);
+        }
+    }
+
+    /// <summary>Serves a tenant's policy written by this instance at once, without waiting for the next refresh.</summary>
+    public void Apply(string tenantId, TenantPolicy policy)
+    {
+        lock (_gate)
+        {
+            var merged = new Dictionary<string, TenantPolicy>(_snapshot.Policies, StringComparer.Ordinal) { [tenantId] = policy };
+            _snapshot = Build(merged);
+        }
+    }
+
+    /// <summary>The stored policy of a tenant as this instance serves it (a copy the caller may change).</summary>
+    public TenantPolicy? PolicyOf(string tenantId) => _snapshot.Policies.GetValueOrDefault(tenantId)?.Copy();
+
+    public static bool TryRead(StoredDocument document, out TenantPolicy policy)
+    {
+        try
+        {
+            policy = DocumentJson.FromDocument<TenantPolicy>(document.Data);
+            return true;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            policy = new TenantPolicy();
+            return false;
+        }
+    }
+
+    private Snapshot Build(Dictionary<string, TenantPolicy> policies)
+    {
+        var all = _configured.Select(t => policies.TryGetValue(t.Id, out var p) ? p.ApplyTo(t) : t).ToList();
+        return new Snapshot(policies, all);
+    }
+
+    private sealed class Snapshot
+    {
+        public Snapshot(Dictionary<string, TenantPolicy> policies, IReadOnlyList<TenantSettings> all)
+        {
+            Policies = policies.ToFrozenDictionary(StringComparer.Ordinal);
+            All = all;
+            ById = all.ToFrozenDictionary(t => t.Id, StringComparer.Ordinal);
+        }
+
+        public FrozenDictionary<string, TenantPolicy> Policies { get; }
+
+        public IReadOnlyList<TenantSettings> All { get; }
+
+        public FrozenDictionary<string, TenantSettings> ById { get; }
+    }
+}
+
+/// <summary>Seeds and loads the tenants before the first request, then keeps every instance's snapshot fresh.</summary>
+internal sealed partial class TenantCatalogRefresher(TenantCatalog catalog, IOptions<TenancyOptions> options, TimeProvider clock, ILogger<TenantCatalogRefresher> logger) : IHostedService, IDisposable
+{
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _loop;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        // Awaited: a tenant's allow-list and tiers from the store apply from the first request on.
+        await catalog.SeedAsync(cancellationToken);
+        await catalog.RefreshAsync(cancellationToken);
+        _loop = RunAsync(_stopping.Token);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        if (_loop is not null)
+        {
+            await Task.WhenAny(_loop, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
+        }
+    }
+
+    public void Dispose() => _stopping.Dispose();
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Clamp(options.Value.RefreshSeconds, 1, 300)), clock);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                try
+                {
+                    await catalog.RefreshAsync(cancellationToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // The last good snapshot keeps serving; the next tick tries again.
+                    RefreshFailed(logger, ex.GetType().Name);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+    }
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "The tenant catalog could not be refreshed from the store ({ErrorType}); the last snapshot stays in use")]
+    private static partial void RefreshFailed(ILogger logger, string errorType);
+}
