@@ -9,6 +9,7 @@ using Portal.Idp.Entra;
 using Portal.Storage;
 using Portal.Web.Authorization;
 using Portal.Web.Features.Actions;
+using Portal.Web.Features.Audit;
 using Portal.Web.Features.Verification;
 using Portal.Web.Infrastructure;
 
@@ -65,6 +66,7 @@ public static class PortalWebSetup
         services.AddSingleton<TenantDirectories>();
         services.AddScoped<VerificationService>();
         services.AddScoped<ActionService>();
+        services.AddPortalAuditReview();
 
         var web = configuration.GetSection(WebOptions.Section).Get<WebOptions>() ?? new WebOptions();
         services.AddAgentSignIn(configuration, environment);

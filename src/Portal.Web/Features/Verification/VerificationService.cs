@@ -24,6 +24,7 @@ public sealed class VerificationService(
     CallerReferences references,
     ICallerPseudonymizer pseudonyms,
     IAuditTrail audit,
+    IUsageMeter usage,
     ILogger<VerificationService> logger)
 {
     public async Task<(CallerView? View, Refusal? Refusal)> LookupAsync(HttpContext http, AgentContext agent, TenantSettings tenant, string login, CancellationToken ct)
@@ -279,6 +280,7 @@ public sealed class VerificationService(
             ExpiresAt = now.AddMinutes(tenant.Verification.SessionMinutes),
         };
         await store.CreateSessionAsync(session, ct);
+        await usage.RecordVerificationAsync(tenant.Id, method, AuditOutcome.Succeeded, callerId, ct);
         return session;
     }
 
