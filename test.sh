@@ -56,11 +56,12 @@ set -e
 # One closing line for the whole run, summed over every test project.
 python3 - "$out" <<'PY'
 import re, sys
-passed = failed = skipped = 0
+# Each test project ends with "Total tests: N" followed by "Passed: N", "Failed: N", "Skipped: N" lines.
+totals = {"Passed": 0, "Failed": 0, "Skipped": 0}
 for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
-    m = re.search(r"(Passed|Failed)!\s+-\s+Failed:\s+(\d+),\s+Passed:\s+(\d+),\s+Skipped:\s+(\d+)", line)
+    m = re.match(r"^\s+(Passed|Failed|Skipped): (\d+)\s*$", line)
     if m:
-        failed += int(m.group(2)); passed += int(m.group(3)); skipped += int(m.group(4))
-print(f"{passed} passed, {failed} failed, {skipped} skipped")
+        totals[m.group(1)] += int(m.group(2))
+print(f"{totals['Passed']} passed, {totals['Failed']} failed, {totals['Skipped']} skipped")
 PY
 exit "$status"
