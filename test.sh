@@ -7,6 +7,8 @@ cd "$(dirname "$0")"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+# Many test hosts share one process: no config reload watchers, polling instead of inotify (128 per user).
+export DOTNET_hostBuilder__reloadConfigOnChange=false DOTNET_USE_POLLING_FILE_WATCHER=true
 
 if [ ! -x /usr/bin/chromium ]; then
   echo "== installing Debian's chromium for the browser tests"
