@@ -66,6 +66,7 @@ public static class PortalWebSetup
         services.AddSingleton<TenantDirectories>();
         services.AddScoped<VerificationService>();
         services.AddScoped<ActionService>();
+        Features.StepUp.StepUpSetup.AddPortalStepUp(services);
         services.AddPortalAuditReview();
 
         var web = configuration.GetSection(WebOptions.Section).Get<WebOptions>() ?? new WebOptions();

@@ -68,7 +68,12 @@ internal static class AgentSignIn
                 o.Scope.Add("openid");
                 o.Scope.Add("email");
                 o.Scope.Add("profile");
-                o.Scope.Add("groups");
+                if (tenant.Idp.Kind != Portal.Idp.IdpKind.Entra)
+                {
+                    // Okta's groups claim needs its scope; Entra puts group ids (and app roles) in the token by the
+                    // app registration's settings and would take an unknown scope for a resource.
+                    o.Scope.Add("groups");
+                }
                 o.NonceCookie.SecurePolicy = web.RequireHttps ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
                 o.CorrelationCookie.SecurePolicy = o.NonceCookie.SecurePolicy;
                 o.NonceCookie.SameSite = SameSiteMode.Lax;
@@ -121,12 +126,15 @@ internal static class AgentSignIn
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Portal.Web.AgentSignIn");
         var audit = services.GetRequiredService<IAuditTrail>();
         var claims = context.Principal?.Claims.ToList() ?? [];
-        var subject = claims.FirstOrDefault(c => c.Type == "sub")?.Value;
+        // Entra's sub is pairwise per app; its oid is the agent's stable object id in the directory.
+        var subject = (tenant.Idp.Kind == Portal.Idp.IdpKind.Entra ? claims.FirstOrDefault(c => c.Type == "oid")?.Value : null)
+            ?? claims.FirstOrDefault(c => c.Type == "sub")?.Value;
         var login = claims.FirstOrDefault(c => c.Type == "email")?.Value
             ?? claims.FirstOrDefault(c => c.Type == "preferred_username")?.Value ?? "";
         var maskedLogin = PiiMask.Email(login);
         var amr = claims.Where(c => c.Type == "amr").Select(c => c.Value).ToHashSet(StringComparer.Ordinal);
-        var groups = claims.Where(c => c.Type == "groups").Select(c => c.Value).ToList();
+        // Tiers come from group names (Okta), group object ids (Entra) or app roles (Entra's roles claim).
+        var groups = claims.Where(c => c.Type is "groups" or "roles").Select(c => c.Value).ToList();
         var agent = new AgentContext(tenantId, "-", subject ?? "unknown", maskedLogin, []);
 
         if (string.IsNullOrEmpty(subject) || !tenant.AgentSignIn.RequiredAmr.Any(amr.Contains))

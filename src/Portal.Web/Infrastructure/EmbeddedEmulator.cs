@@ -16,6 +16,12 @@ internal static class EmbeddedEmulator
     public const string OktaTokenVariable = "PORTAL_EMULATOR_OKTA_TOKEN";
     public const string ClientSecretVariable = "PORTAL_EMULATOR_CLIENT_SECRET";
     public const string ClientId = "portal-demo";
+    public const string EntraAgentSecretVariable = "PORTAL_EMULATOR_ENTRA_AGENT_SECRET";
+    public const string GraphSecretVariable = "PORTAL_EMULATOR_GRAPH_SECRET";
+    public const string StepUpSecretVariable = "PORTAL_EMULATOR_STEPUP_SECRET";
+    public const string EntraAgentClientId = "7d0c2b8a-41e6-4f0b-9d3c-5a6e8f1b2c01";
+    public const string GraphClientId = "7d0c2b8a-41e6-4f0b-9d3c-5a6e8f1b2c02";
+    public const string StepUpClientId = "7d0c2b8a-41e6-4f0b-9d3c-5a6e8f1b2c03";
 
     public static void StartIfEnabled(WebApplicationBuilder builder)
     {
@@ -31,6 +37,10 @@ internal static class EmbeddedEmulator
         var secret = EnsureVariable(ClientSecretVariable);
         var emulatorOptions = new EmulatorOptions { Url = $"http://127.0.0.1:{options.Port}", OktaApiToken = token };
         emulatorOptions.Clients.Add(new EmulatorClient(ClientId, secret));
+        emulatorOptions.EntraAgentClients.Add(new EmulatorClient(EntraAgentClientId, EnsureVariable(EntraAgentSecretVariable)));
+        emulatorOptions.GraphClients.Add(new EmulatorClient(GraphClientId, EnsureVariable(GraphSecretVariable)));
+        emulatorOptions.StepUpClients.Add(new EmulatorClient(StepUpClientId, EnsureVariable(StepUpSecretVariable)));
+        AddDemoTenantSettings(builder, options.Port);
 
         EmulatorHost host;
         try
@@ -45,6 +55,53 @@ internal static class EmbeddedEmulator
         builder.Services.AddSingleton(host);
         builder.Services.AddSingleton(new DemoInfo(new Uri(host.BaseUrl, "phone")));
         builder.Services.AddHostedService<EmulatorLifetime>();
+    }
+
+    /// <summary>
+    /// The step-up app of the Okta demo tenant and the whole Entra demo tenant. Added here rather than in
+    /// appsettings.Development.json because their secrets exist only while the embedded emulator runs: a
+    /// Development host without it (the tests) would otherwise fail validation on secrets it cannot resolve.
+    /// </summary>
+    private static void AddDemoTenantSettings(WebApplicationBuilder builder, int port)
+    {
+        var root = $"http://127.0.0.1:{port}/";
+        var entraIssuer = $"{root}{EntraDemo.TenantId}/v2.0";
+        var tenants = builder.Configuration.GetSection("Portal:Tenants").GetChildren().ToList();
+        var okta = tenants.FindIndex(t => t["Id"] == "demo-okta");
+        var entra = tenants.FindIndex(t => t["Id"] == "demo-entra");
+        entra = entra < 0 ? tenants.Count : entra;
+        var settings = new Dictionary<string, string?>
+        {
+            [$"Portal:Tenants:{entra}:Id"] = "demo-entra",
+            [$"Portal:Tenants:{entra}:DisplayName"] = "Demo Org (Entra)",
+            [$"Portal:Tenants:{entra}:EmailDomains:0"] = "entra.example",
+            [$"Portal:Tenants:{entra}:Idp:Kind"] = "Entra",
+            [$"Portal:Tenants:{entra}:Idp:BaseUrl"] = root + "v1.0",
+            [$"Portal:Tenants:{entra}:Idp:ApiTokenSecret"] = "env:" + GraphSecretVariable,
+            [$"Portal:Tenants:{entra}:Idp:Entra:DirectoryTenantId"] = EntraDemo.TenantId,
+            [$"Portal:Tenants:{entra}:Idp:Entra:ClientId"] = GraphClientId,
+            [$"Portal:Tenants:{entra}:Idp:Entra:TokenEndpoint"] = $"{root}{EntraDemo.TenantId}/oauth2/v2.0/token",
+            [$"Portal:Tenants:{entra}:AgentSignIn:Authority"] = entraIssuer,
+            [$"Portal:Tenants:{entra}:AgentSignIn:ClientId"] = EntraAgentClientId,
+            [$"Portal:Tenants:{entra}:AgentSignIn:ClientSecretSecret"] = "env:" + EntraAgentSecretVariable,
+            [$"Portal:Tenants:{entra}:GroupTiers:{EntraDemo.Tier1GroupId}"] = "Tier 1",
+            [$"Portal:Tenants:{entra}:GroupTiers:{EntraDemo.Tier2GroupId}"] = "Tier 2",
+            [$"Portal:Tenants:{entra}:GroupTiers:{EntraDemo.Tier3GroupId}"] = "Tier 3",
+            [$"Portal:Tenants:{entra}:GroupTiers:{EntraDemo.AuditorsGroupId}"] = "Auditor",
+            [$"Portal:Tenants:{entra}:GroupTiers:{EntraDemo.Tier3Role}"] = "Tier 3",
+            [$"Portal:Tenants:{entra}:StepUp:Authority"] = entraIssuer,
+            [$"Portal:Tenants:{entra}:StepUp:ClientId"] = StepUpClientId,
+            [$"Portal:Tenants:{entra}:StepUp:ClientSecretSecret"] = "env:" + StepUpSecretVariable,
+            [$"Portal:Tenants:{entra}:StepUp:RequiredAcrs:0"] = "c1",
+        };
+        if (okta >= 0)
+        {
+            settings[$"Portal:Tenants:{okta}:StepUp:Authority"] = root + "oauth2/callers";
+            settings[$"Portal:Tenants:{okta}:StepUp:ClientId"] = StepUpClientId;
+            settings[$"Portal:Tenants:{okta}:StepUp:ClientSecretSecret"] = "env:" + StepUpSecretVariable;
+        }
+
+        builder.Configuration.AddInMemoryCollection(settings);
     }
 
     private static string EnsureVariable(string name)

@@ -54,6 +54,9 @@ public sealed class TenantSettings
 
     public AgentSignInSettings AgentSignIn { get; set; } = new();
 
+    /// <summary>The step-up sign-in callers use to prove themselves (<c>oidc.stepup</c>); not offered when unset.</summary>
+    public Features.StepUp.StepUpSettings StepUp { get; set; } = new();
+
     /// <summary>IdP group name (or id) → tier name.</summary>
     public Dictionary<string, string> GroupTiers { get; set; } = [];
 
@@ -227,6 +230,8 @@ internal sealed partial class TenantCatalogOptionsValidator(IHostEnvironment env
             {
                 failures.Add($"{at}:AgentSignIn:RequiredAmr must name at least one amr value (agent MFA is required).");
             }
+
+            Features.StepUp.StepUpSettings.Validate(t, at, failures, CheckUrl, CheckSecret);
 
             Features.StepUp.StepUpSettings.Validate(t, at, failures, CheckUrl, CheckSecret);
 

@@ -1,19 +1,41 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
+using Portal.Idp;
 using Portal.Web.Authorization;
 using Portal.Web.Features.Actions;
+using Portal.Web.Features.StepUp;
 using Portal.Web.Infrastructure;
 
 namespace Portal.Web.Features.Verification;
 
-public sealed record PendingPage(string Id, string CallerMaskedLogin, int CorrectAnswer, ChallengeState State, DateTimeOffset ExpiresAt, string? VerificationSessionId, Refusal? Refusal);
+public sealed record PendingPage(
+    string Id, string CallerMaskedLogin, int CorrectAnswer, ChallengeState State, DateTimeOffset ExpiresAt, string? VerificationSessionId, Refusal? Refusal,
+    string Method = VerificationMethods.OktaPush, string? FailureReason = null, Uri? StepUpLink = null, string? StepUpCode = null);
 
 public sealed record SessionPage(string Id, string CallerMaskedLogin, string Method, DateTimeOffset VerifiedAt, DateTimeOffset ExpiresAt, IReadOnlyList<CallerAction> Actions, IReadOnlyCollection<string> UsedActions);
 
 [Route("verification")]
 [Authorize(Policy = Permissions.CallerVerify)]
-public sealed class VerificationController(ITenantCatalog tenants, VerificationService verification) : Controller
+public sealed class VerificationController(ITenantCatalog tenants, VerificationService verification, StepUpService stepUp) : Controller
 {
+    /// <summary>
+    /// Starts a step-up sign-in. The link and its short code are shown in this response only (never stored), then
+    /// the page polls like a push.
+    /// </summary>
+    [HttpPost("stepup")]
+    public async Task<IActionResult> StartStepUp([FromForm] string? callerRef, [FromForm] string? factorId)
+    {
+        var (agent, tenant) = Agent();
+        var (started, refusal) = await stepUp.StartAsync(HttpContext, agent, tenant, callerRef, factorId, HttpContext.RequestAborted);
+        if (started is null)
+        {
+            return Refused(refusal!);
+        }
+
+        var pending = await verification.GetPendingAsync(agent, started.PendingId, HttpContext.RequestAborted);
+        return View(nameof(Pending), ToPage(pending!, null) with { StepUpLink = started.Link, StepUpCode = started.ShortCode });
+    }
+
     [HttpPost("push")]
     public async Task<IActionResult> StartPush([FromForm] string? callerRef, [FromForm] string? factorId)
     {
@@ -82,7 +104,7 @@ public sealed class VerificationController(ITenantCatalog tenants, VerificationS
     }
 
     private static PendingPage ToPage(PendingVerification p, Refusal? refusal) =>
-        new(p.Id, p.CallerMaskedLogin, p.CorrectAnswer, p.State, p.ExpiresAt, p.VerificationSessionId, refusal);
+        new(p.Id, p.CallerMaskedLogin, p.CorrectAnswer, p.State, p.ExpiresAt, p.VerificationSessionId, refusal, p.Method, p.FailureReason);
 
     private ViewResult Refused(Refusal refusal, int status = StatusCodes.Status422UnprocessableEntity)
     {

@@ -43,6 +43,12 @@ public sealed record PendingVerification
     public required DateTimeOffset ExpiresAt { get; init; }
 
     public string? VerificationSessionId { get; init; }
+
+    /// <summary>The masked login of the agent who started it, for the audit of steps the caller takes (step-up).</summary>
+    public string? AgentMaskedLogin { get; init; }
+
+    /// <summary>Why a step-up was refused, as a code the agent's page explains; null otherwise.</summary>
+    public string? FailureReason { get; init; }
 }
 
 /// <summary>

@@ -124,6 +124,15 @@ public sealed class VerificationService(
             return (pending, null);
         }
 
+        if (pending.Method == VerificationMethods.OidcStepUp)
+        {
+            // A step-up is decided by the caller's own sign-in (StepUpService); polling only notices that it ran out (V2).
+            var stepUpCaller = references.FromRest(tenant.Id, pending.CallerRefProtected);
+            return store.Now < pending.ExpiresAt || stepUpCaller is null
+                ? (pending, null)
+                : (await FailAsync(http, agent, tenant, pending, stepUpCaller, ChallengeState.TimedOut, ct, StepUpResultAction, "stepup_timed_out"), null);
+        }
+
         var callerId = references.FromRest(tenant.Id, pending.CallerRefProtected);
         var pollRef = references.FromRest(tenant.Id, pending.PollRefProtected);
         if (callerId is null || pollRef is null)
@@ -225,7 +234,22 @@ public sealed class VerificationService(
         return session is not null && session.AgentSessionId == agent.SessionId && session.AgentSubject == agent.Subject && store.Now < session.ExpiresAt ? session : null;
     }
 
-    private async Task<PendingVerification> ApproveAsync(HttpContext http, AgentContext agent, TenantSettings tenant, PendingVerification pending, string callerId, CancellationToken ct)
+    /// <summary>
+    /// Ends a step-up with the verdict on the caller's sign-in: approved opens the verification session exactly once
+    /// (as a push approval does); refused counts as a failure, and a wrong subject is an alarm (V6, V8).
+    /// </summary>
+    public Task<PendingVerification> CompleteStepUpAsync(HttpContext http, TenantSettings tenant, PendingVerification pending, string callerId, string? refusedReason, bool alarm, CancellationToken ct)
+    {
+        // The caller's browser makes this request: the audit names the agent who started the step-up.
+        var agent = new AgentContext(tenant.Id, pending.AgentSessionId, pending.AgentSubject, pending.AgentMaskedLogin ?? "", []);
+        return refusedReason is null
+            ? ApproveAsync(http, agent, tenant, pending, callerId, ct, StepUpResultAction)
+            : FailAsync(http, agent, tenant, pending, callerId, ChallengeState.Rejected, ct, StepUpResultAction, refusedReason, alarm);
+    }
+
+    private const string StepUpResultAction = "verification.stepup.result";
+
+    private async Task<PendingVerification> ApproveAsync(HttpContext http, AgentContext agent, TenantSettings tenant, PendingVerification pending, string callerId, CancellationToken ct, string resultAction = "verification.push.result")
     {
         var sessionId = NewId();
 
@@ -239,27 +263,30 @@ public sealed class VerificationService(
 
         await OpenSessionAsync(agent, tenant, pending.CallerIdHash, pending.CallerMaskedLogin, callerId, pending.Method, ct, sessionId);
         await store.RecordSuccessAsync(tenant.Id, pending.CallerIdHash, ct);
-        await audit.RecordAsync(CallerEntry(http, agent, "verification.push.result", AuditOutcome.Succeeded, callerId, pending.CallerMaskedLogin, "approved") with { Method = pending.Method }, ct);
+        await audit.RecordAsync(CallerEntry(http, agent, resultAction, AuditOutcome.Succeeded, callerId, pending.CallerMaskedLogin, "approved") with { Method = pending.Method }, ct);
         return won;
     }
 
-    private async Task<PendingVerification> FailAsync(HttpContext http, AgentContext agent, TenantSettings tenant, PendingVerification pending, string callerId, ChallengeState state, CancellationToken ct)
+    private async Task<PendingVerification> FailAsync(
+        HttpContext http, AgentContext agent, TenantSettings tenant, PendingVerification pending, string callerId, ChallengeState state, CancellationToken ct,
+        string resultAction = "verification.push.result", string? reason = null, bool? alarmOverride = null)
     {
-        var won = await store.CompletePendingAsync(tenant.Id, pending.Id, state, null, ct);
+        var won = await store.CompletePendingAsync(tenant.Id, pending.Id, state, null, ct, reason);
         if (won is null)
         {
             return await store.GetPendingAsync(tenant.Id, pending.Id, ct) ?? pending;
         }
 
         // V6: a rejected push (a wrong number, or the caller's "not me") is a security event, not a typo.
-        var alarm = state == ChallengeState.Rejected;
+        var alarm = alarmOverride ?? state == ChallengeState.Rejected;
+        reason ??= alarm ? "push_rejected" : "push_timed_out";
         await store.RecordFailureAsync(tenant.Id, pending.CallerIdHash, alarm, tenant.Verification, ct);
         if (alarm)
         {
-            PortalLog.Alarm(logger, tenant.Id, "push_rejected");
+            PortalLog.Alarm(logger, tenant.Id, reason);
         }
 
-        await audit.RecordAsync(CallerEntry(http, agent, "verification.push.result", alarm ? AuditOutcome.Alarm : AuditOutcome.Failed, callerId, pending.CallerMaskedLogin, alarm ? "push_rejected" : "push_timed_out") with { Method = pending.Method }, ct);
+        await audit.RecordAsync(CallerEntry(http, agent, resultAction, alarm ? AuditOutcome.Alarm : AuditOutcome.Failed, callerId, pending.CallerMaskedLogin, reason) with { Method = pending.Method }, ct);
         return won;
     }
 

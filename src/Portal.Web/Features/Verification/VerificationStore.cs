@@ -56,7 +56,7 @@ public sealed class VerificationStore(IDocumentStore store, TimeProvider clock)
     }
 
     /// <summary>Moves a waiting challenge to its final state; only the first caller wins (the others get null).</summary>
-    public Task<PendingVerification?> CompletePendingAsync(string tenantId, string id, ChallengeState state, string? verificationSessionId, CancellationToken cancellationToken) =>
+    public Task<PendingVerification?> CompletePendingAsync(string tenantId, string id, ChallengeState state, string? verificationSessionId, CancellationToken cancellationToken, string? failureReason = null) =>
         store.UpdateAsync(PendingKey(tenantId, id), current =>
         {
             if (current is null)
@@ -70,7 +70,7 @@ public sealed class VerificationStore(IDocumentStore store, TimeProvider clock)
                 return DocumentMutation<PendingVerification?>.Keep(null);
             }
 
-            var done = pending with { State = state, VerificationSessionId = verificationSessionId };
+            var done = pending with { State = state, VerificationSessionId = verificationSessionId, FailureReason = failureReason };
             return DocumentMutation<PendingVerification?>.Write(DocumentJson.ToDocument(done), current.ExpireAt, done);
         }, cancellationToken);
 

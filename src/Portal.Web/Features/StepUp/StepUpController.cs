@@ -1,0 +1,74 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Portal.Web.Infrastructure;
+
+namespace Portal.Web.Features.StepUp;
+
+public sealed record StepUpCodePage(string Token, bool WrongCode);
+
+/// <summary>
+/// The caller's side of a step-up: anonymous (the caller is no agent). The pages say nothing about the caller, the
+/// agent or why a verification failed: whoever holds a forwarded link learns nothing from it.
+/// </summary>
+[AllowAnonymous]
+[Route("stepup")]
+public sealed class StepUpController(StepUpService stepUp, Microsoft.Extensions.Options.IOptions<WebOptions> web) : Controller
+{
+    [HttpGet("{token}")]
+    public async Task<IActionResult> Open(string token)
+    {
+        // A GET changes nothing: mail scanners and link previews that fetch the link do not spend it.
+        NoStore();
+        return await stepUp.IsOpenAsync(HttpContext, token, HttpContext.RequestAborted) ? View("Code", new StepUpCodePage(token, false)) : Done(false);
+    }
+
+    [HttpPost("{token}")]
+    public async Task<IActionResult> Enter(string token, [FromForm] string? code)
+    {
+        NoStore();
+        var next = await stepUp.OpenAsync(HttpContext, token, code, HttpContext.RequestAborted);
+        if (next.WrongCode)
+        {
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            return View("Code", new StepUpCodePage(token, true));
+        }
+
+        if (next.AuthorizeUrl is null || next.BrowserValue is null)
+        {
+            return Done(false);
+        }
+
+        Response.Cookies.Append(BrowserCookie, next.BrowserValue, new CookieOptions
+        {
+            HttpOnly = true,
+            Secure = web.Value.RequireHttps,
+            SameSite = SameSiteMode.Lax,
+            Path = "/",
+            MaxAge = TimeSpan.FromMinutes(10),
+        });
+        return Redirect(next.AuthorizeUrl.AbsoluteUri);
+    }
+
+    [HttpGet("callback")]
+    public async Task<IActionResult> Callback([FromQuery] string? code, [FromQuery] string? state, [FromQuery] string? error)
+    {
+        NoStore();
+        var verified = await stepUp.CallbackAsync(HttpContext, state, code, error, Request.Cookies[BrowserCookie], HttpContext.RequestAborted);
+        Response.Cookies.Delete(BrowserCookie, new CookieOptions { Path = "/", Secure = web.Value.RequireHttps, HttpOnly = true, SameSite = SameSiteMode.Lax });
+        return Done(verified);
+    }
+
+    private string BrowserCookie => web.Value.RequireHttps ? "__Host-portal-stepup" : "portal-stepup";
+
+    private ViewResult Done(bool verified)
+    {
+        if (!verified)
+        {
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+        }
+
+        return View("Done", verified);
+    }
+
+    private void NoStore() => Response.Headers.CacheControl = "no-store";
+}

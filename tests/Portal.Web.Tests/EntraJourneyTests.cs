@@ -1,0 +1,148 @@
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace Portal.Web.Tests;
+
+/// <summary>
+/// An Entra tenant end to end over real HTTP: agent sign-in at the Entra-like authority (tiers from group ids and
+/// app roles), look-up through Graph, step-up at the caller's own Entra sign-in, then a TAP and a session revocation.
+/// </summary>
+public sealed class EntraJourneyTests : IAsyncLifetime
+{
+    private const string Grace = "grace.caller@entra.example";
+    private const string Ivan = "ivan.admin@entra.example";
+    private const string Tier3 = "tier3.agent@entra.example";
+    private const string Tenant = StepUpTestHost.EntraTenant;
+
+    private readonly StepUpTestHost _host = new();
+
+    public Task InitializeAsync() => _host.InitializeAsync();
+
+    public Task DisposeAsync() => _host.DisposeAsync();
+
+    [Fact]
+    public async Task Journey_EntraStepUpThenTapAndRevoke_ShownOnceAuditedNoSecretsKept()
+    {
+        var agent = await _host.SignInEntraAsync(Tier3);
+        var callerPage = await _host.LookupAsync(agent, Grace);
+        Assert.Contains("oidc.stepup", callerPage, StringComparison.Ordinal);
+        Assert.DoesNotContain(Grace, callerPage, StringComparison.OrdinalIgnoreCase);
+
+        var (pending, link, code) = await _host.StartStepUpAsync(agent, callerPage);
+        var done = await _host.CallerCompletesAsync(link, code, Grace, _host.Emulator.State.CurrentEntraTotp(Grace));
+        Assert.Equal(HttpStatusCode.OK, done.StatusCode);
+
+        // Entra asks for the Conditional Access context through the claims parameter.
+        var authorize = Assert.Single(_host.Emulator.State.CallerAuthorizeRequests);
+        Assert.Contains("acrs", authorize.Parameters["claims"], StringComparison.Ordinal);
+        Assert.Equal("login", authorize.Parameters["prompt"]);
+
+        var (state, next) = await _host.PollAsync(agent, pending);
+        Assert.Equal("Approved", state);
+        var verificationId = next!.Split('/')[^1];
+
+        var tap = await ActAsync(agent, "temporary-access", verificationId);
+        Assert.Equal(HttpStatusCode.OK, tap.StatusCode);
+        var tapPage = await tap.Content.ReadAsStringAsync();
+        var secret = WebUtility.HtmlDecode(Regex.Match(tapPage, "data-field=\"secret\">([^<]+)<").Groups[1].Value);
+        Assert.False(string.IsNullOrWhiteSpace(secret));
+        var grace = _host.Emulator.State.FindEntraUser(Grace)!;
+        Assert.Equal(1, grace.TemporaryAccessPassesIssued);
+
+        // Shown once: the session page afterwards does not carry it.
+        Assert.DoesNotContain(secret, await _host.GetPageAsync(agent, next), StringComparison.Ordinal);
+
+        var revoke = await ActAsync(agent, "revoke-sessions", verificationId);
+        Assert.Equal(HttpStatusCode.OK, revoke.StatusCode);
+        Assert.Equal(1, grace.SessionsRevoked);
+
+        var audit = await _host.AuditAsync(Tenant);
+        foreach (var action in new[] { "agent.signin", "caller.lookup", "verification.stepup.start", "verification.stepup.code", "verification.stepup.result", "action.tap_issue", "action.sessions_revoke" })
+        {
+            Assert.Contains(audit, d => (string?)d["action"] == action && (string?)d["outcome"] == "succeeded");
+        }
+
+        // D1: the TAP, the caller's UPN, object id and name are in no stored record and no log line.
+        var stored = await _host.AllStoredTextAsync();
+        foreach (var value in new[] { secret, grace.UserPrincipalName, grace.Id, grace.DisplayName })
+        {
+            Assert.DoesNotContain(value, stored, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain(_host.LogLines, l => l.Contains(value, StringComparison.OrdinalIgnoreCase));
+        }
+    }
+
+    [Fact]
+    public async Task Tap_PrivilegedTarget_AgentSeesClearRefusalNotServerError()
+    {
+        var agent = await _host.SignInEntraAsync(Tier3);
+        var (pending, link, code) = await _host.StartStepUpAsync(agent, await _host.LookupAsync(agent, Ivan));
+        await _host.CallerCompletesAsync(link, code, Ivan, _host.Emulator.State.CurrentEntraTotp(Ivan));
+        var (state, next) = await _host.PollAsync(agent, pending);
+        Assert.Equal("Approved", state);
+
+        var tap = await ActAsync(agent, "temporary-access", next!.Split('/')[^1]);
+
+        Assert.Equal(HttpStatusCode.BadGateway, tap.StatusCode);
+        Assert.Contains("This account is privileged", WebUtility.HtmlDecode(await tap.Content.ReadAsStringAsync()), StringComparison.Ordinal);
+        Assert.Equal(0, _host.Emulator.State.FindEntraUser(Ivan)!.TemporaryAccessPassesIssued);
+    }
+
+    [Fact]
+    public async Task StepUp_EntraSignInWithoutMfa_NoAcrsSoRefused()
+    {
+        var agent = await _host.SignInEntraAsync(Tier3);
+        var (pending, link, code) = await _host.StartStepUpAsync(agent, await _host.LookupAsync(agent, Grace));
+
+        var done = await _host.CallerCompletesAsync(link, code, Grace, otp: "");
+
+        Assert.Equal(HttpStatusCode.BadRequest, done.StatusCode);
+        Assert.Equal("Rejected", (await _host.PollAsync(agent, pending)).State);
+        Assert.Contains(await _host.AuditAsync(Tenant), d => (string?)d["action"] == "verification.stepup.result" && (string?)d["reason"] == "mfa_missing");
+    }
+
+    [Fact]
+    public async Task StepUp_EntraOtherUserSignsIn_SubjectMismatchAlarm()
+    {
+        var agent = await _host.SignInEntraAsync(Tier3);
+        var (pending, link, code) = await _host.StartStepUpAsync(agent, await _host.LookupAsync(agent, Grace));
+
+        await _host.CallerCompletesAsync(link, code, Ivan, _host.Emulator.State.CurrentEntraTotp(Ivan));
+
+        Assert.Equal("Rejected", (await _host.PollAsync(agent, pending)).State);
+        Assert.Contains(await _host.AuditAsync(Tenant), d => (string?)d["action"] == "verification.stepup.result" && (string?)d["outcome"] == "alarm" && (string?)d["reason"] == "subject_mismatch");
+    }
+
+    [Fact]
+    public async Task AgentSignIn_AppRoleInToken_GivesTier()
+    {
+        var agent = await _host.SignInEntraAsync("role.agent@entra.example");
+
+        var console = await _host.GetPageAsync(agent, "/console");
+
+        Assert.Contains("Tier 3", console, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AgentSignIn_EntraAgentWithoutMfa_Refused()
+    {
+        var client = _host.NewClient();
+        var challenge = await client.GetAsync($"/account/signin/{Tenant}");
+        var authorize = challenge.Headers.Location!;
+        var form = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(authorize.Query).ToDictionary(p => p.Key, p => p.Value.ToString());
+        form["agent"] = _host.Emulator.State.EntraAgents.Single(a => a.UserPrincipalName == "nomfa.agent@entra.example").ObjectId;
+        using var idp = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+        var picked = await idp.PostAsync(new Uri(authorize.GetLeftPart(UriPartial.Path)), new FormUrlEncodedContent(form));
+
+        var signedIn = await client.GetAsync(picked.Headers.Location!.PathAndQuery);
+
+        Assert.Contains("failed", signedIn.Headers.Location?.ToString() ?? "", StringComparison.Ordinal);
+        Assert.Contains(await _host.AuditAsync(Tenant), d => (string?)d["action"] == "agent.signin" && (string?)d["reason"] == "agent_mfa_missing");
+    }
+
+    private async Task<HttpResponseMessage> ActAsync(HttpClient agent, string route, string verificationId)
+    {
+        var token = PortalTestHost.FormToken(await _host.GetPageAsync(agent, "/console"));
+        return await PortalTestHost.PostFormAsync(agent, "/actions/" + route, token, ("verificationId", verificationId), ("ticketRef", "INC-7"));
+    }
+
+}

@@ -1,0 +1,279 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Portal.IdpEmulator;
+
+namespace Portal.Web.Tests;
+
+/// <summary>
+/// <c>oidc.stepup</c> over real HTTP: the agent starts it, the caller opens the link, types the short code and signs
+/// in at their IdP with a TOTP code; the portal accepts only a fresh MFA sign-in by that caller, once (V1, V2, V5, V8).
+/// </summary>
+public sealed class StepUpTests : IAsyncLifetime
+{
+    private const string Alice = "alice.caller@demo.example";
+    private const string Bob = "bob.caller@demo.example";
+    private const string Tier3 = "tier3.agent@demo.example";
+    private const string Tenant = StepUpTestHost.OktaTenant;
+
+    private readonly StepUpTestHost _host = new();
+
+    public Task InitializeAsync() => _host.InitializeAsync();
+
+    public Task DisposeAsync() => _host.DisposeAsync();
+
+    [Fact]
+    public async Task StepUp_OktaCallerSignsInWithTotp_ApprovedAndVerificationSessionOpened()
+    {
+        var agent = await _host.SignInOktaAsync(Tier3);
+        var callerPage = await _host.LookupAsync(agent, Alice);
+        Assert.Contains("Start step-up", callerPage, StringComparison.Ordinal);
+        var (pending, link, code) = await _host.StartStepUpAsync(agent, callerPage);
+        Assert.Matches("^[A-Z2-9]{8}$", code);
+        Assert.Equal("Waiting", (await _host.PollAsync(agent, pending)).State);
+
+        var done = await _host.CallerCompletesAsync(link, code, Alice, _host.Emulator.State.CurrentTotp(Alice));
+
+        Assert.Equal(HttpStatusCode.OK, done.StatusCode);
+        Assert.Contains("data-result=\"verified\"", await done.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var (state, next) = await _host.PollAsync(agent, pending);
+        Assert.Equal("Approved", state);
+        Assert.NotNull(next);
+        var session = await _host.GetPageAsync(agent, next);
+        Assert.Contains("oidc.stepup", session, StringComparison.Ordinal);
+        Assert.Equal(1, await _host.CountAsync(Tenant, "verificationSessions"));
+
+        // The IdP was asked for a fresh sign-in, and was not told who to expect.
+        var request = Assert.Single(_host.Emulator.State.CallerAuthorizeRequests);
+        Assert.Equal("login", request.Parameters["prompt"]);
+        Assert.Equal("0", request.Parameters["max_age"]);
+        Assert.False(request.Parameters.ContainsKey("login_hint"));
+        Assert.Equal("S256", request.Parameters["code_challenge_method"]);
+
+        var audit = await _host.AuditAsync(Tenant);
+        Assert.Contains(audit, d => Is(d, "verification.stepup.start", "succeeded"));
+        Assert.Contains(audit, d => Is(d, "verification.stepup.code", "succeeded"));
+        Assert.Contains(audit, d => Is(d, "verification.stepup.result", "succeeded"));
+
+        // The link token and the short code are stored nowhere, and logged nowhere.
+        var token = link.Segments[^1];
+        var stored = await _host.AllStoredTextAsync();
+        Assert.DoesNotContain(token, stored, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"" + code + "\"", stored, StringComparison.Ordinal);
+        Assert.DoesNotContain(_host.LogLines, l => l.Contains(token, StringComparison.Ordinal) || l.Contains(code, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task StepUp_AnotherUserSignsIn_RefusedAsAlarm()
+    {
+        var (agent, pending, link, code) = await StartAsync();
+
+        var done = await _host.CallerCompletesAsync(link, code, Bob, _host.Emulator.State.CurrentTotp(Bob));
+
+        await AssertRefusedAsync(agent, pending, done, "subject_mismatch", "alarm");
+    }
+
+    [Fact]
+    public async Task StepUp_AuthTimeOld_Refused()
+    {
+        var (agent, pending, link, code) = await StartAsync();
+        _host.Emulator.State.NextCallerSignIn(new CallerTokenOverrides { AuthTime = DateTimeOffset.UtcNow.AddHours(-1) });
+
+        var done = await _host.CallerCompletesAsync(link, code, Alice, _host.Emulator.State.CurrentTotp(Alice));
+
+        await AssertRefusedAsync(agent, pending, done, "auth_time_stale", "failed");
+    }
+
+    [Fact]
+    public async Task StepUp_AuthTimeAbsent_Refused()
+    {
+        var (agent, pending, link, code) = await StartAsync();
+        _host.Emulator.State.NextCallerSignIn(new CallerTokenOverrides { OmitAuthTime = true });
+
+        var done = await _host.CallerCompletesAsync(link, code, Alice, _host.Emulator.State.CurrentTotp(Alice));
+
+        await AssertRefusedAsync(agent, pending, done, "auth_time_missing", "failed");
+    }
+
+    [Fact]
+    public async Task StepUp_PasswordOnlySignIn_RefusedForMissingMfa()
+    {
+        var (agent, pending, link, code) = await StartAsync();
+
+        var done = await _host.CallerCompletesAsync(link, code, Alice, otp: "");
+
+        await AssertRefusedAsync(agent, pending, done, "mfa_missing", "failed");
+    }
+
+    [Fact]
+    public async Task StepUp_AmrAbsent_Refused()
+    {
+        var (agent, pending, link, code) = await StartAsync();
+        _host.Emulator.State.NextCallerSignIn(new CallerTokenOverrides { OmitAmr = true });
+
+        var done = await _host.CallerCompletesAsync(link, code, Alice, _host.Emulator.State.CurrentTotp(Alice));
+
+        await AssertRefusedAsync(agent, pending, done, "mfa_missing", "failed");
+    }
+
+    [Fact]
+    public async Task StepUp_LinkOpenedTwice_SecondRefusedFirstStillCompletes()
+    {
+        var (agent, pending, link, code) = await StartAsync();
+        var firstBrowser = _host.NewClient();
+        var first = await _host.EnterCodeAsync(firstBrowser, link, code);
+        Assert.Equal(HttpStatusCode.Redirect, first.StatusCode);
+
+        var second = await _host.EnterCodeAsync(_host.NewClient(), link, code);
+
+        Assert.Equal(HttpStatusCode.BadRequest, second.StatusCode);
+        Assert.Contains("data-result=\"failed\"", await second.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.DoesNotContain("name=\"code\"", await second.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains(await _host.AuditAsync(Tenant), d => Is(d, "verification.stepup.code", "denied") && Reason(d) == "link_reused");
+
+        var done = await _host.SignInAtIdpAsync(firstBrowser, first.Headers.Location!, Alice, _host.Emulator.State.CurrentTotp(Alice));
+        Assert.Equal(HttpStatusCode.OK, done.StatusCode);
+        Assert.Equal("Approved", (await _host.PollAsync(agent, pending)).State);
+        Assert.Equal(1, await _host.CountAsync(Tenant, "verificationSessions"));
+    }
+
+    [Fact]
+    public async Task StepUp_CodeFormPostedAfterLinkSpent_RefusedAndStepUpFailed()
+    {
+        var (agent, pending, link, code) = await StartAsync();
+
+        // Two tabs: the form is loaded in both before either is sent.
+        var tab1 = _host.NewClient();
+        var tab2 = _host.NewClient();
+        var form1 = await _host.GetPageAsync(tab1, link.PathAndQuery);
+        var form2 = await _host.GetPageAsync(tab2, link.PathAndQuery);
+        var first = await PortalTestHost.PostFormAsync(tab1, link.PathAndQuery, PortalTestHost.FormToken(form1), ("code", code));
+        Assert.Equal(HttpStatusCode.Redirect, first.StatusCode);
+
+        var second = await PortalTestHost.PostFormAsync(tab2, link.PathAndQuery, PortalTestHost.FormToken(form2), ("code", code));
+
+        Assert.Equal(HttpStatusCode.BadRequest, second.StatusCode);
+        var late = await _host.SignInAtIdpAsync(tab1, first.Headers.Location!, Alice, _host.Emulator.State.CurrentTotp(Alice));
+        Assert.Equal(HttpStatusCode.BadRequest, late.StatusCode);
+        Assert.Equal("Rejected", (await _host.PollAsync(agent, pending)).State);
+        Assert.Equal(0, await _host.CountAsync(Tenant, "verificationSessions"));
+        Assert.Contains(await _host.AuditAsync(Tenant), d => Is(d, "verification.stepup.result", "failed") && Reason(d) == "link_reused");
+    }
+
+    [Fact]
+    public async Task StepUp_LinkReusedAfterSuccess_RefusedAndOnlyOneSession()
+    {
+        var (agent, pending, link, code) = await StartAsync();
+        await _host.CallerCompletesAsync(link, code, Alice, _host.Emulator.State.CurrentTotp(Alice));
+        Assert.Equal("Approved", (await _host.PollAsync(agent, pending)).State);
+
+        var again = await _host.EnterCodeAsync(_host.NewClient(), link, code);
+
+        Assert.Equal(HttpStatusCode.BadRequest, again.StatusCode);
+        Assert.Equal(1, await _host.CountAsync(Tenant, "verificationSessions"));
+        Assert.Contains(await _host.AuditAsync(Tenant), d => Is(d, "verification.stepup.code", "denied") && Reason(d) == "link_reused");
+    }
+
+    [Fact]
+    public async Task StepUp_CallbackReplayed_NothingMore()
+    {
+        var (agent, pending, link, code) = await StartAsync();
+        var browser = _host.NewClient();
+        var entered = await _host.EnterCodeAsync(browser, link, code);
+        var done = await _host.SignInAtIdpAsync(browser, entered.Headers.Location!, Alice, _host.Emulator.State.CurrentTotp(Alice));
+        Assert.Equal(HttpStatusCode.OK, done.StatusCode);
+        var callback = done.RequestMessage!.RequestUri!.PathAndQuery;
+
+        var replay = await browser.GetAsync(callback);
+
+        Assert.Equal(HttpStatusCode.BadRequest, replay.StatusCode);
+        Assert.Equal("Approved", (await _host.PollAsync(agent, pending)).State);
+        Assert.Equal(1, await _host.CountAsync(Tenant, "verificationSessions"));
+    }
+
+    [Fact]
+    public async Task StepUp_CallbackInAnotherBrowser_Refused()
+    {
+        var (agent, pending, link, code) = await StartAsync();
+        var entered = await _host.EnterCodeAsync(_host.NewClient(), link, code);
+
+        var done = await _host.SignInAtIdpAsync(_host.NewClient(), entered.Headers.Location!, Alice, _host.Emulator.State.CurrentTotp(Alice));
+
+        await AssertRefusedAsync(agent, pending, done, "browser_mismatch", "failed");
+    }
+
+    [Fact]
+    public async Task StepUp_LinkExpiredAfterTenMinutes_RefusedAndTimedOut()
+    {
+        var (agent, pending, link, code) = await StartAsync();
+        _host.Clock.Advance(TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(1));
+
+        var opened = await _host.EnterCodeAsync(_host.NewClient(), link, code);
+
+        Assert.Equal(HttpStatusCode.BadRequest, opened.StatusCode);
+        Assert.Contains("data-result=\"failed\"", await opened.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal("TimedOut", (await _host.PollAsync(agent, pending)).State);
+        Assert.Equal(0, await _host.CountAsync(Tenant, "verificationSessions"));
+        Assert.Contains(await _host.AuditAsync(Tenant), d => Is(d, "verification.stepup.result", "failed") && Reason(d) == "stepup_timed_out");
+    }
+
+    [Fact]
+    public async Task StepUp_WrongShortCode_FormAgainThenFifthBurnsLink()
+    {
+        var (agent, pending, link, code) = await StartAsync();
+        var wrong = code == "AAAAAAAA" ? "BBBBBBBB" : "AAAAAAAA";
+        var browser = _host.NewClient();
+
+        var first = await _host.EnterCodeAsync(browser, link, wrong);
+        Assert.Equal(HttpStatusCode.BadRequest, first.StatusCode);
+        Assert.Contains("not right", await first.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal("Waiting", (await _host.PollAsync(agent, pending)).State);
+        for (var i = 0; i < 4; i++)
+        {
+            await _host.EnterCodeAsync(browser, link, wrong);
+        }
+
+        var right = await _host.EnterCodeAsync(browser, link, code);
+
+        Assert.Equal(HttpStatusCode.BadRequest, right.StatusCode);
+        Assert.Equal("Rejected", (await _host.PollAsync(agent, pending)).State);
+        Assert.Equal(0, await _host.CountAsync(Tenant, "verificationSessions"));
+        var audit = await _host.AuditAsync(Tenant);
+        Assert.Contains(audit, d => Is(d, "verification.stepup.code", "failed") && Reason(d) == "wrong_code");
+        Assert.Contains(audit, d => Is(d, "verification.stepup.result", "failed") && Reason(d) == "code_attempts");
+    }
+
+    [Fact]
+    public async Task StepUp_PollByAnotherAgent_SeesNothing()
+    {
+        var (_, pending, _, _) = await StartAsync();
+        var other = await _host.SignInOktaAsync(Tier3);
+
+        var response = await other.GetAsync(pending);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    private async Task<(HttpClient Agent, string Pending, Uri Link, string Code)> StartAsync()
+    {
+        var agent = await _host.SignInOktaAsync(Tier3);
+        var (pending, link, code) = await _host.StartStepUpAsync(agent, await _host.LookupAsync(agent, Alice));
+        return (agent, pending, link, code);
+    }
+
+    private async Task AssertRefusedAsync(HttpClient agent, string pending, HttpResponseMessage callerPage, string reason, string outcome)
+    {
+        Assert.Equal(HttpStatusCode.BadRequest, callerPage.StatusCode);
+        var html = await callerPage.Content.ReadAsStringAsync();
+        Assert.Contains("data-result=\"failed\"", html, StringComparison.Ordinal);
+        Assert.DoesNotContain(reason, html, StringComparison.Ordinal);
+
+        Assert.Equal("Rejected", (await _host.PollAsync(agent, pending)).State);
+        Assert.Contains($"data-reason=\"{reason}\"", await _host.GetPageAsync(agent, pending), StringComparison.Ordinal);
+        Assert.Equal(0, await _host.CountAsync(Tenant, "verificationSessions"));
+        Assert.Contains(await _host.AuditAsync(Tenant), d => Is(d, "verification.stepup.result", outcome) && Reason(d) == reason);
+    }
+
+    private static bool Is(JsonObject d, string action, string outcome) => (string?)d["action"] == action && (string?)d["outcome"] == outcome;
+
+    private static string? Reason(JsonObject d) => (string?)d["reason"];
+}
