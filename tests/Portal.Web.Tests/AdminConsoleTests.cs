@@ -1,0 +1,132 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Storage;
+using Portal.Web.Infrastructure;
+
+namespace Portal.Web.Tests;
+
+/// <summary>The tenant admin console: tiers, groups and policy changes, each validated, applied at once and audited with a diff.</summary>
+public sealed class AdminConsoleTests : IAsyncLifetime
+{
+    private readonly PortalTestHost _host = new();
+
+    public Task InitializeAsync() => _host.InitializeAsync();
+
+    public Task DisposeAsync() => _host.DisposeAsync();
+
+    [Fact]
+    public async Task CreateTierAndMapGroup_AppliedAtOnceAndAuditedWithDiff()
+    {
+        var admin = await _host.SignInAsync(TenancyTestKit.Admin);
+
+        var created = await TenancyTestKit.PostAsync(admin, "/admin/tiers", "/admin/tiers/create", ("name", "Tier 4"), ("permissions", "caller.lookup"), ("permissions", "audit.read"), ("permissions", "no.such"));
+        var mapped = await TenancyTestKit.PostAsync(admin, "/admin/tiers", "/admin/groups/map", ("group", "Helpdesk Tier 4"), ("tier", "Tier 4"));
+
+        Assert.Equal(HttpStatusCode.OK, created.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, mapped.StatusCode);
+        var tenant = Catalog().Find(PortalTestHost.TenantId)!;
+        var tier = Assert.Single(tenant.EffectiveTiers(), t => t.Name == "Tier 4");
+        Assert.Equal(["caller.lookup", "audit.read"], tier.Permissions);
+        Assert.Equal("Tier 4", tenant.GroupTiers["Helpdesk Tier 4"]);
+
+        var audit = await TenancyTestKit.AuditAsync(_host);
+        var record = Assert.Single(audit, d => (string)d["action"]! == "admin.tiers.create");
+        Assert.Equal("succeeded", (string)record["outcome"]!);
+        var diff = await _host.Store.GetAsync(new DocumentKey(CollectionPath.ForTenant(PortalTestHost.TenantId, "settingsChanges"), (string)record["id"]!));
+        Assert.NotNull(diff);
+        var change = Assert.Single(diff.Data["changes"]!.AsArray());
+        Assert.Equal("tiers[Tier 4]", (string)change!["field"]!);
+        Assert.Null(change["before"]);
+        Assert.Equal("audit.read caller.lookup", (string)change["after"]!);
+        Assert.DoesNotContain("@", diff.Data.ToJsonString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/admin/tiers/delete", "name", "Tenant admin", null, null)]
+    [InlineData("/admin/groups/unmap", "group", "Helpdesk Admins", null, null)]
+    [InlineData("/admin/tiers/permissions", "name", "Tenant admin", "permissions", "audit.read")]
+    public async Task Change_RemovingTheLastReachableAdminTier_Refused(string path, string field, string value, string? extraField, string? extraValue)
+    {
+        var admin = await _host.SignInAsync(TenancyTestKit.Admin);
+        (string, string)[] fields = extraField is null ? [(field, value)] : [(field, value), (extraField, extraValue!)];
+
+        var refused = await TenancyTestKit.PostAsync(admin, "/admin/tiers", path, fields);
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
+        Assert.Contains(Catalog().Find(PortalTestHost.TenantId)!.EffectiveTiers(), t => t.Name == "Tenant admin" && t.Permissions.Contains("admin.tiers"));
+        Assert.Equal("Tenant admin", Catalog().Find(PortalTestHost.TenantId)!.GroupTiers["Helpdesk Admins"]);
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/admin/tiers")).StatusCode);
+        Assert.Contains(await TenancyTestKit.AuditAsync(_host), d => ((string)d["action"]!).StartsWith("admin.", StringComparison.Ordinal) && (string)d["reason"]! == "last_admin_tier");
+    }
+
+    [Fact]
+    public async Task RenameAndDeleteTier_MappingsFollow_PermissionsApplyOnTheNextRequest()
+    {
+        var admin = await _host.SignInAsync(TenancyTestKit.Admin);
+        var tier2 = await _host.SignInAsync(TenancyTestKit.Tier2);
+        Assert.Equal(HttpStatusCode.OK, (await tier2.GetAsync("/console")).StatusCode);
+
+        var removed = await TenancyTestKit.PostAsync(admin, "/admin/tiers", "/admin/tiers/permissions", ("name", "Tier 2"), ("permissions", "caller.verify"));
+        Assert.Equal(HttpStatusCode.OK, removed.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await tier2.GetAsync("/console")).StatusCode);
+
+        var renamed = await TenancyTestKit.PostAsync(admin, "/admin/tiers", "/admin/tiers/rename", ("name", "Tier 1"), ("newName", "First line"));
+        Assert.Equal(HttpStatusCode.OK, renamed.StatusCode);
+        Assert.Equal("First line", Catalog().Find(PortalTestHost.TenantId)!.GroupTiers["Helpdesk Tier 1"]);
+
+        var deleted = await TenancyTestKit.PostAsync(admin, "/admin/tiers", "/admin/tiers/delete", ("name", "First line"));
+        Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+        Assert.False(Catalog().Find(PortalTestHost.TenantId)!.GroupTiers.ContainsKey("Helpdesk Tier 1"));
+    }
+
+    [Fact]
+    public async Task VerificationPolicy_OutOfRangeRefused_ValidSavedWithBeforeAndAfter()
+    {
+        var admin = await _host.SignInAsync(TenancyTestKit.Admin);
+        (string, string)[] valid = [("sessionMinutes", "5"), ("maxFailuresBeforeCooldown", "3"), ("cooldownMinutes", "20"), ("maxPushesPerWindow", "2"), ("pushWindowMinutes", "10"), ("alarmCooldownMinutes", "120")];
+
+        var refused = await TenancyTestKit.PostAsync(admin, "/admin/policy", "/admin/policy/verification", [("sessionMinutes", "45"), .. valid.Skip(1)]);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
+        Assert.Equal(10, Catalog().Find(PortalTestHost.TenantId)!.Verification.SessionMinutes);
+
+        var saved = await TenancyTestKit.PostAsync(admin, "/admin/policy", "/admin/policy/verification", valid);
+        Assert.Equal(HttpStatusCode.OK, saved.StatusCode);
+        var page = await saved.Content.ReadAsStringAsync();
+        Assert.Contains("verification.sessionMinutes", page, StringComparison.Ordinal);
+        var policy = Catalog().Find(PortalTestHost.TenantId)!.Verification;
+        Assert.Equal(5, policy.SessionMinutes);
+        Assert.Equal(120, policy.AlarmCooldownMinutes);
+
+        var stored = await _host.Store.GetAsync(new DocumentKey(new CollectionPath("tenants"), PortalTestHost.TenantId));
+        Assert.Equal(5, (int)stored!.Data["verification"]!["sessionMinutes"]!);
+    }
+
+    [Fact]
+    public async Task Catalog_ChangeWrittenByAnotherInstance_ServedAfterRefresh()
+    {
+        var key = new DocumentKey(new CollectionPath("tenants"), PortalTestHost.TenantId);
+        var document = (await _host.Store.GetAsync(key))!.Data;
+        document["ipAllowList"] = new JsonArray("192.0.2.0/24");
+        document["revision"] = 7;
+        await _host.Store.SetAsync(key, document, null);
+        Assert.Empty(Catalog().Find(PortalTestHost.TenantId)!.IpAllowList);
+
+        await _host.Factory.Services.GetRequiredService<TenantCatalog>().RefreshAsync(CancellationToken.None);
+
+        Assert.Equal(["192.0.2.0/24"], Catalog().Find(PortalTestHost.TenantId)!.IpAllowList);
+    }
+
+    [Fact]
+    public async Task AdminPages_AgentWithoutAdminPermission_Forbidden()
+    {
+        var tier3 = await _host.SignInAsync(TenancyTestKit.Tier3);
+        var token = PortalTestHost.FormToken(await (await tier3.GetAsync("/console")).Content.ReadAsStringAsync());
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await tier3.GetAsync("/admin/tiers")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await PortalTestHost.PostFormAsync(tier3, "/admin/tiers/delete", token, ("name", "Tier 1"))).StatusCode);
+        Assert.Contains(Catalog().Find(PortalTestHost.TenantId)!.EffectiveTiers(), t => t.Name == "Tier 1");
+    }
+
+    private ITenantCatalog Catalog() => _host.Factory.Services.GetRequiredService<ITenantCatalog>();
+}

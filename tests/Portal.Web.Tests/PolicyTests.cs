@@ -1,0 +1,116 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Web.Infrastructure;
+
+namespace Portal.Web.Tests;
+
+/// <summary>The tenant's action policy (V7) and the alarm cool-down (V6), over the real journey.</summary>
+public sealed class PolicyTests : IAsyncLifetime
+{
+    private readonly PortalTestHost _host = new();
+
+    public Task InitializeAsync() => _host.InitializeAsync();
+
+    public Task DisposeAsync() => _host.DisposeAsync();
+
+    [Fact]
+    public async Task ActionMethods_TenantRequiresPushForPasswordReset_TotpRefused()
+    {
+        var admin = await _host.SignInAsync(TenancyTestKit.Admin);
+        var saved = await TenancyTestKit.PostAsync(admin, "/admin/policy", "/admin/policy/actions", ("action", "password_reset"), ("methods", "okta.push"), ("methods", "oidc.stepup"));
+        Assert.Equal(HttpStatusCode.OK, saved.StatusCode);
+
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(TenancyTestKit.Tier3));
+        var verified = await agent.VerifyByTotpAsync(await agent.LookupAsync(TenancyTestKit.Bob), _host.Emulator.State.CurrentTotp(TenancyTestKit.Bob));
+        var id = ConsoleDriver.VerificationId(verified.Headers.Location!.OriginalString);
+
+        var reset = await agent.ActAsync("password-reset", id);
+        var revoke = await agent.ActAsync("revoke-sessions", id);
+
+        Assert.Equal(HttpStatusCode.Forbidden, reset.StatusCode);
+        Assert.Equal(0, _host.Emulator.State.FindCaller(TenancyTestKit.Bob)!.PasswordResets);
+        Assert.Equal(HttpStatusCode.OK, revoke.StatusCode);
+        Assert.Contains(await TenancyTestKit.AuditAsync(_host), d => (string)d["action"]! == "action.password_reset" && (string)d["reason"]! == "method_insufficient");
+    }
+
+    [Fact]
+    public async Task ActionMethods_WeakMethodNamesRefused()
+    {
+        var admin = await _host.SignInAsync(TenancyTestKit.Admin);
+
+        var refused = await TenancyTestKit.PostAsync(admin, "/admin/policy", "/admin/policy/actions", ("action", "tap_issue"), ("methods", "okta.sms"));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
+        Assert.False(_host.Factory.Services.GetRequiredService<ITenantCatalog>().Find(PortalTestHost.TenantId)!.ActionMethods.ContainsKey("tap_issue"));
+    }
+
+    [Fact]
+    public async Task PrivilegedTarget_NeedsASecondAgentsApproval()
+    {
+        var admin = await _host.SignInAsync(TenancyTestKit.Admin);
+        Assert.Equal(HttpStatusCode.OK, (await TenancyTestKit.PostAsync(admin, "/admin/policy", "/admin/policy/privileged", ("groups", "Okta Administrators"))).StatusCode);
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(TenancyTestKit.Tier3));
+        var id = ConsoleDriver.VerificationId(await agent.VerifyByPushAsync(TenancyTestKit.Erin));
+
+        var first = await agent.ActAsync("revoke-sessions", id);
+        Assert.Equal(HttpStatusCode.Forbidden, first.StatusCode);
+        Assert.Contains("second agent", await first.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(0, _host.Emulator.State.FindCaller(TenancyTestKit.Erin)!.SessionsRevoked);
+
+        // The requester cannot approve their own request.
+        var queue = await agent.GetPageAsync("/approvals");
+        var approvalId = id + ".sessions_revoke";
+        Assert.DoesNotContain($"/approvals/{approvalId}/approve", queue, StringComparison.Ordinal);
+        var self = await PortalTestHost.PostFormAsync(agent.Browser, $"/approvals/{approvalId}/approve", PortalTestHost.FormToken(queue));
+        Assert.Equal(HttpStatusCode.Forbidden, self.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await agent.ActAsync("revoke-sessions", id)).StatusCode);
+
+        var colleague = await _host.SignInAsync(TenancyTestKit.Tier2);
+        var approved = await TenancyTestKit.PostAsync(colleague, "/approvals", $"/approvals/{approvalId}/approve");
+        Assert.Equal(HttpStatusCode.OK, approved.StatusCode);
+
+        var second = await agent.ActAsync("revoke-sessions", id);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal(1, _host.Emulator.State.FindCaller(TenancyTestKit.Erin)!.SessionsRevoked);
+        var audit = await TenancyTestKit.AuditAsync(_host);
+        Assert.Contains(audit, d => (string)d["action"]! == "approval.request");
+        Assert.Contains(audit, d => (string)d["action"]! == "approval.approve" && (string)d["outcome"]! == "succeeded");
+        Assert.Contains(audit, d => (string)d["action"]! == "approval.approve" && (string)d["reason"]! == "self_approval");
+    }
+
+    [Fact]
+    public async Task PrivilegedTarget_RejectedByColleague_StaysRefused_NonPrivilegedCallerUnaffected()
+    {
+        var admin = await _host.SignInAsync(TenancyTestKit.Admin);
+        Assert.Equal(HttpStatusCode.OK, (await TenancyTestKit.PostAsync(admin, "/admin/policy", "/admin/policy/privileged", ("groups", "Okta Administrators"))).StatusCode);
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(TenancyTestKit.Tier3));
+        var erin = ConsoleDriver.VerificationId(await agent.VerifyByPushAsync(TenancyTestKit.Erin));
+        Assert.Equal(HttpStatusCode.Forbidden, (await agent.ActAsync("revoke-sessions", erin)).StatusCode);
+
+        var colleague = await _host.SignInAsync(TenancyTestKit.Tier2);
+        Assert.Equal(HttpStatusCode.OK, (await TenancyTestKit.PostAsync(colleague, "/approvals", $"/approvals/{erin}.sessions_revoke/reject")).StatusCode);
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await agent.ActAsync("revoke-sessions", erin)).StatusCode);
+        Assert.Equal(0, _host.Emulator.State.FindCaller(TenancyTestKit.Erin)!.SessionsRevoked);
+        var alice = ConsoleDriver.VerificationId(await agent.VerifyByPushAsync(TenancyTestKit.Alice));
+        Assert.Equal(HttpStatusCode.OK, (await agent.ActAsync("revoke-sessions", alice)).StatusCode);
+    }
+
+    [Fact]
+    public async Task NotMe_AfterAVerification_BlocksActionsForTheCooldown()
+    {
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(TenancyTestKit.Tier3));
+        var id = ConsoleDriver.VerificationId(await agent.VerifyByPushAsync(TenancyTestKit.Alice));
+
+        // A second push the caller answers "not me": an alarm on the caller.
+        var pending = await agent.StartPushAsync(await agent.LookupAsync(TenancyTestKit.Alice));
+        var push = Assert.Single(_host.Emulator.State.PendingPushes(TenancyTestKit.Alice));
+        _host.Emulator.State.DenyPush(push.TransactionId);
+        Assert.Equal("Rejected", (await agent.PollAsync(pending)).State);
+
+        var blocked = await agent.ActAsync("revoke-sessions", id);
+        Assert.Equal(HttpStatusCode.Forbidden, blocked.StatusCode);
+        Assert.Equal(0, _host.Emulator.State.FindCaller(TenancyTestKit.Alice)!.SessionsRevoked);
+        Assert.Contains(await TenancyTestKit.AuditAsync(_host), d => (string)d["action"]! == "action.sessions_revoke" && (string)d["reason"]! == "caller_alarm");
+    }
+}
