@@ -37,6 +37,9 @@ public sealed partial class StepUpTestHost : IAsyncLifetime
 
     public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
 
+    /// <summary>The Entra agent sign-in client's secret (for tests that redeem a code themselves).</summary>
+    public string EntraAgentSecret { get; private set; } = "";
+
     public ConcurrentQueue<string> LogLines { get; } = new();
 
     public EmulatorHost Emulator => _emulator ?? throw new InvalidOperationException("Not started.");
@@ -53,6 +56,7 @@ public sealed partial class StepUpTestHost : IAsyncLifetime
         Directory.CreateDirectory(_directory);
         string Secret() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(24));
         var (oktaToken, agentSecret, entraAgentSecret, graphSecret, stepUpSecret) = (Secret(), Secret(), Secret(), Secret(), Secret());
+        EntraAgentSecret = entraAgentSecret;
         var options = new EmulatorOptions { OktaApiToken = oktaToken };
         options.Clients.Add(new EmulatorClient(OktaAgentClient, agentSecret));
         options.EntraAgentClients.Add(new EmulatorClient(EntraAgentClient, entraAgentSecret));
