@@ -89,23 +89,8 @@ public static class PortalWebSetup
             o.ViewLocationFormats.Add("/Features/{1}/Views/{0}.cshtml");
             o.ViewLocationFormats.Add("/Views/Shared/{0}.cshtml");
         });
-        services.AddSecurityHeaderPolicies().SetDefaultPolicy(p => p
-            .AddDefaultSecurityHeaders()
-            .AddStrictTransportSecurityMaxAgeIncludeSubDomains(maxAgeInSeconds: 63072000)
-            .AddReferrerPolicyNoReferrer()
-            .AddCrossOriginOpenerPolicy(c => c.SameOrigin())
-            .AddContentSecurityPolicy(c =>
-            {
-                c.AddDefaultSrc().None();
-                c.AddScriptSrc().Self();
-                c.AddStyleSrc().Self();
-                c.AddImgSrc().Self();
-                c.AddConnectSrc().Self();
-                c.AddFormAction().Self();
-                c.AddBaseUri().None();
-                c.AddObjectSrc().None();
-                c.AddFrameAncestors().None();
-            }));
+        services.AddPortalSecurityHeaders();
+        services.AddPortalRateLimiting(configuration);
         return builder;
     }
 
@@ -117,26 +102,29 @@ public static class PortalWebSetup
         app.UseSecurityHeaders();
         if (web.RequireHttps)
         {
-            app.UseHsts();
+            // HSTS itself comes from the security-header policy (two years, every host name).
             app.UseHttpsRedirection();
         }
 
         app.UseStaticFiles();
+        app.Use(async (context, next) =>
+        {
+            // Pages about callers must never be kept by a browser or a proxy; nor the sign-in and error
+            // pages, which carry antiforgery tokens and request ids, nor a 403 or a 429. Set before any
+            // step that can refuse; static files are served above without it. The exact value
+            // antiforgery wants, so it does not rewrite (and log) it on every form page.
+            context.Response.Headers.CacheControl = "no-cache, no-store";
+            context.Response.Headers.Pragma = "no-cache";
+            await next(context);
+        });
         app.UseRouting();
         app.UseIpAllowList();
         app.UseAuthentication();
-        app.UseAuthorization();
-        app.Use(async (context, next) =>
-        {
-            // Pages about callers must never be kept by a browser or a proxy.
-            if (context.User.Identity?.IsAuthenticated == true)
-            {
-                context.Response.Headers.CacheControl = "no-store";
-            }
 
-            await next(context);
-        });
-        app.MapControllers();
+        // After authentication (to count per agent), before authorization and MVC (to refuse early).
+        app.UseRateLimiter();
+        app.UseAuthorization();
+        app.MapControllers().WithSensitiveRateLimits();
         return app;
     }
 

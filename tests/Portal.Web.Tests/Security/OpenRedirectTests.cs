@@ -1,0 +1,64 @@
+using System.Net;
+using Microsoft.AspNetCore.WebUtilities;
+
+namespace Portal.Web.Tests.Security;
+
+/// <summary>No URL or form field chooses where the portal sends a browser: every redirect target is fixed and local.</summary>
+public sealed class OpenRedirectTests : IAsyncLifetime
+{
+    private const string Evil = "evil.example";
+    private readonly PortalTestHost _host = new();
+
+    public Task InitializeAsync() => _host.InitializeAsync();
+
+    public Task DisposeAsync() => _host.DisposeAsync();
+
+    [Theory]
+    [InlineData("https://evil.example/")]
+    [InlineData("//evil.example")]
+    [InlineData("/\\evil.example")]
+    [InlineData("https:evil.example")]
+    public async Task SignIn_StartedWithAHostileReturnUrl_LandsOnTheConsoleHome(string returnUrl)
+    {
+        var client = _host.NewClient();
+        var escaped = Uri.EscapeDataString(returnUrl);
+        var page = await client.GetAsync($"/account/signin?ReturnUrl={escaped}&returnUrl={escaped}");
+        var challenge = await client.GetAsync($"/account/signin/{PortalTestHost.TenantId}?ReturnUrl={escaped}&returnUrl={escaped}&redirect_uri={escaped}");
+        var authorize = challenge.Headers.Location!;
+        var form = QueryHelpers.ParseQuery(authorize.Query).ToDictionary(p => p.Key, p => p.Value.ToString());
+        form["agent"] = _host.Emulator.State.Agents.Single(a => a.Email == SecurityTestKit.Tier3).Subject;
+        using var idp = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+        var picked = await idp.PostAsync(new Uri(authorize.GetLeftPart(UriPartial.Path)), new FormUrlEncodedContent(form));
+        var callback = await client.GetAsync(picked.Headers.Location!.PathAndQuery);
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.DoesNotContain(Evil, await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.DoesNotContain(Evil, Uri.UnescapeDataString(authorize.Query), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Redirect, callback.StatusCode);
+        Assert.Equal("/", callback.Headers.Location!.OriginalString);
+    }
+
+    [Fact]
+    public async Task SignOut_WithAReturnUrlField_GoesToTheSignInPage()
+    {
+        var agent = await _host.SignInAsync(SecurityTestKit.Tier3);
+
+        var response = await PortalTestHost.PostFormAsync(agent, "/account/signout?ReturnUrl=https%3A%2F%2Fevil.example", await SecurityTestKit.TokenAsync(agent), ("ReturnUrl", "https://evil.example"), ("returnUrl", "//evil.example"));
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("/account/signin?signedout=1", response.Headers.Location!.OriginalString);
+    }
+
+    [Fact]
+    public async Task SignInChallenge_ReturnUrlIsALocalPath()
+    {
+        var response = await _host.NewClient().GetAsync("/console?x=1");
+
+        Assert.True(SecurityTestKit.IsSignInChallenge(response));
+        var location = response.Headers.Location!;
+        Assert.Equal("localhost", location.IsAbsoluteUri ? location.Host : "localhost");
+        var returnUrl = QueryHelpers.ParseQuery(location.IsAbsoluteUri ? location.Query : location.OriginalString[location.OriginalString.IndexOf('?', StringComparison.Ordinal)..])["ReturnUrl"].ToString();
+        Assert.StartsWith("/", returnUrl, StringComparison.Ordinal);
+        Assert.False(returnUrl.StartsWith("//", StringComparison.Ordinal) || returnUrl.StartsWith("/\\", StringComparison.Ordinal));
+    }
+}

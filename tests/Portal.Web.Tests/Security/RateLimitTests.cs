@@ -1,0 +1,133 @@
+using System.Net;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
+
+namespace Portal.Web.Tests.Security;
+
+/// <summary>SECURITY.md A5: 429 with Retry-After, per agent and per client address, stricter where the IdP is called.</summary>
+public sealed class RateLimitTests : IAsyncLifetime
+{
+    private const int SensitiveLimit = 3;
+    private const int AddressLimit = 40;
+    private readonly PortalTestHost _host = new();
+
+    public RateLimitTests()
+    {
+        _host.Settings["Portal:Web:RateLimits:SensitivePermitLimit"] = SensitiveLimit.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        _host.Settings["Portal:Web:RateLimits:AgentPermitLimit"] = "1000";
+        _host.Settings["Portal:Web:RateLimits:AddressPermitLimit"] = AddressLimit.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        _host.Settings["Portal:Web:RateLimits:WindowSeconds"] = "3600";
+    }
+
+    public Task InitializeAsync() => _host.InitializeAsync();
+
+    public Task DisposeAsync() => _host.DisposeAsync();
+
+    [Fact]
+    public async Task Lookup_OverTheSensitiveLimit_429WithRetryAfterAndIdpNotCalled()
+    {
+        var agent = await _host.SignInAsync(SecurityTestKit.Tier3);
+        var token = await SecurityTestKit.TokenAsync(agent);
+        for (var i = 0; i < SensitiveLimit; i++)
+        {
+            var allowed = await PortalTestHost.PostFormAsync(agent, "/console/lookup", token, ("login", SecurityTestKit.Alice));
+            Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+        }
+
+        var idpCallsBefore = _host.Emulator.State.Requests.Count;
+        var refused = await PortalTestHost.PostFormAsync(agent, "/console/lookup", token, ("login", SecurityTestKit.Alice));
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        var retryAfter = refused.Headers.RetryAfter?.Delta;
+        Assert.NotNull(retryAfter);
+        Assert.True(retryAfter > TimeSpan.Zero);
+        Assert.Contains("Too many requests", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(idpCallsBefore, _host.Emulator.State.Requests.Count);
+
+        // Only the sensitive routes are limited this tightly: the agent's other pages still open.
+        Assert.Equal(HttpStatusCode.OK, (await agent.GetAsync("/console")).StatusCode);
+    }
+
+    [Fact]
+    public async Task SensitiveLimit_IsPerAgent_AnotherAgentUnaffected()
+    {
+        var first = await _host.SignInAsync(SecurityTestKit.Tier3);
+        var second = await _host.SignInAsync(SecurityTestKit.Tier2);
+        var firstToken = await SecurityTestKit.TokenAsync(first);
+        for (var i = 0; i <= SensitiveLimit; i++)
+        {
+            await PortalTestHost.PostFormAsync(first, "/console/lookup", firstToken, ("login", SecurityTestKit.Alice));
+        }
+
+        var firstAgain = await PortalTestHost.PostFormAsync(first, "/console/lookup", firstToken, ("login", SecurityTestKit.Alice));
+        var secondResponse = await PortalTestHost.PostFormAsync(second, "/console/lookup", await SecurityTestKit.TokenAsync(second), ("login", SecurityTestKit.Alice));
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, firstAgain.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, secondResponse.StatusCode);
+    }
+
+    [Fact]
+    public async Task VerificationAndActionPosts_CountAgainstTheSensitiveLimit()
+    {
+        var agent = await _host.SignInAsync(SecurityTestKit.Tier3);
+        var token = await SecurityTestKit.TokenAsync(agent);
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i <= SensitiveLimit; i++)
+        {
+            var path = i % 2 == 0 ? "/actions/unlock" : "/verification/totp";
+            statuses.Add((await PortalTestHost.PostFormAsync(agent, path, token, ("verificationId", AppRoute.SampleId), ("callerRef", "x"), ("code", "1"))).StatusCode);
+        }
+
+        Assert.DoesNotContain(HttpStatusCode.TooManyRequests, statuses.Take(SensitiveLimit));
+        Assert.Equal(HttpStatusCode.TooManyRequests, statuses[^1]);
+    }
+
+    [Fact]
+    public async Task ClientAddress_OverItsLimit_429_OtherAddressUnaffected()
+    {
+        HttpResponseMessage? last = null;
+        for (var i = 0; i <= AddressLimit; i++)
+        {
+            last = await GetFromAsync("203.0.113.7", "/account/signin");
+        }
+
+        var other = await GetFromAsync("198.51.100.9", "/account/signin");
+
+        Assert.Equal(StatusCodes.Status429TooManyRequests, (int)last!.StatusCode);
+        Assert.True(last.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+        Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+    }
+
+    [Fact]
+    public void EndpointTable_EveryVerificationActionAndLookupRoute_HasTheSensitivePolicy()
+    {
+        var routes = SecurityTestKit.Routes(_host);
+        var sensitive = routes.Where(r => r.Template.TrimStart('/').StartsWith("verification/", StringComparison.Ordinal)
+            || r.Template.TrimStart('/').StartsWith("actions/", StringComparison.Ordinal)
+            || r.Template.TrimStart('/') == "console/lookup").ToList();
+
+        Assert.True(sensitive.Count >= 10, $"Expected the verification and action routes, found {sensitive.Count}.");
+        Assert.All(sensitive, r => Assert.Equal("sensitive", r.Endpoint.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName));
+        Assert.All(routes.Except(sensitive), r => Assert.Null(r.Endpoint.Metadata.GetMetadata<EnableRateLimitingAttribute>()));
+    }
+
+    private async Task<HttpResponseMessage> GetFromAsync(string address, string path)
+    {
+        var context = await _host.Factory.Server.SendAsync(c =>
+        {
+            c.Request.Scheme = "https";
+            c.Request.Host = new HostString("localhost");
+            c.Request.Method = "GET";
+            c.Request.Path = path;
+            c.Connection.RemoteIpAddress = System.Net.IPAddress.Parse(address);
+        });
+        var response = new HttpResponseMessage((HttpStatusCode)context.Response.StatusCode);
+        if (context.Response.Headers.RetryAfter.Count > 0)
+        {
+            response.Headers.TryAddWithoutValidation("Retry-After", context.Response.Headers.RetryAfter.ToString());
+        }
+
+        return response;
+    }
+}

@@ -1,0 +1,131 @@
+using System.Net;
+
+namespace Portal.Web.Tests.Security;
+
+/// <summary>
+/// SECURITY.md S2/S3 on the portal's clock (a FakeTimeProvider): 30 minutes idle, 12 hours absolute, a new
+/// session on every sign-in, sign-out ends it on the server so a copied cookie is worthless afterwards.
+/// </summary>
+public sealed class SessionLifetimeTests : IAsyncLifetime
+{
+    private readonly PortalTestHost _host = new();
+
+    public Task InitializeAsync() => _host.InitializeAsync();
+
+    public Task DisposeAsync() => _host.DisposeAsync();
+
+    [Fact]
+    public async Task Session_IdleOver30Minutes_SignedOut()
+    {
+        var agent = await _host.SignInAsync(SecurityTestKit.Tier3);
+        Assert.Equal(HttpStatusCode.OK, (await agent.GetAsync("/console")).StatusCode);
+
+        _host.Clock.Advance(TimeSpan.FromMinutes(30) + TimeSpan.FromSeconds(1));
+
+        Assert.True(SecurityTestKit.IsSignInChallenge(await agent.GetAsync("/console")));
+    }
+
+    [Fact]
+    public async Task Session_IdleJustUnder30Minutes_StillSignedIn()
+    {
+        var agent = await _host.SignInAsync(SecurityTestKit.Tier3);
+
+        _host.Clock.Advance(TimeSpan.FromMinutes(29));
+
+        Assert.Equal(HttpStatusCode.OK, (await agent.GetAsync("/console")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Session_ActiveEvery20Minutes_EndsAfter12HoursAbsolute()
+    {
+        var agent = await _host.SignInAsync(SecurityTestKit.Tier3);
+        var elapsed = TimeSpan.Zero;
+        while (elapsed + TimeSpan.FromMinutes(20) < TimeSpan.FromHours(12))
+        {
+            _host.Clock.Advance(TimeSpan.FromMinutes(20));
+            elapsed += TimeSpan.FromMinutes(20);
+            Assert.Equal(HttpStatusCode.OK, (await agent.GetAsync("/console")).StatusCode);
+        }
+
+        _host.Clock.Advance(TimeSpan.FromHours(12) - elapsed + TimeSpan.FromSeconds(1));
+
+        Assert.True(SecurityTestKit.IsSignInChallenge(await agent.GetAsync("/console")));
+    }
+
+    [Fact]
+    public async Task SignOut_CopiedCookieReplayedAfterwards_Refused()
+    {
+        var (agent, callback) = await SecurityTestKit.SignInCapturingAsync(_host, SecurityTestKit.Tier3);
+        var cookie = SecurityTestKit.CookiePair(callback, "__Host-portal");
+        Assert.NotNull(cookie);
+        var stolen = SecurityTestKit.BrowserWithCookie(_host, cookie);
+        Assert.Equal(HttpStatusCode.OK, (await stolen.GetAsync("/console")).StatusCode);
+
+        var signOut = await PortalTestHost.PostFormAsync(agent, "/account/signout", await SecurityTestKit.TokenAsync(agent));
+
+        Assert.Equal(HttpStatusCode.Redirect, signOut.StatusCode);
+        Assert.True(SecurityTestKit.IsSignInChallenge(await stolen.GetAsync("/console")));
+        Assert.Equal(0, await SecurityTestKit.CountAsync(_host, "agentSessions"));
+    }
+
+    [Fact]
+    public async Task SignIn_AgainInTheSameBrowser_StartsANewSessionAndCookie()
+    {
+        var (browser, first) = await SecurityTestKit.SignInCapturingAsync(_host, SecurityTestKit.Tier3);
+        var (_, second) = await SecurityTestKit.SignInCapturingAsync(_host, SecurityTestKit.Tier3, browser);
+
+        var firstCookie = SecurityTestKit.CookiePair(first, "__Host-portal");
+        var secondCookie = SecurityTestKit.CookiePair(second, "__Host-portal");
+
+        Assert.NotNull(firstCookie);
+        Assert.NotNull(secondCookie);
+        Assert.NotEqual(firstCookie, secondCookie);
+        Assert.Equal(2, await SecurityTestKit.CountAsync(_host, "agentSessions"));
+    }
+
+    [Fact]
+    public async Task SessionCookie_HostPrefixedSecureHttpOnlySameSiteLaxWithoutPii()
+    {
+        var (_, callback) = await SecurityTestKit.SignInCapturingAsync(_host, SecurityTestKit.Tier3);
+
+        var cookie = Assert.Single(SecurityTestKit.SetCookies(callback), c => c.StartsWith("__Host-portal=", StringComparison.Ordinal));
+        var attributes = cookie.Split(';').Skip(1).Select(a => a.Trim().ToLowerInvariant()).ToList();
+
+        Assert.Contains("secure", attributes);
+        Assert.Contains("httponly", attributes);
+        Assert.Contains("samesite=lax", attributes);
+        Assert.Contains("path=/", attributes);
+        Assert.DoesNotContain(attributes, a => a.StartsWith("domain=", StringComparison.Ordinal));
+        var value = Uri.UnescapeDataString(cookie.Split(';')[0]);
+        Assert.DoesNotContain("tier3", value, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("demo.example", value, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task AntiforgeryCookie_HostPrefixedSecureHttpOnlySameSiteStrict()
+    {
+        var response = await _host.NewClient().GetAsync("/account/signin");
+
+        var cookie = Assert.Single(SecurityTestKit.SetCookies(response), c => c.StartsWith("__Host-portal-af=", StringComparison.Ordinal));
+        var attributes = cookie.Split(';').Skip(1).Select(a => a.Trim().ToLowerInvariant()).ToList();
+
+        Assert.Contains("secure", attributes);
+        Assert.Contains("httponly", attributes);
+        Assert.Contains("samesite=strict", attributes);
+        Assert.Contains("path=/", attributes);
+    }
+
+    [Fact]
+    public async Task Idle_ExpiredSession_EndsItsVerificationsToo()
+    {
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(SecurityTestKit.Tier3));
+        var session = await agent.VerifyByPushAsync(SecurityTestKit.Alice);
+
+        // Idle past 30 minutes: the verification (10 minutes) is gone with the agent session.
+        _host.Clock.Advance(TimeSpan.FromMinutes(31));
+        var page = await agent.Browser.GetAsync(session);
+
+        Assert.True(SecurityTestKit.IsSignInChallenge(page));
+        Assert.Equal(0, _host.Emulator.State.FindCaller(SecurityTestKit.Alice)!.SessionsRevoked);
+    }
+}
