@@ -87,10 +87,11 @@ public sealed partial class PortalTestHost : IAsyncLifetime
             var secret = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24));
             var emulatorOptions = new EmulatorOptions { OktaApiToken = token };
             emulatorOptions.Clients.Add(new EmulatorClient(ClientId, secret));
-        if (WithSecondTenant)
-        {
-            emulatorOptions.Clients.Add(new EmulatorClient(SecondClientId, secret));
-        }
+            if (WithSecondTenant)
+            {
+                emulatorOptions.Clients.Add(new EmulatorClient(SecondClientId, secret));
+            }
+
             _emulator = await EmulatorHost.StartAsync(emulatorOptions);
             Environment.SetEnvironmentVariable(tokenVariable, token);
             Environment.SetEnvironmentVariable(secretVariable, secret);
