@@ -122,6 +122,20 @@ public sealed class OktaApiTests
         Assert.Empty((await TestEmulator.ReadJson(response)).AsArray());
     }
 
+    [Fact]
+    public async Task SearchUsers_NonAsciiValue_Returns200WithAnEncodedLinkHeader()
+    {
+        await using var host = await TestEmulator.StartAsync();
+        using var client = TestEmulator.Okta(host);
+
+        using var response = await client.GetAsync("users?search=" + Uri.EscapeDataString("profile.login eq \"zoë.ünïcode@demo.example\""));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Empty((await TestEmulator.ReadJson(response)).AsArray());
+        var link = Assert.Single(response.Headers.GetValues("Link"));
+        Assert.All(link, c => Assert.True(c < 128, "A header value must be ASCII."));
+    }
+
     [Theory]
     [InlineData("profile.login eq \"x\" or profile.login sw \"\"")]
     [InlineData("profile.login eq \"x")]

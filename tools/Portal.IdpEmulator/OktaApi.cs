@@ -163,7 +163,9 @@ internal static class OktaApi
         }
 
         var self = new Uri(context.BaseUrl, http.Features.Get<IHttpRequestFeature>()?.RawTarget?.TrimStart('/') ?? "api/v1/users");
-        http.Response.Headers.Link = $"<{self}>; rel=\"self\"";
+        // AbsoluteUri keeps the request's percent-encoding: Uri.ToString() would un-escape non-ASCII
+        // characters, which are not allowed in a header value.
+        http.Response.Headers.Link = $"<{self.AbsoluteUri}>; rel=\"self\"";
         return Json(new JsonArray([.. users.Take(limit).Select(u => (JsonNode)UserJson(u, context))]));
     }
 
