@@ -24,6 +24,7 @@ public sealed class VerificationService(
     CallerReferences references,
     ICallerPseudonymizer pseudonyms,
     IAuditTrail audit,
+    IAlertNotifier alerts,
     IUsageMeter usage,
     ILogger<VerificationService> logger)
 {
@@ -284,6 +285,21 @@ public sealed class VerificationService(
         if (alarm)
         {
             PortalLog.Alarm(logger, tenant.Id, reason);
+
+            // V6: the tenant's security team hears of it through their webhook, delivered off the request path.
+            alerts.Raise(new AlertEvent
+            {
+                Id = NewId(),
+                TenantId = tenant.Id,
+                Type = "caller.alarm",
+                Reason = reason,
+                At = store.Now,
+                CallerIdHash = pending.CallerIdHash,
+                CallerMaskedLogin = pending.CallerMaskedLogin,
+                AgentSubject = agent.Subject,
+                AgentMaskedLogin = agent.MaskedLogin,
+                RequestId = http.TraceIdentifier,
+            });
         }
 
         await audit.RecordAsync(CallerEntry(http, agent, resultAction, alarm ? AuditOutcome.Alarm : AuditOutcome.Failed, callerId, pending.CallerMaskedLogin, reason) with { Method = pending.Method }, ct);
