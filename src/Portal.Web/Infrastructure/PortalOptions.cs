@@ -233,8 +233,6 @@ internal sealed partial class TenantCatalogOptionsValidator(IHostEnvironment env
 
             Features.StepUp.StepUpSettings.Validate(t, at, failures, CheckUrl, CheckSecret);
 
-            Features.StepUp.StepUpSettings.Validate(t, at, failures, CheckUrl, CheckSecret);
-
             TenantPolicyRules.Check(t, at, failures, environment.IsDevelopment());
         }
 
