@@ -146,6 +146,12 @@ internal sealed class CallerSignIn : IDisposable
             claims["email"] = agent.UserPrincipalName;
             claims["name"] = agent.Name;
             claims["amr"] = agent.Amr.ToArray();
+            if (agent.Amr.Contains("mfa") && RequestedAcrs(form.GetValueOrDefault("claims")) is { Length: > 0 } agentAcrs)
+            {
+                // As for callers: an authentication context is granted only to a sign-in that did MFA.
+                claims["acrs"] = agentAcrs;
+            }
+
             if (agent.GroupIds.Count > 0)
             {
                 claims["groups"] = agent.GroupIds.ToArray();

@@ -79,6 +79,19 @@ internal static class AgentSignIn
                 o.NonceCookie.SameSite = SameSiteMode.Lax;
                 o.CorrelationCookie.SameSite = SameSiteMode.Lax;
                 o.Events.OnTokenValidated = ctx => OnTokenValidatedAsync(ctx, tenantId);
+                o.Events.OnRedirectToIdentityProvider = ctx =>
+                {
+                    // Ask for the tenant's Conditional Access authentication context, so that the IdP enforces
+                    // its MFA policy and says so in acrs (Entra's ID tokens carry no amr).
+                    var required = ctx.HttpContext.RequestServices.GetRequiredService<ITenantCatalog>().Find(tenantId)?.AgentSignIn.RequiredAcrs;
+                    if (required is { Count: > 0 })
+                    {
+                        var acrs = new System.Text.Json.Nodes.JsonObject { ["essential"] = true, ["values"] = new System.Text.Json.Nodes.JsonArray([.. required.Select(v => (System.Text.Json.Nodes.JsonNode?)v)]) };
+                        ctx.ProtocolMessage.SetParameter("claims", new System.Text.Json.Nodes.JsonObject { ["id_token"] = new System.Text.Json.Nodes.JsonObject { ["acrs"] = acrs } }.ToJsonString());
+                    }
+
+                    return Task.CompletedTask;
+                };
                 o.Events.OnRemoteFailure = ctx =>
                 {
                     ctx.HandleResponse();
@@ -137,7 +150,9 @@ internal static class AgentSignIn
         var groups = claims.Where(c => c.Type is "groups" or "roles").Select(c => c.Value).ToList();
         var agent = new AgentContext(tenantId, "-", subject ?? "unknown", maskedLogin, []);
 
-        if (string.IsNullOrEmpty(subject) || !tenant.AgentSignIn.RequiredAmr.Any(amr.Contains))
+        var acrs = claims.Where(c => c.Type == "acrs").Select(c => c.Value).ToHashSet(StringComparer.Ordinal);
+        var provedMfa = tenant.AgentSignIn.EffectiveRequiredAmr.Any(amr.Contains) || tenant.AgentSignIn.RequiredAcrs.Any(acrs.Contains);
+        if (string.IsNullOrEmpty(subject) || !provedMfa)
         {
             // S1: an agent who did not use MFA at their IdP never reaches the console.
             PortalLog.SignInRefused(logger, tenantId, "agent_mfa_missing");

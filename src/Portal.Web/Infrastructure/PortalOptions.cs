@@ -142,7 +142,20 @@ public sealed class AgentSignInSettings
     public string ClientSecretSecret { get; set; } = "";
 
     /// <summary>An agent's token must carry one of these <c>amr</c> values (agent MFA, SECURITY.md S1).</summary>
-    public List<string> RequiredAmr { get; set; } = ["mfa"];
+    public List<string> RequiredAmr { get; set; } = [];
+
+    /// <summary>
+    /// Or one of these Conditional Access authentication-context values in <c>acrs</c>: Entra's v2.0 ID
+    /// tokens carry no <c>amr</c>, so an Entra tenant proves agent MFA with an authentication context
+    /// whose Conditional Access policy requires it.
+    /// </summary>
+    public List<string> RequiredAcrs { get; set; } = [];
+
+    /// <summary>
+    /// The <c>amr</c> values accepted: ["mfa"] unless configured. (A list property with a default would have
+    /// configured values appended to the default rather than replace it.)
+    /// </summary>
+    public IReadOnlyList<string> EffectiveRequiredAmr => RequiredAmr.Count == 0 && RequiredAcrs.Count == 0 ? ["mfa"] : RequiredAmr;
 }
 
 public sealed class VerificationPolicySettings
@@ -207,9 +220,9 @@ internal sealed partial class TenantCatalogOptionsValidator(IHostEnvironment env
                     failures.Add($"{at}:Idp:Entra:DirectoryTenantId must be the Entra directory id (a GUID).");
                 }
 
-                if (string.IsNullOrWhiteSpace(t.Idp.Entra.ClientId))
+                if (!Guid.TryParse(t.Idp.Entra.ClientId, out _))
                 {
-                    failures.Add($"{at}:Idp:Entra:ClientId must be set (the app registration that calls Microsoft Graph).");
+                    failures.Add($"{at}:Idp:Entra:ClientId must be the application (client) id, a GUID, of the app registration that calls Microsoft Graph.");
                 }
 
                 if (!string.IsNullOrEmpty(t.Idp.Entra.TokenEndpoint))
@@ -226,9 +239,9 @@ internal sealed partial class TenantCatalogOptionsValidator(IHostEnvironment env
             }
 
             CheckSecret(failures, $"{at}:AgentSignIn:ClientSecretSecret", t.AgentSignIn.ClientSecretSecret);
-            if (t.AgentSignIn.RequiredAmr.Count == 0)
+            if (t.AgentSignIn.RequiredAmr.Concat(t.AgentSignIn.RequiredAcrs).Any(string.IsNullOrWhiteSpace))
             {
-                failures.Add($"{at}:AgentSignIn:RequiredAmr must name at least one amr value (agent MFA is required).");
+                failures.Add($"{at}:AgentSignIn:RequiredAmr and RequiredAcrs must not hold empty values (agent MFA is required).");
             }
 
             Features.StepUp.StepUpSettings.Validate(t, at, failures, CheckUrl, CheckSecret);

@@ -1,0 +1,35 @@
+namespace Portal.Web.Tests;
+
+/// <summary>A wrong setting stops the portal at start-up with a message that names the setting.</summary>
+public sealed class StartupSettingsTests
+{
+    [Theory]
+    [InlineData("Portal:Tenants:0:Idp:ApiTokenSecret", "ssws-plain-token-in-settings", "Portal:Tenants:0:Idp:ApiTokenSecret must be a secret reference")]
+    [InlineData("Portal:Tenants:0:Idp:ApiTokenSecret", "env:PORTAL_TEST_VARIABLE_THAT_IS_NOT_SET", "Portal:Tenants:0:Idp:ApiTokenSecret refers to the environment variable PORTAL_TEST_VARIABLE_THAT_IS_NOT_SET")]
+    [InlineData("Portal:Tenants:0:Idp:BaseUrl", "ftp://okta.example", "Portal:Tenants:0:Idp:BaseUrl must be an absolute https URL")]
+    [InlineData("Portal:Tenants:0:Idp:BaseUrl", "http://acme.okta.example/", "Portal:Tenants:0:Idp:BaseUrl must use https")]
+    [InlineData("Portal:Tenants:0:Verification:SessionMinutes", "45", "Portal:Tenants:0:Verification:SessionMinutes must be between 2 and 30")]
+    [InlineData("Portal:Web:PseudonymisationKeySecret", "file:/no/such/portal/key", "Portal:Web:PseudonymisationKeySecret refers to the file /no/such/portal/key")]
+    [InlineData("Portal:Storage:Provider", "Firestore", "Portal:Storage:Firestore:ProjectId must be set")]
+    public async Task WrongSetting_StopsStartUp_NamingTheSetting(string setting, string value, string expected)
+    {
+        var host = new PortalTestHost();
+        host.Settings[setting] = value;
+        try
+        {
+            var failure = await Record.ExceptionAsync(host.InitializeAsync);
+
+            Assert.NotNull(failure);
+            Assert.Contains(expected, AllMessages(failure), StringComparison.Ordinal);
+        }
+        finally
+        {
+            await host.DisposeAsync();
+        }
+    }
+
+    private static string AllMessages(Exception e) =>
+        e is AggregateException aggregate
+            ? string.Join(" | ", aggregate.InnerExceptions.Select(AllMessages))
+            : e.Message + (e.InnerException is { } inner ? " | " + AllMessages(inner) : "");
+}
