@@ -31,6 +31,7 @@ public sealed partial class PortalTestHost : IAsyncLifetime
     private readonly string _variableSuffix;
     private readonly PortalTestHost? _twin;
     private WebApplicationFactory<Program>? _factory;
+    private bool _started;
     private EmulatorHost? _emulator;
 
     /// <summary>A portal with its own emulator, keys and store.</summary>
@@ -52,6 +53,9 @@ public sealed partial class PortalTestHost : IAsyncLifetime
     }
 
     public string DataDirectory => _directory;
+
+    /// <summary>Only for the tests of the PII scan itself: they plant leaks, so the shutdown scan is not run.</summary>
+    public bool PlantsLeaksOnPurpose { get; init; }
 
     public FakeTimeProvider Clock { get; }
 
@@ -146,9 +150,26 @@ public sealed partial class PortalTestHost : IAsyncLifetime
             builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
         });
         _ = Factory.Server;
+        _started = true;
     }
 
     public async Task DisposeAsync()
+    {
+        try
+        {
+            if (_started && !PlantsLeaksOnPurpose)
+            {
+                var tenants = Factory.Services.GetRequiredService<Portal.Web.Infrastructure.ITenantCatalog>().All.Select(t => t.Id).ToList();
+                await PiiScan.AssertCleanAsync(Store, tenants, _directory, LogLines, Emulator.State);
+            }
+        }
+        finally
+        {
+            await ReleaseAsync();
+        }
+    }
+
+    private async Task ReleaseAsync()
     {
         if (_factory is not null)
         {

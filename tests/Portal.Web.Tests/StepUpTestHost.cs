@@ -33,6 +33,7 @@ public sealed partial class StepUpTestHost : IAsyncLifetime
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "portal-stepup-tests-" + Guid.NewGuid().ToString("N"));
     private readonly string _suffix = Guid.NewGuid().ToString("N").ToUpperInvariant();
     private WebApplicationFactory<Program>? _factory;
+    private bool _started;
     private EmulatorHost? _emulator;
 
     public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
@@ -134,9 +135,26 @@ public sealed partial class StepUpTestHost : IAsyncLifetime
             builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
         });
         _ = Factory.Server;
+        _started = true;
     }
 
     public async Task DisposeAsync()
+    {
+        try
+        {
+            if (_started)
+            {
+                var tenants = Factory.Services.GetRequiredService<Portal.Web.Infrastructure.ITenantCatalog>().All.Select(t => t.Id).ToList();
+                await PiiScan.AssertCleanAsync(Store, tenants, _directory, LogLines, Emulator.State);
+            }
+        }
+        finally
+        {
+            await ReleaseAsync();
+        }
+    }
+
+    private async Task ReleaseAsync()
     {
         if (_factory is not null)
         {

@@ -145,6 +145,7 @@ internal sealed partial class TenantCatalogRefresher(TenantCatalog catalog, IOpt
 {
     private readonly CancellationTokenSource _stopping = new();
     private Task? _loop;
+    private int _disposed;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -156,14 +157,26 @@ internal sealed partial class TenantCatalogRefresher(TenantCatalog catalog, IOpt
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        await _stopping.CancelAsync();
+        // The host may dispose hosted services before (or without) stopping them, e.g. when start-up failed.
+        if (Volatile.Read(ref _disposed) == 0)
+        {
+            await _stopping.CancelAsync();
+        }
+
         if (_loop is not null)
         {
             await Task.WhenAny(_loop, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
         }
     }
 
-    public void Dispose() => _stopping.Dispose();
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _stopping.Cancel();
+            _stopping.Dispose();
+        }
+    }
 
     private async Task RunAsync(CancellationToken cancellationToken)
     {
