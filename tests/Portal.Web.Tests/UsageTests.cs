@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 using Portal.Storage;
 
 namespace Portal.Web.Tests;
@@ -55,6 +56,25 @@ public sealed class UsageTests : IAsyncLifetime
                 Assert.True(d.ExpireAt > _host.Clock.GetUtcNow().AddYears(3), "Usage is kept three years.");
             }
         }
+    }
+
+    [Fact]
+    public async Task Usage_FailedAndRejectedVerifications_MeteredByMethodAndOutcome()
+    {
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
+        var wrong = await agent.VerifyByTotpAsync(await agent.LookupAsync("bob.caller@demo.example"), "000001");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, wrong.StatusCode);
+        var pending = await agent.StartPushAsync(await agent.LookupAsync(Alice));
+        var push = Assert.Single(_host.Emulator.State.PendingPushes(Alice));
+        _host.Emulator.State.DenyPush(push.TransactionId);
+        Assert.Equal("Rejected", (await agent.PollAsync(pending)).State);
+
+        var month = await _host.Factory.Services.GetRequiredService<Portal.Audit.IUsageReport>()
+            .GetMonthAsync(PortalTestHost.TenantId, _host.Clock.GetUtcNow().Year, _host.Clock.GetUtcNow().Month);
+
+        Assert.Equal(1, month.Verifications["okta.totp"]["failed"]);
+        Assert.Equal(1, month.Verifications["okta.push"]["alarm"]);
+        Assert.Equal(0, month.UniqueVerifiedCallers);
     }
 
     [Fact]

@@ -199,7 +199,7 @@ public sealed class VerificationService(
         // V3: a code is accepted once for a caller, whatever the IdP would say about it; checked before the IdP sees it.
         if (!await store.TryUseTotpAsync(tenant.Id, pseudonyms.HashValue(tenant.Id, "totp-use", callerId + ":" + passCode), ct))
         {
-            await store.RecordFailureAsync(tenant.Id, idHash, alarm: false, tenant.Verification, ct);
+            await CountFailureAsync(tenant, idHash, alarm: false, VerificationMethods.OktaTotp, callerId, ct);
             await audit.RecordAsync(entry with { Outcome = AuditOutcome.Alarm, Reason = "code_replayed" }, ct);
             return (null, new Refusal("code_replayed", "That code was already used. Ask the caller to wait for the next code."));
         }
@@ -215,7 +215,7 @@ public sealed class VerificationService(
         var outcome = result.IsSuccess ? result.Value : TotpOutcome.Invalid;
         if (outcome != TotpOutcome.Accepted)
         {
-            await store.RecordFailureAsync(tenant.Id, idHash, alarm: false, tenant.Verification, ct);
+            await CountFailureAsync(tenant, idHash, alarm: false, VerificationMethods.OktaTotp, callerId, ct);
             var replayed = outcome == TotpOutcome.Replayed;
             await audit.CompleteAsync(pending, replayed ? AuditOutcome.Alarm : AuditOutcome.Failed, replayed ? "code_replayed" : "wrong_code", ct);
             return (null, replayed
@@ -281,7 +281,7 @@ public sealed class VerificationService(
         // V6: a rejected push (a wrong number, or the caller's "not me") is a security event, not a typo.
         var alarm = alarmOverride ?? state == ChallengeState.Rejected;
         reason ??= alarm ? "push_rejected" : "push_timed_out";
-        await store.RecordFailureAsync(tenant.Id, pending.CallerIdHash, alarm, tenant.Verification, ct);
+        await CountFailureAsync(tenant, pending.CallerIdHash, alarm, pending.Method, callerId, ct);
         if (alarm)
         {
             PortalLog.Alarm(logger, tenant.Id, reason);
@@ -347,6 +347,13 @@ public sealed class VerificationService(
     {
         PortalLog.IdpFailed(logger, operation, tenant.Id, error.Kind.ToString(), error.Code);
         return new Refusal(error.Code, error.AgentMessage);
+    }
+
+    /// <summary>A failed verification counts against the caller's limits (V4) and is metered by method and outcome for billing.</summary>
+    private async Task CountFailureAsync(TenantSettings tenant, string callerIdHash, bool alarm, string method, string callerId, CancellationToken ct)
+    {
+        await store.RecordFailureAsync(tenant.Id, callerIdHash, alarm, tenant.Verification, ct);
+        await usage.RecordVerificationAsync(tenant.Id, method, alarm ? AuditOutcome.Alarm : AuditOutcome.Failed, callerId, ct);
     }
 
     private static string GateCode(CallerGate gate) => gate switch
