@@ -15,17 +15,29 @@ public sealed class AccountController(ITenantCatalog tenants) : Controller
     [HttpGet("signin")]
     [AllowAnonymous]
     public IActionResult SignIn(int? failed, int? signedout) =>
-        View(new SignInPage(tenants.All, null, failed == 1 ? "Sign-in did not complete. Your organisation requires multi-factor sign-in for helpdesk agents." : signedout == 1 ? "You are signed out." : null));
+        View(Page(null, failed == 1 ? "Sign-in did not complete. Your organisation requires multi-factor sign-in for helpdesk agents." : signedout == 1 ? "You are signed out." : null));
 
-    /// <summary>Finds the organisation by the agent's e-mail domain; the address itself is not kept or echoed.</summary>
+    /// <summary>
+    /// Finds the organisation by the agent's e-mail domain or by its name; what was typed is not kept or echoed.
+    /// </summary>
     [HttpPost("find")]
     [AllowAnonymous]
-    public IActionResult Find([FromForm] string? email)
+    public IActionResult Find([FromForm] string? organisation)
     {
-        var at = email?.LastIndexOf('@') ?? -1;
-        var found = at >= 0 ? tenants.FindByEmailDomain(email![(at + 1)..].Trim()) : null;
-        return View(nameof(SignIn), new SignInPage(tenants.All, found, found is null ? "No organisation uses that e-mail domain." : null));
+        var text = (organisation ?? "").Trim();
+        var at = text.LastIndexOf('@');
+        var found = at >= 0
+            ? tenants.FindByEmailDomain(text[(at + 1)..])
+            : tenants.All.FirstOrDefault(t => text.Length > 0 && (string.Equals(t.DisplayName, text, StringComparison.OrdinalIgnoreCase) || string.Equals(t.Id, text, StringComparison.OrdinalIgnoreCase)));
+        return View(nameof(SignIn), Page(found, found is null ? "No organisation matches. Use your work e-mail address or your organisation's exact name." : null));
     }
+
+    /// <summary>
+    /// The list of organisations is shown only in the demo: in a real deployment it would tell anyone who
+    /// the portal's customers are.
+    /// </summary>
+    private SignInPage Page(TenantSettings? found, string? message) =>
+        new(HttpContext.RequestServices.GetService<DemoInfo>() is null ? [] : tenants.All, found, message);
 
     /// <summary>Starts the tenant's OIDC sign-in. The tenant named here only picks the IdP; the session's tenant is the one whose issuer signs the token.</summary>
     [HttpGet("signin/{tenantId}")]
