@@ -52,6 +52,9 @@ public sealed partial class StepUpTestHost : IAsyncLifetime
     /// <summary>Settings applied over the defaults, once the emulator's address is known.</summary>
     public Func<EmulatorHost, Dictionary<string, string?>>? ExtraSettings { get; init; }
 
+    /// <summary>Turns on <c>entra.push</c> (the Azure MFA connector at the emulator) for the Entra tenant.</summary>
+    public bool EnableEntraPush { get; init; }
+
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(_directory);
@@ -63,6 +66,8 @@ public sealed partial class StepUpTestHost : IAsyncLifetime
         options.EntraAgentClients.Add(new EmulatorClient(EntraAgentClient, entraAgentSecret));
         options.GraphClients.Add(new EmulatorClient(GraphClient, graphSecret));
         options.StepUpClients.Add(new EmulatorClient(StepUpClient, stepUpSecret));
+        var mfaConnectorSecret = Secret();
+        options.GraphClients.Add(new EmulatorClient(MfaConnector.AppId, mfaConnectorSecret));
         _emulator = await EmulatorHost.StartAsync(options);
 
         string Variable(string name, string value)
@@ -118,6 +123,14 @@ public sealed partial class StepUpTestHost : IAsyncLifetime
             ["Portal:Tenants:1:StepUp:ClientSecretSecret"] = stepUpSecretRef,
             ["Portal:Tenants:1:StepUp:RequiredAcrs:0"] = "c1",
         };
+        if (EnableEntraPush)
+        {
+            settings["Portal:Tenants:1:Idp:Entra:PushConnector:Enabled"] = "true";
+            settings["Portal:Tenants:1:Idp:Entra:PushConnector:ClientSecretSecret"] = Variable("MFACONNECTOR", mfaConnectorSecret);
+            settings["Portal:Tenants:1:Idp:Entra:PushConnector:TokenEndpoint"] = new Uri(Emulator.BaseUrl, EntraDemo.TenantId + "/oauth2/token").ToString();
+            settings["Portal:Tenants:1:Idp:Entra:PushConnector:ConnectorEndpoint"] = new Uri(Emulator.BaseUrl, "StrongAuthenticationService.svc/Connector//BeginTwoWayAuthentication").ToString();
+        }
+
         foreach (var (key, value) in ExtraSettings?.Invoke(Emulator) ?? [])
         {
             settings[key] = value;

@@ -30,12 +30,21 @@ public sealed class EmulatorState
         _time = time;
         Seed();
         Graph = new GraphDirectory(time);
+        EntraPushes = new EntraPushBoard(time);
     }
 
     /// <summary>The users of the demo Entra directory (separate from the Okta org).</summary>
     public IReadOnlyList<EntraUser> EntraUsers => Graph.Users;
 
     internal GraphDirectory Graph { get; }
+
+    internal EntraPushBoard EntraPushes { get; }
+
+    /// <summary>Authenticator pushes sent through the MFA connector that wait for this Entra user's answer.</summary>
+    public IReadOnlyList<PendingEntraPush> PendingEntraPushes(string userPrincipalName) => EntraPushes.Pending(userPrincipalName);
+
+    /// <summary>The Entra user taps Approve or Deny. Returns false when the push was not waiting (unknown, answered, or timed out).</summary>
+    public bool AnswerEntraPush(string id, bool approve) => EntraPushes.Answer(id, approve);
 
     public IReadOnlyList<DemoCaller> Callers
     {

@@ -103,6 +103,8 @@ internal static class PhonePages
             return BackTo(login);
         });
 
+        MfaConnectorPhone.Map(app, state);
+
         app.MapPost("/phone/push/{txId}/deny", (string txId) =>
         {
             var login = LoginOf(state, txId);
@@ -117,6 +119,7 @@ internal static class PhonePages
         var body = new StringBuilder();
         body.Append("<p><a href=\"/phone\">All phones</a></p><h1>Phone of ").Append(Html.E(user.DisplayName)).Append("</h1>");
         body.Append("<p class=\"muted\">").Append(Html.E(user.UserPrincipalName)).Append("</p>");
+        body.Append(MfaConnectorPhone.Pushes(state, user));
         body.Append("<h2>Microsoft Authenticator code</h2>");
         if (user.TotpSecret is null)
         {

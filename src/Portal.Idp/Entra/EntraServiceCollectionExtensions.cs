@@ -11,7 +11,7 @@ public static class EntraServiceCollectionExtensions
     /// Registers the Entra <see cref="ICallerDirectoryFactory"/> as a keyed service under <see cref="IdpKind.Entra"/>
     /// (so that it sits beside the Okta one <c>AddPortalIdp</c> registers, without replacing it), the named
     /// HttpClients "portal-idp-graph" (Graph's middleware, reads-only retry) and "portal-idp-entra-token", the
-    /// token cache, and a <see cref="TimeProvider"/> unless one is registered already.
+    /// token cache, <see cref="IEntraPushChallenge"/> (the MFA connector, named HttpClient "portal-idp-entra-push"), and a <see cref="TimeProvider"/> unless one is registered already.
     /// </summary>
     public static IServiceCollection AddPortalEntra(this IServiceCollection services)
     {
@@ -35,6 +35,13 @@ public static class EntraServiceCollectionExtensions
                 }
             })
             // Request URIs carry user principal names ($filter, /users/{upn}); the adapter logs what it needs.
+            .RemoveAllLoggers();
+
+        // The MFA connector holds the request open until the caller answers (about a minute), and is never retried.
+        services.TryAddSingleton<IEntraPushChallenge, EntraPushConnector>();
+        services.AddHttpClient(EntraPushConnector.HttpClientName)
+            .ConfigureHttpClient(static c => c.Timeout = TimeSpan.FromSeconds(100))
+            .ConfigurePrimaryHttpMessageHandler(static () => PrimaryHandler())
             .RemoveAllLoggers();
 
         services.AddHttpClient(EntraTokenClient.HttpClientName)

@@ -129,6 +129,27 @@ public sealed class EntraAppSettings
 
     /// <summary>Only to point at an emulator; empty means login.microsoftonline.com.</summary>
     public string TokenEndpoint { get; set; } = "";
+
+    /// <summary>Microsoft Authenticator push through the Azure MFA connector: unsupported by Microsoft, off unless turned on.</summary>
+    public EntraPushConnectorSettings PushConnector { get; set; } = new();
+}
+
+/// <summary>
+/// The Azure MFA connector (<c>entra.push</c>). Unsupported by Microsoft and without number matching, so it is off by
+/// default and accepted only by actions whose tenant policy (<c>ActionMethods</c>) names <c>entra.push</c>.
+/// </summary>
+public sealed class EntraPushConnectorSettings
+{
+    public bool Enabled { get; set; }
+
+    /// <summary>Reference (<c>env:NAME</c> or <c>file:/path</c>) to the client secret added to the MFA app's service principal.</summary>
+    public string ClientSecretSecret { get; set; } = "";
+
+    /// <summary>Only to point at an emulator; empty means https://login.microsoftonline.com/{directory}/oauth2/token.</summary>
+    public string TokenEndpoint { get; set; } = "";
+
+    /// <summary>Only to point at an emulator; empty means Microsoft's BeginTwoWayAuthentication address.</summary>
+    public string ConnectorEndpoint { get; set; } = "";
 }
 
 public sealed class AgentSignInSettings
@@ -228,6 +249,19 @@ internal sealed partial class TenantCatalogOptionsValidator(IHostEnvironment env
                 if (!string.IsNullOrEmpty(t.Idp.Entra.TokenEndpoint))
                 {
                     CheckUrl(failures, $"{at}:Idp:Entra:TokenEndpoint", t.Idp.Entra.TokenEndpoint);
+                }
+
+                var push = t.Idp.Entra.PushConnector;
+                if (push.Enabled)
+                {
+                    CheckSecret(failures, $"{at}:Idp:Entra:PushConnector:ClientSecretSecret", push.ClientSecretSecret);
+                    foreach (var (endpoint, value) in new[] { ("TokenEndpoint", push.TokenEndpoint), ("ConnectorEndpoint", push.ConnectorEndpoint) })
+                    {
+                        if (!string.IsNullOrEmpty(value))
+                        {
+                            CheckUrl(failures, $"{at}:Idp:Entra:PushConnector:{endpoint}", value);
+                        }
+                    }
                 }
             }
 

@@ -44,6 +44,23 @@ public sealed class VerificationController(ITenantCatalog tenants, VerificationS
         return pendingId is null ? Refused(refusal!) : Redirect($"/verification/pending/{pendingId}");
     }
 
+    /// <summary>
+    /// <c>entra.push</c>: the request stays open until the caller answers on their phone (about a minute at most), then
+    /// goes to the verification session, or to the finished push's page when it was denied or not answered.
+    /// </summary>
+    [HttpPost("entrapush")]
+    public async Task<IActionResult> StartEntraPush([FromForm] string? callerRef, [FromForm] string? factorId)
+    {
+        var (agent, tenant) = Agent();
+        var (sessionId, finished, refusal) = await verification.StartEntraPushAsync(HttpContext, agent, tenant, callerRef, factorId ?? "", HttpContext.RequestAborted);
+        if (sessionId is not null)
+        {
+            return Redirect($"/verification/session/{sessionId}");
+        }
+
+        return finished is not null ? Redirect($"/verification/pending/{finished.Id}") : Refused(refusal!);
+    }
+
     [HttpGet("pending/{id}")]
     public async Task<IActionResult> Pending(string id)
     {

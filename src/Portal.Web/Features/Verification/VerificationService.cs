@@ -18,7 +18,7 @@ public sealed record Refusal(string Code, string Message);
 /// Caller look-up and verification: the portal's core promise that a voice on the phone is never enough.
 /// Every step is audited; every failure counts against the caller's limits across instances.
 /// </summary>
-public sealed class VerificationService(
+public sealed partial class VerificationService(
     TenantDirectories directories,
     VerificationStore store,
     CallerReferences references,
@@ -26,7 +26,10 @@ public sealed class VerificationService(
     IAuditTrail audit,
     IAlertNotifier alerts,
     IUsageMeter usage,
-    ILogger<VerificationService> logger)
+    ILogger<VerificationService> logger,
+    ISecretResolver secrets,
+    ITenantCatalog tenants,
+    Portal.Idp.Entra.IEntraPushChallenge entraPush)
 {
     public async Task<(CallerView? View, Refusal? Refusal)> LookupAsync(HttpContext http, AgentContext agent, TenantSettings tenant, string login, CancellationToken ct)
     {
@@ -50,7 +53,7 @@ public sealed class VerificationService(
         var gate = await store.CheckGateAsync(tenant.Id, idHash, forAction: false, ct);
         await audit.RecordAsync(CallerEntry(http, agent, "caller.lookup", AuditOutcome.Succeeded, caller.Id, caller.Login, null), ct);
         var masked = PiiMask.Email(caller.Login);
-        return (new CallerView(references.ForForm(agent, caller.Id, masked), masked, PiiMask.Email(caller.Email), caller.Status, factors.Value, gate), null);
+        return (new CallerView(references.ForForm(agent, caller.Id, masked), masked, PiiMask.Email(caller.Email), caller.Status, WithEntraPush(tenant, factors.Value), gate), null);
     }
 
     public async Task<(string? PendingId, Refusal? Refusal)> StartPushAsync(HttpContext http, AgentContext agent, TenantSettings tenant, string? callerRef, string factorId, CancellationToken ct)
@@ -132,6 +135,12 @@ public sealed class VerificationService(
             return store.Now < pending.ExpiresAt || stepUpCaller is null
                 ? (pending, null)
                 : (await FailAsync(http, agent, tenant, pending, stepUpCaller, ChallengeState.TimedOut, ct, StepUpResultAction, "stepup_timed_out"), null);
+        }
+
+        if (pending.Method == VerificationMethods.EntraPush)
+        {
+            // Decided inside the POST that sent it; a push whose POST was abandoned can only run out (V2).
+            return (await ExpireEntraPushAsync(http, agent, tenant, pending, ct), null);
         }
 
         var callerId = references.FromRest(tenant.Id, pending.CallerRefProtected);
