@@ -23,6 +23,7 @@ public sealed class EntraPushTests
             var callerPage = await host.LookupAsync(agent, Grace);
             Assert.DoesNotContain(VerificationMethodName, callerPage, StringComparison.Ordinal);
             Assert.DoesNotContain("unsupported by Microsoft", callerPage, StringComparison.Ordinal);
+            Assert.DoesNotContain("action=\"/verification/entrapush\"", callerPage, StringComparison.Ordinal);
 
             var response = await PostEntraPushAsync(agent, callerPage);
 
@@ -41,6 +42,7 @@ public sealed class EntraPushTests
             var callerPage = await host.LookupAsync(agent, Grace);
             Assert.Contains(VerificationMethodName, callerPage, StringComparison.Ordinal);
             Assert.Contains("unsupported by Microsoft, no number matching", callerPage, StringComparison.Ordinal);
+            Assert.Contains("action=\"/verification/entrapush\"", callerPage, StringComparison.Ordinal);
 
             var answered = AnswerWhenPushedAsync(host, approve: true);
             var response = await PostEntraPushAsync(agent, callerPage);

@@ -11,6 +11,8 @@ public sealed class StartupSettingsTests
     [InlineData("Portal:Tenants:0:Verification:SessionMinutes", "45", "Portal:Tenants:0:Verification:SessionMinutes must be between 2 and 30")]
     [InlineData("Portal:Web:PseudonymisationKeySecret", "file:/no/such/portal/key", "Portal:Web:PseudonymisationKeySecret refers to the file /no/such/portal/key")]
     [InlineData("Portal:Storage:Provider", "Firestore", "Portal:Storage:Firestore:ProjectId must be set")]
+    [InlineData("Portal:Tenants:0:ActionMethods:tap_issue:0", "okta.totp", "Portal:Tenants:0:ActionMethods:tap_issue may list only okta.push and oidc.stepup")]
+    [InlineData("Portal:Tenants:0:ActionMethods:mfa_reset:0", "entra.push", "Portal:Tenants:0:ActionMethods:mfa_reset may list only okta.push and oidc.stepup")]
     public async Task WrongSetting_StopsStartUp_NamingTheSetting(string setting, string value, string expected)
     {
         var host = new PortalTestHost();

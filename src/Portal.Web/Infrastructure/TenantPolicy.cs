@@ -168,6 +168,13 @@ public static class TenantPolicyRules
             {
                 failures.Add($"{at}:ActionMethods:{action} must list one or more of {string.Join(", ", Methods)}.");
             }
+
+            // V7: the actions that hand the account over need a number-matched push or a fresh sign-in;
+            // no tenant policy may open them to a code read over the phone or a push without number matching.
+            if (action is "tap_issue" or "mfa_reset" && methods.Any(m => m is not (VerificationMethods.OktaPush or VerificationMethods.OidcStepUp)))
+            {
+                failures.Add($"{at}:ActionMethods:{action} may list only {VerificationMethods.OktaPush} and {VerificationMethods.OidcStepUp} (number matching or a fresh sign-in).");
+            }
         }
 
         if (t.PrivilegedGroups.Any(g => !IsValidName(g, 256)))
