@@ -84,6 +84,8 @@ internal sealed class AuditExporter(IAuditTrail trail) : IAuditExporter
         return result;
     }
 
+    private const int FlushThreshold = 48 * 1024;
+
     private async Task<AuditExportResult> WriteNdjsonAsync(string tenantId, AuditQuery filter, Stream output, CancellationToken cancellationToken)
     {
         var buffer = new ArrayBufferWriter<byte>(64 * 1024);
@@ -96,6 +98,13 @@ internal sealed class AuditExporter(IAuditTrail trail) : IAuditExporter
                 json.Flush();
                 buffer.Write("\n"u8);
                 json.Reset(buffer);
+
+                // A page (~120 KB) would outgrow the buffer onto the large-object heap: hand it on in pieces.
+                if (buffer.WrittenCount >= FlushThreshold)
+                {
+                    await output.WriteAsync(buffer.WrittenMemory, cancellationToken);
+                    buffer.ResetWrittenCount();
+                }
             }
 
             await output.WriteAsync(buffer.WrittenMemory, cancellationToken);
