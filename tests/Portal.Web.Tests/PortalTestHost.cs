@@ -70,6 +70,9 @@ public sealed partial class PortalTestHost : IAsyncLifetime
     /// <summary>Extra settings a test class needs (applied over the defaults).</summary>
     public Dictionary<string, string?> Settings { get; } = [];
 
+    /// <summary>How long the emulator's pushes wait (its default, Okta's five minutes, when null).</summary>
+    public TimeSpan? EmulatorPushLifetime { get; set; }
+
     /// <summary>Configures <see cref="SecondTenantId"/> as well (set before <see cref="InitializeAsync"/>).</summary>
     public bool WithSecondTenant { get; set; }
 
@@ -89,7 +92,13 @@ public sealed partial class PortalTestHost : IAsyncLifetime
         {
             var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24));
             var secret = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24));
-            var emulatorOptions = new EmulatorOptions { OktaApiToken = token };
+            // The emulator runs on the portal's clock: push expiry, TOTP windows and token lifetimes move together.
+            var emulatorOptions = new EmulatorOptions { OktaApiToken = token, TimeProvider = Clock };
+            if (EmulatorPushLifetime is { } pushLifetime)
+            {
+                emulatorOptions.PushLifetime = pushLifetime;
+            }
+
             emulatorOptions.Clients.Add(new EmulatorClient(ClientId, secret));
             if (WithSecondTenant)
             {

@@ -61,7 +61,8 @@ public sealed partial class StepUpTestHost : IAsyncLifetime
         string Secret() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(24));
         var (oktaToken, agentSecret, entraAgentSecret, graphSecret, stepUpSecret) = (Secret(), Secret(), Secret(), Secret(), Secret());
         EntraAgentSecret = entraAgentSecret;
-        var options = new EmulatorOptions { OktaApiToken = oktaToken };
+        // The emulator runs on the portal's clock: push expiry, TOTP windows and token lifetimes move together.
+        var options = new EmulatorOptions { OktaApiToken = oktaToken, TimeProvider = Clock };
         options.Clients.Add(new EmulatorClient(OktaAgentClient, agentSecret));
         options.EntraAgentClients.Add(new EmulatorClient(EntraAgentClient, entraAgentSecret));
         options.GraphClients.Add(new EmulatorClient(GraphClient, graphSecret));

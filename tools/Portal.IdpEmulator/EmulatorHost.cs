@@ -53,7 +53,7 @@ public sealed class EmulatorHost : IAsyncDisposable
         builder.Services.AddSingleton<IHostLifetime, PassiveLifetime>();
 
         var app = builder.Build();
-        var state = new EmulatorState(options.TimeProvider);
+        var state = new EmulatorState(options.TimeProvider, options.PushLifetime);
         var context = new EmulatorContext(options);
         var oidc = new OidcProvider(state, context);
         var callerSignIn = new CallerSignIn(state, context);

@@ -24,7 +24,17 @@ public sealed class EmulatorOptions
     /// </summary>
     public IList<EmulatorClient> StepUpClients { get; } = new List<EmulatorClient>();
 
+    /// <summary>
+    /// The clock of every lifetime the emulator keeps (pushes, TOTP steps, codes, tokens). Tests give it the
+    /// portal's clock, so that both sides see the same time when a test moves it.
+    /// </summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>
+    /// How long a push waits for the caller before Okta reports it timed out (five minutes by default). A test
+    /// sets it longer than the portal's own ten-minute cap to see that cap hold on its own.
+    /// </summary>
+    public TimeSpan PushLifetime { get; set; } = TimeSpan.FromMinutes(5);
 }
 
 /// <summary>A registered OIDC client.</summary>

@@ -10,11 +10,11 @@ namespace Portal.IdpEmulator;
 public sealed class EmulatorState
 {
     internal const string TotpType = "token:software:totp";
-    internal static readonly TimeSpan PushLifetime = TimeSpan.FromMinutes(5);
     private const string Alphanumeric = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
     private readonly Lock _gate = new();
     private readonly TimeProvider _time;
+    private readonly TimeSpan _pushLifetime;
     private readonly List<DemoCaller> _callers = [];
     private readonly List<DemoAgent> _agents = [];
     private readonly List<EntraAgent> _entraAgents = [];
@@ -25,9 +25,10 @@ public sealed class EmulatorState
     private readonly List<(int Status, string? PathContains)> _faults = [];
     private volatile bool _outage;
 
-    internal EmulatorState(TimeProvider time)
+    internal EmulatorState(TimeProvider time, TimeSpan pushLifetime)
     {
         _time = time;
+        _pushLifetime = pushLifetime;
         Seed();
         Graph = new GraphDirectory(time);
         EntraPushes = new EntraPushBoard(time);
@@ -367,7 +368,7 @@ public sealed class EmulatorState
             factor.Id,
             correct,
             choices,
-            _time.GetUtcNow() + PushLifetime);
+            _time.GetUtcNow() + _pushLifetime);
         lock (_gate)
         {
             _pushes[push.Id] = push;
