@@ -10,14 +10,19 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 # Many test hosts share one process: no config reload watchers, polling instead of inotify (128 per user).
 export DOTNET_hostBuilder__reloadConfigOnChange=false DOTNET_USE_POLLING_FILE_WATCHER=true
 
-if [ ! -x /usr/bin/chromium ]; then
-  echo "== installing Debian's chromium for the browser tests"
+# Debian's chromium for the browser tests, shellcheck for the shell scripts.
+missing_packages=()
+[ -x /usr/bin/chromium ] || missing_packages+=(chromium)
+command -v shellcheck >/dev/null 2>&1 || missing_packages+=(shellcheck)
+if [ ${#missing_packages[@]} -gt 0 ]; then
+  echo "== installing Debian's ${missing_packages[*]}"
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing_packages[@]}" >/dev/null
 fi
 
 emulator_pid=""
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
   if [ -n "$emulator_pid" ]; then
     kill -- "-$emulator_pid" 2>/dev/null || kill "$emulator_pid" 2>/dev/null || true
@@ -40,6 +45,23 @@ if [ -z "${FIRESTORE_EMULATOR_HOST:-}" ] && command -v gcloud >/dev/null 2>&1; t
 fi
 # The Firestore tests fail (they never skip) when the emulator is expected and missing.
 export PORTAL_REQUIRE_FIRESTORE_EMULATOR=1
+
+echo "== shell scripts: bash -n and shellcheck"
+# Every *.sh and every file starting with a sh/bash shebang, outside build output.
+shell_scripts=()
+while IFS= read -r -d '' f; do
+  case "$f" in
+    *.sh) shell_scripts+=("$f") ;;
+    *) if head -n 1 "$f" 2>/dev/null | grep -qE '^#!(/usr)?/bin/(env )?(ba)?sh'; then shell_scripts+=("$f"); fi ;;
+  esac
+done < <(find . \( -name .git -o -name bin -o -name obj -o -name node_modules -o -name .portal-data -o -name BenchmarkDotNet.Artifacts \) -prune \
+  -o -type f ! -name '*.cs' ! -name '*.cshtml' ! -name '*.json' ! -name '*.md' ! -name '*.js' ! -name '*.css' -print0)
+for f in "${shell_scripts[@]}"; do bash -n "$f"; done
+shellcheck "${shell_scripts[@]}"
+echo "   ${#shell_scripts[@]} scripts clean"
+
+echo "== deploy script (deploy/cloudrun/deploy.sh against a recording gcloud stub)"
+deploy/cloudrun/test/deploy_test.sh
 
 echo "== build"
 dotnet build Portal.sln -c Debug -warnaserror --nologo -v quiet
