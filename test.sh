@@ -43,8 +43,9 @@ if [ -z "${FIRESTORE_EMULATOR_HOST:-}" ] && command -v gcloud >/dev/null 2>&1; t
   curl -fsS "http://127.0.0.1:$port/" >/dev/null || { echo "The Firestore emulator did not start:"; cat "$log"; exit 1; }
   export FIRESTORE_EMULATOR_HOST="127.0.0.1:$port"
 fi
-# No switch is needed to make the Firestore tests strict: they fail (never skip) when no emulator answers
-# (tests/Shared/FirestoreEmulatorProcess.cs), whether FIRESTORE_EMULATOR_HOST is set or not.
+# The .NET Firestore tests fail (never skip) when no emulator answers (tests/Shared/FirestoreEmulatorProcess.cs).
+# The deployment tests read this: in CI the Google Cloud CLI is required, so a missing gcloud fails them.
+export PORTAL_REQUIRE_FIRESTORE_EMULATOR=1
 
 echo "== shell scripts: bash -n and shellcheck"
 # Every *.sh and every file starting with a sh/bash shebang, outside build output.
