@@ -19,6 +19,9 @@ public sealed record IdpConnection(string TenantId, IdpKind Kind, Uri BaseUrl, s
     /// </summary>
     public EntraAppCredentials? Entra { get; init; }
 
+    /// <summary>For <see cref="IdpKind.Okta"/>: optional settings beyond the org URL and credential. Null for Entra.</summary>
+    public OktaConnectionSettings? Okta { get; init; }
+
     /// <summary>Redacted so that a connection written to a log by accident carries no secret.</summary>
     public override string ToString() => $"IdpConnection {{ TenantId = {TenantId}, Kind = {Kind}, BaseUrl = {BaseUrl} }}";
 }
@@ -29,6 +32,26 @@ public sealed record IdpConnection(string TenantId, IdpKind Kind, Uri BaseUrl, s
 /// set it only to reach another cloud or the emulator. None of these values is secret.
 /// </summary>
 public sealed record EntraAppCredentials(string DirectoryTenantId, string ClientId, Uri? TokenEndpoint = null);
+
+/// <summary>
+/// Okta settings of one tenant. With <see cref="ServiceApp"/> set, the portal authenticates as an Okta OAuth 2.0
+/// service app and <see cref="IdpConnection.ApiToken"/> is that app's private key (PEM or JWK); otherwise it is
+/// an SSWS API token. None of these values is secret.
+/// </summary>
+public sealed record OktaConnectionSettings
+{
+    /// <summary>The id of the org's temporary access code authenticator: when set, the authenticator listing is skipped.</summary>
+    public string? TacAuthenticatorId { get; init; }
+
+    public OktaServiceApp? ServiceApp { get; init; }
+}
+
+/// <summary>
+/// An Okta API service app (client credentials with <c>private_key_jwt</c>). <see cref="Scopes"/> are exactly the
+/// ones requested; <see cref="KeyId"/> is the <c>kid</c> of the registered public key; <see cref="UseDpop"/> when
+/// the app requires DPoP-bound tokens.
+/// </summary>
+public sealed record OktaServiceApp(string ClientId, IReadOnlyList<string> Scopes, string? KeyId = null, bool UseDpop = false);
 
 /// <summary>What the portal passes along when it challenges a caller (Okta requires a User-Agent on verify).</summary>
 public sealed record ChallengeContext(string UserAgent, string? ClientAddress);

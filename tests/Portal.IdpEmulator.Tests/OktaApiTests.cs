@@ -467,7 +467,7 @@ public sealed class OktaApiTests
     }
 
     [Fact]
-    public async Task Unlock_LockedOut_ActiveAndSecondUnlockIs400()
+    public async Task Unlock_LockedOutThenActive_BothSucceedAsTheSpecDocuments()
     {
         await using var host = await TestEmulator.StartAsync();
         using var client = TestEmulator.Okta(host);
@@ -477,11 +477,123 @@ public sealed class OktaApiTests
         using var first = await client.PostAsync($"users/{dave.Id}/lifecycle/unlock", null);
         using var second = await client.PostAsync($"users/{dave.Id}/lifecycle/unlock", null);
 
+        // unlockUser documents 200, 403, 404 and 429 only: unlocking an ACTIVE user is valid, not a 400.
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         Assert.Equal("ACTIVE", dave.Status);
-        Assert.Equal(1, dave.Unlocks);
-        Assert.Equal(HttpStatusCode.BadRequest, second.StatusCode);
-        Assert.Equal("E0000001", (await TestEmulator.ReadJson(second))["errorCode"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal("ACTIVE", dave.Status);
+    }
+
+    [Theory]
+    [InlineData("STAGED", "lifecycle/unlock")]
+    [InlineData("PROVISIONED", "lifecycle/reset_password?sendEmail=true")]
+    [InlineData("SUSPENDED", "lifecycle/expire_password_with_temp_password")]
+    [InlineData("DEPROVISIONED", "lifecycle/reset_factors")]
+    [InlineData("DEPROVISIONED", "lifecycle/unlock")]
+    public async Task Lifecycle_StatusThatForbidsIt_Returns403E0000038(string status, string operation)
+    {
+        await using var host = await TestEmulator.StartAsync();
+        using var client = TestEmulator.Okta(host);
+        var caller = host.State.AddCaller($"s{Guid.NewGuid():N}@demo.example", "s@demo.example", "S", "Caller", status);
+
+        using var response = await client.PostAsync($"users/{caller.Id}/{operation}", null);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("E0000038", (await TestEmulator.ReadJson(response))["errorCode"]!.GetValue<string>());
+        Assert.Equal(status, caller.Status);
+    }
+
+    [Fact]
+    public async Task Unlock_DirectorySourcedUser_Returns403E0000032()
+    {
+        await using var host = await TestEmulator.StartAsync();
+        using var client = TestEmulator.Okta(host);
+        var caller = host.State.AddCaller($"ad{Guid.NewGuid():N}@demo.example", "ad@demo.example", "A", "D", "LOCKED_OUT");
+        host.State.SetCredentialsProvider(caller.Login, "ACTIVE_DIRECTORY");
+
+        using var response = await client.PostAsync($"users/{caller.Id}/lifecycle/unlock", null);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("E0000032", (await TestEmulator.ReadJson(response))["errorCode"]!.GetValue<string>());
+        Assert.Equal("LOCKED_OUT", caller.Status);
+    }
+
+    [Fact]
+    public async Task SearchUsers_MoreThanLimit_PagesWithAfterCursorInLinkNext()
+    {
+        await using var host = await TestEmulator.StartAsync();
+        using var client = TestEmulator.Okta(host);
+        var all = host.State.Callers.Count;
+
+        var seen = new List<string>();
+        var next = "users?limit=2";
+        var pages = 0;
+        while (next is not null)
+        {
+            using var response = await client.GetAsync(next);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            seen.AddRange((await TestEmulator.ReadJson(response)).AsArray().Select(u => u!["id"]!.GetValue<string>()));
+            var link = response.Headers.GetValues("Link").FirstOrDefault(l => l.EndsWith("rel=\"next\"", StringComparison.Ordinal));
+            next = link?[(link.IndexOf('<', StringComparison.Ordinal) + 1)..link.IndexOf('>', StringComparison.Ordinal)];
+            Assert.True(next is null || next.StartsWith(host.BaseUrl.ToString(), StringComparison.Ordinal));
+            Assert.True(next is null || next.Contains("after=", StringComparison.Ordinal));
+            pages++;
+        }
+
+        Assert.Equal(all, seen.Count);
+        Assert.Equal(all, seen.Distinct().Count());
+        Assert.Equal((all + 1) / 2, pages);
+    }
+
+    [Fact]
+    public async Task Links_BuiltFromTheRequestHost_NotTheBindAddress()
+    {
+        await using var host = await TestEmulator.StartAsync();
+        using var client = TestEmulator.Okta(host);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "users/" + TestEmulator.IdOf(host, Alice));
+        request.Headers.Host = "acme.okta.example:8443";
+
+        using var response = await client.SendAsync(request);
+
+        var self = (await TestEmulator.ReadJson(response))["_links"]!["self"]!["href"]!.GetValue<string>();
+        Assert.StartsWith("http://acme.okta.example:8443/api/v1/users/", self, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Links_ConfiguredPublicUrl_UsedForLinksAndCanonicalOrg()
+    {
+        await using var host = await TestEmulator.StartAsync(configure: o => o.PublicUrl = "https://demo.okta.example");
+        using var client = TestEmulator.Okta(host);
+
+        using var user = await client.GetAsync("users/" + TestEmulator.IdOf(host, Alice));
+        using var anonymous = TestEmulator.Browser(host);
+        using var org = await anonymous.GetAsync(".well-known/okta-organization");
+
+        Assert.StartsWith("https://demo.okta.example/api/v1/users/", (await TestEmulator.ReadJson(user))["_links"]!["self"]!["href"]!.GetValue<string>(), StringComparison.Ordinal);
+        var metadata = await TestEmulator.ReadJson(org);
+        Assert.Equal("https://demo.okta.example", metadata["_links"]!["organization"]!["href"]!.GetValue<string>());
+        Assert.Equal("idx", metadata["pipeline"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task ClassicEngine_PipelineV1AndTacApisAnswer404()
+    {
+        await using var host = await TestEmulator.StartAsync();
+        host.State.ClassicEngine = true;
+        using var client = TestEmulator.Okta(host);
+        var caller = host.State.FindCaller(Alice)!;
+
+        using var anonymous = TestEmulator.Browser(host);
+        using var org = await anonymous.GetAsync(".well-known/okta-organization");
+        using var authenticators = await client.GetAsync("authenticators");
+        using var tac = await client.PostAsync(
+            $"users/{caller.Id}/authenticator-enrollments/tac",
+            TestEmulator.JsonBody($"{{\"authenticatorId\":\"{OktaApi.AuthenticatorId("tac")}\",\"profile\":{{\"ttl\":\"60\"}}}}"));
+
+        Assert.Equal("v1", (await TestEmulator.ReadJson(org))["pipeline"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.NotFound, authenticators.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, tac.StatusCode);
+        Assert.Equal(0, caller.TemporaryAccessCodesIssued);
     }
 
     [Fact]
@@ -513,10 +625,24 @@ public sealed class OktaApiTests
         Assert.Equal("E0000007", (await TestEmulator.ReadJson(response))["errorCode"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task EnrollTac_TtlAsJsonNumber_Returns400AsTheSpecTypesItAString()
+    {
+        await using var host = await TestEmulator.StartAsync();
+        using var client = TestEmulator.Okta(host);
+        var caller = host.State.FindCaller(Alice)!;
+
+        using var response = await client.PostAsync(
+            $"users/{caller.Id}/authenticator-enrollments/tac",
+            TestEmulator.JsonBody($"{{\"authenticatorId\":\"{OktaApi.AuthenticatorId("tac")}\",\"profile\":{{\"ttl\":60}}}}"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(0, caller.TemporaryAccessCodesIssued);
+    }
+
     [Theory]
-    [InlineData("60")]
     [InlineData("\"60\"")]
-    public async Task EnrollTac_TtlNumberOrString_ReturnsCodeWithExpiry(string ttl)
+    public async Task EnrollTac_TtlString_ReturnsCodeWithExpiry(string ttl)
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var host = await TestEmulator.StartAsync(time);
@@ -553,7 +679,7 @@ public sealed class OktaApiTests
 
         using var response = await client.PostAsync(
             $"users/{caller.Id}/authenticator-enrollments/tac",
-            TestEmulator.JsonBody($"{{\"authenticatorId\":\"{OktaApi.AuthenticatorId("tac")}\",\"profile\":{{\"ttl\":{ttl},\"multiUse\":false}}}}"));
+            TestEmulator.JsonBody($"{{\"authenticatorId\":\"{OktaApi.AuthenticatorId("tac")}\",\"profile\":{{\"ttl\":\"{ttl}\",\"multiUse\":false}}}}"));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal(0, caller.TemporaryAccessCodesIssued);
@@ -597,17 +723,27 @@ public sealed class OktaApiTests
     }
 
     [Fact]
-    public async Task Roles_AdminHasRoleOthersNone()
+    public async Task Roles_GroupAssignedAndDirect_BothListedWithTheirAssignmentType()
     {
         await using var host = await TestEmulator.StartAsync();
         using var client = TestEmulator.Okta(host);
+        host.State.AssignRole("bob.caller@demo.example", "ORG_ADMIN");
+        host.State.AssignGroupRole("Helpdesk Leads", "HELP_DESK_ADMIN");
+        host.State.AddToGroup("carol.caller@demo.example", "Helpdesk Leads");
 
         using var erin = await client.GetAsync($"users/{TestEmulator.IdOf(host, "erin.admin@demo.example")}/roles");
+        using var bob = await client.GetAsync($"users/{TestEmulator.IdOf(host, "bob.caller@demo.example")}/roles");
+        using var carol = await client.GetAsync($"users/{TestEmulator.IdOf(host, "carol.caller@demo.example")}/roles");
         using var alice = await client.GetAsync($"users/{TestEmulator.IdOf(host, Alice)}/roles");
+        using var groupRoles = await client.GetAsync($"groups/{EmulatorState.GroupId("Helpdesk Leads")}/roles");
 
-        Assert.True(host.State.FindCaller("erin.admin@demo.example")!.IsAdmin);
-        Assert.NotEmpty((await TestEmulator.ReadJson(erin)).AsArray());
+        var erinRole = Assert.Single((await TestEmulator.ReadJson(erin)).AsArray());
+        Assert.Equal(("SUPER_ADMIN", "GROUP"), (erinRole!["type"]!.GetValue<string>(), erinRole["assignmentType"]!.GetValue<string>()));
+        var bobRole = Assert.Single((await TestEmulator.ReadJson(bob)).AsArray());
+        Assert.Equal(("ORG_ADMIN", "USER"), (bobRole!["type"]!.GetValue<string>(), bobRole["assignmentType"]!.GetValue<string>()));
+        Assert.Equal("HELP_DESK_ADMIN", Assert.Single((await TestEmulator.ReadJson(carol)).AsArray())!["type"]!.GetValue<string>());
         Assert.Empty((await TestEmulator.ReadJson(alice)).AsArray());
+        Assert.Equal("HELP_DESK_ADMIN", Assert.Single((await TestEmulator.ReadJson(groupRoles)).AsArray())!["type"]!.GetValue<string>());
     }
 
     private static async Task<Uri> StartPush(EmulatorHost host, HttpClient client)

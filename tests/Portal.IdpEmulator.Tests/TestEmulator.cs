@@ -10,10 +10,11 @@ internal static class TestEmulator
     public const string ClientId = "portal-test";
     public const string ClientSecret = "client-secret-for-tests";
 
-    public static Task<EmulatorHost> StartAsync(TimeProvider? time = null)
+    public static Task<EmulatorHost> StartAsync(TimeProvider? time = null, Action<EmulatorOptions>? configure = null)
     {
         var options = new EmulatorOptions { OktaApiToken = Token, TimeProvider = time ?? TimeProvider.System };
         options.Clients.Add(new EmulatorClient(ClientId, ClientSecret));
+        configure?.Invoke(options);
         return EmulatorHost.StartAsync(options);
     }
 

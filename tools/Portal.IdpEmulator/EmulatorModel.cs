@@ -6,6 +6,12 @@ public sealed class EmulatorOptions
     /// <summary>Listen address; port 0 picks a free port.</summary>
     public string Url { get; set; } = "http://127.0.0.1:0";
 
+    /// <summary>
+    /// The org's public URL (e.g. https://demo.okta.example/) when the emulator sits behind TLS or a proxy: links
+    /// and the canonical org URL use it. Empty: the request's own scheme and host.
+    /// </summary>
+    public string PublicUrl { get; set; } = "";
+
     /// <summary>The SSWS token the Okta API accepts (required).</summary>
     public string OktaApiToken { get; set; } = "";
 
@@ -98,6 +104,10 @@ public sealed class DemoCaller
         IsAdmin = isAdmin;
         Created = created;
         StatusChanged = created;
+        if (isAdmin)
+        {
+            GroupList.Add(EmulatorState.AdministratorsGroup);
+        }
     }
 
     public string Id { get; }
@@ -113,10 +123,39 @@ public sealed class DemoCaller
     /// <summary>Okta user status: ACTIVE, LOCKED_OUT, RECOVERY, PASSWORD_EXPIRED, …</summary>
     public string Status { get; internal set; }
 
-    /// <summary>Member of "Okta Administrators" (holds an admin role).</summary>
+    /// <summary>Seeded as a member of "Okta Administrators", a group that holds the Super Administrator role.</summary>
     public bool IsAdmin { get; }
 
-    public IReadOnlyList<string> Groups => IsAdmin ? ["Everyone", "Okta Administrators"] : ["Everyone"];
+    /// <summary>The names of the Okta groups the caller belongs to ("Everyone" first).</summary>
+    public IReadOnlyList<string> Groups
+    {
+        get
+        {
+            lock (GroupList)
+            {
+                return [.. GroupList];
+            }
+        }
+    }
+
+    /// <summary>Admin role types assigned to the caller directly (Okta's assignmentType USER), e.g. ORG_ADMIN.</summary>
+    public IReadOnlyList<string> DirectRoles
+    {
+        get
+        {
+            lock (RoleList)
+            {
+                return [.. RoleList];
+            }
+        }
+    }
+
+    /// <summary>Okta's credentials.provider.type: OKTA, or ACTIVE_DIRECTORY/LDAP for a directory-sourced user.</summary>
+    public string CredentialsProvider { get; internal set; } = "OKTA";
+
+    internal List<string> GroupList { get; } = ["Everyone"];
+
+    internal List<string> RoleList { get; } = [];
 
     public int PasswordResets => Volatile.Read(ref _passwordResets);
 

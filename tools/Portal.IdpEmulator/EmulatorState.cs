@@ -10,6 +10,12 @@ namespace Portal.IdpEmulator;
 public sealed class EmulatorState
 {
     internal const string TotpType = "token:software:totp";
+
+    /// <summary>The seeded group whose members hold the Super Administrator role through it (a group assignment).</summary>
+    public const string AdministratorsGroup = "Okta Administrators";
+
+    /// <summary>The id of the org's temporary access code authenticator (key <c>tac</c>).</summary>
+    public static string TacAuthenticatorId => OktaApi.AuthenticatorId("tac");
     private const string Alphanumeric = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
     private readonly Lock _gate = new();
@@ -23,7 +29,9 @@ public sealed class EmulatorState
     private readonly Dictionary<string, PushTransaction> _pushes = new(StringComparer.Ordinal);
     private readonly List<RecordedRequest> _requests = [];
     private readonly List<(int Status, string? PathContains)> _faults = [];
+    private readonly Dictionary<string, List<string>> _groupRoles = new(StringComparer.OrdinalIgnoreCase) { [AdministratorsGroup] = ["SUPER_ADMIN"] };
     private volatile bool _outage;
+    private volatile bool _classicEngine;
 
     internal EmulatorState(TimeProvider time, TimeSpan pushLifetime)
     {
@@ -278,6 +286,85 @@ public sealed class EmulatorState
             _faults.Add((statusCode, pathContains));
         }
     }
+
+    /// <summary>
+    /// A Classic Engine org: <c>/.well-known/okta-organization</c> says pipeline <c>v1</c>, and the Identity Engine
+    /// only APIs the portal uses (authenticators, temporary access codes) answer 404 as on a real Classic org.
+    /// </summary>
+    public bool ClassicEngine
+    {
+        get => _classicEngine;
+        set => _classicEngine = value;
+    }
+
+    /// <summary>Adds the caller to an Okta group (created on first use).</summary>
+    public void AddToGroup(string login, string group)
+    {
+        var caller = FindCaller(login) ?? throw new ArgumentException("No such caller.", nameof(login));
+        lock (caller.GroupList)
+        {
+            if (!caller.GroupList.Contains(group, StringComparer.OrdinalIgnoreCase))
+            {
+                caller.GroupList.Add(group);
+            }
+        }
+    }
+
+    /// <summary>Assigns an admin role (Okta role type, e.g. ORG_ADMIN, HELP_DESK_ADMIN) to the caller directly.</summary>
+    public void AssignRole(string login, string roleType)
+    {
+        var caller = FindCaller(login) ?? throw new ArgumentException("No such caller.", nameof(login));
+        lock (caller.RoleList)
+        {
+            caller.RoleList.Add(roleType);
+        }
+    }
+
+    /// <summary>Assigns an admin role to a group: its members hold the role through the group.</summary>
+    public void AssignGroupRole(string group, string roleType)
+    {
+        lock (_gate)
+        {
+            if (!_groupRoles.TryGetValue(group, out var roles))
+            {
+                _groupRoles[group] = roles = [];
+            }
+
+            roles.Add(roleType);
+        }
+    }
+
+    /// <summary>Makes the caller directory-sourced (credentials.provider.type), as an Active Directory user is in Okta.</summary>
+    public void SetCredentialsProvider(string login, string providerType)
+    {
+        var caller = FindCaller(login) ?? throw new ArgumentException("No such caller.", nameof(login));
+        caller.CredentialsProvider = providerType;
+    }
+
+    /// <summary>Sets a caller's Okta status (ACTIVE, STAGED, PROVISIONED, SUSPENDED, DEPROVISIONED, LOCKED_OUT, …).</summary>
+    public void SetStatus(string login, string status) =>
+        SetStatus(FindCaller(login) ?? throw new ArgumentException("No such caller.", nameof(login)), status);
+
+    internal IReadOnlyList<string> GroupRoles(string group)
+    {
+        lock (_gate)
+        {
+            return _groupRoles.TryGetValue(group, out var roles) ? [.. roles] : [];
+        }
+    }
+
+    internal string? GroupById(string groupId)
+    {
+        var names = Callers.SelectMany(c => c.Groups);
+        lock (_gate)
+        {
+            names = names.Concat(_groupRoles.Keys).ToList();
+        }
+
+        return names.FirstOrDefault(n => GroupId(n) == groupId);
+    }
+
+    internal static string GroupId(string name) => DeterministicId("00g", "group/" + name);
 
     /// <summary>While down, every Okta API and Graph call answers 503.</summary>
     public void SetOutage(bool down) => _outage = down;

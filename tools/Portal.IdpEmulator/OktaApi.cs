@@ -59,20 +59,34 @@ internal static class OktaApi
             await next(http);
         }));
 
+        // Okta's org metadata: the canonical org URL and which engine (pipeline) the org runs. Unauthenticated.
+        app.MapGet("/.well-known/okta-organization", (HttpContext http) => Json(new JsonObject
+        {
+            ["id"] = EmulatorState.DeterministicId("00o", "org"),
+            ["pipeline"] = state.ClassicEngine ? "v1" : "idx",
+            ["_links"] = new JsonObject
+            {
+                ["organization"] = new JsonObject { ["href"] = context.BaseFor(http.Request).GetLeftPart(UriPartial.Authority) },
+            },
+        }));
+
         var api = app.MapGroup("/api/v1");
-        api.MapGet("/users/{idOrLogin}", (string idOrLogin) =>
-            state.FindByIdOrLogin(idOrLogin) is { } user ? Json(UserJson(user, context)) : UserNotFound(idOrLogin));
+        api.MapGet("/users/{idOrLogin}", (HttpContext http, string idOrLogin) =>
+            state.FindByIdOrLogin(idOrLogin) is { } user ? Json(UserJson(user, Base(http))) : UserNotFound(idOrLogin));
         api.MapGet("/users", (HttpContext http) => SearchUsers(http, state, context));
-        api.MapGet("/users/{uid}/factors", (string uid) => WithUser(state, uid, user =>
-            Json(new JsonArray([.. user.Factors.Select(f => (JsonNode)FactorJson(user, f, context))]))));
+        api.MapGet("/users/{uid}/factors", (HttpContext http, string uid) => WithUser(state, uid, user =>
+            Json(new JsonArray([.. user.Factors.Select(f => (JsonNode)FactorJson(user, f, Base(http)))]))));
         api.MapGet("/users/{uid}/groups", (string uid) => WithUser(state, uid, user =>
             Json(new JsonArray([.. user.Groups.Select(g => (JsonNode)GroupJson(g))]))));
         api.MapGet("/users/{uid}/roles", (string uid) => WithUser(state, uid, user =>
-            Json(user.IsAdmin ? new JsonArray(RoleJson(user, state)) : new JsonArray())));
+            Json(new JsonArray([.. RolesOf(user, state).Select(r => (JsonNode)RoleJson(r.Type, r.AssignmentType, r.Seed, user.Created, state))]))));
+        api.MapGet("/groups/{gid}/roles", (string gid) => state.GroupById(gid) is { } group
+            ? Json(new JsonArray([.. state.GroupRoles(group).Select(r => (JsonNode)RoleJson(r, "GROUP", group + "/" + r, state.Now.AddDays(-300), state))]))
+            : NotFound(gid, "UserGroup"));
         api.MapPost("/users/{uid}/factors/{fid}/verify", (HttpContext http, string uid, string fid) =>
-            Verify(http, state, context, uid, fid));
-        api.MapGet("/users/{uid}/factors/{fid}/transactions/{txId}", (string uid, string fid, string txId) =>
-            Poll(state, context, uid, fid, txId));
+            Verify(http, state, Base(http), uid, fid));
+        api.MapGet("/users/{uid}/factors/{fid}/transactions/{txId}", (HttpContext http, string uid, string fid, string txId) =>
+            Poll(state, Base(http), uid, fid, txId));
         api.MapDelete("/users/{uid}/factors/{fid}/transactions/{txId}", (string uid, string fid, string txId) =>
         {
             var push = state.FindPush(txId);
@@ -85,9 +99,14 @@ internal static class OktaApi
             return Results.StatusCode(204);
         });
         api.MapPost("/users/{uid}/lifecycle/reset_password", (HttpContext http, string uid) => WithUser(state, uid, user =>
-            ResetPassword(http, state, context, user)));
+            ResetPassword(http, state, Base(http), user)));
         api.MapPost("/users/{uid}/lifecycle/expire_password_with_temp_password", (HttpContext http, string uid) => WithUser(state, uid, user =>
         {
+            if (NotInStatus(user, PasswordStatuses) is { } refused)
+            {
+                return refused;
+            }
+
             RevokeSessionsIfAsked(http, user);
             state.SetStatus(user, "PASSWORD_EXPIRED");
             user.CountTemporaryPassword();
@@ -95,20 +114,35 @@ internal static class OktaApi
         }));
         api.MapPost("/users/{uid}/lifecycle/reset_factors", (string uid) => WithUser(state, uid, user =>
         {
+            if (NotInStatus(user, FactorResetStatuses) is { } refused)
+            {
+                return refused;
+            }
+
             state.RemoveFactors(user);
             user.CountFactorsReset();
             return Results.StatusCode(200);
         }));
         api.MapPost("/users/{uid}/lifecycle/unlock", (string uid) => WithUser(state, uid, user =>
         {
-            // Okta refuses a lifecycle transition whose precondition does not hold with E0000001
-            // (as its docs say of suspending a user who is not active); unlocking an unlocked user is one.
-            if (user.Status != "LOCKED_OUT")
+            // Okta unlocks a LOCKED_OUT user, and also accepts an ACTIVE one (it clears a block on unknown
+            // devices); the spec documents no 400 here. Any other status is not one a user can be unlocked from.
+            if (NotInStatus(user, UnlockStatuses) is { } refused)
             {
-                return Error(400, "E0000001", "Api validation failed: unlock", "The user is not locked out.");
+                return refused;
             }
 
-            state.SetStatus(user, "ACTIVE");
+            if (user.CredentialsProvider is not "OKTA")
+            {
+                // A directory-sourced account is unlocked in its directory, not in Okta.
+                return Error(403, "E0000032", "Unlock is not allowed for this user.");
+            }
+
+            if (user.Status == "LOCKED_OUT")
+            {
+                state.SetStatus(user, "ACTIVE");
+            }
+
             user.CountUnlock();
             return Results.StatusCode(200);
         }));
@@ -117,11 +151,34 @@ internal static class OktaApi
             user.CountSessionsRevoked();
             return Results.StatusCode(204);
         }));
-        api.MapGet("/authenticators", () => Json(AuthenticatorsJson(state)));
-        api.MapPost("/users/{uid}/authenticator-enrollments/tac", (HttpContext http, string uid) => WithUser(state, uid, user =>
-            EnrollTac(http, state, context, user)));
+        api.MapGet("/authenticators", () => state.ClassicEngine ? ClassicNotFound("authenticators") : Json(AuthenticatorsJson(state)));
+        api.MapPost("/users/{uid}/authenticator-enrollments/tac", (HttpContext http, string uid) => state.ClassicEngine
+            ? Task.FromResult(ClassicNotFound("tac"))
+            : WithUser(state, uid, user => EnrollTac(http, state, Base(http), user)));
         api.Map("/{**rest}", (string? rest) => Error(404, "E0000007", "Not found: Resource not found: " + rest));
+
+        Uri Base(HttpContext http) => context.BaseFor(http.Request);
     }
+
+    /// <summary>Statuses from which Okta resets or expires a password; any other is refused with E0000038.</summary>
+    private static readonly string[] PasswordStatuses = ["ACTIVE", "LOCKED_OUT", "PASSWORD_EXPIRED", "RECOVERY"];
+
+    private static readonly string[] FactorResetStatuses = ["ACTIVE", "LOCKED_OUT", "PASSWORD_EXPIRED", "RECOVERY", "SUSPENDED", "PROVISIONED"];
+
+    private static readonly string[] UnlockStatuses = ["ACTIVE", "LOCKED_OUT"];
+
+    private static readonly string[] TacStatuses = ["ACTIVE", "LOCKED_OUT", "PASSWORD_EXPIRED", "RECOVERY"];
+
+    /// <summary>Okta's answer to a lifecycle operation the user's status does not allow: 403 E0000038.</summary>
+    private static IResult? NotInStatus(DemoCaller user, string[] allowed) => allowed.Contains(user.Status)
+        ? null
+        : Error(403, "E0000038", "This operation is not allowed in the user's current status.");
+
+    private static IResult ClassicNotFound(string what) => Error(404, "E0000007", "Not found: Resource not found: " + what);
+
+    private static IEnumerable<(string Type, string AssignmentType, string Seed)> RolesOf(DemoCaller user, EmulatorState state) =>
+        user.DirectRoles.Select(r => (r, "USER", user.Id + "/" + r))
+            .Concat(user.Groups.SelectMany(g => state.GroupRoles(g).Select(r => (r, "GROUP", g + "/" + r))));
 
     internal static string AuthenticatorId(string key) => EmulatorState.DeterministicId("aut", "authenticator/" + key);
 
@@ -162,14 +219,36 @@ internal static class OktaApi
             users = users.Where(expression.Matches);
         }
 
-        var self = new Uri(context.BaseUrl, http.Features.Get<IHttpRequestFeature>()?.RawTarget?.TrimStart('/') ?? "api/v1/users");
+        // Okta pages with an opaque `after` cursor and says where the next page is in a Link header (rel="next");
+        // here the cursor is the id of the last user of the page.
+        var matched = users.ToList();
+        var start = 0;
+        if (query.TryGetValue("after", out var after))
+        {
+            var index = matched.FindIndex(u => u.Id == after.ToString());
+            start = index < 0 ? matched.Count : index + 1;
+        }
+
+        var page = matched.Skip(start).Take(limit).ToList();
+        var baseUrl = context.BaseFor(http.Request);
+        var self = new Uri(baseUrl, http.Features.Get<IHttpRequestFeature>()?.RawTarget?.TrimStart('/') ?? "api/v1/users");
         // AbsoluteUri keeps the request's percent-encoding: Uri.ToString() would un-escape non-ASCII
         // characters, which are not allowed in a header value.
-        http.Response.Headers.Link = $"<{self.AbsoluteUri}>; rel=\"self\"";
-        return Json(new JsonArray([.. users.Take(limit).Select(u => (JsonNode)UserJson(u, context))]));
+        var links = new List<string> { $"<{self.AbsoluteUri}>; rel=\"self\"" };
+        if (start + page.Count < matched.Count && page.Count > 0)
+        {
+            var next = QueryString.Create(query
+                .Where(q => q.Key != "after")
+                .Select(q => new KeyValuePair<string, string?>(q.Key, q.Value.ToString()))
+                .Append(new KeyValuePair<string, string?>("after", page[^1].Id)));
+            links.Add($"<{new Uri(baseUrl, "api/v1/users" + next.ToUriComponent()).AbsoluteUri}>; rel=\"next\"");
+        }
+
+        http.Response.Headers.Link = links.ToArray();
+        return Json(new JsonArray([.. page.Select(u => (JsonNode)UserJson(u, baseUrl))]));
     }
 
-    private static async Task<IResult> Verify(HttpContext http, EmulatorState state, EmulatorContext context, string uid, string fid)
+    private static async Task<IResult> Verify(HttpContext http, EmulatorState state, Uri baseUrl, string uid, string fid)
     {
         var user = state.FindById(uid);
         if (user is null)
@@ -214,7 +293,7 @@ internal static class OktaApi
                 }
 
                 var push = state.StartPush(user, factor);
-                return Json(WaitingJson(push, context), 201);
+                return Json(WaitingJson(push, baseUrl), 201);
 
             case EmulatorState.TotpType:
                 var passCode = body?["passCode"] is JsonValue code && code.TryGetValue<string>(out var text) ? text : null;
@@ -235,7 +314,7 @@ internal static class OktaApi
         }
     }
 
-    private static IResult Poll(EmulatorState state, EmulatorContext context, string uid, string fid, string txId)
+    private static IResult Poll(EmulatorState state, Uri baseUrl, string uid, string fid, string txId)
     {
         var push = state.FindPush(txId);
         if (push is null || push.UserId != uid || push.FactorId != fid)
@@ -246,7 +325,7 @@ internal static class OktaApi
         var result = push.ResultAt(state.Now);
         if (result == "WAITING")
         {
-            return Json(WaitingJson(push, context));
+            return Json(WaitingJson(push, baseUrl));
         }
 
         if (result == "SUCCESS")
@@ -254,7 +333,7 @@ internal static class OktaApi
             return Json(new JsonObject { ["factorResult"] = "SUCCESS" });
         }
 
-        var factorUrl = new Uri(context.BaseUrl, $"api/v1/users/{uid}/factors/{fid}").ToString();
+        var factorUrl = new Uri(baseUrl, $"api/v1/users/{uid}/factors/{fid}").ToString();
         return Json(new JsonObject
         {
             ["factorResult"] = result,
@@ -266,7 +345,7 @@ internal static class OktaApi
         });
     }
 
-    private static IResult ResetPassword(HttpContext http, EmulatorState state, EmulatorContext context, DemoCaller user)
+    private static IResult ResetPassword(HttpContext http, EmulatorState state, Uri baseUrl, DemoCaller user)
     {
         var sendEmail = http.Request.Query["sendEmail"].ToString();
         if (!bool.TryParse(sendEmail, out var send))
@@ -274,9 +353,9 @@ internal static class OktaApi
             return Error(400, "E0000001", "Api validation failed: sendEmail", "sendEmail: The parameter is required and must be true or false.");
         }
 
-        if (user.Status is "DEPROVISIONED" or "STAGED")
+        if (NotInStatus(user, PasswordStatuses) is { } refused)
         {
-            return Error(403, "E0000006", "You do not have permission to perform the requested action");
+            return refused;
         }
 
         RevokeSessionsIfAsked(http, user);
@@ -284,7 +363,7 @@ internal static class OktaApi
         user.CountPasswordReset();
         return send
             ? Json(new JsonObject())
-            : Json(new JsonObject { ["resetPasswordUrl"] = new Uri(context.BaseUrl, "reset_password/" + EmulatorState.RandomString(20)).ToString() });
+            : Json(new JsonObject { ["resetPasswordUrl"] = new Uri(baseUrl, "reset_password/" + EmulatorState.RandomString(20)).ToString() });
     }
 
     private static void RevokeSessionsIfAsked(HttpContext http, DemoCaller user)
@@ -295,7 +374,7 @@ internal static class OktaApi
         }
     }
 
-    private static async Task<IResult> EnrollTac(HttpContext http, EmulatorState state, EmulatorContext context, DemoCaller user)
+    private static async Task<IResult> EnrollTac(HttpContext http, EmulatorState state, Uri baseUrl, DemoCaller user)
     {
         JsonObject? body;
         try
@@ -307,6 +386,11 @@ internal static class OktaApi
             return Error(400, "E0000003", "The request body was not well-formed.");
         }
 
+        if (NotInStatus(user, TacStatuses) is { } refused)
+        {
+            return refused;
+        }
+
         var authenticatorId = body?["authenticatorId"] is JsonValue idValue && idValue.TryGetValue<string>(out var id) ? id : null;
         if (authenticatorId != AuthenticatorId("tac"))
         {
@@ -314,15 +398,15 @@ internal static class OktaApi
         }
 
         var profile = body?["profile"] as JsonObject;
+        // The spec types ttl as a string of minutes (AuthenticatorProfileTacRequest); a JSON number is refused.
         int? ttl = profile?["ttl"] switch
         {
-            JsonValue v when v.TryGetValue<int>(out var n) => n,
             JsonValue v when v.TryGetValue<string>(out var s) && int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var n) => n,
             _ => null,
         };
         if (ttl is null or < 10 or > 14400)
         {
-            return Error(400, "E0000001", "Api validation failed: ttl", "ttl: must be between 10 and 14400 minutes.");
+            return Error(400, "E0000001", "Api validation failed: ttl", "ttl: must be a string of minutes between 10 and 14400.");
         }
 
         var multiUse = false;
@@ -350,15 +434,15 @@ internal static class OktaApi
             },
             ["_links"] = new JsonObject
             {
-                ["self"] = Link(new Uri(context.BaseUrl, $"api/v1/users/{user.Id}/authenticator-enrollments/{enrollmentId}").ToString(), "GET", "DELETE"),
-                ["user"] = Link(new Uri(context.BaseUrl, $"api/v1/users/{user.Id}").ToString(), "GET"),
+                ["self"] = Link(new Uri(baseUrl, $"api/v1/users/{user.Id}/authenticator-enrollments/{enrollmentId}").ToString(), "GET", "DELETE"),
+                ["user"] = Link(new Uri(baseUrl, $"api/v1/users/{user.Id}").ToString(), "GET"),
             },
         });
     }
 
-    private static JsonObject WaitingJson(PushTransaction push, EmulatorContext context)
+    private static JsonObject WaitingJson(PushTransaction push, Uri baseUrl)
     {
-        var href = new Uri(context.BaseUrl, $"api/v1/users/{push.UserId}/factors/{push.FactorId}/transactions/{push.Id}").ToString();
+        var href = new Uri(baseUrl, $"api/v1/users/{push.UserId}/factors/{push.FactorId}/transactions/{push.Id}").ToString();
         return new JsonObject
         {
             ["factorResult"] = "WAITING",
@@ -375,7 +459,7 @@ internal static class OktaApi
         };
     }
 
-    private static JsonObject UserJson(DemoCaller user, EmulatorContext context) => new()
+    private static JsonObject UserJson(DemoCaller user, Uri baseUrl) => new()
     {
         ["id"] = user.Id,
         ["status"] = user.Status,
@@ -396,17 +480,17 @@ internal static class OktaApi
         ["credentials"] = new JsonObject
         {
             ["password"] = new JsonObject(),
-            ["provider"] = new JsonObject { ["type"] = "OKTA", ["name"] = "OKTA" },
+            ["provider"] = new JsonObject { ["type"] = user.CredentialsProvider, ["name"] = user.CredentialsProvider },
         },
         ["_links"] = new JsonObject
         {
-            ["self"] = new JsonObject { ["href"] = new Uri(context.BaseUrl, "api/v1/users/" + user.Id).ToString() },
+            ["self"] = new JsonObject { ["href"] = new Uri(baseUrl, "api/v1/users/" + user.Id).ToString() },
         },
     };
 
-    private static JsonObject FactorJson(DemoCaller user, DemoFactor factor, EmulatorContext context)
+    private static JsonObject FactorJson(DemoCaller user, DemoFactor factor, Uri baseUrl)
     {
-        var self = new Uri(context.BaseUrl, $"api/v1/users/{user.Id}/factors/{factor.Id}").ToString();
+        var self = new Uri(baseUrl, $"api/v1/users/{user.Id}/factors/{factor.Id}").ToString();
         JsonObject profile = factor.FactorType switch
         {
             "push" => new() { ["credentialId"] = user.Login, ["deviceType"] = "SmartPhone_IPhone", ["name"] = "Demo iPhone", ["platform"] = "IOS", ["version"] = "17.4" },
@@ -418,7 +502,7 @@ internal static class OktaApi
         var links = new JsonObject
         {
             ["self"] = Link(self, "GET", "DELETE"),
-            ["user"] = Link(new Uri(context.BaseUrl, "api/v1/users/" + user.Id).ToString(), "GET"),
+            ["user"] = Link(new Uri(baseUrl, "api/v1/users/" + user.Id).ToString(), "GET"),
         };
         if (factor.Status == "ACTIVE")
         {
@@ -445,20 +529,34 @@ internal static class OktaApi
 
     private static JsonObject GroupJson(string name) => new()
     {
-        ["id"] = EmulatorState.DeterministicId("00g", "group/" + name),
+        ["id"] = EmulatorState.GroupId(name),
         ["type"] = name == "Everyone" ? "BUILT_IN" : "OKTA_GROUP",
         ["profile"] = new JsonObject { ["name"] = name, ["description"] = name },
     };
 
-    private static JsonObject RoleJson(DemoCaller user, EmulatorState state) => new()
+    private static JsonObject RoleJson(string type, string assignmentType, string seed, DateTimeOffset created, EmulatorState state) => new()
     {
-        ["id"] = EmulatorState.DeterministicId("ra1", "role/" + user.Id),
-        ["label"] = "Super Administrator",
-        ["type"] = "SUPER_ADMIN",
+        ["id"] = EmulatorState.DeterministicId("ra1", "role/" + seed),
+        ["label"] = RoleLabel(type),
+        ["type"] = type,
         ["status"] = "ACTIVE",
-        ["created"] = Timestamp(user.Created),
+        ["created"] = Timestamp(created),
         ["lastUpdated"] = Timestamp(state.Now),
-        ["assignmentType"] = "GROUP",
+        ["assignmentType"] = assignmentType,
+    };
+
+    private static string RoleLabel(string type) => type switch
+    {
+        "SUPER_ADMIN" => "Super Administrator",
+        "ORG_ADMIN" => "Organizational Administrator",
+        "APP_ADMIN" => "Application Administrator",
+        "USER_ADMIN" => "Group Administrator",
+        "HELP_DESK_ADMIN" => "Help Desk Administrator",
+        "READ_ONLY_ADMIN" => "Read-only Administrator",
+        "GROUP_MEMBERSHIP_ADMIN" => "Group Membership Administrator",
+        "REPORT_ADMIN" => "Report Administrator",
+        "API_ACCESS_MANAGEMENT_ADMIN" => "API Access Management Administrator",
+        _ => type,
     };
 
     private static JsonArray AuthenticatorsJson(EmulatorState state)

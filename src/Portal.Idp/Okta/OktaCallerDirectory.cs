@@ -28,11 +28,13 @@ internal sealed class OktaCallerDirectory : ICallerDirectory
     private readonly HttpClient _http;
     private readonly Uri _baseUrl;
     private readonly string _apiToken;
+    private readonly OktaConnectionSettings? _settings;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    public OktaCallerDirectory(HttpClient http, Uri baseUrl, string apiToken, TimeProvider time, ILogger<OktaCallerDirectory> logger)
+    public OktaCallerDirectory(HttpClient http, Uri baseUrl, string apiToken, TimeProvider time, ILogger<OktaCallerDirectory> logger, OktaConnectionSettings? settings = null)
     {
+        _settings = settings;
         _http = http;
         _baseUrl = baseUrl;
         _apiToken = apiToken;
@@ -304,7 +306,7 @@ internal sealed class OktaCallerDirectory : ICallerDirectory
                 {
                     // The body ({} or anything else) carries nothing the portal needs.
                     var reply = await SendAsync("reset_password", HttpMethod.Post, UserApi(callerId, "/lifecycle/reset_password?sendEmail=true"), cancellationToken);
-                    return reply.IsSuccess ? IdpResult<PasswordResetOutcome>.Success(new PasswordResetOutcome(kind, null)) : reply.ToError(isRead: false);
+                    return reply.IsSuccess ? IdpResult<PasswordResetOutcome>.Success(new PasswordResetOutcome(kind, null)) : await WriteErrorAsync(reply, callerId, cancellationToken);
                 }
 
             case PasswordResetKind.OneTimeLink:
@@ -312,7 +314,7 @@ internal sealed class OktaCallerDirectory : ICallerDirectory
                     var reply = await SendAsync("reset_password", HttpMethod.Post, UserApi(callerId, "/lifecycle/reset_password?sendEmail=false"), cancellationToken);
                     if (!reply.IsSuccess)
                     {
-                        return reply.ToError(isRead: false);
+                        return await WriteErrorAsync(reply, callerId, cancellationToken);
                     }
 
                     return TryRead(reply, "reset_password", OktaJson.Default.OktaResetPasswordResult, out var result) && !string.IsNullOrEmpty(result?.ResetPasswordUrl)
@@ -325,7 +327,7 @@ internal sealed class OktaCallerDirectory : ICallerDirectory
                     var reply = await SendAsync("temp_password", HttpMethod.Post, UserApi(callerId, "/lifecycle/expire_password_with_temp_password?revokeSessions=true"), cancellationToken);
                     if (!reply.IsSuccess)
                     {
-                        return reply.ToError(isRead: false);
+                        return await WriteErrorAsync(reply, callerId, cancellationToken);
                     }
 
                     return TryRead(reply, "temp_password", OktaJson.Default.OktaTempPasswordResult, out var result) && !string.IsNullOrEmpty(result?.TempPassword)
@@ -356,19 +358,26 @@ internal sealed class OktaCallerDirectory : ICallerDirectory
             return InvalidId();
         }
 
+        // Okta unlocks a LOCKED_OUT user and accepts an ACTIVE one too (clearing a block on unknown devices), so a
+        // 200 is success either way; a status it refuses comes back as E0000038 and is named below.
         var reply = await SendAsync("unlock", HttpMethod.Post, UserApi(callerId, "/lifecycle/unlock"), cancellationToken);
-        if (reply.IsSuccess)
+        return reply.IsSuccess ? Done() : await WriteErrorAsync(reply, callerId, cancellationToken);
+    }
+
+    /// <summary>
+    /// The error of a refused write. When Okta refused it for the account's lifecycle status (E0000038), the
+    /// status is read once so that the agent is told which it is and what to do, rather than "not allowed".
+    /// </summary>
+    private async Task<IdpError> WriteErrorAsync(Reply reply, string callerId, CancellationToken cancellationToken)
+    {
+        var error = reply.ToError(isRead: false);
+        if (reply.TransportError is not null || error.Code != "E0000038")
         {
-            return Done();
+            return error;
         }
 
-        // Okta refuses a lifecycle transition whose precondition does not hold with a validation error.
-        if (reply.TransportError is null && reply.Status == 400 && OktaErrorMapper.SafeCode(reply.Error?.ErrorCode) == "E0000001")
-        {
-            return new IdpError(IdpErrorKind.Conflict, "E0000001", "Okta would not unlock this account: it is not locked out.");
-        }
-
-        return reply.ToError(isRead: false);
+        var user = await GetCallerAsync(callerId, cancellationToken);
+        return user.IsSuccess ? error with { AgentMessage = OktaErrorMapper.StateMessage(user.Value.Status) } : error;
     }
 
     public async Task<IdpResult<Done>> ResetFactorsAsync(string callerId, CancellationToken cancellationToken = default)
@@ -379,7 +388,7 @@ internal sealed class OktaCallerDirectory : ICallerDirectory
         }
 
         var reply = await SendAsync("reset_factors", HttpMethod.Post, UserApi(callerId, "/lifecycle/reset_factors"), cancellationToken);
-        return reply.IsSuccess ? Done() : reply.ToError(isRead: false);
+        return reply.IsSuccess ? Done() : await WriteErrorAsync(reply, callerId, cancellationToken);
     }
 
     public async Task<IdpResult<TemporaryAccess>> IssueTemporaryAccessAsync(string callerId, TimeSpan lifetime, bool usableOnce, CancellationToken cancellationToken = default)
@@ -389,9 +398,63 @@ internal sealed class OktaCallerDirectory : ICallerDirectory
             return InvalidId();
         }
 
+        var authenticatorId = _settings?.TacAuthenticatorId;
+        if (string.IsNullOrEmpty(authenticatorId))
+        {
+            var found = await FindTacAuthenticatorAsync(cancellationToken);
+            if (!found.IsSuccess)
+            {
+                return found.Error;
+            }
+
+            authenticatorId = found.Value;
+        }
+
+        var ttl = TacTtlMinutes(lifetime);
+        var request = new OktaTacRequest
+        {
+            AuthenticatorId = authenticatorId,
+            Profile = new OktaTacRequestProfile { Ttl = ttl.ToString(CultureInfo.InvariantCulture), MultiUse = !usableOnce },
+        };
+        const string Operation = "issue_tac";
+        var reply = await SendAsync(
+            Operation,
+            HttpMethod.Post,
+            UserApi(callerId, "/authenticator-enrollments/tac"),
+            cancellationToken,
+            JsonContent.Create(request, OktaJson.Default.OktaTacRequest));
+        if (!reply.IsSuccess)
+        {
+            return reply.TransportError is null ? TacRefused(reply) ?? await WriteErrorAsync(reply, callerId, cancellationToken) : reply.ToError(isRead: false);
+        }
+
+        if (!TryRead(reply, Operation, OktaJson.Default.OktaTacEnrollment, out var enrollment) || string.IsNullOrEmpty(enrollment?.Profile?.Tac))
+        {
+            return OktaErrorMapper.Unreadable(isRead: false);
+        }
+
+        var profile = enrollment.Profile;
+        var expiresAt = profile.ExpiresAt ?? _time.GetUtcNow().AddMinutes(ttl);
+        return IdpResult<TemporaryAccess>.Success(new TemporaryAccess(profile.Tac, expiresAt, profile.MultiUse is { } multiUse ? !multiUse : usableOnce));
+    }
+
+    /// <summary>The id of the org's ACTIVE temporary access code authenticator, or why there is none.</summary>
+    private async Task<IdpResult<string>> FindTacAuthenticatorAsync(CancellationToken cancellationToken)
+    {
         var list = await SendAsync("list_authenticators", HttpMethod.Get, Api("authenticators"), cancellationToken);
         if (!list.IsSuccess)
         {
+            if (list.TransportError is null && list.Status == 404)
+            {
+                // The Authenticators API exists only on Identity Engine: a Classic Engine org answers 404.
+                return new IdpError(IdpErrorKind.Invalid, "tac_classic_engine", TacClassicMessage);
+            }
+
+            if (list.TransportError is null && list.Status == 403)
+            {
+                return new IdpError(IdpErrorKind.AccessDenied, "missing_scope", "The portal's Okta credential may not list authenticators (scope okta.authenticators.read). Grant that scope, or set the tenant's TAC authenticator id (Idp:Okta:TacAuthenticatorId) so that no listing is needed.");
+            }
+
             return list.ToError(isRead: true);
         }
 
@@ -403,35 +466,27 @@ internal sealed class OktaCallerDirectory : ICallerDirectory
         var tac = authenticators.Find(a => string.Equals(a.Key, "tac", StringComparison.Ordinal));
         if (tac is null || string.IsNullOrEmpty(tac.Id) || !string.Equals(tac.Status, "ACTIVE", StringComparison.Ordinal))
         {
-            return new IdpError(IdpErrorKind.Invalid, "tac_not_enabled", "temporary access codes are not enabled in this Okta org");
+            return new IdpError(IdpErrorKind.Invalid, "tac_not_enabled", TacNotEnabledMessage);
         }
 
-        var ttl = TacTtlMinutes(lifetime);
-        var request = new OktaTacRequest
+        return IdpResult<string>.Success(tac.Id);
+    }
+
+    internal const string TacClassicMessage = "Temporary access codes need Okta Identity Engine; this Okta org runs Classic Engine. Use a password reset instead.";
+    internal const string TacNotEnabledMessage = "Temporary access codes are not enabled in this Okta org: an Okta administrator must activate the Temporary Access Code authenticator.";
+    internal const string TacMissingRightMessage = "The portal's Okta credential may not issue temporary access codes: it needs the okta.users.manage scope and an admin role with the okta.users.credentials.manageTemporaryAccessCode permission.";
+
+    /// <summary>The TAC-specific reading of a refused enrollment; null when the general mapping applies.</summary>
+    private static IdpError? TacRefused(Reply reply)
+    {
+        var code = OktaErrorMapper.SafeCode(reply.Error?.ErrorCode);
+        return reply.Status switch
         {
-            AuthenticatorId = tac.Id,
-            Profile = new OktaTacRequestProfile { Ttl = ttl, MultiUse = !usableOnce },
+            // The user was just verified, so a 404 here is the endpoint: no TAC on this org (Classic, or not available).
+            404 => new IdpError(IdpErrorKind.Invalid, "tac_classic_engine", TacClassicMessage),
+            403 when code is null or "E0000006" => new IdpError(IdpErrorKind.AccessDenied, code ?? "http_403", TacMissingRightMessage),
+            _ => null,
         };
-        const string Operation = "issue_tac";
-        var reply = await SendAsync(
-            Operation,
-            HttpMethod.Post,
-            UserApi(callerId, "/authenticator-enrollments/tac"),
-            cancellationToken,
-            JsonContent.Create(request, OktaJson.Default.OktaTacRequest));
-        if (!reply.IsSuccess)
-        {
-            return reply.ToError(isRead: false);
-        }
-
-        if (!TryRead(reply, Operation, OktaJson.Default.OktaTacEnrollment, out var enrollment) || string.IsNullOrEmpty(enrollment?.Profile?.Tac))
-        {
-            return OktaErrorMapper.Unreadable(isRead: false);
-        }
-
-        var profile = enrollment.Profile;
-        var expiresAt = profile.ExpiresAt ?? _time.GetUtcNow().AddMinutes(ttl);
-        return IdpResult<TemporaryAccess>.Success(new TemporaryAccess(profile.Tac, expiresAt, profile.MultiUse is { } multiUse ? !multiUse : usableOnce));
     }
 
     /// <summary>Okta accepts 10 to 14400 minutes; a lifetime outside that range is brought into it.</summary>

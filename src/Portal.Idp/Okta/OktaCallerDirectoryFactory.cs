@@ -28,7 +28,7 @@ internal sealed class OktaCallerDirectoryFactory(IHttpClientFactory httpClientFa
         var http = httpClientFactory.CreateClient(HttpClientName);
         http.BaseAddress = baseUrl;
         http.MaxResponseContentBufferSize = MaxResponseBytes;
-        return new OktaCallerDirectory(http, baseUrl, connection.ApiToken.Trim(), time, loggerFactory.CreateLogger<OktaCallerDirectory>());
+        return new OktaCallerDirectory(http, baseUrl, connection.ApiToken.Trim(), time, loggerFactory.CreateLogger<OktaCallerDirectory>(), connection.Okta);
     }
 
     /// <summary>

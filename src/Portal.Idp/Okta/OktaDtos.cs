@@ -126,7 +126,8 @@ internal sealed class OktaTacRequest
 
 internal sealed class OktaTacRequestProfile
 {
-    public int Ttl { get; set; }
+    /// <summary>Minutes, as a string: the spec types it so (AuthenticatorProfileTacRequest).</summary>
+    public string Ttl { get; set; } = "";
 
     public bool MultiUse { get; set; }
 }

@@ -18,6 +18,8 @@ internal static class OktaErrorMapper
     public const string UnauthorizedMessage = "the portal's Okta API token was rejected: ask your administrator to check the tenant's Okta settings";
     public const string AccessDeniedMessage = "the portal's Okta role cannot do this for this user (administrators need a super-admin)";
     public const string RateLimitedMessage = "Okta is limiting how fast the portal may call it; try again shortly.";
+    public const string WrongStatusMessage = "Okta does not allow this for the account in its current status";
+    public const string DirectorySourcedUnlockMessage = "This account is sourced from a directory (such as Active Directory): unlock it there, not in Okta.";
     public const string UnavailableReadMessage = "Okta did not answer; nothing was changed";
     public const string UnavailableWriteMessage = "Okta did not answer; the outcome is unknown, check the account before retrying";
 
@@ -40,6 +42,10 @@ internal static class OktaErrorMapper
             "E0000006" => new IdpError(IdpErrorKind.AccessDenied, code, AccessDeniedMessage),
             "E0000047" => RateLimited(code, retryAfter),
             "E0000001" => new IdpError(IdpErrorKind.Invalid, code, InvalidMessage),
+            // Okta's "This operation is not allowed in the user's current status" (403): a lifecycle state, not a
+            // missing right. The adapter names the state when it can read it (StateMessage).
+            "E0000038" => new IdpError(IdpErrorKind.Conflict, code, WrongStatusMessage + "."),
+            "E0000032" => new IdpError(IdpErrorKind.Conflict, code, DirectorySourcedUnlockMessage),
             _ => statusCode switch
             {
                 404 => new IdpError(IdpErrorKind.NotFound, code, NotFoundMessage),
@@ -51,6 +57,20 @@ internal static class OktaErrorMapper
             },
         };
     }
+
+    /// <summary>What the agent reads when Okta refuses an operation for the account's status, naming that status.</summary>
+    public static string StateMessage(CallerStatus status) => status switch
+    {
+        CallerStatus.Staged => WrongStatusMessage + ": the account is STAGED (created but never activated). Activate it in Okta first.",
+        CallerStatus.Provisioned => WrongStatusMessage + ": the account is PROVISIONED (activation pending; the user has not set a password yet). Resend the activation in Okta instead.",
+        CallerStatus.Suspended => WrongStatusMessage + ": the account is SUSPENDED. An Okta administrator must unsuspend it first.",
+        CallerStatus.Deprovisioned => WrongStatusMessage + ": the account is DEPROVISIONED (deactivated). An Okta administrator must reactivate it first.",
+        CallerStatus.LockedOut => WrongStatusMessage + ": the account is LOCKED_OUT. Unlock it first.",
+        CallerStatus.PasswordExpired => WrongStatusMessage + ": the account's password has expired (PASSWORD_EXPIRED).",
+        CallerStatus.Recovery => WrongStatusMessage + ": the account is in password recovery (RECOVERY).",
+        CallerStatus.Active => WrongStatusMessage + ": the account is ACTIVE.",
+        _ => WrongStatusMessage + ".",
+    };
 
     /// <summary>Maps a transport failure; null when the exception is not one Okta being unreachable explains.</summary>
     public static IdpError? FromException(Exception exception, bool isRead) => exception switch

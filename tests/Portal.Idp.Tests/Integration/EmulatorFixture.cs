@@ -27,6 +27,9 @@ public sealed class EmulatorFixture : IAsyncLifetime
     public ICallerDirectory DirectoryWithToken(string token) =>
         _services!.GetRequiredService<ICallerDirectoryFactory>().Create(new IdpConnection("tenant-demo", IdpKind.Okta, Host.BaseUrl, token));
 
+    public ICallerDirectory DirectoryWith(OktaConnectionSettings settings) =>
+        _services!.GetRequiredService<ICallerDirectoryFactory>().Create(new IdpConnection("tenant-demo", IdpKind.Okta, Host.BaseUrl, Token) { Okta = settings });
+
     public string IdOf(string login) => State.FindCaller(login)!.Id;
 
     public string FactorOf(string login, string factorType) => State.FindCaller(login)!.Factors.First(f => f.FactorType == factorType).Id;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Portal.IdpEmulator;
 
 namespace Portal.Idp.Tests.Integration;
 
@@ -309,14 +310,44 @@ public sealed class OktaEmulatorTests(EmulatorFixture emulator)
     }
 
     [Fact]
-    public async Task UnlockAsync_NotLocked_Conflict()
+    public async Task UnlockAsync_ActiveUser_SucceedsAsOktaAllowsIt()
     {
         var caller = emulator.NewCaller();
 
         var result = await Directory.UnlockAsync(caller.Id);
 
+        Assert.True(result.IsSuccess);
+        Assert.Equal("ACTIVE", caller.Status);
+    }
+
+    [Theory]
+    [InlineData("STAGED", "STAGED")]
+    [InlineData("PROVISIONED", "PROVISIONED")]
+    [InlineData("SUSPENDED", "SUSPENDED")]
+    [InlineData("DEPROVISIONED", "DEPROVISIONED")]
+    public async Task ResetPasswordAsync_LifecycleStatus_ConflictNamingTheStatus(string status, string named)
+    {
+        var caller = emulator.NewCaller(status);
+
+        var result = await Directory.ResetPasswordAsync(caller.Id, PasswordResetKind.SendEmail);
+
         Assert.Equal(IdpErrorKind.Conflict, result.Error?.Kind);
-        Assert.Equal(0, caller.Unlocks);
+        Assert.Equal("E0000038", result.Error?.Code);
+        Assert.Contains(named, result.Error?.AgentMessage, StringComparison.Ordinal);
+        Assert.DoesNotContain("super-admin", result.Error?.AgentMessage, StringComparison.Ordinal);
+        Assert.Equal(0, caller.PasswordResets);
+    }
+
+    [Fact]
+    public async Task UnlockAsync_DirectorySourcedUser_ConflictSayingUnlockItInTheDirectory()
+    {
+        var caller = emulator.NewCaller("LOCKED_OUT");
+        emulator.State.SetCredentialsProvider(caller.Login, "ACTIVE_DIRECTORY");
+
+        var result = await Directory.UnlockAsync(caller.Id);
+
+        Assert.Equal(IdpErrorKind.Conflict, result.Error?.Kind);
+        Assert.Contains("directory", result.Error?.AgentMessage, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -344,6 +375,44 @@ public sealed class OktaEmulatorTests(EmulatorFixture emulator)
         Assert.True(result.Value.UsableOnce);
         Assert.InRange(result.Value.ExpiresAt, before.AddMinutes(89), before.AddMinutes(92));
         Assert.Equal(1, caller.TemporaryAccessCodesIssued);
+    }
+
+    [Fact]
+    public async Task IssueTemporaryAccessAsync_ConfiguredAuthenticatorId_SkipsTheListing()
+    {
+        var caller = emulator.NewCaller();
+        var directory = emulator.DirectoryWith(new OktaConnectionSettings { TacAuthenticatorId = EmulatorState.TacAuthenticatorId });
+        var before = emulator.State.Requests.Count;
+
+        var result = await directory.IssueTemporaryAccessAsync(caller.Id, TimeSpan.FromMinutes(30), usableOnce: true);
+
+        Assert.True(result.IsSuccess);
+        var sent = Assert.Single(emulator.State.Requests.Skip(before));
+        Assert.Equal($"/api/v1/users/{caller.Id}/authenticator-enrollments/tac", sent.PathAndQuery);
+    }
+
+    [Fact]
+    public async Task IssueTemporaryAccessAsync_ClassicEngineOrg_SaysIdentityEngineIsNeeded()
+    {
+        var caller = emulator.NewCaller();
+        emulator.State.ClassicEngine = true;
+        try
+        {
+            var listed = await Directory.IssueTemporaryAccessAsync(caller.Id, TimeSpan.FromMinutes(30), usableOnce: true);
+            var direct = await emulator.DirectoryWith(new OktaConnectionSettings { TacAuthenticatorId = EmulatorState.TacAuthenticatorId })
+                .IssueTemporaryAccessAsync(caller.Id, TimeSpan.FromMinutes(30), usableOnce: true);
+
+            foreach (var result in new[] { listed, direct })
+            {
+                Assert.Equal("tac_classic_engine", result.Error?.Code);
+                Assert.Contains("Classic Engine", result.Error?.AgentMessage, StringComparison.Ordinal);
+                Assert.DoesNotContain("no such user", result.Error?.AgentMessage, StringComparison.OrdinalIgnoreCase);
+            }
+        }
+        finally
+        {
+            emulator.State.ClassicEngine = false;
+        }
     }
 
     [Fact]

@@ -505,14 +505,30 @@ public sealed class OktaCallerDirectoryTests
     }
 
     [Fact]
-    public async Task UnlockAsync_NotLocked_Conflict()
+    public async Task UnlockAsync_RefusedForStatus_ConflictNamingTheStatusReadAfterwards()
     {
-        var handler = new FakeOktaHandler((_, _) => FakeOktaHandler.Error(400, "E0000001", "The user is not locked out."));
+        var handler = new FakeOktaHandler((request, _) => request.Method == HttpMethod.Post
+            ? FakeOktaHandler.Error(403, "E0000038", "This operation is not allowed in the user's current status.")
+            : FakeOktaHandler.Json(200, UserJson(UserId, "a@demo.example", "DEPROVISIONED")));
 
         var result = await Directories.Over(handler).UnlockAsync(UserId);
 
         Assert.Equal(IdpErrorKind.Conflict, result.Error?.Kind);
+        Assert.Equal("E0000038", result.Error?.Code);
+        Assert.Contains("DEPROVISIONED", result.Error?.AgentMessage, StringComparison.Ordinal);
+        Assert.DoesNotContain("role", result.Error?.AgentMessage, StringComparison.Ordinal);
         Assert.Equal($"/api/v1/users/{UserId}/lifecycle/unlock", handler.Sent[0].Uri.AbsolutePath);
+        Assert.Equal($"/api/v1/users/{UserId}", handler.Sent[1].Uri.AbsolutePath);
+    }
+
+    [Fact]
+    public async Task UnlockAsync_ActiveUserAnswered200_Success()
+    {
+        var handler = new FakeOktaHandler((_, _) => FakeOktaHandler.Json(200, "{}"));
+
+        var result = await Directories.Over(handler).UnlockAsync(UserId);
+
+        Assert.True(result.IsSuccess);
     }
 
     [Fact]
@@ -553,7 +569,7 @@ public sealed class OktaCallerDirectoryTests
         Assert.Equal($"/api/v1/users/{UserId}/authenticator-enrollments/tac", post.Uri.AbsolutePath);
         var body = JsonNode.Parse(post.Body)!;
         Assert.Equal("autTac123", body["authenticatorId"]!.GetValue<string>());
-        Assert.Equal(ttl, body["profile"]!["ttl"]!.GetValue<int>());
+        Assert.Equal(ttl.ToString(CultureInfo.InvariantCulture), body["profile"]!["ttl"]!.GetValue<string>());
         Assert.Equal(multiUse, body["profile"]!["multiUse"]!.GetValue<bool>());
     }
 
@@ -567,7 +583,8 @@ public sealed class OktaCallerDirectoryTests
         var result = await Directories.Over(handler).IssueTemporaryAccessAsync(UserId, TimeSpan.FromHours(1), true);
 
         Assert.Equal(IdpErrorKind.Invalid, result.Error?.Kind);
-        Assert.Equal("temporary access codes are not enabled in this Okta org", result.Error?.AgentMessage);
+        Assert.Equal("tac_not_enabled", result.Error?.Code);
+        Assert.Contains("not enabled", result.Error?.AgentMessage, StringComparison.Ordinal);
         Assert.Equal(1, handler.Calls);
     }
 
