@@ -364,7 +364,8 @@ public sealed class EmulatorState
         return names.FirstOrDefault(n => GroupId(n) == groupId);
     }
 
-    internal static string GroupId(string name) => DeterministicId("00g", "group/" + name);
+    /// <summary>The Okta id the emulator gives a group of this name.</summary>
+    public static string GroupId(string name) => DeterministicId("00g", "group/" + name);
 
     /// <summary>While down, every Okta API and Graph call answers 503.</summary>
     public void SetOutage(bool down) => _outage = down;
