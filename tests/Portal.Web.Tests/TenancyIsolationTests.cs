@@ -28,7 +28,8 @@ public sealed class TenancyIsolationTests : IAsyncLifetime
         var view = await agentB.Browser.GetAsync("/verification/session/" + verificationA);
 
         Assert.Equal(HttpStatusCode.Forbidden, act.StatusCode);
-        Assert.NotEqual(HttpStatusCode.OK, view.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, view.StatusCode);
+        Assert.Contains("data-code=\"no_verification\"", await view.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(0, _host.Emulator.State.FindCaller(TenancyTestKit.Alice)!.PasswordResets);
         Assert.Contains(await TenancyTestKit.AuditAsync(_host, Other), d => (string)d["action"]! == "action.password_reset" && (string)d["reason"]! == "no_verification");
         Assert.Equal(HttpStatusCode.OK, (await agentA.ActAsync("password-reset", verificationA, ("kind", "OneTimeLink"))).StatusCode);
@@ -45,7 +46,8 @@ public sealed class TenancyIsolationTests : IAsyncLifetime
         var push = await PortalTestHost.PostFormAsync(agentB.Browser, "/verification/push", tokenB,
             ("callerRef", PortalTestHost.HiddenValue(pageA, "callerRef")), ("factorId", PortalTestHost.HiddenValue(pageA, "factorId")));
 
-        Assert.NotEqual(HttpStatusCode.Redirect, push.StatusCode);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, push.StatusCode);
+        Assert.Contains("data-code=\"stale_form\"", await push.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Empty(_host.Emulator.State.PendingPushes(TenancyTestKit.Alice));
     }
 

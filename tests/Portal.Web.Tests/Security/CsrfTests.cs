@@ -5,7 +5,14 @@ namespace Portal.Web.Tests.Security;
 /// <summary>SECURITY.md S4: every POST route of the endpoint table refuses a request without an antiforgery token.</summary>
 public sealed class CsrfTests : IAsyncLifetime
 {
+    /// <summary>What MVC's antiforgery filter logs when it refuses a request: a 400 for any other reason does not count.</summary>
+    private const string AntiforgeryRefusal = "Antiforgery token validation failed";
+
     private readonly PortalTestHost _host = new();
+
+    public CsrfTests() =>
+        // The filter logs at Information, under a category the app's settings keep at Warning.
+        _host.Settings["Logging:LogLevel:Microsoft.AspNetCore.Mvc.ViewFeatures.Filters"] = "Information";
 
     public Task InitializeAsync() => _host.InitializeAsync();
 
@@ -28,11 +35,16 @@ public sealed class CsrfTests : IAsyncLifetime
             var statuses = new List<HttpStatusCode>();
             foreach (var agent in agents)
             {
+                var refusalsBefore = AntiforgeryRefusals();
                 var response = await agent.PostAsync(route.SamplePath, new FormUrlEncodedContent(
                 [
                     new("login", SecurityTestKit.Alice), new("verificationId", AppRoute.SampleId), new("callerRef", "x"), new("factorId", "x"), new("code", "123456"),
                 ]));
                 statuses.Add(response.StatusCode);
+                if (response.StatusCode == HttpStatusCode.BadRequest && AntiforgeryRefusals() != refusalsBefore + 1)
+                {
+                    failures.Add($"{route}: 400, but not from the antiforgery check");
+                }
             }
 
             // 400 from the antiforgery filter for an agent who may use the route; 403 (before the filter) for one who may not.
@@ -56,9 +68,13 @@ public sealed class CsrfTests : IAsyncLifetime
         var tier3 = await _host.SignInAsync(SecurityTestKit.Tier3);
         var other = await _host.SignInAsync(SecurityTestKit.Tier2);
         var othersToken = await SecurityTestKit.TokenAsync(other);
+        var refusalsBefore = AntiforgeryRefusals();
 
         var response = await PortalTestHost.PostFormAsync(tier3, "/console/lookup", othersToken, ("login", SecurityTestKit.Alice));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(refusalsBefore + 1, AntiforgeryRefusals());
     }
+
+    private int AntiforgeryRefusals() => _host.LogLines.Count(l => l.Contains(AntiforgeryRefusal, StringComparison.Ordinal));
 }

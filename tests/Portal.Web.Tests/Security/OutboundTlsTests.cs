@@ -10,7 +10,12 @@ namespace Portal.Web.Tests.Security;
 /// </summary>
 public sealed class OutboundTlsTests : IAsyncLifetime
 {
-    private readonly PortalTestHost _host = new();
+    /// <summary>A second tenant whose agents sign in at a real (https, not loopback) authority.</summary>
+    private const string RemoteAuthority = "https://login.customer.example/oauth2/default";
+
+    private readonly PortalTestHost _host = new() { WithSecondTenant = true };
+
+    public OutboundTlsTests() => _host.Settings["Portal:Tenants:1:AgentSignIn:Authority"] = RemoteAuthority;
 
     public Task InitializeAsync() => _host.InitializeAsync();
 
@@ -34,12 +39,19 @@ public sealed class OutboundTlsTests : IAsyncLifetime
     [Fact]
     public void AgentSignIn_Backchannel_UsesTheDefaultValidatingHandler()
     {
-        var options = _host.Factory.Services.GetRequiredService<IOptionsMonitor<OpenIdConnectOptions>>().Get("oidc-" + PortalTestHost.TenantId);
+        var monitor = _host.Factory.Services.GetRequiredService<IOptionsMonitor<OpenIdConnectOptions>>();
+        var emulator = monitor.Get("oidc-" + PortalTestHost.TenantId);
+        var remote = monitor.Get("oidc-" + PortalTestHost.SecondTenantId);
 
-        // No handler of the portal's own: the handler default (platform certificate validation) is used,
-        // and plain-http metadata is allowed only for the loopback emulator in Development.
-        Assert.Null(options.BackchannelHttpHandler);
-        Assert.True(new Uri(options.Authority!).IsLoopback || options.RequireHttpsMetadata);
+        // No handler of the portal's own: the handler default (platform certificate validation) is used.
+        Assert.Null(emulator.BackchannelHttpHandler);
+        Assert.Null(remote.BackchannelHttpHandler);
+
+        // Plain-http metadata is allowed only for the loopback emulator in Development; any other authority needs https.
+        Assert.Equal((Uri.UriSchemeHttp, true), (new Uri(emulator.Authority!).Scheme, new Uri(emulator.Authority!).IsLoopback));
+        Assert.False(emulator.RequireHttpsMetadata);
+        Assert.Equal(RemoteAuthority, remote.Authority);
+        Assert.True(remote.RequireHttpsMetadata);
     }
 
     private static HttpMessageHandler Innermost(HttpMessageHandler handler)
