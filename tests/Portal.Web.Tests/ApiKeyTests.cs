@@ -29,7 +29,8 @@ public sealed partial class ApiKeyTests : IAsyncLifetime
 
         Assert.Matches("^portal_ak_[A-Za-z0-9_-]{43}$", key);
         var stored = Assert.Single(await KeysAsync());
-        Assert.Equal(ApiKeyStore.HashOf(key), stored.Hash);
+        // docs/audit.md: the SHA-256 of the key (lowercase hex), recomputed here rather than by the store's own function.
+        Assert.Equal(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key))).ToLowerInvariant(), stored.Hash);
         Assert.Equal("Splunk prod", stored.Name);
         Assert.Equal(_host.Clock.GetUtcNow(), stored.CreatedAt);
         Assert.Equal("a***@d***.example", stored.CreatedByMaskedLogin);

@@ -74,8 +74,9 @@ public sealed partial class WebhookTests : IAsyncLifetime
         foreach (var (body, signature, _) in deliveries)
         {
             var t = long.Parse(signature.Split(',')[0]["t=".Length..], System.Globalization.CultureInfo.InvariantCulture);
-            Assert.Equal(AlertWebhookNotifier.Sign(Encoding.UTF8.GetBytes(key), t, body), signature);
-            Assert.NotEqual(AlertWebhookNotifier.Sign(Encoding.UTF8.GetBytes(key + "x"), t, body), signature);
+            // The recipe a receiver follows (docs/tenancy.md), computed here, not by the portal's own function.
+            var expected = Convert.ToHexString(System.Security.Cryptography.HMACSHA256.HashData(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes($"{t}.{body}"))).ToLowerInvariant();
+            Assert.Equal($"t={t},v1={expected}", signature);
             var json = JsonNode.Parse(body)!;
             Assert.Equal("push_rejected", (string)json["reason"]!);
             Assert.Equal(PortalTestHost.TenantId, (string)json["tenantId"]!);
