@@ -8,8 +8,8 @@ namespace Portal.Web.Tests;
 /// <summary>
 /// SECURITY.md D1, over the whole suite: when any test's portal shuts down, everything it stored and every
 /// line it logged is scanned for the identity data of the emulator's people (logins, e-mails, names, IdP
-/// ids of callers), for any unmasked e-mail address and for phone numbers. A leak anywhere fails the test
-/// that caused it.
+/// ids of callers), also base64- and URL-encoded, for callers' names on their own, for any unmasked e-mail
+/// address and for phone numbers in international or national form. A leak anywhere fails the test that caused it.
 /// </summary>
 internal static partial class PiiScan
 {
@@ -30,12 +30,27 @@ internal static partial class PiiScan
             foreach (var value in Identities(people))
             {
                 Assert.False(text.Contains(value, StringComparison.OrdinalIgnoreCase), $"{where} holds a person's identity data: {Hint(value)}");
+
+                // The same value encoded: a leak does not stop being one in base64 (standard or URL-safe) or URL encoding.
+                foreach (var (encoded, how) in Encodings(value))
+                {
+                    Assert.False(text.Contains(encoded, StringComparison.Ordinal), $"{where} holds a person's identity data, {how}: {Hint(encoded)}");
+                }
+            }
+
+            // A caller's first name alone (as a word, capitalised as a name is) identifies them in a small team's records.
+            foreach (var name in CallerNames(people))
+            {
+                var found = Regex.Match(text, $@"\b{Regex.Escape(name)}\b");
+                Assert.False(found.Success, $"{where} holds a caller's name on its own: {Hint(name)}");
             }
 
             var email = EmailPattern().Matches(text).FirstOrDefault();
             Assert.True(email is null, $"{where} holds an unmasked e-mail address: {Hint(email?.Value)}");
             var phone = PhonePattern().Match(text);
             Assert.False(phone.Success, $"{where} holds something shaped like a phone number: {Hint(phone.Value)}");
+            var national = NationalPhonePattern().Match(text);
+            Assert.False(national.Success, $"{where} holds something shaped like a national phone number: {Hint(national.Value)}");
         }
     }
 
@@ -70,11 +85,38 @@ internal static partial class PiiScan
         }
     }
 
+    private static IEnumerable<(string Encoded, string How)> Encodings(string value)
+    {
+        var base64 = Convert.ToBase64String(Encoding.UTF8.GetBytes(value)).TrimEnd('=');
+        yield return (base64, "base64");
+        yield return (base64.Replace('+', '-').Replace('/', '_'), "base64url");
+        var url = Uri.EscapeDataString(value);
+        if (url != value)
+        {
+            yield return (url, "URL-encoded");
+        }
+    }
+
+    /// <summary>
+    /// The callers' given names (Okta first names, the first word of an Entra display name), less the words the
+    /// portal itself speaks (a demo surname such as "Caller" or "Admin" is everywhere in its vocabulary).
+    /// </summary>
+    private static IEnumerable<string> CallerNames(EmulatorState people)
+    {
+        string[] vocabulary = ["Caller", "Admin", "Agent", "User", "Test"];
+        return people.Callers.SelectMany(c => new[] { c.FirstName, c.LastName })
+            .Concat(people.EntraUsers.SelectMany(u => u.DisplayName.Split(' ', StringSplitOptions.RemoveEmptyEntries)))
+            .Where(n => n.Length >= 3 && !vocabulary.Contains(n, StringComparer.OrdinalIgnoreCase))
+            .Distinct(StringComparer.Ordinal);
+    }
+
     private static async Task<string> StoredTextAsync(IDocumentStore store, IEnumerable<string> tenantIds, string? dataDirectory)
     {
         var text = new StringBuilder();
         var paths = tenantIds.SelectMany(t => TenantCollections.Select(c => CollectionPath.ForTenant(t, c)))
-            .Concat(GlobalCollections.Select(c => new CollectionPath(c)));
+            .Concat(GlobalCollections.Select(c => new CollectionPath(c)))
+            .Concat(SqliteCollections(dataDirectory).Select(c => new CollectionPath(c)))
+            .DistinctBy(p => p.ToString());
         foreach (var path in paths)
         {
             await foreach (var doc in store.QueryAsync(new DocumentQuery(path)))
@@ -97,6 +139,34 @@ internal static partial class PiiScan
         return text.ToString();
     }
 
+    /// <summary>
+    /// Every collection the SQLite store holds, read from its table rather than listed here, so that a collection
+    /// added later is scanned (decoded, as well as in the raw file) without anyone remembering to add it.
+    /// </summary>
+    private static List<string> SqliteCollections(string? dataDirectory)
+    {
+        var collections = new List<string>();
+        if (dataDirectory is null || !Directory.Exists(dataDirectory))
+        {
+            return collections;
+        }
+
+        foreach (var file in Directory.GetFiles(dataDirectory, "*.db"))
+        {
+            using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Mode=ReadOnly;Pooling=False");
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT DISTINCT collection FROM documents";
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                collections.Add(reader.GetString(0));
+            }
+        }
+
+        return collections;
+    }
+
     /// <summary>Enough of a finding to find its source, without printing the whole value.</summary>
     private static string Hint(string? value) => value is null ? "" : value.Length <= 4 ? value : value[..4] + "…";
 
@@ -106,4 +176,8 @@ internal static partial class PiiScan
 
     [GeneratedRegex(@"\+\d[\d \-]{8,}\d")]
     private static partial Regex PhonePattern();
+
+    // National forms without a country code: (415) 555-0132, 415-555-0132, 020 7946 0958, 0612 345 678.
+    [GeneratedRegex(@"\(\d{3}\)\s?\d{3}[\s\-]\d{4}\b|\b\d{3}-\d{3}-\d{4}\b|\b0\d{2,4} \d{3,4} \d{3,4}\b")]
+    private static partial Regex NationalPhonePattern();
 }

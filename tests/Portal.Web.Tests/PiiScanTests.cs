@@ -18,6 +18,15 @@ public sealed class PiiScanTests : IAsyncLifetime
     [InlineData("store", "someone.else@customer.example")]
     [InlineData("log", "Bob Caller")]
     [InlineData("log", "+44 20 7946 0958")]
+    [InlineData("store", "YWxpY2UuY2FsbGVyQGRlbW8uZXhhbXBsZQ==")]
+    [InlineData("log", "YWxpY2UuY2FsbGVyQGRlbW8uZXhhbXBsZQ")]
+    [InlineData("store", "alice.caller%40demo.example")]
+    [InlineData("log", "login=bob.caller%40demo.example")]
+    [InlineData("store", "Frank")]
+    [InlineData("log", "reset for Grace.")]
+    [InlineData("store", "(415) 555-0132")]
+    [InlineData("log", "415-555-0132")]
+    [InlineData("store", "020 7946 0958")]
     public async Task Scan_PlantedIdentityData_Fails(string where, string planted)
     {
         var key = new DocumentKey(CollectionPath.ForTenant(PortalTestHost.TenantId, "audit"), "planted");
