@@ -118,6 +118,15 @@ public sealed class TenantIdpSettings
 
     /// <summary>For Entra: the app registration that gets the app-only Microsoft Graph token.</summary>
     public EntraAppSettings Entra { get; set; } = new();
+
+    /// <summary>For Okta: optional settings of the org connection.</summary>
+    public OktaIdpSettings Okta { get; set; } = new();
+}
+
+public sealed class OktaIdpSettings
+{
+    /// <summary>The id of the org's Temporary Access Code authenticator; when set, the portal does not list authenticators (no okta.authenticators.read needed).</summary>
+    public string TacAuthenticatorId { get; set; } = "";
 }
 
 public sealed class EntraAppSettings

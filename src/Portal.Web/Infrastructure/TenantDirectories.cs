@@ -22,7 +22,10 @@ public sealed class TenantDirectories(
             return entraFactory.Create(connection with { Entra = new EntraAppCredentials(entra.DirectoryTenantId, entra.ClientId, tokenEndpoint) });
         }
 
-        return oktaFactory.Create(connection);
+        var tacAuthenticatorId = tenant.Idp.Okta.TacAuthenticatorId;
+        return oktaFactory.Create(string.IsNullOrWhiteSpace(tacAuthenticatorId)
+            ? connection
+            : connection with { Okta = new OktaConnectionSettings { TacAuthenticatorId = tacAuthenticatorId.Trim() } });
     }
 }
 
