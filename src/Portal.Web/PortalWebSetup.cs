@@ -31,14 +31,12 @@ public static class PortalWebSetup
 
         if (!environment.IsDevelopment())
         {
-            // Cloud Run ingests stdout: one JSON object per line, no scopes (which could carry request data).
-            builder.Logging.ClearProviders();
-            builder.Logging.AddJsonConsole(o =>
-            {
-                o.IncludeScopes = false;
-                o.UseUtcTimestamp = true;
-            });
+            // Cloud Run ingests stdout: one Cloud Logging structured entry per line (severity, time, trace).
+            builder.AddCloudLogging();
         }
+
+        // The request's trace comes from traceparent, or from X-Cloud-Trace-Context when only that is sent.
+        services.AddSingleton<System.Diagnostics.DistributedContextPropagator, CloudTracePropagator>();
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ISecretResolver, SecretResolver>();
@@ -97,9 +95,15 @@ public static class PortalWebSetup
     public static WebApplication UsePortalWeb(this WebApplication app)
     {
         var web = app.Services.GetRequiredService<IOptions<WebOptions>>().Value;
+
+        // First: the client address and scheme from the trusted proxies, which everything below reads.
+        app.UseMiddleware<ForwardedRequestMiddleware>();
         app.UseExceptionHandler("/error");
         app.UseStatusCodePagesWithReExecute("/error/{0}");
         app.UseSecurityHeaders();
+
+        // Only the public origin's Host is answered; plain http goes to the public https origin.
+        app.UseMiddleware<PublicHostMiddleware>();
         if (web.RequireHttps)
         {
             // HSTS itself comes from the security-header policy (two years, every host name).
@@ -130,6 +134,13 @@ public static class PortalWebSetup
 
     private static void GuardDevelopmentOnlySettings(IConfiguration configuration, IHostEnvironment environment)
     {
+        if (configuration.GetValue<bool>("FORWARDEDHEADERS_ENABLED") || string.Equals(Environment.GetEnvironmentVariable("ASPNETCORE_FORWARDEDHEADERS_ENABLED"), "true", StringComparison.OrdinalIgnoreCase))
+        {
+            // The framework's forwarded-headers switch trusts one hop from anyone and rewrites X-Forwarded-For,
+            // which would let a client's own entry reach the IP allow-list (docs/security-model.md).
+            throw new InvalidOperationException("ASPNETCORE_FORWARDEDHEADERS_ENABLED must not be set: the portal reads forwarded headers itself, trusting Portal:Web:TrustedProxyHops hops (1 = Cloud Run direct, 2 = behind an external HTTPS load balancer).");
+        }
+
         if (environment.IsDevelopment())
         {
             return;

@@ -73,6 +73,9 @@ public sealed partial class PortalTestHost : IAsyncLifetime
     /// <summary>How long the emulator's pushes wait (its default, Okta's five minutes, when null).</summary>
     public TimeSpan? EmulatorPushLifetime { get; set; }
 
+    /// <summary>The host environment (Development unless a test is about production behaviour).</summary>
+    public string EnvironmentName { get; set; } = "Development";
+
     /// <summary>Configures <see cref="SecondTenantId"/> as well (set before <see cref="InitializeAsync"/>).</summary>
     public bool WithSecondTenant { get; set; }
 
@@ -149,7 +152,7 @@ public sealed partial class PortalTestHost : IAsyncLifetime
 
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
         {
-            builder.UseEnvironment("Development");
+            builder.UseEnvironment(EnvironmentName);
             foreach (var (key, value) in settings)
             {
                 builder.UseSetting(key, value);

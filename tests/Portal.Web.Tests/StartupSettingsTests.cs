@@ -13,6 +13,9 @@ public sealed class StartupSettingsTests
     [InlineData("Portal:Storage:Provider", "Firestore", "Portal:Storage:Firestore:ProjectId must be set")]
     [InlineData("Portal:Tenants:0:ActionMethods:tap_issue:0", "okta.totp", "Portal:Tenants:0:ActionMethods:tap_issue may list only okta.push and oidc.stepup")]
     [InlineData("Portal:Tenants:0:ActionMethods:mfa_reset:0", "entra.push", "Portal:Tenants:0:ActionMethods:mfa_reset may list only okta.push and oidc.stepup")]
+    [InlineData("Portal:Web:PublicBaseUrl", "https://portal.example.com/helpdesk", "Portal:Web:PublicBaseUrl must be an absolute http(s) URL with nothing after the host")]
+    [InlineData("Portal:Web:PublicBaseUrl", "portal.example.com", "Portal:Web:PublicBaseUrl must be an absolute http(s) URL")]
+    [InlineData("Portal:Web:PublicBaseUrl", "http://portal.example.com", "Portal:Web:PublicBaseUrl must be https while Portal:Web:RequireHttps is true")]
     public async Task WrongSetting_StopsStartUp_NamingTheSetting(string setting, string value, string expected)
     {
         var host = new PortalTestHost();
@@ -23,6 +26,38 @@ public sealed class StartupSettingsTests
 
             Assert.NotNull(failure);
             Assert.Contains(expected, AllMessages(failure), StringComparison.Ordinal);
+        }
+        finally
+        {
+            await host.DisposeAsync();
+        }
+    }
+
+    [Theory]
+    [InlineData("Production", null, "Portal:Web:PublicBaseUrl is required outside Development")]
+    [InlineData("Staging", "", "Portal:Web:PublicBaseUrl is required outside Development")]
+    [InlineData("Development", null, null)]
+    [InlineData("Production", "https://portal.example.com", null)]
+    public void PublicBaseUrl_RequiredOutsideDevelopment(string environment, string? value, string? expected)
+    {
+        var validator = new Portal.Web.Infrastructure.WebOptionsValidator(new Microsoft.Extensions.Hosting.Internal.HostingEnvironment { EnvironmentName = environment });
+
+        var result = validator.Validate(null, new Portal.Web.Infrastructure.WebOptions { PublicBaseUrl = value });
+
+        Assert.Equal(expected, result.Failed ? result.FailureMessage[..expected!.Length] : null);
+    }
+
+    [Fact]
+    public async Task FrameworkForwardedHeaders_StopStartUp_NamingTheSwitch()
+    {
+        var host = new PortalTestHost();
+        host.Settings["FORWARDEDHEADERS_ENABLED"] = "true";
+        try
+        {
+            var failure = await Record.ExceptionAsync(host.InitializeAsync);
+
+            Assert.NotNull(failure);
+            Assert.Contains("ASPNETCORE_FORWARDEDHEADERS_ENABLED must not be set", AllMessages(failure), StringComparison.Ordinal);
         }
         finally
         {

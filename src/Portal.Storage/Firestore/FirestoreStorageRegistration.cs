@@ -25,6 +25,8 @@ internal static class FirestoreStorageRegistration
                 AllowAutoRedirect = false,
             })
             .AddHttpMessageHandler(sp => new FirestoreAuthHandler(sp.GetRequiredService<FirestoreTarget>()))
+            // Request URLs name documents, and some document ids are secrets (sessions, verifications): never logged.
+            .RemoveAllLoggers()
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
 
         services.TryAddSingleton(sp =>

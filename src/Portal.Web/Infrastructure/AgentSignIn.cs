@@ -81,6 +81,9 @@ internal static class AgentSignIn
                 o.Events.OnTokenValidated = ctx => OnTokenValidatedAsync(ctx, tenantId);
                 o.Events.OnRedirectToIdentityProvider = ctx =>
                 {
+                    // The redirect URI is the public origin's, never the Host header's or the scheme the
+                    // container saw: the handler keeps this value for the code redemption too.
+                    ctx.ProtocolMessage.RedirectUri = ctx.HttpContext.RequestServices.GetRequiredService<PublicOrigin>().Absolute(ctx.HttpContext, ctx.Options.CallbackPath);
                     // Ask for the tenant's Conditional Access authentication context, so that the IdP enforces
                     // its MFA policy and says so in acrs (Entra's ID tokens carry no amr).
                     var required = ctx.HttpContext.RequestServices.GetRequiredService<ITenantCatalog>().Find(tenantId)?.AgentSignIn.RequiredAcrs;
@@ -88,6 +91,15 @@ internal static class AgentSignIn
                     {
                         var acrs = new System.Text.Json.Nodes.JsonObject { ["essential"] = true, ["values"] = new System.Text.Json.Nodes.JsonArray([.. required.Select(v => (System.Text.Json.Nodes.JsonNode?)v)]) };
                         ctx.ProtocolMessage.SetParameter("claims", new System.Text.Json.Nodes.JsonObject { ["id_token"] = new System.Text.Json.Nodes.JsonObject { ["acrs"] = acrs } }.ToJsonString());
+                    }
+
+                    return Task.CompletedTask;
+                };
+                o.Events.OnRedirectToIdentityProviderForSignOut = ctx =>
+                {
+                    if (!string.IsNullOrEmpty(ctx.ProtocolMessage.PostLogoutRedirectUri))
+                    {
+                        ctx.ProtocolMessage.PostLogoutRedirectUri = ctx.HttpContext.RequestServices.GetRequiredService<PublicOrigin>().Absolute(ctx.HttpContext, ctx.Options.SignedOutCallbackPath);
                     }
 
                     return Task.CompletedTask;

@@ -65,12 +65,8 @@ internal sealed partial class IpAllowListMiddleware(RequestDelegate next, Client
 
     public async Task InvokeAsync(HttpContext context, IAuditTrail audit)
     {
+        // The one resolution of the request (ForwardedRequestMiddleware), also used by the rate limits and the audit.
         var address = resolver.Resolve(context);
-        if (resolver.TrustedProxyHops > 0 && address is not null)
-        {
-            // Behind trusted proxies the socket is the proxy: the audit trail and the per-IP rate limits must see the client.
-            context.Connection.RemoteIpAddress = address;
-        }
 
         // The error page re-executed for a refusal shows nothing of the tenant; the refused request was checked.
         if (context.Features.Get<IStatusCodeReExecuteFeature>() is not null)
@@ -94,6 +90,12 @@ internal sealed partial class IpAllowListMiddleware(RequestDelegate next, Client
         }
 
         var tenant = string.IsNullOrEmpty(tenantId) ? null : tenants.Find(tenantId);
+        if (tenant is not null)
+        {
+            // Every log entry of this request is labelled with its tenant (Cloud Logging labels).
+            System.Diagnostics.Activity.Current?.SetTag(CloudLoggingFormatter.TenantTag, tenant.Id);
+        }
+
         if (tenant is null || IpAllowListRules.Allows(tenant.IpAllowList, address))
         {
             await next(context);

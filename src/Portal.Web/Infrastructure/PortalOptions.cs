@@ -28,6 +28,38 @@ public sealed class WebOptions
     /// load balancer (second from the right). Entries further left are the client's own claims and are ignored.
     /// </summary>
     public int TrustedProxyHops { get; set; }
+
+    /// <summary>
+    /// The portal's public origin, e.g. <c>https://portal.example.com</c> (<see cref="PublicOrigin"/>): the only
+    /// origin of redirect URIs and links, and the only Host header answered. Required outside Development.
+    /// </summary>
+    public string? PublicBaseUrl { get; set; }
+}
+
+/// <summary>Start-up checks of <see cref="WebOptions"/> that depend on the environment; each message names its setting.</summary>
+internal sealed class WebOptionsValidator(IHostEnvironment environment) : IValidateOptions<WebOptions>
+{
+    public ValidateOptionsResult Validate(string? name, WebOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.PublicBaseUrl))
+        {
+            return environment.IsDevelopment()
+                ? ValidateOptionsResult.Success
+                : ValidateOptionsResult.Fail("Portal:Web:PublicBaseUrl is required outside Development: the portal's public origin, e.g. https://portal.example.com (redirect URIs and links are built from it, and other Host headers are refused).");
+        }
+
+        if (!PublicOrigin.TryParse(options.PublicBaseUrl, out var url))
+        {
+            return ValidateOptionsResult.Fail("Portal:Web:PublicBaseUrl must be an absolute http(s) URL with nothing after the host and port, e.g. https://portal.example.com.");
+        }
+
+        if (options.RequireHttps && url.Scheme != Uri.UriSchemeHttps)
+        {
+            return ValidateOptionsResult.Fail("Portal:Web:PublicBaseUrl must be https while Portal:Web:RequireHttps is true.");
+        }
+
+        return ValidateOptionsResult.Success;
+    }
 }
 
 /// <summary>Settings of the embedded IdP emulator (section <c>Portal:Emulator</c>); Development only.</summary>

@@ -97,8 +97,9 @@ internal static class RateLimiting
     }
 
     /// <summary>
-    /// The peer address of the connection. Forwarded headers are not read here: until the trusted-proxy
-    /// hop count of the IP allow-list (A4) exists, a header would let any client pick its own partition.
+    /// The client address as <see cref="ClientAddressResolver"/> resolved it (the first middleware makes it the
+    /// remote address): behind trusted proxies the client's, and a spoofed left-hand entry of
+    /// <c>X-Forwarded-For</c> never picks the partition. An unknown client shares one partition.
     /// </summary>
     public static string ClientAddress(HttpContext http) => http.Connection.RemoteIpAddress is { } address
         ? (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString()

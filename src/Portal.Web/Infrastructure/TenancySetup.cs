@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Portal.Web.Features.Admin;
 
 namespace Portal.Web.Infrastructure;
@@ -16,6 +17,8 @@ internal static class TenancySetup
 
         services.AddOptions<WebOptions>().Validate(o => o.TrustedProxyHops is >= 0 and <= 5, "Portal:Web:TrustedProxyHops must be 0 (no proxy), 1 (Cloud Run direct) or 2 (behind a Google load balancer); at most 5.");
         services.AddSingleton<ClientAddressResolver>();
+        services.AddSingleton<IValidateOptions<WebOptions>, WebOptionsValidator>();
+        services.AddSingleton<PublicOrigin>();
 
         services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.Section);
         services.AddSingleton<AlertSigningKeys>();

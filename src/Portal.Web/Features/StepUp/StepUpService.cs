@@ -136,7 +136,7 @@ public sealed class StepUpService(
             ExpiresAt = pending.ExpiresAt,
         }, ct);
         await audit.CompleteAsync(record, AuditOutcome.Succeeded, null, ct);
-        return (new StepUpStarted(pending.Id, new Uri($"{http.Request.Scheme}://{http.Request.Host}/stepup/{token}"), code), null);
+        return (new StepUpStarted(pending.Id, new Uri(PublicUrl(http, "/stepup/" + token)), code), null);
     }
 
     /// <summary>
@@ -373,7 +373,10 @@ public sealed class StepUpService(
     private static HashSet<string> ClaimValues(JsonWebToken token, string name) =>
         token.Claims.Where(c => c.Type == name).Select(c => c.Value).ToHashSet(StringComparer.Ordinal);
 
-    private static string RedirectUri(HttpContext http) => $"{http.Request.Scheme}://{http.Request.Host}{CallbackPath}";
+    private static string RedirectUri(HttpContext http) => PublicUrl(http, CallbackPath);
+
+    /// <summary>Links and redirect URIs come from the public origin (Portal:Web:PublicBaseUrl), never from the Host header.</summary>
+    private static string PublicUrl(HttpContext http, string path) => http.RequestServices.GetRequiredService<PublicOrigin>().Absolute(http, path);
 
     private static bool FixedTimeEquals(string a, string b) =>
         CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(a), Encoding.UTF8.GetBytes(b));
