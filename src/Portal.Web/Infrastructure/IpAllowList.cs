@@ -93,7 +93,18 @@ internal sealed partial class IpAllowListMiddleware(RequestDelegate next, Client
             tenantId = agent?.TenantId;
         }
 
-        var tenant = string.IsNullOrEmpty(tenantId) ? null : tenants.Find(tenantId);
+        // F3: the OIDC handler matches its callback path case-insensitively, so the tenant is found the same way;
+        // a callback naming no configured tenant is refused outright rather than passed on unchecked.
+        var tenant = string.IsNullOrEmpty(tenantId) ? null
+            : isCallback ? tenants.All.FirstOrDefault(t => string.Equals(t.Id, tenantId, StringComparison.OrdinalIgnoreCase))
+            : tenants.Find(tenantId);
+        if (isCallback && tenant is null)
+        {
+            IpDenied(logger, "-", "signin_callback_unknown_tenant");
+            context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            return;
+        }
+
         if (tenant is null || IpAllowListRules.Allows(tenant.IpAllowList, address))
         {
             await next(context);

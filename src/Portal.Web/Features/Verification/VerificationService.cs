@@ -255,13 +255,13 @@ public sealed partial class VerificationService(
     /// Ends a step-up with the verdict on the caller's sign-in: approved opens the verification session exactly once
     /// (as a push approval does); refused counts as a failure, and a wrong subject is an alarm (V6, V8).
     /// </summary>
-    public Task<PendingVerification> CompleteStepUpAsync(HttpContext http, TenantSettings tenant, PendingVerification pending, string callerId, string? refusedReason, bool alarm, CancellationToken ct)
+    public Task<PendingVerification> CompleteStepUpAsync(HttpContext http, TenantSettings tenant, PendingVerification pending, string callerId, string? refusedReason, bool alarm, CancellationToken ct, bool countAgainstCaller = true)
     {
         // The caller's browser makes this request: the audit names the agent who started the step-up.
         var agent = new AgentContext(tenant.Id, pending.AgentSessionId, pending.AgentSubject, pending.AgentMaskedLogin ?? "", []);
         return refusedReason is null
             ? ApproveAsync(http, agent, tenant, pending, callerId, ct, StepUpResultAction)
-            : FailAsync(http, agent, tenant, pending, callerId, ChallengeState.Rejected, ct, StepUpResultAction, refusedReason, alarm);
+            : FailAsync(http, agent, tenant, pending, callerId, ChallengeState.Rejected, ct, StepUpResultAction, refusedReason, alarm, countAgainstCaller);
     }
 
     private const string StepUpResultAction = "verification.stepup.result";
@@ -294,7 +294,7 @@ public sealed partial class VerificationService(
 
     private async Task<PendingVerification> FailAsync(
         HttpContext http, AgentContext agent, TenantSettings tenant, PendingVerification pending, string callerId, ChallengeState state, CancellationToken ct,
-        string resultAction = "verification.push.result", string? reason = null, bool? alarmOverride = null)
+        string resultAction = "verification.push.result", string? reason = null, bool? alarmOverride = null, bool countAgainstCaller = true)
     {
         var won = await store.CompletePendingAsync(tenant.Id, pending.Id, state, null, ct, reason);
         if (won is null)
@@ -305,7 +305,11 @@ public sealed partial class VerificationService(
         // V6: a rejected push (a wrong number, or the caller's "not me") is a security event, not a typo.
         var alarm = alarmOverride ?? state == ChallengeState.Rejected;
         reason ??= alarm ? "push_rejected" : "push_timed_out";
-        await CountFailureAsync(tenant, pending.CallerIdHash, pending.AttemptReservationId, alarm, pending.Method, callerId, ct);
+        if (countAgainstCaller)
+        {
+            await CountFailureAsync(tenant, pending.CallerIdHash, pending.AttemptReservationId, alarm, pending.Method, callerId, ct);
+        }
+
         if (alarm)
         {
             PortalLog.Alarm(logger, tenant.Id, reason);
