@@ -4,7 +4,7 @@ using Portal.Web.Infrastructure;
 
 namespace Portal.Web.Tests;
 
-/// <summary>The client address behind trusted proxies, and CIDR matching (SECURITY.md A4).</summary>
+/// <summary>The client address behind trusted proxies, and CIDR matching (docs/security-requirements.md A4).</summary>
 public sealed class IpAllowListRulesTests
 {
     [Theory]

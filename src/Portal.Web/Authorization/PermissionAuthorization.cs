@@ -63,7 +63,7 @@ internal static class PermissionPolicies
     }
 }
 
-/// <summary>Audits every refusal of a signed-in agent (SECURITY.md D2: denied access is a security event).</summary>
+/// <summary>Audits every refusal of a signed-in agent (docs/security-requirements.md D2: denied access is a security event).</summary>
 internal sealed class AuditingAuthorizationResultHandler(IAuditTrail audit, ILogger<AuditingAuthorizationResultHandler> logger) : IAuthorizationMiddlewareResultHandler
 {
     private readonly AuthorizationMiddlewareResultHandler _default = new();

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace Portal.Web.Infrastructure;
 
 /// <summary>
-/// The client's address as the portal's own trusted proxies saw it (SECURITY.md A4). Each trusted proxy
+/// The client's address as the portal's own trusted proxies saw it (docs/security-requirements.md A4). Each trusted proxy
 /// appends the address it received the request from to <c>X-Forwarded-For</c>, so the entry
 /// <see cref="WebOptions.TrustedProxyHops"/> from the right is the one the outermost trusted proxy wrote.
 /// Whatever a client writes into the header itself stands to the left of it and is never read: a spoofed

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Routing.Patterns;
 
 namespace Portal.Web.Infrastructure;
 
-/// <summary>Request-rate limits (section <c>Portal:Web:RateLimits</c>, SECURITY.md A5).</summary>
+/// <summary>Request-rate limits (section <c>Portal:Web:RateLimits</c>, docs/security-requirements.md A5).</summary>
 public sealed class RateLimitOptions
 {
     public const string Section = "Portal:Web:RateLimits";
@@ -97,8 +97,9 @@ internal static class RateLimiting
     }
 
     /// <summary>
-    /// The peer address of the connection. Forwarded headers are not read here: until the trusted-proxy
-    /// hop count of the IP allow-list (A4) exists, a header would let any client pick its own partition.
+    /// The client address: the connection's, which the IP allow-list middleware has already replaced by the
+    /// address <c>ClientAddressResolver</c> reads from <c>X-Forwarded-For</c> under <c>Portal:Web:TrustedProxyHops</c>
+    /// (0: the header is ignored), so a client cannot pick its own partition by sending the header.
     /// </summary>
     public static string ClientAddress(HttpContext http) => http.Connection.RemoteIpAddress is { } address
         ? (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString()

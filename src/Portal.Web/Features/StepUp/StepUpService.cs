@@ -35,7 +35,7 @@ public sealed record StepUpVerdict(string? Reason, bool Alarm)
 /// <c>oidc.stepup</c>: the agent starts it, the caller opens a one-time link, types the short code the agent read
 /// out, and signs in to their own IdP with <c>prompt=login</c> and <c>max_age=0</c>. The portal accepts only an ID
 /// token whose subject is that caller, whose <c>auth_time</c> is fresh and whose <c>amr</c> (or <c>acrs</c>) shows
-/// MFA; an absent claim is a failure (SECURITY.md V8). Single use, ten minutes (V2).
+/// MFA; an absent claim is a failure (docs/security-requirements.md V8). Single use, ten minutes (V2).
 /// </summary>
 public sealed class StepUpService(
     TenantDirectories directories,

@@ -59,7 +59,7 @@ public sealed record PendingVerification
 
 /// <summary>
 /// A verified caller (<c>tenants/{t}/verificationSessions</c>): bound to tenant + agent session + agent +
-/// caller + method, expiring, and each action type usable once (SECURITY.md V5).
+/// caller + method, expiring, and each action type usable once (docs/security-requirements.md V5).
 /// </summary>
 public sealed record VerificationSession
 {

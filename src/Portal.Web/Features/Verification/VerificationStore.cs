@@ -15,7 +15,7 @@ public enum CallerGate
 
 /// <summary>
 /// The verification state of every tenant, over the document store. Each check-then-act is one atomic
-/// document update, so it holds when two instances race (SECURITY.md V4, V5).
+/// document update, so it holds when two instances race (docs/security-requirements.md V4, V5).
 /// </summary>
 public sealed class VerificationStore(IDocumentStore store, TimeProvider clock)
 {
