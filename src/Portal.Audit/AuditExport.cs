@@ -8,7 +8,7 @@ namespace Portal.Audit;
 /// <summary>The file formats of an audit export.</summary>
 public enum AuditExportFormat
 {
-    /// <summary>Comma-separated, one header row, spreadsheet formulas neutralised (SECURITY.md D6).</summary>
+    /// <summary>Comma-separated, one header row, spreadsheet formulas neutralised (docs/security-requirements.md D6).</summary>
     Csv,
 
     /// <summary>One JSON object per line, in the stored record's shape (camelCase, UTC timestamps).</summary>
@@ -42,7 +42,7 @@ internal sealed class AuditExporter(IAuditTrail trail) : IAuditExporter
 
     // Cells that a spreadsheet would evaluate (=, +, -, @) or that some spreadsheets strip before
     // evaluating (tab, CR) get a leading apostrophe, so an attacker-chosen value cannot become a formula
-    // on an auditor's machine (SECURITY.md D6, OWASP CSV injection).
+    // on an auditor's machine (docs/security-requirements.md D6, OWASP CSV injection).
     private static readonly CsvWriterOptions CsvSettings = CsvWriterOptions.Default with
     {
         Injection = CsvInjection.Escape,

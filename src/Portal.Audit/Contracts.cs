@@ -136,7 +136,7 @@ public sealed record AuditQuery
 
 /// <summary>
 /// The audit trail. Every sensitive step goes through it; a sensitive IdP action calls
-/// <see cref="BeginAsync"/> before the IdP and <see cref="CompleteAsync"/> after (SECURITY.md D3).
+/// <see cref="BeginAsync"/> before the IdP and <see cref="CompleteAsync"/> after (docs/security-requirements.md D3).
 /// Records are append-only: the only update is the completion of a pending record.
 /// </summary>
 public interface IAuditTrail

@@ -58,7 +58,7 @@ public interface IUsageReport
 
 internal sealed partial class UsageMeter(IDocumentStore store, ICallerPseudonymizer pseudonyms, TimeProvider clock, ILogger<UsageMeter> logger) : IUsageMeter, IUsageReport
 {
-    /// <summary>Billing records are kept three years after the month they bill (SECURITY.md D4).</summary>
+    /// <summary>Billing records are kept three years after the month they bill (docs/security-requirements.md D4).</summary>
     public const int RetentionYears = 3;
 
     internal const string UsageCollection = "usage";

@@ -25,6 +25,9 @@ public static class PortalWebSetup
         var environment = builder.Environment;
 
         GuardDevelopmentOnlySettings(configuration, environment);
+
+        // F8: no "Server: Kestrel" on any response, including those Kestrel writes itself (400, 431...).
+        builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);
 #if PORTAL_EMBEDDED_EMULATOR
         EmbeddedEmulator.StartIfEnabled(builder);
 #endif
@@ -124,6 +127,9 @@ public static class PortalWebSetup
         app.UseRouting();
         app.UseIpAllowList();
         app.UseAuthentication();
+
+        // F9: a POST a browser marks as coming from another site stops here, whatever token it carries.
+        app.UseMiddleware<CrossSiteRequestMiddleware>();
 
         // After authentication (to count per agent), before authorization and MVC (to refuse early).
         app.UseRateLimiter();

@@ -8,7 +8,7 @@ using Portal.Storage;
 namespace Portal.Audit.Tests;
 
 /// <summary>
-/// Retention (SECURITY.md D4) over the real SQLite store: an expired record is invisible to every read
+/// Retention (docs/security-requirements.md D4) over the real SQLite store: an expired record is invisible to every read
 /// (list, detail, export) to the second, before any purge, and the purge then removes it from disk.
 /// </summary>
 public sealed class AuditRetentionTests : IDisposable

@@ -128,5 +128,68 @@ public sealed class AdminConsoleTests : IAsyncLifetime
         Assert.Contains(Catalog().Find(PortalTestHost.TenantId)!.EffectiveTiers(), t => t.Name == "Tier 1");
     }
 
+    /// <summary>F5: a tenant admin cannot give their own tier (or any admin tier) the power to verify a caller and act.</summary>
+    [Theory]
+    [InlineData("/admin/tiers/permissions", "name", "Tenant admin")]
+    [InlineData("/admin/tiers/create", "name", "Admin and helpdesk")]
+    public async Task Admin_GrantingAnAdminTierCallerOrActionPermissions_RefusedAsSeparationOfDuties(string path, string field, string value)
+    {
+        var admin = await _host.SignInAsync(TenancyTestKit.Admin);
+
+        var refused = await TenancyTestKit.PostAsync(admin, "/admin/tiers", path, (field, value),
+            ("permissions", "admin.tiers"), ("permissions", "admin.settings"), ("permissions", "admin.ip_allowlist"),
+            ("permissions", "caller.lookup"), ("permissions", "caller.verify"), ("permissions", "action.tap_issue"), ("permissions", "action.mfa_reset"));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
+        Assert.Contains("separation of duties", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var tiers = Catalog().Find(PortalTestHost.TenantId)!.EffectiveTiers();
+        Assert.DoesNotContain(tiers, t => t.Permissions.Contains("admin.tiers") && t.Permissions.Any(p => p.StartsWith("caller.", StringComparison.Ordinal) || p.StartsWith("action.", StringComparison.Ordinal)));
+        var record = Assert.Single(await TenancyTestKit.AuditAsync(_host), d => (string)d["action"]! == path.Replace("/admin/", "admin.", StringComparison.Ordinal).Replace('/', '.'));
+        Assert.Equal("denied", (string)record["outcome"]!);
+        Assert.Equal("separation_of_duties", (string)record["reason"]!);
+
+        // And the admin still cannot reach a caller.
+        Assert.Equal(HttpStatusCode.Forbidden, (await admin.GetAsync("/console")).StatusCode);
+    }
+
+    /// <summary>F5 at run time: an agent whose groups map to an admin tier and a helpdesk tier at once gets the admin tier's permissions only.</summary>
+    [Fact]
+    public void PermissionsOf_AdminAndHelpdeskTiersTogether_HoldNoCallerOrActionPermission()
+    {
+        var tenant = new TenantSettings { Id = "t" };
+
+        var held = Portal.Web.Authorization.PermissionHandler.PermissionsOf(tenant, ["Tenant admin", "Tier 3"]);
+        var tier3Only = Portal.Web.Authorization.PermissionHandler.PermissionsOf(tenant, ["Tier 3"]);
+
+        Assert.Contains("admin.tiers", held);
+        Assert.DoesNotContain(held, p => p.StartsWith("caller.", StringComparison.Ordinal) || p.StartsWith("action.", StringComparison.Ordinal));
+        Assert.Contains("action.tap_issue", tier3Only);
+    }
+
+    /// <summary>F6: a new admin tier mapped to a group nobody has cannot stand in for the acting admin's own.</summary>
+    [Fact]
+    public async Task LastAdminGuard_ShadowAdminTierThenDeleteOwnTier_RefusedAndAdminKeepsAccess()
+    {
+        var admin = await _host.SignInAsync(TenancyTestKit.Admin);
+        Assert.Equal(HttpStatusCode.OK, (await TenancyTestKit.PostAsync(admin, "/admin/tiers", "/admin/tiers/create", ("name", "Shadow admin"), ("permissions", "admin.tiers"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await TenancyTestKit.PostAsync(admin, "/admin/tiers", "/admin/groups/map", ("group", "Group nobody has"), ("tier", "Shadow admin"))).StatusCode);
+
+        var deleted = await TenancyTestKit.PostAsync(admin, "/admin/tiers", "/admin/tiers/delete", ("name", "Tenant admin"));
+        var unmapped = await TenancyTestKit.PostAsync(admin, "/admin/tiers", "/admin/groups/unmap", ("group", "Helpdesk Admins"));
+        var stripped = await TenancyTestKit.PostAsync(admin, "/admin/tiers", "/admin/tiers/permissions", ("name", "Tenant admin"), ("permissions", "audit.read"));
+        var renamed = await TenancyTestKit.PostAsync(admin, "/admin/tiers", "/admin/tiers/rename", ("name", "Tenant admin"), ("newName", "Old admins"));
+
+        Assert.All([deleted, unmapped, stripped, renamed], r => Assert.Equal(HttpStatusCode.UnprocessableEntity, r.StatusCode));
+        Assert.Contains(Catalog().Find(PortalTestHost.TenantId)!.EffectiveTiers(), t => t.Name == "Tenant admin" && t.Permissions.Contains("admin.tiers"));
+        Assert.Equal("Tenant admin", Catalog().Find(PortalTestHost.TenantId)!.GroupTiers["Helpdesk Admins"]);
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/admin/tiers")).StatusCode);
+        var audit = await TenancyTestKit.AuditAsync(_host);
+        Assert.Equal(4, audit.Count(d => (string)d["outcome"]! == "denied" && (string)d["reason"]! == "admin_lockout"));
+
+        // A fresh sign-in still reaches the console: the admin was never locked out.
+        var again = await _host.SignInAsync(TenancyTestKit.Admin);
+        Assert.Equal(HttpStatusCode.OK, (await again.GetAsync("/admin/tiers")).StatusCode);
+    }
+
     private ITenantCatalog Catalog() => _host.Factory.Services.GetRequiredService<ITenantCatalog>();
 }

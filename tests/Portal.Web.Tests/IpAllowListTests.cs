@@ -4,7 +4,7 @@ using Portal.Web.Infrastructure;
 
 namespace Portal.Web.Tests;
 
-/// <summary>The client address behind trusted proxies, and CIDR matching (SECURITY.md A4).</summary>
+/// <summary>The client address behind trusted proxies, and CIDR matching (docs/security-requirements.md A4).</summary>
 public sealed class IpAllowListRulesTests
 {
     [Theory]
@@ -133,6 +133,31 @@ public sealed class IpAllowListTests : IAsyncLifetime
         var audit = await TenancyTestKit.AuditAsync(_host);
         Assert.Contains(audit, d => (string)d["action"]! == "access.ip_denied" && (string)d["reason"]! == "signin_callback");
         Assert.Single(audit, d => (string)d["action"]! == "agent.signin");
+    }
+
+    /// <summary>F3: the OIDC handler matches its path case-insensitively, so the allow-list must find the tenant the same way.</summary>
+    [Fact]
+    public async Task SignInCallback_CaseVariantTenantFromOutsideTheList_RefusedBeforeASessionStarts()
+    {
+        var admin = await SignInFromAsync(TenancyTestKit.Admin, AdminAddress);
+        Assert.Equal(HttpStatusCode.OK, (await TenancyTestKit.PostAsync(admin, "/admin/ip-allowlist", "/admin/ip-allowlist", ("networks", "203.0.113.0/24"))).StatusCode);
+
+        var outsider = TenancyTestKit.From(_host.NewClient(), OutsideAddress);
+        var callback = await _host.SignInCallbackAsync(PortalTestHost.TenantId, TenancyTestKit.Tier3, outsider, p => p.ToUpperInvariant());
+
+        Assert.Equal(HttpStatusCode.Forbidden, callback.StatusCode);
+        var audit = await TenancyTestKit.AuditAsync(_host);
+        Assert.Contains(audit, d => (string)d["action"]! == "access.ip_denied" && (string)d["reason"]! == "signin_callback");
+        Assert.Single(audit, d => (string)d["action"]! == "agent.signin");
+    }
+
+    /// <summary>F3: a callback for a tenant that is not configured is refused, never handed on unchecked.</summary>
+    [Fact]
+    public async Task SignInCallback_UnknownTenant_Refused()
+    {
+        var response = await TenancyTestKit.From(_host.NewClient(), OutsideAddress).GetAsync("/signin-oidc/no-such-tenant?code=x&state=y");
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
     }
 
     [Fact]

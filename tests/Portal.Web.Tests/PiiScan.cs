@@ -6,7 +6,7 @@ using Portal.Storage;
 namespace Portal.Web.Tests;
 
 /// <summary>
-/// SECURITY.md D1, over the whole suite: when any test's portal shuts down, everything it stored and every
+/// docs/security-requirements.md D1, over the whole suite: when any test's portal shuts down, everything it stored and every
 /// line it logged is scanned for the identity data of the emulator's people (logins, e-mails, names, IdP
 /// ids of callers), also base64- and URL-encoded, for callers' names on their own, for any unmasked e-mail
 /// address and for phone numbers in international or national form. A leak anywhere fails the test that caused it.

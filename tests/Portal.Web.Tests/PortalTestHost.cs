@@ -236,7 +236,7 @@ public sealed partial class PortalTestHost : IAsyncLifetime
     }
 
     /// <summary>Runs the OIDC code flow up to the portal's sign-in callback and returns the portal's answer to it.</summary>
-    public async Task<HttpResponseMessage> SignInCallbackAsync(string tenantId, string agentEmail, HttpClient client)
+    public async Task<HttpResponseMessage> SignInCallbackAsync(string tenantId, string agentEmail, HttpClient client, Func<string, string>? rewriteCallbackPath = null)
     {
         var challenge = await client.GetAsync($"/account/signin/{tenantId}");
         Assert.Equal(HttpStatusCode.Redirect, challenge.StatusCode);
@@ -253,7 +253,7 @@ public sealed partial class PortalTestHost : IAsyncLifetime
         Assert.Equal("localhost", callback.Host);
 
         Assert.Equal($"/signin-oidc/{tenantId}", callback.AbsolutePath);
-        return await client.GetAsync(callback.PathAndQuery);
+        return await client.GetAsync((rewriteCallbackPath ?? (p => p))(callback.AbsolutePath) + callback.Query);
     }
 
     /// <summary>The antiforgery token of the first form on a page.</summary>

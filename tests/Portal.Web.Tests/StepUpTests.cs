@@ -242,6 +242,30 @@ public sealed class StepUpTests : IAsyncLifetime
         Assert.Contains(audit, d => Is(d, "verification.stepup.result", "failed") && Reason(d) == "code_attempts");
     }
 
+    /// <summary>F7: anyone holding a link is anonymous; their wrong codes burn the link, never the caller's failure budget.</summary>
+    [Fact]
+    public async Task StepUp_WrongShortCodesOnTheLink_CountAgainstTheLinkOnly()
+    {
+        var (_, _, link, code) = await StartAsync();
+        var wrong = code == "AAAAAAAA" ? "BBBBBBBB" : "AAAAAAAA";
+        var browser = _host.NewClient();
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, (await _host.EnterCodeAsync(browser, link, wrong)).StatusCode);
+        }
+
+        await foreach (var counters in _host.Store.QueryAsync(new Portal.Storage.DocumentQuery(Portal.Storage.CollectionPath.ForTenant(Tenant, "callerCounters"))))
+        {
+            Assert.Equal(0, (int?)counters.Data["failuresInRow"] ?? 0);
+            Assert.Equal(0, (int?)counters.Data["totalFailures"] ?? 0);
+            Assert.Null((string?)counters.Data["cooldownUntil"]);
+        }
+
+        var audit = await _host.AuditAsync(Tenant);
+        Assert.Contains(audit, d => Is(d, "verification.stepup.code", "failed") && Reason(d) == "wrong_code");
+        Assert.Contains(audit, d => Is(d, "verification.stepup.result", "failed") && Reason(d) == "code_attempts");
+    }
+
     [Fact]
     public async Task StepUp_PollByAnotherAgent_SeesNothing()
     {

@@ -5,7 +5,7 @@ using Portal.Web.Tests.Security;
 namespace Portal.Web.Tests;
 
 /// <summary>
-/// The limits of SECURITY.md V2–V5 at their edges, on one clock for the portal and the emulator: each test
+/// The limits of docs/security-requirements.md V2–V5 at their edges, on one clock for the portal and the emulator: each test
 /// here fails when its limit is removed or moved, even though the emulator would refuse the same thing.
 /// </summary>
 public sealed class PushLifetimeTests : IClassFixture<PushLifetimeTests.Host>

@@ -17,6 +17,7 @@ public sealed partial class WebhookTests : IAsyncLifetime
     private readonly ConcurrentQueue<(string Body, string Signature, string Delivery)> _received = new();
     private WebApplication? _receiver;
     private int _calls;
+    private int _redirectTargetCalls;
 
     public async Task InitializeAsync()
     {
@@ -31,8 +32,16 @@ public sealed partial class WebhookTests : IAsyncLifetime
             // The receiver is down for the first delivery: the portal must try again.
             return Interlocked.Increment(ref _calls) == 1 ? Results.StatusCode(503) : Results.Ok();
         });
+        _receiver.MapPost("/moved", () => Results.Redirect("/redirect-target", permanent: false, preserveMethod: true));
+        _receiver.MapPost("/redirect-target", () =>
+        {
+            Interlocked.Increment(ref _redirectTargetCalls);
+            return Results.Ok();
+        });
         await _receiver.StartAsync();
 
+        // The receiver is on this machine: Development lets the webhook reach loopback (refused everywhere else).
+        _host.Settings["Portal:Alerts:AllowLoopbackDestinations"] = "true";
         _host.Settings["Portal:Alerts:RetryDelaysSeconds:0"] = "0";
         _host.Settings["Portal:Alerts:RetryDelaysSeconds:1"] = "0";
         await _host.InitializeAsync();
@@ -96,6 +105,45 @@ public sealed partial class WebhookTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.UnprocessableEntity, noKey.StatusCode);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, plainHttp.StatusCode);
+    }
+
+    /// <summary>
+    /// F2: a redirect is a failed delivery, not a second destination, and the audit does not say which status came back.
+    /// F10: the URL's secret part is in no page, change record or log line.
+    /// </summary>
+    [Fact]
+    public async Task RedirectingReceiver_NotFollowed_AuditedAsFailedWithoutItsStatus_UrlSecretNeverShownOrLogged()
+    {
+        var secret = "k" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12));
+        var url = _receiver!.Urls.First().TrimEnd('/') + "/moved?token=" + secret;
+        var admin = await _host.SignInAsync(TenancyTestKit.Admin);
+        await TenancyTestKit.PostAsync(admin, "/admin/policy", "/admin/policy/webhook/key");
+        Assert.Equal(HttpStatusCode.OK, (await TenancyTestKit.PostAsync(admin, "/admin/policy", "/admin/policy/webhook", ("url", url))).StatusCode);
+
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(TenancyTestKit.Tier3));
+        var pending = await agent.StartPushAsync(await agent.LookupAsync(TenancyTestKit.Alice));
+        var push = Assert.Single(_host.Emulator.State.PendingPushes(TenancyTestKit.Alice));
+        _host.Emulator.State.AnswerPush(push.TransactionId, push.Choices.First(c => c != push.CorrectAnswer));
+        Assert.Equal("Rejected", (await agent.PollAsync(pending)).State);
+
+        var delivery = await WaitForAsync(async () => (await TenancyTestKit.AuditAsync(_host)).FirstOrDefault(d => (string)d["action"]! == "alert.webhook"));
+
+        Assert.Equal("failed", (string)delivery["outcome"]!);
+        Assert.Equal("failed attempts:1", (string)delivery["reason"]!);
+        Assert.Equal(0, Volatile.Read(ref _redirectTargetCalls));
+        Assert.DoesNotContain(await TenancyTestKit.AuditAsync(_host), d => d.ToJsonString().Contains("http_3", StringComparison.Ordinal));
+
+        var policyPage = await (await admin.GetAsync("/admin/policy")).Content.ReadAsStringAsync();
+        var changesPage = await (await admin.GetAsync("/admin/changes")).Content.ReadAsStringAsync();
+        Assert.Contains("http://127.0.0.1:", policyPage, StringComparison.Ordinal);
+        Assert.Contains("alertWebhook.url", changesPage, StringComparison.Ordinal);
+        Assert.DoesNotContain(secret, policyPage, StringComparison.Ordinal);
+        Assert.DoesNotContain(secret, changesPage, StringComparison.Ordinal);
+        Assert.DoesNotContain(_host.LogLines, l => l.Contains(secret, StringComparison.Ordinal) || l.Contains("/moved", StringComparison.Ordinal));
+        await foreach (var change in _host.Store.QueryAsync(new Portal.Storage.DocumentQuery(Portal.Web.Features.Admin.TenantAdministration.ChangesCollection(PortalTestHost.TenantId))))
+        {
+            Assert.DoesNotContain(secret, change.Data.ToJsonString(), StringComparison.Ordinal);
+        }
     }
 
     private static async Task<T> WaitForAsync<T>(Func<Task<T?>> probe)

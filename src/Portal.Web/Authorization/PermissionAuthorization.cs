@@ -26,12 +26,22 @@ internal sealed class PermissionHandler(ITenantCatalog tenants) : AuthorizationH
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// What an agent's tiers grant. Separation of duties (F5, docs/tenancy.md): whoever holds an admin permission
+    /// holds no caller or action permission, even when their groups map them to an admin tier and a helpdesk tier
+    /// at once, so a tenant admin can never grant themself the power to verify a caller and act on the account.
+    /// </summary>
     public static HashSet<string> PermissionsOf(TenantSettings tenant, IEnumerable<string> tierNames)
     {
         var held = new HashSet<string>(StringComparer.Ordinal);
         foreach (var tier in tenant.EffectiveTiers().Where(t => tierNames.Contains(t.Name, StringComparer.Ordinal)))
         {
             held.UnionWith(tier.Permissions);
+        }
+
+        if (held.Any(Permissions.IsAdmin))
+        {
+            held.RemoveWhere(Permissions.IsCallerOrAction);
         }
 
         return held;
@@ -53,7 +63,7 @@ internal static class PermissionPolicies
     }
 }
 
-/// <summary>Audits every refusal of a signed-in agent (SECURITY.md D2: denied access is a security event).</summary>
+/// <summary>Audits every refusal of a signed-in agent (docs/security-requirements.md D2: denied access is a security event).</summary>
 internal sealed class AuditingAuthorizationResultHandler(IAuditTrail audit, ILogger<AuditingAuthorizationResultHandler> logger) : IAuthorizationMiddlewareResultHandler
 {
     private readonly AuthorizationMiddlewareResultHandler _default = new();

@@ -25,6 +25,13 @@ public static class Permissions
         CallerLookup, CallerVerify, PasswordReset, SessionsRevoke, TapIssue, AccountUnlock, MfaReset,
         AuditRead, AuditExport, UsageRead, AdminTiers, AdminIpAllowlist, AdminSettings,
     ];
+
+    /// <summary>The tenant admin console's permissions.</summary>
+    public static bool IsAdmin(string permission) => permission is AdminTiers or AdminIpAllowlist or AdminSettings;
+
+    /// <summary>The permissions that reach a caller: look-up, verification and the account actions.</summary>
+    public static bool IsCallerOrAction(string permission) =>
+        permission.StartsWith("caller.", StringComparison.Ordinal) || permission.StartsWith("action.", StringComparison.Ordinal);
 }
 
 /// <summary>A named set of permissions that IdP groups map to.</summary>

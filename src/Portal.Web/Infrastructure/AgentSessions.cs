@@ -6,7 +6,7 @@ namespace Portal.Web.Infrastructure;
 
 /// <summary>
 /// An agent's signed-in session, kept on the server so that sign-out, idle time-out and the absolute
-/// lifetime hold on every instance (SECURITY.md S3). The cookie carries only its id, the tenant and the
+/// lifetime hold on every instance (docs/security-requirements.md S3). The cookie carries only its id, the tenant and the
 /// agent's subject; nothing about the agent beyond a masked login is stored.
 /// </summary>
 public sealed record AgentSession

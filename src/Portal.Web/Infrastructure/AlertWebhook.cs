@@ -53,6 +53,21 @@ public sealed class AlertOptions
     public IReadOnlyList<int> EffectiveRetryDelays() => RetryDelaysSeconds.Count == 0 ? [5, 30, 120] : RetryDelaysSeconds;
 
     public int TimeoutSeconds { get; set; } = 10;
+
+    /// <summary>
+    /// Development only (refused at start-up elsewhere): lets the webhook reach a receiver on this machine, for
+    /// the local demo and the tests. Everywhere else loopback, private and metadata addresses are refused.
+    /// </summary>
+    public bool AllowLoopbackDestinations { get; set; }
+}
+
+/// <summary>Refuses, at start-up, a loopback webhook destination outside Development.</summary>
+internal sealed class AlertOptionsValidator(IHostEnvironment environment) : IValidateOptions<AlertOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AlertOptions options) =>
+        options.AllowLoopbackDestinations && !environment.IsDevelopment()
+            ? ValidateOptionsResult.Fail("Portal:Alerts:AllowLoopbackDestinations is true outside Development. It is for a local receiver in the demo and tests only; remove the setting.")
+            : ValidateOptionsResult.Success;
 }
 
 /// <summary>
@@ -61,7 +76,8 @@ public sealed class AlertOptions
 /// signing key (a receiver checks it and the age of <c>t</c>, which defeats forgery and replay);
 /// <c>X-Portal-Delivery</c> is the alarm id, the same on every retry, so a receiver can drop duplicates.
 /// Failed deliveries (network, timeout, 408, 429, 5xx) are retried; each delivery is audited as
-/// <c>alert.webhook</c>. The queue is per instance: an alarm is also always in the audit trail and the log.
+/// <c>alert.webhook</c> with <c>delivered</c>, <c>failed</c> or <c>refused_destination</c> and nothing of the
+/// receiver's answer, so the audit is no oracle into the networks a URL can name (F2). The queue is per instance: an alarm is also always in the audit trail and the log.
 /// </summary>
 internal sealed partial class AlertWebhookNotifier(
     ITenantCatalog tenants,
@@ -75,6 +91,7 @@ internal sealed partial class AlertWebhookNotifier(
     public const string HttpClientName = "portal-alerts";
     public const string SignatureHeader = "X-Portal-Signature";
     public const string DeliveryHeader = "X-Portal-Delivery";
+    private const string RefusedDestination = "refused_destination";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly Channel<AlertEvent> _queue = Channel.CreateBounded<AlertEvent>(new BoundedChannelOptions(1000) { FullMode = BoundedChannelFullMode.DropWrite });
@@ -164,6 +181,10 @@ internal sealed partial class AlertWebhookNotifier(
             var status = (int)response.StatusCode;
             return status is >= 200 and < 300 ? null : "http_" + status.ToString(CultureInfo.InvariantCulture);
         }
+        catch (HttpRequestException ex) when (ex.InnerException is RefusedDestinationException)
+        {
+            return RefusedDestination;
+        }
         catch (HttpRequestException)
         {
             return "unreachable";
@@ -181,7 +202,14 @@ internal sealed partial class AlertWebhookNotifier(
     {
         using var scope = scopes.CreateScope();
         var audit = scope.ServiceProvider.GetRequiredService<IAuditTrail>();
-        var reason = (failure is null ? "delivered" : failure) + " attempts:" + attempts.ToString(CultureInfo.InvariantCulture);
+        // The tenant sees whether it arrived, never the receiver's status or error: no port scan through the audit.
+        var outcome = failure switch
+        {
+            null => "delivered",
+            RefusedDestination => RefusedDestination,
+            _ => "failed",
+        };
+        var reason = outcome + " attempts:" + attempts.ToString(CultureInfo.InvariantCulture);
         try
         {
             await audit.RecordAsync(

@@ -8,7 +8,7 @@ namespace Portal.Web.Infrastructure;
 
 /// <summary>
 /// A tenant's API key for SIEM pulls of its audit (<c>tenants/{t}/apiKeys/{id}</c>). The key itself is never
-/// stored: only its SHA-256, so a copy of the store does not hand out working keys (SECURITY.md D5).
+/// stored: only its SHA-256, so a copy of the store does not hand out working keys (docs/security-requirements.md D5).
 /// </summary>
 public sealed record ApiKeyRecord
 {

@@ -7,7 +7,7 @@ namespace Portal.Web.Infrastructure;
 public sealed record ClientOrigin(IPAddress? Address, string Scheme);
 
 /// <summary>
-/// The one resolver of forwarded headers for the whole portal (SECURITY.md A4). Each trusted proxy appends
+/// The one resolver of forwarded headers for the whole portal (docs/security-requirements.md A4). Each trusted proxy appends
 /// the address it received the request from to <c>X-Forwarded-For</c>, so the entry
 /// <see cref="WebOptions.TrustedProxyHops"/> from the right is the one the outermost trusted proxy wrote: the
 /// right-most entry no trusted proxy vouches for. Whatever a client writes into the header itself stands to

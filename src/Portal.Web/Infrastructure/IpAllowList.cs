@@ -5,7 +5,7 @@ using Portal.Audit;
 
 namespace Portal.Web.Infrastructure;
 
-/// <summary>CIDR parsing and matching for the per-tenant allow-list (SECURITY.md A4).</summary>
+/// <summary>CIDR parsing and matching for the per-tenant allow-list (docs/security-requirements.md A4).</summary>
 public static class IpAllowListRules
 {
     /// <summary>Strict CIDR: the address must be the network's own (no host bits), so what is saved is what is meant.</summary>
@@ -54,7 +54,7 @@ public static class IpAllowListRules
 }
 
 /// <summary>
-/// Enforces the tenant's allow-list (SECURITY.md A4) on every request of a signed-in agent (their tenant's
+/// Enforces the tenant's allow-list (docs/security-requirements.md A4) on every request of a signed-in agent (their tenant's
 /// list) and on the sign-in callback <c>/signin-oidc/{tenantId}</c> (that tenant's list, before the code is
 /// redeemed). Runs just before the authentication middleware and authenticates the cookie itself; the
 /// result is cached for the request, so the cookie is validated once.
@@ -89,7 +89,18 @@ internal sealed partial class IpAllowListMiddleware(RequestDelegate next, Client
             tenantId = agent?.TenantId;
         }
 
-        var tenant = string.IsNullOrEmpty(tenantId) ? null : tenants.Find(tenantId);
+        // F3: the OIDC handler matches its callback path case-insensitively, so the tenant is found the same way;
+        // a callback naming no configured tenant is refused outright rather than passed on unchecked.
+        var tenant = string.IsNullOrEmpty(tenantId) ? null
+            : isCallback ? tenants.All.FirstOrDefault(t => string.Equals(t.Id, tenantId, StringComparison.OrdinalIgnoreCase))
+            : tenants.Find(tenantId);
+        if (isCallback && tenant is null)
+        {
+            IpDenied(logger, "-", "signin_callback_unknown_tenant");
+            context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            return;
+        }
+
         if (tenant is not null)
         {
             // Every log entry of this request is labelled with its tenant (Cloud Logging labels).

@@ -23,7 +23,7 @@ public sealed class WebOptions
     public string KeyRingEncryptionKeySecret { get; set; } = "";
 
     /// <summary>
-    /// How many proxies in front of the portal append to <c>X-Forwarded-For</c> (SECURITY.md A4): 0 = none,
+    /// How many proxies in front of the portal append to <c>X-Forwarded-For</c> (docs/security-requirements.md A4): 0 = none,
     /// the socket address is the client; 1 = Cloud Run direct (the right-most entry); 2 = behind a Google
     /// load balancer (second from the right). Entries further left are the client's own claims and are ignored.
     /// </summary>
@@ -203,7 +203,7 @@ public sealed class AgentSignInSettings
     /// <summary>Reference to the client secret (<c>env:NAME</c> or <c>file:/path</c>).</summary>
     public string ClientSecretSecret { get; set; } = "";
 
-    /// <summary>An agent's token must carry one of these <c>amr</c> values (agent MFA, SECURITY.md S1).</summary>
+    /// <summary>An agent's token must carry one of these <c>amr</c> values (agent MFA, docs/security-requirements.md S1).</summary>
     public List<string> RequiredAmr { get; set; } = [];
 
     /// <summary>
@@ -225,7 +225,7 @@ public sealed class VerificationPolicySettings
     /// <summary>How long a verification lasts (2–30 minutes; default 10).</summary>
     public int SessionMinutes { get; set; } = 10;
 
-    /// <summary>Failed attempts in a row before a cool-down (≤ 10, SECURITY.md V4).</summary>
+    /// <summary>Failed attempts in a row before a cool-down (≤ 10, docs/security-requirements.md V4).</summary>
     public int MaxFailuresBeforeCooldown { get; set; } = 5;
 
     public int CooldownMinutes { get; set; } = 15;

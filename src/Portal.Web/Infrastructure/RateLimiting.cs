@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Routing.Patterns;
 
 namespace Portal.Web.Infrastructure;
 
-/// <summary>Request-rate limits (section <c>Portal:Web:RateLimits</c>, SECURITY.md A5).</summary>
+/// <summary>Request-rate limits (section <c>Portal:Web:RateLimits</c>, docs/security-requirements.md A5).</summary>
 public sealed class RateLimitOptions
 {
     public const string Section = "Portal:Web:RateLimits";

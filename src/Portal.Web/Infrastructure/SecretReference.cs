@@ -2,7 +2,7 @@ namespace Portal.Web.Infrastructure;
 
 /// <summary>
 /// Resolves a secret reference (<c>env:NAME</c> or <c>file:/path</c>). Settings and stored tenant records
-/// hold only such references, never the secret itself (SECURITY.md D5); the value lives in the process
+/// hold only such references, never the secret itself (docs/security-requirements.md D5); the value lives in the process
 /// environment or a mounted secret file (Cloud Run's Secret Manager mounts).
 /// </summary>
 public interface ISecretResolver

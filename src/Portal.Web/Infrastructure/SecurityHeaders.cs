@@ -1,7 +1,7 @@
 namespace Portal.Web.Infrastructure;
 
 /// <summary>
-/// The response headers every page and every error carries (SECURITY.md H1, H2). They are set by one
+/// The response headers every page and every error carries (docs/security-requirements.md H1, H2). They are set by one
 /// middleware that runs before anything can fail or short-circuit, so a 404, a 429 or a 500 is as locked
 /// down as a page.
 /// </summary>

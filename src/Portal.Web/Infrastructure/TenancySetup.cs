@@ -20,14 +20,18 @@ internal static class TenancySetup
         services.AddSingleton<IValidateOptions<WebOptions>, WebOptionsValidator>();
         services.AddSingleton<PublicOrigin>();
 
-        services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.Section);
+        services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AlertOptions>, AlertOptionsValidator>();
         services.AddSingleton<AlertSigningKeys>();
         services.AddSingleton<AlertWebhookNotifier>();
         services.AddSingleton<IAlertNotifier>(sp => sp.GetRequiredService<AlertWebhookNotifier>());
         services.AddHostedService(sp => sp.GetRequiredService<AlertWebhookNotifier>());
 
-        // A receiver's redirect must not move an alarm (or the portal's requests) somewhere the admin did not name.
-        services.AddHttpClient(AlertWebhookNotifier.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
+        // The URL is typed by a tenant admin: the handler refuses internal destinations at connect time and never
+        // follows a redirect (F2). No request logging for this client: the URL's path often carries a secret (F10).
+        services.AddHttpClient(AlertWebhookNotifier.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(sp => WebhookDestinations.CreateHandler(sp.GetRequiredService<IOptions<AlertOptions>>().Value.AllowLoopbackDestinations))
+            .RemoveAllLoggers();
         return services;
     }
 

@@ -91,6 +91,15 @@ public static class TenantPolicyRules
     public const int MaxNameLength = 64;
 
     /// <summary>True when some tier grants <c>admin.tiers</c> and some IdP group maps to it: the tenant can still be administered.</summary>
+    public static bool IsAdminTier(TierDefinition tier) => tier.Permissions.Contains(Permissions.AdminTiers);
+
+    /// <summary>
+    /// The guard on every admin change (F6): the acting admin keeps <c>admin.tiers</c> through a tier of their own
+    /// session that an IdP group still maps to, so they have it now and again at their next sign-in.
+    /// </summary>
+    public static bool KeepsAdminAccess(IReadOnlyList<TierDefinition> tiers, IReadOnlyDictionary<string, string> groupTiers, IEnumerable<string> actingAdminTiers) =>
+        tiers.Any(t => IsAdminTier(t) && actingAdminTiers.Contains(t.Name, StringComparer.Ordinal) && groupTiers.Values.Contains(t.Name, StringComparer.Ordinal));
+
     public static bool HasReachableAdminTier(IReadOnlyList<TierDefinition> tiers, IReadOnlyDictionary<string, string> groupTiers)
     {
         var adminTiers = tiers.Where(t => t.Permissions.Contains(Permissions.AdminTiers)).Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
@@ -141,6 +150,12 @@ public static class TenantPolicyRules
             foreach (var p in tier.Permissions.Where(p => !Permissions.All.Contains(p)))
             {
                 failures.Add($"{at}:Tiers '{tier.Name}' names an unknown permission '{p}'.");
+            }
+
+            // F5, separation of duties (docs/tenancy.md): an admin tier cannot also look up, verify or act on callers.
+            if (tier.Permissions.Any(Permissions.IsAdmin) && tier.Permissions.Any(Permissions.IsCallerOrAction))
+            {
+                failures.Add($"{at}:Tiers '{tier.Name}' combines admin permissions with caller or action permissions; separation of duties keeps them in different tiers.");
             }
         }
 
@@ -199,6 +214,11 @@ public static class TenantPolicyRules
             {
                 // The alarm names a tenant's caller pseudonym and a time: it travels over TLS only (plain http for a loopback receiver in Development).
                 failures.Add($"{at}:AlertWebhook:Url must be an absolute https URL without credentials.");
+            }
+            else if (!development && (WebhookDestinations.IsRefusedName(uri.IdnHost) || (System.Net.IPAddress.TryParse(uri.IdnHost.Trim('[', ']'), out var literal) && WebhookDestinations.IsRefused(literal))))
+            {
+                // F2: never the local host, a private network or a metadata address (names are resolved and checked again at every connection).
+                failures.Add($"{at}:AlertWebhook:Url must point at a public internet address, not at the local host, a private network or a metadata address.");
             }
 
             if (string.IsNullOrEmpty(hook.SigningSecretSecret) && string.IsNullOrEmpty(hook.SigningSecretProtected))

@@ -2,7 +2,7 @@ using System.Net;
 
 namespace Portal.Web.Tests.Security;
 
-/// <summary>SECURITY.md S4: every POST route of the endpoint table refuses a request without an antiforgery token.</summary>
+/// <summary>docs/security-requirements.md S4: every POST route of the endpoint table refuses a request without an antiforgery token.</summary>
 public sealed class CsrfTests : IAsyncLifetime
 {
     /// <summary>What MVC's antiforgery filter logs when it refuses a request: a 400 for any other reason does not count.</summary>

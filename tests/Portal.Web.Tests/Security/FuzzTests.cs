@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.WebUtilities;
 namespace Portal.Web.Tests.Security;
 
 /// <summary>
-/// SECURITY.md D8 and D7: hostile and random strings as look-up logins, verification fields, action fields
+/// docs/security-requirements.md D8 and D7: hostile and random strings as look-up logins, verification fields, action fields
 /// and route ids. No 5xx; every Okta search the emulator received is one exact, correctly escaped
 /// literal; no Okta path carries an unescaped character; no log line carries a line break from the input.
 /// </summary>

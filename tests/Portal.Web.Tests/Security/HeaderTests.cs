@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace Portal.Web.Tests.Security;
 
 /// <summary>
-/// SECURITY.md H1/H2: every page and every error response carries the full header set and would grade A+
+/// docs/security-requirements.md H1/H2: every page and every error response carries the full header set and would grade A+
 /// under the HTTP Observatory's header scoring; no page holds inline script or style.
 /// </summary>
 public sealed partial class HeaderTests : IAsyncLifetime

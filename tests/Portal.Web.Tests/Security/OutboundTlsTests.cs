@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace Portal.Web.Tests.Security;
 
 /// <summary>
-/// SECURITY.md H3: the handlers the portal uses to reach an IdP validate certificates the platform's way;
+/// docs/security-requirements.md H3: the handlers the portal uses to reach an IdP validate certificates the platform's way;
 /// no callback accepts what the platform refuses.
 /// </summary>
 public sealed class OutboundTlsTests : IAsyncLifetime

@@ -5,7 +5,7 @@ using Portal.Web.Authorization;
 namespace Portal.Web.Tests.Security;
 
 /// <summary>
-/// SECURITY.md A1: every route of the endpoint table × every default tier (and no sign-in), allow or deny,
+/// docs/security-requirements.md A1: every route of the endpoint table × every default tier (and no sign-in), allow or deny,
 /// asserted by real requests against answers written out in <see cref="Table"/>, never derived from the tiers or
 /// the routes' own metadata. A new route without a row fails here, and the message gives the row to add.
 /// </summary>

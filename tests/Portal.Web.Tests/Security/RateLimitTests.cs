@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.RateLimiting;
 
 namespace Portal.Web.Tests.Security;
 
-/// <summary>SECURITY.md A5: 429 with Retry-After, per agent and per client address, stricter where the IdP is called.</summary>
+/// <summary>docs/security-requirements.md A5: 429 with Retry-After, per agent and per client address, stricter where the IdP is called.</summary>
 public sealed class RateLimitTests : IAsyncLifetime
 {
     private const int SensitiveLimit = 3;

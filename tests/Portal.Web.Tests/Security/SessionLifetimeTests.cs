@@ -3,7 +3,7 @@ using System.Net;
 namespace Portal.Web.Tests.Security;
 
 /// <summary>
-/// SECURITY.md S2/S3 on the portal's clock (a FakeTimeProvider): 30 minutes idle, 12 hours absolute, a new
+/// docs/security-requirements.md S2/S3 on the portal's clock (a FakeTimeProvider): 30 minutes idle, 12 hours absolute, a new
 /// session on every sign-in, sign-out ends it on the server so a copied cookie is worthless afterwards.
 /// </summary>
 public sealed class SessionLifetimeTests : IAsyncLifetime

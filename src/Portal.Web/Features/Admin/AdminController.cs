@@ -21,7 +21,12 @@ public sealed record ChangesPage(IReadOnlyList<SettingsChangeRecord> Changes);
 /// permission; every change goes through <see cref="TenantAdministration"/> (atomic, validated, audited).
 /// </summary>
 [Route("admin")]
-public sealed class AdminController(TenantAdministration admin, ClientAddressResolver addresses, AlertSigningKeys signingKeys) : Controller
+public sealed class AdminController(
+    TenantAdministration admin,
+    ClientAddressResolver addresses,
+    AlertSigningKeys signingKeys,
+    IHostEnvironment environment,
+    Microsoft.Extensions.Options.IOptions<AlertOptions> alerts) : Controller
 {
     private AgentContext Agent => AgentContext.From(User)!;
 
@@ -182,9 +187,18 @@ public sealed class AdminController(TenantAdministration admin, ClientAddressRes
     [Authorize(Policy = Permissions.AdminSettings)]
     public async Task<IActionResult> SetWebhook([FromForm] string? url)
     {
+        var value = url?.Trim() ?? "";
+
+        // F2: a destination inside the service's network is refused when saved, with a clear message (and again at every connection).
+        var refused = value.Length == 0 ? null : await WebhookDestinations.CheckAsync(value, environment.IsDevelopment(), alerts.Value.AllowLoopbackDestinations, HttpContext.RequestAborted);
         var result = await admin.ChangeAsync(HttpContext, Agent, "admin.policy.webhook", p =>
         {
-            p.AlertWebhook.Url = url?.Trim() ?? "";
+            if (refused is not null)
+            {
+                return new TenantAdministration.Refused("webhook_destination", refused);
+            }
+
+            p.AlertWebhook.Url = value;
             return null;
         }, HttpContext.RequestAborted);
         return PolicyView(result, null);

@@ -64,7 +64,7 @@ public sealed class TenantAdministration(
         {
             var before = current is not null && TenantCatalog.TryRead(current, out var stored) ? stored : TenantPolicy.From(configured);
             var after = before.Copy();
-            var refusal = change(after) ?? Validate(configured, after);
+            var refusal = change(after) ?? Validate(configured, after, agent);
             if (refusal is not null)
             {
                 return DocumentMutation<(Refused?, TenantPolicy, TenantPolicy?)>.Keep((refusal, before, null));
@@ -114,20 +114,29 @@ public sealed class TenantAdministration(
         return list;
     }
 
-    private Refused? Validate(TenantSettings configured, TenantPolicy policy)
+    private Refused? Validate(TenantSettings configured, TenantPolicy policy, AgentContext agent)
     {
         var effective = policy.ApplyTo(configured);
         var failures = new List<string>();
         TenantPolicyRules.Check(effective, "", failures, environment.IsDevelopment());
         if (failures.Count > 0)
         {
-            return new Refused("invalid", string.Join(" ", failures.Select(f => f.TrimStart(':'))));
+            var code = failures.Any(f => f.Contains("separation of duties", StringComparison.Ordinal)) ? "separation_of_duties" : "invalid";
+            return new Refused(code, string.Join(" ", failures.Select(f => f.TrimStart(':'))));
         }
 
-        // An admin must not be able to lock every admin out of the console (the tenant would need the operator).
-        return TenantPolicyRules.HasReachableAdminTier(effective.EffectiveTiers(), effective.GroupTiers)
+        // F6: checked on every change, not only on deletions. The admin who makes the change keeps admin access
+        // (a new admin tier mapped to a group nobody has cannot replace theirs), and some IdP group still maps to
+        // an admin tier, so the tenant never needs the operator to be administered again.
+        var tiers = effective.EffectiveTiers();
+        if (!TenantPolicyRules.HasReachableAdminTier(tiers, effective.GroupTiers))
+        {
+            return new Refused("last_admin_tier", "This change would leave no tier with the admin.tiers permission that an IdP group maps to. Keep at least one.");
+        }
+
+        return TenantPolicyRules.KeepsAdminAccess(tiers, effective.GroupTiers, agent.Tiers)
             ? null
-            : new Refused("last_admin_tier", "This change would leave no tier with the admin.tiers permission that an IdP group maps to. Keep at least one.");
+            : new Refused("admin_lockout", "This change would take away your own admin access (the admin.tiers permission of your tier, mapped from an IdP group). Another admin must make it.");
     }
 
     /// <summary>Flattens both policies to field paths and compares them. Signing keys appear only as a fingerprint of their ciphertext.</summary>
@@ -167,7 +176,11 @@ public sealed class TenantAdministration(
         fields["verification.alarmCooldownMinutes"] = v.AlarmCooldownMinutes.ToString(System.Globalization.CultureInfo.InvariantCulture);
         fields["privilegedGroups"] = string.Join(", ", p.PrivilegedGroups);
         fields["ipAllowList"] = string.Join(' ', p.IpAllowList);
-        fields["alertWebhook.url"] = p.AlertWebhook.Url;
+        // The history keeps scheme and host only: the path of a webhook URL is often the receiver's secret (F10).
+        // A changed URL on the same host still shows as a change, through a fingerprint of the whole URL.
+        fields["alertWebhook.url"] = string.IsNullOrEmpty(p.AlertWebhook.Url)
+            ? ""
+            : WebhookDestinations.Redact(p.AlertWebhook.Url) + " #" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(p.AlertWebhook.Url)))[..8];
         fields["alertWebhook.signingKey"] = string.IsNullOrEmpty(p.AlertWebhook.SigningSecretProtected)
             ? (string.IsNullOrEmpty(p.AlertWebhook.SigningSecretSecret) ? "none" : "reference")
             : "generated#" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(p.AlertWebhook.SigningSecretProtected)))[..8];

@@ -35,7 +35,7 @@ public sealed record StepUpVerdict(string? Reason, bool Alarm)
 /// <c>oidc.stepup</c>: the agent starts it, the caller opens a one-time link, types the short code the agent read
 /// out, and signs in to their own IdP with <c>prompt=login</c> and <c>max_age=0</c>. The portal accepts only an ID
 /// token whose subject is that caller, whose <c>auth_time</c> is fresh and whose <c>amr</c> (or <c>acrs</c>) shows
-/// MFA; an absent claim is a failure (SECURITY.md V8). Single use, ten minutes (V2).
+/// MFA; an absent claim is a failure (docs/security-requirements.md V8). Single use, ten minutes (V2).
 /// </summary>
 public sealed class StepUpService(
     TenantDirectories directories,
@@ -169,7 +169,7 @@ public sealed class StepUpService(
 
     /// <summary>
     /// The caller typed the short code. The right one spends the link (only once, V5) and sends the browser to its
-    /// IdP; a wrong one is counted, and the fifth burns the link and fails the verification.
+    /// IdP; a wrong one is counted against the link only, and the fifth burns the link and fails the verification.
     /// </summary>
     public async Task<StepUpRedirect> OpenAsync(HttpContext http, string token, string? code, CancellationToken ct)
     {
@@ -191,11 +191,12 @@ public sealed class StepUpService(
         switch (result)
         {
             case LinkOpening.WrongCode:
-                await verifications.RecordFailureAsync(tenant.Id, pending.CallerIdHash, alarm: false, tenant.Verification, ct);
+                // F7: whoever holds the link is anonymous; their wrong codes count against the link (five burn it),
+                // never against the caller, or anyone with a link could put the caller into a cool-down.
                 await audit.RecordAsync(Entry(http, tenant, pending, callerId, "verification.stepup.code", AuditOutcome.Failed, "wrong_code"), ct);
                 return new StepUpRedirect(null, null, true, false);
             case LinkOpening.TooManyWrongCodes:
-                await verification.CompleteStepUpAsync(http, tenant, pending, callerId, "code_attempts", alarm: false, ct);
+                await verification.CompleteStepUpAsync(http, tenant, pending, callerId, "code_attempts", alarm: false, ct, countAgainstCaller: false);
                 return new StepUpRedirect(null, null, false, true);
             case LinkOpening.AlreadyUsed:
                 // A second opening means the link is in more than one pair of hands: the step-up it belongs to fails.

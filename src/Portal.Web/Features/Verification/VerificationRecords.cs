@@ -49,11 +49,17 @@ public sealed record PendingVerification
 
     /// <summary>Why a step-up was refused, as a code the agent's page explains; null otherwise.</summary>
     public string? FailureReason { get; init; }
+
+    /// <summary>
+    /// The attempt reserved in the caller's counters when the challenge was sent (V4): it already counts as a
+    /// failure, so its end only refunds it (approved) or adds the alarm (rejected). Null for a step-up.
+    /// </summary>
+    public string? AttemptReservationId { get; init; }
 }
 
 /// <summary>
 /// A verified caller (<c>tenants/{t}/verificationSessions</c>): bound to tenant + agent session + agent +
-/// caller + method, expiring, and each action type usable once (SECURITY.md V5).
+/// caller + method, expiring, and each action type usable once (docs/security-requirements.md V5).
 /// </summary>
 public sealed record VerificationSession
 {
@@ -96,4 +102,7 @@ public sealed record CallerCounters
     public DateTimeOffset? AlarmUntil { get; init; }
 
     public IReadOnlyList<DateTimeOffset> RecentPushes { get; init; } = [];
+
+    /// <summary>The reserved attempt whose charge started the current cool-down; refunding it lifts the cool-down.</summary>
+    public string? CooldownStartedBy { get; init; }
 }

@@ -68,8 +68,8 @@ public sealed partial class VerificationService
         }
 
         var idHash = pseudonyms.HashCallerId(tenant.Id, callerId);
-        var gate = await store.TryStartChallengeAsync(tenant.Id, idHash, isPush: true, tenant.Verification, ct);
-        if (gate != CallerGate.Open)
+        var (gate, reservation) = await store.TryReserveAttemptAsync(tenant.Id, idHash, isPush: true, tenant.Verification, ct);
+        if (gate != CallerGate.Open || reservation is null)
         {
             await audit.RecordAsync(entry with { Outcome = AuditOutcome.Denied, Reason = GateCode(gate) }, ct);
             return (null, null, GateRefusal(gate));
@@ -92,6 +92,7 @@ public sealed partial class VerificationService
             State = ChallengeState.Waiting,
             CreatedAt = now,
             ExpiresAt = now + EntraPushLifetime,
+            AttemptReservationId = reservation,
         };
         await store.CreatePendingAsync(record, ct);
 
@@ -110,6 +111,7 @@ public sealed partial class VerificationService
         var done = CancellationToken.None;
         if (!answer.IsSuccess)
         {
+            await store.RefundAsync(tenant.Id, idHash, reservation, succeeded: false, done);
             await audit.CompleteAsync(started, AuditOutcome.Failed, answer.Error.Code, done);
             await store.CompletePendingAsync(tenant.Id, record.Id, ChallengeState.TimedOut, null, done, answer.Error.Code);
             return (null, null, IdpRefusal("entra_push", tenant, answer.Error));

@@ -71,8 +71,9 @@ public sealed partial class VerificationService(
             return (null, factor.Refusal);
         }
 
-        var gate = await store.TryStartChallengeAsync(tenant.Id, idHash, isPush: true, tenant.Verification, ct);
-        if (gate != CallerGate.Open)
+        // V4: the push is counted (push limit and failure budget) before the IdP sends it; approval refunds it.
+        var (gate, reservation) = await store.TryReserveAttemptAsync(tenant.Id, idHash, isPush: true, tenant.Verification, ct);
+        if (gate != CallerGate.Open || reservation is null)
         {
             await audit.RecordAsync(CallerEntry(http, agent, "verification.push.start", AuditOutcome.Denied, callerId, maskedLogin, GateCode(gate)) with { Method = VerificationMethods.OktaPush }, ct);
             return (null, GateRefusal(gate));
@@ -82,6 +83,7 @@ public sealed partial class VerificationService(
         var push = await directory.StartPushAsync(callerId, factorId, new ChallengeContext(http.Request.Headers.UserAgent.ToString(), http.Connection.RemoteIpAddress?.ToString()), ct);
         if (!push.IsSuccess)
         {
+            await store.RefundAsync(tenant.Id, idHash, reservation, succeeded: false, CancellationToken.None);
             await audit.CompleteAsync(pending, AuditOutcome.Failed, push.Error.Code, ct);
             return (null, IdpRefusal("push", tenant, push.Error));
         }
@@ -102,6 +104,7 @@ public sealed partial class VerificationService(
             PollRefProtected = references.AtRest(tenant.Id, push.Value.PollReference),
             State = ChallengeState.Waiting,
             CreatedAt = now,
+            AttemptReservationId = reservation,
 
             // V2: whatever the IdP says, a push not answered within ten minutes is void.
             ExpiresAt = push.Value.ExpiresAt < lifetime ? push.Value.ExpiresAt : lifetime,
@@ -196,8 +199,10 @@ public sealed partial class VerificationService(
             return (null, factor.Refusal);
         }
 
-        var gate = await store.TryStartChallengeAsync(tenant.Id, idHash, isPush: false, tenant.Verification, ct);
-        if (gate != CallerGate.Open)
+        // V4: the attempt is charged to the caller before the IdP sees the code, in one atomic update, so
+        // parallel requests on any number of instances cannot get more codes checked than the policy allows.
+        var (gate, reservation) = await store.TryReserveAttemptAsync(tenant.Id, idHash, isPush: false, tenant.Verification, ct);
+        if (gate != CallerGate.Open || reservation is null)
         {
             await audit.RecordAsync(CallerEntry(http, agent, "verification.totp", AuditOutcome.Denied, callerId, maskedLogin, GateCode(gate)) with { Method = VerificationMethods.OktaTotp }, ct);
             return (null, GateRefusal(gate));
@@ -208,7 +213,7 @@ public sealed partial class VerificationService(
         // V3: a code is accepted once for a caller, whatever the IdP would say about it; checked before the IdP sees it.
         if (!await store.TryUseTotpAsync(tenant.Id, pseudonyms.HashValue(tenant.Id, "totp-use", callerId + ":" + passCode), ct))
         {
-            await CountFailureAsync(tenant, idHash, alarm: false, VerificationMethods.OktaTotp, callerId, ct);
+            await CountFailureAsync(tenant, idHash, reservation, alarm: false, VerificationMethods.OktaTotp, callerId, ct);
             await audit.RecordAsync(entry with { Outcome = AuditOutcome.Alarm, Reason = "code_replayed" }, ct);
             return (null, new Refusal("code_replayed", "That code was already used. Ask the caller to wait for the next code."));
         }
@@ -217,6 +222,8 @@ public sealed partial class VerificationService(
         var result = await directory.VerifyTotpAsync(callerId, factorId, passCode, new ChallengeContext(http.Request.Headers.UserAgent.ToString(), http.Connection.RemoteIpAddress?.ToString()), ct);
         if (!result.IsSuccess && result.Error.Kind != IdpErrorKind.InvalidPasscode)
         {
+            // The IdP did not judge the code (outage, refusal): the attempt is given back.
+            await store.RefundAsync(tenant.Id, idHash, reservation, succeeded: false, CancellationToken.None);
             await audit.CompleteAsync(pending, AuditOutcome.Failed, result.Error.Code, ct);
             return (null, IdpRefusal("totp", tenant, result.Error));
         }
@@ -224,7 +231,7 @@ public sealed partial class VerificationService(
         var outcome = result.IsSuccess ? result.Value : TotpOutcome.Invalid;
         if (outcome != TotpOutcome.Accepted)
         {
-            await CountFailureAsync(tenant, idHash, alarm: false, VerificationMethods.OktaTotp, callerId, ct);
+            await CountFailureAsync(tenant, idHash, reservation, alarm: false, VerificationMethods.OktaTotp, callerId, ct);
             var replayed = outcome == TotpOutcome.Replayed;
             await audit.CompleteAsync(pending, replayed ? AuditOutcome.Alarm : AuditOutcome.Failed, replayed ? "code_replayed" : "wrong_code", ct);
             return (null, replayed
@@ -233,7 +240,7 @@ public sealed partial class VerificationService(
         }
 
         var session = await OpenSessionAsync(agent, tenant, idHash, maskedLogin, callerId, VerificationMethods.OktaTotp, ct);
-        await store.RecordSuccessAsync(tenant.Id, idHash, ct);
+        await store.RefundAsync(tenant.Id, idHash, reservation, succeeded: true, ct);
         await audit.CompleteAsync(pending, AuditOutcome.Succeeded, null, ct);
         return (session.Id, null);
     }
@@ -248,13 +255,13 @@ public sealed partial class VerificationService(
     /// Ends a step-up with the verdict on the caller's sign-in: approved opens the verification session exactly once
     /// (as a push approval does); refused counts as a failure, and a wrong subject is an alarm (V6, V8).
     /// </summary>
-    public Task<PendingVerification> CompleteStepUpAsync(HttpContext http, TenantSettings tenant, PendingVerification pending, string callerId, string? refusedReason, bool alarm, CancellationToken ct)
+    public Task<PendingVerification> CompleteStepUpAsync(HttpContext http, TenantSettings tenant, PendingVerification pending, string callerId, string? refusedReason, bool alarm, CancellationToken ct, bool countAgainstCaller = true)
     {
         // The caller's browser makes this request: the audit names the agent who started the step-up.
         var agent = new AgentContext(tenant.Id, pending.AgentSessionId, pending.AgentSubject, pending.AgentMaskedLogin ?? "", []);
         return refusedReason is null
             ? ApproveAsync(http, agent, tenant, pending, callerId, ct, StepUpResultAction)
-            : FailAsync(http, agent, tenant, pending, callerId, ChallengeState.Rejected, ct, StepUpResultAction, refusedReason, alarm);
+            : FailAsync(http, agent, tenant, pending, callerId, ChallengeState.Rejected, ct, StepUpResultAction, refusedReason, alarm, countAgainstCaller);
     }
 
     private const string StepUpResultAction = "verification.stepup.result";
@@ -272,14 +279,22 @@ public sealed partial class VerificationService(
         }
 
         await OpenSessionAsync(agent, tenant, pending.CallerIdHash, pending.CallerMaskedLogin, callerId, pending.Method, ct, sessionId);
-        await store.RecordSuccessAsync(tenant.Id, pending.CallerIdHash, ct);
+        if (pending.AttemptReservationId is { } reserved)
+        {
+            await store.RefundAsync(tenant.Id, pending.CallerIdHash, reserved, succeeded: true, ct);
+        }
+        else
+        {
+            await store.RecordSuccessAsync(tenant.Id, pending.CallerIdHash, ct);
+        }
+
         await audit.RecordAsync(CallerEntry(http, agent, resultAction, AuditOutcome.Succeeded, callerId, pending.CallerMaskedLogin, "approved") with { Method = pending.Method }, ct);
         return won;
     }
 
     private async Task<PendingVerification> FailAsync(
         HttpContext http, AgentContext agent, TenantSettings tenant, PendingVerification pending, string callerId, ChallengeState state, CancellationToken ct,
-        string resultAction = "verification.push.result", string? reason = null, bool? alarmOverride = null)
+        string resultAction = "verification.push.result", string? reason = null, bool? alarmOverride = null, bool countAgainstCaller = true)
     {
         var won = await store.CompletePendingAsync(tenant.Id, pending.Id, state, null, ct, reason);
         if (won is null)
@@ -290,7 +305,11 @@ public sealed partial class VerificationService(
         // V6: a rejected push (a wrong number, or the caller's "not me") is a security event, not a typo.
         var alarm = alarmOverride ?? state == ChallengeState.Rejected;
         reason ??= alarm ? "push_rejected" : "push_timed_out";
-        await CountFailureAsync(tenant, pending.CallerIdHash, alarm, pending.Method, callerId, ct);
+        if (countAgainstCaller)
+        {
+            await CountFailureAsync(tenant, pending.CallerIdHash, pending.AttemptReservationId, alarm, pending.Method, callerId, ct);
+        }
+
         if (alarm)
         {
             PortalLog.Alarm(logger, tenant.Id, reason);
@@ -358,10 +377,21 @@ public sealed partial class VerificationService(
         return new Refusal(error.Code, error.AgentMessage);
     }
 
-    /// <summary>A failed verification counts against the caller's limits (V4) and is metered by method and outcome for billing.</summary>
-    private async Task CountFailureAsync(TenantSettings tenant, string callerIdHash, bool alarm, string method, string callerId, CancellationToken ct)
+    /// <summary>
+    /// A failed verification counts against the caller's limits (V4) and is metered by method and outcome for billing.
+    /// A reserved attempt was charged before the IdP call: only the alarm is added.
+    /// </summary>
+    private async Task CountFailureAsync(TenantSettings tenant, string callerIdHash, string? reservation, bool alarm, string method, string callerId, CancellationToken ct)
     {
-        await store.RecordFailureAsync(tenant.Id, callerIdHash, alarm, tenant.Verification, ct);
+        if (reservation is null)
+        {
+            await store.RecordFailureAsync(tenant.Id, callerIdHash, alarm, tenant.Verification, ct);
+        }
+        else if (alarm)
+        {
+            await store.RaiseAlarmAsync(tenant.Id, callerIdHash, tenant.Verification, ct);
+        }
+
         await usage.RecordVerificationAsync(tenant.Id, method, alarm ? AuditOutcome.Alarm : AuditOutcome.Failed, callerId, ct);
     }
 

@@ -15,7 +15,7 @@ public enum CallerGate
 
 /// <summary>
 /// The verification state of every tenant, over the document store. Each check-then-act is one atomic
-/// document update, so it holds when two instances race (SECURITY.md V4, V5).
+/// document update, so it holds when two instances race (docs/security-requirements.md V4, V5).
 /// </summary>
 public sealed class VerificationStore(IDocumentStore store, TimeProvider clock)
 {
@@ -70,7 +70,8 @@ public sealed class VerificationStore(IDocumentStore store, TimeProvider clock)
                 return DocumentMutation<PendingVerification?>.Keep(null);
             }
 
-            var done = pending with { State = state, VerificationSessionId = verificationSessionId, FailureReason = failureReason };
+            // The number to pick is worthless once the push has ended, and is not kept past it.
+            var done = pending with { State = state, VerificationSessionId = verificationSessionId, FailureReason = failureReason, CorrectAnswer = 0 };
             return DocumentMutation<PendingVerification?>.Write(DocumentJson.ToDocument(done), current.ExpireAt, done);
         }, cancellationToken);
 
@@ -192,27 +193,100 @@ public sealed class VerificationStore(IDocumentStore store, TimeProvider clock)
         }, cancellationToken);
     }
 
-    /// <summary>Counts a failed attempt; the <c>MaxFailuresBeforeCooldown</c>-th in a row starts a cool-down. An alarm also blocks actions.</summary>
+    /// <summary>
+    /// Reserves one attempt before anything is sent to the IdP (V4): in one atomic update of the caller's
+    /// counter document the gate is checked and the attempt is charged as a failure (in a row and in total,
+    /// starting the cool-down when it reaches the limit; for a push also against the push limit). So however
+    /// many requests race on however many instances, no more attempts reach the IdP than the policy allows.
+    /// The charge is refunded when the attempt succeeds or the IdP could not judge it (<see cref="RefundAsync"/>).
+    /// </summary>
+    public Task<(CallerGate Gate, string? ReservationId)> TryReserveAttemptAsync(string tenantId, string callerIdHash, bool isPush, VerificationPolicySettings policy, CancellationToken cancellationToken)
+    {
+        var now = Now;
+        var reservationId = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12));
+        return store.UpdateAsync(CounterKey(tenantId, callerIdHash), current =>
+        {
+            var counters = current is null ? new CallerCounters() : DocumentJson.FromDocument<CallerCounters>(current.Data);
+            var gate = GateOf(counters, now, forAction: false);
+            if (gate != CallerGate.Open)
+            {
+                return DocumentMutation<(CallerGate, string?)>.Keep((gate, null));
+            }
+
+            var updated = counters;
+            if (isPush)
+            {
+                var windowStart = now.AddMinutes(-policy.PushWindowMinutes);
+                var recent = counters.RecentPushes.Where(t => t > windowStart).ToList();
+                if (recent.Count >= policy.MaxPushesPerWindow)
+                {
+                    return DocumentMutation<(CallerGate, string?)>.Keep((CallerGate.PushLimit, null));
+                }
+
+                recent.Add(now);
+                updated = updated with { RecentPushes = recent };
+            }
+
+            updated = Charge(updated, now, policy, reservationId);
+            return DocumentMutation<(CallerGate, string?)>.Write(DocumentJson.ToDocument(updated), Expiry(updated, now), (CallerGate.Open, reservationId));
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Gives back a reserved attempt: after a success the row of failures is over; after an answer the IdP could
+    /// not give (outage, refusal) the attempt did not happen. A success lifts a cool-down that its own charge started.
+    /// </summary>
+    public Task RefundAsync(string tenantId, string callerIdHash, string reservationId, bool succeeded, CancellationToken cancellationToken)
+    {
+        var now = Now;
+        return store.UpdateAsync(CounterKey(tenantId, callerIdHash), current =>
+        {
+            if (current is null)
+            {
+                return DocumentMutation<bool>.Keep(true);
+            }
+
+            var counters = DocumentJson.FromDocument<CallerCounters>(current.Data);
+
+            // Only a success lifts the cool-down its own charge started; after an IdP error it stays (fail closed).
+            var lift = succeeded && counters.CooldownStartedBy == reservationId;
+            var updated = counters with
+            {
+                TotalFailures = Math.Max(0, counters.TotalFailures - 1),
+                FailuresInRow = succeeded ? 0 : Math.Max(0, counters.FailuresInRow - 1),
+                CooldownUntil = lift ? null : counters.CooldownUntil,
+                CooldownStartedBy = lift ? null : counters.CooldownStartedBy,
+            };
+            return DocumentMutation<bool>.Write(DocumentJson.ToDocument(updated), current.ExpireAt ?? now + CounterLifetime, true);
+        }, cancellationToken);
+    }
+
+    /// <summary>Counts a failed attempt that was not reserved (a step-up); the <c>MaxFailuresBeforeCooldown</c>-th in a row starts a cool-down. An alarm also blocks actions.</summary>
     public Task RecordFailureAsync(string tenantId, string callerIdHash, bool alarm, VerificationPolicySettings policy, CancellationToken cancellationToken)
     {
         var now = Now;
         return store.UpdateAsync(CounterKey(tenantId, callerIdHash), current =>
         {
             var counters = current is null ? new CallerCounters() : DocumentJson.FromDocument<CallerCounters>(current.Data);
-            var inRow = counters.FailuresInRow + 1;
-            var updated = counters with { FailuresInRow = inRow, TotalFailures = counters.TotalFailures + 1 };
-            if (inRow >= policy.MaxFailuresBeforeCooldown)
-            {
-                updated = updated with { FailuresInRow = 0, CooldownUntil = now.AddMinutes(policy.CooldownMinutes) };
-            }
-
+            var updated = Charge(counters, now, policy, null);
             if (alarm)
             {
                 updated = updated with { AlarmUntil = now.AddMinutes(policy.AlarmCooldownMinutes) };
             }
 
-            var expiry = Max(now + CounterLifetime, updated.AlarmUntil ?? now, updated.CooldownUntil ?? now);
-            return DocumentMutation<bool>.Write(DocumentJson.ToDocument(updated), expiry, true);
+            return DocumentMutation<bool>.Write(DocumentJson.ToDocument(updated), Expiry(updated, now), true);
+        }, cancellationToken);
+    }
+
+    /// <summary>A reserved attempt ended in a rejection: it is already counted; the alarm (V6) blocks the caller.</summary>
+    public Task RaiseAlarmAsync(string tenantId, string callerIdHash, VerificationPolicySettings policy, CancellationToken cancellationToken)
+    {
+        var now = Now;
+        return store.UpdateAsync(CounterKey(tenantId, callerIdHash), current =>
+        {
+            var counters = current is null ? new CallerCounters() : DocumentJson.FromDocument<CallerCounters>(current.Data);
+            var updated = counters with { AlarmUntil = now.AddMinutes(policy.AlarmCooldownMinutes) };
+            return DocumentMutation<bool>.Write(DocumentJson.ToDocument(updated), Expiry(updated, now), true);
         }, cancellationToken);
     }
 
@@ -230,6 +304,18 @@ public sealed class VerificationStore(IDocumentStore store, TimeProvider clock)
             return DocumentMutation<bool>.Write(DocumentJson.ToDocument(counters), current.ExpireAt ?? now + CounterLifetime, true);
         }, cancellationToken);
     }
+
+    private static CallerCounters Charge(CallerCounters counters, DateTimeOffset now, VerificationPolicySettings policy, string? reservationId)
+    {
+        var inRow = counters.FailuresInRow + 1;
+        var updated = counters with { FailuresInRow = inRow, TotalFailures = counters.TotalFailures + 1 };
+        return inRow >= policy.MaxFailuresBeforeCooldown
+            ? updated with { FailuresInRow = 0, CooldownUntil = now.AddMinutes(policy.CooldownMinutes), CooldownStartedBy = reservationId }
+            : updated;
+    }
+
+    private static DateTimeOffset Expiry(CallerCounters counters, DateTimeOffset now) =>
+        Max(now + CounterLifetime, counters.AlarmUntil ?? now, counters.CooldownUntil ?? now);
 
     private static CallerGate GateOf(CallerCounters counters, DateTimeOffset now, bool forAction)
     {
