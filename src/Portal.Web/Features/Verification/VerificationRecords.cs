@@ -49,6 +49,13 @@ public sealed record PendingVerification
 
     /// <summary>Why a step-up was refused, as a code the agent's page explains; null otherwise.</summary>
     public string? FailureReason { get; init; }
+
+    /// <summary>
+    /// When some instance last asked the IdP how this push went. Every tab and instance polls, but only the one
+    /// that moves this forward (atomically, at most every <c>VerificationStore.PushPollInterval</c>) calls the IdP;
+    /// the others read the shared state from this document.
+    /// </summary>
+    public DateTimeOffset? LastPolledAt { get; init; }
 }
 
 /// <summary>
