@@ -29,7 +29,11 @@ fi
 
 pids=()
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do kill -- "$pid" 2>/dev/null || true; done
+  if [ -f "$out/app.pids" ]; then
+    while read -r pid; do kill "$pid" 2>/dev/null || true; done <"$out/app.pids"
+    rm -f "$out/app.pids"
+  fi
   wait 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -63,11 +67,11 @@ wait_200() {
   return 1
 }
 
-emulator_port=5081
+emulator_port=$(free_port)
 export EMULATOR_OKTA_API_TOKEN="bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export EMULATOR_CLIENT_SECRET="bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 start_emulator() {
-  (cd "$out/emulator" && exec dotnet Portal.IdpEmulator.dll) >"$out/emulator.log" 2>&1 &
+  (cd "$out/emulator" && EMULATOR_URL="http://127.0.0.1:$emulator_port" exec dotnet Portal.IdpEmulator.dll) >"$out/emulator.log" 2>&1 &
   pids+=($!)
   wait_200 "http://127.0.0.1:$emulator_port/oauth2/default/.well-known/openid-configuration" "$(now)" >/dev/null
 }
@@ -87,18 +91,25 @@ start_portal() {
     Portal__Web__RateLimits__AgentPermitLimit=100000000 \
     Portal__Web__RateLimits__AddressPermitLimit=100000000 \
     Portal__Web__RateLimits__SensitivePermitLimit=100000000 \
+    Portal__Tenants__0__Idp__BaseUrl="http://127.0.0.1:$emulator_port/" \
+    Portal__Tenants__0__AgentSignIn__Authority="http://127.0.0.1:$emulator_port/oauth2/default" \
     PORTAL_EMULATOR_OKTA_TOKEN="$EMULATOR_OKTA_API_TOKEN" PORTAL_EMULATOR_CLIENT_SECRET="$EMULATOR_CLIENT_SECRET" \
     "$@" dotnet Portal.Web.dll) >>"$out/portal.log" 2>&1 &
-  echo $!
+  echo $! | tee -a "$out/app.pids"
 }
 
 start_bare() {
   local port=$1
   (cd "$out/bare" && exec env ASPNETCORE_ENVIRONMENT=Development ASPNETCORE_URLS="http://127.0.0.1:$port" Logging__LogLevel__Default=Warning dotnet BareMvc.dll) >>"$out/bare.log" 2>&1 &
-  echo $!
+  echo $! | tee -a "$out/app.pids"
 }
 
-stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+# Stops an app and waits until it has exited, so the next measurement has the machine to itself.
+stop() {
+  kill "$1" 2>/dev/null || true
+  for _ in $(seq 1 500); do [ -d "/proc/$1" ] || return 0; sleep 0.02; done
+  kill -9 "$1" 2>/dev/null || true
+}
 
 # wrk URL CONNECTIONS [env...]: prints "rps p50 p95 p99 errors"
 load() {

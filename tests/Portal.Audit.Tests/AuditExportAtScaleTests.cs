@@ -89,7 +89,7 @@ public abstract class AuditExportAtScaleTests : IAsyncLifetime
         var added = new List<string>();
         var expiredAtLine = -1;
 
-        // Every few pages a new record is written (as live traffic would); half-way the clock passes `expiry`.
+        // At every write of the exporter a new record is written (as live traffic would); half-way the clock passes `expiry`.
         var output = new LineStream(async lines =>
         {
             if (expiredAtLine < 0 && lines >= RecordCount / 2)
@@ -122,11 +122,10 @@ public abstract class AuditExportAtScaleTests : IAsyncLifetime
         Assert.Empty(expected.Where((s, i) => s.Expiring && i >= expiredAtLine + AuditExporter.PageSize && exportedSet.Contains(s.Id)).Take(5));
     }
 
-    /// <summary>Collects the id of each NDJSON line, and runs an action now and then between writes (the exporter awaits each).</summary>
-    private sealed class LineStream(Func<int, Task> everyFewPages) : Stream
+    /// <summary>Collects the id of each NDJSON line, and runs an action after each write (the exporter awaits it before reading on).</summary>
+    private sealed class LineStream(Func<int, Task> everyWrite) : Stream
     {
         private readonly StringBuilder _partial = new();
-        private int _writes;
 
         public List<string> Ids { get; } = [];
 
@@ -156,10 +155,7 @@ public abstract class AuditExportAtScaleTests : IAsyncLifetime
                 _partial.Clear().Append(text[(end + 1)..]);
             }
 
-            if (++_writes % 8 == 0)
-            {
-                await everyFewPages(Ids.Count);
-            }
+            await everyWrite(Ids.Count);
         }
 
         public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
