@@ -68,8 +68,9 @@ wait_200() {
 }
 
 emulator_port=$(free_port)
-export EMULATOR_OKTA_API_TOKEN="bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-export EMULATOR_CLIENT_SECRET="bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+EMULATOR_OKTA_API_TOKEN="bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+EMULATOR_CLIENT_SECRET="bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export EMULATOR_OKTA_API_TOKEN EMULATOR_CLIENT_SECRET
 start_emulator() {
   (cd "$out/emulator" && EMULATOR_URL="http://127.0.0.1:$emulator_port" exec dotnet Portal.IdpEmulator.dll) >"$out/emulator.log" 2>&1 &
   pids+=($!)
@@ -151,9 +152,9 @@ row "cold start to first 200, sign-in page (s)" "$b" "$p" "$(ratio "$p" "$b")"
 echo "== bare MVC" >&2
 port=$(free_port); pid=$(start_bare "$port"); wait_200 "http://127.0.0.1:$port/" "$(now)" >/dev/null; sleep 1
 bare_rss_start=$(rss_mb "$pid")
-read -r bare_rps _ _ bare_p99 _ < <(load "http://127.0.0.1:$port/" 64)
+read -r bare_rps _ _ _ _ < <(load "http://127.0.0.1:$port/" 64)
 declare -A bare_c
-for c in $connections; do read -r bare_c[$c] _ _ _ _ < <(load "http://127.0.0.1:$port/" "$c"); done
+for c in $connections; do read -r "bare_c[$c]" _ _ _ _ < <(load "http://127.0.0.1:$port/" "$c"); done
 bare_rss_load=$(rss_mb "$pid")
 stop "$pid"
 
@@ -167,6 +168,7 @@ port=$(free_port); url="http://127.0.0.1:$port"
 pid=$(start_portal "$port" Portal__Storage__Provider=Sqlite Portal__Storage__Sqlite__Path="$db")
 wait_200 "$url/healthz" "$(now)" >/dev/null; sleep 1
 portal_rss_start=$(rss_mb "$pid")
+agent_COOKIE="" agent_TOKEN="" auditor_COOKIE="" auditor_TOKEN=""  # set by the sign-ins below
 eval "$(python3 bench/http/signin.py "$url" demo-okta tier3.agent@demo.example | sed 's/^/agent_/')"
 eval "$(python3 bench/http/signin.py "$url" demo-okta auditor@demo.example | sed 's/^/auditor_/')"
 
@@ -202,7 +204,6 @@ assert status == 302, status
 print(headers["Location"])
 PY
 )
-polls_before=$(grep -c "transactions" "$out/emulator.log" || true)
 for c in $connections; do
   read -r rps _ p95 p99 err < <(load "$url$pending/poll" "$c" BENCH_METHOD=POST \
     BENCH_HEADERS=$'Cookie: '"$agent_COOKIE"$'\nAccept: application/json\nRequestVerificationToken: '"$agent_TOKEN")
@@ -245,6 +246,7 @@ if command -v gcloud >/dev/null; then
   port=$(free_port); url="http://127.0.0.1:$port"
   pid=$(start_portal "$port" Portal__Storage__Provider=Firestore Portal__Storage__Firestore__ProjectId="$project" Portal__Storage__Firestore__EmulatorHost="127.0.0.1:$fport")
   wait_200 "$url/healthz" "$(now)" >/dev/null
+  fauditor_COOKIE="" fauditor_TOKEN=""  # set by the sign-in below
   eval "$(python3 bench/http/signin.py "$url" demo-okta auditor@demo.example | sed 's/^/fauditor_/')"
   read -r rps p50 p95 p99 err < <(load "$url/audit" 4 BENCH_HEADERS="Cookie: $fauditor_COOKIE")
   row "Firestore emulator: audit page at $firestore_records records, 4 connections (req/s; p50/p95 ms)" "—" "$rps; $p50/$p95" "—"

@@ -1,7 +1,7 @@
 """Signs a demo agent in to the portal through the IdP emulator's OIDC code flow, as a browser would, and
 prints what the load generator needs: the Cookie header and a form token. Used by bench/http.sh.
 Usage: signin.py PORTAL_URL TENANT AGENT_EMAIL"""
-import html, http.cookiejar, re, sys, urllib.parse, urllib.request
+import html, http.cookiejar, re, shlex, sys, urllib.parse, urllib.request
 
 portal, tenant, email = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3]
 jar = http.cookiejar.CookieJar()
@@ -45,5 +45,6 @@ status, _, console = fetch(f"{portal}/console" if "auditor" not in email else f"
 assert status == 200, f"the first page after sign-in answered {status}"
 token = html.unescape(re.search(r'name="__RequestVerificationToken" type="hidden" value="([^"]+)"', console).group(1))
 cookie = "; ".join(f"{c.name}={c.value}" for c in jar if "127.0.0.1" in c.domain or "localhost" in c.domain or c.domain == "")
-print(f"COOKIE={cookie}")
-print(f"TOKEN={token}")
+# Quoted for the shell that evals these lines.
+print(f"COOKIE={shlex.quote(cookie)}")
+print(f"TOKEN={shlex.quote(token)}")
