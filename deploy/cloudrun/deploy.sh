@@ -134,7 +134,8 @@ LOG_FILTER="resource.type=\"cloud_run_revision\" AND resource.labels.service_nam
 # The TTL field and its collection groups, and the audit search indexes: the same as
 # deploy/cloudrun/firestore.indexes.json and docs/storage.md (the deploy test checks they agree).
 TTL_FIELD="_expireAt"
-TTL_GROUPS=(audit agentSessions verificationSessions pendingVerifications callerCounters totpUses usage usageCallers dataProtectionKeys)
+TTL_GROUPS=(audit agentSessions verificationSessions pendingVerifications callerCounters totpUses usage usageCallers dataProtectionKeys
+  apiKeys approvals settingsChanges stepUpLinks stepUpFlows tenants)
 AUDIT_INDEX_FIELDS=(action outcome agent.subjectId caller.idHash)
 
 # Roles of the runtime service account, each for one reason (docs/deploy.md#iam):
@@ -208,15 +209,25 @@ firestore() {
       --type=firestore-native --delete-protection
   fi
 
-  # Audit search: one composite index per equality filter, each with `at` descending (docs/storage.md).
-  local existing field
+  # Audit search: one composite index for every combination of the equality filters, each followed by `at`
+  # descending (docs/storage.md): real Firestore refuses a query whose exact index is missing.
+  local existing mask i line configs n=${#AUDIT_INDEX_FIELDS[@]}
   existing=$(gc firestore indexes composite list --database="$FIRESTORE_DATABASE" \
-    --format='value(name.segment(-3),queryScope,fields[0].fieldPath,fields[0].order,fields[1].fieldPath,fields[1].order)')
-  for field in "${AUDIT_INDEX_FIELDS[@]}"; do
-    if ! contains_line "$(printf 'audit\tCOLLECTION\t%s\tASCENDING\tat\tDESCENDING' "$field")" "$existing"; then
+    --format='value(name.segment(-3),queryScope,fields[0].fieldPath,fields[0].order,fields[1].fieldPath,fields[1].order,fields[2].fieldPath,fields[2].order,fields[3].fieldPath,fields[3].order,fields[4].fieldPath,fields[4].order)' |
+    sed 's/\t*$//')
+  for ((mask = 1; mask < (1 << n); mask++)); do
+    line="audit	COLLECTION"
+    configs=()
+    for ((i = 0; i < n; i++)); do
+      if ((mask & (1 << i))); then
+        line+="	${AUDIT_INDEX_FIELDS[i]}	ASCENDING"
+        configs+=("--field-config=field-path=${AUDIT_INDEX_FIELDS[i]},order=ascending")
+      fi
+    done
+    line+="	at	DESCENDING"
+    if ! contains_line "$line" "$existing"; then
       gc firestore indexes composite create --database="$FIRESTORE_DATABASE" --collection-group=audit \
-        --query-scope=collection --field-config="field-path=$field,order=ascending" \
-        --field-config=field-path=at,order=descending --async
+        --query-scope=collection "${configs[@]}" --field-config=field-path=at,order=descending --async
     fi
   done
 

@@ -56,6 +56,9 @@ public readonly record struct DocumentKey
 /// <summary>A document as stored: its data, its expiry and an opaque version used for optimistic checks.</summary>
 public sealed record StoredDocument(DocumentKey Key, JsonObject Data, DateTimeOffset? ExpireAt, string Version);
 
+/// <summary>One write of <see cref="IDocumentStore.SetManyAsync"/>: a document and its expiry.</summary>
+public sealed record DocumentWrite(DocumentKey Key, JsonObject Data, DateTimeOffset? ExpireAt);
+
 /// <summary>What an <see cref="IDocumentStore.UpdateAsync{TResult}"/> mutation decided.</summary>
 public sealed record DocumentMutation<TResult>(DocumentMutationKind Kind, JsonObject? Data, DateTimeOffset? ExpireAt, TResult Result)
 {

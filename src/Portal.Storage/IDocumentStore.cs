@@ -33,6 +33,14 @@ public interface IDocumentStore
     /// </summary>
     Task<TResult> UpdateAsync<TResult>(DocumentKey key, Func<StoredDocument?, DocumentMutation<TResult>> mutate, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Creates or replaces many documents, as <see cref="SetAsync"/> would one by one, in as few round-trips
+    /// as the backend allows (a SQLite transaction per call; Firestore commits of up to 500 writes). Each
+    /// chunk is atomic, the whole call is not: after a failure some chunks may have been written. For bulk
+    /// loads (seeding, imports), where a write per round-trip would take hours.
+    /// </summary>
+    Task SetManyAsync(IReadOnlyList<DocumentWrite> writes, CancellationToken cancellationToken = default);
+
     /// <summary>Deletes a document if it exists.</summary>
     Task DeleteAsync(DocumentKey key, CancellationToken cancellationToken = default);
 

@@ -73,6 +73,8 @@ public sealed class FailClosedTests
 
         public Task SetAsync(DocumentKey key, JsonObject data, DateTimeOffset? expireAt, CancellationToken cancellationToken = default) => throw new IOException("disk full");
 
+        public Task SetManyAsync(IReadOnlyList<DocumentWrite> writes, CancellationToken cancellationToken = default) => throw new IOException("disk full");
+
         public Task<TResult> UpdateAsync<TResult>(DocumentKey key, Func<StoredDocument?, DocumentMutation<TResult>> mutate, CancellationToken cancellationToken = default) => throw new IOException("disk full");
     }
 

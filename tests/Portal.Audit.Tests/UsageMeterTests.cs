@@ -186,6 +186,8 @@ public sealed class UsageMeterTests : IDisposable
 
         public Task SetAsync(DocumentKey key, JsonObject data, DateTimeOffset? expireAt, CancellationToken cancellationToken = default) => throw new IOException("down");
 
+        public Task SetManyAsync(IReadOnlyList<DocumentWrite> writes, CancellationToken cancellationToken = default) => throw new IOException("down");
+
         public Task<TResult> UpdateAsync<TResult>(DocumentKey key, Func<StoredDocument?, DocumentMutation<TResult>> mutate, CancellationToken cancellationToken = default) => throw new IOException("down");
 
         public Task DeleteAsync(DocumentKey key, CancellationToken cancellationToken = default) => throw new IOException("down");

@@ -440,6 +440,34 @@ public abstract class DocumentStoreConformance
     }
 
     [Fact]
+    public async Task SetManyAsync_ManyDocuments_AreEachWrittenWithTheirExpiry()
+    {
+        var clock = new FakeTimeProvider(Start);
+        var store = await CreateStoreAsync(clock);
+        await store.SetAsync(Key("d0007"), Doc("before"), null);
+        // More than one chunk of every backend (500 a Firestore commit), so chunking is exercised too.
+        var writes = Enumerable.Range(0, 1_234)
+            .Select(i => new DocumentWrite(Key($"d{i:D4}"), Doc($"n{i}", i), i % 2 == 0 ? Start.AddMinutes(1) : null))
+            .ToList();
+
+        await store.SetManyAsync(writes);
+
+        var all = new List<StoredDocument>();
+        await foreach (var document in store.QueryAsync(new DocumentQuery(Collection())))
+        {
+            all.Add(document);
+        }
+
+        Assert.Equal(writes.Select(w => w.Key.Id), all.Select(d => d.Key.Id));
+        Assert.Equal("n7", all[7].Data["name"]!.GetValue<string>());
+        Assert.Equal(Start.AddMinutes(1), all[1_000].ExpireAt);
+        Assert.Null(all[1_001].ExpireAt);
+        clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Null(await store.GetAsync(Key("d0000")));
+        Assert.NotNull(await store.GetAsync(Key("d0001")));
+    }
+
+    [Fact]
     public async Task QueryAsync_CursorWithoutOrder_PagesById()
     {
         var store = await CreateStoreAsync(new FakeTimeProvider(Start));

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -75,6 +76,88 @@ public sealed class SqliteDocumentStoreSpecificTests : IDisposable
         var second = Open();
 
         Assert.NotNull(await second.GetAsync(new DocumentKey(new CollectionPath("docs"), "a")));
+    }
+
+    /// <summary>A file written by the first version (the table and its expiry index, no expression indexes, user_version 0) keeps working, and is upgraded in place.</summary>
+    [Fact]
+    public async Task Constructor_FileOfTheFirstVersion_IsUpgradedAndKeepsItsData()
+    {
+        var path = Path.Combine(_directory.Path, "portal.db");
+        using (var old = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            old.Open();
+            using var command = old.CreateCommand();
+            command.CommandText = """
+                PRAGMA journal_mode = WAL;
+                CREATE TABLE documents (collection TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, expire_at TEXT NULL, version INTEGER NOT NULL, PRIMARY KEY (collection, id)) WITHOUT ROWID;
+                CREATE INDEX documents_expiry ON documents (collection, expire_at);
+                INSERT INTO documents VALUES ('tenants/a/audit', 'r1', '{"at":"2026-11-23T07:00:00.0000000Z","action":"x"}', NULL, 3);
+                INSERT INTO documents VALUES ('tenants/a/audit', 'r2', '{"at":"2026-11-23T07:30:00.0000000Z","action":"y"}', NULL, 1);
+                """;
+            command.ExecuteNonQuery();
+        }
+
+        var store = Open();
+
+        var found = new List<string>();
+        await foreach (var document in store.QueryAsync(new DocumentQuery(CollectionPath.ForTenant("a", "audit"))
+        {
+            Filters = [new FieldFilter("action", FilterOperator.Equal, "x")],
+            OrderBy = new FieldOrder("at", Descending: true),
+        }))
+        {
+            found.Add(document.Key.Id + "@" + document.Version);
+        }
+
+        Assert.Equal(["r1@3"], found);
+        using var check = new SqliteConnection($"Data Source={path};Pooling=False");
+        check.Open();
+        using var read = check.CreateCommand();
+        read.CommandText = "SELECT (SELECT user_version FROM pragma_user_version), (SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'documents_by_%')";
+        using var reader = read.ExecuteReader();
+        reader.Read();
+        Assert.Equal(SqliteDocumentStore.SchemaVersion, reader.GetInt32(0));
+        Assert.Equal(SqliteIndexes.All.Count, reader.GetInt32(1));
+    }
+
+    [Fact]
+    public void Constructor_FileOfALaterVersion_IsRefusedNamingTheSetting()
+    {
+        var path = Path.Combine(_directory.Path, "portal.db");
+        using (var later = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            later.Open();
+            using var command = later.CreateCommand();
+            command.CommandText = $"PRAGMA user_version = {SqliteDocumentStore.SchemaVersion + 1};";
+            command.ExecuteNonQuery();
+        }
+
+        var error = Assert.Throws<InvalidOperationException>(Open);
+
+        Assert.Contains("Portal:Storage:Sqlite", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>More expired documents than one batch: all go, in several short transactions, and another writer gets in between.</summary>
+    [Fact]
+    public async Task PurgeAllExpiredAsync_MoreThanOneBatch_DeletesAllAndLetsWritersIn()
+    {
+        var store = Open();
+        var audit = CollectionPath.ForTenant("a", "audit");
+        var count = (SqliteDocumentStore.PurgeBatch * 3) + 7;
+        await store.SetManyAsync([.. Enumerable.Range(0, count).Select(i => new DocumentWrite(new DocumentKey(audit, $"r{i:D6}"), new JsonObject { ["i"] = i }, Start.AddMinutes(1)))]);
+        await store.SetAsync(new DocumentKey(audit, "live"), new JsonObject(), Start.AddDays(1));
+
+        var purge = store.PurgeAllExpiredAsync(Start.AddMinutes(1));
+        var written = 0;
+        while (!purge.IsCompleted)
+        {
+            // A write meanwhile waits for at most one batch, not for the whole purge.
+            await store.SetAsync(new DocumentKey(audit, $"w{written++}"), new JsonObject(), null);
+        }
+
+        Assert.Equal(count, await purge);
+        Assert.True(written > 1, $"only {written} writes got in during the purge");
+        Assert.NotNull(await store.GetAsync(new DocumentKey(audit, "live")));
     }
 
     [Fact]

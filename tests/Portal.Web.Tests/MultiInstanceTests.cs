@@ -1,5 +1,6 @@
 using System.Net;
 using Portal.Testing;
+using Portal.Web.Features.Verification;
 
 namespace Portal.Web.Tests;
 
@@ -85,6 +86,42 @@ public sealed class MultiInstanceTests(FirestoreEmulatorProcess firestore) : IAs
         Assert.Single(responses, r => r.StatusCode == HttpStatusCode.OK);
         Assert.All(responses.Where(r => r.StatusCode != HttpStatusCode.OK), r => Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode));
         Assert.Equal(1, _a.Emulator.State.FindCaller(Alice)!.SessionsRevoked);
+    }
+
+    /// <summary>
+    /// Many tabs polling one push on two instances: the IdP hears at most one poll per push every two seconds,
+    /// and what that poll learnt reaches every tab on either instance through the store.
+    /// </summary>
+    [Fact]
+    public async Task PushPolledFromManyTabsOnBothInstances_ReachesTheIdpOncePerInterval()
+    {
+        var cookies = new CookieContainer();
+        var onA = new ConsoleDriver(_a, _a.NewClient(cookies));
+        var onB = new ConsoleDriver(B, B.NewClient(cookies));
+        await _a.SignInAsync(Tier3, onA.Browser);
+        var pending = await onA.StartPushAsync(await onA.LookupAsync(Alice));
+        var push = Assert.Single(_a.Emulator.State.PendingPushes(Alice));
+        int IdpPolls() => _a.Emulator.State.Requests.Count(r => r.Method == "GET" && r.PathAndQuery.Contains("/transactions/", StringComparison.Ordinal));
+
+        var burst = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => (i % 2 == 0 ? onA : onB).PollAsync(pending)));
+
+        Assert.All(burst, r => Assert.Equal("Waiting", r.State));
+        Assert.Equal(1, IdpPolls());
+
+        _a.Emulator.State.AnswerPush(push.TransactionId, push.CorrectAnswer);
+        var stillWithinInterval = await onB.PollAsync(pending);
+        Assert.Equal("Waiting", stillWithinInterval.State);
+        Assert.Equal(1, IdpPolls());
+
+        _a.Clock.Advance(VerificationStore.PushPollInterval);
+        var afterInterval = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => (i % 2 == 0 ? onA : onB).PollAsync(pending)));
+
+        Assert.Equal(2, IdpPolls());
+        Assert.Contains(afterInterval, r => r.State == "Approved");
+        // A tab whose poll was not the one that asked the IdP learns the outcome from the store on its next poll.
+        Assert.Equal("Approved", (await onA.PollAsync(pending)).State);
+        Assert.Equal("Approved", (await onB.PollAsync(pending)).State);
+        Assert.Equal(2, IdpPolls());
     }
 
     [Fact]

@@ -79,6 +79,9 @@ public sealed partial class PortalTestHost : IAsyncLifetime
     /// <summary>Configures <see cref="SecondTenantId"/> as well (set before <see cref="InitializeAsync"/>).</summary>
     public bool WithSecondTenant { get; set; }
 
+    /// <summary>Changes to the portal's services after its own registrations (e.g. a decorator around the store).</summary>
+    public Action<IServiceCollection>? ConfigureServices { get; init; }
+
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(_directory);
@@ -159,7 +162,11 @@ public sealed partial class PortalTestHost : IAsyncLifetime
             }
 
             builder.ConfigureLogging(logging => logging.AddProvider(new CapturingLoggerProvider(LogLines)).SetMinimumLevel(LogLevel.Debug));
-            builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
+            builder.ConfigureTestServices(services =>
+            {
+                services.AddSingleton<TimeProvider>(Clock);
+                ConfigureServices?.Invoke(services);
+            });
         });
         _ = Factory.Server;
         _started = true;

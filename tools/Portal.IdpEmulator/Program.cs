@@ -12,7 +12,8 @@ internal static class Program
         var secret = Environment.GetEnvironmentVariable("EMULATOR_CLIENT_SECRET");
         var options = new EmulatorOptions
         {
-            Url = "http://127.0.0.1:5081",
+            // EMULATOR_URL lets a second emulator run beside a developer's (bench/http.sh starts its own).
+            Url = Environment.GetEnvironmentVariable("EMULATOR_URL") is { Length: > 0 } url ? url : "http://127.0.0.1:5081",
             OktaApiToken = string.IsNullOrEmpty(token) ? Convert.ToHexString(RandomNumberGenerator.GetBytes(20)) : token,
         };
         options.Clients.Add(new EmulatorClient("portal-demo", string.IsNullOrEmpty(secret) ? Convert.ToHexString(RandomNumberGenerator.GetBytes(20)) : secret));

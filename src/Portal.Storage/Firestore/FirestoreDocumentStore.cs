@@ -18,6 +18,9 @@ internal sealed partial class FirestoreDocumentStore : IDocumentStore, IExpiredD
     internal const string ExpiryField = "_expireAt";
 
     private const int PageSize = 300;
+
+    /// <summary>Firestore's limit of writes in one commit.</summary>
+    private const int MaxWritesPerCommit = 500;
     private const int MaxTransactionAttempts = 40;
     private static readonly TimeSpan BaseBackoff = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromMilliseconds(500);
@@ -63,6 +66,17 @@ internal sealed partial class FirestoreDocumentStore : IDocumentStore, IExpiredD
     {
         ArgumentNullException.ThrowIfNull(data);
         await _client.CommitAsync([UpdateWrite(key, data, expireAt)], null, cancellationToken);
+    }
+
+    public async Task SetManyAsync(IReadOnlyList<DocumentWrite> writes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(writes);
+        // A commit takes at most 500 writes; each commit is atomic, and unlike batchWrite it reports a failure
+        // for the whole chunk instead of per write, so nothing is silently half-written within a chunk.
+        foreach (var chunk in writes.Chunk(MaxWritesPerCommit))
+        {
+            await _client.CommitAsync(chunk.Select(w => UpdateWrite(w.Key, w.Data, w.ExpireAt)), null, cancellationToken);
+        }
     }
 
     public async Task<TResult> UpdateAsync<TResult>(DocumentKey key, Func<StoredDocument?, DocumentMutation<TResult>> mutate, CancellationToken cancellationToken = default)

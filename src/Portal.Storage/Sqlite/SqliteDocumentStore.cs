@@ -17,6 +17,17 @@ internal sealed partial class SqliteDocumentStore : IDocumentStore, IExpiredDocu
 {
     private const int BusyTimeoutMilliseconds = 30_000;
 
+    /// <summary>Documents written per transaction by <see cref="SetManyAsync"/>.</summary>
+    private const int SetManyChunk = 5_000;
+
+    /// <summary>Expired documents deleted per write transaction by a purge.</summary>
+    internal const int PurgeBatch = 1_000;
+
+    /// <summary>The schema this version writes (<c>PRAGMA user_version</c>); 0 is the first, index-less one.</summary>
+    internal const int SchemaVersion = 2;
+
+    private static readonly TimeSpan PurgePause = TimeSpan.FromMilliseconds(5);
+
     private readonly string _connectionString;
     private readonly TimeProvider _clock;
 
@@ -74,6 +85,39 @@ internal sealed partial class SqliteDocumentStore : IDocumentStore, IExpiredDocu
         AddKey(command, key);
         AddBody(command, data, expireAt);
         await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task SetManyAsync(IReadOnlyList<DocumentWrite> writes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(writes);
+        // Chunks of a bounded size, each one transaction: a bulk load never holds the write lock for long.
+        for (var start = 0; start < writes.Count; start += SetManyChunk)
+        {
+            await using var connection = await OpenAsync(cancellationToken);
+            await using var transaction = connection.BeginTransaction(deferred: false);
+            await using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = """
+                INSERT INTO documents (collection, id, data, expire_at, version) VALUES ($collection, $id, $data, $expireAt, 1)
+                ON CONFLICT (collection, id) DO UPDATE SET data = excluded.data, expire_at = excluded.expire_at, version = documents.version + 1
+                """;
+            var collection = command.Parameters.Add("$collection", SqliteType.Text);
+            var id = command.Parameters.Add("$id", SqliteType.Text);
+            var data = command.Parameters.Add("$data", SqliteType.Text);
+            var expireAt = command.Parameters.Add("$expireAt", SqliteType.Text);
+            command.Prepare();
+            foreach (var write in writes.Skip(start).Take(SetManyChunk))
+            {
+                ArgumentNullException.ThrowIfNull(write.Data);
+                collection.Value = write.Key.Collection.Value;
+                id.Value = write.Key.Id;
+                data.Value = write.Data.ToJsonString();
+                expireAt.Value = write.ExpireAt is { } e ? DocumentJson.FormatTimestamp(e) : DBNull.Value;
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+        }
     }
 
     public async Task<TResult> UpdateAsync<TResult>(DocumentKey key, Func<StoredDocument?, DocumentMutation<TResult>> mutate, CancellationToken cancellationToken = default)
@@ -175,23 +219,90 @@ internal sealed partial class SqliteDocumentStore : IDocumentStore, IExpiredDocu
         }
     }
 
-    public async Task<int> PurgeExpiredAsync(CollectionPath collection, DateTimeOffset now, CancellationToken cancellationToken = default)
+    public Task<int> PurgeExpiredAsync(CollectionPath collection, DateTimeOffset now, CancellationToken cancellationToken = default) =>
+        PurgeInBatchesAsync(
+            "DELETE FROM documents WHERE (collection, id) IN (SELECT collection, id FROM documents WHERE collection = $collection AND expire_at <= $now LIMIT $batch)",
+            collection.Value,
+            now,
+            cancellationToken);
+
+    public Task<int> PurgeAllExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken = default) =>
+        PurgeInBatchesAsync(
+            "DELETE FROM documents WHERE (collection, id) IN (SELECT collection, id FROM documents WHERE expire_at <= $now LIMIT $batch)",
+            null,
+            now,
+            cancellationToken);
+
+    /// <summary>
+    /// The plan SQLite chooses for <paramref name="query"/> (<c>EXPLAIN QUERY PLAN</c>, one line per step),
+    /// so a test can prove that every query the portal builds is an index range scan.
+    /// </summary>
+    internal async Task<IReadOnlyList<string>> ExplainAsync(DocumentQuery query, CancellationToken cancellationToken = default)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM documents WHERE collection = $collection AND expire_at IS NOT NULL AND expire_at <= $now";
-        command.Parameters.AddWithValue("$collection", collection.Value);
-        command.Parameters.AddWithValue("$now", DocumentJson.FormatTimestamp(now));
-        return await command.ExecuteNonQueryAsync(cancellationToken);
+        BuildQuery(command, query);
+        command.CommandText = "EXPLAIN QUERY PLAN " + command.CommandText;
+        var plan = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            plan.Add(reader.GetString(3));
+        }
+
+        return plan;
     }
 
-    public async Task<int> PurgeAllExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
+    /// <summary>The plan of the purge's batch (see <see cref="ExplainAsync(DocumentQuery, CancellationToken)"/>).</summary>
+    internal async Task<IReadOnlyList<string>> ExplainPurgeAsync(bool oneCollection, CancellationToken cancellationToken = default)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM documents WHERE expire_at IS NOT NULL AND expire_at <= $now";
+        command.CommandText = "EXPLAIN QUERY PLAN " + (oneCollection
+            ? "DELETE FROM documents WHERE (collection, id) IN (SELECT collection, id FROM documents WHERE collection = $collection AND expire_at <= $now LIMIT $batch)"
+            : "DELETE FROM documents WHERE (collection, id) IN (SELECT collection, id FROM documents WHERE expire_at <= $now LIMIT $batch)");
+        command.Parameters.AddWithValue("$collection", "c");
+        command.Parameters.AddWithValue("$now", Now());
+        command.Parameters.AddWithValue("$batch", PurgeBatch);
+        var plan = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            plan.Add(reader.GetString(3));
+        }
+
+        return plan;
+    }
+
+    /// <summary>
+    /// Deletes in batches of <see cref="PurgeBatch"/>, each its own short write transaction, so a purge of a
+    /// million expired records never blocks the portal's writes for longer than one batch takes.
+    /// </summary>
+    private async Task<int> PurgeInBatchesAsync(string sql, string? collection, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var total = 0;
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        if (collection is not null)
+        {
+            command.Parameters.AddWithValue("$collection", collection);
+        }
+
         command.Parameters.AddWithValue("$now", DocumentJson.FormatTimestamp(now));
-        return await command.ExecuteNonQueryAsync(cancellationToken);
+        command.Parameters.AddWithValue("$batch", PurgeBatch);
+        while (true)
+        {
+            var deleted = await command.ExecuteNonQueryAsync(cancellationToken);
+            total += deleted;
+            if (deleted < PurgeBatch)
+            {
+                return total;
+            }
+
+            // Let a waiting writer (another connection, another instance) take the lock between batches.
+            await Task.Delay(PurgePause, cancellationToken);
+        }
     }
 
     public void Dispose()
@@ -228,6 +339,9 @@ internal sealed partial class SqliteDocumentStore : IDocumentStore, IExpiredDocu
 
     private void BuildQuery(SqliteCommand command, DocumentQuery query)
     {
+        // Field paths are written into the SQL as literals (after JsonPath has checked them), never bound as
+        // parameters: SQLite only uses an expression index when the query's expression is the index's,
+        // character for character (see SqliteIndexes).
         var sql = new StringBuilder("SELECT id, data, expire_at, version FROM documents WHERE collection = $collection AND (expire_at IS NULL OR expire_at > $now)");
         command.Parameters.AddWithValue("$collection", query.Collection.Value);
         command.Parameters.AddWithValue("$now", Now());
@@ -244,26 +358,30 @@ internal sealed partial class SqliteDocumentStore : IDocumentStore, IExpiredDocu
                 FilterOperator.GreaterThanOrEqual => ">=",
                 _ => throw new ArgumentException($"Unknown filter operator {filter.Operator}.", nameof(query)),
             };
-            sql.Append(CultureInfo.InvariantCulture, $" AND json_extract(data, $f{i}) {op} $v{i}");
-            command.Parameters.AddWithValue($"$f{i}", JsonPath(filter.FieldPath));
+            sql.Append(CultureInfo.InvariantCulture, $" AND {SqliteIndexes.Field(filter.FieldPath)} {op} $v{i}");
             command.Parameters.AddWithValue($"$v{i}", SqlValue(filter.Value));
         }
 
         if (query.OrderBy is { } order)
         {
             var direction = order.Descending ? "DESC" : "ASC";
-            var after = order.Descending ? "<" : ">";
-            command.Parameters.AddWithValue("$order", JsonPath(order.FieldPath));
-            // As in Firestore, a document without the order field is not part of an ordered query.
-            sql.Append(" AND json_type(data, $order) IS NOT NULL");
+            var field = SqliteIndexes.Field(order.FieldPath);
+
+            // As in Firestore, a document without the order field is not part of an ordered query. The
+            // portal never stores a JSON null (DocumentJson leaves nulls out), so IS NOT NULL is that test, and
+            // it is also what lets SQLite use a partial index of the field.
+            sql.Append(CultureInfo.InvariantCulture, $" AND {field} IS NOT NULL");
             if (query.StartAfter is { } cursor)
             {
-                sql.Append(CultureInfo.InvariantCulture, $" AND (json_extract(data, $order) {after} $cursorValue OR (json_extract(data, $order) = $cursorValue AND id {after} $cursorId))");
+                // A keyset cursor in two terms: the first is a range on the index (the page starts where the
+                // last one ended, however deep), the second skips the ties already returned.
+                var (bound, after) = order.Descending ? ("<=", "<") : (">=", ">");
+                sql.Append(CultureInfo.InvariantCulture, $" AND {field} {bound} $cursorValue AND ({field} {after} $cursorValue OR id {after} $cursorId)");
                 command.Parameters.AddWithValue("$cursorValue", SqlValue(cursor.OrderValue));
                 command.Parameters.AddWithValue("$cursorId", cursor.DocumentId);
             }
 
-            sql.Append(CultureInfo.InvariantCulture, $" ORDER BY json_extract(data, $order) {direction}, id {direction}");
+            sql.Append(CultureInfo.InvariantCulture, $" ORDER BY {field} {direction}, id {direction}");
         }
         else
         {
@@ -329,12 +447,34 @@ internal sealed partial class SqliteDocumentStore : IDocumentStore, IExpiredDocu
         }
     }
 
+    /// <summary>
+    /// Creates the table, or brings a file of an earlier version up to this one: every step is idempotent
+    /// (IF NOT EXISTS), so a file of any earlier version, or one another instance is upgrading at the same
+    /// moment, ends up the same. A file of a later version is refused rather than half understood.
+    /// </summary>
     private void EnsureSchema()
     {
         using var connection = OpenAsync(CancellationToken.None).GetAwaiter().GetResult();
+        using (var version = connection.CreateCommand())
+        {
+            version.CommandText = "PRAGMA user_version;";
+            var found = Convert.ToInt32(version.ExecuteScalar(), CultureInfo.InvariantCulture);
+            if (found > SchemaVersion)
+            {
+                throw new InvalidOperationException($"The SQLite file (Portal:Storage:Sqlite) has schema version {found}, written by a later portal version; this version understands up to {SchemaVersion}.");
+            }
+        }
+
+        using (var wal = connection.CreateCommand())
+        {
+            wal.CommandText = "PRAGMA journal_mode = WAL;";
+            wal.ExecuteNonQuery();
+        }
+
+        using var transaction = connection.BeginTransaction(deferred: false);
         using var command = connection.CreateCommand();
-        command.CommandText = """
-            PRAGMA journal_mode = WAL;
+        command.Transaction = transaction;
+        command.CommandText = $"""
             CREATE TABLE IF NOT EXISTS documents (
                 collection TEXT NOT NULL,
                 id TEXT NOT NULL,
@@ -344,8 +484,12 @@ internal sealed partial class SqliteDocumentStore : IDocumentStore, IExpiredDocu
                 PRIMARY KEY (collection, id)
             ) WITHOUT ROWID;
             CREATE INDEX IF NOT EXISTS documents_expiry ON documents (collection, expire_at);
+            CREATE INDEX IF NOT EXISTS documents_expire_at ON documents (expire_at) WHERE expire_at IS NOT NULL;
+            {SqliteIndexes.CreateStatements()}
+            PRAGMA user_version = {SchemaVersion};
             """;
         command.ExecuteNonQuery();
+        transaction.Commit();
     }
 
     [GeneratedRegex("^[A-Za-z][A-Za-z0-9_]*(\\.[A-Za-z][A-Za-z0-9_]*)*$")]

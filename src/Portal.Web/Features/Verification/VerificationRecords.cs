@@ -55,6 +55,13 @@ public sealed record PendingVerification
     /// failure, so its end only refunds it (approved) or adds the alarm (rejected). Null for a step-up.
     /// </summary>
     public string? AttemptReservationId { get; init; }
+
+    /// <summary>
+    /// When some instance last asked the IdP how this push went. Every tab and instance polls, but only the one
+    /// that moves this forward (atomically, at most every <c>VerificationStore.PushPollInterval</c>) calls the IdP;
+    /// the others read the shared state from this document.
+    /// </summary>
+    public DateTimeOffset? LastPolledAt { get; init; }
 }
 
 /// <summary>

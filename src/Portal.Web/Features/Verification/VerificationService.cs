@@ -158,6 +158,12 @@ public sealed partial class VerificationService(
         {
             state = PushState.TimedOut;
         }
+        else if (pending.LastPolledAt is { } last && store.Now - last < VerificationStore.PushPollInterval && store.Now >= last
+            || !await store.TryClaimPushPollAsync(tenant.Id, pending.Id, ct))
+        {
+            // Another tab or instance asked the IdP moments ago; what it learnt reaches the pending document, read here next time.
+            return (pending, null);
+        }
         else
         {
             var polled = await directories.For(tenant).PollPushAsync(callerId, pollRef, ct);

@@ -55,6 +55,33 @@ public sealed class VerificationStore(IDocumentStore store, TimeProvider clock)
         return doc is null ? null : DocumentJson.FromDocument<PendingVerification>(doc.Data);
     }
 
+    /// <summary>At most one IdP poll per pending push in this time, however many tabs or instances poll it.</summary>
+    public static readonly TimeSpan PushPollInterval = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Claims the next IdP poll of a waiting push: true for exactly one caller per <see cref="PushPollInterval"/>
+    /// across every instance (an atomic update of the pending document); false when another poll is recent, or
+    /// the push is no longer waiting. A caller who has the document already checks its time first, so most
+    /// polls cost a read and no transaction.
+    /// </summary>
+    public Task<bool> TryClaimPushPollAsync(string tenantId, string id, CancellationToken cancellationToken) =>
+        store.UpdateAsync(PendingKey(tenantId, id), current =>
+        {
+            var now = clock.GetUtcNow();
+            if (current is null)
+            {
+                return DocumentMutation<bool>.Keep(false);
+            }
+
+            var pending = DocumentJson.FromDocument<PendingVerification>(current.Data);
+            if (pending.State != ChallengeState.Waiting || (pending.LastPolledAt is { } last && now - last < PushPollInterval && now >= last))
+            {
+                return DocumentMutation<bool>.Keep(false);
+            }
+
+            return DocumentMutation<bool>.Write(DocumentJson.ToDocument(pending with { LastPolledAt = now }), current.ExpireAt, true);
+        }, cancellationToken);
+
     /// <summary>Moves a waiting challenge to its final state; only the first caller wins (the others get null).</summary>
     public Task<PendingVerification?> CompletePendingAsync(string tenantId, string id, ChallengeState state, string? verificationSessionId, CancellationToken cancellationToken, string? failureReason = null) =>
         store.UpdateAsync(PendingKey(tenantId, id), current =>
