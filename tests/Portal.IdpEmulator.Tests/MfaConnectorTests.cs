@@ -111,6 +111,20 @@ public sealed class MfaConnectorTests
         Assert.Empty(host.State.PendingEntraPushes(upn));
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData("OneWaySMS")]
+    public async Task BeginTwoWay_WithoutPhoneAppNotification_RefusedWithoutPush(string? method)
+    {
+        await using var host = await StartAsync();
+        using var http = await ConnectorClientAsync(host);
+
+        using var response = await http.PostAsync(Path, Xml(Body(Grace, method)));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Empty(host.State.PendingEntraPushes(Grace));
+    }
+
     [Fact]
     public async Task BeginTwoWay_DtdInBody_RefusedWithoutPush()
     {
@@ -167,11 +181,12 @@ public sealed class MfaConnectorTests
         throw new InvalidOperationException("No push reached the phone.");
     }
 
-    private static string Body(string upn) =>
+    private static string Body(string upn, string? method = "PhoneAppNotification") =>
         new XElement(
             "BeginTwoWayAuthenticationRequest",
             new XElement("Version", "1.0"),
             new XElement("UserPrincipalName", upn),
+            method is null ? null : new XElement("AuthenticationMethodId", method),
             new XElement("ContextId", Guid.NewGuid()),
             new XElement("SyncCall", "true"),
             new XElement("RequireUserMatch", "true"),

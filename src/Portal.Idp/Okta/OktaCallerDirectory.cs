@@ -371,15 +371,16 @@ internal sealed class OktaCallerDirectory : ICallerDirectory
         return reply.ToError(isRead: false);
     }
 
-    public async Task<IdpResult<Done>> ResetFactorsAsync(string callerId, CancellationToken cancellationToken = default)
+    public async Task<IdpResult<FactorResetOutcome>> ResetFactorsAsync(string callerId, CancellationToken cancellationToken = default)
     {
         if (!IsValidId(callerId))
         {
             return InvalidId();
         }
 
+        // One lifecycle call removes every factor or none.
         var reply = await SendAsync("reset_factors", HttpMethod.Post, UserApi(callerId, "/lifecycle/reset_factors"), cancellationToken);
-        return reply.IsSuccess ? Done() : reply.ToError(isRead: false);
+        return reply.IsSuccess ? IdpResult<FactorResetOutcome>.Success(FactorResetOutcome.Everything) : reply.ToError(isRead: false);
     }
 
     public async Task<IdpResult<TemporaryAccess>> IssueTemporaryAccessAsync(string callerId, TimeSpan lifetime, bool usableOnce, CancellationToken cancellationToken = default)
