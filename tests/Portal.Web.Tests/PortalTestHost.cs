@@ -73,6 +73,9 @@ public sealed partial class PortalTestHost : IAsyncLifetime
     /// <summary>How long the emulator's pushes wait (its default, Okta's five minutes, when null).</summary>
     public TimeSpan? EmulatorPushLifetime { get; set; }
 
+    /// <summary>The public key the emulator accepts client assertions of <see cref="TenantId"/>'s client with (private_key_jwt).</summary>
+    public Microsoft.IdentityModel.Tokens.SecurityKey? ClientAssertionKey { get; init; }
+
     /// <summary>Configures <see cref="SecondTenantId"/> as well (set before <see cref="InitializeAsync"/>).</summary>
     public bool WithSecondTenant { get; set; }
 
@@ -99,7 +102,7 @@ public sealed partial class PortalTestHost : IAsyncLifetime
                 emulatorOptions.PushLifetime = pushLifetime;
             }
 
-            emulatorOptions.Clients.Add(new EmulatorClient(ClientId, secret));
+            emulatorOptions.Clients.Add(new EmulatorClient(ClientId, secret) { AssertionKey = ClientAssertionKey });
             if (WithSecondTenant)
             {
                 emulatorOptions.Clients.Add(new EmulatorClient(SecondClientId, secret));
