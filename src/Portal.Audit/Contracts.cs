@@ -11,6 +11,9 @@ public enum AuditOutcome
 
     /// <summary>A security event: a rejected push, a "not me", a replayed code.</summary>
     Alarm,
+
+    /// <summary>Part of an action happened and part did not (an MFA reset that left methods); the reason says which.</summary>
+    Partial,
 }
 
 /// <summary>Who acted: the agent, by IdP subject and masked login.</summary>

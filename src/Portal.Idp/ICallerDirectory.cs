@@ -22,8 +22,10 @@ public interface ICallerDirectory
     Task<IdpResult<IReadOnlyList<CallerFactor>>> ListFactorsAsync(string callerId, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// The names of the caller's IdP groups (Okta groups; Entra directory roles), so that the portal can apply
-    /// a tenant's privileged-target rule. An error means "unknown", which the portal treats as privileged.
+    /// The names of the caller's IdP groups (Okta groups), so that the portal can apply a tenant's privileged-target
+    /// rule. For Entra, every entry is a reason the caller is privileged (a directory role, active or PIM-eligible, at
+    /// any scope, or a role-assignable group), so any entry makes them privileged. An error means "unknown", which the
+    /// portal treats as privileged.
     /// </summary>
     Task<IdpResult<IReadOnlyList<string>>> ListGroupsAsync(string callerId, CancellationToken cancellationToken = default);
 
@@ -45,8 +47,11 @@ public interface ICallerDirectory
     /// <summary>Unlocks a locked-out account.</summary>
     Task<IdpResult<Done>> UnlockAsync(string callerId, CancellationToken cancellationToken = default);
 
-    /// <summary>Removes every enrolled factor so that the caller enrols again.</summary>
-    Task<IdpResult<Done>> ResetFactorsAsync(string callerId, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Removes every enrolled factor so that the caller enrols again, and says which were removed and which remain
+    /// (a partial reset is a success result whose <see cref="FactorResetOutcome.IsPartial"/> is true).
+    /// </summary>
+    Task<IdpResult<FactorResetOutcome>> ResetFactorsAsync(string callerId, CancellationToken cancellationToken = default);
 
     /// <summary>Issues a temporary access code (Okta) / Temporary Access Pass (Entra). The value is shown once.</summary>
     Task<IdpResult<TemporaryAccess>> IssueTemporaryAccessAsync(string callerId, TimeSpan lifetime, bool usableOnce, CancellationToken cancellationToken = default);

@@ -57,7 +57,26 @@ public sealed record OktaServiceApp(string ClientId, IReadOnlyList<string> Scope
 public sealed record ChallengeContext(string UserAgent, string? ClientAddress);
 
 /// <summary>A caller as the IdP describes them. Never stored: the portal keeps only HMAC'd ids and masked logins.</summary>
-public sealed record CallerProfile(string Id, string Login, string? Email, CallerStatus Status);
+public sealed record CallerProfile(string Id, string Login, string? Email, CallerStatus Status)
+{
+    /// <summary>
+    /// Mastered in an on-premises directory (Entra <c>onPremisesSyncEnabled</c>): the IdP refuses a cloud password
+    /// reset, so the console offers a temporary access pass and session revocation instead.
+    /// </summary>
+    public bool DirectorySynced { get; init; }
+}
+
+/// <summary>
+/// What an MFA reset did. <see cref="Removed"/> and <see cref="Remaining"/> name the methods (by kind, never by
+/// number or device); both empty means the IdP removed every factor in one call (Okta). A reset with methods
+/// remaining is partial: neither a success nor a failure, and <see cref="StoppedBy"/> is the IdP's refusal code.
+/// </summary>
+public sealed record FactorResetOutcome(IReadOnlyList<string> Removed, IReadOnlyList<string> Remaining, string? StoppedBy = null)
+{
+    public static FactorResetOutcome Everything { get; } = new([], []);
+
+    public bool IsPartial => Remaining.Count > 0;
+}
 
 public enum CallerStatus
 {

@@ -343,6 +343,86 @@ public sealed class EntraGraphDirectoryTests : IAsyncLifetime
         Assert.True(result.IsSuccess, result.Error?.Code);
         Assert.Equal(2, user.MethodsDeleted);
         Assert.Equal(["passwordAuthenticationMethod"], user.Methods.Select(m => m.ODataType));
+        // Graph refuses the default (the Authenticator, listed first) while the OATH app remains: it goes last.
+        Assert.Equal(["authenticator app (OATH code)", "Microsoft Authenticator"], result.Value.Removed);
+        Assert.Empty(result.Value.Remaining);
+        Assert.False(result.Value.IsPartial);
+    }
+
+    [Fact]
+    public async Task ResetFactors_OneDeletionRefused_PartialOutcomeNamesRemovedAndRemaining()
+    {
+        var user = _host.State.FindEntraUser(Grace)!;
+        _host.State.FailNext(403, "/microsoftAuthenticatorMethods/");
+
+        var result = await _directory.ResetFactorsAsync(user.Id);
+
+        Assert.True(result.IsSuccess, result.Error?.Code);
+        Assert.True(result.Value.IsPartial);
+        Assert.Equal(["authenticator app (OATH code)"], result.Value.Removed);
+        Assert.Equal(["Microsoft Authenticator"], result.Value.Remaining);
+        Assert.Equal("Authorization_RequestDenied", result.Value.StoppedBy);
+        Assert.Equal(["passwordAuthenticationMethod", "microsoftAuthenticatorAuthenticationMethod"], user.Methods.Select(m => m.ODataType));
+    }
+
+    [Fact]
+    public async Task ResetFactors_FirstDeletionFailsNothingRemoved_IsAFailureNotPartial()
+    {
+        var user = _host.State.FindEntraUser(Heidi)!;
+        _host.State.FailNext(403, "/phoneMethods/");
+
+        var result = await _directory.ResetFactorsAsync(user.Id);
+
+        Assert.Equal(IdpErrorKind.AccessDenied, result.Error?.Kind);
+        Assert.Equal(0, user.MethodsDeleted);
+    }
+
+    [Fact]
+    public async Task ResetPassword_SyncedUser_ExplainsWritebackWithoutPatching()
+    {
+        var user = _host.State.FindEntraUser("mallory.synced@entra.example")!;
+
+        var found = await _directory.FindCallerAsync(user.UserPrincipalName);
+        var result = await _directory.ResetPasswordAsync(user.Id, PasswordResetKind.TemporaryPassword);
+
+        Assert.True(found.Value.DirectorySynced);
+        Assert.False((await _directory.FindCallerAsync(Grace)).Value.DirectorySynced);
+        Assert.Equal("synced_user", result.Error?.Code);
+        Assert.Contains("on-premises Active Directory", result.Error?.AgentMessage, StringComparison.Ordinal);
+        Assert.Contains("Temporary Access Pass", result.Error?.AgentMessage, StringComparison.Ordinal);
+        Assert.DoesNotContain(_host.State.Requests, r => r.Method == "PATCH");
+        Assert.Equal(0, user.PasswordResets);
+    }
+
+    [Theory]
+    [InlineData("judy.eligible@entra.example", "eligible role: User Administrator (scope /administrativeUnits/")]
+    [InlineData("kim.groupadmin@entra.example", "role-assignable group: Tier Zero Operators")]
+    [InlineData("ivan.admin@entra.example", "role: Global Administrator")]
+    public async Task ListGroups_PrivilegedByEligibleRoleGroupOrActiveRole_NamesTheReason(string upn, string reason)
+    {
+        var result = await _directory.ListGroupsAsync(_host.State.FindEntraUser(upn)!.Id);
+
+        Assert.True(result.IsSuccess, result.Error?.Code);
+        Assert.Contains(result.Value, r => r.StartsWith(reason, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ListGroups_CallerInOrdinaryGroupOnly_NotPrivileged()
+    {
+        var result = await _directory.ListGroupsAsync(_host.State.FindEntraUser(Grace)!.Id);
+
+        Assert.True(result.IsSuccess, result.Error?.Code);
+        Assert.Empty(result.Value);
+    }
+
+    [Fact]
+    public async Task ListGroups_EligibilityUnreadable_IsAnErrorSoUnknown()
+    {
+        _host.State.FailNext(403, "/roleEligibilitySchedules");
+
+        var result = await _directory.ListGroupsAsync(_host.State.FindEntraUser(Grace)!.Id);
+
+        Assert.False(result.IsSuccess);
     }
 
     [Fact]

@@ -225,15 +225,79 @@ public sealed class GraphApiTests : IAsyncLifetime
     {
         using var http = await Graph();
         var user = _host.State.FindEntraUser(Grace)!;
-        var authenticator = user.Methods.Single(m => m.ODataType == "microsoftAuthenticatorAuthenticationMethod").Id;
+        var oath = user.Methods.Single(m => m.ODataType == "softwareOathAuthenticationMethod").Id;
 
-        using var wrong = await http.DeleteAsync($"v1.0/users/{user.Id}/authentication/phoneMethods/{authenticator}");
-        using var right = await http.DeleteAsync($"v1.0/users/{user.Id}/authentication/microsoftAuthenticatorMethods/{authenticator}");
+        using var wrong = await http.DeleteAsync($"v1.0/users/{user.Id}/authentication/phoneMethods/{oath}");
+        using var right = await http.DeleteAsync($"v1.0/users/{user.Id}/authentication/softwareOathMethods/{oath}");
 
         Assert.Equal(HttpStatusCode.NotFound, wrong.StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, right.StatusCode);
         Assert.Equal(1, user.MethodsDeleted);
-        Assert.DoesNotContain(user.Methods, m => m.Id == authenticator);
+        Assert.DoesNotContain(user.Methods, m => m.Id == oath);
+    }
+
+    [Fact]
+    public async Task DeleteMethod_DefaultWhileAnotherRemains_Returns400LikeGraphThenDeletableLast()
+    {
+        using var http = await Graph();
+        var user = _host.State.FindEntraUser(Grace)!;
+        var authenticator = user.Methods.Single(m => m.ODataType == "microsoftAuthenticatorAuthenticationMethod").Id;
+        var oath = user.Methods.Single(m => m.ODataType == "softwareOathAuthenticationMethod").Id;
+        Assert.Equal(authenticator, user.DefaultMethodId);
+
+        using var refused = await http.DeleteAsync($"v1.0/users/{user.Id}/authentication/microsoftAuthenticatorMethods/{authenticator}");
+        var error = (await TestEmulator.ReadJson(refused))["error"]!;
+        using var other = await http.DeleteAsync($"v1.0/users/{user.Id}/authentication/softwareOathMethods/{oath}");
+        using var last = await http.DeleteAsync($"v1.0/users/{user.Id}/authentication/microsoftAuthenticatorMethods/{authenticator}");
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Equal("badRequest", error["code"]!.GetValue<string>());
+        Assert.Equal("Cannot delete default method with other methods configured. Please change default method before deletion.", error["message"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.NoContent, other.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, last.StatusCode);
+        Assert.Null(user.DefaultMethodId);
+        Assert.Equal(["passwordAuthenticationMethod"], user.Methods.Select(m => m.ODataType));
+    }
+
+    [Fact]
+    public async Task PatchPassword_SyncedUser_Returns400OnPremisesMasteredAndSelectShowsSync()
+    {
+        using var http = await Graph();
+        var user = _host.State.FindEntraUser("mallory.synced@entra.example")!;
+
+        using var patch = await http.PatchAsync($"v1.0/users/{user.Id}", new StringContent(
+            """{"passwordProfile":{"password":"Xy7!abcdefgh","forceChangePasswordNextSignIn":true}}""", System.Text.Encoding.UTF8, "application/json"));
+        var error = (await TestEmulator.ReadJson(patch))["error"]!;
+        var synced = await TestEmulator.ReadJson(await http.GetAsync($"v1.0/users/{user.Id}?$select=id,onPremisesSyncEnabled"));
+        var cloud = await TestEmulator.ReadJson(await http.GetAsync($"v1.0/users/{_host.State.FindEntraUser(Grace)!.Id}?$select=id,onPremisesSyncEnabled"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, patch.StatusCode);
+        Assert.Equal("Request_BadRequest", error["code"]!.GetValue<string>());
+        Assert.Contains("on-premises mastered Directory Sync objects", error["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(0, user.PasswordResets);
+        Assert.True(synced["onPremisesSyncEnabled"]!.GetValue<bool>());
+        Assert.Null(cloud["onPremisesSyncEnabled"]);
+    }
+
+    [Fact]
+    public async Task RoleManagement_EligibleAndGroupRoles_ListedByPrincipalWithDefinition()
+    {
+        using var http = await Graph();
+        var judy = _host.State.FindEntraUser("judy.eligible@entra.example")!;
+        var kim = _host.State.FindEntraUser("kim.groupadmin@entra.example")!;
+        var filter = Uri.EscapeDataString($"principalId eq '{judy.Id}'");
+
+        var active = await TestEmulator.ReadJson(await http.GetAsync($"v1.0/roleManagement/directory/roleAssignments?$filter={filter}&$expand=roleDefinition"));
+        var eligible = await TestEmulator.ReadJson(await http.GetAsync($"v1.0/roleManagement/directory/roleEligibilitySchedules?$filter={filter}&$expand=roleDefinition"));
+        var groups = await TestEmulator.ReadJson(await http.GetAsync($"v1.0/users/{kim.Id}/transitiveMemberOf/microsoft.graph.group?$select=id,displayName,isAssignableToRole"));
+        using var unfiltered = await http.GetAsync("v1.0/roleManagement/directory/roleAssignments");
+
+        Assert.Empty(active["value"]!.AsArray());
+        var schedule = eligible["value"]!.AsArray().Single()!;
+        Assert.Equal("User Administrator", schedule["roleDefinition"]!["displayName"]!.GetValue<string>());
+        Assert.StartsWith("/administrativeUnits/", schedule["directoryScopeId"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains(groups["value"]!.AsArray(), g => g!["isAssignableToRole"]!.GetValue<bool>());
+        Assert.Equal(HttpStatusCode.BadRequest, unfiltered.StatusCode);
     }
 
     [Fact]

@@ -90,7 +90,14 @@ public sealed class MfaConnectorTests
 
         var call = http.PostAsync(Path, Xml(Body(Grace)));
         var push = await WaitForPushAsync(host, Grace);
-        time.Advance(MfaConnector.AnswerTimeout + TimeSpan.FromSeconds(1));
+        // The connector starts its one-minute wait just after the push appears; on a busy machine the clock may be
+        // moved before that wait exists, so it is moved again until the call ends.
+        while (!call.IsCompleted)
+        {
+            time.Advance(MfaConnector.AnswerTimeout + TimeSpan.FromSeconds(1));
+            await Task.WhenAny(call, Task.Delay(50));
+        }
+
         using var response = await call;
 
         Assert.Equal("PhoneAppNoResponse", ResultValue(await response.Content.ReadAsStringAsync()));
@@ -109,6 +116,20 @@ public sealed class MfaConnectorTests
 
         Assert.Equal(expected, ResultValue(await response.Content.ReadAsStringAsync()));
         Assert.Empty(host.State.PendingEntraPushes(upn));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("OneWaySMS")]
+    public async Task BeginTwoWay_WithoutPhoneAppNotification_RefusedWithoutPush(string? method)
+    {
+        await using var host = await StartAsync();
+        using var http = await ConnectorClientAsync(host);
+
+        using var response = await http.PostAsync(Path, Xml(Body(Grace, method)));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Empty(host.State.PendingEntraPushes(Grace));
     }
 
     [Fact]
@@ -167,11 +188,12 @@ public sealed class MfaConnectorTests
         throw new InvalidOperationException("No push reached the phone.");
     }
 
-    private static string Body(string upn) =>
+    private static string Body(string upn, string? method = "PhoneAppNotification") =>
         new XElement(
             "BeginTwoWayAuthenticationRequest",
             new XElement("Version", "1.0"),
             new XElement("UserPrincipalName", upn),
+            method is null ? null : new XElement("AuthenticationMethodId", method),
             new XElement("ContextId", Guid.NewGuid()),
             new XElement("SyncCall", "true"),
             new XElement("RequireUserMatch", "true"),

@@ -208,18 +208,109 @@ public sealed partial class OidcTests
     }
 
     [Fact]
-    public async Task Logout_LoopbackTarget_RedirectsWithState()
+    public async Task Logout_IdTokenHintRequired_LoopbackTargetFollowedOnlyWithValidHint()
     {
         await using var host = await TestEmulator.StartAsync();
         using var browser = TestEmulator.Browser(host);
+        var verifier = NewVerifier();
+        var picker = await GetPicker(browser, Challenge(verifier));
+        var code = await PickAgent(browser, picker, host.State.Agents.Single(a => a.Email == "tier2.agent@demo.example").Subject);
+        var idToken = (await TestEmulator.ReadJson(await Redeem(browser, code, verifier, basic: true)))["id_token"]!.GetValue<string>();
+        var target = Uri.EscapeDataString("http://localhost:5099/signout-callback-oidc");
 
-        using var loopback = await browser.GetAsync("oauth2/default/v1/logout?post_logout_redirect_uri=" + Uri.EscapeDataString("http://localhost:5099/signout-callback-oidc") + "&state=s1");
-        using var foreign = await browser.GetAsync("oauth2/default/v1/logout?post_logout_redirect_uri=" + Uri.EscapeDataString("https://evil.example/"));
+        using var noHint = await browser.GetAsync($"oauth2/default/v1/logout?post_logout_redirect_uri={target}&state=s1");
+        using var forged = await browser.GetAsync($"oauth2/default/v1/logout?id_token_hint={idToken[..^4]}AAAA&post_logout_redirect_uri={target}");
+        using var loopback = await browser.GetAsync($"oauth2/default/v1/logout?id_token_hint={idToken}&post_logout_redirect_uri={target}&state=s1");
+        using var foreign = await browser.GetAsync($"oauth2/default/v1/logout?id_token_hint={idToken}&post_logout_redirect_uri=" + Uri.EscapeDataString("https://evil.example/"));
 
+        Assert.Equal(HttpStatusCode.BadRequest, noHint.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
         Assert.Equal(HttpStatusCode.Redirect, loopback.StatusCode);
         Assert.Equal("http://localhost:5099/signout-callback-oidc?state=s1", loopback.Headers.Location!.ToString());
         Assert.Equal(HttpStatusCode.OK, foreign.StatusCode);
+        Assert.Equal(2, host.State.AgentLogouts);
     }
+
+    [Fact]
+    public async Task UserInfo_ThinIdTokenAgent_EmailAndGroupsOnlyAtUserInfo()
+    {
+        await using var host = await TestEmulator.StartAsync();
+        using var browser = TestEmulator.Browser(host);
+        var verifier = NewVerifier();
+        var agent = host.State.Agents.Single(a => a.ClaimsInUserInfoOnly);
+        var code = await PickAgent(browser, await GetPicker(browser, Challenge(verifier)), agent.Subject);
+        var tokens = await TestEmulator.ReadJson(await Redeem(browser, code, verifier, basic: true));
+        var idToken = new JsonWebToken(tokens["id_token"]!.GetValue<string>());
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "oauth2/default/v1/userinfo");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", tokens["access_token"]!.GetValue<string>());
+        using var userInfo = await browser.SendAsync(request);
+        using var anonymous = await browser.GetAsync("oauth2/default/v1/userinfo");
+
+        Assert.False(idToken.TryGetClaim("email", out _));
+        Assert.False(idToken.TryGetClaim("groups", out _));
+        var claims = await TestEmulator.ReadJson(userInfo);
+        Assert.Equal(agent.Subject, claims["sub"]!.GetValue<string>());
+        Assert.Equal(agent.Email, claims["email"]!.GetValue<string>());
+        Assert.Equal(agent.Groups, claims["groups"]!.AsArray().Select(g => g!.GetValue<string>()).ToArray());
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+    }
+
+    [Fact]
+    public async Task Token_PrivateKeyJwt_AcceptedOnceRefusedForWrongAudienceWrongKeyOrReplay()
+    {
+        using var clientKey = RSA.Create(2048);
+        using var otherKey = RSA.Create(2048);
+        var options = new EmulatorOptions { OktaApiToken = TestEmulator.Token };
+        options.Clients.Add(new EmulatorClient(TestEmulator.ClientId, TestEmulator.ClientSecret) { AssertionKey = new RsaSecurityKey(clientKey.ExportParameters(false)) });
+        await using var host = await EmulatorHost.StartAsync(options);
+        using var browser = TestEmulator.Browser(host);
+        var tokenEndpoint = host.OktaIssuer + "/v1/token";
+        var verifier = NewVerifier();
+        var subject = host.State.Agents.Single(a => a.Email == "tier2.agent@demo.example").Subject;
+        var code = await PickAgent(browser, await GetPicker(browser, Challenge(verifier)), subject);
+
+        using var wrongAudience = await RedeemWithAssertion(browser, code, verifier, Assertion(clientKey, host.OktaIssuer.ToString()));
+        using var wrongKey = await RedeemWithAssertion(browser, code, verifier, Assertion(otherKey, tokenEndpoint));
+        var good = Assertion(clientKey, tokenEndpoint);
+        using var accepted = await RedeemWithAssertion(browser, code, verifier, good);
+        var verifier2 = NewVerifier();
+        var code2 = await PickAgent(browser, await GetPicker(browser, Challenge(verifier2)), subject);
+        using var replayed = await RedeemWithAssertion(browser, code2, verifier2, good);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, wrongAudience.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, wrongKey.StatusCode);
+        Assert.Equal("invalid_client", (await TestEmulator.ReadJson(wrongKey))["error"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, replayed.StatusCode);
+        Assert.Contains("replay", (await TestEmulator.ReadJson(replayed))["error_description"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    private static string Assertion(RSA key, string audience)
+    {
+        var now = DateTime.UtcNow;
+        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = TestEmulator.ClientId,
+            Audience = audience,
+            Claims = new Dictionary<string, object> { ["sub"] = TestEmulator.ClientId, ["jti"] = Guid.NewGuid().ToString("N") },
+            IssuedAt = now,
+            Expires = now.AddMinutes(2),
+            SigningCredentials = new SigningCredentials(new RsaSecurityKey(key), SecurityAlgorithms.RsaSha256),
+        });
+    }
+
+    private static Task<HttpResponseMessage> RedeemWithAssertion(HttpClient browser, string code, string verifier, string assertion) =>
+        browser.PostAsync("oauth2/default/v1/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code",
+            ["code"] = code,
+            ["redirect_uri"] = Redirect,
+            ["code_verifier"] = verifier,
+            ["client_id"] = TestEmulator.ClientId,
+            ["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ["client_assertion"] = assertion,
+        }));
 
     private static string NewVerifier() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
 

@@ -71,20 +71,79 @@ public sealed class EntraJourneyTests : IAsyncLifetime
         }
     }
 
-    [Fact]
-    public async Task Tap_PrivilegedTarget_AgentSeesClearRefusalNotServerError()
+    [Theory]
+    [InlineData(Ivan)]                                  // active Global Administrator
+    [InlineData("judy.eligible@entra.example")]         // PIM-eligible User Administrator over an administrative unit
+    [InlineData("kim.groupadmin@entra.example")]        // member of a role-assignable group holding a custom role
+    public async Task Tap_PrivilegedTarget_NeedsSecondAgentApprovalBeforeGraphIsAsked(string upn)
     {
         var agent = await _host.SignInEntraAsync(Tier3);
-        var (pending, link, code) = await _host.StartStepUpAsync(agent, await _host.LookupAsync(agent, Ivan));
-        await _host.CallerCompletesAsync(link, code, Ivan, _host.Emulator.State.CurrentEntraTotp(Ivan));
+        var verificationId = await VerifyAsync(agent, upn);
+
+        var tap = await ActAsync(agent, "temporary-access", verificationId);
+
+        Assert.Equal(HttpStatusCode.Forbidden, tap.StatusCode);
+        Assert.Contains("privileged account", WebUtility.HtmlDecode(await tap.Content.ReadAsStringAsync()), StringComparison.Ordinal);
+        Assert.Equal(0, _host.Emulator.State.FindEntraUser(upn)!.TemporaryAccessPassesIssued);
+        Assert.Contains(await _host.AuditAsync(Tenant), d => (string?)d["action"] == "approval.request");
+    }
+
+    [Fact]
+    public async Task MfaReset_OneMethodRefused_PartialOutcomeShownAndAuditedExactly()
+    {
+        var agent = await _host.SignInEntraAsync(Tier3);
+        var verificationId = await VerifyAsync(agent, Grace);
+        _host.Emulator.State.FailNext(403, "/microsoftAuthenticatorMethods/");
+
+        var reset = await ActAsync(agent, "reset-factors", verificationId);
+
+        var page = WebUtility.HtmlDecode(await reset.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, reset.StatusCode);
+        Assert.Contains("data-outcome=\"partial\"", page, StringComparison.Ordinal);
+        Assert.Contains("Removed: authenticator app (OATH code). Still registered: Microsoft Authenticator", page, StringComparison.Ordinal);
+        var record = Assert.Single(await _host.AuditAsync(Tenant), d => (string?)d["action"] == "action.mfa_reset");
+        Assert.Equal("partial", (string?)record["outcome"]);
+        Assert.Equal("removed: authenticator app (OATH code); remaining: Microsoft Authenticator; refused: Authorization_RequestDenied", (string?)record["reason"]);
+    }
+
+    [Fact]
+    public async Task MfaReset_DefaultMethodLast_EveryMethodRemovedAndNamed()
+    {
+        var agent = await _host.SignInEntraAsync(Tier3);
+        var verificationId = await VerifyAsync(agent, Grace);
+
+        var reset = await ActAsync(agent, "reset-factors", verificationId);
+
+        Assert.Equal(HttpStatusCode.OK, reset.StatusCode);
+        Assert.Contains("Every MFA method was removed (authenticator app (OATH code), Microsoft Authenticator)", WebUtility.HtmlDecode(await reset.Content.ReadAsStringAsync()), StringComparison.Ordinal);
+        Assert.Equal(["passwordAuthenticationMethod"], _host.Emulator.State.FindEntraUser(Grace)!.Methods.Select(m => m.ODataType));
+        Assert.Contains(await _host.AuditAsync(Tenant), d => (string?)d["action"] == "action.mfa_reset" && (string?)d["outcome"] == "succeeded");
+    }
+
+    [Fact]
+    public async Task SyncedCaller_ConsoleExplainsAndSessionOffersTapNotPasswordReset()
+    {
+        const string Mallory = "mallory.synced@entra.example";
+        var agent = await _host.SignInEntraAsync(Tier3);
+        var lookup = WebUtility.HtmlDecode(await _host.LookupAsync(agent, Mallory));
+        Assert.Contains("Synced from on-premises Active Directory", lookup, StringComparison.Ordinal);
+
+        var verificationId = await VerifyAsync(agent, Mallory);
+        var session = WebUtility.HtmlDecode(await _host.GetPageAsync(agent, "/verification/session/" + verificationId));
+
+        Assert.Contains("data-field=\"password-reset-note\"", session, StringComparison.Ordinal);
+        Assert.DoesNotContain("/actions/password-reset", session, StringComparison.Ordinal);
+        Assert.Contains("/actions/temporary-access", session, StringComparison.Ordinal);
+        Assert.Contains("/actions/revoke-sessions", session, StringComparison.Ordinal);
+    }
+
+    private async Task<string> VerifyAsync(HttpClient agent, string upn)
+    {
+        var (pending, link, code) = await _host.StartStepUpAsync(agent, await _host.LookupAsync(agent, upn));
+        await _host.CallerCompletesAsync(link, code, upn, _host.Emulator.State.CurrentEntraTotp(upn));
         var (state, next) = await _host.PollAsync(agent, pending);
         Assert.Equal("Approved", state);
-
-        var tap = await ActAsync(agent, "temporary-access", next!.Split('/')[^1]);
-
-        Assert.Equal(HttpStatusCode.BadGateway, tap.StatusCode);
-        Assert.Contains("This account is privileged", WebUtility.HtmlDecode(await tap.Content.ReadAsStringAsync()), StringComparison.Ordinal);
-        Assert.Equal(0, _host.Emulator.State.FindEntraUser(Ivan)!.TemporaryAccessPassesIssued);
+        return next!.Split('/')[^1];
     }
 
     [Fact]

@@ -76,6 +76,9 @@ public sealed partial class PortalTestHost : IAsyncLifetime
     /// <summary>The host environment (Development unless a test is about production behaviour).</summary>
     public string EnvironmentName { get; set; } = "Development";
 
+    /// <summary>The public key the emulator accepts client assertions of <see cref="TenantId"/>'s client with (private_key_jwt).</summary>
+    public Microsoft.IdentityModel.Tokens.SecurityKey? ClientAssertionKey { get; init; }
+
     /// <summary>Configures <see cref="SecondTenantId"/> as well (set before <see cref="InitializeAsync"/>).</summary>
     public bool WithSecondTenant { get; set; }
 
@@ -105,7 +108,7 @@ public sealed partial class PortalTestHost : IAsyncLifetime
                 emulatorOptions.PushLifetime = pushLifetime;
             }
 
-            emulatorOptions.Clients.Add(new EmulatorClient(ClientId, secret));
+            emulatorOptions.Clients.Add(new EmulatorClient(ClientId, secret) { AssertionKey = ClientAssertionKey });
             if (WithSecondTenant)
             {
                 emulatorOptions.Clients.Add(new EmulatorClient(SecondClientId, secret));

@@ -46,6 +46,12 @@ public sealed class EmulatorOptions
 /// <summary>A registered OIDC client.</summary>
 public sealed record EmulatorClient(string ClientId, string ClientSecret)
 {
+    /// <summary>
+    /// The client's public key for <c>private_key_jwt</c> (RFC 7523): when set, the token endpoint also accepts a
+    /// client assertion signed with the matching private key (RS256, <c>aud</c> = the token endpoint, single-use <c>jti</c>).
+    /// </summary>
+    public Microsoft.IdentityModel.Tokens.SecurityKey? AssertionKey { get; init; }
+
     /// <summary>Redacted so that a client written to a log carries no secret.</summary>
     public override string ToString() => $"EmulatorClient {{ ClientId = {ClientId} }}";
 }
@@ -201,7 +207,14 @@ public sealed class DemoCaller
 }
 
 /// <summary>An agent offered by the sign-in picker.</summary>
-public sealed record DemoAgent(string Subject, string Email, string Name, IReadOnlyList<string> Groups, IReadOnlyList<string> Amr);
+public sealed record DemoAgent(string Subject, string Email, string Name, IReadOnlyList<string> Groups, IReadOnlyList<string> Amr)
+{
+    /// <summary>
+    /// The ID token carries neither <c>email</c> nor <c>groups</c>: the OP returns them from userinfo only (as an
+    /// Okta authorization server whose groups claim is set for userinfo, or an OP with a thin ID token, does).
+    /// </summary>
+    public bool ClaimsInUserInfoOnly { get; init; }
+}
 
 /// <summary>A push waiting on the caller's phone: the three numbers shown, one of them right.</summary>
 public sealed record PendingPush(string TransactionId, int CorrectAnswer, IReadOnlyList<int> Choices, DateTimeOffset ExpiresAt);

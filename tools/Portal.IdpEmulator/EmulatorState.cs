@@ -24,6 +24,7 @@ public sealed class EmulatorState
     private readonly List<DemoCaller> _callers = [];
     private readonly List<DemoAgent> _agents = [];
     private readonly List<EntraAgent> _entraAgents = [];
+    private int _agentLogouts;
     private readonly Queue<CallerTokenOverrides> _callerOverrides = new();
     private readonly List<CallerAuthorizeRequest> _callerAuthorizeRequests = [];
     private readonly Dictionary<string, PushTransaction> _pushes = new(StringComparer.Ordinal);
@@ -599,6 +600,8 @@ public sealed class EmulatorState
             AddAgent("auditor@demo.example", "Audit Reviewer", ["Helpdesk Auditors"], mfa);
             AddAgent("admin@demo.example", "Portal Admin", ["Helpdesk Admins"], mfa);
             AddAgent("nomfa.agent@demo.example", "No MFA Agent", ["Helpdesk Tier 3"], ["pwd"]);
+            // An OP with a thin ID token: e-mail and groups come from userinfo only.
+            _agents.Add(new DemoAgent(DeterministicId("00u", "agent/USERINFO.AGENT@DEMO.EXAMPLE"), "userinfo.agent@demo.example", "UserInfo Agent", ["Helpdesk Tier 3"], mfa) { ClaimsInUserInfoOnly = true });
 
             AddEntraAgent("tier1.agent@entra.example", "Entra Tier One Agent", [EntraDemo.Tier1GroupId], [], mfa);
             AddEntraAgent("tier3.agent@entra.example", "Entra Tier Three Agent", [EntraDemo.Tier3GroupId], [], mfa);
@@ -610,6 +613,11 @@ public sealed class EmulatorState
 
     private void AddEntraAgent(string upn, string name, string[] groupIds, string[] roles, string[] amr) =>
         _entraAgents.Add(new EntraAgent(GraphDirectory.GuidFor("agent/" + upn), upn, name, groupIds, roles, amr));
+
+    /// <summary>RP-initiated logouts the OIDC provider accepted (a valid id_token_hint).</summary>
+    public int AgentLogouts => Volatile.Read(ref _agentLogouts);
+
+    internal void CountAgentLogout() => Interlocked.Increment(ref _agentLogouts);
 
     private void AddAgent(string email, string name, string[] groups, string[] amr) =>
         _agents.Add(new DemoAgent(DeterministicId("00u", "agent/" + email.ToUpperInvariant()), email, name, groups, amr));

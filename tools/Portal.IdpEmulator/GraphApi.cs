@@ -19,6 +19,8 @@ internal static class GraphApi
     private const int MinTapLifetime = 10;
     private const int MaxTapLifetime = 43200;
     private const int DefaultTapLifetime = 60;
+    internal const string DefaultMethodRefusal = "Cannot delete default method with other methods configured. Please change default method before deletion.";
+    internal const string SyncedUserRefusal = "Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.";
 
     private static readonly Dictionary<string, string> DeletableMethods = new(StringComparer.Ordinal)
     {
@@ -81,7 +83,7 @@ internal static class GraphApi
 
         var api = app.MapGroup(Prefix);
         api.MapGet("/users", (HttpContext http) => ListUsers(http, graph));
-        api.MapGet("/users/{idOrUpn}", (string idOrUpn) => WithUser(graph, idOrUpn, user => Json(UserJson(user, graph))));
+        api.MapGet("/users/{idOrUpn}", (HttpContext http, string idOrUpn) => WithUser(graph, idOrUpn, user => Json(UserJson(user, graph, Selected(http)))));
         api.MapPatch("/users/{idOrUpn}", (HttpContext http, string idOrUpn) => WithUser(graph, idOrUpn, user => PatchUser(http, graph, user)));
         api.MapGet("/users/{idOrUpn}/authentication/methods", (string idOrUpn) => WithUser(graph, idOrUpn, user =>
             Json(new JsonObject
@@ -100,6 +102,26 @@ internal static class GraphApi
                 })));
         }
 
+        // Role-assignable groups are the only groups that can hold a directory role; Graph lists a user's groups,
+        // nested ones included, under this cast (namespace or alias form).
+        foreach (var cast in new[] { "microsoft.graph.group", "graph.group" })
+        {
+            api.MapGet("/users/{idOrUpn}/transitiveMemberOf/" + cast, (string idOrUpn) => WithUser(graph, idOrUpn, user =>
+                Json(new JsonObject
+                {
+                    ["@odata.context"] = Context("groups(id,displayName,isAssignableToRole)"),
+                    ["value"] = new JsonArray([.. user.Groups.Select(g => (JsonNode)new JsonObject
+                    {
+                        ["@odata.type"] = ODataTypePrefix + "group",
+                        ["id"] = g.Id,
+                        ["displayName"] = g.DisplayName,
+                        ["isAssignableToRole"] = g.IsAssignableToRole,
+                    })]),
+                })));
+        }
+
+        api.MapGet("/roleManagement/directory/roleAssignments", (HttpContext http) => RoleGrants(http, graph, eligible: false));
+        api.MapGet("/roleManagement/directory/roleEligibilitySchedules", (HttpContext http) => RoleGrants(http, graph, eligible: true));
         api.MapPost("/users/{idOrUpn}/authentication/temporaryAccessPassMethods", (HttpContext http, string idOrUpn) =>
             WithUser(graph, idOrUpn, user => IssueTap(http, graph, user)));
         api.MapDelete("/users/{idOrUpn}/authentication/{collection}/{methodId}", (string idOrUpn, string collection, string methodId) =>
@@ -115,9 +137,13 @@ internal static class GraphApi
                     return InsufficientPrivileges(graph);
                 }
 
-                return user.RemoveMethod(type, methodId)
-                    ? Results.StatusCode(204)
-                    : Error(404, "itemNotFound", "The requested authentication method was not found.", graph);
+                return user.RemoveMethod(type, methodId) switch
+                {
+                    MethodRemoval.Removed => Results.StatusCode(204),
+                    // Graph's answer when the default method is deleted while the user has other MFA methods.
+                    MethodRemoval.IsDefault => Error(400, "badRequest", DefaultMethodRefusal, graph),
+                    _ => Error(404, "itemNotFound", "The requested authentication method was not found.", graph),
+                };
             }));
         api.MapPost("/users/{idOrUpn}/revokeSignInSessions", (string idOrUpn) => WithUser(graph, idOrUpn, user =>
         {
@@ -223,10 +249,77 @@ internal static class GraphApi
             users = users.Take(top);
         }
 
+        var selected = Selected(http);
         return Json(new JsonObject
         {
             ["@odata.context"] = Context("users"),
-            ["value"] = new JsonArray([.. users.Select(u => (JsonNode)UserJson(u, graph))]),
+            ["value"] = new JsonArray([.. users.Select(u => (JsonNode)UserJson(u, graph, selected))]),
+        });
+    }
+
+    private static HashSet<string> Selected(HttpContext http) =>
+        new(http.Request.Query["$select"].ToString().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// <c>roleAssignments</c> (active) or <c>roleEligibilitySchedules</c> (PIM-eligible) of one principal, as Graph
+    /// answers <c>$filter=principalId eq '{id}'</c>, with the role definition when <c>$expand=roleDefinition</c>.
+    /// </summary>
+    private static IResult RoleGrants(HttpContext http, GraphDirectory graph, bool eligible)
+    {
+        var query = http.Request.Query;
+        var filter = query["$filter"].ToString();
+        const string Prefix = "principalId eq '";
+        if (!filter.StartsWith(Prefix, StringComparison.Ordinal) || !filter.EndsWith('\'') || !Guid.TryParseExact(filter[Prefix.Length..^1], "D", out _))
+        {
+            // Listing every assignment of the directory is allowed by Graph, but the portal never needs it.
+            return Error(400, "BadRequest", "Invalid filter clause: the emulator supports principalId eq '{id}' only.", graph);
+        }
+
+        var principal = filter[Prefix.Length..^1];
+        var expand = query["$expand"].ToString().Split(',').Contains("roleDefinition", StringComparer.Ordinal);
+        var type = eligible ? "unifiedRoleEligibilitySchedule" : "unifiedRoleAssignment";
+        var grants = graph.RoleGrants.Where(g => g.Eligible == eligible && string.Equals(g.PrincipalId, principal, StringComparison.OrdinalIgnoreCase));
+        return Json(new JsonObject
+        {
+            ["@odata.context"] = Context(eligible ? "roleManagement/directory/roleEligibilitySchedules" : "roleManagement/directory/roleAssignments"),
+            ["value"] = new JsonArray([.. grants.Select(g =>
+            {
+                var json = new JsonObject
+                {
+                    ["@odata.type"] = ODataTypePrefix + type,
+                    ["id"] = GraphDirectory.GuidFor(type + "/" + g.RoleDefinitionId + "/" + g.PrincipalId),
+                    ["principalId"] = g.PrincipalId,
+                    ["roleDefinitionId"] = g.RoleDefinitionId,
+                    ["directoryScopeId"] = g.DirectoryScopeId,
+                    ["appScopeId"] = null,
+                };
+                if (eligible)
+                {
+                    json["memberType"] = "Direct";
+                    json["status"] = "Provisioned";
+                    json["createdUsing"] = json["id"]!.GetValue<string>();
+                    json["scheduleInfo"] = new JsonObject
+                    {
+                        ["startDateTime"] = Timestamp(graph.Now.AddDays(-30)),
+                        ["expiration"] = new JsonObject { ["type"] = "noExpiration", ["endDateTime"] = null, ["duration"] = null },
+                    };
+                }
+
+                if (expand)
+                {
+                    json["roleDefinition"] = new JsonObject
+                    {
+                        ["@odata.type"] = ODataTypePrefix + "unifiedRoleDefinition",
+                        ["id"] = g.RoleDefinitionId,
+                        ["templateId"] = g.RoleDefinitionId,
+                        ["displayName"] = g.RoleName,
+                        ["isBuiltIn"] = g.IsBuiltIn,
+                        ["isEnabled"] = true,
+                    };
+                }
+
+                return (JsonNode)json;
+            })]),
         });
     }
 
@@ -241,6 +334,12 @@ internal static class GraphApi
         if (user.IsGlobalAdmin)
         {
             return InsufficientPrivileges(graph);
+        }
+
+        // A synced user's password belongs to on-premises AD; Graph refuses to set it in the cloud.
+        if (user.OnPremisesSyncEnabled)
+        {
+            return Error(400, "Request_BadRequest", SyncedUserRefusal, graph);
         }
 
         var password = profile["password"]?.GetValueKind() == JsonValueKind.String ? profile["password"]!.GetValue<string>() : null;
@@ -307,16 +406,27 @@ internal static class GraphApi
         return Json(json, 201);
     }
 
-    private static JsonObject UserJson(EntraUser user, GraphDirectory graph) => new()
+    private static JsonObject UserJson(EntraUser user, GraphDirectory graph, HashSet<string>? selected = null)
     {
-        ["@odata.type"] = ODataTypePrefix + "user",
-        ["id"] = user.Id,
-        ["userPrincipalName"] = user.UserPrincipalName,
-        ["mail"] = user.Mail,
-        ["displayName"] = user.DisplayName,
-        ["accountEnabled"] = user.AccountEnabled,
-        ["createdDateTime"] = Timestamp(graph.Now.AddDays(-400)),
-    };
+        var json = new JsonObject
+        {
+            ["@odata.type"] = ODataTypePrefix + "user",
+            ["id"] = user.Id,
+            ["userPrincipalName"] = user.UserPrincipalName,
+            ["mail"] = user.Mail,
+            ["displayName"] = user.DisplayName,
+            ["accountEnabled"] = user.AccountEnabled,
+            ["createdDateTime"] = Timestamp(graph.Now.AddDays(-400)),
+        };
+
+        // Not a default property: Graph returns it only when selected, and null for a cloud-only user.
+        if (selected?.Contains("onPremisesSyncEnabled") == true)
+        {
+            json["onPremisesSyncEnabled"] = user.OnPremisesSyncEnabled ? true : null;
+        }
+
+        return json;
+    }
 
     private static JsonObject MethodJson(EntraMethod method, GraphDirectory graph)
     {

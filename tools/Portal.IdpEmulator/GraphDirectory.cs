@@ -25,6 +25,16 @@ public sealed class EntraMethod
     internal bool IsUsableOnce { get; init; }
 }
 
+/// <summary>
+/// A directory role held by a demo Entra user, as <c>roleManagement/directory</c> reports it: active
+/// (<c>roleAssignments</c>) or PIM-eligible (<c>roleEligibilitySchedules</c>), at a scope (<c>/</c> or an
+/// administrative unit), held directly or through a role-assignable group (then the principal is the group).
+/// </summary>
+public sealed record EntraRoleGrant(string RoleDefinitionId, string RoleName, string DirectoryScopeId, bool Eligible, string PrincipalId, bool IsBuiltIn = true);
+
+/// <summary>A group of the demo Entra directory; <see cref="IsAssignableToRole"/> marks a role-assignable group.</summary>
+public sealed record EntraGroup(string Id, string DisplayName, bool IsAssignableToRole);
+
 /// <summary>A user of the demo Entra directory, with counters of what the portal did to them.</summary>
 public sealed class EntraUser
 {
@@ -34,6 +44,8 @@ public sealed class EntraUser
     private int _passwordResets;
     private int _methodsDeleted;
     private bool? _lastForceChange;
+
+    private string? _defaultMethodId;
 
     internal EntraUser(string id, string userPrincipalName, string mail, string displayName, bool isGlobalAdmin)
     {
@@ -57,6 +69,27 @@ public sealed class EntraUser
 
     /// <summary>Holds the Global Administrator role: Graph refuses to reset its password or issue it a TAP (403).</summary>
     public bool IsGlobalAdmin { get; }
+
+    /// <summary>
+    /// Synced from on-premises Active Directory (<c>onPremisesSyncEnabled</c>): Graph refuses a cloud password
+    /// change (there is no password writeback through <c>passwordProfile</c>).
+    /// </summary>
+    public bool OnPremisesSyncEnabled { get; init; }
+
+    /// <summary>The groups the user belongs to, directly or through nesting (<c>transitiveMemberOf</c>).</summary>
+    public IReadOnlyList<EntraGroup> Groups { get; init; } = [];
+
+    /// <summary>The user's default MFA method (an id of <see cref="Methods"/>); null when none is left.</summary>
+    public string? DefaultMethodId
+    {
+        get
+        {
+            lock (_methods)
+            {
+                return _defaultMethodId;
+            }
+        }
+    }
 
     public int TemporaryAccessPassesIssued => Volatile.Read(ref _temporaryAccessPassesIssued);
 
@@ -96,11 +129,15 @@ public sealed class EntraUser
     /// <summary>The last TOTP step accepted at the step-up sign-in, so that a code cannot be used twice.</summary>
     internal long LastUsedStep { get; set; } = long.MinValue;
 
-    internal void AddMethod(EntraMethod method)
+    internal void AddMethod(EntraMethod method, bool isDefault = false)
     {
         lock (_methods)
         {
             _methods.Add(method);
+            if (isDefault)
+            {
+                _defaultMethodId = method.Id;
+            }
         }
     }
 
@@ -116,18 +153,32 @@ public sealed class EntraUser
         Interlocked.Increment(ref _temporaryAccessPassesIssued);
     }
 
-    internal bool RemoveMethod(string odataType, string methodId)
+    internal MethodRemoval RemoveMethod(string odataType, string methodId)
     {
         lock (_methods)
         {
-            if (_methods.RemoveAll(m => m.ODataType == odataType && string.Equals(m.Id, methodId, StringComparison.OrdinalIgnoreCase)) == 0)
+            var method = _methods.Find(m => m.ODataType == odataType && string.Equals(m.Id, methodId, StringComparison.OrdinalIgnoreCase));
+            if (method is null)
             {
-                return false;
+                return MethodRemoval.NotFound;
+            }
+
+            // Graph: the default method goes last; while another MFA method remains it must be changed first.
+            var isDefault = string.Equals(method.Id, _defaultMethodId, StringComparison.OrdinalIgnoreCase);
+            if (isDefault && _methods.Any(m => m != method && m.ODataType is not ("passwordAuthenticationMethod" or GraphDirectory.TapType)))
+            {
+                return MethodRemoval.IsDefault;
+            }
+
+            _methods.Remove(method);
+            if (isDefault)
+            {
+                _defaultMethodId = null;
             }
         }
 
         Interlocked.Increment(ref _methodsDeleted);
-        return true;
+        return MethodRemoval.Removed;
     }
 
     internal void CountSessionsRevoked() => Interlocked.Increment(ref _sessionsRevoked);
@@ -143,6 +194,13 @@ public sealed class EntraUser
     }
 }
 
+internal enum MethodRemoval
+{
+    Removed,
+    NotFound,
+    IsDefault,
+}
+
 /// <summary>The demo Entra directory served by the Graph subset: users, their methods, and the app tokens issued.</summary>
 internal sealed class GraphDirectory
 {
@@ -154,6 +212,7 @@ internal sealed class GraphDirectory
     private readonly TimeProvider _time;
     private readonly List<EntraUser> _users = [];
     private readonly Dictionary<string, DateTimeOffset> _tokens = new(StringComparer.Ordinal);
+    private readonly List<EntraRoleGrant> _roleGrants = [];
 
     public GraphDirectory(TimeProvider time)
     {
@@ -173,6 +232,18 @@ internal sealed class GraphDirectory
     }
 
     public DateTimeOffset Now => _time.GetUtcNow();
+
+    /// <summary>Every role assignment and eligibility of the directory (users' and role-assignable groups').</summary>
+    public IReadOnlyList<EntraRoleGrant> RoleGrants
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _roleGrants];
+            }
+        }
+    }
 
     public EntraUser? FindByUpn(string upn)
     {
@@ -217,15 +288,29 @@ internal sealed class GraphDirectory
         return new Guid(hash.AsSpan(0, 16)).ToString();
     }
 
-    private EntraUser AddUser(string upn, string displayName, bool isGlobalAdmin, params string[] methodTypes)
+    internal const string GlobalAdministratorRoleId = "62e90394-69f5-4237-9190-012177145e10";
+    internal const string UserAdministratorRoleId = "fe930be7-5e62-47db-91af-98c3a49a38b1";
+
+    /// <summary>Adds a user; the first MFA method listed is their default method (as Entra makes the first one registered).</summary>
+    private EntraUser AddUser(string upn, string displayName, bool isGlobalAdmin, string[] methodTypes, bool synced = false, IReadOnlyList<EntraGroup>? groups = null)
     {
         var hasApp = methodTypes.Contains("microsoftAuthenticatorAuthenticationMethod") || methodTypes.Contains("softwareOathAuthenticationMethod");
-        var user = new EntraUser(GuidFor(upn), upn, upn, displayName, isGlobalAdmin) { TotpSecret = hasApp ? RandomNumberGenerator.GetBytes(20) : null };
+        var user = new EntraUser(GuidFor(upn), upn, upn, displayName, isGlobalAdmin)
+        {
+            TotpSecret = hasApp ? RandomNumberGenerator.GetBytes(20) : null,
+            OnPremisesSyncEnabled = synced,
+            Groups = groups ?? [],
+        };
         var created = _time.GetUtcNow().AddDays(-300);
         user.AddMethod(new EntraMethod(PasswordMethodId, "passwordAuthenticationMethod", created));
-        foreach (var type in methodTypes)
+        for (var i = 0; i < methodTypes.Length; i++)
         {
-            user.AddMethod(new EntraMethod(GuidFor(upn + "/" + type), type, created.AddDays(1)));
+            user.AddMethod(new EntraMethod(GuidFor(upn + "/" + methodTypes[i]), methodTypes[i], created.AddDays(1 + i)), isDefault: i == 0);
+        }
+
+        if (isGlobalAdmin)
+        {
+            _roleGrants.Add(new EntraRoleGrant(GlobalAdministratorRoleId, "Global Administrator", "/", Eligible: false, user.Id));
         }
 
         _users.Add(user);
@@ -236,9 +321,23 @@ internal sealed class GraphDirectory
     {
         lock (_gate)
         {
-            AddUser("grace.caller@entra.example", "Grace Caller", false, "microsoftAuthenticatorAuthenticationMethod", "softwareOathAuthenticationMethod");
-            AddUser("heidi.caller@entra.example", "Heidi Caller", false, "phoneAuthenticationMethod");
-            AddUser("ivan.admin@entra.example", "Ivan Admin", true, "microsoftAuthenticatorAuthenticationMethod", "fido2AuthenticationMethod");
+            AddUser("grace.caller@entra.example", "Grace Caller", false, ["microsoftAuthenticatorAuthenticationMethod", "softwareOathAuthenticationMethod"],
+                groups: [new EntraGroup(GuidFor("group/all-staff"), "All Staff", IsAssignableToRole: false)]);
+            AddUser("heidi.caller@entra.example", "Heidi Caller", false, ["phoneAuthenticationMethod"]);
+            AddUser("ivan.admin@entra.example", "Ivan Admin", true, ["microsoftAuthenticatorAuthenticationMethod", "fido2AuthenticationMethod"]);
+
+            // No active role: eligible (PIM) for User Administrator over one administrative unit only.
+            var judy = AddUser("judy.eligible@entra.example", "Judy Eligible", false, ["microsoftAuthenticatorAuthenticationMethod"]);
+            _roleGrants.Add(new EntraRoleGrant(UserAdministratorRoleId, "User Administrator", "/administrativeUnits/" + GuidFor("au/emea"), Eligible: true, judy.Id));
+
+            // No role of her own: a member of a role-assignable group that holds a custom role.
+            var tierZero = new EntraGroup(GuidFor("group/tier-zero"), "Tier Zero Operators", IsAssignableToRole: true);
+            AddUser("kim.groupadmin@entra.example", "Kim Groupadmin", false, ["microsoftAuthenticatorAuthenticationMethod"],
+                groups: [new EntraGroup(GuidFor("group/all-staff"), "All Staff", IsAssignableToRole: false), tierZero]);
+            _roleGrants.Add(new EntraRoleGrant(GuidFor("role/tier-zero-operator"), "Tier Zero Operator (custom)", "/", Eligible: false, tierZero.Id, IsBuiltIn: false));
+
+            // Synced from on-premises AD: no cloud password reset.
+            AddUser("mallory.synced@entra.example", "Mallory Synced", false, ["microsoftAuthenticatorAuthenticationMethod", "phoneAuthenticationMethod"], synced: true);
         }
     }
 }

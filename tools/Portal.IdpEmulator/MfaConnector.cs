@@ -156,7 +156,7 @@ public static class MfaConnector
         }
 
         buffer.Position = 0;
-        string? upn = null, caller = null, contextId = null, syncCall = null;
+        string? upn = null, caller = null, contextId = null, syncCall = null, method = null;
         try
         {
             using var reader = XmlReader.Create(buffer, new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, Async = true });
@@ -164,7 +164,7 @@ public static class MfaConnector
             var more = await reader.ReadAsync();
             while (more)
             {
-                if (reader.NodeType != XmlNodeType.Element || reader.Depth != 1 || reader.LocalName is not ("UserPrincipalName" or "CallerName" or "ContextId" or "SyncCall"))
+                if (reader.NodeType != XmlNodeType.Element || reader.Depth != 1 || reader.LocalName is not ("UserPrincipalName" or "CallerName" or "ContextId" or "SyncCall" or "AuthenticationMethodId"))
                 {
                     more = await reader.ReadAsync();
                     continue;
@@ -177,6 +177,7 @@ public static class MfaConnector
                     case "UserPrincipalName": upn = text; break;
                     case "CallerName": caller = text; break;
                     case "ContextId": contextId = text; break;
+                    case "AuthenticationMethodId": method = text; break;
                     default: syncCall = text; break;
                 }
 
@@ -188,8 +189,10 @@ public static class MfaConnector
             return null;
         }
 
-        // The emulator answers only the synchronous form that the portal relies on.
-        return string.IsNullOrEmpty(upn) || syncCall != "true" || !Guid.TryParse(contextId, out _) ? null : (upn, caller ?? "", contextId!);
+        // The emulator answers only the synchronous Authenticator push that the portal relies on. Without
+        // AuthenticationMethodId the real connector falls back to the user's default method (a code or a call may
+        // return with no prompt at all); the emulator refuses such a request so that the omission cannot pass unseen.
+        return string.IsNullOrEmpty(upn) || syncCall != "true" || method != "PhoneAppNotification" || !Guid.TryParse(contextId, out _) ? null : (upn, caller ?? "", contextId!);
     }
 
     private static string ResponseXml(string value, bool? authenticationResult, string contextId)

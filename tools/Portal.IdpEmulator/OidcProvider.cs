@@ -26,6 +26,8 @@ internal sealed class OidcProvider : IDisposable
     private readonly RSA _rsa = RSA.Create(2048);
     private readonly RsaSecurityKey _key;
     private readonly ConcurrentDictionary<string, IssuedCode> _codes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _assertionIds = new(StringComparer.Ordinal);
+    private const string AssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
     public OidcProvider(EmulatorState state, EmulatorContext context)
     {
@@ -54,6 +56,7 @@ internal sealed class OidcProvider : IDisposable
             return Token(http.Request.Headers.Authorization.ToString(), form?.ToDictionary(f => f.Key, f => f.Value.ToString()) ?? []);
         });
         app.MapGet(Prefix + "/v1/logout", (HttpContext http) => Logout(http.Request.Query.ToDictionary(q => q.Key, q => q.Value.ToString())));
+        app.MapMethods(Prefix + "/v1/userinfo", ["GET", "POST"], (HttpContext http) => UserInfo(http.Request.Headers.Authorization.ToString()));
     }
 
     /// <summary>Only loopback http(s) redirect targets, so that the emulator can never be used to send a code off the machine.</summary>
@@ -74,12 +77,14 @@ internal sealed class OidcProvider : IDisposable
             ["token_endpoint"] = issuer + "/v1/token",
             ["jwks_uri"] = issuer + "/v1/keys",
             ["end_session_endpoint"] = issuer + "/v1/logout",
+            ["userinfo_endpoint"] = issuer + "/v1/userinfo",
             ["response_types_supported"] = Array("code"),
             ["response_modes_supported"] = Array("query", "form_post"),
             ["grant_types_supported"] = Array("authorization_code"),
             ["subject_types_supported"] = Array("public"),
             ["scopes_supported"] = Array("openid", "profile", "email", "groups"),
-            ["token_endpoint_auth_methods_supported"] = Array("client_secret_basic", "client_secret_post"),
+            ["token_endpoint_auth_methods_supported"] = Array("client_secret_basic", "client_secret_post", "private_key_jwt"),
+            ["token_endpoint_auth_signing_alg_values_supported"] = Array("RS256"),
             ["id_token_signing_alg_values_supported"] = Array("RS256"),
             ["code_challenge_methods_supported"] = Array("S256"),
             ["claims_supported"] = Array("iss", "aud", "sub", "iat", "exp", "auth_time", "nonce", "email", "preferred_username", "name", "groups", "amr"),
@@ -250,6 +255,16 @@ internal sealed class OidcProvider : IDisposable
                 clientId = null;
             }
         }
+        else if (form.GetValueOrDefault("client_assertion_type") == AssertionType)
+        {
+            var assertion = CheckAssertion(form.GetValueOrDefault("client_assertion"), form.GetValueOrDefault("client_id"));
+            if (assertion.Error is { } why)
+            {
+                return TokenError(401, "invalid_client", why);
+            }
+
+            clientId = assertion.ClientId;
+        }
         else
         {
             clientId = form.GetValueOrDefault("client_id");
@@ -257,7 +272,10 @@ internal sealed class OidcProvider : IDisposable
         }
 
         var client = _context.Options.Clients.FirstOrDefault(c => c.ClientId == clientId);
-        if (client is null || secret is null || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(client.ClientSecret), Encoding.UTF8.GetBytes(secret)))
+        var authenticated = client is not null && (secret is null
+            ? form.GetValueOrDefault("client_assertion_type") == AssertionType
+            : CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(client.ClientSecret), Encoding.UTF8.GetBytes(secret)));
+        if (!authenticated || client is null)
         {
             return TokenError(401, "invalid_client", "Client authentication failed.");
         }
@@ -291,14 +309,17 @@ internal sealed class OidcProvider : IDisposable
         {
             ["sub"] = agent.Subject,
             ["auth_time"] = issued.AuthTime.ToUnixTimeSeconds(),
-            ["email"] = agent.Email,
-            ["preferred_username"] = agent.Email,
             ["name"] = agent.Name,
-            ["groups"] = agent.Groups.ToArray(),
             ["amr"] = agent.Amr.ToArray(),
             ["ver"] = 1,
             ["jti"] = "ID." + Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(16)),
         };
+        if (!agent.ClaimsInUserInfoOnly)
+        {
+            claims["email"] = agent.Email;
+            claims["preferred_username"] = agent.Email;
+            claims["groups"] = agent.Groups.ToArray();
+        }
         if (!string.IsNullOrEmpty(issued.Nonce))
         {
             claims["nonce"] = issued.Nonce;
@@ -341,8 +362,115 @@ internal sealed class OidcProvider : IDisposable
     private static IResult TokenError(int status, string error, string description) =>
         Results.Text(new JsonObject { ["error"] = error, ["error_description"] = description }.ToJsonString(), "application/json", Encoding.UTF8, status);
 
-    private static IResult Logout(Dictionary<string, string> query)
+    /// <summary>
+    /// RFC 7523 client authentication: an RS256 JWT from the client (iss = sub = client_id), for this token endpoint,
+    /// not expired, its <c>jti</c> never seen before, signed by the key registered for the client.
+    /// </summary>
+    private (string? ClientId, string? Error) CheckAssertion(string? assertion, string? formClientId)
     {
+        var handler = new JsonWebTokenHandler();
+        if (string.IsNullOrEmpty(assertion) || !handler.CanReadToken(assertion))
+        {
+            return (null, "The client_assertion is missing or not a JWT.");
+        }
+
+        var unverified = handler.ReadJsonWebToken(assertion);
+        var client = _context.Options.Clients.FirstOrDefault(c => c.ClientId == unverified.Issuer && c.AssertionKey is not null);
+        if (client is null || (formClientId is { Length: > 0 } && formClientId != client.ClientId))
+        {
+            return (null, "The client_assertion names no client registered for private_key_jwt.");
+        }
+
+        var result = handler.ValidateTokenAsync(assertion, new TokenValidationParameters
+        {
+            ValidIssuer = client.ClientId,
+            ValidAudience = _context.Issuer + "/v1/token",
+            IssuerSigningKey = client.AssertionKey,
+            ValidAlgorithms = [SecurityAlgorithms.RsaSha256],
+            RequireExpirationTime = true,
+            ClockSkew = TimeSpan.Zero,
+            LifetimeValidator = (notBefore, expires, _, _) => expires is { } e && _state.Now < e && (notBefore is null || notBefore <= _state.Now.UtcDateTime.AddSeconds(5)),
+        }).GetAwaiter().GetResult();
+        if (!result.IsValid)
+        {
+            return (null, "The client_assertion is invalid: " + result.Exception?.GetType().Name);
+        }
+
+        var token = (JsonWebToken)result.SecurityToken;
+        if (token.Subject != client.ClientId || string.IsNullOrEmpty(token.Id))
+        {
+            return (null, "The client_assertion must have sub = client_id and a jti.");
+        }
+
+        // A jti is remembered until its assertion expires: a replayed assertion is refused.
+        foreach (var spent in _assertionIds.Where(p => p.Value < _state.Now).Select(p => p.Key).ToList())
+        {
+            _assertionIds.TryRemove(spent, out _);
+        }
+
+        return _assertionIds.TryAdd(client.ClientId + "/" + token.Id, new DateTimeOffset(token.ValidTo, TimeSpan.Zero))
+            ? (client.ClientId, null)
+            : (null, "The client_assertion was already used (jti replay).");
+    }
+
+    /// <summary>The standard claims of the agent the access token was issued for; groups only with the groups scope.</summary>
+    private IResult UserInfo(string authorization)
+    {
+        const string Scheme = "Bearer ";
+        var handler = new JsonWebTokenHandler();
+        var result = authorization.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase)
+            ? handler.ValidateTokenAsync(authorization[Scheme.Length..].Trim(), new TokenValidationParameters
+            {
+                ValidIssuer = _context.Issuer,
+                ValidAudience = "api://default",
+                IssuerSigningKey = _key,
+                LifetimeValidator = (_, expires, _, _) => expires is { } e && _state.Now < e,
+            }).GetAwaiter().GetResult()
+            : null;
+        var agent = result is { IsValid: true }
+            ? _state.Agents.FirstOrDefault(a => a.Subject == ((JsonWebToken)result.SecurityToken).GetPayloadValue<string>("uid"))
+            : null;
+        if (agent is null)
+        {
+            return Results.Text(new JsonObject { ["error"] = "invalid_token", ["error_description"] = "The access token is invalid." }.ToJsonString(), "application/json", Encoding.UTF8, 401);
+        }
+
+        var scopes = ((JsonWebToken)result!.SecurityToken).Claims.Where(c => c.Type == "scp").Select(c => c.Value).ToHashSet(StringComparer.Ordinal);
+        var body = new JsonObject { ["sub"] = agent.Subject, ["name"] = agent.Name };
+        if (scopes.Contains("email"))
+        {
+            body["email"] = agent.Email;
+            body["preferred_username"] = agent.Email;
+        }
+
+        if (scopes.Contains("groups"))
+        {
+            body["groups"] = Array([.. agent.Groups]);
+        }
+
+        return Results.Text(body.ToJsonString(), "application/json", Encoding.UTF8);
+    }
+
+    /// <summary>
+    /// RP-initiated logout (Okta's <c>/v1/logout</c>): <c>id_token_hint</c> must be an ID token this OP issued (an
+    /// expired one is accepted, as Okta does); only then is <c>post_logout_redirect_uri</c> followed.
+    /// </summary>
+    private IResult Logout(Dictionary<string, string> query)
+    {
+        var hint = query.GetValueOrDefault("id_token_hint");
+        var valid = hint is { Length: > 0 } && new JsonWebTokenHandler().ValidateTokenAsync(hint, new TokenValidationParameters
+        {
+            ValidIssuer = _context.Issuer,
+            ValidAudiences = _context.Options.Clients.Select(c => c.ClientId),
+            IssuerSigningKey = _key,
+            ValidateLifetime = false,
+        }).GetAwaiter().GetResult().IsValid;
+        if (!valid)
+        {
+            return Html.Result(Html.Page("Sign-out error", "<h1>Invalid id_token_hint</h1><p>The logout request must carry an ID token this provider issued.</p>"), 400);
+        }
+
+        _state.CountAgentLogout();
         var target = query.GetValueOrDefault("post_logout_redirect_uri");
         if (IsLoopbackRedirect(target))
         {

@@ -154,6 +154,9 @@ internal sealed partial class EntraPushConnector(IHttpClientFactory httpClientFa
             writer.WriteElementString("Version", "1.0");
             writer.WriteElementString("UserPrincipalName", userPrincipalName);
             writer.WriteElementString("Lcid", "en-us");
+            // Without it the connector uses the user's default method, which may be a code or a call that returns
+            // without any prompt on the phone; the portal asks for the Authenticator push and nothing else.
+            writer.WriteElementString("AuthenticationMethodId", "PhoneAppNotification");
             writer.WriteElementString("ContextId", contextId.ToString());
             writer.WriteElementString("SyncCall", "true");
             writer.WriteElementString("RequireUserMatch", "true");

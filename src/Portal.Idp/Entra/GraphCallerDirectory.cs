@@ -19,7 +19,10 @@ internal sealed class GraphCallerDirectory(GraphServiceClient graph, TimeProvide
     internal const string NoEmailResetMessage = "Entra has no e-mailed or link reset; use a temporary password or a Temporary Access Pass.";
     internal const string NoUnlockMessage = "Entra locks accounts by smart lockout, which clears itself; revoke sessions or issue a TAP instead.";
 
-    private static readonly string[] UserFields = ["id", "userPrincipalName", "mail", "accountEnabled"];
+    internal const string SyncedUserMessage = "This account is synced from on-premises Active Directory: its password can only be reset there (or through Entra password writeback, which the portal does not use). Issue a Temporary Access Pass or sign the caller out everywhere instead.";
+    internal const int MaxPages = 10;
+
+    private static readonly string[] UserFields = ["id", "userPrincipalName", "mail", "accountEnabled", "onPremisesSyncEnabled"];
 
     public async Task<IdpResult<CallerProfile>> FindCallerAsync(string loginOrEmail, CancellationToken cancellationToken = default)
     {
@@ -86,7 +89,12 @@ internal sealed class GraphCallerDirectory(GraphServiceClient graph, TimeProvide
         }, cancellationToken);
     }
 
-    /// <summary>The caller's directory roles by display name (e.g. "Global Administrator"): Entra's privileged targets.</summary>
+    /// <summary>
+    /// Why the caller is privileged in Entra, one entry per reason: a directory role assigned (active) or PIM-eligible,
+    /// at any scope (the directory, an administrative unit) and built-in or custom, and every role-assignable group
+    /// they belong to, nested or not (such a group exists to hold roles, active or eligible). An empty list means
+    /// no role at all; an error means unknown, which the portal treats as privileged.
+    /// </summary>
     public async Task<IdpResult<IReadOnlyList<string>>> ListGroupsAsync(string callerId, CancellationToken cancellationToken = default)
     {
         if (InvalidId(callerId) is { } invalid)
@@ -94,12 +102,59 @@ internal sealed class GraphCallerDirectory(GraphServiceClient graph, TimeProvide
             return invalid;
         }
 
-        return await RunAsync("list_groups", isRead: true, async ct =>
-        {
-            var roles = await graph.Users[callerId].MemberOf.GraphDirectoryRole.GetAsync(r => r.QueryParameters.Select = ["id", "displayName"], ct);
-            return IdpResult<IReadOnlyList<string>>.Success([.. (roles?.Value ?? []).Select(r => r.DisplayName).OfType<string>()]);
-        }, cancellationToken);
+        return await RunAsync("list_privileges", isRead: true, async ct => IdpResult<IReadOnlyList<string>>.Success(await PrivilegesAsync(callerId, ct)), cancellationToken);
     }
+
+    private async Task<IReadOnlyList<string>> PrivilegesAsync(string callerId, CancellationToken ct)
+    {
+        // callerId is a GUID (InvalidId), so it cannot change the filter's meaning.
+        var filter = $"principalId eq '{callerId}'";
+        var reasons = new List<string>();
+        var directory = graph.RoleManagement.Directory;
+        var active = await directory.RoleAssignments.GetAsync(r => { r.QueryParameters.Filter = filter; r.QueryParameters.Expand = ["roleDefinition"]; }, ct);
+        for (var pages = 1; ; pages++)
+        {
+            reasons.AddRange((active?.Value ?? []).Select(a => "role: " + RoleName(a.RoleDefinition?.DisplayName, a.RoleDefinitionId, a.DirectoryScopeId)));
+            if (active?.OdataNextLink is not { } next)
+            {
+                break;
+            }
+
+            active = pages < MaxPages ? await directory.RoleAssignments.WithUrl(next).GetAsync(cancellationToken: ct) : throw TooMany();
+        }
+
+        var eligible = await directory.RoleEligibilitySchedules.GetAsync(r => { r.QueryParameters.Filter = filter; r.QueryParameters.Expand = ["roleDefinition"]; }, ct);
+        for (var pages = 1; ; pages++)
+        {
+            reasons.AddRange((eligible?.Value ?? []).Select(a => "eligible role: " + RoleName(a.RoleDefinition?.DisplayName, a.RoleDefinitionId, a.DirectoryScopeId)));
+            if (eligible?.OdataNextLink is not { } next)
+            {
+                break;
+            }
+
+            eligible = pages < MaxPages ? await directory.RoleEligibilitySchedules.WithUrl(next).GetAsync(cancellationToken: ct) : throw TooMany();
+        }
+
+        var groups = await graph.Users[callerId].TransitiveMemberOf.GraphGroup.GetAsync(r => { r.QueryParameters.Select = ["id", "displayName", "isAssignableToRole"]; r.QueryParameters.Top = 999; }, ct);
+        for (var pages = 1; ; pages++)
+        {
+            reasons.AddRange((groups?.Value ?? []).Where(g => g.IsAssignableToRole == true).Select(g => "role-assignable group: " + (g.DisplayName ?? g.Id)));
+            if (groups?.OdataNextLink is not { } next)
+            {
+                break;
+            }
+
+            groups = pages < MaxPages ? await graph.Users[callerId].TransitiveMemberOf.GraphGroup.WithUrl(next).GetAsync(cancellationToken: ct) : throw TooMany();
+        }
+
+        return reasons;
+    }
+
+    private static string RoleName(string? displayName, string? roleDefinitionId, string? scope) =>
+        (displayName ?? roleDefinitionId ?? "unknown role") + (scope is null or "/" ? "" : " (scope " + scope + ")");
+
+    /// <summary>More pages than any real user has: the answer is not trusted, so the target stays "unknown" (privileged).</summary>
+    private static HttpRequestException TooMany() => new("Graph returned more pages than the portal reads.");
 
     public Task<IdpResult<PushChallenge>> StartPushAsync(string callerId, string factorId, ChallengeContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult<IdpResult<PushChallenge>>(NotSupported());
@@ -124,6 +179,13 @@ internal sealed class GraphCallerDirectory(GraphServiceClient graph, TimeProvide
 
         return await RunAsync("reset_password", isRead: false, async ct =>
         {
+            // Graph refuses a cloud password for a user synced from on-premises AD; say why before trying.
+            var user = await graph.Users[callerId].GetAsync(r => r.QueryParameters.Select = ["id", "onPremisesSyncEnabled"], ct);
+            if (user?.OnPremisesSyncEnabled == true)
+            {
+                return SyncedUser();
+            }
+
             var password = TemporaryPassword.Generate();
             await graph.Users[callerId].PatchAsync(
                 new User { PasswordProfile = new PasswordProfile { Password = password, ForceChangePasswordNextSignIn = true } },
@@ -152,45 +214,134 @@ internal sealed class GraphCallerDirectory(GraphServiceClient graph, TimeProvide
     public Task<IdpResult<Done>> UnlockAsync(string callerId, CancellationToken cancellationToken = default) =>
         Task.FromResult<IdpResult<Done>>(new IdpError(IdpErrorKind.Invalid, "unsupported_unlock", NoUnlockMessage));
 
-    public async Task<IdpResult<Done>> ResetFactorsAsync(string callerId, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Deletes every MFA method (the password stays). Graph refuses to delete the user's default method while another
+    /// method remains, and v1.0 does not say which one is the default, so a method refused as the default is retried
+    /// after all others. The outcome names what was removed and what remains: a partial reset is reported as such.
+    /// </summary>
+    public async Task<IdpResult<FactorResetOutcome>> ResetFactorsAsync(string callerId, CancellationToken cancellationToken = default)
     {
         if (InvalidId(callerId) is { } invalid)
         {
             return invalid;
         }
 
-        return await RunAsync("reset_factors", isRead: false, async ct =>
+        IReadOnlyList<AuthenticationMethod> methods;
+        try
         {
-            var methods = await graph.Users[callerId].Authentication.Methods.GetAsync(cancellationToken: ct);
-            var authentication = graph.Users[callerId].Authentication;
-            foreach (var method in methods?.Value ?? [])
+            methods = [.. ((await graph.Users[callerId].Authentication.Methods.GetAsync(cancellationToken: cancellationToken))?.Value ?? []).Where(IsFactor)];
+        }
+        catch (Exception exception) when (IsGraphFailure(exception, cancellationToken))
+        {
+            return await MapFailureAsync("reset_factors", exception, isRead: true, callerId, cancellationToken);
+        }
+
+        var removed = new List<string>();
+        var deferred = new List<AuthenticationMethod>();
+        IdpError? lastError = null;
+        foreach (var method in methods)
+        {
+            var error = await DeleteMethodAsync(callerId, method, cancellationToken);
+            if (error is { Code: DefaultMethodCode })
             {
-                if (method.Id is not { Length: > 0 } id)
-                {
-                    continue;
-                }
-
-                // The password is not a factor, and every other type is deleted through its own collection.
-                Task? delete = method switch
-                {
-                    MicrosoftAuthenticatorAuthenticationMethod => authentication.MicrosoftAuthenticatorMethods[id].DeleteAsync(cancellationToken: ct),
-                    SoftwareOathAuthenticationMethod => authentication.SoftwareOathMethods[id].DeleteAsync(cancellationToken: ct),
-                    PhoneAuthenticationMethod => authentication.PhoneMethods[id].DeleteAsync(cancellationToken: ct),
-                    Fido2AuthenticationMethod => authentication.Fido2Methods[id].DeleteAsync(cancellationToken: ct),
-                    EmailAuthenticationMethod => authentication.EmailMethods[id].DeleteAsync(cancellationToken: ct),
-                    WindowsHelloForBusinessAuthenticationMethod => authentication.WindowsHelloForBusinessMethods[id].DeleteAsync(cancellationToken: ct),
-                    TemporaryAccessPassAuthenticationMethod => authentication.TemporaryAccessPassMethods[id].DeleteAsync(cancellationToken: ct),
-                    _ => null,
-                };
-                if (delete is not null)
-                {
-                    await delete;
-                }
+                deferred.Add(method);
             }
+            else if (error is not null)
+            {
+                lastError = error;
+            }
+            else
+            {
+                removed.Add(MethodLabel(method));
+            }
+        }
 
-            return IdpResult<Done>.Success(default);
-        }, cancellationToken, privilegedTarget: callerId);
+        foreach (var method in deferred)
+        {
+            var error = await DeleteMethodAsync(callerId, method, cancellationToken);
+            if (error is null)
+            {
+                removed.Add(MethodLabel(method));
+            }
+            else
+            {
+                lastError = error;
+            }
+        }
+
+        if (lastError is null)
+        {
+            return IdpResult<FactorResetOutcome>.Success(new FactorResetOutcome(removed, []));
+        }
+
+        // Something was refused: read what is left rather than guess (a timed-out delete may have happened).
+        IReadOnlyList<string> remaining;
+        try
+        {
+            var after = await graph.Users[callerId].Authentication.Methods.GetAsync(cancellationToken: cancellationToken);
+            var left = (after?.Value ?? []).Where(IsFactor).ToList();
+            remaining = [.. left.Select(MethodLabel)];
+            removed = [.. methods.Where(m => !left.Any(l => l.Id == m.Id)).Select(MethodLabel)];
+        }
+        catch (Exception exception) when (IsGraphFailure(exception, cancellationToken))
+        {
+            remaining = [.. methods.Select(MethodLabel).Except(removed)];
+        }
+
+        return removed.Count == 0 ? lastError : IdpResult<FactorResetOutcome>.Success(new FactorResetOutcome(removed, remaining, lastError.Code));
     }
+
+    /// <summary>Deletes one method through its own collection; null when it is gone.</summary>
+    private async Task<IdpError?> DeleteMethodAsync(string callerId, AuthenticationMethod method, CancellationToken ct)
+    {
+        var authentication = graph.Users[callerId].Authentication;
+        var id = method.Id!;
+        try
+        {
+            var delete = method switch
+            {
+                MicrosoftAuthenticatorAuthenticationMethod => authentication.MicrosoftAuthenticatorMethods[id].DeleteAsync(cancellationToken: ct),
+                SoftwareOathAuthenticationMethod => authentication.SoftwareOathMethods[id].DeleteAsync(cancellationToken: ct),
+                PhoneAuthenticationMethod => authentication.PhoneMethods[id].DeleteAsync(cancellationToken: ct),
+                Fido2AuthenticationMethod => authentication.Fido2Methods[id].DeleteAsync(cancellationToken: ct),
+                EmailAuthenticationMethod => authentication.EmailMethods[id].DeleteAsync(cancellationToken: ct),
+                WindowsHelloForBusinessAuthenticationMethod => authentication.WindowsHelloForBusinessMethods[id].DeleteAsync(cancellationToken: ct),
+                TemporaryAccessPassAuthenticationMethod => authentication.TemporaryAccessPassMethods[id].DeleteAsync(cancellationToken: ct),
+                _ => throw new InvalidOperationException("Not a deletable method."),
+            };
+            await delete;
+            return null;
+        }
+        catch (ApiException exception) when (exception.ResponseStatusCode == 400 && GraphErrorMapper.Message(exception) is { } message
+            && message.Contains("default method", StringComparison.OrdinalIgnoreCase))
+        {
+            return new IdpError(IdpErrorKind.Conflict, DefaultMethodCode, "Entra refused to delete the default method while others remain.");
+        }
+        catch (Exception exception) when (IsGraphFailure(exception, ct))
+        {
+            return await MapFailureAsync("reset_factors", exception, isRead: false, callerId, ct);
+        }
+    }
+
+    private const string DefaultMethodCode = "default_method";
+
+    /// <summary>The password is not a factor; every other type the portal can delete is.</summary>
+    private static bool IsFactor(AuthenticationMethod method) => method.Id is { Length: > 0 } && method is
+        MicrosoftAuthenticatorAuthenticationMethod or SoftwareOathAuthenticationMethod or PhoneAuthenticationMethod or Fido2AuthenticationMethod
+        or EmailAuthenticationMethod or WindowsHelloForBusinessAuthenticationMethod or TemporaryAccessPassAuthenticationMethod;
+
+    /// <summary>A name an agent recognises; no phone number, device name or other personal detail.</summary>
+    internal static string MethodLabel(AuthenticationMethod method) => method switch
+    {
+        MicrosoftAuthenticatorAuthenticationMethod => "Microsoft Authenticator",
+        SoftwareOathAuthenticationMethod => "authenticator app (OATH code)",
+        PhoneAuthenticationMethod => "phone (SMS/voice)",
+        Fido2AuthenticationMethod => "FIDO2 security key",
+        EmailAuthenticationMethod => "e-mail address",
+        WindowsHelloForBusinessAuthenticationMethod => "Windows Hello for Business",
+        TemporaryAccessPassAuthenticationMethod => "Temporary Access Pass",
+        _ => "other method",
+    };
 
     public async Task<IdpResult<TemporaryAccess>> IssueTemporaryAccessAsync(string callerId, TimeSpan lifetime, bool usableOnce, CancellationToken cancellationToken = default)
     {
@@ -216,6 +367,8 @@ internal sealed class GraphCallerDirectory(GraphServiceClient graph, TimeProvide
         }, cancellationToken, privilegedTarget: callerId);
     }
 
+    private static IdpError SyncedUser() => new(IdpErrorKind.Invalid, "synced_user", SyncedUserMessage);
+
     private static IdpError NotSupported() => new(IdpErrorKind.Invalid, "unsupported_for_entra", NoChallengeMessage);
 
     private static IdpError Unreadable(bool isRead) => GraphErrorMapper.Unavailable("unreadable_response", isRead);
@@ -237,7 +390,7 @@ internal sealed class GraphCallerDirectory(GraphServiceClient graph, TimeProvide
             false => CallerStatus.Suspended,
             null => CallerStatus.Unknown,
         };
-        return IdpResult<CallerProfile>.Success(new CallerProfile(id, upn, user.Mail, status));
+        return IdpResult<CallerProfile>.Success(new CallerProfile(id, upn, user.Mail, status) { DirectorySynced = user.OnPremisesSyncEnabled == true });
     }
 
     /// <summary>
@@ -288,12 +441,22 @@ internal sealed class GraphCallerDirectory(GraphServiceClient graph, TimeProvide
         }
     }
 
+    private static bool IsGraphFailure(Exception exception, CancellationToken cancellationToken) =>
+        exception is ApiException or AggregateException { InnerExceptions: [.., ApiException] } or EntraTokenException or HttpRequestException
+        || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+
+    /// <summary>The same mapping as <see cref="RunAsync"/>, for operations made of several calls.</summary>
+    private Task<IdpResult<T>> MapFailureAsync<T>(string operation, Exception exception, bool isRead, string? privilegedTarget, CancellationToken cancellationToken) =>
+        RunAsync<T>(operation, isRead, _ => throw exception, cancellationToken, privilegedTarget);
+
+    private async Task<IdpError> MapFailureAsync(string operation, Exception exception, bool isRead, string? privilegedTarget, CancellationToken cancellationToken) =>
+        (await MapFailureAsync<Done>(operation, exception, isRead, privilegedTarget, cancellationToken)).Error!;
+
     private async Task<bool?> IsPrivilegedAsync(string callerId, CancellationToken cancellationToken)
     {
         try
         {
-            var roles = await graph.Users[callerId].MemberOf.GraphDirectoryRole.GetAsync(r => r.QueryParameters.Select = ["id"], cancellationToken);
-            return roles?.Value is { Count: > 0 };
+            return (await PrivilegesAsync(callerId, cancellationToken)).Count > 0;
         }
         catch (Exception exception) when (exception is ApiException or AggregateException or EntraTokenException or HttpRequestException
             || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))

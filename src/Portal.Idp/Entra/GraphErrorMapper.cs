@@ -15,6 +15,12 @@ internal static class GraphErrorMapper
     {
         var status = exception.ResponseStatusCode;
         var code = SafeCode((exception as ODataError)?.Error?.Code) ?? "http_" + status.ToString(CultureInfo.InvariantCulture);
+        if (status == 400 && Message(exception)?.Contains("on-premises mastered", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            // The user is synced from on-premises AD (checked before the write; this covers a change in between).
+            return new IdpError(IdpErrorKind.Invalid, "synced_user", GraphCallerDirectory.SyncedUserMessage);
+        }
+
         return status switch
         {
             404 => new IdpError(IdpErrorKind.NotFound, code, "Entra has no such user (or method)."),
@@ -26,6 +32,9 @@ internal static class GraphErrorMapper
             _ => Unavailable(code, isRead),
         };
     }
+
+    /// <summary>Graph's own message, to recognise a refusal; never shown or logged (it may name the user).</summary>
+    public static string? Message(ApiException exception) => (exception as ODataError)?.Error?.Message;
 
     public static IdpError Unavailable(string code, bool isRead) => new(
         IdpErrorKind.Unavailable,

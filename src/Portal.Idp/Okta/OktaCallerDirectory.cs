@@ -380,15 +380,16 @@ internal sealed class OktaCallerDirectory : ICallerDirectory
         return user.IsSuccess ? error with { AgentMessage = OktaErrorMapper.StateMessage(user.Value.Status) } : error;
     }
 
-    public async Task<IdpResult<Done>> ResetFactorsAsync(string callerId, CancellationToken cancellationToken = default)
+    public async Task<IdpResult<FactorResetOutcome>> ResetFactorsAsync(string callerId, CancellationToken cancellationToken = default)
     {
         if (!IsValidId(callerId))
         {
             return InvalidId();
         }
 
+        // One lifecycle call removes every factor or none.
         var reply = await SendAsync("reset_factors", HttpMethod.Post, UserApi(callerId, "/lifecycle/reset_factors"), cancellationToken);
-        return reply.IsSuccess ? Done() : await WriteErrorAsync(reply, callerId, cancellationToken);
+        return reply.IsSuccess ? IdpResult<FactorResetOutcome>.Success(FactorResetOutcome.Everything) : await WriteErrorAsync(reply, callerId, cancellationToken);
     }
 
     public async Task<IdpResult<TemporaryAccess>> IssueTemporaryAccessAsync(string callerId, TimeSpan lifetime, bool usableOnce, CancellationToken cancellationToken = default)

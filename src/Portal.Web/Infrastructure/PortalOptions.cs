@@ -200,8 +200,23 @@ public sealed class AgentSignInSettings
 
     public string ClientId { get; set; } = "";
 
-    /// <summary>Reference to the client secret (<c>env:NAME</c> or <c>file:/path</c>).</summary>
+    /// <summary>Reference to the client secret (<c>env:NAME</c> or <c>file:/path</c>); not needed with <see cref="ClientAssertionKeySecret"/>.</summary>
     public string ClientSecretSecret { get; set; } = "";
+
+    /// <summary>
+    /// Reference to a PEM RSA private key (2048 bits or more): the portal authenticates to the token endpoint with
+    /// <c>private_key_jwt</c> (RFC 7523) instead of a client secret.
+    /// </summary>
+    public string ClientAssertionKeySecret { get; set; } = "";
+
+    /// <summary>The <c>kid</c> the OP knows <see cref="ClientAssertionKeySecret"/>'s public key by (optional).</summary>
+    public string? ClientAssertionKeyId { get; set; }
+
+    /// <summary>
+    /// The scopes to request; empty means <c>openid profile email</c>, plus <c>groups</c> where the authority's
+    /// discovery document lists it in <c>scopes_supported</c>.
+    /// </summary>
+    public List<string> Scopes { get; set; } = [];
 
     /// <summary>An agent's token must carry one of these <c>amr</c> values (agent MFA, docs/security-requirements.md S1).</summary>
     public List<string> RequiredAmr { get; set; } = [];
@@ -313,7 +328,19 @@ internal sealed partial class TenantCatalogOptionsValidator(IHostEnvironment env
                 failures.Add($"{at}:AgentSignIn:ClientId must be set.");
             }
 
-            CheckSecret(failures, $"{at}:AgentSignIn:ClientSecretSecret", t.AgentSignIn.ClientSecretSecret);
+            if (string.IsNullOrWhiteSpace(t.AgentSignIn.ClientAssertionKeySecret))
+            {
+                CheckSecret(failures, $"{at}:AgentSignIn:ClientSecretSecret", t.AgentSignIn.ClientSecretSecret);
+            }
+            else
+            {
+                CheckSecret(failures, $"{at}:AgentSignIn:ClientAssertionKeySecret", t.AgentSignIn.ClientAssertionKeySecret);
+            }
+
+            if (t.AgentSignIn.Scopes.Count > 0 && (!t.AgentSignIn.Scopes.Contains("openid", StringComparer.Ordinal) || t.AgentSignIn.Scopes.Any(s => string.IsNullOrWhiteSpace(s) || s.Any(c => c is ' ' or '"' or '\\' || char.IsControl(c)))))
+            {
+                failures.Add($"{at}:AgentSignIn:Scopes must include openid and hold single scope tokens.");
+            }
             if (t.AgentSignIn.RequiredAmr.Concat(t.AgentSignIn.RequiredAcrs).Any(string.IsNullOrWhiteSpace))
             {
                 failures.Add($"{at}:AgentSignIn:RequiredAmr and RequiredAcrs must not hold empty values (agent MFA is required).");

@@ -15,7 +15,12 @@ public sealed class AccountController(ITenantCatalog tenants) : Controller
     [HttpGet("signin")]
     [AllowAnonymous]
     public IActionResult SignIn(int? failed, int? signedout) =>
-        View(Page(null, failed == 1 ? "Sign-in did not complete. Your organisation requires multi-factor sign-in for helpdesk agents." : signedout == 1 ? "You are signed out." : null));
+        View(Page(null, failed switch
+        {
+            1 => "Sign-in did not complete. Your organisation requires multi-factor sign-in for helpdesk agents.",
+            2 => "Sign-in could not start: your organisation's identity provider refused the portal or could not be reached. Try again later or tell your administrator.",
+            _ => signedout == 1 ? "You are signed out." : null,
+        }));
 
     /// <summary>
     /// Finds the organisation by the agent's e-mail domain or by its name; what was typed is not kept or echoed.
@@ -42,12 +47,27 @@ public sealed class AccountController(ITenantCatalog tenants) : Controller
     /// <summary>Starts the tenant's OIDC sign-in. The tenant named here only picks the IdP; the session's tenant is the one whose issuer signs the token.</summary>
     [HttpGet("signin/{tenantId}")]
     [AllowAnonymous]
-    public IActionResult Start(string tenantId)
+    public async Task<IActionResult> Start(string tenantId, [FromServices] ILogger<AccountController> logger)
     {
         var tenant = tenants.Find(tenantId);
-        return tenant is null
-            ? NotFound()
-            : Challenge(new AuthenticationProperties { RedirectUri = "/" }, AgentSignIn.SchemeFor(tenant.Id));
+        if (tenant is null)
+        {
+            return NotFound();
+        }
+
+        try
+        {
+            // Run here rather than as a ChallengeResult, so that a challenge-time failure (discovery unreachable, a PAR
+            // endpoint answering invalid_client) is caught and shown on the sign-in failure page, never as a 500.
+            await HttpContext.ChallengeAsync(AgentSignIn.SchemeFor(tenant.Id), new AuthenticationProperties { RedirectUri = "/" });
+            return new EmptyResult();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !HttpContext.RequestAborted.IsCancellationRequested)
+        {
+            PortalLog.SignInRefused(logger, tenant.Id, "challenge_failed:" + ex.GetType().Name);
+            Response.Clear();
+            return Redirect("/account/signin?failed=2");
+        }
     }
 
     [HttpPost("signout")]
@@ -62,7 +82,30 @@ public sealed class AccountController(ITenantCatalog tenants) : Controller
         }
 
         await HttpContext.SignOutAsync(AgentSignIn.CookieScheme);
+        if (AgentContext.From(User) is { } signedOut && tenants.Find(signedOut.TenantId) is { } tenant && await HasEndSessionAsync(tenant))
+        {
+            // RP-initiated logout: the IdP ends its own session too, so "Sign in" right after goes through the IdP again.
+            await HttpContext.SignOutAsync(AgentSignIn.SchemeFor(tenant.Id), new AuthenticationProperties { RedirectUri = "/account/signin?signedout=1" });
+            return new EmptyResult();
+        }
+
+        Response.Cookies.Delete(AgentSignIn.IdTokenCookie, new CookieOptions { Path = "/" });
         return Redirect("/account/signin?signedout=1");
+    }
+
+    /// <summary>Whether the tenant's authority publishes an end_session_endpoint; an unreachable one means local sign-out only.</summary>
+    private async Task<bool> HasEndSessionAsync(TenantSettings tenant)
+    {
+        var options = HttpContext.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<Microsoft.AspNetCore.Authentication.OpenIdConnect.OpenIdConnectOptions>>().Get(AgentSignIn.SchemeFor(tenant.Id));
+        try
+        {
+            var configuration = await options.ConfigurationManager!.GetConfigurationAsync(HttpContext.RequestAborted);
+            return !string.IsNullOrEmpty(configuration.EndSessionEndpoint);
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     [HttpGet("denied")]

@@ -35,6 +35,14 @@ public sealed record CallerAction(string Name, string Permission, string Title, 
 /// <summary>What the agent sees after an action. <see cref="OneTimeSecret"/> is rendered once and never kept.</summary>
 public sealed record ActionOutcome(bool Succeeded, string Message, string? OneTimeSecret = null, string? OneTimeSecretLabel = null, DateTimeOffset? SecretExpiresAt = null)
 {
+    /// <summary>How the action's audit record is completed: <see cref="AuditOutcome.Partial"/> when only part of it happened.</summary>
+    public AuditOutcome AuditAs { get; init; } = AuditOutcome.Succeeded;
+
+    /// <summary>What the audit record says happened (no secret, no personal data), e.g. which methods an MFA reset removed.</summary>
+    public string? AuditReason { get; init; }
+
+    public bool IsPartial => AuditAs == AuditOutcome.Partial;
+
     public override string ToString() => $"ActionOutcome {{ Succeeded = {Succeeded}, Message = {Message}, OneTimeSecret = {(OneTimeSecret is null ? "none" : "[redacted]")} }}";
 }
 
@@ -87,7 +95,8 @@ public sealed class ActionService(
             return (null, VerificationService.GateRefusal(gate), StatusCodes.Status403Forbidden);
         }
 
-        if (tenant.PrivilegedGroups.Count > 0)
+        // Entra says itself who is privileged (directory roles, PIM-eligible ones, role-assignable groups): always asked.
+        if (tenant.PrivilegedGroups.Count > 0 || tenant.Idp.Kind == IdpKind.Entra)
         {
             var privileged = await PrivilegedTargetAsync(http, agent, tenant, action, verificationId, session, callerId, entry, ct);
             if (privileged is not null)
@@ -126,7 +135,7 @@ public sealed class ActionService(
 
         try
         {
-            await audit.CompleteAsync(pending, result.IsSuccess ? AuditOutcome.Succeeded : AuditOutcome.Failed, result.IsSuccess ? null : result.Error.Code, CancellationToken.None);
+            await audit.CompleteAsync(pending, result.IsSuccess ? result.Value.AuditAs : AuditOutcome.Failed, result.IsSuccess ? result.Value.AuditReason : result.Error.Code, CancellationToken.None);
         }
         catch (AuditUnavailableException)
         {
@@ -140,7 +149,7 @@ public sealed class ActionService(
             return (null, new Refusal(result.Error.Code, result.Error.AgentMessage), StatusCodes.Status502BadGateway);
         }
 
-        await usage.RecordActionAsync(tenant.Id, action.Name, AuditOutcome.Succeeded, CancellationToken.None);
+        await usage.RecordActionAsync(tenant.Id, action.Name, result.Value.AuditAs, CancellationToken.None);
         return (result.Value, null, StatusCodes.Status200OK);
     }
     private static string MethodName(string method) => method switch
@@ -169,7 +178,8 @@ public sealed class ActionService(
             groups = new IdpError(IdpErrorKind.Unavailable, "unreachable", "The identity provider did not answer.");
         }
 
-        if (groups.IsSuccess && !groups.Value.Any(g => tenant.PrivilegedGroups.Contains(g, StringComparer.OrdinalIgnoreCase)))
+        // Entra lists only reasons to be privileged; Okta lists groups, privileged when the tenant names them.
+        if (groups.IsSuccess && !groups.Value.Any(g => tenant.Idp.Kind == IdpKind.Entra || tenant.PrivilegedGroups.Contains(g, StringComparer.OrdinalIgnoreCase)))
         {
             return null;
         }

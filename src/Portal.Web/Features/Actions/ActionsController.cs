@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
+using Portal.Audit;
 using Portal.Idp;
 using Portal.Web.Authorization;
 using Portal.Web.Infrastructure;
@@ -55,7 +56,7 @@ public sealed class ActionsController(ITenantCatalog tenants, ActionService acti
         RunAsync(CallerAction.ResetFactors, verificationId, ticketRef, async (directory, callerId, ct) =>
         {
             var result = await directory.ResetFactorsAsync(callerId, ct);
-            return result.IsSuccess ? IdpResult<ActionOutcome>.Success(new ActionOutcome(true, "Every MFA factor was removed; the caller will enrol again at next sign-in.")) : result.Error;
+            return result.IsSuccess ? IdpResult<ActionOutcome>.Success(FactorResetMessage(result.Value)) : result.Error;
         });
 
     [HttpPost("temporary-access")]
@@ -68,6 +69,28 @@ public sealed class ActionsController(ITenantCatalog tenants, ActionService acti
                 ? IdpResult<ActionOutcome>.Success(new ActionOutcome(true, "A single-use temporary access code was issued. Read it to the caller now; it is not shown again.", result.Value.Value, "Temporary access code", result.Value.ExpiresAt))
                 : result.Error;
         });
+
+    /// <summary>
+    /// Says exactly what an MFA reset removed and what remains, to the agent and in the audit record (no device names
+    /// or numbers: the kinds only). A reset that left methods is partial, not a success and not a failure.
+    /// </summary>
+    internal static ActionOutcome FactorResetMessage(FactorResetOutcome outcome)
+    {
+        var removed = string.Join(", ", outcome.Removed);
+        if (!outcome.IsPartial)
+        {
+            return outcome.Removed.Count == 0
+                ? new ActionOutcome(true, "Every MFA factor was removed; the caller will enrol again at next sign-in.")
+                : new ActionOutcome(true, $"Every MFA method was removed ({removed}); the caller will register again at next sign-in.") { AuditReason = "removed: " + removed };
+        }
+
+        var remaining = string.Join(", ", outcome.Remaining);
+        return new ActionOutcome(false, $"Partly done. Removed: {removed}. Still registered: {remaining} (the identity provider refused: {outcome.StoppedBy}). The caller can still sign in with what remains; remove it in the Entra admin center or try again.")
+        {
+            AuditAs = AuditOutcome.Partial,
+            AuditReason = $"removed: {removed}; remaining: {remaining}; refused: {outcome.StoppedBy}",
+        };
+    }
 
     private async Task<IActionResult> RunAsync(CallerAction action, string? verificationId, string? ticketRef, Func<ICallerDirectory, string, CancellationToken, Task<IdpResult<ActionOutcome>>> perform)
     {

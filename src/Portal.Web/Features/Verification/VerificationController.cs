@@ -12,7 +12,11 @@ public sealed record PendingPage(
     string Id, string CallerMaskedLogin, int CorrectAnswer, ChallengeState State, DateTimeOffset ExpiresAt, string? VerificationSessionId, Refusal? Refusal,
     string Method = VerificationMethods.OktaPush, string? FailureReason = null, Uri? StepUpLink = null, string? StepUpCode = null);
 
-public sealed record SessionPage(string Id, string CallerMaskedLogin, string Method, DateTimeOffset VerifiedAt, DateTimeOffset ExpiresAt, IReadOnlyList<CallerAction> Actions, IReadOnlyCollection<string> UsedActions);
+public sealed record SessionPage(string Id, string CallerMaskedLogin, string Method, DateTimeOffset VerifiedAt, DateTimeOffset ExpiresAt, IReadOnlyList<CallerAction> Actions, IReadOnlyCollection<string> UsedActions)
+{
+    /// <summary>Why password reset is not offered (a directory-synced caller); null when it is.</summary>
+    public string? PasswordResetNote { get; init; }
+}
 
 [Route("verification")]
 [Authorize(Policy = Permissions.CallerVerify)]
@@ -117,7 +121,15 @@ public sealed class VerificationController(ITenantCatalog tenants, VerificationS
 
         var held = PermissionHandler.PermissionsOf(tenant, agent.Tiers);
         var actions = CallerAction.All.Where(a => held.Contains(a.Permission)).ToList();
-        return View(new SessionPage(session.Id, session.CallerMaskedLogin, session.Method, session.VerifiedAt, session.ExpiresAt, actions, session.UsedActions.ToHashSet()));
+        string? note = null;
+        if (actions.Contains(CallerAction.PasswordReset) && await verification.IsDirectorySyncedAsync(tenant, session, HttpContext.RequestAborted))
+        {
+            // Graph refuses a cloud password for a synced user: offer what works instead of a reset that fails.
+            actions.Remove(CallerAction.PasswordReset);
+            note = CallerView.SyncedPasswordNote;
+        }
+
+        return View(new SessionPage(session.Id, session.CallerMaskedLogin, session.Method, session.VerifiedAt, session.ExpiresAt, actions, session.UsedActions.ToHashSet()) { PasswordResetNote = note });
     }
 
     private static PendingPage ToPage(PendingVerification p, Refusal? refusal) =>

@@ -8,7 +8,13 @@ namespace Portal.Web.Features.Verification;
 /// <summary>What the console shows about a caller: masked, with each factor saying whether it can be challenged.</summary>
 public sealed record CallerView(string CallerRef, string MaskedLogin, string MaskedEmail, CallerStatus Status, IReadOnlyList<CallerFactor> Factors, CallerGate Gate)
 {
+    /// <summary>What the console says instead of offering a password reset to a directory-synced caller.</summary>
+    public const string SyncedPasswordNote = "Synced from on-premises Active Directory: the password can only be reset there (the portal does not use password writeback). Issue a temporary access pass or sign the caller out everywhere instead.";
+
     public IEnumerable<CallerFactor> Challengeable => Factors.Where(f => f.Method is not null);
+
+    /// <summary>Mastered on-premises (Entra <c>onPremisesSyncEnabled</c>): no password reset here.</summary>
+    public bool DirectorySynced { get; init; }
 }
 
 /// <summary>An outcome the console explains to the agent; <see cref="Message"/> carries no PII.</summary>
@@ -53,7 +59,7 @@ public sealed partial class VerificationService(
         var gate = await store.CheckGateAsync(tenant.Id, idHash, forAction: false, ct);
         await audit.RecordAsync(CallerEntry(http, agent, "caller.lookup", AuditOutcome.Succeeded, caller.Id, caller.Login, null), ct);
         var masked = PiiMask.Email(caller.Login);
-        return (new CallerView(references.ForForm(agent, caller.Id, masked), masked, PiiMask.Email(caller.Email), caller.Status, WithEntraPush(tenant, factors.Value), gate), null);
+        return (new CallerView(references.ForForm(agent, caller.Id, masked), masked, PiiMask.Email(caller.Email), caller.Status, WithEntraPush(tenant, factors.Value), gate) { DirectorySynced = caller.DirectorySynced }, null);
     }
 
     public async Task<(string? PendingId, Refusal? Refusal)> StartPushAsync(HttpContext http, AgentContext agent, TenantSettings tenant, string? callerRef, string factorId, CancellationToken ct)
@@ -249,6 +255,21 @@ public sealed partial class VerificationService(
         await store.RefundAsync(tenant.Id, idHash, reservation, succeeded: true, ct);
         await audit.CompleteAsync(pending, AuditOutcome.Succeeded, null, ct);
         return (session.Id, null);
+    }
+
+    /// <summary>
+    /// Whether the verified caller is mastered on-premises (Entra <c>onPremisesSyncEnabled</c>), so that the session
+    /// page does not offer a password reset Graph would refuse. Read now, not at look-up: one Graph read per page.
+    /// </summary>
+    public async Task<bool> IsDirectorySyncedAsync(TenantSettings tenant, VerificationSession session, CancellationToken ct)
+    {
+        if (tenant.Idp.Kind != IdpKind.Entra || references.FromRest(tenant.Id, session.CallerRefProtected) is not { } callerId)
+        {
+            return false;
+        }
+
+        var profile = await directories.For(tenant).GetCallerAsync(callerId, ct);
+        return profile.IsSuccess && profile.Value.DirectorySynced;
     }
 
     public async Task<VerificationSession?> GetSessionAsync(AgentContext agent, string sessionId, CancellationToken ct)
