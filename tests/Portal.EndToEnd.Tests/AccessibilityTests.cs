@@ -9,15 +9,11 @@ namespace Portal.EndToEnd.Tests;
 /// agents include people on screen readers and keyboards, and a serious barrier there stops a call.
 /// </summary>
 [Collection(ChromiumCollection.Name)]
-public sealed class AccessibilityTests(ChromiumFixture chromium) : IAsyncLifetime
+public sealed class AccessibilityTests(ChromiumFixture chromium, PortalServer portal) : IClassFixture<PortalServer>
 {
     private const string Alice = "alice.caller@demo.example";
 
-    private readonly PortalServer _portal = new();
-
-    public Task InitializeAsync() => _portal.InitializeAsync();
-
-    public Task DisposeAsync() => _portal.DisposeAsync();
+    private readonly PortalServer _portal = portal;
 
     [Fact]
     public async Task Axe_EveryAgentPage_NoSeriousOrCriticalViolations()
@@ -50,6 +46,7 @@ public sealed class AccessibilityTests(ChromiumFixture chromium) : IAsyncLifetim
         await CheckAsync(agent, "verified caller");
 
         var revoke = page.Locator("form[data-action='sessions_revoke']");
+        await revoke.GetByRole(AriaRole.Checkbox).CheckAsync();
         await revoke.GetByRole(AriaRole.Button).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Status)).ToBeVisibleAsync();
         Assert.Equal(1, _portal.Emulator.State.FindCaller(Alice)!.SessionsRevoked);

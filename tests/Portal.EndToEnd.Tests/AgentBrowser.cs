@@ -15,8 +15,17 @@ public sealed class AgentBrowser : IAsyncDisposable
 {
     private static readonly string OutputFolder = Path.Combine(AppContext.BaseDirectory, "screenshots");
 
+    /// <summary>The widths every page is checked at: a phone held upright, a laptop, a desktop.</summary>
+    public static readonly int[] Widths = [390, 1280, 1440];
+
+    /// <summary>WCAG 2.0, 2.1 and 2.2, levels A and AA: the rule sets axe tags them with.</summary>
+    private static readonly List<string> WcagTags = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
+
     private readonly ConcurrentQueue<string> _cspViolations = new();
     private readonly ConcurrentQueue<string> _scriptErrors = new();
+    private readonly ConcurrentQueue<string> _consoleErrors = new();
+    private readonly ConcurrentDictionary<string, int> _pagesWithErrorStatus = new(StringComparer.Ordinal);
+    private readonly List<string> _accessibility = [];
     private readonly PortalServer _portal;
 
     private AgentBrowser(PortalServer portal, IBrowserContext context, IPage page)
@@ -52,6 +61,20 @@ public sealed class AgentBrowser : IAsyncDisposable
             {
                 browser._cspViolations.Enqueue($"{message.Location}: {message.Text}");
             }
+            else if (message.Type == "error" || message.Text.Contains("Permissions-Policy", StringComparison.OrdinalIgnoreCase))
+            {
+                // Any error the browser reports, and the warnings about policy features it does not know.
+                browser._consoleErrors.Enqueue($"{message.Location}: {message.Text}");
+            }
+        };
+        context.Response += (_, response) =>
+        {
+            // A page answered with an error status on purpose (a refused step-up, a spent link) is what the user
+            // should see; Chromium still logs "Failed to load resource" for it. Only those documents are excused.
+            if (response.Status >= 400 && response.Request.ResourceType == "document")
+            {
+                browser._pagesWithErrorStatus[response.Url] = response.Status;
+            }
         };
         context.Page += (_, opened) => opened.PageError += (_, error) => browser._scriptErrors.Enqueue(error);
         page.PageError += (_, error) => browser._scriptErrors.Enqueue(error);
@@ -59,14 +82,14 @@ public sealed class AgentBrowser : IAsyncDisposable
     }
 
     /// <summary>Portal home → sign-in page → the organisation → the IdP's picker → back in the portal, signed in.</summary>
-    public async Task SignInAsync(string agentName, string landingPath = "/console")
+    public async Task SignInAsync(string agentName, string landingPath = "/console", string tenantName = PortalServer.TenantName)
     {
         await Page.GotoAsync("/");
         await Expect(Page).ToHaveURLAsync(new Regex("/account/signin"));
         await Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "Sign in to the helpdesk portal" })).ToBeVisibleAsync();
 
-        await Page.GetByRole(AriaRole.Link, new() { Name = PortalServer.TenantName }).ClickAsync();
-        await Expect(Page).ToHaveURLAsync(new Regex("^" + Regex.Escape(_portal.Emulator.OktaIssuer + "/v1/authorize")));
+        await Page.GetByRole(AriaRole.Link, new() { Name = tenantName }).ClickAsync();
+        await Expect(Page).ToHaveURLAsync(new Regex("^" + Regex.Escape(_portal.Emulator.BaseUrl.ToString())));
 
         await Page.GetByRole(AriaRole.Button, new() { Name = "Sign in as " + agentName }).ClickAsync();
         await Expect(Page).ToHaveURLAsync(new Uri(_portal.BaseUrl, landingPath).ToString());
@@ -84,6 +107,18 @@ public sealed class AgentBrowser : IAsyncDisposable
     {
         await Page.GetByRole(AriaRole.Button, new() { Name = "Send push" }).ClickAsync();
         await Expect(Page).ToHaveURLAsync(new Regex("/verification/pending/[^/]+$"));
+    }
+
+    /// <summary>A click the journey counts (agent's or caller's): the measure of how much work a verification is.</summary>
+    public int Clicks { get; private set; }
+
+    /// <summary>Counts a click made elsewhere (the caller's browser or phone) in this journey.</summary>
+    public void CountClick() => Clicks++;
+
+    public async Task ClickAsync(ILocator target)
+    {
+        Clicks++;
+        await target.ClickAsync();
     }
 
     /// <summary>The caller's phone, in a second tab of the same browser (the emulator is another host: no cookies shared).</summary>
@@ -104,6 +139,40 @@ public sealed class AgentBrowser : IAsyncDisposable
             .ToList();
     }
 
+    /// <summary>
+    /// Axe (WCAG 2.2 AA) on the page as it stands at each of <see cref="Widths"/>; every violation, of any impact, is
+    /// kept for <see cref="AssertPagesRanCleanly"/>. Returns how many pages were checked so far.
+    /// </summary>
+    public async Task<int> CheckPageAsync(string name, IPage? page = null)
+    {
+        page ??= Page;
+        var original = page.ViewportSize;
+        foreach (var width in Widths)
+        {
+            await page.SetViewportSizeAsync(width, width < 800 ? 844 : 900);
+            var result = await page.RunAxe(new Deque.AxeCore.Commons.AxeRunOptions
+            {
+                RunOnly = new Deque.AxeCore.Commons.RunOnlyOptions { Type = "tag", Values = WcagTags },
+            });
+            lock (_accessibility)
+            {
+                _accessibility.AddRange(result.Violations.Select(v =>
+                    $"{name} at {width}px ({page.Url}): {v.Impact} {v.Id}: {v.Help} at {string.Join(" | ", v.Nodes.Select(n => n.Target?.ToString()))}"));
+            }
+        }
+
+        await page.SetViewportSizeAsync(original?.Width ?? 1280, original?.Height ?? 900);
+        lock (_accessibility)
+        {
+            CheckedPages++;
+        }
+
+        return CheckedPages;
+    }
+
+    /// <summary>How many page states <see cref="CheckPageAsync"/> ran axe on.</summary>
+    public int CheckedPages { get; private set; }
+
     /// <summary>For people reading a run: a picture of the page in the test output folder. Not asserted.</summary>
     public async Task ScreenshotAsync(string name)
     {
@@ -111,11 +180,18 @@ public sealed class AgentBrowser : IAsyncDisposable
         await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(OutputFolder, name + ".png"), FullPage = true });
     }
 
-    /// <summary>Nothing the pages needed was blocked by the CSP and no script failed.</summary>
+    /// <summary>Nothing the pages needed was blocked by the CSP, no script failed, the console stayed clean and axe found nothing.</summary>
     public void AssertPagesRanCleanly()
     {
         Assert.True(_cspViolations.IsEmpty, "Content Security Policy violations: " + string.Join(Environment.NewLine, _cspViolations));
         Assert.True(_scriptErrors.IsEmpty, "Script errors: " + string.Join(Environment.NewLine, _scriptErrors));
+        var consoleErrors = _consoleErrors.Where(e => !(e.Contains("Failed to load resource", StringComparison.Ordinal)
+            && _pagesWithErrorStatus.Keys.Any(url => e.StartsWith(url + ":", StringComparison.Ordinal)))).ToList();
+        Assert.True(consoleErrors.Count == 0, "Console errors: " + string.Join(Environment.NewLine, consoleErrors));
+        lock (_accessibility)
+        {
+            Assert.True(_accessibility.Count == 0, "Accessibility (WCAG 2.2 AA) violations: " + Environment.NewLine + string.Join(Environment.NewLine, _accessibility));
+        }
     }
 
     public async ValueTask DisposeAsync() => await Context.DisposeAsync();

@@ -8,20 +8,16 @@ namespace Portal.EndToEnd.Tests;
 /// <summary>
 /// The agent's journeys in a real browser: the portal's own scripts poll, count down and move the page on,
 /// under the portal's real CSP, while the caller answers on the emulator's phone page in another tab.
-/// Each test gets a fresh portal and emulator (a rejected push puts the caller under alarm).
+/// One portal for the class; a test that puts a caller under alarm uses a caller of its own.
 /// </summary>
 [Collection(ChromiumCollection.Name)]
-public sealed class AgentJourneyTests(ChromiumFixture chromium) : IAsyncLifetime
+public sealed class AgentJourneyTests(ChromiumFixture chromium, PortalServer portal) : IClassFixture<PortalServer>
 {
     private const string Alice = "alice.caller@demo.example";
     private const string Bob = "bob.caller@demo.example";
     private const string Tier3 = "Tier Three Agent";
 
-    private readonly PortalServer _portal = new();
-
-    public Task InitializeAsync() => _portal.InitializeAsync();
-
-    public Task DisposeAsync() => _portal.DisposeAsync();
+    private readonly PortalServer _portal = portal;
 
     [Fact]
     public async Task Journey_PushApprovedOnPhoneThenOneTimeLink_PageVerifiesByItselfAndShowsSecret()
@@ -36,16 +32,20 @@ public sealed class AgentJourneyTests(ChromiumFixture chromium) : IAsyncLifetime
         Assert.DoesNotContain(Alice, shown, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("alice.caller", shown, StringComparison.OrdinalIgnoreCase);
 
-        await agent.SendPushAsync();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await agent.ClickAsync(page.GetByRole(AriaRole.Button, new() { Name = "Send push" }));
+        await Expect(page).ToHaveURLAsync(new Regex("/verification/pending/[^/]+$"));
         var push = Assert.Single(_portal.Emulator.State.PendingPushes(Alice));
         var number = page.Locator("p.number");
         await Expect(number).ToHaveTextAsync(push.CorrectAnswer.ToString(CultureInfo.InvariantCulture));
         var fontSize = await number.EvaluateAsync<string>("e => getComputedStyle(e).fontSize");
         Assert.True(double.Parse(fontSize.Replace("px", "", StringComparison.Ordinal), CultureInfo.InvariantCulture) >= 48, $"The number to read out is {fontSize}: too small to read at a glance.");
         await Expect(page.Locator("[data-field='state']")).ToContainTextAsync("Waiting for the caller");
+        await Expect(page.Locator(".countdown .remaining")).ToHaveTextAsync(new Regex(@"^\(\d+:\d{2} left\)$"));
         await agent.ScreenshotAsync("pending-push");
 
         var phone = await agent.OpenPhoneAsync(Alice);
+        agent.CountClick();
         await phone.GetByRole(AriaRole.Button, new() { Name = push.CorrectAnswer.ToString(CultureInfo.InvariantCulture), Exact = true }).ClickAsync();
         await Expect(phone.GetByText("No sign-in request waiting.")).ToBeVisibleAsync();
 
@@ -56,14 +56,17 @@ public sealed class AgentJourneyTests(ChromiumFixture chromium) : IAsyncLifetime
         await agent.ScreenshotAsync("verified");
 
         var reset = page.Locator("form[data-action='password_reset']");
+        agent.CountClick();
         await reset.GetByLabel("One-time reset link, read out once").CheckAsync();
         await reset.GetByLabel("Ticket").FillAsync("INC-1042");
-        await reset.GetByRole(AriaRole.Button, new() { Name = "Reset password" }).ClickAsync();
+        await agent.ClickAsync(reset.GetByRole(AriaRole.Button, new() { Name = "Reset password" }));
 
         await Expect(page).ToHaveURLAsync(new Regex("/actions/password-reset$"));
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Reset password" })).ToBeVisibleAsync();
         var secret = await page.Locator("[data-field='secret']").InnerTextAsync();
         Assert.False(string.IsNullOrWhiteSpace(secret), "The one-time reset link was not shown.");
+        clock.Stop();
+        JourneyMetrics.Record("Push (Okta Verify) to password reset", agent.Clicks, clock.Elapsed);
         Assert.Equal(1, _portal.Emulator.State.FindCaller(Alice)!.PasswordResets);
         agent.AssertPagesRanCleanly();
     }
@@ -71,15 +74,16 @@ public sealed class AgentJourneyTests(ChromiumFixture chromium) : IAsyncLifetime
     [Fact]
     public async Task Push_WrongNumberTappedOnPhone_PageShowsRejectedByItself()
     {
+        var login = _portal.Emulator.State.AddCaller("wanda.wrong@demo.example", "wanda.wrong@demo.example", "Wanda", "Wrong", push: true).Login;
         await using var agent = await AgentBrowser.OpenAsync(chromium, _portal);
         var page = agent.Page;
         await agent.SignInAsync(Tier3);
-        await agent.LookUpAsync(Alice);
+        await agent.LookUpAsync(login);
         await agent.SendPushAsync();
-        var push = Assert.Single(_portal.Emulator.State.PendingPushes(Alice));
+        var push = Assert.Single(_portal.Emulator.State.PendingPushes(login));
         var wrong = push.Choices.First(c => c != push.CorrectAnswer);
 
-        var phone = await agent.OpenPhoneAsync(Alice);
+        var phone = await agent.OpenPhoneAsync(login);
         await phone.GetByRole(AriaRole.Button, new() { Name = wrong.ToString(CultureInfo.InvariantCulture), Exact = true }).ClickAsync();
 
         await Expect(page.Locator("[data-field='state']")).ToContainTextAsync("Rejected. Do not act on this account");
@@ -87,7 +91,27 @@ public sealed class AgentJourneyTests(ChromiumFixture chromium) : IAsyncLifetime
         await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Back to the console" })).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Continue" })).ToHaveCountAsync(0);
         Assert.Matches("/verification/pending/[^/]+$", page.Url);
-        Assert.Equal(0, _portal.Emulator.State.FindCaller(Alice)!.PasswordResets);
+        Assert.Equal(0, _portal.Emulator.State.FindCaller(login)!.PasswordResets);
+        await agent.CheckPageAsync("push rejected");
+        agent.AssertPagesRanCleanly();
+    }
+
+    [Fact]
+    public async Task Push_CallerTapsNotMe_PageShowsRejectedAndWhatToSay()
+    {
+        var login = _portal.Emulator.State.AddCaller("nate.notme@demo.example", "nate.notme@demo.example", "Nate", "Notme", push: true).Login;
+        await using var agent = await AgentBrowser.OpenAsync(chromium, _portal);
+        var page = agent.Page;
+        await agent.SignInAsync(Tier3);
+        await agent.LookUpAsync(login);
+        await agent.SendPushAsync();
+
+        var phone = await agent.OpenPhoneAsync(login);
+        await phone.GetByRole(AriaRole.Button, new() { Name = "Not me" }).ClickAsync();
+
+        await Expect(page.Locator("[data-field='state']")).ToContainTextAsync("Rejected. Do not act on this account");
+        await Expect(page.Locator("[data-field='state']")).ToContainTextAsync("Say:");
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Back to the console" })).ToBeVisibleAsync();
         agent.AssertPagesRanCleanly();
     }
 

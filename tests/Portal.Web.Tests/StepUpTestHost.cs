@@ -226,8 +226,10 @@ public sealed partial class StepUpTestHost : IAsyncLifetime
         var form = FormPattern().Matches(callerPage).First(m => m.Groups[1].Value == "/verification/stepup").Value;
         var response = await PortalTestHost.PostFormAsync(browser, "/verification/stepup", PortalTestHost.FormToken(form),
             ("callerRef", PortalTestHost.HiddenValue(form, "callerRef")), ("factorId", PortalTestHost.HiddenValue(form, "factorId")));
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var page = await response.Content.ReadAsStringAsync();
+
+        // Post/Redirect/Get: the step-up's page is a GET, and the link and code come with it from the agent's own cookie.
+        Assert.Equal(HttpStatusCode.SeeOther, response.StatusCode);
+        var page = await GetPageAsync(browser, response.Headers.Location!.OriginalString);
         var link = new Uri(WebUtility.HtmlDecode(Field(page, "stepup-link")));
         var pendingId = PollUrlPattern().Match(page).Groups[1].Value;
         return ($"/verification/pending/{pendingId}", link, Field(page, "stepup-code"));
@@ -260,6 +262,21 @@ public sealed partial class StepUpTestHost : IAsyncLifetime
     }
 
     /// <summary>
+    /// After the right code: the portal answers with its own page (303), which sends the browser on to the IdP by a
+    /// GET navigation (meta refresh). Returns the IdP's authorize address that page navigates to.
+    /// </summary>
+    public async Task<Uri> ContinueToIdpAsync(HttpClient callerBrowser, HttpResponseMessage entered)
+    {
+        Assert.Equal(HttpStatusCode.SeeOther, entered.StatusCode);
+        var next = entered.Headers.Location!.OriginalString;
+        Assert.StartsWith("/stepup/continue/", next, StringComparison.Ordinal);
+        var page = await GetPageAsync(callerBrowser, next);
+        var refresh = MetaRefreshPattern().Match(page);
+        Assert.True(refresh.Success, "The page after the code does not navigate on to the IdP.");
+        return new Uri(WebUtility.HtmlDecode(refresh.Groups[1].Value));
+    }
+
+    /// <summary>
     /// The caller signs in at their IdP's form (as <paramref name="username"/>, with <paramref name="otp"/>) and their
     /// browser returns to the portal's callback; returns the portal's final page.
     /// </summary>
@@ -284,8 +301,7 @@ public sealed partial class StepUpTestHost : IAsyncLifetime
     {
         var browser = callerBrowser ?? NewClient();
         var entered = await EnterCodeAsync(browser, link, code);
-        Assert.Equal(HttpStatusCode.Redirect, entered.StatusCode);
-        return await SignInAtIdpAsync(browser, entered.Headers.Location!, username, otp);
+        return await SignInAtIdpAsync(browser, await ContinueToIdpAsync(browser, entered), username, otp);
     }
 
     public async Task<List<JsonObject>> AuditAsync(string tenantId)
@@ -363,6 +379,9 @@ public sealed partial class StepUpTestHost : IAsyncLifetime
 
     [GeneratedRegex("<form method=\"post\" action=\"([^\"]+)\"[^>]*>.*?</form>", RegexOptions.Singleline)]
     private static partial Regex FormPattern();
+
+    [GeneratedRegex("<meta http-equiv=\"refresh\" content=\"0;url=([^\"]+)\"")]
+    private static partial Regex MetaRefreshPattern();
 
     [GeneratedRegex("data-poll-url=\"/verification/pending/([0-9a-f]+)/poll\"")]
     private static partial Regex PollUrlPattern();

@@ -121,7 +121,7 @@ public sealed class StepUpTests : IAsyncLifetime
         var (agent, pending, link, code) = await StartAsync();
         var firstBrowser = _host.NewClient();
         var first = await _host.EnterCodeAsync(firstBrowser, link, code);
-        Assert.Equal(HttpStatusCode.Redirect, first.StatusCode);
+        var authorize = await _host.ContinueToIdpAsync(firstBrowser, first);
 
         var second = await _host.EnterCodeAsync(_host.NewClient(), link, code);
 
@@ -130,7 +130,7 @@ public sealed class StepUpTests : IAsyncLifetime
         Assert.DoesNotContain("name=\"code\"", await second.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Contains(await _host.AuditAsync(Tenant), d => Is(d, "verification.stepup.code", "denied") && Reason(d) == "link_reused");
 
-        var done = await _host.SignInAtIdpAsync(firstBrowser, first.Headers.Location!, Alice, _host.Emulator.State.CurrentTotp(Alice));
+        var done = await _host.SignInAtIdpAsync(firstBrowser, authorize, Alice, _host.Emulator.State.CurrentTotp(Alice));
         Assert.Equal(HttpStatusCode.OK, done.StatusCode);
         Assert.Equal("Approved", (await _host.PollAsync(agent, pending)).State);
         Assert.Equal(1, await _host.CountAsync(Tenant, "verificationSessions"));
@@ -147,12 +147,12 @@ public sealed class StepUpTests : IAsyncLifetime
         var form1 = await _host.GetPageAsync(tab1, link.PathAndQuery);
         var form2 = await _host.GetPageAsync(tab2, link.PathAndQuery);
         var first = await PortalTestHost.PostFormAsync(tab1, link.PathAndQuery, PortalTestHost.FormToken(form1), ("code", code));
-        Assert.Equal(HttpStatusCode.Redirect, first.StatusCode);
+        var authorize = await _host.ContinueToIdpAsync(tab1, first);
 
         var second = await PortalTestHost.PostFormAsync(tab2, link.PathAndQuery, PortalTestHost.FormToken(form2), ("code", code));
 
         Assert.Equal(HttpStatusCode.BadRequest, second.StatusCode);
-        var late = await _host.SignInAtIdpAsync(tab1, first.Headers.Location!, Alice, _host.Emulator.State.CurrentTotp(Alice));
+        var late = await _host.SignInAtIdpAsync(tab1, authorize, Alice, _host.Emulator.State.CurrentTotp(Alice));
         Assert.Equal(HttpStatusCode.BadRequest, late.StatusCode);
         Assert.Equal("Rejected", (await _host.PollAsync(agent, pending)).State);
         Assert.Equal(0, await _host.CountAsync(Tenant, "verificationSessions"));
@@ -179,7 +179,7 @@ public sealed class StepUpTests : IAsyncLifetime
         var (agent, pending, link, code) = await StartAsync();
         var browser = _host.NewClient();
         var entered = await _host.EnterCodeAsync(browser, link, code);
-        var done = await _host.SignInAtIdpAsync(browser, entered.Headers.Location!, Alice, _host.Emulator.State.CurrentTotp(Alice));
+        var done = await _host.SignInAtIdpAsync(browser, await _host.ContinueToIdpAsync(browser, entered), Alice, _host.Emulator.State.CurrentTotp(Alice));
         Assert.Equal(HttpStatusCode.OK, done.StatusCode);
         var callback = done.RequestMessage!.RequestUri!.PathAndQuery;
 
@@ -191,12 +191,30 @@ public sealed class StepUpTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StepUp_PageAfterCodeOpenedInAnotherBrowser_NoWayToTheIdp()
+    {
+        var (_, _, link, code) = await StartAsync();
+        var entered = await _host.EnterCodeAsync(_host.NewClient(), link, code);
+        Assert.Equal(HttpStatusCode.SeeOther, entered.StatusCode);
+
+        // The page that hands the browser on to the IdP names the sign-in's state; only the browser that typed the code gets it.
+        var elsewhere = await _host.NewClient().GetAsync(entered.Headers.Location!.OriginalString);
+
+        Assert.Equal(HttpStatusCode.BadRequest, elsewhere.StatusCode);
+        var html = await elsewhere.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("http-equiv=\"refresh\"", html, StringComparison.Ordinal);
+        Assert.Contains("data-result=\"failed\"", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task StepUp_CallbackInAnotherBrowser_Refused()
     {
         var (agent, pending, link, code) = await StartAsync();
-        var entered = await _host.EnterCodeAsync(_host.NewClient(), link, code);
+        var typedIn = _host.NewClient();
+        var entered = await _host.EnterCodeAsync(typedIn, link, code);
+        var authorize = await _host.ContinueToIdpAsync(typedIn, entered);
 
-        var done = await _host.SignInAtIdpAsync(_host.NewClient(), entered.Headers.Location!, Alice, _host.Emulator.State.CurrentTotp(Alice));
+        var done = await _host.SignInAtIdpAsync(_host.NewClient(), authorize, Alice, _host.Emulator.State.CurrentTotp(Alice));
 
         await AssertRefusedAsync(agent, pending, done, "browser_mismatch", "failed");
     }

@@ -87,7 +87,8 @@ public class VerificationJourneyTests : IAsyncLifetime
     public async Task Push_WrongNumberPicked_RejectedAlarmedAndNoActionPossible()
     {
         var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
-        var pending = await agent.StartPushAsync(await agent.LookupAsync(Alice));
+        var before = await agent.LookupAsync(Alice);
+        var pending = await agent.StartPushAsync(before);
         var push = Assert.Single(_host.Emulator.State.PendingPushes(Alice));
         var wrong = push.Choices.First(c => c != push.CorrectAnswer);
         _host.Emulator.State.AnswerPush(push.TransactionId, wrong);
@@ -99,12 +100,15 @@ public class VerificationJourneyTests : IAsyncLifetime
         var audit = await AuditDocumentsAsync();
         Assert.Contains(audit, d => (string)d["action"]! == "verification.push.result" && (string)d["outcome"]! == "alarm" && (string)d["reason"]! == "push_rejected");
 
-        // V6: the caller is now under alarm: the console says so, and a new push is refused before the IdP is asked.
+        // V6: the caller is now under alarm: the console says so and offers no way to verify, and a new push
+        // (posted from the page as it was before the alarm) is refused before the IdP is asked.
         var again = await agent.LookupAsync(Alice);
         Assert.Contains("data-code=\"Alarm\"", again, StringComparison.Ordinal);
+        Assert.Contains("data-field=\"no-methods\"", again, StringComparison.Ordinal);
+        Assert.DoesNotContain("action=\"/verification/push\"", again, StringComparison.Ordinal);
         var verifyCallsBefore = _host.Emulator.State.Requests.Count(r => r.PathAndQuery.EndsWith("/verify", StringComparison.Ordinal));
         var refused = await PortalTestHost.PostFormAsync(agent.Browser, "/verification/push", PortalTestHost.FormToken(again),
-            ("callerRef", PortalTestHost.HiddenValue(again, "callerRef")), ("factorId", PortalTestHost.HiddenValue(again, "factorId")));
+            ("callerRef", PortalTestHost.HiddenValue(before, "callerRef")), ("factorId", PortalTestHost.HiddenValue(before, "factorId")));
         Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
         Assert.Contains("caller_alarm", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(verifyCallsBefore, _host.Emulator.State.Requests.Count(r => r.PathAndQuery.EndsWith("/verify", StringComparison.Ordinal)));

@@ -130,8 +130,11 @@ public sealed class EmulatorState
     /// <summary>Looks an Entra user up by user principal name (case-insensitive, as Entra does).</summary>
     public EntraUser? FindEntraUser(string userPrincipalName) => Graph.FindByUpn(userPrincipalName);
 
-    /// <summary>Adds a caller with an active Okta TOTP factor (e.g. a login with characters that need escaping).</summary>
-    public DemoCaller AddCaller(string login, string email, string firstName, string lastName, string status = "ACTIVE")
+    /// <summary>
+    /// Adds a caller with an active Okta TOTP factor (e.g. a login with characters that need escaping), and an Okta
+    /// Verify push factor when <paramref name="push"/> (a test's own push caller, whose alarm limits no other test).
+    /// </summary>
+    public DemoCaller AddCaller(string login, string email, string firstName, string lastName, string status = "ACTIVE", bool push = false)
     {
         lock (_gate)
         {
@@ -141,6 +144,11 @@ public sealed class EmulatorState
             }
 
             var caller = NewCaller(login, email, firstName, lastName, status, false);
+            if (push)
+            {
+                AddFactor(caller, "push", "OKTA", "ACTIVE");
+            }
+
             AddFactor(caller, TotpType, "OKTA", "ACTIVE");
             return caller;
         }

@@ -33,7 +33,7 @@ public sealed class StepUpController(StepUpService stepUp, Microsoft.Extensions.
             return View("Code", new StepUpCodePage(token, true));
         }
 
-        if (next.AuthorizeUrl is null || next.BrowserValue is null)
+        if (next.State is null || next.BrowserValue is null)
         {
             return Done(false);
         }
@@ -46,7 +46,23 @@ public sealed class StepUpController(StepUpService stepUp, Microsoft.Extensions.
             Path = "/",
             MaxAge = TimeSpan.FromMinutes(10),
         });
-        return Redirect(next.AuthorizeUrl.AbsoluteUri);
+
+        // Not a redirect to the IdP: the browser would apply the CSP's form-action 'self' to every hop of this
+        // form's navigation and refuse it (docs/security-decisions.md). A same-origin page navigates there by GET.
+        Response.Headers.Location = "/stepup/continue/" + next.State;
+        return StatusCode(StatusCodes.Status303SeeOther);
+    }
+
+    /// <summary>
+    /// The page between the code form and the IdP: it sends the browser to the IdP's sign-in by a GET navigation
+    /// (a meta refresh, plus a link for a browser that ignores it), which form-action does not govern.
+    /// </summary>
+    [HttpGet("continue/{state}")]
+    public async Task<IActionResult> Continue(string state)
+    {
+        NoStore();
+        var authorize = await stepUp.ContinueAsync(HttpContext, state, Request.Cookies[BrowserCookie], HttpContext.RequestAborted);
+        return authorize is null ? Done(false) : View("Continue", authorize);
     }
 
     [HttpGet("callback")]

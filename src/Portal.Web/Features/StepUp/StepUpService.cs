@@ -22,8 +22,11 @@ public sealed record StepUpStarted(string PendingId, Uri Link, string ShortCode)
     public override string ToString() => $"StepUpStarted {{ PendingId = {PendingId} }}";
 }
 
-/// <summary>Where the caller's browser goes next after entering the short code.</summary>
-public sealed record StepUpRedirect(Uri? AuthorizeUrl, string? BrowserValue, bool WrongCode, bool Failed);
+/// <summary>
+/// Where the caller's browser goes next after entering the short code: the sign-in under way (<see cref="State"/>)
+/// and the value its browser must carry back, or a wrong code, or a failure.
+/// </summary>
+public sealed record StepUpRedirect(string? State, string? BrowserValue, bool WrongCode, bool Failed);
 
 /// <summary>The verdict on an ID token, before it is applied; <see cref="Reason"/> is null when it passes.</summary>
 public sealed record StepUpVerdict(string? Reason, bool Alarm)
@@ -218,7 +221,6 @@ public sealed class StepUpService(
             return new StepUpRedirect(null, null, false, true);
         }
 
-        var configuration = await oidc.GetConfigurationAsync(tenant, ct);
         var state = StepUpStore.NewToken();
         var nonce = StepUpStore.NewToken();
         var verifier = StepUpStore.NewToken();
@@ -233,7 +235,34 @@ public sealed class StepUpService(
             ExpiresAt = pending.ExpiresAt,
         }, ct);
         await audit.RecordAsync(Entry(http, tenant, pending, callerId, "verification.stepup.code", AuditOutcome.Succeeded, null), ct);
+        return new StepUpRedirect(state, browser, false, false);
+    }
 
+    /// <summary>
+    /// The IdP's authorize address for a sign-in under way, for the page that sends the caller's browser there by a
+    /// GET navigation (docs/security-decisions.md: the form post itself never leaves the portal's origin). Only the
+    /// browser that typed the code gets it; null when the flow is unknown, spent, expired or another browser's.
+    /// </summary>
+    public async Task<Uri?> ContinueAsync(HttpContext http, string state, string? browserValue, CancellationToken ct)
+    {
+        var flow = await links.GetFlowAsync(state, ct);
+        var tenant = flow is null ? null : tenants.Find(flow.TenantId);
+        if (flow is null || tenant is null || string.IsNullOrEmpty(browserValue) || !FixedTimeEquals(flow.BrowserHash, StepUpStore.Hash(browserValue)))
+        {
+            return null;
+        }
+
+        string verifier;
+        try
+        {
+            verifier = _verifiers.Unprotect(flow.VerifierProtected);
+        }
+        catch (CryptographicException)
+        {
+            return null;
+        }
+
+        var configuration = await oidc.GetConfigurationAsync(tenant, ct);
         var parameters = new Dictionary<string, string?>
         {
             ["client_id"] = tenant.StepUp.ClientId,
@@ -241,7 +270,7 @@ public sealed class StepUpService(
             ["redirect_uri"] = RedirectUri(http),
             ["scope"] = "openid",
             ["state"] = state,
-            ["nonce"] = nonce,
+            ["nonce"] = flow.Nonce,
             ["code_challenge"] = Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier))),
             ["code_challenge_method"] = "S256",
 
@@ -261,7 +290,7 @@ public sealed class StepUpService(
             }.ToJsonString();
         }
 
-        return new StepUpRedirect(new Uri(QueryHelpers.AddQueryString(configuration.AuthorizationEndpoint, parameters)), browser, false, false);
+        return new Uri(QueryHelpers.AddQueryString(configuration.AuthorizationEndpoint, parameters));
     }
 
     /// <summary>The IdP sent the caller back. Returns true only when the caller is now verified.</summary>

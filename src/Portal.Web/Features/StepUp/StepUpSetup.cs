@@ -8,6 +8,7 @@ public static class StepUpSetup
         services.AddHttpClient(StepUpOidc.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(15));
         services.AddSingleton<StepUpStore>();
         services.AddSingleton<StepUpOidc>();
+        services.AddSingleton<StepUpHandover>();
         services.AddScoped<StepUpService>();
         return services;
     }

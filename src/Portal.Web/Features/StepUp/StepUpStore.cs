@@ -135,6 +135,19 @@ public sealed class StepUpStore(IDocumentStore store, TimeProvider clock)
         }
     }
 
+    /// <summary>Reads a flow without spending it (the page that sends the browser on to the IdP); null once taken or expired.</summary>
+    public async Task<StepUpFlow?> GetFlowAsync(string? state, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(state) || !IsWellFormedToken(state))
+        {
+            return null;
+        }
+
+        var doc = await store.GetAsync(new DocumentKey(Flows, Hash(state)), ct);
+        var flow = doc is null ? null : DocumentJson.FromDocument<StepUpFlow>(doc.Data);
+        return flow is not null && Now < flow.ExpiresAt ? flow : null;
+    }
+
     /// <summary>Takes the flow a callback's <c>state</c> names, deleting it: a replayed callback finds nothing.</summary>
     public Task<StepUpFlow?> TakeFlowAsync(string? state, CancellationToken ct)
     {

@@ -10,21 +10,37 @@ namespace Portal.Web.Features.Verification;
 
 public sealed record PendingPage(
     string Id, string CallerMaskedLogin, int CorrectAnswer, ChallengeState State, DateTimeOffset ExpiresAt, string? VerificationSessionId, Refusal? Refusal,
-    string Method = VerificationMethods.OktaPush, string? FailureReason = null, Uri? StepUpLink = null, string? StepUpCode = null);
+    string Method = VerificationMethods.OktaPush, string? FailureReason = null, Uri? StepUpLink = null, string? StepUpCode = null, string? Progress = null)
+{
+    /// <summary>The state in words for the agent, with what to do or say next; the page and its polling script show the same.</summary>
+    public string StateText => PendingLabels.For(this);
+}
 
-public sealed record SessionPage(string Id, string CallerMaskedLogin, string Method, DateTimeOffset VerifiedAt, DateTimeOffset ExpiresAt, IReadOnlyList<CallerAction> Actions, IReadOnlyCollection<string> UsedActions)
+public sealed record SessionPage(string Id, string CallerMaskedLogin, string Method, DateTimeOffset VerifiedAt, DateTimeOffset ExpiresAt, IReadOnlyList<SessionAction> Actions)
 {
     /// <summary>Why password reset is not offered (a directory-synced caller); null when it is.</summary>
     public string? PasswordResetNote { get; init; }
 }
 
+/// <summary>
+/// An action the agent's tier holds, as this verification allows it: offered only when the tenant's policy accepts
+/// the method it was verified with (else <see cref="WhyNot"/> says which methods it accepts) and not yet done.
+/// </summary>
+public sealed record SessionAction(CallerAction Action, IReadOnlyList<string> AcceptedMethods, bool Used)
+{
+    public bool MethodAccepted(string method) => AcceptedMethods.Contains(method);
+
+    public string WhyNot => $"Your organisation accepts {string.Join(" or ", AcceptedMethods.Select(MethodLabels.Phrase))} for this. Verify the caller that way to offer it.";
+}
+
 [Route("verification")]
 [Authorize(Policy = Permissions.CallerVerify)]
-public sealed class VerificationController(ITenantCatalog tenants, VerificationService verification, StepUpService stepUp) : Controller
+public sealed class VerificationController(ITenantCatalog tenants, VerificationService verification, StepUpService stepUp, StepUpHandover handover, StepUpStore stepUpLinks) : Controller
 {
     /// <summary>
-    /// Starts a step-up sign-in. The link and its short code are shown in this response only (never stored), then
-    /// the page polls like a push.
+    /// Starts a step-up sign-in, then goes to its page (Post/Redirect/Get). The link and its short code are never
+    /// stored on the server: they travel to the agent's page in an encrypted cookie of this agent's browser only
+    /// (<see cref="StepUpHandover"/>), so a reload or "Check now" keeps them for the agent to resend.
     /// </summary>
     [HttpPost("stepup")]
     public async Task<IActionResult> StartStepUp([FromForm] string? callerRef, [FromForm] string? factorId)
@@ -37,7 +53,8 @@ public sealed class VerificationController(ITenantCatalog tenants, VerificationS
         }
 
         var pending = await verification.GetPendingAsync(agent, started.PendingId, HttpContext.RequestAborted);
-        return View(nameof(Pending), ToPage(pending!, null) with { StepUpLink = started.Link, StepUpCode = started.ShortCode });
+        handover.Keep(Response, agent, started.PendingId, started, pending!.ExpiresAt);
+        return SeeOther($"/verification/pending/{started.PendingId}");
     }
 
     [HttpPost("push")]
@@ -70,7 +87,7 @@ public sealed class VerificationController(ITenantCatalog tenants, VerificationS
     {
         var (agent, _) = Agent();
         var pending = await verification.GetPendingAsync(agent, id, HttpContext.RequestAborted);
-        return pending is null ? NotFound() : View(ToPage(pending, null));
+        return pending is null ? NotFound() : View(await WithStepUpAsync(agent, ToPage(pending, null)));
     }
 
     /// <summary>
@@ -87,18 +104,25 @@ public sealed class VerificationController(ITenantCatalog tenants, VerificationS
             return NotFound();
         }
 
-        var page = ToPage(pending, refusal);
+        var page = await WithStepUpAsync(agent, ToPage(pending, refusal));
         if (Request.Headers.Accept.ToString().Contains("application/json", StringComparison.Ordinal))
         {
             return Json(new
             {
                 state = page.State.ToString(),
-                message = refusal?.Message,
+                label = page.StateText,
+                message = refusal?.Message ?? page.Progress,
                 next = page.VerificationSessionId is null ? null : $"/verification/session/{page.VerificationSessionId}",
             });
         }
 
-        return page.VerificationSessionId is not null ? Redirect($"/verification/session/{page.VerificationSessionId}") : View(nameof(Pending), page);
+        // "Check now" without script: Post/Redirect/Get, so the page keeps the step-up's link and code and F5 re-posts nothing.
+        if (refusal is not null)
+        {
+            return View(nameof(Pending), page);
+        }
+
+        return SeeOther(page.VerificationSessionId is not null ? $"/verification/session/{page.VerificationSessionId}" : $"/verification/pending/{page.Id}");
     }
 
     [HttpPost("totp")]
@@ -120,16 +144,46 @@ public sealed class VerificationController(ITenantCatalog tenants, VerificationS
         }
 
         var held = PermissionHandler.PermissionsOf(tenant, agent.Tiers);
-        var actions = CallerAction.All.Where(a => held.Contains(a.Permission)).ToList();
+        // The tenant's policy, the same the action itself checks: no button leads to a refusal the page could have known.
+        var actions = CallerAction.All.Where(a => held.Contains(a.Permission))
+            .Select(a => new SessionAction(a, a.AcceptedMethodsFor(tenant), session.UsedActions.Contains(a.Name)))
+            .ToList();
         string? note = null;
-        if (actions.Contains(CallerAction.PasswordReset) && await verification.IsDirectorySyncedAsync(tenant, session, HttpContext.RequestAborted))
+        if (actions.Any(a => a.Action == CallerAction.PasswordReset) && await verification.IsDirectorySyncedAsync(tenant, session, HttpContext.RequestAborted))
         {
             // Graph refuses a cloud password for a synced user: offer what works instead of a reset that fails.
-            actions.Remove(CallerAction.PasswordReset);
+            actions.RemoveAll(a => a.Action == CallerAction.PasswordReset);
             note = CallerView.SyncedPasswordNote;
         }
 
-        return View(new SessionPage(session.Id, session.CallerMaskedLogin, session.Method, session.VerifiedAt, session.ExpiresAt, actions, session.UsedActions.ToHashSet()) { PasswordResetNote = note });
+        return View(new SessionPage(session.Id, session.CallerMaskedLogin, session.Method, session.VerifiedAt, session.ExpiresAt, actions) { PasswordResetNote = note });
+    }
+
+    /// <summary>A step-up's link and code (from this agent's cookie) and what the caller has done with the link so far.</summary>
+    private async Task<PendingPage> WithStepUpAsync(AgentContext agent, PendingPage page)
+    {
+        if (page.Method != VerificationMethods.OidcStepUp || handover.Read(Request, agent, page.Id) is not { } shown)
+        {
+            return page;
+        }
+
+        string? progress = null;
+        if (page.State == ChallengeState.Waiting && await stepUpLinks.GetLinkAsync(shown.Token, HttpContext.RequestAborted) is { } link)
+        {
+            progress = link.Used
+                ? "The caller typed the code and is signing in to their own account."
+                : link.WrongCodes > 0
+                    ? $"The caller typed a wrong code ({link.WrongCodes} of {StepUpStore.MaxWrongCodes} tries). Read the code again, one character at a time."
+                    : null;
+        }
+
+        return page with { StepUpLink = shown.Link, StepUpCode = shown.Code, Progress = progress };
+    }
+
+    private StatusCodeResult SeeOther(string path)
+    {
+        Response.Headers.Location = path;
+        return StatusCode(StatusCodes.Status303SeeOther);
     }
 
     private static PendingPage ToPage(PendingVerification p, Refusal? refusal) =>

@@ -7,11 +7,7 @@
     }
     var tokenInput = root.querySelector("input[name='__RequestVerificationToken']");
     var stateText = root.querySelector("[data-field='state']");
-    var labels = {
-        Approved: "Approved. The caller is verified.",
-        Rejected: "Rejected. Do not act on this account: the caller picked the wrong number or said it was not them. This was reported.",
-        TimedOut: "Timed out. The caller did not answer in time."
-    };
+    var progressText = root.querySelector("[data-field='progress']");
     function poll() {
         fetch(root.getAttribute("data-poll-url"), {
             method: "POST",
@@ -29,11 +25,14 @@
         }).then(function (result) {
             if (result === null) { return; }
             if (result.state === "Waiting") {
-                if (result.message) { stateText.textContent = result.message; }
+                // Only a change is written: a live region re-announces whatever is written to it.
+                var progress = result.message || "";
+                if (progressText && progressText.textContent !== progress) { progressText.textContent = progress; }
                 window.setTimeout(poll, 2000);
                 return;
             }
-            stateText.textContent = labels[result.state] || result.state;
+            // The server's words for the outcome (and what to say), the same the reloaded page shows.
+            stateText.textContent = result.label || result.state;
             if (result.next) {
                 window.location.assign(result.next);
             } else {

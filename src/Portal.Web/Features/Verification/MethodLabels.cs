@@ -1,0 +1,27 @@
+using Portal.Idp;
+
+namespace Portal.Web.Features.Verification;
+
+/// <summary>Verification methods in the words agents and auditors read, never the internal code.</summary>
+public static class MethodLabels
+{
+    public static string Name(string? method) => method switch
+    {
+        VerificationMethods.OktaPush => "Okta Verify push with number matching",
+        VerificationMethods.OktaTotp => "Authenticator code",
+        VerificationMethods.OidcStepUp => "Step-up sign-in",
+        VerificationMethods.EntraPush => "Microsoft Authenticator push",
+        null or "" => "",
+        _ => method,
+    };
+
+    /// <summary>As the object of a sentence: "accepts a step-up sign-in".</summary>
+    public static string Phrase(string method) => method switch
+    {
+        VerificationMethods.OktaPush => "a push with number matching",
+        VerificationMethods.OidcStepUp => "a step-up sign-in",
+        VerificationMethods.OktaTotp => "an authenticator code",
+        VerificationMethods.EntraPush => "an Authenticator push",
+        _ => method,
+    };
+}

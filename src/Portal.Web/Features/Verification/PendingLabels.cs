@@ -1,0 +1,40 @@
+using Portal.Idp;
+
+namespace Portal.Web.Features.Verification;
+
+/// <summary>
+/// What the agent's pending page says about a challenge, in words, with the line to say or the next step. One place,
+/// so the server's page and the polling script (which shows the server's text) never disagree.
+/// </summary>
+public static class PendingLabels
+{
+    public static string For(PendingPage page)
+    {
+        var stepUp = page.Method == VerificationMethods.OidcStepUp;
+        return page.State switch
+        {
+            ChallengeState.Waiting => stepUp ? "Waiting for the caller to sign in…" : "Waiting for the caller…",
+            ChallengeState.Approved => "Approved. The caller is verified.",
+            ChallengeState.Rejected when stepUp => StepUpRefusal(page.FailureReason),
+            ChallengeState.Rejected when page.Method == VerificationMethods.EntraPush =>
+                "Denied. Do not act on this account: the caller denied the Authenticator prompt. This was reported.",
+            ChallengeState.Rejected =>
+                "Rejected. Do not act on this account: the caller picked the wrong number or said it was not them. This was reported. Say: “I can’t make changes to this account today. Your security team will contact you.”",
+            _ when stepUp => "Timed out: the link expired before the caller signed in. Start a new step-up if the caller is still on the line.",
+            _ => "Timed out. The caller did not answer in time. Ask whether the push arrived, then send a new one or use a code.",
+        };
+    }
+
+    private static string StepUpRefusal(string? reason) => reason switch
+    {
+        "subject_mismatch" => "Refused: someone other than this caller signed in. Do not act on this account. This was reported.",
+        "mfa_missing" => "Refused: the caller signed in without a second factor. Say: “Please sign in again with your usual second factor, such as your authenticator app.” Then start a new step-up.",
+        "auth_time_stale" or "auth_time_missing" => "Refused: the sign-in was not fresh. Start a new step-up and ask the caller to sign in again.",
+        "link_reused" => "Refused: the link was opened more than once. Do not resend it: start a new step-up.",
+        "code_attempts" => "Refused: the code was typed wrong too often. Start a new step-up and read the new code slowly.",
+        "browser_mismatch" => "Refused: the sign-in finished in a different browser from the one that typed the code. Start a new step-up.",
+        "idp_error" => "Refused: the caller's sign-in was cancelled or failed at their organisation. Start a new step-up if they want to try again.",
+        "stepup_timed_out" => "Timed out: the caller did not finish signing in within ten minutes. Start a new step-up.",
+        _ => "Refused: the step-up sign-in did not verify the caller. Start a new step-up or use another method.",
+    };
+}
