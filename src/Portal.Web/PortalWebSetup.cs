@@ -24,7 +24,10 @@ public static class PortalWebSetup
         var configuration = builder.Configuration;
         var environment = builder.Environment;
 
+        ProductionSettings.AddTenantsFile(builder.Configuration);
+        ProductionSettings.HonourPort(builder, Environment.GetEnvironmentVariable("PORT"));
         GuardDevelopmentOnlySettings(configuration, environment);
+        ProductionSettings.Check(configuration, environment);
 
         // F8: no "Server: Kestrel" on any response, including those Kestrel writes itself (400, 431...).
         builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);
@@ -91,6 +94,8 @@ public static class PortalWebSetup
             o.ViewLocationFormats.Add("/Views/Shared/{0}.cshtml");
         });
         services.AddPortalSecurityHeaders();
+        services.AddSingleton<StartupGate>();
+        services.AddPortalHealth();
         services.AddPortalRateLimiting(configuration);
         return builder;
     }
@@ -107,7 +112,7 @@ public static class PortalWebSetup
 
         // Only the public origin's Host is answered; plain http goes to the public https origin.
         app.UseMiddleware<PublicHostMiddleware>();
-        if (web.RequireHttps)
+        if (web.RequireHttps && string.IsNullOrWhiteSpace(web.PublicBaseUrl))
         {
             // HSTS itself comes from the security-header policy (two years, every host name).
             app.UseHttpsRedirection();
@@ -125,6 +130,9 @@ public static class PortalWebSetup
             await next(context);
         });
         app.UseRouting();
+
+        // Until the tenants are read from the store, only the probes are answered (503 otherwise).
+        app.UseMiddleware<StartupGateMiddleware>();
         app.UseIpAllowList();
         app.UseAuthentication();
 
@@ -135,6 +143,7 @@ public static class PortalWebSetup
         app.UseRateLimiter();
         app.UseAuthorization();
         app.MapControllers().WithSensitiveRateLimits();
+        app.MapPortalHealth();
         return app;
     }
 

@@ -14,6 +14,12 @@ public sealed class TenancyOptions
     /// instance that made it and by every other instance within this interval.
     /// </summary>
     public int RefreshSeconds { get; set; } = 5;
+
+    /// <summary>
+    /// How long start-up keeps retrying an unreachable store (with backoff) before it fails naming the storage
+    /// settings. Within Cloud Run's startup-probe window: Direct VPC egress can take a while at instance start.
+    /// </summary>
+    public int StartupStoreTimeoutSeconds { get; set; } = 90;
 }
 
 /// <summary>
@@ -47,18 +53,44 @@ public sealed class TenantCatalog : ITenantCatalog
     public TenantSettings? FindByEmailDomain(string domain) =>
         _snapshot.All.FirstOrDefault(t => t.EmailDomains.Any(d => string.Equals(d, domain, StringComparison.OrdinalIgnoreCase)));
 
+    /// <summary>The position of a tenant in the settings (for messages that name a setting).</summary>
+    public int IndexOf(string tenantId) => _configured.ToList().FindIndex(t => t.Id == tenantId);
+
     /// <summary>The configured (not overlaid) settings of a tenant, or null.</summary>
     public TenantSettings? Configured(string tenantId) => _configured.FirstOrDefault(t => t.Id == tenantId);
 
     public static DocumentKey KeyOf(string tenantId) => new(Collection, tenantId);
 
-    /// <summary>Creates the document of every configured tenant that has none yet (configuration seeds; it never overwrites).</summary>
-    public async Task SeedAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates the document of every configured tenant that has none yet, and reconciles the settings that
+    /// changed since they last seeded it with what the console changed (<see cref="TenantSeedReconciliation"/>).
+    /// </summary>
+    public async Task<List<TenantSeedReconciliation.Outcome>> SeedAsync(CancellationToken cancellationToken)
     {
+        var outcomes = new List<TenantSeedReconciliation.Outcome>();
         foreach (var tenant in _configured)
         {
-            await _store.CreateAsync(KeyOf(tenant.Id), DocumentJson.ToDocument(TenantPolicy.From(tenant)), null, cancellationToken);
+            var seed = TenantSeedReconciliation.Seed(tenant);
+            if (await _store.CreateAsync(KeyOf(tenant.Id), DocumentJson.ToDocument(seed), null, cancellationToken))
+            {
+                continue;
+            }
+
+            outcomes.AddRange(await _store.UpdateAsync(KeyOf(tenant.Id), current =>
+            {
+                if (current is null || !TryRead(current, out var stored))
+                {
+                    return DocumentMutation<List<TenantSeedReconciliation.Outcome>>.Keep([]);
+                }
+
+                var (updated, found) = TenantSeedReconciliation.Reconcile(tenant.Id, stored, seed);
+                return updated is null
+                    ? DocumentMutation<List<TenantSeedReconciliation.Outcome>>.Keep(found)
+                    : DocumentMutation<List<TenantSeedReconciliation.Outcome>>.Write(DocumentJson.ToDocument(updated), null, found);
+            }, cancellationToken));
         }
+
+        return outcomes;
     }
 
     /// <summary>Re-reads every tenant's document; a tenant whose document is missing or unreadable keeps what it had.</summary>
@@ -141,7 +173,7 @@ public sealed class TenantCatalog : ITenantCatalog
 }
 
 /// <summary>Seeds and loads the tenants before the first request, then keeps every instance's snapshot fresh.</summary>
-internal sealed partial class TenantCatalogRefresher(TenantCatalog catalog, IOptions<TenancyOptions> options, TimeProvider clock, ILogger<TenantCatalogRefresher> logger) : IHostedService, IDisposable
+internal sealed partial class TenantCatalogRefresher(TenantCatalog catalog, IOptions<TenancyOptions> options, TimeProvider clock, StartupGate gate, ILogger<TenantCatalogRefresher> logger) : IHostedService, IDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
     private Task? _loop;
@@ -149,9 +181,50 @@ internal sealed partial class TenantCatalogRefresher(TenantCatalog catalog, IOpt
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        // Awaited: a tenant's allow-list and tiers from the store apply from the first request on.
-        await catalog.SeedAsync(cancellationToken);
-        await catalog.RefreshAsync(cancellationToken);
+        // Awaited: a tenant's allow-list and tiers from the store apply from the first request on. An unreachable
+        // store is retried with backoff (real time: the network, not the portal's clock) up to the configured
+        // bound, then start-up fails naming the settings to check.
+        var limit = TimeSpan.FromSeconds(Math.Clamp(options.Value.StartupStoreTimeoutSeconds, 0, 600));
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var delay = TimeSpan.FromMilliseconds(500);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var outcomes = await catalog.SeedAsync(cancellationToken);
+                await catalog.RefreshAsync(cancellationToken);
+                foreach (var outcome in outcomes)
+                {
+                    var setting = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Portal:Tenants:{catalog.IndexOf(outcome.TenantId)}:{outcome.Section}");
+                    if (outcome.Applied)
+                    {
+                        SettingApplied(logger, outcome.TenantId, setting);
+                    }
+                    else
+                    {
+                        SettingKept(logger, outcome.TenantId, setting);
+                    }
+                }
+
+                break;
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OptionsValidationException)
+            {
+                if (started.Elapsed + delay > limit)
+                {
+                    throw new InvalidOperationException(
+                        $"The store could not be reached at start-up ({attempt} attempts in {started.Elapsed.TotalSeconds:0} s, last error {ex.GetType().Name}). "
+                        + "Check Portal:Storage:Provider, Portal:Storage:Firestore:ProjectId, Portal:Storage:Firestore:DatabaseId and Portal:Storage:Firestore:EmulatorHost, "
+                        + "the service account's roles/datastore.user, and the network path to Firestore; Portal:Tenancy:StartupStoreTimeoutSeconds bounds the wait.", ex);
+                }
+
+                StoreUnreachable(logger, attempt, ex.GetType().Name, (int)delay.TotalMilliseconds);
+                await Task.Delay(delay, cancellationToken);
+                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 10_000));
+            }
+        }
+
+        gate.Open();
         _loop = RunAsync(_stopping.Token);
     }
 
@@ -201,6 +274,15 @@ internal sealed partial class TenantCatalogRefresher(TenantCatalog catalog, IOpt
             // Stopping.
         }
     }
+
+    [LoggerMessage(EventId = 1104, Level = LogLevel.Information, Message = "Tenant {TenantId}: {Setting} changed since it seeded the tenant and the console had not changed it; the new setting is applied")]
+    private static partial void SettingApplied(ILogger logger, string tenantId, string setting);
+
+    [LoggerMessage(EventId = 1105, Level = LogLevel.Warning, Message = "Tenant {TenantId}: {Setting} differs from the tenant's value, which its admin changed in the console; the console's value stays. Make the setting match the console, or change it in the console (docs/tenancy.md)")]
+    private static partial void SettingKept(ILogger logger, string tenantId, string setting);
+
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message = "The store did not answer at start-up (attempt {Attempts}, {ErrorType}); retrying in {DelayMilliseconds} ms")]
+    private static partial void StoreUnreachable(ILogger logger, int attempts, string errorType, int delayMilliseconds);
 
     [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "The tenant catalog could not be refreshed from the store ({ErrorType}); the last snapshot stays in use")]
     private static partial void RefreshFailed(ILogger logger, string errorType);

@@ -32,6 +32,9 @@ public sealed class TenantPolicy
     /// <summary>Incremented by every change, so operators can see which revision an instance serves.</summary>
     public long Revision { get; set; }
 
+    /// <summary>Per section, a hash of the configured value that last seeded it (<see cref="TenantSeedReconciliation"/>).</summary>
+    public Dictionary<string, string> SeedHashes { get; set; } = [];
+
     public static TenantPolicy From(TenantSettings settings) => new()
     {
         Tiers = [.. settings.EffectiveTiers().Select(t => new TierSettings { Name = t.Name, Permissions = [.. t.Permissions] })],

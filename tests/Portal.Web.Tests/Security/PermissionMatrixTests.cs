@@ -62,7 +62,8 @@ public sealed class PermissionMatrixTests : IAsyncLifetime
         POST /console/lookup                   | sign-in   | allow  | allow  | allow  | deny    | deny
         GET /error                             | allow     | allow  | allow  | allow  | allow   | allow
         GET /error/{status:int}                | allow     | allow  | allow  | allow  | allow   | allow
-        GET /healthz                           | allow     | allow  | allow  | allow  | allow   | allow
+        GET /health/live                       | allow     | allow  | allow  | allow  | allow   | allow
+        GET /health/ready                      | allow     | allow  | allow  | allow  | allow   | allow
         GET /stepup/callback                   | allow     | allow  | allow  | allow  | allow   | allow
         GET /stepup/{token}                    | allow     | allow  | allow  | allow  | allow   | allow
         POST /stepup/{token}                   | allow     | allow  | allow  | allow  | allow   | allow

@@ -25,7 +25,4 @@ public sealed class ErrorsController : Controller
         Response.StatusCode = code is >= 400 and <= 599 ? code : StatusCodes.Status500InternalServerError;
         return View(new ErrorPage(Response.StatusCode, Activity.Current?.TraceId.ToString() ?? HttpContext.TraceIdentifier));
     }
-
-    [HttpGet("/healthz")]
-    public IActionResult Health() => Content("ok", "text/plain");
 }
