@@ -82,7 +82,7 @@ public sealed class AgentBrowser : IAsyncDisposable
     }
 
     /// <summary>Portal home → sign-in page → the organisation → the IdP's picker → back in the portal, signed in.</summary>
-    public async Task SignInAsync(string agentName, string landingPath = "/console", string tenantName = PortalServer.TenantName)
+    public async Task SignInAsync(string agentName, string? landingPath = "/console", string tenantName = PortalServer.TenantName)
     {
         await Page.GotoAsync("/");
         await Expect(Page).ToHaveURLAsync(new Regex("/account/signin"));
@@ -92,7 +92,14 @@ public sealed class AgentBrowser : IAsyncDisposable
         await Expect(Page).ToHaveURLAsync(new Regex("^" + Regex.Escape(_portal.Emulator.BaseUrl.ToString())));
 
         await Page.GetByRole(AriaRole.Button, new() { Name = "Sign in as " + agentName }).ClickAsync();
-        await Expect(Page).ToHaveURLAsync(new Uri(_portal.BaseUrl, landingPath).ToString());
+        if (landingPath is null)
+        {
+            await Expect(Page).ToHaveURLAsync(new Regex("^" + Regex.Escape(_portal.BaseUrl.ToString())));
+        }
+        else
+        {
+            await Expect(Page).ToHaveURLAsync(new Uri(_portal.BaseUrl, landingPath).ToString());
+        }
     }
 
     /// <summary>Types the caller's login into the console and waits for their profile.</summary>

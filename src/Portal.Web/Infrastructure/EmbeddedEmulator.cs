@@ -99,6 +99,10 @@ internal static class EmbeddedEmulator
             settings[$"Portal:Tenants:{okta}:StepUp:Authority"] = root + "oauth2/callers";
             settings[$"Portal:Tenants:{okta}:StepUp:ClientId"] = StepUpClientId;
             settings[$"Portal:Tenants:{okta}:StepUp:ClientSecretSecret"] = "env:" + StepUpSecretVariable;
+
+            // The demo Okta tenant follows the emulator to whatever port it was given (Portal:Emulator:Port).
+            settings[$"Portal:Tenants:{okta}:Idp:BaseUrl"] = root;
+            settings[$"Portal:Tenants:{okta}:AgentSignIn:Authority"] = root + "oauth2/default";
         }
 
         builder.Configuration.AddInMemoryCollection(settings);
