@@ -65,6 +65,7 @@ public sealed class PermissionMatrixTests : IAsyncLifetime
         GET /health/live                       | allow     | allow  | allow  | allow  | allow   | allow
         GET /health/ready                      | allow     | allow  | allow  | allow  | allow   | allow
         GET /stepup/callback                   | allow     | allow  | allow  | allow  | allow   | allow
+        GET /stepup/continue/{state}           | allow     | allow  | allow  | allow  | allow   | allow
         GET /stepup/{token}                    | allow     | allow  | allow  | allow  | allow   | allow
         POST /stepup/{token}                   | allow     | allow  | allow  | allow  | allow   | allow
         GET /usage                             | sign-in   | deny   | deny   | deny   | deny    | allow
