@@ -63,11 +63,13 @@ public sealed class PolicyJourneyTests(ChromiumFixture chromium, PortalServer po
         await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("The code is not right");
         await agent.CheckPageAsync("code refused: wrong");
 
+        await page.GotoAsync("/console");
         await agent.LookUpAsync(login);
         await page.GetByLabel("Code", new() { Exact = true }).FillAsync(right);
         await page.GetByRole(AriaRole.Button, new() { Name = "Verify code" }).ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex("/verification/session/[0-9a-f]+$"));
 
+        await page.GotoAsync("/console");
         await agent.LookUpAsync(login);
         await page.GetByLabel("Code", new() { Exact = true }).FillAsync(right);
         await page.GetByRole(AriaRole.Button, new() { Name = "Verify code" }).ClickAsync();
