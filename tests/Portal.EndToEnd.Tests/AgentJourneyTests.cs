@@ -68,6 +68,11 @@ public sealed class AgentJourneyTests(ChromiumFixture chromium, PortalServer por
         clock.Stop();
         JourneyMetrics.Record("Push (Okta Verify) to password reset", agent.Clicks, clock.Elapsed);
         Assert.Equal(1, _portal.Emulator.State.FindCaller(Alice)!.PasswordResets);
+
+        // Sign-out ends the IdP's session too: the browser must reach the IdP's end-session endpoint and come back,
+        // which a redirect of the sign-out form's POST could not do under CSP form-action 'self'.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex(@"/account/signin\?signedout=1$"));
         agent.AssertPagesRanCleanly();
     }
 

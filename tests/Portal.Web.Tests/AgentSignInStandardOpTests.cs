@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.IdentityModel.Protocols;
@@ -68,8 +69,14 @@ public sealed class AgentSignInStandardOpTests : IAsyncLifetime
 
         var signOut = await PortalTestHost.PostFormAsync(agent, "/account/signout", token);
 
-        Assert.Equal(HttpStatusCode.Redirect, signOut.StatusCode);
-        var logout = signOut.Headers.Location!;
+        // A same-origin page takes the browser to the IdP by GET (a redirect of the form's POST would meet CSP form-action).
+        Assert.Equal(HttpStatusCode.OK, signOut.StatusCode);
+        Assert.Null(signOut.Headers.Location);
+        var page = await signOut.Content.ReadAsStringAsync();
+        var link = Regex.Match(page, "href=\"([^\"]+)\" data-field=\"signout-continue\"");
+        Assert.True(link.Success, "the signing-out page links to the IdP's end-session endpoint");
+        var logout = new Uri(WebUtility.HtmlDecode(link.Groups[1].Value));
+        Assert.Contains($"<meta http-equiv=\"refresh\" content=\"0;url={link.Groups[1].Value}\"", page, StringComparison.Ordinal);
         Assert.StartsWith(_host.Emulator.OktaIssuer + "/v1/logout", logout.ToString(), StringComparison.Ordinal);
         var query = QueryHelpers.ParseQuery(logout.Query);
         Assert.False(string.IsNullOrEmpty(query["id_token_hint"]));

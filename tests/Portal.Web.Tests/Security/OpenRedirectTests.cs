@@ -45,8 +45,14 @@ public sealed class OpenRedirectTests : IAsyncLifetime
 
         var response = await PortalTestHost.PostFormAsync(agent, "/account/signout?ReturnUrl=https%3A%2F%2Fevil.example", await SecurityTestKit.TokenAsync(agent), ("ReturnUrl", "https://evil.example"), ("returnUrl", "//evil.example"));
 
-        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        Assert.Equal("/account/signin?signedout=1", response.Headers.Location!.OriginalString);
+        // The agent goes on to the IdP's end-session endpoint only (a same-origin page, no redirect), and from there back
+        // to the portal's own signed-out callback: the posted return addresses appear nowhere.
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Null(response.Headers.Location);
+        var page = System.Net.WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
+        Assert.Contains("data-field=\"signout-continue\"", page, StringComparison.Ordinal);
+        Assert.Contains("/v1/logout?", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("evil.example", page, StringComparison.Ordinal);
     }
 
     [Fact]

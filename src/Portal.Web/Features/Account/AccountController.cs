@@ -86,6 +86,18 @@ public sealed class AccountController(ITenantCatalog tenants) : Controller
         {
             // RP-initiated logout: the IdP ends its own session too, so "Sign in" right after goes through the IdP again.
             await HttpContext.SignOutAsync(AgentSignIn.SchemeFor(tenant.Id), new AuthenticationProperties { RedirectUri = "/account/signin?signedout=1" });
+
+            // Not a redirect to the IdP: the browser applies the CSP's form-action 'self' to every hop of this form's
+            // navigation and would refuse it. A same-origin page navigates there by GET, as the step-up code form does
+            // (docs/security-decisions.md).
+            if (Uri.TryCreate(Response.Headers.Location.ToString(), UriKind.Absolute, out var endSession))
+            {
+                Response.Headers.Remove("Location");
+                Response.StatusCode = StatusCodes.Status200OK;
+                Response.Headers.CacheControl = "no-store";
+                return View("SigningOut", endSession);
+            }
+
             return new EmptyResult();
         }
 
