@@ -47,10 +47,12 @@ internal sealed partial class CrossSiteRequestMiddleware(RequestDelegate next, I
     internal static string? Refusal(HttpRequest request)
     {
         // "same-site" is another origin of the same site (a sibling subdomain): not the portal either.
+        // A browser that sends Sec-Fetch-Site has said where the request comes from, and that decides: its Origin may be
+        // "null" on a same-origin form POST, as Chromium sends under the portal's Referrer-Policy: no-referrer.
         var fetchSite = request.Headers["Sec-Fetch-Site"].ToString();
-        if (fetchSite.Length > 0 && fetchSite is not ("same-origin" or "none"))
+        if (fetchSite.Length > 0)
         {
-            return "cross_site_fetch";
+            return fetchSite is "same-origin" or "none" ? null : "cross_site_fetch";
         }
 
         var origin = request.Headers.Origin.ToString();
