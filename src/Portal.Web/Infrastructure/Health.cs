@@ -41,10 +41,14 @@ internal static class Health
             Task.FromResult(gate.IsOpen ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("starting"));
     }
 
-    /// <summary>One point read of a document that need not exist: the store answers, with the instance's credentials.</summary>
+    /// <summary>
+    /// One point read of a document that never exists: the store answers, with the instance's credentials.
+    /// It reads the tenants collection (an id no tenant can have) rather than a collection of its own, so the
+    /// probe adds no collection group to index, expire or scan.
+    /// </summary>
     private sealed class StoreCheck(IDocumentStore store) : IHealthCheck
     {
-        private static readonly DocumentKey Probe = new(new CollectionPath("health"), "probe");
+        private static readonly DocumentKey Probe = new(TenantCatalog.Collection, "~health-probe");
 
         public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
         {
