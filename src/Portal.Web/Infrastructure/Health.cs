@@ -43,12 +43,12 @@ internal static class Health
 
     /// <summary>
     /// One point read of a document that never exists: the store answers, with the instance's credentials.
-    /// It reads the tenants collection (an id no tenant can have) rather than a collection of its own, so the
+    /// It reads the tenants collection (an id no tenant can have: tenant ids start with a letter or digit) rather than a collection of its own, so the
     /// probe adds no collection group to index, expire or scan.
     /// </summary>
     private sealed class StoreCheck(IDocumentStore store) : IHealthCheck
     {
-        private static readonly DocumentKey Probe = new(TenantCatalog.Collection, "~health-probe");
+        private static readonly DocumentKey Probe = new(TenantCatalog.Collection, "_health-probe");
 
         public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
         {
