@@ -68,8 +68,12 @@ echo "== build"
 dotnet build Portal.sln -c Debug -warnaserror --nologo -v quiet
 echo "== format"
 dotnet format Portal.sln --verify-no-changes --no-restore
-echo "== release build (the container image's configuration: no emulator inside)"
-dotnet build src/Portal.Web/Portal.Web.csproj -c Release -warnaserror --nologo -v quiet
+echo "== published Release build (the container image's: no emulator inside), for the production-mode tests"
+rm -rf artifacts/publish
+dotnet publish src/Portal.Web/Portal.Web.csproj -c Release -r linux-x64 --self-contained false -warnaserror -o artifacts/publish --nologo -v quiet
+# tests/Portal.EndToEnd.Tests/Production runs this build in Production behind a TLS front (docs/TESTING.md).
+PORTAL_PUBLISHED_DIR="$(pwd)/artifacts/publish"
+export PORTAL_PUBLISHED_DIR
 
 echo "== tests"
 out=$(mktemp)

@@ -26,9 +26,9 @@ public sealed class AgentBrowser : IAsyncDisposable
     private readonly ConcurrentQueue<string> _consoleErrors = new();
     private readonly ConcurrentDictionary<string, int> _pagesWithErrorStatus = new(StringComparer.Ordinal);
     private readonly List<string> _accessibility = [];
-    private readonly PortalServer _portal;
+    private readonly IPortalSite _portal;
 
-    private AgentBrowser(PortalServer portal, IBrowserContext context, IPage page)
+    private AgentBrowser(IPortalSite portal, IBrowserContext context, IPage page)
     {
         _portal = portal;
         Context = context;
@@ -43,13 +43,17 @@ public sealed class AgentBrowser : IAsyncDisposable
 
     public IReadOnlyCollection<string> ScriptErrors => _scriptErrors;
 
-    public static async Task<AgentBrowser> OpenAsync(ChromiumFixture chromium, PortalServer portal)
+    public static async Task<AgentBrowser> OpenAsync(ChromiumFixture chromium, IPortalSite portal)
     {
         var context = await chromium.Browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = portal.BaseUrl.ToString(),
             ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
             Locale = "en-GB",
+
+            // Only a portal served with the tests' own certificate authority (the production-mode run): its
+            // certificate is checked by the portal's and the tests' HTTP clients, not by this browser profile.
+            IgnoreHTTPSErrors = portal.ServedWithTestCertificate,
         });
         context.SetDefaultTimeout(15_000);
         context.SetDefaultNavigationTimeout(15_000);
@@ -81,15 +85,31 @@ public sealed class AgentBrowser : IAsyncDisposable
         return browser;
     }
 
-    /// <summary>Portal home → sign-in page → the organisation → the IdP's picker → back in the portal, signed in.</summary>
-    public async Task SignInAsync(string agentName, string? landingPath = "/console", string tenantName = PortalServer.TenantName)
+    /// <summary>
+    /// Portal home → sign-in page → the organisation → the IdP's picker → back in the portal, signed in. The
+    /// organisation is the demo list's link, or, with <paramref name="workEmail"/>, found by the agent's e-mail as
+    /// outside Development (where no list of organisations is shown).
+    /// </summary>
+    public async Task SignInAsync(string agentName, string? landingPath = "/console", string tenantName = PortalServer.TenantName, string? workEmail = null)
     {
         await Page.GotoAsync("/");
         await Expect(Page).ToHaveURLAsync(new Regex("/account/signin"));
         await Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "Sign in to the helpdesk portal" })).ToBeVisibleAsync();
 
-        await Page.GetByRole(AriaRole.Link, new() { Name = tenantName }).ClickAsync();
-        await Expect(Page).ToHaveURLAsync(new Regex("^" + Regex.Escape(_portal.Emulator.BaseUrl.ToString())));
+        if (workEmail is null)
+        {
+            await Page.GetByRole(AriaRole.Link, new() { Name = tenantName }).ClickAsync();
+        }
+        else
+        {
+            await Expect(Page.GetByRole(AriaRole.Link, new() { Name = tenantName })).ToHaveCountAsync(0);
+            await Page.GetByLabel("Your work e-mail, or your organisation's name").FillAsync(workEmail);
+            await Page.GetByRole(AriaRole.Button, new() { Name = "Find my organisation" }).ClickAsync();
+            await Expect(Page.GetByText("Your organisation:")).ToContainTextAsync(tenantName);
+            await Page.GetByRole(AriaRole.Link, new() { Name = "Continue to sign in" }).ClickAsync();
+        }
+
+        await Expect(Page).ToHaveURLAsync(new Regex("^" + Regex.Escape(_portal.EmulatorBaseUrl.ToString())));
 
         await Page.GetByRole(AriaRole.Button, new() { Name = "Sign in as " + agentName }).ClickAsync();
         if (landingPath is null)

@@ -18,7 +18,7 @@ public sealed class CallerBrowser : IAsyncDisposable
 
     public AgentBrowser Browser => _console;
 
-    public static async Task<CallerBrowser> OpenAsync(ChromiumFixture chromium, PortalServer portal) =>
+    public static async Task<CallerBrowser> OpenAsync(ChromiumFixture chromium, IPortalSite portal) =>
         new(await AgentBrowser.OpenAsync(chromium, portal));
 
     /// <summary>Opens the link and types the code; returns when the portal has answered the code.</summary>

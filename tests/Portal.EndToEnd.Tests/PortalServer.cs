@@ -20,7 +20,7 @@ namespace Portal.EndToEnd.Tests;
 /// demo: Okta (push, TOTP, step-up at the emulator's caller authority) and Entra (step-up with an ACR).
 /// One per test class (a class fixture): starting a portal costs seconds, a test's callers are its own.
 /// </summary>
-public sealed class PortalServer : IAsyncLifetime
+public sealed class PortalServer : IAsyncLifetime, IPortalSite
 {
     public const string TenantId = "demo-okta";
     public const string TenantName = "Demo Org (Okta)";
@@ -41,6 +41,10 @@ public sealed class PortalServer : IAsyncLifetime
     private Uri? _baseUrl;
 
     public EmulatorHost Emulator => _emulator ?? throw new InvalidOperationException("Not started.");
+
+    public Uri EmulatorBaseUrl => Emulator.BaseUrl;
+
+    public bool ServedWithTestCertificate => false;
 
     /// <summary>The portal's and the emulator's clock: real time, plus whatever a test moved it on by.</summary>
     public ShiftableClock Clock { get; } = new();

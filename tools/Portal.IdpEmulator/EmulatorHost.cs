@@ -47,7 +47,21 @@ public sealed class EmulatorHost : IAsyncDisposable
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.WebHost.UseKestrelCore();
-        builder.WebHost.UseUrls(options.Url);
+        if (options.Certificate is { } certificate)
+        {
+            var url = new Uri(options.Url);
+            if (url.Scheme != Uri.UriSchemeHttps || !System.Net.IPAddress.TryParse(url.Host, out var listenAddress))
+            {
+                throw new ArgumentException("With a certificate, the URL is https:// and an IP address.", nameof(options));
+            }
+
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(listenAddress, url.Port, listen => listen.UseHttps(certificate)));
+        }
+        else
+        {
+            builder.WebHost.UseUrls(options.Url);
+        }
+
         builder.Services.AddRoutingCore();
         // Embedded in the portal, the emulator must not take over the process's Ctrl+C/SIGTERM handling.
         builder.Services.AddSingleton<IHostLifetime, PassiveLifetime>();

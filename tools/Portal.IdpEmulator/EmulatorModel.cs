@@ -3,8 +3,14 @@ namespace Portal.IdpEmulator;
 /// <summary>Where the emulator listens, what it accepts and which clock it runs on.</summary>
 public sealed class EmulatorOptions
 {
-    /// <summary>Listen address; port 0 picks a free port.</summary>
+    /// <summary>Listen address; port 0 picks a free port. With <see cref="Certificate"/>, an <c>https://</c> IP address and port.</summary>
     public string Url { get; set; } = "http://127.0.0.1:0";
+
+    /// <summary>
+    /// The TLS certificate to serve https with, as a real Okta org or Microsoft Graph does (a production-mode
+    /// portal refuses an http IdP). Null: plain http on <see cref="Url"/>.
+    /// </summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? Certificate { get; set; }
 
     /// <summary>
     /// The org's public URL (e.g. https://demo.okta.example/) when the emulator sits behind TLS or a proxy: links
