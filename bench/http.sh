@@ -139,13 +139,13 @@ for _ in 1 2 3 4 5; do
   port=$(free_port); t=$(now); pid=$(start_bare "$port"); bare_starts+=("$(wait_200 "http://127.0.0.1:$port/" "$t")"); stop "$pid"
   port=$(free_port); rm -f "$out/data/cold.db"*; t=$(now)
   pid=$(start_portal "$port" Portal__Storage__Provider=Sqlite Portal__Storage__Sqlite__Path="$out/data/cold.db")
-  portal_health+=("$(wait_200 "http://127.0.0.1:$port/healthz" "$t")"); stop "$pid"
+  portal_health+=("$(wait_200 "http://127.0.0.1:$port/health/ready" "$t")"); stop "$pid"
   port=$(free_port); t=$(now)
   pid=$(start_portal "$port" Portal__Storage__Provider=Sqlite Portal__Storage__Sqlite__Path="$out/data/cold.db")
   portal_page+=("$(wait_200 "http://127.0.0.1:$port/" "$t")"); stop "$pid"
 done
 b=$(median "${bare_starts[@]}"); h=$(median "${portal_health[@]}"); p=$(median "${portal_page[@]}")
-row "cold start to first 200, /healthz (s)" "$b" "$h" "$(ratio "$h" "$b")"
+row "cold start to first 200, /health/ready (s)" "$b" "$h" "$(ratio "$h" "$b")"
 row "cold start to first 200, sign-in page (s)" "$b" "$p" "$(ratio "$p" "$b")"
 
 # ---- bare MVC ------------------------------------------------------------------------------------------
@@ -166,7 +166,7 @@ dotnet "$bench_dll" seed --count "$records" --tenant demo-okta --sqlite "$db" >&
 
 port=$(free_port); url="http://127.0.0.1:$port"
 pid=$(start_portal "$port" Portal__Storage__Provider=Sqlite Portal__Storage__Sqlite__Path="$db")
-wait_200 "$url/healthz" "$(now)" >/dev/null; sleep 1
+wait_200 "$url/health/ready" "$(now)" >/dev/null; sleep 1
 portal_rss_start=$(rss_mb "$pid")
 agent_COOKIE="" agent_TOKEN="" auditor_COOKIE="" auditor_TOKEN=""  # set by the sign-ins below
 eval "$(python3 bench/http/signin.py "$url" demo-okta tier3.agent@demo.example | sed 's/^/agent_/')"
@@ -245,7 +245,7 @@ if command -v gcloud >/dev/null; then
   dotnet "$bench_dll" seed --count "$firestore_records" --tenant demo-okta --firestore-project "$project" --firestore-emulator "127.0.0.1:$fport" >&2
   port=$(free_port); url="http://127.0.0.1:$port"
   pid=$(start_portal "$port" Portal__Storage__Provider=Firestore Portal__Storage__Firestore__ProjectId="$project" Portal__Storage__Firestore__EmulatorHost="127.0.0.1:$fport")
-  wait_200 "$url/healthz" "$(now)" >/dev/null
+  wait_200 "$url/health/ready" "$(now)" >/dev/null
   fauditor_COOKIE="" fauditor_TOKEN=""  # set by the sign-in below
   eval "$(python3 bench/http/signin.py "$url" demo-okta auditor@demo.example | sed 's/^/fauditor_/')"
   read -r rps p50 p95 p99 err < <(load "$url/audit" 4 BENCH_HEADERS="Cookie: $fauditor_COOKIE")
