@@ -30,6 +30,7 @@ public sealed partial class ProductionModeTests(ChromiumFixture chromium, Produc
 
         await agent.LookUpAsync(Alice);
         await agent.SendPushAsync();
+        var pendingId = page.Url[(page.Url.LastIndexOf('/') + 1)..];
         var push = Assert.Single(deployment.Emulator.State.PendingPushes(Alice));
         var (first, second) = (deployment.Instances[0], deployment.Instances[1]);
         Assert.True(deployment.Front.ServedBy(first.Address) > 0 && deployment.Front.ServedBy(second.Address) > 0, "Both instances served the journey so far.");
@@ -42,6 +43,7 @@ public sealed partial class ProductionModeTests(ChromiumFixture chromium, Produc
         await phone.GetByRole(AriaRole.Button, new() { Name = push.CorrectAnswer.ToString(CultureInfo.InvariantCulture), Exact = true }).ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex("/verification/session/[^/]+$"));
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Verified:" })).ToContainTextAsync("a***@d***.example");
+        var verificationId = page.Url[(page.Url.LastIndexOf('/') + 1)..];
 
         var reset = page.Locator("form[data-action='password_reset']");
         await reset.GetByLabel("One-time reset link, read out once").CheckAsync();
@@ -62,7 +64,9 @@ public sealed partial class ProductionModeTests(ChromiumFixture chromium, Produc
         auditor.AssertPagesRanCleanly();
 
         var cookies = (await agent.Context.CookiesAsync()).Concat(await auditor.Context.CookiesAsync()).Select(c => c.Value).Where(v => v.Length >= 16);
-        AssertLogsAreCloudLoggingEntries(mustNotContain: cookies.Append(secret).Append(Alice).Append("alice.caller"));
+        // Session, verification and pending ids are secrets (docs/storage.md): none of them in a log line either.
+        AssertLogsAreCloudLoggingEntries(mustNotContain: cookies.Concat([secret, Alice, "alice.caller", pendingId, verificationId]));
+        Assert.True(pendingId.Length >= 16 && verificationId.Length >= 16, $"Ids read from the URLs: {pendingId}, {verificationId}");
         Assert.Contains(deployment.Instances.SelectMany(i => i.StandardOutput), l => l.Contains("logging.googleapis.com/trace", StringComparison.Ordinal) && l.Contains("Agent signed in", StringComparison.Ordinal));
     }
 
@@ -152,6 +156,9 @@ public sealed partial class ProductionModeTests(ChromiumFixture chromium, Produc
                 Assert.True(root.TryGetProperty("severity", out var severity) && Severities.Contains(severity.GetString()!), "No known severity: " + line);
                 Assert.True(root.TryGetProperty("message", out var message) && message.GetString()!.Length > 0, "No message: " + line);
                 Assert.True(root.TryGetProperty("time", out var time) && Rfc3339().IsMatch(time.GetString()!), "No RFC 3339 time: " + line);
+                // Outbound HTTP (the IdP, Firestore) is logged from Warning up only: at Information it was most of the volume.
+                Assert.False(severity.GetString() is "DEBUG" or "INFO" && root.TryGetProperty("category", out var category)
+                    && category.GetString()!.StartsWith("System.Net.Http", StringComparison.Ordinal), "Outbound request chatter: " + line);
                 if (root.TryGetProperty("logging.googleapis.com/trace", out var trace))
                 {
                     Assert.Contains(trace.GetString()!, traces);
