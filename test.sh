@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test of the portal: build (warnings are errors), format check, and the whole test suite,
+# Runs every test of the portal: secret scan, locked and audited restore, build (warnings are errors),
+# format check, the SBOM, and the whole test suite,
 # including the Firestore emulator tests and the browser tests in Debian's Chromium.
 # Installs what the tests need when it is missing (Chromium), and starts the Firestore emulator.
 set -euo pipefail
@@ -64,6 +65,14 @@ echo "   ${#shell_scripts[@]} scripts clean"
 echo "== deploy script (deploy/cloudrun/deploy.sh against a recording gcloud stub)"
 deploy/cloudrun/test/deploy_test.sh
 
+echo "== secret scan of the tracked files (tools/ci/scan-secrets.py)"
+python3 tools/ci/scan-secrets.py --self-test
+python3 tools/ci/scan-secrets.py .
+
+echo "== restore: locked to packages.lock.json, NuGet audit (high and critical advisories fail it)"
+dotnet restore Portal.sln --locked-mode --nologo -v quiet
+dotnet restore src/Portal.Web/Portal.Web.csproj -p:Configuration=Release --locked-mode --nologo -v quiet
+
 echo "== build"
 dotnet build Portal.sln -c Debug -warnaserror --nologo -v quiet
 echo "== format"
@@ -74,6 +83,12 @@ dotnet publish src/Portal.Web/Portal.Web.csproj -c Release -r linux-x64 --self-c
 # tests/Portal.EndToEnd.Tests/Production runs this build in Production behind a TLS front (docs/TESTING.md).
 PORTAL_PUBLISHED_DIR="$(pwd)/artifacts/publish"
 export PORTAL_PUBLISHED_DIR
+
+echo "== SBOM: CycloneDX of the portal as the image ships it (artifacts/sbom, git-ignored)"
+dotnet tool restore >/dev/null
+rm -rf artifacts/sbom
+dotnet CycloneDX src/Portal.Web/Portal.Web.csproj -c Release -o artifacts/sbom -fn portal-web.cdx.json -F Json -sn Portal.Web >/dev/null
+python3 tools/ci/check-sbom.py artifacts/sbom/portal-web.cdx.json src/Portal.Web/packages.release.lock.json
 
 echo "== tests"
 out=$(mktemp)
