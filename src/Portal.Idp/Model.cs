@@ -53,6 +53,19 @@ public sealed record OktaConnectionSettings
 /// </summary>
 public sealed record OktaServiceApp(string ClientId, IReadOnlyList<string> Scopes, string? KeyId = null, bool UseDpop = false);
 
+/// <summary>The Okta API scopes a service app needs for what the portal does (docs/configuration.md).</summary>
+public static class OktaServiceAppScopes
+{
+    /// <summary>
+    /// Users read and manage (look-up, verification and every action), and the authenticator listing only when the
+    /// TAC authenticator id is not configured.
+    /// </summary>
+    public static IReadOnlyList<string> Default(string? tacAuthenticatorId) =>
+        string.IsNullOrWhiteSpace(tacAuthenticatorId)
+            ? ["okta.users.read", "okta.users.manage", "okta.authenticators.read"]
+            : ["okta.users.read", "okta.users.manage"];
+}
+
 /// <summary>What the portal passes along when it challenges a caller (Okta requires a User-Agent on verify).</summary>
 public sealed record ChallengeContext(string UserAgent, string? ClientAddress);
 

@@ -18,6 +18,7 @@ public static class PortalIdpServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ICallerDirectoryFactory, OktaCallerDirectoryFactory>();
+        services.TryAddSingleton<OktaServiceAppTokens>();
 
         services.AddHttpClient(OktaCallerDirectoryFactory.HttpClientName)
             // Strict TLS (no certificate callback). No redirects: the SSWS token must reach only the org

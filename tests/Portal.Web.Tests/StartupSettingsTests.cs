@@ -16,6 +16,7 @@ public sealed class StartupSettingsTests
     [InlineData("Portal:Web:PublicBaseUrl", "https://portal.example.com/helpdesk", "Portal:Web:PublicBaseUrl must be an absolute http(s) URL with nothing after the host")]
     [InlineData("Portal:Web:PublicBaseUrl", "portal.example.com", "Portal:Web:PublicBaseUrl must be an absolute http(s) URL")]
     [InlineData("Portal:Web:PublicBaseUrl", "http://portal.example.com", "Portal:Web:PublicBaseUrl must be https while Portal:Web:RequireHttps is true")]
+    [InlineData("Portal:Tenants:0:Idp:Okta:ServiceApp:ClientId", "0oa1service", "Portal:Tenants:0:Idp:ApiTokenSecret must name the service app's PEM RSA private key")]
     public async Task WrongSetting_StopsStartUp_NamingTheSetting(string setting, string value, string expected)
     {
         var host = new PortalTestHost();
@@ -26,6 +27,25 @@ public sealed class StartupSettingsTests
 
             Assert.NotNull(failure);
             Assert.Contains(expected, AllMessages(failure), StringComparison.Ordinal);
+        }
+        finally
+        {
+            await host.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task ServiceAppScopeThatIsNotAnOktaScope_StopsStartUp_NamingIt()
+    {
+        var host = new PortalTestHost();
+        host.Settings["Portal:Tenants:0:Idp:Okta:ServiceApp:ClientId"] = "0oa1service";
+        host.Settings["Portal:Tenants:0:Idp:Okta:ServiceApp:Scopes:0"] = "users.read";
+        try
+        {
+            var failure = await Record.ExceptionAsync(host.InitializeAsync);
+
+            Assert.NotNull(failure);
+            Assert.Contains("Portal:Tenants:0:Idp:Okta:ServiceApp:Scopes must hold Okta API scopes", AllMessages(failure), StringComparison.Ordinal);
         }
         finally
         {

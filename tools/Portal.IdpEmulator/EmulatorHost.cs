@@ -82,7 +82,9 @@ public sealed class EmulatorHost : IAsyncDisposable
             http.Response.Headers["Referrer-Policy"] = "no-referrer";
             await next(http);
         });
-        OktaApi.Map(app, state, context);
+        var serviceApps = new OktaServiceApps(state, context);
+        serviceApps.Map(app);
+        OktaApi.Map(app, state, context, serviceApps);
         GraphApi.Map(app, state, context, callerSignIn);
         oidc.Map(app);
         callerSignIn.Map(app);

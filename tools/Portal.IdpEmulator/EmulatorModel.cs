@@ -21,6 +21,9 @@ public sealed class EmulatorOptions
     /// <summary>The SSWS token the Okta API accepts (required).</summary>
     public string OktaApiToken { get; set; } = "";
 
+    /// <summary>Okta API service apps that may get Management API access tokens at <c>/oauth2/v1/token</c>.</summary>
+    public IList<EmulatorServiceApp> OktaServiceApps { get; } = new List<EmulatorServiceApp>();
+
     /// <summary>OIDC clients allowed to sign agents in.</summary>
     public IList<EmulatorClient> Clients { get; } = new List<EmulatorClient>();
 
@@ -47,6 +50,20 @@ public sealed class EmulatorOptions
     /// sets it longer than the portal's own ten-minute cap to see that cap hold on its own.
     /// </summary>
     public TimeSpan PushLifetime { get; set; } = TimeSpan.FromMinutes(5);
+}
+
+/// <summary>
+/// An Okta API service app: its client id, the public key of its <c>private_key_jwt</c> assertions (and the key's
+/// <c>kid</c>, when the app has several), the Okta API scopes granted to it, and whether it requires DPoP (Okta's
+/// default for new service apps).
+/// </summary>
+public sealed record EmulatorServiceApp(string ClientId, System.Security.Cryptography.RSA PublicKey, IReadOnlyList<string> GrantedScopes)
+{
+    public string? KeyId { get; init; }
+
+    public bool RequireDpop { get; init; } = true;
+
+    public override string ToString() => $"EmulatorServiceApp {{ ClientId = {ClientId} }}";
 }
 
 /// <summary>A registered OIDC client.</summary>

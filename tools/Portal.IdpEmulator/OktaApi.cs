@@ -12,7 +12,7 @@ internal static class OktaApi
 {
     private const int RateLimit = 600;
 
-    public static void Map(WebApplication app, EmulatorState state, EmulatorContext context)
+    public static void Map(WebApplication app, EmulatorState state, EmulatorContext context, OktaServiceApps serviceApps)
     {
         var window = new RateWindow();
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/api/v1", StringComparison.Ordinal), branch => branch.Use(async (http, next) =>
@@ -39,7 +39,19 @@ internal static class OktaApi
                 return;
             }
 
-            if (!IsAuthorized(http.Request.Headers.Authorization.ToString(), context.Options.OktaApiToken))
+            var authorization = http.Request.Headers.Authorization.ToString();
+            var space = authorization.IndexOf(' ', StringComparison.Ordinal);
+            var scheme = space > 0 ? authorization[..space] : "";
+            if (scheme is "Bearer" or "DPoP")
+            {
+                if (serviceApps.Check(http, scheme, authorization[(space + 1)..]) is { } refusal)
+                {
+                    http.Response.Headers.WWWAuthenticate = refusal.Challenge;
+                    await Write(http, (refusal.Status, refusal.Body));
+                    return;
+                }
+            }
+            else if (!IsAuthorized(authorization, context.Options.OktaApiToken))
             {
                 await Write(http, (401, ErrorBody("E0000011", "Invalid token provided")));
                 return;

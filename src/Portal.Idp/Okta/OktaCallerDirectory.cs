@@ -27,17 +27,22 @@ internal sealed class OktaCallerDirectory : ICallerDirectory
 
     private readonly HttpClient _http;
     private readonly Uri _baseUrl;
-    private readonly string _apiToken;
+    private readonly OktaCredential _credential;
     private readonly OktaConnectionSettings? _settings;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
     public OktaCallerDirectory(HttpClient http, Uri baseUrl, string apiToken, TimeProvider time, ILogger<OktaCallerDirectory> logger, OktaConnectionSettings? settings = null)
+        : this(http, baseUrl, new SswsCredential(apiToken), time, logger, settings)
+    {
+    }
+
+    public OktaCallerDirectory(HttpClient http, Uri baseUrl, OktaCredential credential, TimeProvider time, ILogger<OktaCallerDirectory> logger, OktaConnectionSettings? settings = null)
     {
         _settings = settings;
         _http = http;
         _baseUrl = baseUrl;
-        _apiToken = apiToken;
+        _credential = credential;
         _time = time;
         _logger = logger;
     }
@@ -612,8 +617,11 @@ internal sealed class OktaCallerDirectory : ICallerDirectory
             for (var attempt = 0; ; attempt++)
             {
                 using var request = new HttpRequestMessage(method, uri);
-                // Attached per request (not as a default header) so that it goes only where this code sends it.
-                request.Headers.Authorization = new AuthenticationHeaderValue("SSWS", _apiToken);
+                if (await _credential.AuthorizeAsync(request, cancellationToken) is { } noCredential)
+                {
+                    return Reply.Failed(noCredential);
+                }
+
                 request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
                 request.Content = content;
                 decorate?.Invoke(request);
@@ -643,6 +651,19 @@ internal sealed class OktaCallerDirectory : ICallerDirectory
 
                     var error = ReadError(body);
                     OktaLog.Failed(_logger, operation, status, OktaErrorMapper.SafeCode(error?.ErrorCode) ?? "none", OktaErrorMapper.SafeCode(error?.ErrorId) ?? "none");
+                    if (status == 401 && attempt == 0 && _credential.PrepareRetry(response))
+                    {
+                        // An expired or revoked access token, or a DPoP nonce asked for: nothing happened at Okta.
+                        continue;
+                    }
+
+                    if (status == 403 && response.Headers.WwwAuthenticate.Any(h => h.ToString().Contains("insufficient_scope", StringComparison.Ordinal)))
+                    {
+                        var scope = OktaScopes.For(method, uri.AbsolutePath);
+                        return Reply.Failed(new IdpError(IdpErrorKind.AccessDenied, "missing_scope",
+                            $"The portal's Okta service app lacks the scope {scope}: grant it to the app in Okta (Okta API Scopes tab); nothing was changed."));
+                    }
+
                     TimeSpan? retryAfter = null;
                     if (status == 429)
                     {

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace Portal.Idp.Okta;
 
 /// <summary>Creates an <see cref="OktaCallerDirectory"/> per tenant connection over the shared named HttpClient.</summary>
-internal sealed class OktaCallerDirectoryFactory(IHttpClientFactory httpClientFactory, TimeProvider time, ILoggerFactory loggerFactory) : ICallerDirectoryFactory
+internal sealed class OktaCallerDirectoryFactory(IHttpClientFactory httpClientFactory, OktaServiceAppTokens serviceAppTokens, TimeProvider time, ILoggerFactory loggerFactory) : ICallerDirectoryFactory
 {
     public const string HttpClientName = "portal-idp-okta";
 
@@ -19,16 +19,31 @@ internal sealed class OktaCallerDirectoryFactory(IHttpClientFactory httpClientFa
         }
 
         var baseUrl = ValidateBaseUrl(connection.BaseUrl);
-        if (string.IsNullOrWhiteSpace(connection.ApiToken) || connection.ApiToken.Any(char.IsControl))
+        OktaCredential credential;
+        if (connection.Okta?.ServiceApp is { } app)
         {
-            // The token itself is never part of the message.
-            throw new ArgumentException($"The Okta API token of tenant {connection.TenantId} is empty or malformed.", nameof(connection));
+            if (string.IsNullOrWhiteSpace(app.ClientId) || app.Scopes.Count == 0)
+            {
+                throw new ArgumentException($"The Okta service app of tenant {connection.TenantId} needs a client id and at least one scope.", nameof(connection));
+            }
+
+            credential = new OktaServiceAppCredential(serviceAppTokens, serviceAppTokens.Register(connection.TenantId, baseUrl, app, connection.ApiToken ?? ""));
+        }
+        else
+        {
+            if (string.IsNullOrWhiteSpace(connection.ApiToken) || connection.ApiToken.Any(char.IsControl))
+            {
+                // The token itself is never part of the message.
+                throw new ArgumentException($"The Okta API token of tenant {connection.TenantId} is empty or malformed.", nameof(connection));
+            }
+
+            credential = new SswsCredential(connection.ApiToken.Trim());
         }
 
         var http = httpClientFactory.CreateClient(HttpClientName);
         http.BaseAddress = baseUrl;
         http.MaxResponseContentBufferSize = MaxResponseBytes;
-        return new OktaCallerDirectory(http, baseUrl, connection.ApiToken.Trim(), time, loggerFactory.CreateLogger<OktaCallerDirectory>(), connection.Okta);
+        return new OktaCallerDirectory(http, baseUrl, credential, time, loggerFactory.CreateLogger<OktaCallerDirectory>(), connection.Okta);
     }
 
     /// <summary>

@@ -159,6 +159,25 @@ public sealed class OktaIdpSettings
 {
     /// <summary>The id of the org's Temporary Access Code authenticator; when set, the portal does not list authenticators (no okta.authenticators.read needed).</summary>
     public string TacAuthenticatorId { get; set; } = "";
+
+    /// <summary>An Okta OAuth 2.0 API service app instead of an SSWS token (then <c>Idp:ApiTokenSecret</c> names its PEM private key).</summary>
+    public OktaServiceAppSettings ServiceApp { get; set; } = new();
+}
+
+/// <summary>An Okta API service app: client credentials with <c>private_key_jwt</c> (docs/configuration.md).</summary>
+public sealed class OktaServiceAppSettings
+{
+    /// <summary>The app's client id; empty: the tenant uses an SSWS API token.</summary>
+    public string ClientId { get; set; } = "";
+
+    /// <summary>The <c>kid</c> of the public key registered with the app (Okta needs it when the app has several keys).</summary>
+    public string KeyId { get; set; } = "";
+
+    /// <summary>The scopes to request; empty: <c>okta.users.read okta.users.manage</c>, plus <c>okta.authenticators.read</c> without a TAC authenticator id.</summary>
+    public List<string> Scopes { get; set; } = [];
+
+    /// <summary>The app requires DPoP-bound tokens (Okta's default for a new service app).</summary>
+    public bool Dpop { get; set; } = true;
 }
 
 public sealed class EntraAppSettings
@@ -322,6 +341,36 @@ internal sealed partial class TenantCatalogOptionsValidator(IHostEnvironment env
             }
 
             CheckSecret(failures, $"{at}:Idp:ApiTokenSecret", t.Idp.ApiTokenSecret);
+            var serviceApp = t.Idp.Okta.ServiceApp;
+            if (t.Idp.Kind == IdpKind.Okta && !string.IsNullOrWhiteSpace(serviceApp.ClientId))
+            {
+                if (serviceApp.Scopes.Any(s => string.IsNullOrWhiteSpace(s) || !s.StartsWith("okta.", StringComparison.Ordinal) || s.Any(c => c is ' ' or '"' || char.IsControl(c))))
+                {
+                    failures.Add($"{at}:Idp:Okta:ServiceApp:Scopes must hold Okta API scopes, one per entry (okta.users.read, okta.users.manage, okta.authenticators.read).");
+                }
+
+                if (SecretResolver.IsWellFormed(t.Idp.ApiTokenSecret))
+                {
+                    try
+                    {
+                        using var key = System.Security.Cryptography.RSA.Create();
+                        key.ImportFromPem(secrets.Resolve(t.Idp.ApiTokenSecret, $"{at}:Idp:ApiTokenSecret"));
+                        if (key.KeySize < 2048)
+                        {
+                            failures.Add($"{at}:Idp:ApiTokenSecret must name the service app's RSA private key of at least 2048 bits (Idp:Okta:ServiceApp is set).");
+                        }
+                    }
+                    catch (ArgumentException)
+                    {
+                        failures.Add($"{at}:Idp:ApiTokenSecret must name the service app's PEM RSA private key (Idp:Okta:ServiceApp is set).");
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        // The missing secret is already reported by CheckSecret.
+                    }
+                }
+            }
+
             CheckUrl(failures, $"{at}:AgentSignIn:Authority", t.AgentSignIn.Authority);
             if (string.IsNullOrWhiteSpace(t.AgentSignIn.ClientId))
             {

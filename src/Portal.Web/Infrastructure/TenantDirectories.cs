@@ -22,10 +22,16 @@ public sealed class TenantDirectories(
             return entraFactory.Create(connection with { Entra = new EntraAppCredentials(entra.DirectoryTenantId, entra.ClientId, tokenEndpoint) });
         }
 
-        var tacAuthenticatorId = tenant.Idp.Okta.TacAuthenticatorId;
-        return oktaFactory.Create(string.IsNullOrWhiteSpace(tacAuthenticatorId)
-            ? connection
-            : connection with { Okta = new OktaConnectionSettings { TacAuthenticatorId = tacAuthenticatorId.Trim() } });
+        var okta = tenant.Idp.Okta;
+        var settings = new OktaConnectionSettings { TacAuthenticatorId = string.IsNullOrWhiteSpace(okta.TacAuthenticatorId) ? null : okta.TacAuthenticatorId.Trim() };
+        if (!string.IsNullOrWhiteSpace(okta.ServiceApp.ClientId))
+        {
+            var app = okta.ServiceApp;
+            var scopes = app.Scopes.Count > 0 ? app.Scopes.Select(s => s.Trim()).ToList() : OktaServiceAppScopes.Default(settings.TacAuthenticatorId);
+            settings = settings with { ServiceApp = new OktaServiceApp(app.ClientId.Trim(), scopes, string.IsNullOrWhiteSpace(app.KeyId) ? null : app.KeyId.Trim(), app.Dpop) };
+        }
+
+        return oktaFactory.Create(connection with { Okta = settings });
     }
 }
 
