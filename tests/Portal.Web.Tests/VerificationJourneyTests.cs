@@ -139,6 +139,43 @@ public class VerificationJourneyTests : IAsyncLifetime
         Assert.Equal("TimedOut", (await agent.PollAsync(pending)).State);
     }
 
+    /// <summary>
+    /// Review F12: the number the caller must pick is stored while the push waits (the agent's page shows it on
+    /// any instance) and cleared when the push ends, however it ends, so the store never keeps it past its use.
+    /// </summary>
+    [Theory]
+    [InlineData("Approved")]
+    [InlineData("Rejected")]
+    [InlineData("TimedOut")]
+    public async Task Push_Ended_TheNumberIsNoLongerStored(string end)
+    {
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
+        var pending = await agent.StartPushAsync(await agent.LookupAsync(Alice));
+        var push = Assert.Single(_host.Emulator.State.PendingPushes(Alice));
+        var waiting = Assert.Single(await DocumentsAsync("pendingVerifications"));
+        Assert.Equal(push.CorrectAnswer, (int)waiting["correctAnswer"]!);
+        Assert.NotEqual(0, push.CorrectAnswer);
+
+        switch (end)
+        {
+            case "Approved":
+                Assert.True(_host.Emulator.State.AnswerPush(push.TransactionId, push.CorrectAnswer));
+                break;
+            case "Rejected":
+                Assert.True(_host.Emulator.State.AnswerPush(push.TransactionId, push.Choices.First(c => c != push.CorrectAnswer)));
+                break;
+            default:
+                _host.Clock.Advance(TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(1));
+                break;
+        }
+
+        Assert.Equal(end, (await agent.PollAsync(pending)).State);
+        var ended = Assert.Single(await DocumentsAsync("pendingVerifications"));
+        Assert.Equal(end, (string)ended["state"]!, StringComparer.OrdinalIgnoreCase);
+        Assert.Equal(0, (int)ended["correctAnswer"]!);
+        Assert.DoesNotContain($">{push.CorrectAnswer}<", await agent.GetPageAsync(pending), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Action_WithoutVerification_Refused403AndIdpUntouched()
     {
