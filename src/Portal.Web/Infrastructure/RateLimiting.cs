@@ -33,8 +33,9 @@ public sealed class RateLimitOptions
 /// <summary>
 /// The built-in ASP.NET Core rate limiter: a global limit partitioned per agent and per client address,
 /// and a stricter <see cref="SensitivePolicy"/> on the routes that call the IdP. A rejection is a 429 with
-/// <c>Retry-After</c>, rendered by the error page. Per-caller limits (failures, pushes) live in the
-/// verification store, shared by every instance; these limits are per instance and only blunt floods.
+/// <c>Retry-After</c> (the time left until the window resets), rendered by the error page. Per-caller limits
+/// (failures, pushes) live in the verification store, shared by every instance; these limits are per instance
+/// and only blunt floods.
 /// </summary>
 internal static class RateLimiting
 {
@@ -47,7 +48,8 @@ internal static class RateLimiting
     {
         var limits = configuration.GetSection(RateLimitOptions.Section).Get<RateLimitOptions>() ?? new RateLimitOptions();
         var window = TimeSpan.FromSeconds(Math.Max(1, limits.WindowSeconds));
-        services.AddRateLimiter(o =>
+        services.AddRateLimiter(_ => { });
+        services.AddOptions<RateLimiterOptions>().Configure<TimeProvider>((o, clock) =>
         {
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             o.OnRejected = (context, _) =>
@@ -63,12 +65,12 @@ internal static class RateLimiting
             o.GlobalLimiter = PartitionedRateLimiter.CreateChained(
                 PartitionedRateLimiter.Create<HttpContext, string>(http => IsErrorPage(http)
                     ? RateLimitPartition.GetNoLimiter("error-page")
-                    : Fixed("address:" + ClientAddress(http), limits.AddressPermitLimit, window)),
+                    : Fixed("address:" + ClientAddress(http), limits.AddressPermitLimit, window, clock)),
                 PartitionedRateLimiter.Create<HttpContext, string>(http => !IsErrorPage(http) && AgentKey(http) is { } agent
-                    ? Fixed(agent, limits.AgentPermitLimit, window)
+                    ? Fixed(agent, limits.AgentPermitLimit, window, clock)
                     : RateLimitPartition.GetNoLimiter("anonymous")));
 
-            o.AddPolicy(SensitivePolicy, http => Fixed("sensitive:" + (AgentKey(http) ?? "address:" + ClientAddress(http)), limits.SensitivePermitLimit, window));
+            o.AddPolicy(SensitivePolicy, http => Fixed("sensitive:" + (AgentKey(http) ?? "address:" + ClientAddress(http)), limits.SensitivePermitLimit, window, clock));
         });
         return services;
     }
@@ -115,12 +117,78 @@ internal static class RateLimiting
     private static string? AgentKey(HttpContext http) =>
         AgentContext.From(http.User) is { } agent ? $"agent:{agent.TenantId}:{agent.Subject}" : null;
 
-    private static RateLimitPartition<string> Fixed(string key, int permits, TimeSpan window) =>
-        RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
+    private static RateLimitPartition<string> Fixed(string key, int permits, TimeSpan window, TimeProvider clock) =>
+        RateLimitPartition.Get(key, _ => new ResettingFixedWindowLimiter(Math.Max(1, permits), window, clock));
+}
+
+/// <summary>
+/// A fixed window that knows when it ends: a refusal carries the time left until the window resets as its
+/// <c>Retry-After</c>, where the built-in fixed-window limiter always names the whole window (review F12). A
+/// window starts with the first request after the last one ended; time is the portal's <see cref="TimeProvider"/>.
+/// </summary>
+internal sealed class ResettingFixedWindowLimiter(int permitLimit, TimeSpan window, TimeProvider clock) : RateLimiter
+{
+    private static readonly RateLimitLease Granted = new Lease(null);
+    private readonly Lock _gate = new();
+    private DateTimeOffset _windowEnd = DateTimeOffset.MinValue;
+    private int _used;
+
+    /// <summary>How long since the last window ended (null while one runs), so the partition is dropped when idle.</summary>
+    public override TimeSpan? IdleDuration
+    {
+        get
         {
-            PermitLimit = Math.Max(1, permits),
-            Window = window,
-            QueueLimit = 0,
-            AutoReplenishment = true,
-        });
+            lock (_gate)
+            {
+                var now = clock.GetUtcNow();
+                return now >= _windowEnd ? now - _windowEnd : null;
+            }
+        }
+    }
+
+    public override RateLimiterStatistics? GetStatistics()
+    {
+        lock (_gate)
+        {
+            return new RateLimiterStatistics { CurrentAvailablePermits = clock.GetUtcNow() >= _windowEnd ? permitLimit : permitLimit - _used };
+        }
+    }
+
+    protected override RateLimitLease AttemptAcquireCore(int permitCount)
+    {
+        lock (_gate)
+        {
+            var now = clock.GetUtcNow();
+            if (now >= _windowEnd)
+            {
+                _windowEnd = now + window;
+                _used = 0;
+            }
+
+            if (_used + Math.Max(1, permitCount) <= permitLimit)
+            {
+                _used += permitCount;
+                return Granted;
+            }
+
+            return new Lease(_windowEnd - now);
+        }
+    }
+
+    protected override ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(AttemptAcquireCore(permitCount));
+
+    /// <summary>Granted (no metadata) or refused with the time until the window resets.</summary>
+    private sealed class Lease(TimeSpan? retryAfter) : RateLimitLease
+    {
+        public override bool IsAcquired => retryAfter is null;
+
+        public override IEnumerable<string> MetadataNames => retryAfter is null ? [] : [MetadataName.RetryAfter.Name];
+
+        public override bool TryGetMetadata(string metadataName, out object? metadata)
+        {
+            metadata = retryAfter is { } wait && metadataName == MetadataName.RetryAfter.Name ? wait : null;
+            return metadata is not null;
+        }
+    }
 }

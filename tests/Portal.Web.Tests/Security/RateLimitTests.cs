@@ -48,6 +48,36 @@ public sealed class RateLimitTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await agent.GetAsync("/console")).StatusCode);
     }
 
+    /// <summary>Review F12: <c>Retry-After</c> is the time left until the window resets, not the whole window every time.</summary>
+    [Fact]
+    public async Task RetryAfter_IsTheTimeLeftUntilTheWindowResets()
+    {
+        var agent = await _host.SignInAsync(SecurityTestKit.Tier3);
+        var token = await SecurityTestKit.TokenAsync(agent);
+        for (var i = 0; i < SensitiveLimit; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await PortalTestHost.PostFormAsync(agent, "/console/lookup", token, ("login", SecurityTestKit.Alice))).StatusCode);
+        }
+
+        // The window (an hour here) opened with the first look-up; 20 minutes on, 40 are left.
+        _host.Clock.Advance(TimeSpan.FromMinutes(20));
+        var refused = await PortalTestHost.PostFormAsync(agent, "/console/lookup", token, ("login", SecurityTestKit.Alice));
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.Equal(TimeSpan.FromMinutes(40), refused.Headers.RetryAfter?.Delta);
+
+        // A page view 20 minutes later keeps the session from idling out (the console is not a limited route).
+        _host.Clock.Advance(TimeSpan.FromMinutes(20));
+        Assert.Equal(HttpStatusCode.OK, (await agent.GetAsync("/console")).StatusCode);
+        _host.Clock.Advance(TimeSpan.FromMinutes(20) - TimeSpan.FromSeconds(1));
+        var lastSecond = await PortalTestHost.PostFormAsync(agent, "/console/lookup", token, ("login", SecurityTestKit.Alice));
+        Assert.Equal(HttpStatusCode.TooManyRequests, lastSecond.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(1), lastSecond.Headers.RetryAfter?.Delta);
+
+        // When it says: the window has reset and the look-up is served.
+        _host.Clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(HttpStatusCode.OK, (await PortalTestHost.PostFormAsync(agent, "/console/lookup", token, ("login", SecurityTestKit.Alice))).StatusCode);
+    }
+
     [Fact]
     public async Task SensitiveLimit_IsPerAgent_AnotherAgentUnaffected()
     {
