@@ -17,6 +17,7 @@ public sealed class StartupSettingsTests
     [InlineData("Portal:Web:PublicBaseUrl", "portal.example.com", "Portal:Web:PublicBaseUrl must be an absolute http(s) URL")]
     [InlineData("Portal:Web:PublicBaseUrl", "http://portal.example.com", "Portal:Web:PublicBaseUrl must be https while Portal:Web:RequireHttps is true")]
     [InlineData("Portal:Tenants:0:Idp:Okta:ServiceApp:ClientId", "0oa1service", "Portal:Tenants:0:Idp:ApiTokenSecret must name the service app's PEM RSA private key")]
+    [InlineData("Portal:Web:MaxSessionsPerAgent", "0", "Portal:Web:MaxSessionsPerAgent must be between 1 and 20")]
     public async Task WrongSetting_StopsStartUp_NamingTheSetting(string setting, string value, string expected)
     {
         var host = new PortalTestHost();

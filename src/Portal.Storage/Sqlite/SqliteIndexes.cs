@@ -32,6 +32,9 @@ internal static class SqliteIndexes
         // Pending approvals; the verifications of an agent session (sign-out).
         ("state", null),
         ("agentSessionId", null),
+
+        // The sessions of one agent (the session cap at sign-in).
+        ("subject", null),
     ];
 
     /// <summary>The SQL expression of a field; the same text in the query and in the index, or SQLite will not use it.</summary>

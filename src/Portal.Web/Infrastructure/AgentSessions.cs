@@ -133,6 +133,40 @@ public sealed class AgentSessionStore(IDocumentStore store, TimeProvider clock)
         }, cancellationToken);
     }
 
+    /// <summary>
+    /// Ends the agent's live sessions beyond <paramref name="maxSessions"/>, least recently used first, never
+    /// <paramref name="keepSessionId"/> (the one just started), and returns them (review F12). Run after every
+    /// sign-in: of two sign-ins racing on two instances, the later one's query sees both sessions, so once both
+    /// are done the agent holds at most the cap.
+    /// </summary>
+    public async Task<IReadOnlyList<AgentSession>> EndLeastRecentlyUsedBeyondAsync(string tenantId, string subject, string keepSessionId, int maxSessions, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var others = new List<AgentSession>();
+        var query = new DocumentQuery(Collection(tenantId)) { Filters = [new FieldFilter("subject", FilterOperator.Equal, subject)] };
+        await foreach (var document in store.QueryAsync(query, cancellationToken))
+        {
+            var session = DocumentJson.FromDocument<AgentSession>(document.Data);
+            if (session.Id != keepSessionId && session.TenantId == tenantId && now < session.AbsoluteExpiresAt && now < session.LastSeenAt + IdleTimeout)
+            {
+                others.Add(session);
+            }
+        }
+
+        var ended = others
+            .OrderByDescending(s => s.LastSeenAt)
+            .ThenByDescending(s => s.CreatedAt)
+            .ThenByDescending(s => s.Id, StringComparer.Ordinal)
+            .Skip(Math.Max(0, maxSessions - 1))
+            .ToList();
+        foreach (var session in ended)
+        {
+            await EndAsync(tenantId, session.Id, cancellationToken);
+        }
+
+        return ended;
+    }
+
     public Task EndAsync(string tenantId, string sessionId, CancellationToken cancellationToken) =>
         IsWellFormedId(sessionId) ? store.DeleteAsync(new DocumentKey(Collection(tenantId), sessionId), cancellationToken) : Task.CompletedTask;
 

@@ -9,6 +9,7 @@ using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Tokens;
 using Portal.Audit;
+using Portal.Web.Features.Verification;
 
 namespace Portal.Web.Infrastructure;
 
@@ -383,7 +384,16 @@ internal static class AgentSignIn
         }
 
         var tiers = groups.Select(g => tenant.GroupTiers.GetValueOrDefault(g)).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
-        var session = await services.GetRequiredService<AgentSessionStore>().StartAsync(tenantId, subject, maskedLogin, tiers, context.HttpContext.RequestAborted);
+        var sessions = services.GetRequiredService<AgentSessionStore>();
+        var session = await sessions.StartAsync(tenantId, subject, maskedLogin, tiers, context.HttpContext.RequestAborted);
+        var web = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<WebOptions>>().Value;
+        foreach (var ended in await sessions.EndLeastRecentlyUsedBeyondAsync(tenantId, subject, session.Id, web.MaxSessionsPerAgent, context.HttpContext.RequestAborted))
+        {
+            // The session cap: the agent's least recently used session ends as a sign-out would, with its verifications.
+            await services.GetRequiredService<VerificationStore>().EndSessionsOfAgentSessionAsync(tenantId, ended.Id, context.HttpContext.RequestAborted);
+            await audit.RecordAsync(AuditEntries.For(context.HttpContext, agent with { SessionId = ended.Id }, "agent.signout", AuditOutcome.Succeeded, "session_cap"), context.HttpContext.RequestAborted);
+        }
+
         var identity = new ClaimsIdentity(
             [
                 new Claim(AgentClaims.TenantId, tenantId),
@@ -398,7 +408,6 @@ internal static class AgentSignIn
 
         // The principal is rebuilt from ids only: the IdP's token, groups and e-mail stay out of the cookie (S2).
         context.Principal = new ClaimsPrincipal(identity);
-        var web = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<WebOptions>>().Value;
         KeepIdTokenHint(context.HttpContext, context.TokenEndpointResponse?.IdToken ?? context.ProtocolMessage?.IdToken, web.RequireHttps);
         PortalLog.SignedIn(logger, tenantId);
         await audit.RecordAsync(AuditEntries.For(context.HttpContext, agent with { SessionId = session.Id }, "agent.signin", AuditOutcome.Succeeded, tiers.Count == 0 ? "no_tier" : null), context.HttpContext.RequestAborted);

@@ -34,6 +34,16 @@ public sealed class WebOptions
     /// origin of redirect URIs and links, and the only Host header answered. Required outside Development.
     /// </summary>
     public string? PublicBaseUrl { get; set; }
+
+    /// <summary>
+    /// How many sessions one agent may hold at once (review F12): a sign-in beyond it ends the agent's least
+    /// recently used sessions and their verifications (docs/security-model.md, "Session cap").
+    /// </summary>
+    public int MaxSessionsPerAgent { get; set; } = DefaultMaxSessionsPerAgent;
+
+    public const int DefaultMaxSessionsPerAgent = 3;
+
+    public const int MaxSessionsPerAgentLimit = 20;
 }
 
 /// <summary>Start-up checks of <see cref="WebOptions"/> that depend on the environment; each message names its setting.</summary>
@@ -41,6 +51,11 @@ internal sealed class WebOptionsValidator(IHostEnvironment environment) : IValid
 {
     public ValidateOptionsResult Validate(string? name, WebOptions options)
     {
+        if (options.MaxSessionsPerAgent is < 1 or > WebOptions.MaxSessionsPerAgentLimit)
+        {
+            return ValidateOptionsResult.Fail($"Portal:Web:MaxSessionsPerAgent must be between 1 and {WebOptions.MaxSessionsPerAgentLimit}: how many sessions one agent may hold at once.");
+        }
+
         if (string.IsNullOrWhiteSpace(options.PublicBaseUrl))
         {
             return environment.IsDevelopment()

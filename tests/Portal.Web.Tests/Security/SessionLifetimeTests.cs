@@ -83,6 +83,38 @@ public sealed class SessionLifetimeTests : IAsyncLifetime
         Assert.Equal(2, await SecurityTestKit.CountAsync(_host, "agentSessions"));
     }
 
+    /// <summary>
+    /// Review F12: three sessions per agent by default. A fourth sign-in ends that agent's least recently used
+    /// session (not the first signed in), audited as a sign-out for the cap; another agent's session is untouched.
+    /// </summary>
+    [Fact]
+    public async Task FourthSignIn_EndsTheLeastRecentlyUsedSessionOfThatAgentOnly()
+    {
+        var other = await _host.SignInAsync(SecurityTestKit.Tier2);
+        var first = await _host.SignInAsync(SecurityTestKit.Tier3);
+        _host.Clock.Advance(TimeSpan.FromMinutes(2));
+        var second = await _host.SignInAsync(SecurityTestKit.Tier3);
+        _host.Clock.Advance(TimeSpan.FromMinutes(2));
+        var third = await _host.SignInAsync(SecurityTestKit.Tier3);
+        _host.Clock.Advance(TimeSpan.FromMinutes(2));
+        // The first session is used again: the second is now the one least recently used.
+        Assert.Equal(HttpStatusCode.OK, (await first.GetAsync("/console")).StatusCode);
+        _host.Clock.Advance(TimeSpan.FromMinutes(2));
+        Assert.DoesNotContain(await SecurityTestKit.AuditAsync(_host), d => (string?)d["reason"] == "session_cap");
+
+        var fourth = await _host.SignInAsync(SecurityTestKit.Tier3);
+
+        Assert.True(SecurityTestKit.IsSignInChallenge(await second.GetAsync("/console")));
+        foreach (var live in new[] { first, third, fourth, other })
+        {
+            Assert.Equal(HttpStatusCode.OK, (await live.GetAsync("/console")).StatusCode);
+        }
+
+        Assert.Equal(4, await SecurityTestKit.CountAsync(_host, "agentSessions"));
+        var capped = Assert.Single(await SecurityTestKit.AuditAsync(_host), d => (string?)d["reason"] == "session_cap");
+        Assert.Equal("agent.signout", (string?)capped["action"]);
+    }
+
     [Fact]
     public async Task SessionCookie_HostPrefixedSecureHttpOnlySameSiteLaxWithoutPii()
     {

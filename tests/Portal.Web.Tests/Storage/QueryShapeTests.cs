@@ -162,6 +162,7 @@ public sealed class QueryShapeTests : IDisposable
         await new ApiKeyStore(recorder, clock).AuthenticateAsync("t", "pk_" + new string('a', 43), CancellationToken.None);
         await new ApprovalStore(recorder, clock).PendingAsync("t", CancellationToken.None);
         await new VerificationStore(recorder, clock).EndSessionsOfAgentSessionAsync("t", "session", CancellationToken.None);
+        await new AgentSessionStore(recorder, clock).EndLeastRecentlyUsedBeyondAsync("t", "agent-subject", "session", WebOptions.DefaultMaxSessionsPerAgent, CancellationToken.None);
         await new TenantAdministration(null!, recorder, audit, provider.GetRequiredService<IAuditRetention>(), null!, clock).RecentChangesAsync("t", 20, CancellationToken.None);
         return recorder.Queries;
     }
