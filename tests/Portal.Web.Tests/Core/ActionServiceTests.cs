@@ -1,0 +1,514 @@
+using System.Net;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging.Abstractions;
+using Portal.Audit;
+using Portal.Idp;
+using Portal.Storage;
+using Portal.Web.Features.Actions;
+using Portal.Web.Features.Admin;
+using Portal.Web.Features.Verification;
+using Portal.Web.Infrastructure;
+
+namespace Portal.Web.Tests.Core;
+
+/// <summary>
+/// Every way <see cref="ActionService"/> refuses an action, and the audit record each refusal leaves (A3, V5, V7, D3),
+/// over the real store and audit trail with an IdP directory that records what it was asked.
+/// </summary>
+public sealed class ActionServiceTests : IDisposable
+{
+    private const string Tenant = "acme";
+    private const string CallerId = "00u-caller-1";
+    private const string CallerLogin = "j***@e***.com";
+
+    private static readonly AgentContext Agent = new(Tenant, "0123456789abcdef0123456789abcdef", "agent-sub-1", "a***@h***.example", []);
+    private static readonly AgentContext OtherAgent = new(Tenant, "fedcba9876543210fedcba9876543210", "agent-sub-2", "b***@h***.example", []);
+
+    private readonly CoreStore _core = new();
+    private readonly VerificationStore _store;
+    private readonly ApprovalStore _approvals;
+    private readonly CallerReferences _references = new(new EphemeralDataProtectionProvider());
+    private readonly FakeDirectory _directory = new();
+    private readonly RecordingUsage _usage = new();
+    private readonly TenantSettings _tenant = new() { Id = Tenant, Idp = new TenantIdpSettings { Kind = IdpKind.Okta, BaseUrl = "https://acme.okta.example", ApiTokenSecret = "env:TOKEN" } };
+    private readonly ActionService _service;
+    private readonly List<string> _performedOn = [];
+
+    public ActionServiceTests()
+    {
+        _store = new VerificationStore(_core.Documents, _core.Clock);
+        _approvals = new ApprovalStore(_core.Documents, _core.Clock);
+        var factory = new FakeDirectoryFactory(_directory);
+        var directories = new TenantDirectories(factory, factory, new FakeSecrets(), new FakeCatalog(_tenant));
+        _service = new ActionService(directories, _store, _references, _core.Audit, _approvals, _usage, NullLogger<ActionService>.Instance);
+    }
+
+    public void Dispose() => _core.Dispose();
+
+    private static DefaultHttpContext Http()
+    {
+        var http = new DefaultHttpContext { TraceIdentifier = "req-1" };
+        http.Connection.RemoteIpAddress = IPAddress.Parse("203.0.113.9");
+        return http;
+    }
+
+    private async Task<string> VerifiedAsync(string method = VerificationMethods.OktaPush, AgentContext? agent = null, TimeSpan? documentLifetime = null, string? callerRef = null)
+    {
+        agent ??= Agent;
+        var session = new VerificationSession
+        {
+            Id = AgentSessionStore.NewId(),
+            TenantId = Tenant,
+            AgentSessionId = agent.SessionId,
+            AgentSubject = agent.Subject,
+            CallerIdHash = _core.Pseudonyms.HashCallerId(Tenant, CallerId),
+            CallerMaskedLogin = CallerLogin,
+            CallerRefProtected = callerRef ?? _references.AtRest(Tenant, CallerId),
+            Method = method,
+            VerifiedAt = _core.Clock.GetUtcNow(),
+            ExpiresAt = _core.Clock.GetUtcNow().AddMinutes(10),
+        };
+
+        // The document may be kept longer than the verification lasts, as a store's expiry may lag.
+        var key = new DocumentKey(CollectionPath.ForTenant(Tenant, "verificationSessions"), session.Id);
+        Assert.True(await _core.Documents.CreateAsync(key, DocumentJson.ToDocument(session), session.ExpiresAt + (documentLifetime ?? TimeSpan.Zero)));
+        return session.Id;
+    }
+
+    private Task<(ActionOutcome? Outcome, Refusal? Refusal, int Status)> RunAsync(string verificationId, CallerAction? action = null, AgentContext? agent = null, Func<IdpResult<ActionOutcome>>? result = null) =>
+        _service.RunAsync(Http(), agent ?? Agent, _tenant, action ?? CallerAction.PasswordReset, verificationId, "INC-7", (directory, callerId, _) =>
+        {
+            Assert.Same(_directory, directory);
+            _performedOn.Add(callerId);
+            return Task.FromResult(result?.Invoke() ?? IdpResult<ActionOutcome>.Success(new ActionOutcome(true, "Done.") { AuditReason = "link_sent" }));
+        }, CancellationToken.None);
+
+    private async Task<AuditRecord> SingleAuditAsync(string action)
+    {
+        var records = (await _core.AuditRecordsAsync(Tenant)).Where(r => r.Action == action).ToList();
+        return Assert.Single(records);
+    }
+
+    private async Task AssertRefusedAsync((ActionOutcome? Outcome, Refusal? Refusal, int Status) run, string code, string action = "action.password_reset")
+    {
+        Assert.Null(run.Outcome);
+        Assert.Equal(code, run.Refusal?.Code);
+        Assert.Equal(StatusCodes.Status403Forbidden, run.Status);
+        Assert.Empty(_performedOn);
+        Assert.Empty(_usage.Actions);
+        var record = await SingleAuditAsync(action);
+        Assert.Equal(AuditOutcome.Denied, record.Outcome);
+        Assert.Equal(code, record.Reason);
+        Assert.Equal("agent-sub-1", record.Agent.SubjectId);
+        Assert.Equal("INC-7", record.TicketRef);
+    }
+
+    [Fact]
+    public async Task Success_PerformsOnTheVerifiedCaller_AuditsBeforeAndAfter_MetersTheAction()
+    {
+        var id = await VerifiedAsync();
+        var (outcome, refusal, status) = await RunAsync(id);
+
+        Assert.Null(refusal);
+        Assert.Equal(StatusCodes.Status200OK, status);
+        Assert.True(outcome!.Succeeded);
+        Assert.Equal([CallerId], _performedOn);
+        var record = await SingleAuditAsync("action.password_reset");
+        Assert.Equal(AuditOutcome.Succeeded, record.Outcome);
+        Assert.Equal("link_sent", record.Reason);
+        Assert.Equal(VerificationMethods.OktaPush, record.Method);
+        Assert.Equal(CallerLogin, record.Caller!.MaskedLogin);
+        Assert.Equal(_core.Pseudonyms.HashCallerId(Tenant, CallerId), record.Caller.IdHash);
+        Assert.Equal("INC-7", record.TicketRef);
+        Assert.Equal("203.0.113.0/24", record.ClientNet);
+        Assert.NotNull(record.CompletedAt);
+        Assert.Equal([("password_reset", AuditOutcome.Succeeded)], _usage.Actions);
+        Assert.Equal(["password_reset"], (await _store.GetSessionAsync(Tenant, id, CancellationToken.None))!.UsedActions);
+    }
+
+    [Fact]
+    public async Task PartialSuccess_AuditedAsPartial()
+    {
+        var id = await VerifiedAsync();
+        var (outcome, _, status) = await RunAsync(id, result: () => IdpResult<ActionOutcome>.Success(new ActionOutcome(true, "Some.") { AuditAs = AuditOutcome.Partial, AuditReason = "removed:push" }));
+        Assert.True(outcome!.IsPartial);
+        Assert.Equal(StatusCodes.Status200OK, status);
+        var record = await SingleAuditAsync("action.password_reset");
+        Assert.Equal(AuditOutcome.Partial, record.Outcome);
+        Assert.Equal("removed:push", record.Reason);
+        Assert.Equal([("password_reset", AuditOutcome.Partial)], _usage.Actions);
+    }
+
+    [Fact]
+    public async Task NoVerification_UnknownId_Refused()
+    {
+        await AssertRefusedAsync(await RunAsync(AgentSessionStore.NewId()), "no_verification");
+        Assert.Null((await SingleAuditAsync("action.password_reset")).Caller);
+    }
+
+    [Fact]
+    public async Task AnotherAgentsVerification_Refused()
+    {
+        var theirs = await VerifiedAsync(agent: OtherAgent);
+        await AssertRefusedAsync(await RunAsync(theirs), "no_verification");
+        Assert.Empty((await _store.GetSessionAsync(Tenant, theirs, CancellationToken.None))!.UsedActions);
+    }
+
+    [Fact]
+    public async Task SameSubjectInAnotherAgentSession_Refused()
+    {
+        var theirs = await VerifiedAsync(agent: Agent with { SessionId = OtherAgent.SessionId });
+        await AssertRefusedAsync(await RunAsync(theirs), "no_verification");
+    }
+
+    [Fact]
+    public async Task AnotherSubjectInTheSameAgentSession_Refused()
+    {
+        var theirs = await VerifiedAsync(agent: Agent with { Subject = OtherAgent.Subject });
+        await AssertRefusedAsync(await RunAsync(theirs), "no_verification");
+    }
+
+    [Fact]
+    public async Task UnreadableCallerReference_Refused()
+    {
+        var id = await VerifiedAsync(callerRef: "not-a-protected-value");
+        await AssertRefusedAsync(await RunAsync(id), "unreadable_verification");
+        Assert.Equal(CallerLogin, (await SingleAuditAsync("action.password_reset")).Caller!.MaskedLogin);
+    }
+
+    [Fact]
+    public async Task TotpVerification_NotEnoughForTemporaryAccess_TheRefusalSaysWhatIs()
+    {
+        var id = await VerifiedAsync(VerificationMethods.OktaTotp);
+        var run = await RunAsync(id, CallerAction.TemporaryAccess);
+        await AssertRefusedAsync(run, "method_insufficient", "action.tap_issue");
+        Assert.Equal(
+            "Issue temporary access code needs a stronger verification: your organisation accepts a push with number matching or a step-up sign-in for it.",
+            run.Refusal!.Message);
+        Assert.Equal(VerificationMethods.OktaTotp, (await SingleAuditAsync("action.tap_issue")).Method);
+    }
+
+    [Fact]
+    public async Task TenantPolicy_SetsTheMethodsAnActionAccepts()
+    {
+        _tenant.ActionMethods["password_reset"] = [VerificationMethods.OidcStepUp, VerificationMethods.EntraPush, VerificationMethods.OktaTotp];
+        _tenant.ActionMethods["account_unlock"] = [];
+        var push = await VerifiedAsync(VerificationMethods.OktaPush);
+        var run = await RunAsync(push);
+        await AssertRefusedAsync(run, "method_insufficient");
+        Assert.EndsWith("accepts a step-up sign-in or an Authenticator push or a TOTP code for it.", run.Refusal!.Message);
+
+        // An empty list in a policy is no policy: the default stands.
+        Assert.Equal(CallerAction.Unlock.AcceptedMethods, CallerAction.Unlock.AcceptedMethodsFor(_tenant));
+        Assert.Equal([VerificationMethods.OidcStepUp, VerificationMethods.EntraPush, VerificationMethods.OktaTotp], CallerAction.PasswordReset.AcceptedMethodsFor(_tenant));
+    }
+
+    [Fact]
+    public async Task CallerUnderAlarm_Refused_AuditedAsCallerAlarm()
+    {
+        var id = await VerifiedAsync();
+        await _store.RaiseAlarmAsync(Tenant, _core.Pseudonyms.HashCallerId(Tenant, CallerId), new VerificationPolicySettings(), CancellationToken.None);
+        var run = await RunAsync(id);
+        await AssertRefusedAsync(run, "caller_alarm");
+        Assert.Empty((await _store.GetSessionAsync(Tenant, id, CancellationToken.None))!.UsedActions);
+    }
+
+    [Fact]
+    public async Task CallerAtTheFailureCap_Refused()
+    {
+        var id = await VerifiedAsync();
+        var policy = new VerificationPolicySettings { MaxFailuresBeforeCooldown = 10, CooldownMinutes = 1 };
+        for (var i = 0; i < VerificationStore.MaxTotalFailures; i++)
+        {
+            await _store.RecordFailureAsync(Tenant, _core.Pseudonyms.HashCallerId(Tenant, CallerId), alarm: false, policy, CancellationToken.None);
+        }
+
+        var run = await RunAsync(id);
+        Assert.Equal("failure_limit", run.Refusal!.Code);
+        Assert.Equal(StatusCodes.Status403Forbidden, run.Status);
+        Assert.Empty(_performedOn);
+        Assert.Equal("caller_alarm", (await SingleAuditAsync("action.password_reset")).Reason);
+    }
+
+    [Fact]
+    public async Task CallerCoolingDown_ActionsStillAllowed()
+    {
+        var id = await VerifiedAsync();
+        await _store.RecordFailureAsync(Tenant, _core.Pseudonyms.HashCallerId(Tenant, CallerId), alarm: false, new VerificationPolicySettings { MaxFailuresBeforeCooldown = 1 }, CancellationToken.None);
+        Assert.Equal(StatusCodes.Status200OK, (await RunAsync(id)).Status);
+    }
+
+    [Fact]
+    public async Task SameActionTwice_SecondRefused_AuditedAsVerificationUsed()
+    {
+        var id = await VerifiedAsync();
+        Assert.Equal(StatusCodes.Status200OK, (await RunAsync(id)).Status);
+        _performedOn.Clear();
+        _usage.Actions.Clear();
+
+        var (outcome, refusal, status) = await RunAsync(id);
+        Assert.Null(outcome);
+        Assert.Equal(StatusCodes.Status403Forbidden, status);
+        Assert.Equal("verification_used", refusal!.Code);
+        Assert.Equal("Reset password was already done in this verification. Verify the caller again to repeat it.", refusal.Message);
+        Assert.Empty(_performedOn);
+        Assert.Empty(_usage.Actions);
+        var records = (await _core.AuditRecordsAsync(Tenant)).Where(r => r.Action == "action.password_reset").ToList();
+        Assert.Equal(2, records.Count);
+        var refused = Assert.Single(records, r => r.Outcome == AuditOutcome.Denied);
+        Assert.Equal("verification_used", refused.Reason);
+        Assert.NotNull(refused.CompletedAt);
+    }
+
+    [Fact]
+    public async Task VerificationExpiredBetweenReadAndConsume_Refused_AuditedAsVerificationExpired()
+    {
+        // The verification document outlives the verification (a store's expiry may lag): the consume still refuses it.
+        var id = await VerifiedAsync(documentLifetime: TimeSpan.FromMinutes(5));
+        _core.Clock.Advance(TimeSpan.FromMinutes(10));
+
+        var (outcome, refusal, status) = await RunAsync(id);
+        Assert.Null(outcome);
+        Assert.Equal(StatusCodes.Status403Forbidden, status);
+        Assert.Equal("verification_expired", refusal!.Code);
+        Assert.Equal("This verification has expired. Verify the caller again.", refusal.Message);
+        Assert.Empty(_performedOn);
+        var record = await SingleAuditAsync("action.password_reset");
+        Assert.Equal(AuditOutcome.Denied, record.Outcome);
+        Assert.Equal("verification_expired", record.Reason);
+    }
+
+    [Fact]
+    public async Task VerificationOneTickBeforeExpiry_Runs()
+    {
+        var id = await VerifiedAsync();
+        _core.Clock.Advance(TimeSpan.FromMinutes(10) - TimeSpan.FromTicks(1));
+        Assert.Equal(StatusCodes.Status200OK, (await RunAsync(id)).Status);
+        Assert.Equal([CallerId], _performedOn);
+    }
+
+    [Fact]
+    public async Task IdpRefuses_502_AuditedAsFailedWithItsCode_NotMetered()
+    {
+        var id = await VerifiedAsync();
+        var (outcome, refusal, status) = await RunAsync(id, result: () => new IdpError(IdpErrorKind.AccessDenied, "idp_denied", "The IdP refused."));
+        Assert.Null(outcome);
+        Assert.Equal(StatusCodes.Status502BadGateway, status);
+        Assert.Equal(new Refusal("idp_denied", "The IdP refused."), refusal);
+        var record = await SingleAuditAsync("action.password_reset");
+        Assert.Equal(AuditOutcome.Failed, record.Outcome);
+        Assert.Equal("idp_denied", record.Reason);
+        Assert.Empty(_usage.Actions);
+    }
+
+    [Fact]
+    public async Task IdpUnreachable_502_OutcomeUnknown()
+    {
+        var id = await VerifiedAsync();
+        var (outcome, refusal, status) = await RunAsync(id, result: () => throw new HttpRequestException("down"));
+        Assert.Null(outcome);
+        Assert.Equal(StatusCodes.Status502BadGateway, status);
+        Assert.Equal("unreachable", refusal!.Code);
+        Assert.Contains("outcome is unknown", refusal.Message, StringComparison.Ordinal);
+        Assert.Equal("unreachable", (await SingleAuditAsync("action.password_reset")).Reason);
+    }
+
+    [Fact]
+    public async Task PrivilegedCaller_NeedsASecondAgentsApproval_RequestedOnce()
+    {
+        _tenant.PrivilegedGroups = ["Helpdesk Admins"];
+        _directory.Groups = () => IdpResult<IReadOnlyList<string>>.Success(["Everyone", "helpdesk admins"]);
+        var id = await VerifiedAsync();
+
+        var (outcome, refusal, status) = await RunAsync(id);
+        Assert.Null(outcome);
+        Assert.Equal(StatusCodes.Status403Forbidden, status);
+        Assert.Equal("approval_required", refusal!.Code);
+        Assert.Empty(_performedOn);
+        Assert.Equal([CallerId], _directory.GroupLookups);
+        var requested = await _approvals.GetAsync(Tenant, ApprovalStore.IdFor(id, "password_reset"), CancellationToken.None);
+        Assert.NotNull(requested);
+        Assert.Equal(ApprovalState.Pending, requested.State);
+        Assert.Equal(Agent.Subject, requested.RequesterSubject);
+        Assert.Equal(Agent.MaskedLogin, requested.RequesterMaskedLogin);
+        Assert.Equal(id, requested.VerificationId);
+        Assert.Equal("password_reset", requested.Action);
+        Assert.Equal(CallerAction.PasswordReset.Permission, requested.Permission);
+        Assert.Equal(CallerLogin, requested.CallerMaskedLogin);
+        Assert.Equal(_core.Pseudonyms.HashCallerId(Tenant, CallerId), requested.CallerIdHash);
+        Assert.Equal(_core.Clock.GetUtcNow(), requested.CreatedAt);
+        Assert.Equal(_core.Clock.GetUtcNow().AddMinutes(10), requested.ExpiresAt);
+        Assert.Equal("password_reset", (await SingleAuditAsync("approval.request")).Reason);
+
+        // Asking again while it is pending asks no one twice.
+        Assert.Equal("approval_required", (await RunAsync(id)).Refusal!.Code);
+        Assert.Single(await _approvals.PendingAsync(Tenant, CancellationToken.None));
+        await SingleAuditAsync("approval.request");
+        Assert.Empty((await _store.GetSessionAsync(Tenant, id, CancellationToken.None))!.UsedActions);
+    }
+
+    [Fact]
+    public async Task PrivilegedCaller_Approved_RunsOnce_WithTheApprovalUsed()
+    {
+        _tenant.PrivilegedGroups = ["Helpdesk Admins"];
+        _directory.Groups = () => IdpResult<IReadOnlyList<string>>.Success(["Helpdesk Admins"]);
+        var id = await VerifiedAsync();
+        await RunAsync(id);
+        await _approvals.DecideAsync(Tenant, ApprovalStore.IdFor(id, "password_reset"), OtherAgent, approve: true, CancellationToken.None);
+
+        var (_, refusal, status) = await RunAsync(id);
+        Assert.Null(refusal);
+        Assert.Equal(StatusCodes.Status200OK, status);
+        Assert.Equal([CallerId], _performedOn);
+        var use = await SingleAuditAsync("approval.use");
+        Assert.Equal(AuditOutcome.Succeeded, use.Outcome);
+        Assert.Equal("password_reset", use.Reason);
+        Assert.Equal(ApprovalState.Used, (await _approvals.GetAsync(Tenant, ApprovalStore.IdFor(id, "password_reset"), CancellationToken.None))!.State);
+    }
+
+    [Fact]
+    public async Task PrivilegedCaller_Rejected_RefusedAndAudited()
+    {
+        _tenant.PrivilegedGroups = ["Helpdesk Admins"];
+        _directory.Groups = () => IdpResult<IReadOnlyList<string>>.Success(["Helpdesk Admins"]);
+        var id = await VerifiedAsync();
+        await RunAsync(id);
+        await _approvals.DecideAsync(Tenant, ApprovalStore.IdFor(id, "password_reset"), OtherAgent, approve: false, CancellationToken.None);
+
+        var (_, refusal, status) = await RunAsync(id);
+        Assert.Equal("approval_rejected", refusal!.Code);
+        Assert.Equal(StatusCodes.Status403Forbidden, status);
+        Assert.Empty(_performedOn);
+        var denied = await SingleAuditAsync("action.password_reset");
+        Assert.Equal(AuditOutcome.Denied, denied.Outcome);
+        Assert.Equal("approval_rejected", denied.Reason);
+    }
+
+    [Fact]
+    public async Task CallerInNoPrivilegedGroup_RunsWithoutApproval()
+    {
+        _tenant.PrivilegedGroups = ["Helpdesk Admins"];
+        _directory.Groups = () => IdpResult<IReadOnlyList<string>>.Success(["Everyone", "Helpdesk"]);
+        var id = await VerifiedAsync();
+        Assert.Equal(StatusCodes.Status200OK, (await RunAsync(id)).Status);
+        Assert.Empty(await _approvals.PendingAsync(Tenant, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task NoPrivilegedGroupsOnOkta_GroupsNeverAsked()
+    {
+        _directory.Groups = () => throw new InvalidOperationException("not to be asked");
+        var id = await VerifiedAsync();
+        Assert.Equal(StatusCodes.Status200OK, (await RunAsync(id)).Status);
+        Assert.Empty(_directory.GroupLookups);
+    }
+
+    [Fact]
+    public async Task GroupLookupFails_FailsClosed_ApprovalRequiredAndGroupsUnknownAudited()
+    {
+        _tenant.PrivilegedGroups = ["Helpdesk Admins"];
+        _directory.Groups = () => new IdpError(IdpErrorKind.Unavailable, "idp_unavailable", "Down.");
+        var id = await VerifiedAsync();
+
+        var (_, refusal, status) = await RunAsync(id);
+        Assert.Equal("approval_required", refusal!.Code);
+        Assert.Equal(StatusCodes.Status403Forbidden, status);
+        Assert.Empty(_performedOn);
+        Assert.Equal("password_reset groups_unknown", (await SingleAuditAsync("approval.request")).Reason);
+    }
+
+    [Fact]
+    public async Task GroupLookupUnreachable_FailsClosed()
+    {
+        _tenant.PrivilegedGroups = ["Helpdesk Admins"];
+        _directory.Groups = () => throw new HttpRequestException("down");
+        var id = await VerifiedAsync();
+
+        Assert.Equal("approval_required", (await RunAsync(id)).Refusal!.Code);
+        Assert.Empty(_performedOn);
+        Assert.Equal("password_reset groups_unknown", (await SingleAuditAsync("approval.request")).Reason);
+    }
+
+    [Fact]
+    public async Task Entra_AnyPrivilegeReasonListed_NeedsApproval_NoneListed_Runs()
+    {
+        _tenant.Idp.Kind = IdpKind.Entra;
+        _directory.Groups = () => IdpResult<IReadOnlyList<string>>.Success([]);
+        var plain = await VerifiedAsync();
+        Assert.Equal(StatusCodes.Status200OK, (await RunAsync(plain)).Status);
+        Assert.Equal([CallerId], _directory.GroupLookups);
+
+        _directory.Groups = () => IdpResult<IReadOnlyList<string>>.Success(["role:Global Administrator"]);
+        var admin = await VerifiedAsync();
+        Assert.Equal("approval_required", (await RunAsync(admin)).Refusal!.Code);
+        Assert.Equal([CallerId], _performedOn);
+    }
+
+    private sealed class FakeDirectory : ICallerDirectory
+    {
+        public Func<IdpResult<IReadOnlyList<string>>> Groups { get; set; } = () => IdpResult<IReadOnlyList<string>>.Success([]);
+
+        public List<string> GroupLookups { get; } = [];
+
+        public Task<IdpResult<IReadOnlyList<string>>> ListGroupsAsync(string callerId, CancellationToken cancellationToken = default)
+        {
+            GroupLookups.Add(callerId);
+            return Task.FromResult(Groups());
+        }
+
+        public Task<IdpResult<CallerProfile>> FindCallerAsync(string loginOrEmail, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<IdpResult<CallerProfile>> GetCallerAsync(string callerId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<IdpResult<IReadOnlyList<CallerFactor>>> ListFactorsAsync(string callerId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<IdpResult<PushChallenge>> StartPushAsync(string callerId, string factorId, ChallengeContext context, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<IdpResult<PushState>> PollPushAsync(string callerId, string pollReference, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<IdpResult<TotpOutcome>> VerifyTotpAsync(string callerId, string factorId, string passCode, ChallengeContext context, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<IdpResult<PasswordResetOutcome>> ResetPasswordAsync(string callerId, PasswordResetKind kind, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<IdpResult<Done>> RevokeSessionsAsync(string callerId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<IdpResult<Done>> UnlockAsync(string callerId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<IdpResult<FactorResetOutcome>> ResetFactorsAsync(string callerId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<IdpResult<TemporaryAccess>> IssueTemporaryAccessAsync(string callerId, TimeSpan lifetime, bool usableOnce, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    }
+
+    private sealed class FakeDirectoryFactory(ICallerDirectory directory) : ICallerDirectoryFactory
+    {
+        public ICallerDirectory Create(IdpConnection connection) => directory;
+    }
+
+    private sealed class FakeSecrets : ISecretResolver
+    {
+        public string Resolve(string reference, string settingName) => "token";
+    }
+
+    private sealed class FakeCatalog(TenantSettings tenant) : ITenantCatalog
+    {
+        public IReadOnlyList<TenantSettings> All => [tenant];
+
+        public TenantSettings? Find(string tenantId) => tenantId == tenant.Id ? tenant : null;
+
+        public TenantSettings? FindByEmailDomain(string domain) => null;
+    }
+
+    private sealed class RecordingUsage : IUsageMeter
+    {
+        public List<(string Action, AuditOutcome Outcome)> Actions { get; } = [];
+
+        public Task RecordVerificationAsync(string tenantId, string method, AuditOutcome outcome, string? callerId, CancellationToken cancellationToken = default) => Task.CompletedTask;
+
+        public Task RecordActionAsync(string tenantId, string action, AuditOutcome outcome, CancellationToken cancellationToken = default)
+        {
+            Actions.Add((action, outcome));
+            return Task.CompletedTask;
+        }
+    }
+}
