@@ -114,6 +114,59 @@ public sealed class AuditExporterTests
     }
 
     [Fact]
+    public async Task WriteAsync_Csv_HeaderIsTheDocumentedColumns_EveryCellOfAFullRecordWritten()
+    {
+        // The columns an auditor's tooling reads (docs/audit.md), spelt out rather than taken from the exporter.
+        const string Header = "id,at,action,outcome,reason,agentSubjectId,agentMaskedLogin,callerIdHash,callerMaskedLogin,"
+            + "method,ticketRef,clientNet,uaFamily,requestId,traceId,completedAt,expireAt";
+        var record = Record(7) with { Reason = "link_sent", Outcome = AuditOutcome.Partial };
+        var output = new MemoryStream();
+
+        await new AuditExporter(new ListTrail([record])).WriteAsync(Tenant, new AuditQuery(), AuditExportFormat.Csv, output);
+
+        var text = Encoding.UTF8.GetString(output.ToArray());
+        Assert.StartsWith(Header + "\r\n", text, StringComparison.Ordinal);
+        var rows = ParseCsv(text);
+        Assert.Equal(2, rows.Count);
+        Assert.Equal(
+        [
+            record.Id, "2026-11-23T08:59:53.0000000Z", "action.password_reset", "partial", "link_sent", "agent-sub-7", "a***@h***.example",
+            new string('a', 64), "j***@e***.com", "okta.push", "INC-7", "203.0.113.0/24", "Firefox", "req-7", "trace-7",
+            "2026-11-23T09:00:01.0000000Z", "2026-12-23T09:00:00.0000000Z",
+        ], rows[1]);
+    }
+
+    [Fact]
+    public async Task WriteAsync_Csv_RecordWithoutOptionalFields_WritesEmptyCells()
+    {
+        var record = Record(1) with { Reason = null, Caller = null, Method = null, TicketRef = null, ClientNet = null, UaFamily = null, RequestId = null, TraceId = null, CompletedAt = null };
+        var output = new MemoryStream();
+
+        await new AuditExporter(new ListTrail([record])).WriteAsync(Tenant, new AuditQuery(), AuditExportFormat.Csv, output);
+
+        var rows = ParseCsv(Encoding.UTF8.GetString(output.ToArray()));
+        Assert.Equal(
+        [
+            record.Id, "2026-11-23T08:59:59.0000000Z", "action.password_reset", "succeeded", "", "agent-sub-1", "a***@h***.example",
+            "", "", "", "", "", "", "", "", "", "2026-12-23T09:00:00.0000000Z",
+        ], rows[1]);
+    }
+
+    [Fact]
+    public async Task WriteAsync_Ndjson_HandsAPageOnInPiecesOfAboutFortyEightKilobytes_NotRecordByRecord()
+    {
+        var records = Enumerable.Range(0, 200).Select(Record).ToList();
+        var output = new WriteSizeStream();
+
+        var result = await new AuditExporter(new ListTrail(records)).WriteAsync(Tenant, new AuditQuery(), AuditExportFormat.Ndjson, output);
+
+        Assert.Equal((200, 1), (result.Rows, result.Pages));
+        Assert.InRange(output.Writes.Count, 2, 10);
+        Assert.All(output.Writes.SkipLast(1), size => Assert.InRange(size, 48 * 1024, 56 * 1024));
+        Assert.Equal(1, output.Flushes);
+    }
+
+    [Fact]
     public async Task WriteAsync_NoRecords_CsvIsHeaderOnlyAndNdjsonEmpty()
     {
         var csv = new MemoryStream();
@@ -123,6 +176,7 @@ public sealed class AuditExporterTests
         await new AuditExporter(new ListTrail([])).WriteAsync(Tenant, new AuditQuery(), AuditExportFormat.Ndjson, ndjson);
 
         Assert.Equal(0, csvResult.Rows);
+        Assert.Equal(0, csvResult.Pages);
         Assert.Equal(string.Join(',', AuditExporter.CsvColumns) + "\r\n", Encoding.UTF8.GetString(csv.ToArray()));
         Assert.Equal(0, ndjson.Length);
     }
@@ -331,6 +385,46 @@ internal sealed class CountingStream(long maxBytesBetweenFlushes) : Stream
         _sinceFlush = 0;
         return Task.CompletedTask;
     }
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+}
+
+/// <summary>Keeps the size of every write and counts flushes.</summary>
+internal sealed class WriteSizeStream : Stream
+{
+    public List<int> Writes { get; } = [];
+
+    public int Flushes { get; private set; }
+
+    public override bool CanRead => false;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => Writes.Sum();
+
+    public override long Position { get => Length; set => throw new NotSupportedException(); }
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        Writes.Add(buffer.Length);
+        return ValueTask.CompletedTask;
+    }
+
+    public override Task FlushAsync(CancellationToken cancellationToken)
+    {
+        Flushes++;
+        return Task.CompletedTask;
+    }
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new InvalidOperationException("Synchronous writes are not allowed on a response body.");
+
+    public override void Flush() => throw new InvalidOperationException("Synchronous flushes are not allowed on a response body.");
 
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 

@@ -93,6 +93,7 @@ public sealed class AuditRetentionTests : IDisposable
         Assert.Null(await reader.GetAsync("other", record.Id));
         Assert.Null(await reader.GetAsync(Tenant, "../" + record.Id));
         Assert.Null(await reader.GetAsync(Tenant, record.Id.ToUpperInvariant() + "x"));
+        Assert.Equal("tenantId", (await Assert.ThrowsAsync<ArgumentException>(() => reader.GetAsync("", record.Id))).ParamName);
     }
 
     private async Task<long> RowsOnDiskAsync(CollectionPath collection)

@@ -44,6 +44,21 @@ public sealed class AuditSetupTests
         Assert.Contains("Portal:Audit:DefaultRetentionDays", ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(400)]
+    public void AddPortalAudit_RetentionAtItsBounds_IsAccepted(int days)
+    {
+        using var services = Build(o =>
+        {
+            o.PseudonymisationKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+            o.DefaultRetentionDays = days;
+        });
+
+        Assert.Equal(days, services.GetRequiredService<IOptions<AuditOptions>>().Value.DefaultRetentionDays);
+        Assert.Equal(TimeSpan.FromDays(days), services.GetRequiredService<IAuditRetention>().For("any"));
+    }
+
     [Fact]
     public void AddPortalAudit_NoHostRetention_UsesDefaultRetentionDays()
     {

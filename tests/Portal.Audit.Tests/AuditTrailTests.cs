@@ -209,6 +209,92 @@ public sealed class AuditTrailTests : IDisposable
     }
 
     [Fact]
+    public async Task RecordAsync_RetentionUnderADay_IsClampedToOneDay()
+    {
+        var brief = await Trail.RecordAsync(Entry(tenant: "none"));
+
+        Assert.Equal(Start.AddDays(AuditOptions.MinRetentionDays), brief.ExpireAt);
+        Assert.Equal(Start.AddDays(1), brief.ExpireAt);
+    }
+
+    [Fact]
+    public async Task RecordAsync_FreeText_CutAt200Characters_EmptyTextAbsent()
+    {
+        var exactly = new string('x', 200);
+        var record = await Trail.RecordAsync(Entry() with
+        {
+            Action = new string('a', 201),
+            Reason = new string('r', 201),
+            AgentSubjectId = new string('s', 201),
+            Method = new string('m', 201),
+            RequestId = exactly,
+            TraceId = new string('t', 250),
+        });
+
+        Assert.Equal(new string('a', 200), record.Action);
+        Assert.Equal(new string('r', 200), record.Reason);
+        Assert.Equal(new string('s', 200), record.Agent.SubjectId);
+        Assert.Equal(new string('m', 200), record.Method);
+        Assert.Equal(exactly, record.RequestId);
+        Assert.Equal(new string('t', 200), record.TraceId);
+
+        var bare = await Trail.RecordAsync(Entry() with { Action = "", Reason = "", AgentSubjectId = "", Method = "", RequestId = null, TraceId = "", UserAgent = " " });
+        Assert.Equal("unknown", bare.Action);
+        Assert.Null(bare.Reason);
+        Assert.Equal("", bare.Agent.SubjectId);
+        Assert.Null(bare.Method);
+        Assert.Null(bare.RequestId);
+        Assert.Null(bare.TraceId);
+        Assert.Null(bare.UaFamily);
+    }
+
+    [Fact]
+    public async Task RecordAsync_HasACallerWhenEitherTheIdOrTheLoginIsKnown()
+    {
+        var loginOnly = await Trail.RecordAsync(Entry() with { CallerId = null });
+        Assert.Equal(new AuditCaller("", "j***@e***.com"), loginOnly.Caller);
+
+        var idOnly = await Trail.RecordAsync(Entry() with { CallerLogin = "" });
+        Assert.Equal(new AuditCaller(_services.GetRequiredService<ICallerPseudonymizer>().HashCallerId(Tenant, CallerId), "***"), idOnly.Caller);
+
+        Assert.Null((await Trail.RecordAsync(Entry() with { CallerId = "", CallerLogin = null })).Caller);
+    }
+
+    [Fact]
+    public async Task RecordAndComplete_PendingIsNotAFinalOutcome()
+    {
+        var entry = Entry(outcome: AuditOutcome.Pending);
+        Assert.Equal("entry", (await Assert.ThrowsAsync<ArgumentException>(() => Trail.RecordAsync(entry))).ParamName);
+        var pending = await Trail.BeginAsync(Entry());
+        Assert.Equal("outcome", (await Assert.ThrowsAsync<ArgumentException>(() => Trail.CompleteAsync(pending, AuditOutcome.Pending, null))).ParamName);
+        Assert.Equal(AuditOutcome.Pending, (await Read(pending)).Outcome);
+    }
+
+    [Fact]
+    public async Task CompleteAsync_WithoutReason_KeepsTheEntrysReason_ALongOneIsCut()
+    {
+        var kept = await Trail.BeginAsync(Entry() with { Reason = "started" });
+        await Trail.CompleteAsync(kept, AuditOutcome.Succeeded, null);
+        Assert.Equal("started", (await Read(kept)).Reason);
+
+        var replaced = await Trail.BeginAsync(Entry() with { Reason = "started" });
+        await Trail.CompleteAsync(replaced, AuditOutcome.Succeeded, "done");
+        Assert.Equal("done", (await Read(replaced)).Reason);
+
+        var cut = await Trail.BeginAsync(Entry());
+        await Trail.CompleteAsync(cut, AuditOutcome.Failed, new string('c', 201));
+        Assert.Equal(new string('c', 200), (await Read(cut)).Reason);
+    }
+
+    [Fact]
+    public async Task CompleteAsync_UnknownRecord_WritesNothing()
+    {
+        var id = AuditTrail.NewId(Start);
+        await Trail.CompleteAsync(new PendingAudit(Tenant, id), AuditOutcome.Succeeded, "ok");
+        Assert.Null(await Store.GetAsync(new DocumentKey(CollectionPath.ForTenant(Tenant, "audit"), id)));
+    }
+
+    [Fact]
     public async Task RecordAsync_ManyInOneTick_GetsUniqueTimeOrderedIds()
     {
         var first = await Trail.RecordAsync(Entry());
@@ -303,8 +389,28 @@ public sealed class AuditTrailTests : IDisposable
     [InlineData("not base64 !")]
     [InlineData("bm8tc2VwYXJhdG9y")]
     [InlineData("MjAyNi0xMS0yM1QwOTowMDowMC4wMDAwMDAwWnwuLi8uLg")]
-    public async Task QueryAsync_MalformedCursor_IsRejected(string cursor) =>
-        await Assert.ThrowsAsync<ArgumentException>(() => Trail.QueryAsync(Tenant, new AuditQuery { Cursor = cursor }));
+    public async Task QueryAsync_MalformedCursor_IsRejected(string cursor)
+    {
+        var ex = await Assert.ThrowsAsync<ArgumentException>(() => Trail.QueryAsync(Tenant, new AuditQuery { Cursor = cursor }));
+        Assert.StartsWith("The audit cursor is not valid.", ex.Message, StringComparison.Ordinal);
+        Assert.Equal("cursor", ex.ParamName);
+    }
+
+    [Theory]
+    [InlineData("0000000000000000001-0011223344556677", true)]
+    [InlineData("0000000000000000001x0011223344556677", false)]
+    [InlineData("x000000000000000001-0011223344556677", false)]
+    [InlineData("000000000000000000x-0011223344556677", false)]
+    [InlineData("0000000000000000001-001122334455667G", false)]
+    [InlineData("0000000000000000001-001122334455667A", false)]
+    [InlineData("0000000000000000001-00112233445566778", false)]
+    [InlineData("0000000000000000001-001122334455667", false)]
+    [InlineData(null, false)]
+    public void IsWellFormedId_NineteenDigitsADashSixteenLowercaseHexDigits(string? id, bool expected)
+    {
+        Assert.Equal(expected, AuditTrail.IsWellFormedId(id));
+        Assert.True(AuditTrail.IsWellFormedId(AuditTrail.NewId(Start)));
+    }
 
     [Fact]
     public async Task QueryAsync_OtherTenant_NeverSeesTheRecords()
@@ -362,6 +468,7 @@ public sealed class AuditTrailTests : IDisposable
         {
             "brief" => TimeSpan.FromDays(7),
             "forever" => TimeSpan.FromDays(10_000),
+            "none" => TimeSpan.FromHours(1),
             _ => TimeSpan.FromDays(30),
         };
     }

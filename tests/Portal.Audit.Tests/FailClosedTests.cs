@@ -30,6 +30,7 @@ public sealed class FailClosedTests
         var ex = await Assert.ThrowsAsync<AuditUnavailableException>(() => Trail(new BrokenStore()).RecordAsync(Entry));
 
         Assert.IsType<IOException>(ex.InnerException);
+        Assert.Equal("The audit store is unavailable.", ex.Message);
     }
 
     [Fact]
@@ -45,12 +46,40 @@ public sealed class FailClosedTests
         await Assert.ThrowsAsync<AuditUnavailableException>(() => Trail(new BrokenStore()).QueryAsync("acme", new AuditQuery()));
 
     [Fact]
-    public async Task RecordAsync_IdAlreadyTaken_ThrowsAuditUnavailable() =>
-        await Assert.ThrowsAsync<AuditUnavailableException>(() => Trail(new RefusingStore()).RecordAsync(Entry));
+    public async Task RecordAsync_IdAlreadyTaken_ThrowsAuditUnavailable()
+    {
+        var ex = await Assert.ThrowsAsync<AuditUnavailableException>(() => Trail(new RefusingStore()).RecordAsync(Entry));
+        Assert.Equal("The audit record could not be written: its id was already taken.", ex.Message);
+        Assert.Null(ex.InnerException);
+    }
 
     [Fact]
-    public async Task RecordAsync_PendingOutcome_IsRefused() =>
-        await Assert.ThrowsAsync<ArgumentException>(() => Trail(new RefusingStore()).RecordAsync(Entry with { Outcome = AuditOutcome.Pending }));
+    public async Task RecordAsync_PendingOutcome_IsRefused()
+    {
+        var ex = await Assert.ThrowsAsync<ArgumentException>(() => Trail(new RefusingStore()).RecordAsync(Entry with { Outcome = AuditOutcome.Pending }));
+        Assert.StartsWith("A finished record needs an outcome; use BeginAsync for a pending one.", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NullArguments_RefusedBeforeTheStore()
+    {
+        var trail = Trail(new BrokenStore());
+        Assert.Equal("entry", (await Assert.ThrowsAsync<ArgumentNullException>(() => trail.RecordAsync(null!))).ParamName);
+        Assert.Equal("entry", (await Assert.ThrowsAsync<ArgumentNullException>(() => trail.BeginAsync(null!))).ParamName);
+        Assert.Equal("pending", (await Assert.ThrowsAsync<ArgumentNullException>(() => trail.CompleteAsync(null!, AuditOutcome.Succeeded, null))).ParamName);
+        Assert.Equal("query", (await Assert.ThrowsAsync<ArgumentNullException>(() => trail.QueryAsync("acme", null!))).ParamName);
+    }
+
+    [Fact]
+    public async Task CancelledByTheCaller_IsACancellation_NotAnOutage()
+    {
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Trail(new CancellingStore()).RecordAsync(Entry, cancelled.Token));
+
+        // The same exception without the caller's cancellation is the store's failure.
+        await Assert.ThrowsAsync<AuditUnavailableException>(() => Trail(new CancellingStore()).RecordAsync(Entry, CancellationToken.None));
+    }
 
     private class BrokenStore : IDocumentStore
     {
@@ -76,6 +105,12 @@ public sealed class FailClosedTests
         public Task SetManyAsync(IReadOnlyList<DocumentWrite> writes, CancellationToken cancellationToken = default) => throw new IOException("disk full");
 
         public Task<TResult> UpdateAsync<TResult>(DocumentKey key, Func<StoredDocument?, DocumentMutation<TResult>> mutate, CancellationToken cancellationToken = default) => throw new IOException("disk full");
+    }
+
+    private sealed class CancellingStore : BrokenStore
+    {
+        public override Task<bool> CreateAsync(DocumentKey key, JsonObject data, DateTimeOffset? expireAt, CancellationToken cancellationToken = default) =>
+            throw new OperationCanceledException("the store gave up");
     }
 
     private sealed class RefusingStore : BrokenStore

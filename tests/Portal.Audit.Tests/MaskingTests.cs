@@ -95,4 +95,13 @@ public sealed class MaskingTests
 
         Assert.Equal(new string('A', 50) + new string('B', 14), result);
     }
+
+    [Fact]
+    public void Email_DomainStartingWithADot_MasksAnEmptyLabel() => Assert.Equal("j***@***.com", PiiMask.Email("john@.com"));
+
+    [Theory]
+    [InlineData("Mozilla/5.0 (Macintosh) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15", "Safari")]
+    [InlineData("Mozilla/5.0 (Macintosh) AppleWebKit/605.1.15 (KHTML, like Gecko) Safari/605.1.15", "Other")]
+    [InlineData("Mozilla/5.0 (Macintosh) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1", "Other")]
+    public void Of_Safari_NeedsBothSafariAndVersion(string userAgent, string expected) => Assert.Equal(expected, UserAgentFamily.Of(userAgent));
 }

@@ -79,6 +79,30 @@ public sealed class PseudonymizerTests
     {
         var pseudonyms = new HmacCallerPseudonymizer(Options.Create(new AuditOptions { PseudonymisationKey = Convert.ToBase64String(new byte[16]) }));
 
-        Assert.Throws<InvalidOperationException>(() => pseudonyms.HashCallerId("acme", "x"));
+        var ex = Assert.Throws<InvalidOperationException>(() => pseudonyms.HashCallerId("acme", "x"));
+        Assert.Equal("Portal:Audit:PseudonymisationKey must be base64 of at least 32 bytes.", ex.Message);
+        var blank = new HmacCallerPseudonymizer(Options.Create(new AuditOptions { PseudonymisationKey = "   " }));
+        Assert.Throws<InvalidOperationException>(() => blank.HashValue("acme", "totp-use", "x"));
+    }
+
+    [Fact]
+    public void HashValue_MatchesTheDocumentedDerivation()
+    {
+        // HKDF-SHA256(secret, info "portal/{purpose}/{tenant}") then HMAC-SHA256 of the value.
+        var key = HKDF.DeriveKey(HashAlgorithmName.SHA256, Secret, 32, [], Encoding.UTF8.GetBytes("portal/totp-use/acme"));
+        var expected = Convert.ToHexStringLower(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes("00u1abcd:123456")));
+
+        Assert.Equal(expected, Create().HashValue("acme", "totp-use", "00u1abcd:123456"));
+    }
+
+    [Fact]
+    public void MissingArguments_Refused()
+    {
+        var pseudonyms = Create();
+        Assert.Equal("tenantId", Assert.Throws<ArgumentException>(() => pseudonyms.HashCallerId("", "x")).ParamName);
+        Assert.Equal("callerId", Assert.Throws<ArgumentNullException>(() => pseudonyms.HashCallerId("acme", null!)).ParamName);
+        Assert.Equal("tenantId", Assert.Throws<ArgumentException>(() => pseudonyms.HashValue("", "p", "x")).ParamName);
+        Assert.Equal("purpose", Assert.Throws<ArgumentException>(() => pseudonyms.HashValue("acme", "", "x")).ParamName);
+        Assert.Equal("value", Assert.Throws<ArgumentNullException>(() => pseudonyms.HashValue("acme", "p", null!)).ParamName);
     }
 }
