@@ -368,6 +368,28 @@ public sealed class VerificationStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task RaiseAlarm_KeepsTheFailureCount()
+    {
+        await _store.RecordFailureAsync(Tenant, Caller, alarm: false, _policy, CancellationToken.None);
+        await _store.RecordFailureAsync(Tenant, Caller, alarm: false, _policy, CancellationToken.None);
+        await _store.RaiseAlarmAsync(Tenant, Caller, _policy, CancellationToken.None);
+        var counters = await CountersAsync();
+        Assert.Equal((2, 2), (counters.FailuresInRow, counters.TotalFailures));
+        Assert.Equal(_core.Clock.GetUtcNow().AddMinutes(60), counters.AlarmUntil);
+    }
+
+    [Fact]
+    public async Task StartChallenge_CallerCoolingDown_Refused()
+    {
+        for (var i = 0; i < _policy.MaxFailuresBeforeCooldown; i++)
+        {
+            await _store.RecordFailureAsync(Tenant, Caller, alarm: false, _policy, CancellationToken.None);
+        }
+
+        Assert.Equal(CallerGate.CoolingDown, await _store.TryStartChallengeAsync(Tenant, Caller, isPush: false, _policy, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Cooldown_LongerThanADay_KeepsTheCountersAlive()
     {
         var policy = new VerificationPolicySettings { MaxFailuresBeforeCooldown = 1, CooldownMinutes = 1440 * 2 };
