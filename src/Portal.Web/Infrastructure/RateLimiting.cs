@@ -12,12 +12,15 @@ public sealed class RateLimitOptions
 {
     public const string Section = "Portal:Web:RateLimits";
 
-    /// <summary>Requests per window from one signed-in agent, on any route.</summary>
+    /// <summary>
+    /// Requests per window from one signed-in agent, on any route, from any address. A push page polls every 2 s
+    /// (30 a minute); the rest is page loads and form posts, far below 300 for a person at a console.
+    /// </summary>
     public int AgentPermitLimit { get; set; } = 300;
 
     /// <summary>
-    /// Requests per window from one client address, signed in or not. Higher than the per-agent limit:
-    /// a helpdesk office's agents usually share one public address.
+    /// Anonymous requests per window from one client address (sign-in pages and callbacks, step-up links).
+    /// Signed-in requests never count here: a helpdesk office's agents share one public address.
     /// </summary>
     public int AddressPermitLimit { get; set; } = 1200;
 
@@ -31,11 +34,11 @@ public sealed class RateLimitOptions
 }
 
 /// <summary>
-/// The built-in ASP.NET Core rate limiter: a global limit partitioned per agent and per client address,
-/// and a stricter <see cref="SensitivePolicy"/> on the routes that call the IdP. A rejection is a 429 with
-/// <c>Retry-After</c> (the time left until the window resets), rendered by the error page. Per-caller limits
-/// (failures, pushes) live in the verification store, shared by every instance; these limits are per instance
-/// and only blunt floods.
+/// The built-in ASP.NET Core rate limiter: a global limit partitioned per signed-in agent, or per client
+/// address for anonymous requests, and a stricter <see cref="SensitivePolicy"/> on the routes that call the
+/// IdP. A rejection is a 429 with <c>Retry-After</c> (the time left until the window resets), rendered by the
+/// error page. Per-caller limits (failures, pushes) live in the verification store, shared by every instance;
+/// these limits are per instance and only blunt floods.
 /// </summary>
 internal static class RateLimiting
 {
@@ -60,15 +63,13 @@ internal static class RateLimiting
                 return ValueTask.CompletedTask;
             };
 
-            // Both limits apply to every request: one agent cannot flood from many addresses, and one
-            // address cannot flood by signing in as many agents (or as none).
-            o.GlobalLimiter = PartitionedRateLimiter.CreateChained(
-                PartitionedRateLimiter.Create<HttpContext, string>(http => IsErrorPage(http)
-                    ? RateLimitPartition.GetNoLimiter("error-page")
-                    : Fixed("address:" + ClientAddress(http), limits.AddressPermitLimit, window, clock)),
-                PartitionedRateLimiter.Create<HttpContext, string>(http => !IsErrorPage(http) && AgentKey(http) is { } agent
-                    ? Fixed(agent, limits.AgentPermitLimit, window, clock)
-                    : RateLimitPartition.GetNoLimiter("anonymous")));
+            // A signed-in request counts against its agent only, from whatever address; an anonymous one against
+            // its client address. A helpdesk office's agents share one public address: 150 of them, each polling a
+            // push every 2 s and loading pages, would exhaust any address limit that still stops an anonymous flood.
+            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
+                IsErrorPage(http) ? RateLimitPartition.GetNoLimiter("error-page")
+                : AgentKey(http) is { } agent ? Fixed(agent, limits.AgentPermitLimit, window, clock)
+                : Fixed("address:" + ClientAddress(http), limits.AddressPermitLimit, window, clock));
 
             o.AddPolicy(SensitivePolicy, http => Fixed("sensitive:" + (AgentKey(http) ?? "address:" + ClientAddress(http)), limits.SensitivePermitLimit, window, clock));
         });
