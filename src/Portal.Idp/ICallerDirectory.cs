@@ -29,6 +29,14 @@ public interface ICallerDirectory
     /// </summary>
     Task<IdpResult<IReadOnlyList<string>>> ListGroupsAsync(string callerId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The caller's administrator roles at the IdP: Okta's admin roles assigned to the user directly or through a group;
+    /// for Entra the same reasons <see cref="ListGroupsAsync"/> gives (directory roles, active or PIM-eligible, at any
+    /// scope, role-assignable groups). Any entry makes the caller privileged; an error means "unknown", which the
+    /// portal treats as privileged.
+    /// </summary>
+    Task<IdpResult<IReadOnlyList<string>>> ListAdminRolesAsync(string callerId, CancellationToken cancellationToken = default);
+
     /// <summary>Sends a push with number matching. The challenge carries the number the caller must pick.</summary>
     Task<IdpResult<PushChallenge>> StartPushAsync(string callerId, string factorId, ChallengeContext context, CancellationToken cancellationToken = default);
 

@@ -57,13 +57,13 @@ public sealed record OktaServiceApp(string ClientId, IReadOnlyList<string> Scope
 public static class OktaServiceAppScopes
 {
     /// <summary>
-    /// Users read and manage (look-up, verification and every action), and the authenticator listing only when the
-    /// TAC authenticator id is not configured.
+    /// Users read and manage (look-up, verification and every action), roles read (a caller with an admin role needs a
+    /// second agent's approval), and the authenticator listing only when the TAC authenticator id is not configured.
     /// </summary>
     public static IReadOnlyList<string> Default(string? tacAuthenticatorId) =>
         string.IsNullOrWhiteSpace(tacAuthenticatorId)
-            ? ["okta.users.read", "okta.users.manage", "okta.authenticators.read"]
-            : ["okta.users.read", "okta.users.manage"];
+            ? ["okta.users.read", "okta.users.manage", "okta.roles.read", "okta.authenticators.read"]
+            : ["okta.users.read", "okta.users.manage", "okta.roles.read"];
 }
 
 /// <summary>What the portal passes along when it challenges a caller (Okta requires a User-Agent on verify).</summary>

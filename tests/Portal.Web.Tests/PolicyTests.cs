@@ -44,6 +44,60 @@ public sealed class PolicyTests : IAsyncLifetime
         Assert.False(_host.Factory.Services.GetRequiredService<ITenantCatalog>().Find(PortalTestHost.TenantId)!.ActionMethods.ContainsKey("tap_issue"));
     }
 
+    /// <summary>
+    /// An Okta administrator is privileged by their admin role alone, assigned directly or through a group, with no
+    /// privileged group configured; a roles look-up Okta refuses (a credential without okta.roles.read) counts as
+    /// privileged (fail closed).
+    /// </summary>
+    [Theory]
+    [InlineData("direct")]
+    [InlineData("group")]
+    [InlineData("lookup-refused")]
+    public async Task OktaAdminRole_WithoutAnyPrivilegedGroup_NeedsASecondAgentsApproval(string how)
+    {
+        var state = _host.Emulator.State;
+        var login = $"role.{how}.{Guid.NewGuid():N}@demo.example";
+        state.AddCaller(login, login, "Rhea", "Role");
+        if (how == "direct")
+        {
+            state.AssignRole(login, "USER_ADMIN");
+        }
+        else if (how == "group")
+        {
+            state.AssignGroupRole("Helpdesk Leads " + how, "HELP_DESK_ADMIN");
+            state.AddToGroup(login, "Helpdesk Leads " + how);
+        }
+
+        Assert.Empty(_host.Factory.Services.GetRequiredService<ITenantCatalog>().Find(PortalTestHost.TenantId)!.PrivilegedGroups);
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(TenancyTestKit.Tier3));
+        var id = ConsoleDriver.VerificationId((await agent.VerifyByTotpAsync(await agent.LookupAsync(login), state.CurrentTotp(login))).Headers.Location!.OriginalString);
+        if (how == "lookup-refused")
+        {
+            state.FailNext(403, "/roles");
+        }
+
+        var revoke = await agent.ActAsync("revoke-sessions", id);
+
+        Assert.Equal(HttpStatusCode.Forbidden, revoke.StatusCode);
+        Assert.Contains("second agent", await revoke.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(0, state.FindCaller(login)!.SessionsRevoked);
+    }
+
+    [Fact]
+    public async Task CallerWithoutAdminRole_AndNoPrivilegedGroup_ActsWithoutApproval()
+    {
+        var state = _host.Emulator.State;
+        var login = $"plain.{Guid.NewGuid():N}@demo.example";
+        state.AddCaller(login, login, "Paul", "Plain");
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(TenancyTestKit.Tier3));
+        var id = ConsoleDriver.VerificationId((await agent.VerifyByTotpAsync(await agent.LookupAsync(login), state.CurrentTotp(login))).Headers.Location!.OriginalString);
+
+        var revoke = await agent.ActAsync("revoke-sessions", id);
+
+        Assert.Equal(HttpStatusCode.OK, revoke.StatusCode);
+        Assert.Equal(1, state.FindCaller(login)!.SessionsRevoked);
+    }
+
     [Fact]
     public async Task PrivilegedTarget_NeedsASecondAgentsApproval()
     {

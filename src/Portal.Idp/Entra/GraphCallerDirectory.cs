@@ -95,6 +95,10 @@ internal sealed class GraphCallerDirectory(GraphServiceClient graph, TimeProvide
     /// they belong to, nested or not (such a group exists to hold roles, active or eligible). An empty list means
     /// no role at all; an error means unknown, which the portal treats as privileged.
     /// </summary>
+    /// <summary>Entra's reasons to be privileged are its directory roles and role-assignable groups: the same list as <see cref="ListGroupsAsync"/>.</summary>
+    public Task<IdpResult<IReadOnlyList<string>>> ListAdminRolesAsync(string callerId, CancellationToken cancellationToken = default) =>
+        ListGroupsAsync(callerId, cancellationToken);
+
     public async Task<IdpResult<IReadOnlyList<string>>> ListGroupsAsync(string callerId, CancellationToken cancellationToken = default)
     {
         if (InvalidId(callerId) is { } invalid)

@@ -144,6 +144,30 @@ internal sealed class OktaCallerDirectory : ICallerDirectory
         return IdpResult<IReadOnlyList<string>>.Success([.. groups.Select(g => g.Profile?.Name).OfType<string>()]);
     }
 
+    public async Task<IdpResult<IReadOnlyList<string>>> ListAdminRolesAsync(string callerId, CancellationToken cancellationToken = default)
+    {
+        if (!IsValidId(callerId))
+        {
+            return InvalidId();
+        }
+
+        // listAssignedRolesForUser lists the roles assigned directly and those the user holds through a group.
+        var reply = await SendAsync("list_roles", HttpMethod.Get, UserApi(callerId, "/roles"), cancellationToken);
+        if (!reply.IsSuccess)
+        {
+            return reply.ToError(isRead: true);
+        }
+
+        if (!TryRead(reply, "list_roles", OktaJson.Default.ListOktaRole, out var roles) || roles is null)
+        {
+            return OktaErrorMapper.Unreadable(isRead: true);
+        }
+
+        return IdpResult<IReadOnlyList<string>>.Success([.. roles
+            .Where(r => !string.Equals(r.Status, "INACTIVE", StringComparison.OrdinalIgnoreCase))
+            .Select(r => r.Type ?? r.Label ?? "UNKNOWN_ROLE")]);
+    }
+
     public async Task<IdpResult<PushChallenge>> StartPushAsync(string callerId, string factorId, ChallengeContext context, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);

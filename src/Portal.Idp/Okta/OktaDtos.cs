@@ -35,6 +35,18 @@ internal sealed class OktaGroupProfile
     public string? Name { get; set; }
 }
 
+/// <summary>An administrator role assignment (<c>listAssignedRolesForUser</c>): direct (USER) or through a group (GROUP).</summary>
+internal sealed class OktaRole
+{
+    public string? Type { get; set; }
+
+    public string? Label { get; set; }
+
+    public string? Status { get; set; }
+
+    public string? AssignmentType { get; set; }
+}
+
 internal sealed class OktaFactor
 {
     public string? Id { get; set; }
@@ -167,6 +179,7 @@ internal sealed class OktaErrorCause
 [JsonSerializable(typeof(List<OktaUser>))]
 [JsonSerializable(typeof(List<OktaFactor>))]
 [JsonSerializable(typeof(List<OktaGroup>))]
+[JsonSerializable(typeof(List<OktaRole>))]
 [JsonSerializable(typeof(OktaVerifyResult))]
 [JsonSerializable(typeof(OktaVerifyRequest))]
 [JsonSerializable(typeof(OktaResetPasswordResult))]

@@ -532,4 +532,23 @@ public sealed class OktaEmulatorTests(EmulatorFixture emulator)
         Assert.InRange(result.Value.CorrectAnswer, 1, 99);
         return result.Value;
     }
+
+    [Fact]
+    public async Task ListAdminRoles_DirectAndThroughAGroup_BothListed_NoneForAPlainUser()
+    {
+        var direct = emulator.NewCaller();
+        var throughGroup = emulator.NewCaller();
+        var plain = emulator.NewCaller();
+        emulator.State.AssignRole(direct.Login, "USER_ADMIN");
+        emulator.State.AssignGroupRole("Role Holders " + throughGroup.Id, "HELP_DESK_ADMIN");
+        emulator.State.AddToGroup(throughGroup.Login, "Role Holders " + throughGroup.Id);
+
+        var directRoles = await emulator.Directory.ListAdminRolesAsync(direct.Id);
+        var groupRoles = await emulator.Directory.ListAdminRolesAsync(throughGroup.Id);
+        var plainRoles = await emulator.Directory.ListAdminRolesAsync(plain.Id);
+
+        Assert.Equal(["USER_ADMIN"], directRoles.Value);
+        Assert.Equal(["HELP_DESK_ADMIN"], groupRoles.Value);
+        Assert.Empty(plainRoles.Value);
+    }
 }

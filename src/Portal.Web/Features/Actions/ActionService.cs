@@ -95,14 +95,11 @@ public sealed class ActionService(
             return (null, VerificationService.GateRefusal(gate), StatusCodes.Status403Forbidden);
         }
 
-        // Entra says itself who is privileged (directory roles, PIM-eligible ones, role-assignable groups): always asked.
-        if (tenant.PrivilegedGroups.Count > 0 || tenant.Idp.Kind == IdpKind.Entra)
+        // The IdP says itself who is an administrator (Okta admin roles, direct or through a group; Entra directory
+        // roles, PIM-eligible ones, role-assignable groups): always asked, and the tenant's privileged groups too.
+        if (await PrivilegedTargetAsync(http, agent, tenant, action, verificationId, session, callerId, entry, ct) is { } privileged)
         {
-            var privileged = await PrivilegedTargetAsync(http, agent, tenant, action, verificationId, session, callerId, entry, ct);
-            if (privileged is not null)
-            {
-                return (null, privileged, StatusCodes.Status403Forbidden);
-            }
+            return (null, privileged.Refusal, privileged.Status);
         }
 
         // D3: the record exists before anything happens at the IdP; if it cannot be written, nothing happens.
@@ -162,26 +159,41 @@ public sealed class ActionService(
     };
 
     /// <summary>
-    /// V7: a caller in one of the tenant's privileged IdP groups (admins) is the prize of a social-engineering
-    /// call, so an action on them also needs a second agent's approval. Null when the action may go ahead.
-    /// Unknown group membership counts as privileged (fail closed).
+    /// V7: an IdP administrator (an admin role, or one of the tenant's privileged groups) is the prize of a
+    /// social-engineering call, so an action on them also needs a second agent's approval. Null when the action may
+    /// go ahead. Unknown roles or membership count as privileged (fail closed); an IdP that does not answer is told
+    /// to the agent as such (502), since no approval would let the action through then.
     /// </summary>
-    private async Task<Refusal?> PrivilegedTargetAsync(HttpContext http, AgentContext agent, TenantSettings tenant, CallerAction action, string verificationId, VerificationSession session, string callerId, AuditEntry entry, CancellationToken ct)
+    private async Task<(Refusal Refusal, int Status)?> PrivilegedTargetAsync(HttpContext http, AgentContext agent, TenantSettings tenant, CallerAction action, string verificationId, VerificationSession session, string callerId, AuditEntry entry, CancellationToken ct)
     {
-        IdpResult<IReadOnlyList<string>> groups;
+        IdpResult<IReadOnlyList<string>> roles;
+        IdpResult<IReadOnlyList<string>> groups = IdpResult<IReadOnlyList<string>>.Success([]);
         try
         {
-            groups = await directories.For(tenant).ListGroupsAsync(callerId, ct);
+            var directory = directories.For(tenant);
+            roles = await directory.ListAdminRolesAsync(callerId, ct);
+            if (roles.IsSuccess && roles.Value.Count == 0 && tenant.Idp.Kind == IdpKind.Okta && tenant.PrivilegedGroups.Count > 0)
+            {
+                groups = await directory.ListGroupsAsync(callerId, ct);
+            }
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
         {
-            groups = new IdpError(IdpErrorKind.Unavailable, "unreachable", "The identity provider did not answer.");
+            roles = new IdpError(IdpErrorKind.Unavailable, "unreachable", "The identity provider did not answer.");
         }
 
-        // Entra lists only reasons to be privileged; Okta lists groups, privileged when the tenant names them.
-        if (groups.IsSuccess && !groups.Value.Any(g => tenant.Idp.Kind == IdpKind.Entra || tenant.PrivilegedGroups.Contains(g, StringComparer.OrdinalIgnoreCase)))
+        // Not privileged only when both answers are known: no admin role, and no group the tenant names.
+        if (roles.IsSuccess && roles.Value.Count == 0
+            && groups.IsSuccess && !groups.Value.Any(g => tenant.PrivilegedGroups.Contains(g, StringComparer.OrdinalIgnoreCase)))
         {
             return null;
+        }
+
+        // The IdP did not answer: nothing can be done on the account now, and a second agent would not change that.
+        if ((roles.Error ?? groups.Error) is { Kind: IdpErrorKind.Unavailable or IdpErrorKind.RateLimited } down)
+        {
+            await audit.RecordAsync(entry with { Outcome = AuditOutcome.Failed, Reason = down.Code }, ct);
+            return (new Refusal(down.Code, down.AgentMessage), StatusCodes.Status502BadGateway);
         }
 
         var id = ApprovalStore.IdFor(verificationId, action.Name);
@@ -195,7 +207,7 @@ public sealed class ActionService(
         if (existing is { State: ApprovalState.Rejected })
         {
             await audit.RecordAsync(entry with { Outcome = AuditOutcome.Denied, Reason = "approval_rejected" }, ct);
-            return new Refusal("approval_rejected", $"A second agent rejected {action.Title} for this caller. Escalate to your security team.");
+            return (new Refusal("approval_rejected", $"A second agent rejected {action.Title} for this caller. Escalate to your security team."), StatusCodes.Status403Forbidden);
         }
 
         if (existing is null)
@@ -220,6 +232,6 @@ public sealed class ActionService(
             await audit.RecordAsync(entry with { Action = "approval.request", Outcome = AuditOutcome.Succeeded, Reason = groups.IsSuccess ? action.Name : action.Name + " groups_unknown" }, ct);
         }
 
-        return new Refusal("approval_required", $"This caller is a privileged account: {action.Title} needs a second agent's approval. Ask a colleague to approve it in the approval queue, then submit again while this verification lasts.");
+        return (new Refusal("approval_required", $"This caller is a privileged account: {action.Title} needs a second agent's approval. Ask a colleague to approve it in the approval queue, then submit again while this verification lasts."), StatusCodes.Status403Forbidden);
     }
 }
