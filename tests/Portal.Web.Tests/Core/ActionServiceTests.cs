@@ -405,10 +405,10 @@ public sealed class ActionServiceTests : IDisposable
     }
 
     [Fact]
-    public async Task GroupLookupFails_FailsClosed_ApprovalRequiredAndGroupsUnknownAudited()
+    public async Task GroupLookupRefused_FailsClosed_ApprovalRequiredAndGroupsUnknownAudited()
     {
         _tenant.PrivilegedGroups = ["Helpdesk Admins"];
-        _directory.Groups = () => new IdpError(IdpErrorKind.Unavailable, "idp_unavailable", "Down.");
+        _directory.Groups = () => new IdpError(IdpErrorKind.AccessDenied, "missing_scope", "No scope.");
         var id = await VerifiedAsync();
 
         var (_, refusal, status) = await RunAsync(id);
@@ -419,27 +419,58 @@ public sealed class ActionServiceTests : IDisposable
     }
 
     [Fact]
-    public async Task GroupLookupUnreachable_FailsClosed()
+    public async Task GroupLookupUnavailable_AgentToldTheIdpIsDown_NothingDone_AuditedFailed()
     {
         _tenant.PrivilegedGroups = ["Helpdesk Admins"];
-        _directory.Groups = () => throw new HttpRequestException("down");
+        _directory.Groups = () => new IdpError(IdpErrorKind.Unavailable, "idp_unavailable", "Down.");
         var id = await VerifiedAsync();
 
-        Assert.Equal("approval_required", (await RunAsync(id)).Refusal!.Code);
+        var (_, refusal, status) = await RunAsync(id);
+        Assert.Equal("idp_unavailable", refusal!.Code);
+        Assert.Equal(StatusCodes.Status502BadGateway, status);
         Assert.Empty(_performedOn);
-        Assert.Equal("password_reset groups_unknown", (await SingleAuditAsync("approval.request")).Reason);
+        Assert.Empty(await _approvals.PendingAsync(Tenant, CancellationToken.None));
+        Assert.Equal("idp_unavailable", (await SingleAuditAsync("action.password_reset")).Reason);
+    }
+
+    [Fact]
+    public async Task RoleLookupUnreachable_FailsClosed_TheAgentToldTheIdpDidNotAnswer()
+    {
+        _directory.Roles = () => throw new HttpRequestException("down");
+        var id = await VerifiedAsync();
+
+        var (_, refusal, status) = await RunAsync(id);
+        Assert.Equal("unreachable", refusal!.Code);
+        Assert.Equal(StatusCodes.Status502BadGateway, status);
+        Assert.Empty(_performedOn);
+    }
+
+    [Fact]
+    public async Task OktaAdminRole_NeedsApprovalWithoutPrivilegedGroups_RolesRefused_FailsClosed()
+    {
+        _directory.Roles = () => IdpResult<IReadOnlyList<string>>.Success(["SUPER_ADMIN"]);
+        var admin = await VerifiedAsync();
+        Assert.Equal("approval_required", (await RunAsync(admin)).Refusal!.Code);
+        Assert.Empty(_directory.GroupLookups);
+
+        _directory.Roles = () => new IdpError(IdpErrorKind.AccessDenied, "missing_scope", "No okta.roles.read.");
+        var unknown = await VerifiedAsync();
+        Assert.Equal("approval_required", (await RunAsync(unknown)).Refusal!.Code);
+        Assert.Empty(_performedOn);
+        Assert.Contains((await _core.AuditRecordsAsync(Tenant)).Where(r => r.Action == "approval.request"), r => r.Reason == "password_reset roles_unknown");
     }
 
     [Fact]
     public async Task Entra_AnyPrivilegeReasonListed_NeedsApproval_NoneListed_Runs()
     {
         _tenant.Idp.Kind = IdpKind.Entra;
-        _directory.Groups = () => IdpResult<IReadOnlyList<string>>.Success([]);
+        _directory.Roles = () => IdpResult<IReadOnlyList<string>>.Success([]);
         var plain = await VerifiedAsync();
         Assert.Equal(StatusCodes.Status200OK, (await RunAsync(plain)).Status);
-        Assert.Equal([CallerId], _directory.GroupLookups);
+        Assert.Equal([CallerId], _directory.RoleLookups);
+        Assert.Empty(_directory.GroupLookups);
 
-        _directory.Groups = () => IdpResult<IReadOnlyList<string>>.Success(["role:Global Administrator"]);
+        _directory.Roles = () => IdpResult<IReadOnlyList<string>>.Success(["role:Global Administrator"]);
         var admin = await VerifiedAsync();
         Assert.Equal("approval_required", (await RunAsync(admin)).Refusal!.Code);
         Assert.Equal([CallerId], _performedOn);
@@ -449,7 +480,17 @@ public sealed class ActionServiceTests : IDisposable
     {
         public Func<IdpResult<IReadOnlyList<string>>> Groups { get; set; } = () => IdpResult<IReadOnlyList<string>>.Success([]);
 
+        public Func<IdpResult<IReadOnlyList<string>>> Roles { get; set; } = () => IdpResult<IReadOnlyList<string>>.Success([]);
+
         public List<string> GroupLookups { get; } = [];
+
+        public List<string> RoleLookups { get; } = [];
+
+        public Task<IdpResult<IReadOnlyList<string>>> ListAdminRolesAsync(string callerId, CancellationToken cancellationToken = default)
+        {
+            RoleLookups.Add(callerId);
+            return Task.FromResult(Roles());
+        }
 
         public Task<IdpResult<IReadOnlyList<string>>> ListGroupsAsync(string callerId, CancellationToken cancellationToken = default)
         {

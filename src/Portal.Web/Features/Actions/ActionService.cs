@@ -229,7 +229,7 @@ public sealed class ActionService(
                     ExpiresAt = session.ExpiresAt,
                 },
                 ct);
-            await audit.RecordAsync(entry with { Action = "approval.request", Outcome = AuditOutcome.Succeeded, Reason = groups.IsSuccess ? action.Name : action.Name + " groups_unknown" }, ct);
+            await audit.RecordAsync(entry with { Action = "approval.request", Outcome = AuditOutcome.Succeeded, Reason = action.Name + (roles.IsSuccess ? "" : " roles_unknown") + (groups.IsSuccess ? "" : " groups_unknown") }, ct);
         }
 
         return (new Refusal("approval_required", $"This caller is a privileged account: {action.Title} needs a second agent's approval. Ask a colleague to approve it in the approval queue, then submit again while this verification lasts."), StatusCodes.Status403Forbidden);
