@@ -34,10 +34,12 @@ mkdir -p "$out" "$results"
 publish=(-c Release -r linux-x64 --self-contained false --nologo -v quiet)
 echo "== publishing both the same way: dotnet publish ${publish[*]}" >&2
 dotnet publish src/Portal.Web/Portal.Web.csproj "${publish[@]}" -o "$out/portal" >&2
-if [ ! -f "$out/baremvc/BareMvc.csproj" ]; then
-  dotnet new mvc -n BareMvc -o "$out/baremvc" --no-https --force >/dev/null
+# Outside the repository, so that the repository's build settings (analyzers, lock files) do not apply to it.
+bare_src="${TMPDIR:-/tmp}/portal-coldstart-baremvc"
+if [ ! -f "$bare_src/BareMvc.csproj" ]; then
+  dotnet new mvc -n BareMvc -o "$bare_src" --no-https --force >/dev/null
 fi
-dotnet publish "$out/baremvc/BareMvc.csproj" "${publish[@]}" -o "$out/bare" >&2
+dotnet publish "$bare_src/BareMvc.csproj" "${publish[@]}" -o "$out/bare" >&2
 
 if [ -z "${FIRESTORE_EMULATOR_HOST:-}" ]; then
   port=$(free_port)
