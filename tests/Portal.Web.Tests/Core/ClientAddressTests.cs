@@ -68,6 +68,10 @@ public sealed class ClientAddressTests
     [Fact]
     public async Task Middleware_WithoutProxies_LeavesTheConnectionAlone()
     {
+        var mapped = Request("::ffff:10.0.0.1");
+        await new ForwardedRequestMiddleware(_ => Task.CompletedTask, Resolver(0)).InvokeAsync(mapped);
+        Assert.Equal(IPAddress.Parse("::ffff:10.0.0.1"), mapped.Connection.RemoteIpAddress);
+
         var http = Request("10.0.0.1", "203.0.113.7", "https");
         var called = false;
         await new ForwardedRequestMiddleware(_ => { called = true; return Task.CompletedTask; }, Resolver(0)).InvokeAsync(http);
@@ -155,6 +159,7 @@ public sealed class ClientAddressTests
         Assert.Equal("https", ClientAddressResolver.ResolveScheme("https", [], 1));
         Assert.Equal("https", ClientAddressResolver.ResolveScheme("https", [string.Join(",", Enumerable.Repeat("http", 65))], 1));
         Assert.Equal("http", ClientAddressResolver.ResolveScheme("https", [string.Join(",", Enumerable.Repeat("http", 64))], 1));
+        Assert.Equal("https", ClientAddressResolver.ResolveScheme("https", ["gopher"], 1));
     }
 
     [Theory]

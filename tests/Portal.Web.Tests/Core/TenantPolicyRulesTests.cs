@@ -147,7 +147,7 @@ public sealed class TenantPolicyRulesTests
         var t = Valid();
         t.ActionMethods["password_reset"] = [VerificationMethods.OktaTotp, VerificationMethods.EntraPush, VerificationMethods.OidcStepUp, VerificationMethods.OktaPush];
         t.ActionMethods["sessions_revoke"] = [];
-        t.ActionMethods["account_unlock"] = ["sms"];
+        t.ActionMethods["account_unlock"] = [VerificationMethods.OktaPush, "sms"];
         t.ActionMethods["teleport"] = [VerificationMethods.OktaPush];
         t.ActionMethods["tap_issue"] = [VerificationMethods.OktaPush, VerificationMethods.OktaTotp];
         t.ActionMethods["mfa_reset"] = [VerificationMethods.EntraPush];
