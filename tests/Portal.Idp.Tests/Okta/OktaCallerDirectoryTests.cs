@@ -595,13 +595,19 @@ public sealed class OktaCallerDirectoryTests
         var handler = new FakeOktaHandler((_, index) => index == 0
             ? RateLimited(time.GetUtcNow(), resetInSeconds: 3)
             : FakeOktaHandler.Json(200, UserJson(UserId, "a@demo.example")));
+        var resetAt = time.GetUtcNow().AddSeconds(3);
         var call = Directories.Over(handler, time).GetCallerAsync(UserId);
 
-        // The wait is on the injected clock: nothing is sent again until it has moved past the reset.
+        // The wait is on the injected clock: nothing is sent again until it has moved past the reset. (Once it
+        // has, the retry may already be out while the call is still finishing, so only the time before counts.)
         while (!call.IsCompleted)
         {
             await WaitUntil(() => handler.Calls >= 1);
-            Assert.Equal(1, handler.Calls);
+            if (time.GetUtcNow() < resetAt)
+            {
+                Assert.Equal(1, handler.Calls);
+            }
+
             time.Advance(TimeSpan.FromSeconds(1));
             await Task.Yield();
             await Task.Delay(5);
