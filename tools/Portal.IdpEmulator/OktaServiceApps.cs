@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
@@ -19,7 +20,7 @@ internal sealed class OktaServiceApps(EmulatorState state, EmulatorContext conte
 
     private readonly ConcurrentDictionary<string, IssuedToken> _tokens = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _usedIds = new(StringComparer.Ordinal);
-    private string _nonce = NewValue();
+    private readonly string _nonce = NewValue();
 
     /// <summary>Okta's scope for an <c>/api/v1</c> operation (the spec's <c>oauth2</c> security entry).</summary>
     public static string RequiredScope(string method, string path)
@@ -197,7 +198,7 @@ internal sealed class OktaServiceApps(EmulatorState state, EmulatorContext conte
         }
 
         var jti = payload["jti"]?.GetValue<string>();
-        if (string.IsNullOrEmpty(jti) || !_usedIds.TryAdd("assertion:" + clientId + ":" + jti, DateTimeOffset.FromUnixTimeSeconds(exp)))
+        if (string.IsNullOrEmpty(jti) || !Spend("assertion:" + clientId + ":" + jti, DateTimeOffset.FromUnixTimeSeconds(exp)))
         {
             return (null, "The client_assertion token has already been used (jti).");
         }
@@ -221,7 +222,7 @@ internal sealed class OktaServiceApps(EmulatorState state, EmulatorContext conte
         using var key = ECDsa.Create(new ECParameters
         {
             Curve = ECCurve.NamedCurves.nistP256,
-            Q = new ECPoint { X = FromBase64Url(jwk["x"]!.GetValue<string>()), Y = FromBase64Url(jwk["y"]!.GetValue<string>()) },
+            Q = new ECPoint { X = Base64Url.DecodeFromChars(jwk["x"]!.GetValue<string>()), Y = Base64Url.DecodeFromChars(jwk["y"]!.GetValue<string>()) },
         });
         if (!key.VerifyData(Encoding.ASCII.GetBytes(input), signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation))
         {
@@ -239,7 +240,7 @@ internal sealed class OktaServiceApps(EmulatorState state, EmulatorContext conte
             return (null, "The DPoP proof was issued too long ago or in the future.", false);
         }
 
-        if (accessToken is not null && payload["ath"]?.GetValue<string>() != Base64Url(SHA256.HashData(Encoding.ASCII.GetBytes(accessToken))))
+        if (accessToken is not null && payload["ath"]?.GetValue<string>() != Base64Url.EncodeToString(SHA256.HashData(Encoding.ASCII.GetBytes(accessToken))))
         {
             return (null, "The DPoP proof's ath does not match the access token.", false);
         }
@@ -250,18 +251,26 @@ internal sealed class OktaServiceApps(EmulatorState state, EmulatorContext conte
         }
 
         var jti = payload["jti"]?.GetValue<string>();
-        if (string.IsNullOrEmpty(jti) || !_usedIds.TryAdd("proof:" + jti, iat + ProofWindow))
+        if (string.IsNullOrEmpty(jti) || !Spend("proof:" + jti, iat + ProofWindow))
         {
             return (null, "The DPoP proof's jti has already been used.", false);
         }
 
         // RFC 7638 thumbprint of the EC key: the members in lexicographic order, no spaces.
         var canonical = $"{{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"{jwk["x"]}\",\"y\":\"{jwk["y"]}\"}}";
-        return (Base64Url(SHA256.HashData(Encoding.UTF8.GetBytes(canonical))), null, false);
+        return (Base64Url.EncodeToString(SHA256.HashData(Encoding.UTF8.GetBytes(canonical))), null, false);
     }
 
-    /// <summary>A new nonce, as Okta rotates them: proofs with the old one are then asked to retry.</summary>
-    public void RotateNonce() => _nonce = NewValue();
+    /// <summary>Remembers a jti until it could no longer be accepted anyway; false when it was already spent.</summary>
+    private bool Spend(string id, DateTimeOffset until)
+    {
+        foreach (var spent in _usedIds.Where(p => p.Value < state.Now).Select(p => p.Key).ToList())
+        {
+            _usedIds.TryRemove(spent, out _);
+        }
+
+        return _usedIds.TryAdd(id, until);
+    }
 
     private static string RequestUrl(HttpContext http) => $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}{http.Request.Path}";
 
@@ -281,9 +290,9 @@ internal sealed class OktaServiceApps(EmulatorState state, EmulatorContext conte
 
         try
         {
-            header = (JsonObject)JsonNode.Parse(FromBase64Url(parts[0]))!;
-            payload = (JsonObject)JsonNode.Parse(FromBase64Url(parts[1]))!;
-            signature = FromBase64Url(parts[2]);
+            header = (JsonObject)JsonNode.Parse(Base64Url.DecodeFromChars(parts[0]))!;
+            payload = (JsonObject)JsonNode.Parse(Base64Url.DecodeFromChars(parts[1]))!;
+            signature = Base64Url.DecodeFromChars(parts[2]);
             input = parts[0] + "." + parts[1];
             return true;
         }
@@ -293,15 +302,7 @@ internal sealed class OktaServiceApps(EmulatorState state, EmulatorContext conte
         }
     }
 
-    private static string NewValue() => Base64Url(RandomNumberGenerator.GetBytes(24));
-
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
-    private static byte[] FromBase64Url(string text)
-    {
-        var s = text.Replace('-', '+').Replace('_', '/');
-        return Convert.FromBase64String(s.PadRight(s.Length + ((4 - (s.Length % 4)) % 4), '='));
-    }
+    private static string NewValue() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(24));
 
     private sealed record IssuedToken(string ClientId, HashSet<string> Scopes, string? Thumbprint, DateTimeOffset ExpiresAt);
 }

@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
@@ -310,7 +311,7 @@ internal sealed class OktaServiceAppTokens(IHttpClientFactory httpClientFactory,
             };
             if (accessToken is not null)
             {
-                payload["ath"] = Jws.Base64Url(SHA256.HashData(Encoding.ASCII.GetBytes(accessToken)));
+                payload["ath"] = Base64Url.EncodeToString(SHA256.HashData(Encoding.ASCII.GetBytes(accessToken)));
             }
 
             if (nonce is not null)
@@ -326,13 +327,11 @@ internal sealed class OktaServiceAppTokens(IHttpClientFactory httpClientFactory,
 /// <summary>Compact JWS for the two tokens the portal signs itself (client assertion, DPoP proof).</summary>
 internal static class Jws
 {
-    public static string Base64Url(ReadOnlySpan<byte> bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
-    public static string NewId() => Base64Url(RandomNumberGenerator.GetBytes(18));
+    public static string NewId() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(18));
 
     public static string Sign(JsonObject header, JsonObject payload, AsymmetricAlgorithm key)
     {
-        var input = Base64Url(Encoding.UTF8.GetBytes(header.ToJsonString())) + "." + Base64Url(Encoding.UTF8.GetBytes(payload.ToJsonString()));
+        var input = Base64Url.EncodeToString(Encoding.UTF8.GetBytes(header.ToJsonString())) + "." + Base64Url.EncodeToString(Encoding.UTF8.GetBytes(payload.ToJsonString()));
         var data = Encoding.ASCII.GetBytes(input);
         var signature = key switch
         {
@@ -340,13 +339,13 @@ internal static class Jws
             ECDsa ec => ec.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation),
             _ => throw new ArgumentException("RSA or ECDSA keys only.", nameof(key)),
         };
-        return input + "." + Base64Url(signature);
+        return input + "." + Base64Url.EncodeToString(signature);
     }
 
     public static JsonObject PublicJwk(ECDsa key)
     {
         var p = key.ExportParameters(includePrivateParameters: false);
-        return new JsonObject { ["kty"] = "EC", ["crv"] = "P-256", ["x"] = Base64Url(p.Q.X), ["y"] = Base64Url(p.Q.Y) };
+        return new JsonObject { ["kty"] = "EC", ["crv"] = "P-256", ["x"] = Base64Url.EncodeToString(p.Q.X), ["y"] = Base64Url.EncodeToString(p.Q.Y) };
     }
 
     /// <summary>The service app's private key from its PEM (PKCS#8 or PKCS#1); the message names the tenant, never the key.</summary>
