@@ -140,9 +140,11 @@ public static class PortalWebSetup
         app.UseMiddleware<CrossSiteRequestMiddleware>();
 
         // After authentication (to count per agent), before authorization and MVC (to refuse early).
+        // Then the store-backed limit of the routes that reach the IdP, which holds across instances.
         app.UseRateLimiter();
+        app.UseIdpRouteLimits();
         app.UseAuthorization();
-        app.MapControllers().WithSensitiveRateLimits();
+        app.MapControllers().WithIdpRouteLimits();
         app.MapPortalHealth();
         return app;
     }

@@ -15,8 +15,8 @@ internal static partial class PiiScan
 {
     private static readonly string[] TenantCollections =
     [
-        "audit", "agentSessions", "verificationSessions", "pendingVerifications", "callerCounters", "totpUses",
-        "usage", "usageCallers", "apiKeys", "settingsChanges", "approvals",
+        "audit", "agentSessions", "verificationSessions", "pendingVerifications", "callerCounters", "agentRequestWindows",
+        "totpUses", "usage", "usageCallers", "apiKeys", "settingsChanges", "approvals",
     ];
 
     private static readonly string[] GlobalCollections = ["tenants", "stepUpLinks", "stepUpFlows", "dataProtectionKeys"];

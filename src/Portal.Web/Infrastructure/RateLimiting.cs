@@ -25,8 +25,9 @@ public sealed class RateLimitOptions
     public int AddressPermitLimit { get; set; } = 1200;
 
     /// <summary>
-    /// Requests per window to a route that reaches the IdP (look-up, verification, actions), per agent
-    /// (per address when not signed in). A push page polls every 2 s: 30 a minute, inside the default.
+    /// Requests per window to a route that reaches the IdP (look-up, verification, actions), per signed-in
+    /// agent, counted in the store so the limit holds across every instance (<see cref="IdpRouteLimit"/>).
+    /// A push page polls every 2 s: 30 a minute, inside the default.
     /// </summary>
     public int SensitivePermitLimit { get; set; } = 60;
 
@@ -34,23 +35,24 @@ public sealed class RateLimitOptions
 }
 
 /// <summary>
-/// The built-in ASP.NET Core rate limiter: a global limit partitioned per signed-in agent, or per client
-/// address for anonymous requests, and a stricter <see cref="SensitivePolicy"/> on the routes that call the
-/// IdP. A rejection is a 429 with <c>Retry-After</c> (the time left until the window resets), rendered by the
-/// error page. Per-caller limits (failures, pushes) live in the verification store, shared by every instance;
-/// these limits are per instance and only blunt floods.
+/// Request limits. The built-in ASP.NET Core rate limiter holds a global limit per signed-in agent, or per
+/// client address for anonymous requests, per instance: it only blunts floods, before anything reaches the
+/// store. The stricter limit on the routes that call the IdP is <see cref="IdpRouteLimit"/>, counted in the
+/// store and so held across every instance. A rejection is a 429 with <c>Retry-After</c> (the time left until
+/// the window resets), rendered by the error page. Per-caller limits (failures, pushes) live in the
+/// verification store too.
 /// </summary>
 internal static class RateLimiting
 {
-    public const string SensitivePolicy = "sensitive";
-
-    /// <summary>Route prefixes (as the routes are written, without a leading slash) under the stricter policy.</summary>
+    /// <summary>Route prefixes (as the routes are written, without a leading slash) that reach the IdP.</summary>
     public static IReadOnlyList<string> SensitivePrefixes { get; } = ["verification/", "actions/", "console/lookup"];
 
     public static IServiceCollection AddPortalRateLimiting(this IServiceCollection services, IConfiguration configuration)
     {
         var limits = configuration.GetSection(RateLimitOptions.Section).Get<RateLimitOptions>() ?? new RateLimitOptions();
         var window = TimeSpan.FromSeconds(Math.Max(1, limits.WindowSeconds));
+        services.AddOptions<RateLimitOptions>().Bind(configuration.GetSection(RateLimitOptions.Section));
+        services.AddSingleton<IdpRouteLimit>();
         services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>().Configure<TimeProvider>((o, clock) =>
         {
@@ -70,28 +72,29 @@ internal static class RateLimiting
                 IsErrorPage(http) ? RateLimitPartition.GetNoLimiter("error-page")
                 : AgentKey(http) is { } agent ? Fixed(agent, limits.AgentPermitLimit, window, clock)
                 : Fixed("address:" + ClientAddress(http), limits.AddressPermitLimit, window, clock));
-
-            o.AddPolicy(SensitivePolicy, http => Fixed("sensitive:" + (AgentKey(http) ?? "address:" + ClientAddress(http)), limits.SensitivePermitLimit, window, clock));
         });
         return services;
     }
 
     /// <summary>
-    /// Puts the stricter policy on every endpoint under a sensitive prefix, so the controllers that own
-    /// those routes need no attribute of their own and a new action route is covered the day it is added.
+    /// Marks every endpoint under a sensitive prefix as reaching the IdP, so the controllers that own those
+    /// routes need no attribute of their own and a new action route is counted the day it is added.
     /// </summary>
-    public static TBuilder WithSensitiveRateLimits<TBuilder>(this TBuilder builder)
+    public static TBuilder WithIdpRouteLimits<TBuilder>(this TBuilder builder)
         where TBuilder : IEndpointConventionBuilder
     {
         builder.Add(endpoint =>
         {
             if (endpoint is RouteEndpointBuilder route && IsSensitive(route.RoutePattern))
             {
-                endpoint.Metadata.Add(new EnableRateLimitingAttribute(SensitivePolicy));
+                endpoint.Metadata.Add(IdpRouteMetadata.Instance);
             }
         });
         return builder;
     }
+
+    /// <summary>Counts the requests to the routes that reach the IdP; after authentication and the per-instance limiter.</summary>
+    public static IApplicationBuilder UseIdpRouteLimits(this IApplicationBuilder app) => app.UseMiddleware<IdpRouteLimitMiddleware>();
 
     public static bool IsSensitive(RoutePattern pattern)
     {

@@ -1,6 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.RateLimiting;
+using Portal.Web.Infrastructure;
 
 namespace Portal.Web.Tests.Security;
 
@@ -135,7 +135,7 @@ public sealed class RateLimitTests : IAsyncLifetime
     }
 
     [Fact]
-    public void EndpointTable_EveryVerificationActionAndLookupRoute_HasTheSensitivePolicy()
+    public void EndpointTable_EveryVerificationActionAndLookupRoute_IsCountedAsReachingTheIdp()
     {
         var routes = SecurityTestKit.Routes(_host);
         var sensitive = routes.Where(r => r.Template.TrimStart('/').StartsWith("verification/", StringComparison.Ordinal)
@@ -143,8 +143,8 @@ public sealed class RateLimitTests : IAsyncLifetime
             || r.Template.TrimStart('/') == "console/lookup").ToList();
 
         Assert.True(sensitive.Count >= 10, $"Expected the verification and action routes, found {sensitive.Count}.");
-        Assert.All(sensitive, r => Assert.Equal("sensitive", r.Endpoint.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName));
-        Assert.All(routes.Except(sensitive), r => Assert.Null(r.Endpoint.Metadata.GetMetadata<EnableRateLimitingAttribute>()));
+        Assert.All(sensitive, r => Assert.NotNull(r.Endpoint.Metadata.GetMetadata<IdpRouteMetadata>()));
+        Assert.All(routes.Except(sensitive), r => Assert.Null(r.Endpoint.Metadata.GetMetadata<IdpRouteMetadata>()));
     }
 
     private async Task<HttpResponseMessage> GetFromAsync(string address, string path)
