@@ -21,9 +21,13 @@ internal static partial class PiiScan
 
     private static readonly string[] GlobalCollections = ["tenants", "stepUpLinks", "stepUpFlows", "dataProtectionKeys"];
 
-    public static async Task AssertCleanAsync(IDocumentStore store, IEnumerable<string> tenantIds, string? dataDirectory, IEnumerable<string> logLines, EmulatorState people)
+    /// <summary>
+    /// Scans what the portal stored and logged. <paramref name="firestore"/> (the emulator's host and project) makes
+    /// the scan list every collection Firestore holds, as the SQLite files are listed, not only the known ones.
+    /// </summary>
+    public static async Task AssertCleanAsync(IDocumentStore store, IEnumerable<string> tenantIds, string? dataDirectory, IEnumerable<string> logLines, EmulatorState people, (string Host, string ProjectId)? firestore = null)
     {
-        var stored = await StoredTextAsync(store, tenantIds, dataDirectory);
+        var stored = await StoredTextAsync(store, tenantIds, dataDirectory, firestore);
         var logged = string.Join('\n', logLines);
         foreach (var (text, where) in new[] { (stored, "the store"), (logged, "the logs") })
         {
@@ -110,12 +114,14 @@ internal static partial class PiiScan
             .Distinct(StringComparer.Ordinal);
     }
 
-    private static async Task<string> StoredTextAsync(IDocumentStore store, IEnumerable<string> tenantIds, string? dataDirectory)
+    private static async Task<string> StoredTextAsync(IDocumentStore store, IEnumerable<string> tenantIds, string? dataDirectory, (string Host, string ProjectId)? firestore)
     {
         var text = new StringBuilder();
-        var paths = tenantIds.SelectMany(t => TenantCollections.Select(c => CollectionPath.ForTenant(t, c)))
+        var tenants = tenantIds.ToList();
+        var paths = tenants.SelectMany(t => TenantCollections.Select(c => CollectionPath.ForTenant(t, c)))
             .Concat(GlobalCollections.Select(c => new CollectionPath(c)))
             .Concat(SqliteCollections(dataDirectory).Select(c => new CollectionPath(c)))
+            .Concat((firestore is { } emulator ? await FirestoreCollectionsAsync(emulator.Host, emulator.ProjectId, tenants) : []).Select(c => new CollectionPath(c)))
             .DistinctBy(p => p.ToString());
         foreach (var path in paths)
         {
@@ -143,6 +149,64 @@ internal static partial class PiiScan
     /// Every collection the SQLite store holds, read from its table rather than listed here, so that a collection
     /// added later is scanned (decoded, as well as in the raw file) without anyone remembering to add it.
     /// </summary>
+    /// <summary>
+    /// Every collection at the root of the emulator's project and under each tenant and each <c>tenants</c> document,
+    /// read with Firestore's own <c>listCollectionIds</c>: a collection no one thought to list is scanned too.
+    /// </summary>
+    private static async Task<List<string>> FirestoreCollectionsAsync(string host, string projectId, IEnumerable<string> tenantIds)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri($"http://{host}/v1/projects/{projectId}/databases/(default)/documents") };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "owner");
+        var collections = new List<string>();
+        foreach (var root in await ListAsync(http, ""))
+        {
+            collections.Add(root);
+        }
+
+        var parents = tenantIds.Concat(await DocumentIdsAsync(http, "tenants")).Distinct(StringComparer.Ordinal);
+        foreach (var tenant in parents)
+        {
+            collections.AddRange((await ListAsync(http, "/tenants/" + tenant)).Select(c => $"tenants/{tenant}/{c}"));
+        }
+
+        return collections;
+
+        static async Task<List<string>> ListAsync(HttpClient http, string parent)
+        {
+            var ids = new List<string>();
+            string? pageToken = null;
+            do
+            {
+                var request = new System.Text.Json.Nodes.JsonObject { ["pageSize"] = 300, ["pageToken"] = pageToken };
+                using var response = await http.PostAsync(http.BaseAddress + parent + ":listCollectionIds", new StringContent(request.ToJsonString(), Encoding.UTF8, "application/json"));
+                response.EnsureSuccessStatusCode();
+                var body = System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
+                ids.AddRange((body["collectionIds"] as System.Text.Json.Nodes.JsonArray ?? []).Select(id => id!.GetValue<string>()));
+                pageToken = body["nextPageToken"]?.GetValue<string>() is { Length: > 0 } next ? next : null;
+            }
+            while (pageToken is not null);
+            return ids;
+        }
+
+        // The ids of the tenants collection's documents, including those that exist only as parents of collections.
+        static async Task<List<string>> DocumentIdsAsync(HttpClient http, string collection)
+        {
+            var ids = new List<string>();
+            string? pageToken = null;
+            do
+            {
+                var query = $"/{collection}?pageSize=300&showMissing=true&mask.fieldPaths=__name__" + (pageToken is null ? "" : "&pageToken=" + Uri.EscapeDataString(pageToken));
+                using var response = await http.GetAsync(http.BaseAddress + query);
+                response.EnsureSuccessStatusCode();
+                var body = System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
+                ids.AddRange((body["documents"] as System.Text.Json.Nodes.JsonArray ?? []).Select(d => d!["name"]!.GetValue<string>().Split('/')[^1]));
+                pageToken = body["nextPageToken"]?.GetValue<string>() is { Length: > 0 } next ? next : null;
+            }
+            while (pageToken is not null);
+            return ids;
+        }
+    }
+
     private static List<string> SqliteCollections(string? dataDirectory)
     {
         var collections = new List<string>();

@@ -182,7 +182,7 @@ public sealed partial class PortalTestHost : IAsyncLifetime
             if (_started && !PlantsLeaksOnPurpose)
             {
                 var tenants = Factory.Services.GetRequiredService<Portal.Web.Infrastructure.ITenantCatalog>().All.Select(t => t.Id).ToList();
-                await PiiScan.AssertCleanAsync(Store, tenants, _directory, LogLines, Emulator.State);
+                await PiiScan.AssertCleanAsync(Store, tenants, _directory, LogLines, Emulator.State, FirestoreUnderScan());
             }
         }
         finally
@@ -232,6 +232,14 @@ public sealed partial class PortalTestHost : IAsyncLifetime
         Settings["Portal:Storage:Firestore:EmulatorHost"] = emulatorHost;
         return this;
     }
+
+    /// <summary>The Firestore emulator and project this host keeps its records in, for the PII scan; null on SQLite.</summary>
+    public (string Host, string ProjectId)? FirestoreUnderScan() =>
+        Settings.GetValueOrDefault("Portal:Storage:Provider") == "Firestore"
+        && Settings.GetValueOrDefault("Portal:Storage:Firestore:EmulatorHost") is { } host
+        && Settings.GetValueOrDefault("Portal:Storage:Firestore:ProjectId") is { } project
+            ? (host, project)
+            : null;
 
     /// <summary>Signs an emulator demo agent in through the real OIDC code flow (with PKCE) and returns their browser.</summary>
     public Task<HttpClient> SignInAsync(string agentEmail, HttpClient? browser = null) => SignInToAsync(TenantId, agentEmail, browser);
