@@ -627,6 +627,16 @@ public sealed class EmulatorState
 
     internal void CountAgentLogout() => Interlocked.Increment(ref _agentLogouts);
 
+    /// <summary>Adds a helpdesk agent who signs in with MFA (e.g. a whole office of them, for load and limit tests).</summary>
+    public DemoAgent AddAgent(string email, string name, string[] groups)
+    {
+        lock (_gate)
+        {
+            AddAgent(email, name, groups, ["pwd", "mfa"]);
+            return _agents[^1];
+        }
+    }
+
     private void AddAgent(string email, string name, string[] groups, string[] amr) =>
         _agents.Add(new DemoAgent(DeterministicId("00u", "agent/" + email.ToUpperInvariant()), email, name, groups, amr));
 }
