@@ -77,15 +77,17 @@ internal static class RateLimiting
     }
 
     /// <summary>
-    /// Marks every endpoint under a sensitive prefix as reaching the IdP, so the controllers that own those
-    /// routes need no attribute of their own and a new action route is counted the day it is added.
+    /// Marks every endpoint under a sensitive prefix that takes a POST as reaching the IdP, so the controllers that
+    /// own those routes need no attribute of their own and a new action route is counted the day it is added.
     /// </summary>
     public static TBuilder WithIdpRouteLimits<TBuilder>(this TBuilder builder)
         where TBuilder : IEndpointConventionBuilder
     {
         builder.Add(endpoint =>
         {
-            if (endpoint is RouteEndpointBuilder route && IsSensitive(route.RoutePattern))
+            // Pages under those prefixes (GET) only read the store; the posts are what call the IdP.
+            if (endpoint is RouteEndpointBuilder route && IsSensitive(route.RoutePattern)
+                && endpoint.Metadata.OfType<HttpMethodMetadata>().SelectMany(m => m.HttpMethods).Any(m => !HttpMethods.IsGet(m) && !HttpMethods.IsHead(m)))
             {
                 endpoint.Metadata.Add(IdpRouteMetadata.Instance);
             }
