@@ -43,6 +43,12 @@ public sealed record OktaConnectionSettings
     /// <summary>The id of the org's temporary access code authenticator: when set, the authenticator listing is skipped.</summary>
     public string? TacAuthenticatorId { get; init; }
 
+    /// <summary>
+    /// The org's canonical URL as its onboarding check last read it (<c>/.well-known/okta-organization</c>), when it
+    /// differs from the configured one: push poll links on its host are trusted too. Null: only the configured URL.
+    /// </summary>
+    public Uri? CanonicalBaseUrl { get; init; }
+
     public OktaServiceApp? ServiceApp { get; init; }
 }
 

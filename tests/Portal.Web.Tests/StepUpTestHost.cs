@@ -87,6 +87,8 @@ public sealed partial class StepUpTestHost : IAsyncLifetime
         var settings = new Dictionary<string, string?>
         {
             ["Portal:Emulator:Enabled"] = "false",
+            // Off where tests count IdP requests; ConnectionCheckTests turn it on.
+            ["Portal:Tenancy:ConnectionCheckAtStartup"] = "false",
             ["Portal:Web:RequireHttps"] = "true",
             ["Portal:Web:PseudonymisationKeySecret"] = "file:" + keyFile,
             ["Portal:Web:KeyRingEncryptionKeySecret"] = "file:" + keyRingFile,

@@ -48,6 +48,16 @@ public sealed class EmulatorState
 
     internal GraphDirectory Graph { get; }
 
+    /// <summary>The Entra directory's Temporary Access Pass policy (Graph's authentication methods policy).</summary>
+    public TapPolicySettings EntraTapPolicy
+    {
+        get => Graph.TapPolicy;
+        set => Graph.TapPolicy = value;
+    }
+
+    /// <summary>Whether the Okta org's Temporary Access Code authenticator is ACTIVE (true) or INACTIVE, on an Identity Engine org.</summary>
+    public bool OktaTacActive { get; set; } = true;
+
     internal EntraPushBoard EntraPushes { get; }
 
     /// <summary>Authenticator pushes sent through the MFA connector that wait for this Entra user's answer.</summary>

@@ -120,6 +120,7 @@ internal static class GraphApi
                 })));
         }
 
+        api.MapGet("/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass", (HttpContext http) => TapPolicy(http, graph));
         api.MapGet("/roleManagement/directory/roleAssignments", (HttpContext http) => RoleGrants(http, graph, eligible: false));
         api.MapGet("/roleManagement/directory/roleEligibilitySchedules", (HttpContext http) => RoleGrants(http, graph, eligible: true));
         api.MapPost("/users/{idOrUpn}/authentication/temporaryAccessPassMethods", (HttpContext http, string idOrUpn) =>
@@ -195,7 +196,7 @@ internal static class GraphApi
             ["token_type"] = "Bearer",
             ["expires_in"] = seconds,
             ["ext_expires_in"] = seconds,
-            ["access_token"] = graph.IssueToken(),
+            ["access_token"] = graph.IssueToken(tenant, client.ClientId, client.ApplicationPermissions ?? EmulatorClient.PortalGraphPermissions),
         });
     }
 
@@ -214,6 +215,38 @@ internal static class GraphApi
 
         why = "Lifetime validation failed, the token is expired.";
         return graph.IsValidToken(header[Scheme.Length..].Trim());
+    }
+
+    /// <summary>
+    /// Graph's <c>GET /policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass</c>:
+    /// a <c>temporaryAccessPassAuthenticationMethodConfiguration</c>. Graph documents Policy.Read.All as the least
+    /// privileged application permission for it (Policy.ReadWrite.AuthenticationMethod also allows it); without
+    /// either, 403 Authorization_RequestDenied.
+    /// </summary>
+    private static IResult TapPolicy(HttpContext http, GraphDirectory graph)
+    {
+        var roles = graph.RolesOf(http.Request.Headers.Authorization.ToString()["Bearer ".Length..].Trim());
+        if (!roles.Contains("Policy.Read.All") && !roles.Contains("Policy.ReadWrite.AuthenticationMethod"))
+        {
+            return InsufficientPrivileges(graph);
+        }
+
+        var policy = graph.TapPolicy;
+        return Json(new JsonObject
+        {
+            ["@odata.context"] = Context("policies/authenticationMethodsPolicy/authenticationMethodConfigurations/$entity"),
+            ["@odata.type"] = ODataTypePrefix + "temporaryAccessPassAuthenticationMethodConfiguration",
+            ["id"] = "TemporaryAccessPass",
+            ["state"] = policy.Enabled ? "enabled" : "disabled",
+            ["defaultLifetimeInMinutes"] = policy.DefaultLifetimeInMinutes,
+            ["defaultLength"] = 8,
+            ["minimumLifetimeInMinutes"] = policy.MinimumLifetimeInMinutes,
+            ["maximumLifetimeInMinutes"] = policy.MaximumLifetimeInMinutes,
+            ["isUsableOnce"] = false,
+            ["excludeTargets"] = new JsonArray(),
+            ["includeTargets@odata.context"] = Context("policies/authenticationMethodsPolicy/authenticationMethodConfigurations('TemporaryAccessPass')/microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration/includeTargets"),
+            ["includeTargets"] = new JsonArray(new JsonObject { ["targetType"] = "group", ["id"] = "all_users", ["isRegistrationRequired"] = false }),
+        });
     }
 
     private static IResult ListUsers(HttpContext http, GraphDirectory graph)

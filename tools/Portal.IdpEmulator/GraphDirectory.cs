@@ -1,5 +1,7 @@
+using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json.Nodes;
 
 namespace Portal.IdpEmulator;
 
@@ -211,7 +213,7 @@ internal sealed class GraphDirectory
     private readonly Lock _gate = new();
     private readonly TimeProvider _time;
     private readonly List<EntraUser> _users = [];
-    private readonly Dictionary<string, DateTimeOffset> _tokens = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (DateTimeOffset Expires, IReadOnlyList<string> Roles)> _tokens = new(StringComparer.Ordinal);
     private readonly List<EntraRoleGrant> _roleGrants = [];
 
     public GraphDirectory(TimeProvider time)
@@ -263,12 +265,45 @@ internal sealed class GraphDirectory
         }
     }
 
-    public string IssueToken()
+    /// <summary>The tenant's Temporary Access Pass policy, as Graph's authentication methods policy serves it.</summary>
+    public TapPolicySettings TapPolicy { get; set; } = new();
+
+    /// <summary>
+    /// An app-only access token shaped as Entra's v1 Graph tokens are: a JWT whose <c>roles</c> claim lists the app's
+    /// application permissions (absent when none is granted), <c>idtyp</c> = app, <c>aud</c> = Graph. Graph's tokens
+    /// are for Graph alone (clients must not validate them), so the emulator does not sign it with a published key.
+    /// </summary>
+    public string IssueToken(string tenant, string clientId, IReadOnlyList<string> roles)
     {
-        var token = "eyJ0eXAiOiJKV1QiLCJlbXVsYXRvciI6dHJ1ZX0." + EmulatorState.RandomString(43);
+        var now = _time.GetUtcNow();
+        var servicePrincipal = GuidFor("sp/" + clientId);
+        var payload = new JsonObject
+        {
+            ["aud"] = "https://graph.microsoft.com",
+            ["iss"] = "https://sts.windows.net/" + tenant + "/",
+            ["iat"] = now.ToUnixTimeSeconds(),
+            ["nbf"] = now.ToUnixTimeSeconds(),
+            ["exp"] = (now + TokenLifetime).ToUnixTimeSeconds(),
+            ["appid"] = clientId,
+            ["idtyp"] = "app",
+            ["oid"] = servicePrincipal,
+            ["sub"] = servicePrincipal,
+            ["tid"] = tenant,
+            ["ver"] = "1.0",
+        };
+        if (roles.Count > 0)
+        {
+            payload["roles"] = new JsonArray([.. roles.Select(r => (JsonNode)r)]);
+        }
+
+        var header = new JsonObject { ["typ"] = "JWT", ["alg"] = "RS256", ["kid"] = "emulator-graph" };
+        var token = string.Join('.',
+            Base64Url.EncodeToString(Encoding.UTF8.GetBytes(header.ToJsonString())),
+            Base64Url.EncodeToString(Encoding.UTF8.GetBytes(payload.ToJsonString())),
+            Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(256)));
         lock (_gate)
         {
-            _tokens[token] = _time.GetUtcNow() + TokenLifetime;
+            _tokens[token] = (now + TokenLifetime, [.. roles]);
         }
 
         return token;
@@ -278,7 +313,16 @@ internal sealed class GraphDirectory
     {
         lock (_gate)
         {
-            return _tokens.TryGetValue(token, out var expires) && _time.GetUtcNow() < expires;
+            return _tokens.TryGetValue(token, out var issued) && _time.GetUtcNow() < issued.Expires;
+        }
+    }
+
+    /// <summary>The application permissions a token issued here carries (empty for an unknown token).</summary>
+    public IReadOnlyList<string> RolesOf(string token)
+    {
+        lock (_gate)
+        {
+            return _tokens.TryGetValue(token, out var issued) ? issued.Roles : [];
         }
     }
 
@@ -340,4 +384,19 @@ internal sealed class GraphDirectory
             AddUser("mallory.synced@entra.example", "Mallory Synced", false, ["microsoftAuthenticatorAuthenticationMethod", "phoneAuthenticationMethod"], synced: true);
         }
     }
+}
+
+/// <summary>
+/// The Temporary Access Pass method configuration of the authentication methods policy (Graph's
+/// <c>temporaryAccessPassAuthenticationMethodConfiguration</c>): enabled or not, and its lifetimes in minutes.
+/// </summary>
+public sealed record TapPolicySettings
+{
+    public bool Enabled { get; init; } = true;
+
+    public int DefaultLifetimeInMinutes { get; init; } = 60;
+
+    public int MinimumLifetimeInMinutes { get; init; } = 10;
+
+    public int MaximumLifetimeInMinutes { get; init; } = 43200;
 }

@@ -588,7 +588,7 @@ internal static class OktaApi
             ["type"] = a.Type,
             ["id"] = AuthenticatorId(a.Key),
             ["key"] = a.Key,
-            ["status"] = "ACTIVE",
+            ["status"] = a.Key != "tac" || state.OktaTacActive ? "ACTIVE" : "INACTIVE",
             ["name"] = a.Name,
             ["created"] = created,
             ["lastUpdated"] = created,

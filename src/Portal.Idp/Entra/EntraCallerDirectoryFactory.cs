@@ -42,10 +42,11 @@ internal sealed class EntraCallerDirectoryFactory(IHttpClientFactory httpClientF
             asDirectory: false);
         var version = graphRoot.AbsolutePath.EndsWith("/v1.0/", StringComparison.Ordinal) ? graphRoot : new Uri(graphRoot, "v1.0/");
 
-        var auth = new GraphBearerProvider(tokens, new EntraTokenRequest(tokenEndpoint, app.ClientId, connection.ApiToken.Trim()), graphRoot);
+        var tokenRequest = new EntraTokenRequest(tokenEndpoint, app.ClientId, connection.ApiToken.Trim());
+        var auth = new GraphBearerProvider(tokens, tokenRequest, graphRoot);
         var http = httpClientFactory.CreateClient(HttpClientName);
         var graph = new GraphServiceClient(http, auth, version.AbsoluteUri.TrimEnd('/'));
-        return new GraphCallerDirectory(graph, time, loggerFactory.CreateLogger<GraphCallerDirectory>());
+        return new GraphCallerDirectory(graph, time, loggerFactory.CreateLogger<GraphCallerDirectory>(), ct => tokens.GetTokenAsync(tokenRequest, ct));
     }
 
     /// <summary>

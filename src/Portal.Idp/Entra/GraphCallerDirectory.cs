@@ -10,7 +10,7 @@ namespace Portal.Idp.Entra;
 /// challenges a user's authenticator, so verification goes through a step-up sign-in (<c>oidc.stepup</c>);
 /// this adapter says who can be stepped up and performs the remediation actions.
 /// </summary>
-internal sealed class GraphCallerDirectory(GraphServiceClient graph, TimeProvider time, ILogger<GraphCallerDirectory> logger) : ICallerDirectory
+internal sealed partial class GraphCallerDirectory(GraphServiceClient graph, TimeProvider time, ILogger<GraphCallerDirectory> logger, Func<CancellationToken, Task<string>>? appToken = null) : ICallerDirectory
 {
     internal const int MaxSearchLength = 256;
     internal const int MinTapMinutes = 10;

@@ -9,9 +9,10 @@ using Microsoft.Extensions.Logging;
 namespace Portal.Idp.Okta;
 
 /// <summary>
-/// <see cref="ICallerDirectory"/> over Okta's Management API (<c>/api/v1</c>) with an SSWS API token.
+/// <see cref="ICallerDirectory"/> over Okta's Management API (<c>/api/v1</c>) with an SSWS API token or a service
+/// app's access token; its onboarding check is in <c>OktaCallerDirectory.CapabilityCheck.cs</c>.
 /// </summary>
-internal sealed class OktaCallerDirectory : ICallerDirectory
+internal sealed partial class OktaCallerDirectory : ICallerDirectory
 {
     internal const int MaxSearchLength = 256;
     internal const string DefaultUserAgent = "Portal";
@@ -29,6 +30,7 @@ internal sealed class OktaCallerDirectory : ICallerDirectory
     private readonly Uri _baseUrl;
     private readonly OktaCredential _credential;
     private readonly OktaConnectionSettings? _settings;
+    private readonly Uri? _canonicalBaseUrl;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
@@ -40,6 +42,7 @@ internal sealed class OktaCallerDirectory : ICallerDirectory
     public OktaCallerDirectory(HttpClient http, Uri baseUrl, OktaCredential credential, TimeProvider time, ILogger<OktaCallerDirectory> logger, OktaConnectionSettings? settings = null)
     {
         _settings = settings;
+        _canonicalBaseUrl = CanonicalOrigin(settings?.CanonicalBaseUrl, baseUrl);
         _http = http;
         _baseUrl = baseUrl;
         _credential = credential;
@@ -528,8 +531,10 @@ internal sealed class OktaCallerDirectory : ICallerDirectory
 
     /// <summary>
     /// The poll URI when <paramref name="reference"/> is one Okta could have given for this caller on this
-    /// org: same scheme, host and port as the connection, and exactly
-    /// <c>/api/v1/users/{callerId}/factors/{factorId}/transactions/{transactionId}</c>. Null otherwise.
+    /// org: the scheme, host and port of the configured org URL, or of the org's canonical URL when the onboarding
+    /// check found one (<see cref="OktaConnectionSettings.CanonicalBaseUrl"/>: a real org writes its canonical host
+    /// into links), and exactly <c>/api/v1/users/{callerId}/factors/{factorId}/transactions/{transactionId}</c>.
+    /// Null otherwise.
     /// </summary>
     internal Uri? TrustedPollUri(string callerId, string? reference)
     {
@@ -547,9 +552,7 @@ internal sealed class OktaCallerDirectory : ICallerDirectory
         }
 
         if (!Uri.TryCreate(reference, UriKind.Absolute, out var uri)
-            || !string.Equals(uri.Scheme, _baseUrl.Scheme, StringComparison.OrdinalIgnoreCase)
-            || !string.Equals(uri.IdnHost, _baseUrl.IdnHost, StringComparison.OrdinalIgnoreCase)
-            || uri.Port != _baseUrl.Port
+            || !(SameOrigin(uri, _baseUrl) || (_canonicalBaseUrl is { } canonical && SameOrigin(uri, canonical)))
             || uri.UserInfo.Length > 0
             || uri.Query.Length > 0
             || uri.Fragment.Length > 0)
@@ -557,6 +560,7 @@ internal sealed class OktaCallerDirectory : ICallerDirectory
             return null;
         }
 
+        // Okta's API lives at the root of either host; the path is checked against the configured URL's.
         var prefix = new Uri(_baseUrl, "api/v1/users/" + callerId + "/factors/").AbsolutePath;
         var path = uri.AbsolutePath;
         if (!path.StartsWith(prefix, StringComparison.Ordinal))
@@ -566,6 +570,12 @@ internal sealed class OktaCallerDirectory : ICallerDirectory
 
         var rest = path[prefix.Length..].Split('/');
         return rest is [var factorId, "transactions", var transactionId] && IsSegment(factorId) && IsSegment(transactionId) ? uri : null;
+
+        // Exact host (no suffix or wildcard match), the configured URL's scheme (https, or http for a loopback emulator) and the port.
+        static bool SameOrigin(Uri uri, Uri origin) =>
+            string.Equals(uri.Scheme, origin.Scheme, StringComparison.OrdinalIgnoreCase)
+            && string.Equals(uri.IdnHost, origin.IdnHost, StringComparison.OrdinalIgnoreCase)
+            && uri.Port == origin.Port;
 
         static bool IsSegment(string segment) =>
             segment.Length is > 0 and <= MaxIdLength && segment.Any(c => c != '.') && segment.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');

@@ -12,6 +12,9 @@ internal static class TenancySetup
         services.AddSingleton<TenantCatalog>();
         services.AddSingleton<ITenantCatalog>(sp => sp.GetRequiredService<TenantCatalog>());
         services.AddHostedService<TenantCatalogRefresher>();
+        services.AddSingleton<TenantConnectionReports>();
+        services.AddSingleton<ConnectionCheckRunner>();
+        services.AddHostedService<ConnectionCheckAtStartup>();
         services.AddScoped<TenantAdministration>();
         services.AddSingleton<ApprovalStore>();
 

@@ -20,6 +20,12 @@ public sealed class TenancyOptions
     /// settings. Within Cloud Run's startup-probe window: Direct VPC egress can take a while at instance start.
     /// </summary>
     public int StartupStoreTimeoutSeconds { get; set; } = 90;
+
+    /// <summary>
+    /// Whether each instance checks every tenant's IdP connection in the background once it has started, then hourly
+    /// (docs/configuration.md, "Testing the connection"). The tests turn it off where they count IdP requests.
+    /// </summary>
+    public bool ConnectionCheckAtStartup { get; set; } = true;
 }
 
 /// <summary>

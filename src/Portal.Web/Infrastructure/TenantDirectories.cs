@@ -8,7 +8,8 @@ public sealed class TenantDirectories(
     ICallerDirectoryFactory oktaFactory,
     [FromKeyedServices(IdpKind.Entra)] ICallerDirectoryFactory entraFactory,
     ISecretResolver secrets,
-    ITenantCatalog tenants)
+    ITenantCatalog tenants,
+    TenantConnectionReports reports)
 {
     public ICallerDirectory For(TenantSettings tenant)
     {
@@ -23,7 +24,12 @@ public sealed class TenantDirectories(
         }
 
         var okta = tenant.Idp.Okta;
-        var settings = new OktaConnectionSettings { TacAuthenticatorId = string.IsNullOrWhiteSpace(okta.TacAuthenticatorId) ? null : okta.TacAuthenticatorId.Trim() };
+        var settings = new OktaConnectionSettings
+        {
+            TacAuthenticatorId = string.IsNullOrWhiteSpace(okta.TacAuthenticatorId) ? null : okta.TacAuthenticatorId.Trim(),
+            // The org's canonical host as this instance's last connection check read it: push poll links on it are trusted too.
+            CanonicalBaseUrl = reports.Latest(tenant.Id)?.CanonicalBaseUrl,
+        };
         if (!string.IsNullOrWhiteSpace(okta.ServiceApp.ClientId))
         {
             var app = okta.ServiceApp;

@@ -34,6 +34,8 @@ public sealed class PermissionMatrixTests : IAsyncLifetime
         POST /admin/api-keys                   | sign-in   | deny   | deny   | deny   | deny    | allow
         POST /admin/api-keys/{id}/revoke       | sign-in   | deny   | deny   | deny   | deny    | allow
         GET /admin/changes                     | sign-in   | deny   | deny   | deny   | deny    | allow
+        GET /admin/connection                  | sign-in   | deny   | deny   | deny   | deny    | allow
+        POST /admin/connection/test            | sign-in   | deny   | deny   | deny   | deny    | allow
         GET /admin/ip-allowlist                | sign-in   | deny   | deny   | deny   | deny    | allow
         POST /admin/ip-allowlist               | sign-in   | deny   | deny   | deny   | deny    | allow
         GET /admin/policy                      | sign-in   | deny   | deny   | deny   | deny    | allow

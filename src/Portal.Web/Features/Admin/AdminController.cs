@@ -15,6 +15,9 @@ public sealed record IpAllowListPage(IReadOnlyList<string> Networks, string? Cur
 
 public sealed record ChangesPage(IReadOnlyList<SettingsChangeRecord> Changes);
 
+/// <summary>The tenant's IdP connection: its last onboarding check on this instance (null before the first) and whether it was just run.</summary>
+public sealed record ConnectionPage(Portal.Idp.IdpKind Kind, Portal.Idp.IdpCapabilityReport? Report, bool JustTested);
+
 /// <summary>
 /// The tenant admin console. The tenant is always the signed-in agent's own (from the session, never from
 /// the URL or the form), so no id an admin types can reach another tenant. Each route needs its own admin
@@ -26,7 +29,11 @@ public sealed class AdminController(
     ClientAddressResolver addresses,
     AlertSigningKeys signingKeys,
     IHostEnvironment environment,
-    Microsoft.Extensions.Options.IOptions<AlertOptions> alerts) : Controller
+    Microsoft.Extensions.Options.IOptions<AlertOptions> alerts,
+    ConnectionCheckRunner connectionChecks,
+    TenantConnectionReports connectionReports,
+    ITenantCatalog tenants,
+    Portal.Audit.IAuditTrail audit) : Controller
 {
     private AgentContext Agent => AgentContext.From(User)!;
 
@@ -246,6 +253,34 @@ public sealed class AdminController(
             return null;
         }, HttpContext.RequestAborted);
         return IpAllowListView(result);
+    }
+
+    [HttpGet("connection")]
+    [Authorize(Policy = Permissions.AdminSettings)]
+    public IActionResult Connection()
+    {
+        var tenant = tenants.Find(Agent.TenantId)!;
+        return View(new ConnectionPage(tenant.Idp.Kind, connectionReports.Latest(tenant.Id), false));
+    }
+
+    /// <summary>
+    /// Runs the onboarding check of the tenant's IdP connection now: harmless reads only, nothing changed at the IdP.
+    /// Audited as <c>admin.connection_test</c> (succeeded when the credential works, else failed) with the summary:
+    /// operation names and states only, no host or secret.
+    /// </summary>
+    [HttpPost("connection/test")]
+    [Authorize(Policy = Permissions.AdminSettings)]
+    public async Task<IActionResult> TestConnection()
+    {
+        var tenant = tenants.Find(Agent.TenantId)!;
+        var pending = await audit.BeginAsync(AuditEntries.For(HttpContext, Agent, "admin.connection_test", Portal.Audit.AuditOutcome.Pending), HttpContext.RequestAborted);
+        var report = await connectionChecks.RunAsync(tenant, HttpContext.RequestAborted);
+        await audit.CompleteAsync(
+            pending,
+            report.Credentials == Portal.Idp.CapabilityState.Available ? Portal.Audit.AuditOutcome.Succeeded : Portal.Audit.AuditOutcome.Failed,
+            TenantConnectionReports.Summary(report),
+            CancellationToken.None);
+        return View("Connection", new ConnectionPage(tenant.Idp.Kind, report, true));
     }
 
     [HttpGet("changes")]

@@ -1,14 +1,22 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Portal.Web.Authorization;
+using Portal.Web.Features.Actions;
 using Portal.Web.Features.Verification;
 using Portal.Web.Infrastructure;
 
 namespace Portal.Web.Features.Console;
 
-public sealed record ConsolePage(string MaskedLogin, IReadOnlyList<string> Tiers, IReadOnlySet<string> Permissions, CallerView? Caller, Refusal? Refusal);
+public sealed record ConsolePage(string MaskedLogin, IReadOnlyList<string> Tiers, IReadOnlySet<string> Permissions, CallerView? Caller, Refusal? Refusal)
+{
+    /// <summary>Why no push or code is offered: the tenant's last connection check proved the IdP refuses challenges. Null: offered.</summary>
+    public string? VerifyUnavailable { get; init; }
 
-public sealed class ConsoleController(ITenantCatalog tenants, VerificationService verification) : Controller
+    /// <summary>The agent's actions that the last connection check proved unavailable, each with its one-sentence reason.</summary>
+    public IReadOnlyList<(CallerAction Action, string Reason)> UnavailableActions { get; init; } = [];
+}
+
+public sealed class ConsoleController(ITenantCatalog tenants, VerificationService verification, TenantConnectionReports connection) : Controller
 {
     /// <summary>Sends the agent to the first page their tiers allow.</summary>
     [HttpGet("/")]
@@ -43,7 +51,17 @@ public sealed class ConsoleController(ITenantCatalog tenants, VerificationServic
     private ConsolePage Page(CallerView? caller, Refusal? refusal)
     {
         var agent = AgentContext.From(User)!;
-        return new ConsolePage(agent.MaskedLogin, agent.Tiers, PermissionsOf(), caller, refusal);
+        var permissions = PermissionsOf();
+        var verify = connection.Latest(agent.TenantId)?.For(Portal.Idp.IdpOperation.VerifyFactors);
+        return new ConsolePage(agent.MaskedLogin, agent.Tiers, permissions, caller, refusal)
+        {
+            VerifyUnavailable = verify is { State: Portal.Idp.CapabilityState.Unavailable } ? verify.Reason : null,
+            UnavailableActions = [.. CallerAction.All
+                .Where(a => permissions.Contains(a.Permission))
+                .Select(a => (Action: a, Reason: connection.WhyUnavailable(agent.TenantId, a)))
+                .Where(a => a.Reason is not null)
+                .Select(a => (a.Action, a.Reason!))],
+        };
     }
 
     private HashSet<string> PermissionsOf()

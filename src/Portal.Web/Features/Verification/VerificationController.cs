@@ -28,6 +28,9 @@ public sealed record SessionPage(string Id, string CallerMaskedLogin, string Met
 /// </summary>
 public sealed record SessionAction(CallerAction Action, IReadOnlyList<string> AcceptedMethods, bool Used)
 {
+    /// <summary>Why the tenant's IdP connection cannot do this (its last connection check said unavailable); null when offered.</summary>
+    public string? ConnectionUnavailable { get; init; }
+
     public bool MethodAccepted(string method) => AcceptedMethods.Contains(method);
 
     public string WhyNot => $"Your organisation accepts {string.Join(" or ", AcceptedMethods.Select(MethodLabels.Phrase))} for this. Verify the caller that way to offer it.";
@@ -35,7 +38,7 @@ public sealed record SessionAction(CallerAction Action, IReadOnlyList<string> Ac
 
 [Route("verification")]
 [Authorize(Policy = Permissions.CallerVerify)]
-public sealed class VerificationController(ITenantCatalog tenants, VerificationService verification, StepUpService stepUp, StepUpHandover handover, StepUpStore stepUpLinks) : Controller
+public sealed class VerificationController(ITenantCatalog tenants, VerificationService verification, StepUpService stepUp, StepUpHandover handover, StepUpStore stepUpLinks, TenantConnectionReports connection) : Controller
 {
     /// <summary>
     /// Starts a step-up sign-in, then goes to its page (Post/Redirect/Get). The link and its short code are never
@@ -146,7 +149,7 @@ public sealed class VerificationController(ITenantCatalog tenants, VerificationS
         var held = PermissionHandler.PermissionsOf(tenant, agent.Tiers);
         // The tenant's policy, the same the action itself checks: no button leads to a refusal the page could have known.
         var actions = CallerAction.All.Where(a => held.Contains(a.Permission))
-            .Select(a => new SessionAction(a, a.AcceptedMethodsFor(tenant), session.UsedActions.Contains(a.Name)))
+            .Select(a => new SessionAction(a, a.AcceptedMethodsFor(tenant), session.UsedActions.Contains(a.Name)) { ConnectionUnavailable = connection.WhyUnavailable(tenant.Id, a) })
             .ToList();
         string? note = null;
         if (actions.Any(a => a.Action == CallerAction.PasswordReset) && await verification.IsDirectorySyncedAsync(tenant, session, HttpContext.RequestAborted))
