@@ -83,6 +83,52 @@ public sealed class PolicyTests : IAsyncLifetime
         Assert.Equal(0, state.FindCaller(login)!.SessionsRevoked);
     }
 
+    /// <summary>
+    /// Issue 10 / V7 at look-up: the agent learns that a caller is privileged before verifying them, by the same rule
+    /// the actions use (an admin role; a roles answer refused counts as privileged), and a plain caller has no marker.
+    /// </summary>
+    [Fact]
+    public async Task Lookup_PrivilegedCaller_MarkedBeforeAnyVerification_PlainCallerNot()
+    {
+        var state = _host.Emulator.State;
+        var admin = $"marked.{Guid.NewGuid():N}@demo.example";
+        var plain = $"unmarked.{Guid.NewGuid():N}@demo.example";
+        state.AddCaller(admin, admin, "Rhea", "Role");
+        state.AddCaller(plain, plain, "Paul", "Plain");
+        state.AssignRole(admin, "SUPER_ADMIN");
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(TenancyTestKit.Tier3));
+
+        var adminPage = await agent.LookupAsync(admin);
+        var plainPage = await agent.LookupAsync(plain);
+        state.FailNext(403, "/roles");
+        var refusedPage = await agent.LookupAsync(plain);
+
+        Assert.Contains("data-field=\"privileged\" data-privilege=\"Privileged\"", adminPage, StringComparison.Ordinal);
+        Assert.Contains("second agent&#x27;s approval", adminPage, StringComparison.Ordinal);
+        Assert.DoesNotContain("data-field=\"privileged\"", plainPage, StringComparison.Ordinal);
+        Assert.Contains("data-field=\"privileged\" data-privilege=\"Unknown\"", refusedPage, StringComparison.Ordinal);
+    }
+
+    /// <summary>Issue 10: unlock is offered only to an account the IdP says is locked out now.</summary>
+    [Fact]
+    public async Task SessionPage_UnlockOfferedOnlyWhileTheAccountIsLockedOut()
+    {
+        var state = _host.Emulator.State;
+        var login = $"lock.{Guid.NewGuid():N}@demo.example";
+        state.AddCaller(login, login, "Lena", "Lock");
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(TenancyTestKit.Tier3));
+        var session = (await agent.VerifyByTotpAsync(await agent.LookupAsync(login), state.CurrentTotp(login))).Headers.Location!.OriginalString;
+
+        var active = await agent.GetPageAsync(session);
+        state.SetStatus(login, "LOCKED_OUT");
+        var locked = await agent.GetPageAsync(session);
+
+        Assert.Contains("data-action=\"account_unlock\" data-offered=\"false\"", active, StringComparison.Ordinal);
+        Assert.Contains("The account is not locked out (the identity provider says active now)", active, StringComparison.Ordinal);
+        Assert.Contains("data-action=\"account_unlock\" data-offered=\"true\"", locked, StringComparison.Ordinal);
+        Assert.Contains("data-action=\"sessions_revoke\" data-offered=\"true\"", active, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task CallerWithoutAdminRole_AndNoPrivilegedGroup_ActsWithoutApproval()
     {

@@ -159,38 +159,20 @@ public sealed class ActionService(
     };
 
     /// <summary>
-    /// V7: an IdP administrator (an admin role, or one of the tenant's privileged groups) is the prize of a
-    /// social-engineering call, so an action on them also needs a second agent's approval. Null when the action may
-    /// go ahead. Unknown roles or membership count as privileged (fail closed); an IdP that does not answer is told
-    /// to the agent as such (502), since no approval would let the action through then.
+    /// V7: an action on a privileged target (<see cref="PrivilegedTargets"/>) also needs a second agent's approval.
+    /// Null when the action may go ahead. Unknown roles or membership count as privileged (fail closed); an IdP that
+    /// does not answer is told to the agent as such (502), since no approval would let the action through then.
     /// </summary>
     private async Task<(Refusal Refusal, int Status)?> PrivilegedTargetAsync(HttpContext http, AgentContext agent, TenantSettings tenant, CallerAction action, string verificationId, VerificationSession session, string callerId, AuditEntry entry, CancellationToken ct)
     {
-        IdpResult<IReadOnlyList<string>> roles;
-        IdpResult<IReadOnlyList<string>> groups = IdpResult<IReadOnlyList<string>>.Success([]);
-        try
-        {
-            var directory = directories.For(tenant);
-            roles = await directory.ListAdminRolesAsync(callerId, ct);
-            if (roles.IsSuccess && roles.Value.Count == 0 && tenant.Idp.Kind == IdpKind.Okta && tenant.PrivilegedGroups.Count > 0)
-            {
-                groups = await directory.ListGroupsAsync(callerId, ct);
-            }
-        }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-        {
-            roles = new IdpError(IdpErrorKind.Unavailable, "unreachable", "The identity provider did not answer.");
-        }
-
-        // Not privileged only when both answers are known: no admin role, and no group the tenant names.
-        if (roles.IsSuccess && roles.Value.Count == 0
-            && groups.IsSuccess && !groups.Value.Any(g => tenant.PrivilegedGroups.Contains(g, StringComparer.OrdinalIgnoreCase)))
+        var verdict = await PrivilegedTargets.CheckAsync(directories.For(tenant), tenant, callerId, ct);
+        if (verdict.State == PrivilegeState.NotPrivileged)
         {
             return null;
         }
 
         // The IdP did not answer: nothing can be done on the account now, and a second agent would not change that.
-        if ((roles.Error ?? groups.Error) is { Kind: IdpErrorKind.Unavailable or IdpErrorKind.RateLimited } down)
+        if (verdict.Down is { } down)
         {
             await audit.RecordAsync(entry with { Outcome = AuditOutcome.Failed, Reason = down.Code }, ct);
             return (new Refusal(down.Code, down.AgentMessage), StatusCodes.Status502BadGateway);
@@ -229,7 +211,7 @@ public sealed class ActionService(
                     ExpiresAt = session.ExpiresAt,
                 },
                 ct);
-            await audit.RecordAsync(entry with { Action = "approval.request", Outcome = AuditOutcome.Succeeded, Reason = action.Name + (roles.IsSuccess ? "" : " roles_unknown") + (groups.IsSuccess ? "" : " groups_unknown") }, ct);
+            await audit.RecordAsync(entry with { Action = "approval.request", Outcome = AuditOutcome.Succeeded, Reason = action.Name + (verdict.RolesUnknown ? " roles_unknown" : "") + (verdict.GroupsUnknown ? " groups_unknown" : "") }, ct);
         }
 
         return (new Refusal("approval_required", $"This caller is a privileged account: {action.Title} needs a second agent's approval. Ask a colleague to approve it in the approval queue, then submit again while this verification lasts."), StatusCodes.Status403Forbidden);

@@ -25,3 +25,20 @@ public static class MethodLabels
         _ => method,
     };
 }
+
+/// <summary>An account status in words, as the agent reads it (never the enum name).</summary>
+public static class StatusLabels
+{
+    public static string Name(CallerStatus status) => status switch
+    {
+        CallerStatus.Active => "active",
+        CallerStatus.LockedOut => "locked out",
+        CallerStatus.PasswordExpired => "password expired",
+        CallerStatus.Recovery => "in password recovery",
+        CallerStatus.Suspended => "suspended",
+        CallerStatus.Deprovisioned => "deactivated",
+        CallerStatus.Staged => "staged, not yet activated",
+        CallerStatus.Provisioned => "provisioned, not yet activated by the user",
+        _ => "in an unknown state",
+    };
+}

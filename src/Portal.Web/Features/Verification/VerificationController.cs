@@ -31,6 +31,9 @@ public sealed record SessionAction(CallerAction Action, IReadOnlyList<string> Ac
     /// <summary>Why the tenant's IdP connection cannot do this (its last connection check said unavailable); null when offered.</summary>
     public string? ConnectionUnavailable { get; init; }
 
+    /// <summary>Why the account does not need this now (an unlock of an account that is not locked out); null when it may.</summary>
+    public string? NotNeeded { get; init; }
+
     public bool MethodAccepted(string method) => AcceptedMethods.Contains(method);
 
     public string WhyNot => $"Your organisation accepts {string.Join(" or ", AcceptedMethods.Select(MethodLabels.Phrase))} for this. Verify the caller that way to offer it.";
@@ -152,11 +155,22 @@ public sealed class VerificationController(ITenantCatalog tenants, VerificationS
             .Select(a => new SessionAction(a, a.AcceptedMethodsFor(tenant), session.UsedActions.Contains(a.Name)) { ConnectionUnavailable = connection.WhyUnavailable(tenant.Id, a) })
             .ToList();
         string? note = null;
-        if (actions.Any(a => a.Action == CallerAction.PasswordReset) && await verification.IsDirectorySyncedAsync(tenant, session, HttpContext.RequestAborted))
+        if (actions.Any(a => a.Action == CallerAction.PasswordReset || a.Action == CallerAction.Unlock)
+            && await verification.GetCallerNowAsync(tenant, session, HttpContext.RequestAborted) is { } caller)
         {
-            // Graph refuses a cloud password for a synced user: offer what works instead of a reset that fails.
-            actions.RemoveAll(a => a.Action == CallerAction.PasswordReset);
-            note = CallerView.SyncedPasswordNote;
+            if (caller.DirectorySynced && actions.Any(a => a.Action == CallerAction.PasswordReset))
+            {
+                // Graph refuses a cloud password for a synced user: offer what works instead of a reset that fails.
+                actions.RemoveAll(a => a.Action == CallerAction.PasswordReset);
+                note = CallerView.SyncedPasswordNote;
+            }
+
+            // Unlock is offered only to a locked-out account: on any other there is nothing to unlock.
+            var unlock = actions.FindIndex(a => a.Action == CallerAction.Unlock);
+            if (unlock >= 0 && caller.Status != CallerStatus.LockedOut && actions[unlock].ConnectionUnavailable is null)
+            {
+                actions[unlock] = actions[unlock] with { NotNeeded = $"The account is not locked out (the identity provider says {StatusLabels.Name(caller.Status)} now): there is nothing to unlock." };
+            }
         }
 
         return View(new SessionPage(session.Id, session.CallerMaskedLogin, session.Method, session.VerifiedAt, session.ExpiresAt, actions) { PasswordResetNote = note });

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Portal.Audit;
 using Portal.Idp;
+using Portal.Web.Features.Actions;
 using Portal.Web.Infrastructure;
 
 namespace Portal.Web.Features.Verification;
@@ -15,6 +16,18 @@ public sealed record CallerView(string CallerRef, string MaskedLogin, string Mas
 
     /// <summary>Mastered on-premises (Entra <c>onPremisesSyncEnabled</c>): no password reset here.</summary>
     public bool DirectorySynced { get; init; }
+
+    /// <summary>Whether the caller is a privileged account (V7), shown at look-up, before any verification.</summary>
+    public PrivilegeState Privilege { get; init; } = PrivilegeState.NotPrivileged;
+
+    /// <summary>What the console says about <see cref="Privilege"/>; null for an account that is not privileged.</summary>
+    public string? PrivilegeNote => Privilege switch
+    {
+        PrivilegeState.Privileged => "Privileged account (an IdP administrator): every action on it needs a second agent's approval after you verify the caller.",
+        PrivilegeState.Unknown => "The identity provider would not say whether this is a privileged account: every action on it needs a second agent's approval after you verify the caller.",
+        PrivilegeState.IdpUnavailable => "Could not check whether this is a privileged account (the identity provider did not answer); each action checks again.",
+        _ => null,
+    };
 }
 
 /// <summary>An outcome the console explains to the agent; <see cref="Message"/> carries no PII.</summary>
@@ -55,11 +68,17 @@ public sealed partial class VerificationService(
             return (null, IdpRefusal("factors", tenant, factors.Error));
         }
 
+        // V7 before any verification: the agent knows at once that an action will need a second agent's approval.
+        var privilege = await PrivilegedTargets.CheckAsync(directory, tenant, caller.Id, ct);
         var idHash = pseudonyms.HashCallerId(tenant.Id, caller.Id);
         var gate = await store.CheckGateAsync(tenant.Id, idHash, forAction: false, ct);
         await audit.RecordAsync(CallerEntry(http, agent, "caller.lookup", AuditOutcome.Succeeded, caller.Id, caller.Login, null), ct);
         var masked = PiiMask.Email(caller.Login);
-        return (new CallerView(references.ForForm(agent, caller.Id, masked), masked, PiiMask.Email(caller.Email), caller.Status, WithEntraPush(tenant, factors.Value), gate) { DirectorySynced = caller.DirectorySynced }, null);
+        return (new CallerView(references.ForForm(agent, caller.Id, masked), masked, PiiMask.Email(caller.Email), caller.Status, WithEntraPush(tenant, factors.Value), gate)
+        {
+            DirectorySynced = caller.DirectorySynced,
+            Privilege = privilege.State,
+        }, null);
     }
 
     public async Task<(string? PendingId, Refusal? Refusal)> StartPushAsync(HttpContext http, AgentContext agent, TenantSettings tenant, string? callerRef, string factorId, CancellationToken ct)
@@ -261,15 +280,26 @@ public sealed partial class VerificationService(
     /// Whether the verified caller is mastered on-premises (Entra <c>onPremisesSyncEnabled</c>), so that the session
     /// page does not offer a password reset Graph would refuse. Read now, not at look-up: one Graph read per page.
     /// </summary>
-    public async Task<bool> IsDirectorySyncedAsync(TenantSettings tenant, VerificationSession session, CancellationToken ct)
+    /// <summary>
+    /// The verified caller as the IdP knows them now (status, directory sync), read for the session page only and never
+    /// kept; null when the IdP does not say (the page then offers what the tenant allows and the action decides).
+    /// </summary>
+    public async Task<CallerProfile?> GetCallerNowAsync(TenantSettings tenant, VerificationSession session, CancellationToken ct)
     {
-        if (tenant.Idp.Kind != IdpKind.Entra || references.FromRest(tenant.Id, session.CallerRefProtected) is not { } callerId)
+        if (references.FromRest(tenant.Id, session.CallerRefProtected) is not { } callerId)
         {
-            return false;
+            return null;
         }
 
-        var profile = await directories.For(tenant).GetCallerAsync(callerId, ct);
-        return profile.IsSuccess && profile.Value.DirectorySynced;
+        try
+        {
+            var profile = await directories.For(tenant).GetCallerAsync(callerId, ct);
+            return profile.IsSuccess ? profile.Value : null;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+        {
+            return null;
+        }
     }
 
     public async Task<VerificationSession?> GetSessionAsync(AgentContext agent, string sessionId, CancellationToken ct)
