@@ -18,8 +18,25 @@ internal static class Program
         };
         options.Clients.Add(new EmulatorClient("portal-demo", string.IsNullOrEmpty(secret) ? Convert.ToHexString(RandomNumberGenerator.GetBytes(20)) : secret));
 
+        // EMULATOR_URL=https://127.0.0.1:PORT serves TLS with a certificate made now; its trust file goes to
+        // EMULATOR_CERT_FILE (default: portal-emulator-ca.pem in the temp folder), for SSL_CERT_FILE.
+        string? trustFile = null;
+        var listen = new Uri(options.Url);
+        if (listen.Scheme == Uri.UriSchemeHttps)
+        {
+            options.Certificate = StandaloneCertificate.Create(listen);
+            trustFile = Environment.GetEnvironmentVariable("EMULATOR_CERT_FILE") is { Length: > 0 } file ? file : Path.Combine(Path.GetTempPath(), "portal-emulator-ca.pem");
+            await StandaloneCertificate.WriteTrustFileAsync(options.Certificate, trustFile);
+        }
+
         await using var host = await EmulatorHost.StartAsync(options);
         Console.WriteLine($"IdP emulator listening on {host.BaseUrl}");
+        if (trustFile is not null)
+        {
+            Console.WriteLine($"  TLS certificate (self-signed, made now) and the system CAs: {trustFile}");
+            Console.WriteLine($"  Trust it in the portal's process: SSL_CERT_FILE={trustFile}");
+        }
+
         Console.WriteLine($"  OIDC issuer:   {host.OktaIssuer}");
         Console.WriteLine($"  Caller phones: {host.BaseUrl}phone");
         // Printed only when generated here, so that a developer can use them; values from the environment are not echoed.
