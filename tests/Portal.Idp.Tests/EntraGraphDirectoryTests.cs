@@ -166,6 +166,40 @@ public sealed class EntraGraphDirectoryTests : IAsyncLifetime
         Assert.Equal(_time.GetUtcNow().AddMinutes(10), result.Value.ExpiresAt);
     }
 
+    /// <summary>
+    /// Issue 10: the tenant's Temporary Access Pass policy decides (Graph answers 400 when it is off or its lifetime range
+    /// excludes the pass asked for); the agent is told to check that policy, and nothing is issued.
+    /// </summary>
+    [Theory]
+    [InlineData(false, 10, 480)]
+    [InlineData(true, 120, 480)]
+    [InlineData(true, 10, 30)]
+    public async Task IssueTemporaryAccess_TapPolicyDoesNotAllowIt_RefusedNamingThePolicy_NothingIssued(bool enabled, int minimum, int maximum)
+    {
+        var user = _host.State.FindEntraUser(Grace)!;
+        _host.State.EntraTapPolicy = new Portal.IdpEmulator.TapPolicySettings { Enabled = enabled, MinimumLifetimeInMinutes = minimum, MaximumLifetimeInMinutes = maximum };
+
+        var result = await _directory.IssueTemporaryAccessAsync(user.Id, TimeSpan.FromMinutes(60), usableOnce: true);
+
+        Assert.False(result.IsSuccess);
+        Assert.Equal("tap_policy", result.Error!.Code);
+        Assert.Contains("Temporary Access Pass policy", result.Error.AgentMessage, StringComparison.Ordinal);
+        Assert.Contains("60 minutes", result.Error.AgentMessage, StringComparison.Ordinal);
+        Assert.Equal(0, user.TemporaryAccessPassesIssued);
+    }
+
+    [Fact]
+    public async Task IssueTemporaryAccess_LifetimeInsideTheTapPolicy_Issued()
+    {
+        var user = _host.State.FindEntraUser(Grace)!;
+        _host.State.EntraTapPolicy = new Portal.IdpEmulator.TapPolicySettings { MinimumLifetimeInMinutes = 60, MaximumLifetimeInMinutes = 60 };
+
+        var result = await _directory.IssueTemporaryAccessAsync(user.Id, TimeSpan.FromMinutes(60), usableOnce: true);
+
+        Assert.True(result.IsSuccess, result.Error?.Code);
+        Assert.Equal(1, user.TemporaryAccessPassesIssued);
+    }
+
     [Fact]
     public async Task RevokeSessions_Caller_SucceedsAndEmulatorCountsOne()
     {

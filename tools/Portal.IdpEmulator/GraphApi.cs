@@ -423,6 +423,18 @@ internal static class GraphApi
             return Error(400, "badRequest", $"The lifetimeInMinutes must be between {MinTapLifetime} and {MaxTapLifetime}.", graph);
         }
 
+        // The tenant's authentication methods policy decides too: the method enabled, and a lifetime inside its range.
+        var policy = graph.TapPolicy;
+        if (!policy.Enabled)
+        {
+            return Error(400, "badRequest", "Temporary Access Pass is not enabled for the user by the authentication methods policy.", graph);
+        }
+
+        if (lifetime < policy.MinimumLifetimeInMinutes || lifetime > policy.MaximumLifetimeInMinutes)
+        {
+            return Error(400, "badRequest", $"The lifetimeInMinutes must be between {policy.MinimumLifetimeInMinutes} and {policy.MaximumLifetimeInMinutes} as the Temporary Access Pass policy sets.", graph);
+        }
+
         var usableOnce = body["isUsableOnce"]?.GetValueKind() == JsonValueKind.True;
         if (user.IsGlobalAdmin)
         {

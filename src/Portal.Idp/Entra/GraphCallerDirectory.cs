@@ -355,7 +355,7 @@ internal sealed partial class GraphCallerDirectory(GraphServiceClient graph, Tim
         }
 
         var minutes = (int)Math.Clamp(Math.Ceiling(lifetime.TotalMinutes), MinTapMinutes, MaxTapMinutes);
-        return await RunAsync("issue_tap", isRead: false, async ct =>
+        var issued = await RunAsync("issue_tap", isRead: false, async ct =>
         {
             var now = time.GetUtcNow();
             var tap = await graph.Users[callerId].Authentication.TemporaryAccessPassMethods.PostAsync(
@@ -369,6 +369,12 @@ internal sealed partial class GraphCallerDirectory(GraphServiceClient graph, Tim
             var expiresAt = (tap.StartDateTime ?? now) + TimeSpan.FromMinutes(tap.LifetimeInMinutes ?? minutes);
             return IdpResult<TemporaryAccess>.Success(new TemporaryAccess(value, expiresAt, tap.IsUsableOnce ?? usableOnce));
         }, cancellationToken, privilegedTarget: callerId);
+
+        // Graph answers 400 when the tenant's Temporary Access Pass policy does not allow this pass (method off for the
+        // user, or the lifetime outside the policy's range): say what to check rather than "invalid request".
+        return issued.Error is { Kind: IdpErrorKind.Invalid, Code: not "synced_user" }
+            ? new IdpError(IdpErrorKind.Invalid, "tap_policy", $"Entra refused the Temporary Access Pass: check the tenant's Temporary Access Pass policy (Authentication methods): it must be enabled for this user and allow a lifetime of {minutes} minutes{(usableOnce ? " and one-time passes" : "")}. Nothing was changed.")
+            : issued;
     }
 
     private static IdpError SyncedUser() => new(IdpErrorKind.Invalid, "synced_user", SyncedUserMessage);
