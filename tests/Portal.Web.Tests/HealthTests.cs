@@ -44,7 +44,8 @@ public sealed class HealthTests : IAsyncLifetime
     {
         var host = new PortalTestHost { PlantsLeaksOnPurpose = true };
         host.UseFirestore("127.0.0.1:9", "portal-unreachable");
-        host.Settings["Portal:Tenancy:StartupStoreTimeoutSeconds"] = "2";
+        // Long enough for several attempts (0, 0.5, 1.5, 3.5 s) even on a loaded machine: the test counts retries.
+        host.Settings["Portal:Tenancy:StartupStoreTimeoutSeconds"] = "6";
         try
         {
             var failure = await Record.ExceptionAsync(host.InitializeAsync);
