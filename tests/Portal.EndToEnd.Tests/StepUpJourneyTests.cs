@@ -55,6 +55,62 @@ public sealed class StepUpJourneyTests(ChromiumFixture chromium, PortalServer po
     }
 
     [Fact]
+    public async Task StepUp_EntraCallerSignsInWithMfa_AgentPageMovesOnAndTemporaryAccessPassShownOnce()
+    {
+        const string grace = "grace.caller@entra.example";
+        var user = portal.Emulator.State.FindEntraUser(grace)!;
+        var passesBefore = user.TemporaryAccessPassesIssued;
+        await using var agent = await AgentBrowser.OpenAsync(chromium, portal);
+        await using var caller = await CallerBrowser.OpenAsync(chromium, portal);
+        var page = agent.Page;
+        await agent.SignInAsync("Entra Tier Three Agent", tenantName: PortalServer.EntraTenantName);
+        await agent.LookUpAsync(grace);
+        await Expect(page.Locator("#caller-title")).ToContainTextAsync("g***@e***.example");
+
+        var clock = Stopwatch.StartNew();
+        await agent.ClickAsync(page.GetByRole(AriaRole.Button, new() { Name = "Start step-up" }));
+        await Expect(page).ToHaveURLAsync(new Regex("/verification/pending/[0-9a-f]+$"));
+        var (link, code) = await ReadLinkAndCodeAsync(page);
+        await agent.CheckPageAsync("Entra step-up started");
+
+        // The caller, in a browser of their own, signs in at their Entra tenant with their authenticator's code.
+        await caller.EnterCodeAsync(link, code, agent.CountClick);
+        await caller.SignInAtIdpAsync(portal, grace, portal.Emulator.State.CurrentEntraTotp(grace), agent.CountClick);
+        await Expect(caller.Page.Locator("[data-field='stepup-result']")).ToHaveAttributeAsync("data-result", "verified");
+        await caller.Browser.CheckPageAsync("Entra caller: done");
+
+        // Nobody touches the agent's tab: its polling moves it to the verified caller.
+        await Expect(page).ToHaveURLAsync(new Regex("/verification/session/[0-9a-f]+$"));
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Verified:" })).ToContainTextAsync("g***@e***.example");
+        await Expect(page.Locator("[data-field='method']")).ToHaveTextAsync("Step-up sign-in");
+        await agent.CheckPageAsync("Entra caller verified");
+
+        var tap = page.Locator("form[data-action='tap_issue']");
+        await Expect(tap).ToHaveAttributeAsync("data-offered", "true");
+        await tap.GetByLabel("Ticket").FillAsync("INC-6001");
+        await agent.ClickAsync(tap.GetByRole(AriaRole.Button, new() { Name = "Issue temporary access code" }));
+        await Expect(page).ToHaveURLAsync(new Regex("/actions/temporary-access$"));
+        await Expect(page.GetByText("Temporary access code (shown once):")).ToBeVisibleAsync();
+        var pass = (await page.Locator("[data-field='secret']").InnerTextAsync()).Trim();
+        clock.Stop();
+        Assert.True(pass.Length >= 8, $"The Temporary Access Pass shown is '{pass}'.");
+        await Expect(page.GetByText(new Regex(@"^Valid until \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC\.$"))).ToBeVisibleAsync();
+        Assert.Equal(passesBefore + 1, user.TemporaryAccessPassesIssued);
+        await agent.CheckPageAsync("Entra Temporary Access Pass issued");
+        output.WriteLine($"Entra step-up → TAP: {agent.Clicks} clicks, {clock.Elapsed.TotalSeconds:0.0} s");
+        JourneyMetrics.Record("Step-up (Entra) to Temporary Access Pass", agent.Clicks, clock.Elapsed);
+
+        // Shown once: F5 neither issues a second pass nor shows this one again.
+        await page.ReloadAsync();
+        await Expect(page.Locator("[data-field='secret']")).ToHaveCountAsync(0);
+        await Expect(page.GetByText(pass)).ToHaveCountAsync(0);
+        Assert.Equal(passesBefore + 1, user.TemporaryAccessPassesIssued);
+
+        agent.AssertPagesRanCleanly();
+        caller.Browser.AssertPagesRanCleanly();
+    }
+
+    [Fact]
     public async Task StepUp_CallerSignsInWithoutMfa_AgentHearsWhyAndKeepsLinkAndCode()
     {
         var login = portal.Emulator.State.AddCaller("nora.nomfa@demo.example", "nora.nomfa@demo.example", "Nora", "Nomfa").Login;

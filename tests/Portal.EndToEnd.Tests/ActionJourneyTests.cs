@@ -1,0 +1,195 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using Portal.Audit;
+using static Microsoft.Playwright.Assertions;
+
+namespace Portal.EndToEnd.Tests;
+
+/// <summary>
+/// What an agent may do once the caller is verified, in Chromium: a Tier 1 agent verifies but is offered no action,
+/// and one posted anyway is refused; an action on a privileged caller waits for a second agent's approval, given in
+/// another browser profile; the result pages of a password reset and a session revocation, and what F5 does to
+/// them. Each test verifies a caller of its own by push (answered at the emulator), so no test limits another's.
+/// </summary>
+[Collection(ChromiumCollection.Name)]
+public sealed class ActionJourneyTests(ChromiumFixture chromium, PortalServer portal) : IClassFixture<PortalServer>
+{
+    private const string Erin = "erin.admin@demo.example";
+
+    [Fact]
+    public async Task Tier1_LooksUpAndVerifies_NoActionOffered_ActionPostedAnywayRefusedAndRecorded()
+    {
+        var login = portal.Emulator.State.AddCaller("tina.tierone@demo.example", "tina.tierone@demo.example", "Tina", "Tierone", push: true).Login;
+        await using var agent = await AgentBrowser.OpenAsync(chromium, portal);
+        var page = agent.Page;
+        await agent.SignInAsync("Tier One Agent");
+        await agent.LookUpAsync(login);
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Send push" })).ToBeVisibleAsync();
+        await agent.CheckPageAsync("tier 1: console with a caller");
+
+        var verificationId = await VerifyByPushAsync(agent, login);
+        await Expect(page.GetByText("Your tier allows no actions on accounts. Hand the call over to a higher tier.")).ToBeVisibleAsync();
+        await Expect(page.Locator("form.action")).ToHaveCountAsync(0);
+        foreach (var title in new[] { "Reset password", "Sign out everywhere", "Unlock account", "Reset MFA factors", "Issue temporary access code" })
+        {
+            await Expect(page.GetByRole(AriaRole.Button, new() { Name = title })).ToHaveCountAsync(0);
+        }
+
+        await agent.CheckPageAsync("tier 1: verified, no action offered");
+
+        // What a curious agent could do from the browser's tools: post the reset form the page did not offer, with
+        // the page's own antiforgery token and the live verification. The server refuses it by the agent's tier.
+        await page.EvaluateAsync(
+            """
+            ([id]) => {
+                const token = document.querySelector("input[name='__RequestVerificationToken']").value;
+                const form = document.createElement("form");
+                form.method = "post";
+                form.action = "/actions/password-reset";
+                for (const [name, value] of [["__RequestVerificationToken", token], ["verificationId", id], ["kind", "TemporaryPassword"]]) {
+                    const input = document.createElement("input");
+                    input.type = "hidden";
+                    input.name = name;
+                    input.value = value;
+                    form.appendChild(input);
+                }
+                document.body.appendChild(form);
+                form.submit();
+            }
+            """,
+            new object[] { verificationId });
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Not allowed" })).ToBeVisibleAsync();
+        Assert.Equal(0, portal.Emulator.State.FindCaller(login)!.PasswordResets);
+        var denied = await portal.Services.GetRequiredService<IAuditTrail>().QueryAsync(
+            PortalServer.TenantId, new AuditQuery { Action = "access.denied", Outcome = AuditOutcome.Denied, PageSize = 50 });
+        Assert.Contains(denied.Records, r => r.Reason == "missing:action.password_reset");
+        await agent.CheckPageAsync("tier 1: action refused");
+        agent.AssertPagesRanCleanly();
+    }
+
+    [Fact]
+    public async Task PrivilegedCaller_ActionWaitsForASecondAgentsApproval_ThenGoesThroughOnce()
+    {
+        await using var agent = await AgentBrowser.OpenAsync(chromium, portal);
+        var page = agent.Page;
+        await agent.SignInAsync("Tier Three Agent");
+        await agent.LookUpAsync(Erin);
+        var verificationId = await VerifyByPushAsync(agent, Erin);
+        var sessionUrl = page.Url;
+
+        await SubmitRevokeAsync(page, "INC-4001");
+        await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("This caller is a privileged account: Sign out everywhere needs a second agent's approval");
+        Assert.Equal(0, portal.Emulator.State.FindCaller(Erin)!.SessionsRevoked);
+        await agent.CheckPageAsync("privileged: approval needed");
+
+        // The requester sees their request in the queue, and cannot approve it.
+        await page.GotoAsync("/approvals");
+        var mine = page.Locator("tbody tr").Filter(new() { HasText = "e***@d***.example" });
+        await Expect(mine).ToHaveCountAsync(1);
+        await Expect(mine).ToContainTextAsync("sessions_revoke");
+        await Expect(mine).ToContainTextAsync("Yours: waiting for a colleague");
+        await Expect(mine.GetByRole(AriaRole.Button, new() { Name = "Approve" })).ToHaveCountAsync(0);
+        await agent.CheckPageAsync("approvals: the requester's view");
+
+        // A second agent, in a browser of their own, approves it.
+        await using var colleague = await AgentBrowser.OpenAsync(chromium, portal);
+        await colleague.SignInAsync("Tier Two Agent");
+        await colleague.Page.GotoAsync("/approvals");
+        var request = colleague.Page.Locator("tbody tr").Filter(new() { HasText = "e***@d***.example" });
+        await Expect(request).ToHaveCountAsync(1);
+        await Expect(request).ToContainTextAsync("t***@d***.example");
+        await colleague.CheckPageAsync("approvals: a colleague's view");
+        await request.GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
+        await Expect(colleague.Page.Locator("[data-field='message']")).ToHaveTextAsync("Approved. The requesting agent can now submit the action once.");
+        await Expect(colleague.Page.GetByText("No request is waiting.")).ToBeVisibleAsync();
+        await colleague.CheckPageAsync("approvals: approved");
+        Assert.Equal(0, portal.Emulator.State.FindCaller(Erin)!.SessionsRevoked);
+
+        // The first agent submits again within the same verification: it goes through, once.
+        await page.GotoAsync(sessionUrl);
+        await SubmitRevokeAsync(page, "INC-4001");
+        await Expect(page.Locator("[data-outcome='succeeded']")).ToHaveTextAsync("Every session of the caller was ended.");
+        Assert.Equal(1, portal.Emulator.State.FindCaller(Erin)!.SessionsRevoked);
+        Assert.EndsWith(verificationId, sessionUrl, StringComparison.Ordinal);
+        await agent.CheckPageAsync("privileged: approved action done");
+
+        agent.AssertPagesRanCleanly();
+        colleague.AssertPagesRanCleanly();
+    }
+
+    [Fact]
+    public async Task ResultPages_TemporaryPasswordShownOnce_SessionsEnded_F5DoesNotActTwice()
+    {
+        var login = portal.Emulator.State.AddCaller("rhea.result@demo.example", "rhea.result@demo.example", "Rhea", "Result", push: true).Login;
+        await using var agent = await AgentBrowser.OpenAsync(chromium, portal);
+        var page = agent.Page;
+        await agent.SignInAsync("Tier Three Agent");
+        await agent.LookUpAsync(login);
+        await VerifyByPushAsync(agent, login);
+
+        var reset = page.Locator("form[data-action='password_reset']");
+        await reset.GetByLabel("Temporary password, read out once").CheckAsync();
+        await reset.GetByLabel("Ticket").FillAsync("INC-5001");
+        await reset.GetByRole(AriaRole.Button, new() { Name = "Reset password" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/actions/password-reset$"));
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Reset password" })).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-outcome='succeeded']")).ToContainTextAsync("Read the temporary password to the caller now");
+        await Expect(page.GetByText("Temporary password (shown once):")).ToBeVisibleAsync();
+        var secret = (await page.Locator("[data-field='secret']").InnerTextAsync()).Trim();
+        Assert.True(secret.Length >= 8, $"The temporary password shown is '{secret}'.");
+        Assert.Equal(1, portal.Emulator.State.FindCaller(login)!.TemporaryPasswordsIssued);
+        await agent.CheckPageAsync("result: temporary password");
+
+        // F5 on the result. The portal answers the action's POST with the page itself (no Post/Redirect/Get), so the
+        // browser sends the form again: the server must refuse it (one action per verification), and the secret must
+        // not be on the page again. Whatever the page becomes, the IdP saw one reset.
+        await page.ReloadAsync();
+        await Expect(page.Locator("[data-field='secret']")).ToHaveCountAsync(0);
+        await Expect(page.GetByText(secret)).ToHaveCountAsync(0);
+        Assert.Equal(1, portal.Emulator.State.FindCaller(login)!.TemporaryPasswordsIssued);
+        await agent.CheckPageAsync("result: temporary password, after F5");
+
+        // Back to the verified caller: the reset is done, the revocation is still offered.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Back to the verified caller" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/verification/session/[0-9a-f]+$"));
+        await Expect(reset).ToHaveAttributeAsync("data-offered", "false");
+        await Expect(reset.GetByRole(AriaRole.Button, new() { Name = "Done" })).ToBeDisabledAsync();
+        await Expect(page.Locator("form[data-action='sessions_revoke']")).ToHaveAttributeAsync("data-offered", "true");
+
+        // The reset itself ended the caller's sessions at Okta (revokeSessions=true): count from here.
+        var revokedBefore = portal.Emulator.State.FindCaller(login)!.SessionsRevoked;
+        await SubmitRevokeAsync(page, "INC-5001");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign out everywhere" })).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-outcome='succeeded']")).ToHaveTextAsync("Every session of the caller was ended.");
+        await Expect(page.Locator("[data-field='secret']")).ToHaveCountAsync(0);
+        Assert.Equal(revokedBefore + 1, portal.Emulator.State.FindCaller(login)!.SessionsRevoked);
+        await agent.CheckPageAsync("result: sessions ended");
+
+        await page.ReloadAsync();
+        await Expect(page.Locator("[data-outcome='succeeded']")).ToHaveCountAsync(0);
+        Assert.Equal(revokedBefore + 1, portal.Emulator.State.FindCaller(login)!.SessionsRevoked);
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Back to the verified caller" })).ToBeVisibleAsync();
+        await agent.CheckPageAsync("result: sessions ended, after F5");
+        agent.AssertPagesRanCleanly();
+    }
+
+    private async Task<string> VerifyByPushAsync(AgentBrowser agent, string login)
+    {
+        await agent.SendPushAsync();
+        var push = Assert.Single(portal.Emulator.State.PendingPushes(login));
+        Assert.True(portal.Emulator.State.AnswerPush(push.TransactionId, push.CorrectAnswer));
+        await Expect(agent.Page).ToHaveURLAsync(new Regex("/verification/session/[0-9a-f]+$"));
+        await Expect(agent.Page.GetByRole(AriaRole.Heading, new() { Name = "Verified:" })).ToBeVisibleAsync();
+        return new Uri(agent.Page.Url).Segments[^1];
+    }
+
+    private static async Task SubmitRevokeAsync(IPage page, string ticket)
+    {
+        var revoke = page.Locator("form[data-action='sessions_revoke']");
+        await revoke.GetByRole(AriaRole.Checkbox).CheckAsync();
+        await revoke.GetByLabel("Ticket").FillAsync(ticket);
+        await revoke.GetByRole(AriaRole.Button, new() { Name = "Sign out everywhere" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/actions/revoke-sessions$"));
+    }
+}

@@ -1,0 +1,140 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Portal.EndToEnd.Tests;
+
+/// <summary>
+/// The tenant admin's journey through the admin console in Chromium: a group mapping made and edited, the policy
+/// page, a webhook destination refused in words, the IP allow-list (a list that would lock the admin out refused,
+/// one with their address saved, then emptied again), an API key shown once, the usage page, and the IdP
+/// connection test with its result per check and per operation. A portal of its own: the changes are the tenant's.
+/// </summary>
+[Collection(ChromiumCollection.Name)]
+public sealed class AdminJourneyTests(ChromiumFixture chromium, PortalServer portal) : IClassFixture<PortalServer>
+{
+    private const string NightShift = "Helpdesk Night Shift";
+
+    [Fact]
+    public async Task Admin_TiersPolicyWebhookAllowListApiKeyUsageConnection_EachSavedOrRefusedInWords()
+    {
+        await using var admin = await AgentBrowser.OpenAsync(chromium, portal);
+        var page = admin.Page;
+        await admin.SignInAsync("Portal Admin", landingPath: null);
+        var result = page.Locator("[data-field='result']");
+
+        // Tiers: a new group mapped to Tier 2, then the mapping edited to Tier 3.
+        await page.GotoAsync("/admin/tiers");
+        await admin.CheckPageAsync("admin: tiers");
+        var mappings = page.Locator("table tbody tr").Filter(new() { Has = page.GetByRole(AriaRole.Cell, new() { Name = NightShift, Exact = true }) });
+        await Expect(mappings).ToHaveCountAsync(0);
+        await MapAsync(page, NightShift, "Tier 2");
+        await Expect(result).ToHaveClassAsync("ok");
+        await Expect(mappings).ToHaveCountAsync(1);
+        await Expect(mappings.GetByRole(AriaRole.Cell).Nth(1)).ToHaveTextAsync("Tier 2");
+        await MapAsync(page, NightShift, "Tier 3");
+        await Expect(result).ToHaveClassAsync("ok");
+        await Expect(mappings).ToHaveCountAsync(1);
+        await Expect(mappings.GetByRole(AriaRole.Cell).Nth(1)).ToHaveTextAsync("Tier 3");
+        await admin.CheckPageAsync("admin: group mapping edited");
+
+        // Policy, and the webhook: a cloud-internal destination is refused with a message that says why, and not saved.
+        await page.GetByRole(AriaRole.Navigation, new() { Name = "Administration" }).GetByRole(AriaRole.Link, new() { Name = "Verification and action policy" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/admin/policy$"));
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Alert webhook" })).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-field='webhook-url']")).ToHaveTextAsync("none");
+        await admin.CheckPageAsync("admin: policy");
+        await page.GetByLabel("HTTPS URL").FillAsync("https://169.254.169.254/latest/meta-data");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save webhook" }).ClickAsync();
+        await Expect(result).ToHaveClassAsync("error");
+        await Expect(result).ToContainTextAsync("The alert webhook must point at a public internet address");
+        await Expect(page.Locator("[data-field='webhook-url']")).ToHaveTextAsync("none");
+        await admin.CheckPageAsync("admin: webhook refused");
+
+        // IP allow-list: the admin's own address is shown; a list without it is refused, one with it saved, then emptied.
+        await page.GotoAsync("/admin/ip-allowlist");
+        var own = (await page.Locator("[data-field='current-address']").InnerTextAsync()).Trim();
+        Assert.True(System.Net.IPAddress.TryParse(own, out var address) && System.Net.IPAddress.IsLoopback(address), $"The admin's address shown is '{own}'.");
+        await admin.CheckPageAsync("admin: IP allow-list");
+        var networks = page.GetByLabel("Networks in CIDR notation, one per line (IPv4 or IPv6)");
+        var save = page.GetByRole(AriaRole.Button, new() { Name = "Save allow-list" });
+        await networks.FillAsync("203.0.113.0/24");
+        await save.ClickAsync();
+        await Expect(result).ToHaveClassAsync("error");
+        await Expect(result).ToContainTextAsync("saving it would lock you out");
+        await admin.CheckPageAsync("admin: IP allow-list refused");
+        var ownNetwork = own + (address!.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? "/32" : "/128");
+        await networks.FillAsync("203.0.113.0/24\n" + ownNetwork);
+        await save.ClickAsync();
+        await Expect(result).ToHaveClassAsync("ok");
+        await Expect(networks).ToHaveValueAsync("203.0.113.0/24\n" + ownNetwork);
+        await Expect(page.GetByText("(allowed)")).ToBeVisibleAsync();
+        await networks.FillAsync("");
+        await save.ClickAsync();
+        await Expect(result).ToHaveClassAsync("ok");
+        await Expect(networks).ToHaveValueAsync("");
+
+        // API keys: created, shown once; the list then shows its last characters only.
+        await page.GotoAsync("/admin/api-keys");
+        await admin.CheckPageAsync("admin: API keys");
+        await page.GetByLabel("Name").FillAsync("SIEM e2e");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create key" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "API key created: SIEM e2e" })).ToBeVisibleAsync();
+        var key = (await page.Locator("[data-field='api-key']").InnerTextAsync()).Trim();
+        Assert.Matches("^portal_ak_[A-Za-z0-9_-]{43}$", key);
+        await admin.CheckPageAsync("admin: API key shown once");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Back to the keys" }).ClickAsync();
+        var row = page.Locator("table.keys tbody tr").Filter(new() { HasText = "SIEM e2e" });
+        await Expect(row).ToHaveCountAsync(1);
+        await Expect(row).ToContainTextAsync("…" + key[^4..]);
+        await Expect(row).ToContainTextAsync("active");
+        Assert.DoesNotContain(key, await page.ContentAsync(), StringComparison.Ordinal);
+
+        // Usage: this month's counts, as numbers.
+        await page.GotoAsync("/usage");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Usage:" })).ToBeVisibleAsync();
+        foreach (var field in new[] { "verifications", "actions", "unique-callers" })
+        {
+            await Expect(page.Locator($"[data-field='{field}']")).ToHaveTextAsync(new Regex(@"^\d+$"));
+        }
+
+        await admin.CheckPageAsync("admin: usage");
+
+        // The IdP connection: tested now, each check and each operation with its state.
+        await page.GotoAsync("/admin/connection");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "IdP connection (Okta)" })).ToBeVisibleAsync();
+        await admin.CheckPageAsync("admin: connection");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Test connection" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/admin/connection/test$"));
+        var report = page.GetByRole(AriaRole.Status).Filter(new() { Has = page.GetByRole(AriaRole.Heading, new() { Name = "Result" }) });
+        await Expect(report.Locator("[data-field='credentials']")).ToHaveAttributeAsync("data-state", "Available");
+        var checks = report.Locator("tr[data-check]");
+        await Expect(checks).Not.ToHaveCountAsync(0);
+        await Expect(report.Locator("tr[data-check='engine']")).ToHaveCountAsync(1);
+        foreach (var operation in new[] { "ReadUsers", "VerifyFactors", "ResetPassword", "RevokeSessions", "Unlock", "ResetFactors" })
+        {
+            var line = report.Locator($"tr[data-operation='{operation}']");
+            await Expect(line).ToHaveCountAsync(1);
+            await Expect(line).ToHaveAttributeAsync("data-state", new Regex("^(Available|Unavailable|Unknown)$"));
+            await Expect(line.GetByRole(AriaRole.Cell).Nth(1)).ToHaveTextAsync(new Regex("^(Available|Unavailable|Unknown)$"));
+        }
+
+        // Reads were made, so reading callers is known to work; an SSWS token's actions cannot be tried without changing
+        // an account, so they are unknown, and the page says why.
+        await Expect(report.Locator("tr[data-operation='ReadUsers']")).ToHaveAttributeAsync("data-state", "Available");
+        var reset = report.Locator("tr[data-operation='ResetPassword']");
+        await Expect(reset).ToHaveAttributeAsync("data-state", "Unknown");
+        await Expect(reset.GetByRole(AriaRole.Cell).Nth(2)).ToContainTextAsync("Okta decides when the action is used");
+        await admin.CheckPageAsync("admin: connection tested");
+
+        admin.AssertPagesRanCleanly();
+    }
+
+    private static async Task MapAsync(IPage page, string group, string tier)
+    {
+        await page.GetByLabel("IdP group name (or Entra group object id)").FillAsync(group);
+        await page.GetByLabel("Tier", new() { Exact = true }).SelectOptionAsync(tier);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Map group" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/admin/groups/map$"));
+    }
+}
