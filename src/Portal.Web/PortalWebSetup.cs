@@ -68,6 +68,7 @@ public static class PortalWebSetup
         services.AddSingleton<VerificationStore>();
         services.AddSingleton<CallerReferences>();
         services.AddSingleton<TenantDirectories>();
+        services.AddSingleton<BrowserHandover>();
         services.AddScoped<VerificationService>();
         services.AddScoped<ActionService>();
         Features.StepUp.StepUpSetup.AddPortalStepUp(services);

@@ -60,6 +60,7 @@ public sealed class ActionJourneyTests(ChromiumFixture chromium, PortalServer po
             """,
             new object[] { verificationId });
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Not allowed" })).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-field='missing-permission']")).ToContainTextAsync("Your tier does not include Reset passwords (action.password_reset).");
         Assert.Equal(0, portal.Emulator.State.FindCaller(login)!.PasswordResets);
         var denied = await portal.Services.GetRequiredService<IAuditTrail>().QueryAsync(
             PortalServer.TenantId, new AuditQuery { Action = "access.denied", Outcome = AuditOutcome.Denied, PageSize = 50 });
@@ -121,7 +122,7 @@ public sealed class ActionJourneyTests(ChromiumFixture chromium, PortalServer po
     [Fact]
     public async Task ResultPages_TemporaryPasswordShownOnce_SessionsEnded_F5DoesNotActTwice()
     {
-        var login = portal.Emulator.State.AddCaller("rhea.result@demo.example", "rhea.result@demo.example", "Rhea", "Result", push: true).Login;
+        var login = portal.Emulator.State.AddCaller("rhea.quince@demo.example", "rhea.quince@demo.example", "Rhea", "Quince", push: true).Login;
         await using var agent = await AgentBrowser.OpenAsync(chromium, portal);
         var page = agent.Page;
         await agent.SignInAsync("Tier Three Agent");
@@ -132,7 +133,7 @@ public sealed class ActionJourneyTests(ChromiumFixture chromium, PortalServer po
         await reset.GetByLabel("Temporary password, read out once").CheckAsync();
         await reset.GetByLabel("Ticket").FillAsync("INC-5001");
         await reset.GetByRole(AriaRole.Button, new() { Name = "Reset password" }).ClickAsync();
-        await Expect(page).ToHaveURLAsync(new Regex("/actions/password-reset$"));
+        await Expect(page).ToHaveURLAsync(new Regex("/actions/result/[0-9a-f]{32}$"));
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Reset password" })).ToBeVisibleAsync();
         await Expect(page.Locator("[data-outcome='succeeded']")).ToContainTextAsync("Read the temporary password to the caller now");
         await Expect(page.GetByText("Temporary password (shown once):")).ToBeVisibleAsync();
@@ -141,13 +142,18 @@ public sealed class ActionJourneyTests(ChromiumFixture chromium, PortalServer po
         Assert.Equal(1, portal.Emulator.State.FindCaller(login)!.TemporaryPasswordsIssued);
         await agent.CheckPageAsync("result: temporary password");
 
-        // F5 on the result. The portal answers the action's POST with the page itself (no Post/Redirect/Get), so the
-        // browser sends the form again: the server must refuse it (one action per verification), and the secret must
-        // not be on the page again. Whatever the page becomes, the IdP saw one reset.
+        // F5 on the result (Post/Redirect/Get): the browser asks for the result page again and posts nothing. The
+        // outcome is still there, the secret is not, and neither the IdP nor the audit trail saw a second attempt.
         await page.ReloadAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/actions/result/[0-9a-f]{32}$"));
+        await Expect(page.Locator("[data-outcome='succeeded']")).ToContainTextAsync("The password was reset.");
         await Expect(page.Locator("[data-field='secret']")).ToHaveCountAsync(0);
         await Expect(page.GetByText(secret)).ToHaveCountAsync(0);
+        await Expect(page.Locator("[data-field='secret-gone']")).ToContainTextAsync("The temporary password was shown once and is not shown again.");
         Assert.Equal(1, portal.Emulator.State.FindCaller(login)!.TemporaryPasswordsIssued);
+        var resets = await portal.Services.GetRequiredService<IAuditTrail>().QueryAsync(
+            PortalServer.TenantId, new AuditQuery { Action = "action.password_reset", PageSize = 50 });
+        Assert.Equal(AuditOutcome.Succeeded, Assert.Single(resets.Records, r => r.TicketRef == "INC-5001").Outcome);
         await agent.CheckPageAsync("result: temporary password, after F5");
 
         // Back to the verified caller: the reset is done, the revocation is still offered.
@@ -167,7 +173,7 @@ public sealed class ActionJourneyTests(ChromiumFixture chromium, PortalServer po
         await agent.CheckPageAsync("result: sessions ended");
 
         await page.ReloadAsync();
-        await Expect(page.Locator("[data-outcome='succeeded']")).ToHaveCountAsync(0);
+        await Expect(page.Locator("[data-outcome='succeeded']")).ToHaveTextAsync("Every session of the caller was ended.");
         Assert.Equal(revokedBefore + 1, portal.Emulator.State.FindCaller(login)!.SessionsRevoked);
         await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Back to the verified caller" })).ToBeVisibleAsync();
         await agent.CheckPageAsync("result: sessions ended, after F5");
@@ -190,6 +196,6 @@ public sealed class ActionJourneyTests(ChromiumFixture chromium, PortalServer po
         await revoke.GetByRole(AriaRole.Checkbox).CheckAsync();
         await revoke.GetByLabel("Ticket").FillAsync(ticket);
         await revoke.GetByRole(AriaRole.Button, new() { Name = "Sign out everywhere" }).ClickAsync();
-        await Expect(page).ToHaveURLAsync(new Regex("/actions/revoke-sessions$"));
+        await Expect(page).ToHaveURLAsync(new Regex("/actions/result/[0-9a-f]{32}$"));
     }
 }

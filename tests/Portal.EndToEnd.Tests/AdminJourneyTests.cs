@@ -1,5 +1,7 @@
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
+using Portal.Audit;
 using static Microsoft.Playwright.Assertions;
 
 namespace Portal.EndToEnd.Tests;
@@ -37,6 +39,14 @@ public sealed class AdminJourneyTests(ChromiumFixture chromium, PortalServer por
         await Expect(mappings).ToHaveCountAsync(1);
         await Expect(mappings.GetByRole(AriaRole.Cell).Nth(1)).ToHaveTextAsync("Tier 3");
         await admin.CheckPageAsync("admin: group mapping edited");
+
+        // Saved by Post/Redirect/Get: the page is a GET of /admin/tiers; F5 saves nothing again and the "saved" note is gone.
+        await Expect(page).ToHaveURLAsync(new Regex("/admin/tiers$"));
+        var changesBefore = await ChangeCountAsync();
+        await page.ReloadAsync();
+        await Expect(result).ToHaveCountAsync(0);
+        await Expect(mappings.GetByRole(AriaRole.Cell).Nth(1)).ToHaveTextAsync("Tier 3");
+        Assert.Equal(changesBefore, await ChangeCountAsync());
 
         // Policy, and the webhook: a cloud-internal destination is refused with a message that says why, and not saved.
         await page.GetByRole(AriaRole.Navigation, new() { Name = "Administration" }).GetByRole(AriaRole.Link, new() { Name = "Verification and action policy" }).ClickAsync();
@@ -83,6 +93,10 @@ public sealed class AdminJourneyTests(ChromiumFixture chromium, PortalServer por
         var key = (await page.Locator("[data-field='api-key']").InnerTextAsync()).Trim();
         Assert.Matches("^portal_ak_[A-Za-z0-9_-]{43}$", key);
         await admin.CheckPageAsync("admin: API key shown once");
+        await page.ReloadAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "API key no longer shown" })).ToBeVisibleAsync();
+        Assert.DoesNotContain(key, await page.ContentAsync(), StringComparison.Ordinal);
+        await admin.CheckPageAsync("admin: API key page after F5");
         await page.GetByRole(AriaRole.Link, new() { Name = "Back to the keys" }).ClickAsync();
         var row = page.Locator("table.keys tbody tr").Filter(new() { HasText = "SIEM e2e" });
         await Expect(row).ToHaveCountAsync(1);
@@ -135,6 +149,9 @@ public sealed class AdminJourneyTests(ChromiumFixture chromium, PortalServer por
         await page.GetByLabel("IdP group name (or Entra group object id)").FillAsync(group);
         await page.GetByLabel("Tier", new() { Exact = true }).SelectOptionAsync(tier);
         await page.GetByRole(AriaRole.Button, new() { Name = "Map group" }).ClickAsync();
-        await Expect(page).ToHaveURLAsync(new Regex("/admin/groups/map$"));
+        await Expect(page).ToHaveURLAsync(new Regex("/admin/tiers$"));
     }
+
+    private async Task<int> ChangeCountAsync() =>
+        (await portal.Services.GetRequiredService<IAuditTrail>().QueryAsync(PortalServer.TenantId, new AuditQuery { Action = "admin.groups.map", PageSize = 50 })).Records.Count;
 }

@@ -172,11 +172,20 @@ public sealed partial class ApiKeyTests : IAsyncLifetime
     {
         var admin = await _host.SignInAsync(Admin);
         var token = PortalTestHost.FormToken(await new ConsoleDriver(_host, admin).GetPageAsync("/admin/api-keys"));
-        var created = await PortalTestHost.PostFormAsync(admin, "/admin/api-keys", token, ("name", name));
+        var posted = await PortalTestHost.PostFormAsync(admin, "/admin/api-keys", token, ("name", name));
+        Assert.Equal(HttpStatusCode.SeeOther, posted.StatusCode);
+        var created = await PortalTestHost.FollowSeeOtherAsync(admin, posted, "/admin/api-keys/created/");
         Assert.Equal(HttpStatusCode.OK, created.StatusCode);
         Assert.True(created.Headers.CacheControl?.NoStore, "The page with the key must not be stored.");
         var match = KeyPattern().Match(await created.Content.ReadAsStringAsync());
         Assert.True(match.Success, "The key is shown once on creation.");
+
+        // F5 on that page: no second key, and this one is not shown again.
+        var keysBefore = (await KeysAsync()).Count;
+        var again = await (await admin.GetAsync(posted.Headers.Location!.OriginalString)).Content.ReadAsStringAsync();
+        Assert.DoesNotContain(match.Groups[1].Value, again, StringComparison.Ordinal);
+        Assert.Contains("data-field=\"api-key-gone\"", again, StringComparison.Ordinal);
+        Assert.Equal(keysBefore, (await KeysAsync()).Count);
         return (admin, match.Groups[1].Value);
     }
 

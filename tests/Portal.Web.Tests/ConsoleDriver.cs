@@ -75,13 +75,23 @@ public sealed partial class ConsoleDriver(PortalTestHost host, HttpClient browse
     public async Task<HttpResponseMessage> ActAsync(string route, string verificationId, params (string Name, string Value)[] fields)
     {
         var token = PortalTestHost.FormToken(await GetPageAsync("/console"));
-        return await PortalTestHost.PostFormAsync(browser, "/actions/" + route, token, [("verificationId", verificationId), .. fields]);
+        return await PostActionAsync(route, token, verificationId, fields);
     }
 
     public async Task<HttpResponseMessage> ActWithTokenFromAsync(string pagePath, string route, string verificationId, params (string Name, string Value)[] fields)
     {
         var token = PortalTestHost.FormToken(await GetPageAsync(pagePath));
-        return await PortalTestHost.PostFormAsync(browser, "/actions/" + route, token, [("verificationId", verificationId), .. fields]);
+        return await PostActionAsync(route, token, verificationId, fields);
+    }
+
+    /// <summary>
+    /// Posts an action as the browser does and follows its Post/Redirect/Get to the result page, whose status is the
+    /// outcome's. A post refused before the action ran (permission, antiforgery, rate limit) is returned as is.
+    /// </summary>
+    public async Task<HttpResponseMessage> PostActionAsync(string route, string token, string verificationId, params (string Name, string Value)[] fields)
+    {
+        var posted = await PortalTestHost.PostFormAsync(browser, "/actions/" + route, token, [("verificationId", verificationId), .. fields]);
+        return await PortalTestHost.FollowSeeOtherAsync(browser, posted, "/actions/result/");
     }
 
     private static string FormFor(string page, string action)

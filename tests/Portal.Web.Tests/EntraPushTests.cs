@@ -188,7 +188,8 @@ public sealed class EntraPushTests
     private static async Task<HttpResponseMessage> ActAsync(StepUpTestHost host, HttpClient agent, string route, string verificationId)
     {
         var token = PortalTestHost.FormToken(await host.GetPageAsync(agent, "/console"));
-        return await PortalTestHost.PostFormAsync(agent, "/actions/" + route, token, ("verificationId", verificationId), ("ticketRef", "INC-7"));
+        var posted = await PortalTestHost.PostFormAsync(agent, "/actions/" + route, token, ("verificationId", verificationId), ("ticketRef", "INC-7"));
+        return await PortalTestHost.FollowSeeOtherAsync(agent, posted, "/actions/result/");
     }
 
     private static bool Is(JsonObject record, string action, string outcome, string? reason) =>

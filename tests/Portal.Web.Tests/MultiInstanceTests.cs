@@ -81,7 +81,7 @@ public sealed class MultiInstanceTests(FirestoreEmulatorProcess firestore) : IAs
         var token = PortalTestHost.FormToken(await onA.GetPageAsync("/console"));
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(i =>
-            PortalTestHost.PostFormAsync(i % 2 == 0 ? onA.Browser : onB.Browser, "/actions/revoke-sessions", token, ("verificationId", id))));
+            (i % 2 == 0 ? onA : onB).PostActionAsync("revoke-sessions", token, id)));
 
         Assert.Single(responses, r => r.StatusCode == HttpStatusCode.OK);
         Assert.All(responses.Where(r => r.StatusCode != HttpStatusCode.OK), r => Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode));

@@ -297,6 +297,22 @@ public sealed partial class PortalTestHost : IAsyncLifetime
         return await client.PostAsync(path, new FormUrlEncodedContent(values));
     }
 
+    /// <summary>
+    /// Follows a POST's Post/Redirect/Get as a browser does: a 303 must lead to a page under <paramref name="expectedPrefix"/>,
+    /// which is returned. Any other answer (refused before the page ran: permission, antiforgery, rate limit) is returned as is.
+    /// </summary>
+    public static async Task<HttpResponseMessage> FollowSeeOtherAsync(HttpClient client, HttpResponseMessage posted, string expectedPrefix)
+    {
+        if (posted.StatusCode != HttpStatusCode.SeeOther)
+        {
+            return posted;
+        }
+
+        var location = posted.Headers.Location?.OriginalString ?? "";
+        Assert.StartsWith(expectedPrefix, location, StringComparison.Ordinal);
+        return await client.GetAsync(location);
+    }
+
     [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
     private static partial Regex TokenPattern();
 

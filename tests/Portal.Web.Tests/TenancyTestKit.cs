@@ -15,12 +15,13 @@ internal static class TenancyTestKit
     public const string Bob = "bob.caller@demo.example";
     public const string Erin = "erin.admin@demo.example";
 
-    /// <summary>Posts a form with an antiforgery token taken from <paramref name="pagePath"/>.</summary>
+    /// <summary>Posts a form with an antiforgery token taken from <paramref name="pagePath"/> as the browser does; a saved change's 303 back to that page is followed.</summary>
     public static async Task<HttpResponseMessage> PostAsync(HttpClient browser, string pagePath, string path, params (string Name, string Value)[] fields)
     {
         var page = await browser.GetAsync(pagePath);
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
-        return await PortalTestHost.PostFormAsync(browser, path, PortalTestHost.FormToken(await page.Content.ReadAsStringAsync()), fields);
+        var posted = await PortalTestHost.PostFormAsync(browser, path, PortalTestHost.FormToken(await page.Content.ReadAsStringAsync()), fields);
+        return await PortalTestHost.FollowSeeOtherAsync(browser, posted, pagePath);
     }
 
     public static async Task<List<JsonObject>> AuditAsync(PortalTestHost host, string tenantId = PortalTestHost.TenantId)

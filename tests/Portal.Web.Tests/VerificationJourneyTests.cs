@@ -253,14 +253,14 @@ public class VerificationJourneyTests : IAsyncLifetime
         var token = PortalTestHost.FormToken(await agent.GetPageAsync("/console"));
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ =>
-            PortalTestHost.PostFormAsync(agent.Browser, "/actions/revoke-sessions", token, ("verificationId", id))));
+            agent.PostActionAsync("revoke-sessions", token, id)));
 
         Assert.Single(responses, r => r.StatusCode == HttpStatusCode.OK);
         Assert.Equal(1, _host.Emulator.State.FindCaller(Alice)!.SessionsRevoked);
     }
 
     [Fact]
-    public async Task Tier1Agent_CanVerifyButCannotReset()
+    public async Task Tier1Agent_CanVerifyButCannotReset_AndIsToldWhichPermissionTheTierLacks()
     {
         var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier1));
         var session = await agent.VerifyByPushAsync(Alice);
@@ -270,6 +270,9 @@ public class VerificationJourneyTests : IAsyncLifetime
 
         Assert.DoesNotContain("action=\"/actions/", sessionPage, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        var refusal = await response.Content.ReadAsStringAsync();
+        Assert.Contains("Your tier does not include <strong>Reset passwords</strong>", refusal, StringComparison.Ordinal);
+        Assert.Contains("action.password_reset", refusal, StringComparison.Ordinal);
         Assert.Equal(0, _host.Emulator.State.FindCaller(Alice)!.PasswordResets);
         Assert.Contains(await AuditDocumentsAsync(), d => (string)d["action"]! == "access.denied" && (string)d["reason"]! == "missing:action.password_reset");
     }

@@ -66,6 +66,9 @@ internal static class PermissionPolicies
 /// <summary>Audits every refusal of a signed-in agent (docs/security-requirements.md D2: denied access is a security event).</summary>
 internal sealed class AuditingAuthorizationResultHandler(IAuditTrail audit, ILogger<AuditingAuthorizationResultHandler> logger) : IAuthorizationMiddlewareResultHandler
 {
+    /// <summary>The <see cref="HttpContext.Items"/> key of the permission a refused request lacked.</summary>
+    public const string MissingPermissionItem = "Portal.MissingPermission";
+
     private readonly AuthorizationMiddlewareResultHandler _default = new();
 
     public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
@@ -73,6 +76,12 @@ internal sealed class AuditingAuthorizationResultHandler(IAuditTrail audit, ILog
         if (authorizeResult.Forbidden && AgentContext.From(context.User) is { } agent)
         {
             var missing = authorizeResult.AuthorizationFailure?.FailedRequirements.OfType<PermissionRequirement>().Select(r => r.Permission).FirstOrDefault();
+            if (missing is not null)
+            {
+                // For the refusal page (rendered by re-executing /error/403 on this same request): which permission, in words.
+                context.Items[MissingPermissionItem] = missing;
+            }
+
             try
             {
                 await audit.RecordAsync(AuditEntries.For(context, agent, "access.denied", AuditOutcome.Denied, missing is null ? "forbidden" : "missing:" + missing), context.RequestAborted);

@@ -1,7 +1,7 @@
 namespace Portal.Web.Authorization;
 
 /// <summary>
-/// The fine-grained permissions (DESIGN.md). Every route names the one it needs and the check runs on
+/// The fine-grained permissions (docs/tenancy.md, "Permissions and default tiers"). Every route names the one it needs and the check runs on
 /// the server on every request; hiding a button is only a convenience.
 /// </summary>
 public static class Permissions
@@ -26,6 +26,25 @@ public static class Permissions
         AuditRead, AuditExport, UsageRead, AdminTiers, AdminIpAllowlist, AdminSettings,
     ];
 
+    /// <summary>What a permission lets an agent do, in the words the console uses (an unknown name is returned as is).</summary>
+    public static string Describe(string permission) => permission switch
+    {
+        CallerLookup => "Look up callers",
+        CallerVerify => "Verify callers",
+        PasswordReset => "Reset passwords",
+        SessionsRevoke => "Sign callers out everywhere",
+        TapIssue => "Issue temporary access codes",
+        AccountUnlock => "Unlock accounts",
+        MfaReset => "Reset MFA factors",
+        AuditRead => "Read the audit trail",
+        AuditExport => "Export the audit trail",
+        UsageRead => "Read usage",
+        AdminTiers => "Administer tiers and group mappings",
+        AdminIpAllowlist => "Administer the IP allow-list",
+        AdminSettings => "Administer policy, webhook, API keys and the IdP connection",
+        _ => permission,
+    };
+
     /// <summary>The tenant admin console's permissions.</summary>
     public static bool IsAdmin(string permission) => permission is AdminTiers or AdminIpAllowlist or AdminSettings;
 
@@ -37,7 +56,7 @@ public static class Permissions
 /// <summary>A named set of permissions that IdP groups map to.</summary>
 public sealed record TierDefinition(string Name, IReadOnlyList<string> Permissions);
 
-/// <summary>The default tiers of a new tenant (DESIGN.md); tenant admins can change them.</summary>
+/// <summary>The default tiers of a new tenant (docs/tenancy.md); tenant admins can change them.</summary>
 public static class DefaultTiers
 {
     public const string Tier1 = "Tier 1";

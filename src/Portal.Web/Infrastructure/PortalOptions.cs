@@ -107,7 +107,7 @@ public sealed class TenantSettings
     /// <summary>IdP group name (or id) → tier name.</summary>
     public Dictionary<string, string> GroupTiers { get; set; } = [];
 
-    /// <summary>The tenant's tiers; the defaults of DESIGN.md when empty.</summary>
+    /// <summary>The tenant's tiers; the defaults of docs/tenancy.md when empty.</summary>
     public List<TierSettings> Tiers { get; set; } = [];
 
     public VerificationPolicySettings Verification { get; set; } = new();

@@ -26,6 +26,7 @@ public sealed class PermissionMatrixTests : IAsyncLifetime
         POST /account/find                     | allow     | allow  | allow  | allow  | allow   | allow
         POST /account/signout                  | sign-in   | allow  | allow  | allow  | allow   | allow
         POST /actions/password-reset           | sign-in   | deny   | allow  | allow  | deny    | deny
+        GET /actions/result/{id}               | sign-in   | allow  | allow  | allow  | deny    | deny
         POST /actions/reset-factors            | sign-in   | deny   | deny   | allow  | deny    | deny
         POST /actions/revoke-sessions          | sign-in   | deny   | allow  | allow  | deny    | deny
         POST /actions/temporary-access         | sign-in   | deny   | deny   | allow  | deny    | deny
@@ -33,6 +34,7 @@ public sealed class PermissionMatrixTests : IAsyncLifetime
         GET /admin/api-keys                    | sign-in   | deny   | deny   | deny   | deny    | allow
         POST /admin/api-keys                   | sign-in   | deny   | deny   | deny   | deny    | allow
         POST /admin/api-keys/{id}/revoke       | sign-in   | deny   | deny   | deny   | deny    | allow
+        GET /admin/api-keys/created/{id}       | sign-in   | deny   | deny   | deny   | deny    | allow
         GET /admin/changes                     | sign-in   | deny   | deny   | deny   | deny    | allow
         GET /admin/connection                  | sign-in   | deny   | deny   | deny   | deny    | allow
         POST /admin/connection/test            | sign-in   | deny   | deny   | deny   | deny    | allow

@@ -107,7 +107,8 @@ public sealed class RateLimitTests : IAsyncLifetime
         for (var i = 0; i <= SensitiveLimit; i++)
         {
             var path = i % 2 == 0 ? "/actions/unlock" : "/verification/totp";
-            statuses.Add((await PortalTestHost.PostFormAsync(agent, path, token, ("verificationId", AppRoute.SampleId), ("callerRef", "x"), ("code", "1"))).StatusCode);
+            var posted = await PortalTestHost.PostFormAsync(agent, path, token, ("verificationId", AppRoute.SampleId), ("callerRef", "x"), ("code", "1"));
+            statuses.Add((await PortalTestHost.FollowSeeOtherAsync(agent, posted, "/actions/result/")).StatusCode);
         }
 
         // Before the limit each request reaches its handler: refused for its own reasons (no verification, bad form), never 429.

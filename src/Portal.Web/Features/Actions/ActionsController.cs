@@ -7,16 +7,43 @@ using Portal.Web.Infrastructure;
 
 namespace Portal.Web.Features.Actions;
 
-public sealed record ActionPage(CallerAction Action, string VerificationId, ActionOutcome? Outcome, string? RefusalMessage);
+/// <summary>
+/// An action's result page: the outcome, or the refusal in words. <see cref="SecretShownBefore"/> is true when the
+/// page is seen again (F5, Back) after the one-time secret was shown; the secret is then no longer there to show.
+/// </summary>
+public sealed record ActionPage(CallerAction Action, string VerificationId, ActionOutcome? Outcome, string? RefusalMessage, string? SecretShownBefore = null);
+
+/// <summary>
+/// What an action POST hands to its result page through the agent's browser (<see cref="BrowserHandover"/>): nothing of
+/// it is stored. The secret is dropped from the browser the first time the page shows it.
+/// </summary>
+public sealed record ActionResultHandover(
+    string Action,
+    string VerificationId,
+    int Status,
+    bool Succeeded,
+    bool Partial,
+    string Message,
+    string? Secret,
+    string? SecretLabel,
+    DateTimeOffset? SecretExpiresAt,
+    bool SecretShown)
+{
+    public override string ToString() => $"ActionResultHandover {{ Action = {Action}, Status = {Status}, Secret = {(Secret is null ? "none" : "[redacted]")} }}";
+}
 
 /// <summary>
 /// One route per action, each with its own permission policy, so the permission matrix can be read from the
 /// endpoint table. Every route also needs a live verification (checked in <see cref="ActionService"/>).
 /// </summary>
 [Route("actions")]
-public sealed class ActionsController(ITenantCatalog tenants, ActionService actions) : Controller
+public sealed class ActionsController(ITenantCatalog tenants, ActionService actions, BrowserHandover handover, TimeProvider clock) : Controller
 {
+    private const string ResultPurpose = "action-result";
     private static readonly TimeSpan TemporaryAccessLifetime = TimeSpan.FromHours(1);
+
+    // Long enough to read the result and come back to it within the call; the verification itself lasts ten minutes.
+    private static readonly TimeSpan ResultLifetime = TimeSpan.FromMinutes(15);
 
     [HttpPost("password-reset")]
     [Authorize(Policy = Permissions.PasswordReset)]
@@ -92,12 +119,53 @@ public sealed class ActionsController(ITenantCatalog tenants, ActionService acti
         };
     }
 
+    /// <summary>
+    /// The result of an action, once posted (Post/Redirect/Get): answered with the status of the outcome itself (200, or
+    /// the refusal's 403/502). The one-time secret is shown on the first view only; F5 or Back shows the outcome
+    /// without it and posts nothing again. Another browser or agent session, or the page after its lifetime, reads 404.
+    /// </summary>
+    [HttpGet("result/{id}")]
+    [Authorize(Policy = Permissions.CallerVerify)]
+    public IActionResult Result(string id)
+    {
+        var agent = AgentContext.From(User)!;
+        var path = ResultPath(id);
+        var kept = AgentSessionStore.IsWellFormedId(id) ? handover.Read<ActionResultHandover>(Request, ResultPurpose, agent, path) : null;
+        var action = kept is null ? null : CallerAction.All.FirstOrDefault(a => a.Name == kept.Action);
+        if (kept is null || action is null)
+        {
+            Response.StatusCode = StatusCodes.Status404NotFound;
+            return View("ResultGone");
+        }
+
+        if (kept.Secret is not null)
+        {
+            // Shown now, so it leaves the browser now: what stays is the outcome without it.
+            handover.Keep(Response, ResultPurpose, agent, path, kept with { Secret = null, SecretShown = true }, clock.GetUtcNow() + ResultLifetime);
+        }
+
+        Response.StatusCode = kept.Status;
+        var outcome = kept.Status == StatusCodes.Status200OK
+            ? new ActionOutcome(kept.Succeeded, kept.Message, kept.Secret, kept.SecretLabel, kept.SecretExpiresAt) { AuditAs = kept.Partial ? AuditOutcome.Partial : AuditOutcome.Succeeded }
+            : null;
+        return View("Result", new ActionPage(action, kept.VerificationId, outcome, outcome is null ? kept.Message : null, kept.SecretShown ? kept.SecretLabel : null));
+    }
+
     private async Task<IActionResult> RunAsync(CallerAction action, string? verificationId, string? ticketRef, Func<ICallerDirectory, string, CancellationToken, Task<IdpResult<ActionOutcome>>> perform)
     {
         var agent = AgentContext.From(User)!;
         var tenant = tenants.Find(agent.TenantId)!;
         var (outcome, refusal, status) = await actions.RunAsync(HttpContext, agent, tenant, action, verificationId ?? "", ticketRef, perform, HttpContext.RequestAborted);
-        Response.StatusCode = status;
-        return View("Result", new ActionPage(action, verificationId ?? "", outcome, refusal?.Message));
+
+        // The verification id goes back only as a link to its page, and only when it is one.
+        var shownVerification = AgentSessionStore.IsWellFormedId(verificationId) ? verificationId! : "";
+        var result = outcome is not null
+            ? new ActionResultHandover(action.Name, shownVerification, status, outcome.Succeeded, outcome.IsPartial, outcome.Message, outcome.OneTimeSecret, outcome.OneTimeSecretLabel, outcome.SecretExpiresAt, false)
+            : new ActionResultHandover(action.Name, shownVerification, status, false, false, refusal!.Message, null, null, null, false);
+        var id = AgentSessionStore.NewId();
+        handover.Keep(Response, ResultPurpose, agent, ResultPath(id), result, clock.GetUtcNow() + ResultLifetime);
+        return this.SeeOther(ResultPath(id));
     }
+
+    private static string ResultPath(string id) => "/actions/result/" + id;
 }

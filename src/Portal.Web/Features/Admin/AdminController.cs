@@ -33,13 +33,24 @@ public sealed class AdminController(
     ConnectionCheckRunner connectionChecks,
     TenantConnectionReports connectionReports,
     ITenantCatalog tenants,
-    Portal.Audit.IAuditTrail audit) : Controller
+    Portal.Audit.IAuditTrail audit,
+    BrowserHandover handover,
+    TimeProvider clock) : Controller
 {
+    private const string TiersPath = "/admin/tiers";
+    private const string PolicyPath = "/admin/policy";
+    private const string IpAllowListPath = "/admin/ip-allowlist";
+    private const string SavedPurpose = "admin-saved";
+
+    // What a saved change shows on the page it redirects to; the diff is cut short to keep the cookie small.
+    private const int MaxShownDiffCharacters = 1500;
+    private static readonly TimeSpan SavedLifetime = TimeSpan.FromMinutes(2);
+
     private AgentContext Agent => AgentContext.From(User)!;
 
     [HttpGet("tiers")]
     [Authorize(Policy = Permissions.AdminTiers)]
-    public IActionResult Tiers() => TiersView(null);
+    public IActionResult Tiers() => TiersView(TakeSaved(TiersPath)?.Result);
 
     [HttpPost("tiers/create")]
     [Authorize(Policy = Permissions.AdminTiers)]
@@ -136,7 +147,11 @@ public sealed class AdminController(
 
     [HttpGet("policy")]
     [Authorize(Policy = Permissions.AdminSettings)]
-    public IActionResult Policy() => PolicyView(null, null);
+    public IActionResult Policy()
+    {
+        var saved = TakeSaved(PolicyPath);
+        return PolicyView(saved?.Result, saved?.NewSigningKey);
+    }
 
     [HttpPost("policy/verification")]
     [Authorize(Policy = Permissions.AdminSettings)]
@@ -157,7 +172,7 @@ public sealed class AdminController(
             };
             return null;
         }, HttpContext.RequestAborted);
-        return PolicyView(result, null);
+        return Answer(result, PolicyPath, r => PolicyView(r, null));
     }
 
     [HttpPost("policy/actions")]
@@ -175,7 +190,7 @@ public sealed class AdminController(
             p.ActionMethods.Add(new ActionMethodRule { Action = action, Methods = [.. (methods ?? []).Distinct(StringComparer.Ordinal)] });
             return null;
         }, HttpContext.RequestAborted);
-        return PolicyView(result, null);
+        return Answer(result, PolicyPath, r => PolicyView(r, null));
     }
 
     [HttpPost("policy/privileged")]
@@ -187,7 +202,7 @@ public sealed class AdminController(
             p.PrivilegedGroups = Lines(groups);
             return null;
         }, HttpContext.RequestAborted);
-        return PolicyView(result, null);
+        return Answer(result, PolicyPath, r => PolicyView(r, null));
     }
 
     [HttpPost("policy/webhook")]
@@ -208,7 +223,7 @@ public sealed class AdminController(
             p.AlertWebhook.Url = value;
             return null;
         }, HttpContext.RequestAborted);
-        return PolicyView(result, null);
+        return Answer(result, PolicyPath, r => PolicyView(r, null));
     }
 
     /// <summary>Generates a new signing key; it is shown on this response only and stored encrypted.</summary>
@@ -222,12 +237,12 @@ public sealed class AdminController(
             p.AlertWebhook.SigningSecretProtected = protectedKey;
             return null;
         }, HttpContext.RequestAborted);
-        return PolicyView(result, result.Succeeded ? display : null);
+        return Answer(result, PolicyPath, r => PolicyView(r, null), display);
     }
 
     [HttpGet("ip-allowlist")]
     [Authorize(Policy = Permissions.AdminIpAllowlist)]
-    public IActionResult IpAllowList() => IpAllowListView(null);
+    public IActionResult IpAllowList() => IpAllowListView(TakeSaved(IpAllowListPath)?.Result);
 
     /// <summary>Saves the allow-list, one network per line, unless it would lock out the admin who saves it (A4).</summary>
     [HttpPost("ip-allowlist")]
@@ -252,7 +267,7 @@ public sealed class AdminController(
             p.IpAllowList = list;
             return null;
         }, HttpContext.RequestAborted);
-        return IpAllowListView(result);
+        return Answer(result, IpAllowListPath, IpAllowListView);
     }
 
     [HttpGet("connection")]
@@ -289,7 +304,57 @@ public sealed class AdminController(
         View(new ChangesPage(await admin.RecentChangesAsync(Agent.TenantId, 50, HttpContext.RequestAborted)));
 
     private async Task<IActionResult> ChangeTiersAsync(string action, Func<TenantPolicy, TenantAdministration.Refused?> change) =>
-        TiersView(await admin.ChangeAsync(HttpContext, Agent, action, change, HttpContext.RequestAborted));
+        Answer(await admin.ChangeAsync(HttpContext, Agent, action, change, HttpContext.RequestAborted), TiersPath, TiersView);
+
+    /// <summary>
+    /// Post/Redirect/Get for a saved change: the page is shown again by GET with what was saved (once), so F5 and Back
+    /// never save twice. A refused change is answered with the form itself (422) and its message.
+    /// </summary>
+    private IActionResult Answer(AdminChangeResult result, string page, Func<AdminChangeResult, ViewResult> refused, string? newSigningKey = null)
+    {
+        if (!result.Succeeded)
+        {
+            return refused(result);
+        }
+
+        handover.Keep(Response, SavedPurpose, Agent, page, new SavedChange(Shown(result), newSigningKey), clock.GetUtcNow() + SavedLifetime);
+        return this.SeeOther(page);
+    }
+
+    /// <summary>What was saved just before this page was asked for, shown this once (a new signing key too).</summary>
+    private SavedChange? TakeSaved(string page)
+    {
+        var saved = handover.Read<SavedChange>(Request, SavedPurpose, Agent, page);
+        if (saved is not null)
+        {
+            handover.Forget(Response, SavedPurpose, page);
+        }
+
+        return saved;
+    }
+
+    private static AdminChangeResult Shown(AdminChangeResult result)
+    {
+        var shown = new List<SettingChange>();
+        var length = 0;
+        foreach (var change in result.Changes)
+        {
+            length += change.Field.Length + (change.Before?.Length ?? 0) + (change.After?.Length ?? 0);
+            if (length > MaxShownDiffCharacters)
+            {
+                return result with { Message = result.Message + " More changes are listed under Changes.", Changes = shown };
+            }
+
+            shown.Add(change);
+        }
+
+        return result;
+    }
+
+    private sealed record SavedChange(AdminChangeResult Result, string? NewSigningKey)
+    {
+        public override string ToString() => $"SavedChange {{ Result = {Result.Message}, NewSigningKey = {(NewSigningKey is null ? "none" : "[redacted]")} }}";
+    }
 
     private ViewResult TiersView(AdminChangeResult? result)
     {

@@ -8,13 +8,17 @@ namespace Portal.Web.Features.ApiKeys;
 
 public sealed record ApiKeysPage(IReadOnlyList<ApiKeyRecord> Keys, string TenantId, string? Error = null);
 
-public sealed record ApiKeyCreatedPage(ApiKeyRecord Key, string PlainKey, string TenantId);
+/// <summary>A key just created: <see cref="PlainKey"/> is null when the page is seen again after it was shown once.</summary>
+public sealed record ApiKeyCreatedPage(string Name, string? PlainKey, string TenantId);
 
 /// <summary>Tenant admins create and revoke the API keys a SIEM uses to pull the tenant's audit.</summary>
 [Route("admin/api-keys")]
 [Authorize(Policy = Permissions.AdminSettings)]
-public sealed class ApiKeysController(ApiKeyStore keys, IAuditTrail audit) : Controller
+public sealed class ApiKeysController(ApiKeyStore keys, IAuditTrail audit, BrowserHandover handover, TimeProvider clock) : Controller
 {
+    private const string CreatedPurpose = "apikey-created";
+    private static readonly TimeSpan CreatedLifetime = TimeSpan.FromMinutes(5);
+
     [HttpGet("")]
     public async Task<IActionResult> Index()
     {
@@ -22,7 +26,10 @@ public sealed class ApiKeysController(ApiKeyStore keys, IAuditTrail audit) : Con
         return View(new ApiKeysPage(await keys.ListAsync(agent.TenantId, HttpContext.RequestAborted), agent.TenantId));
     }
 
-    /// <summary>Creates a key and shows it this once, in the response to the POST: never in a URL, never again.</summary>
+    /// <summary>
+    /// Creates a key and shows it this once, on the page the POST redirects to (Post/Redirect/Get, so F5 never creates a
+    /// second key): handed over through the admin's browser, never in a URL, never stored in plain, never shown again.
+    /// </summary>
     [HttpPost("")]
     public async Task<IActionResult> Create([FromForm] string? name)
     {
@@ -38,8 +45,30 @@ public sealed class ApiKeysController(ApiKeyStore keys, IAuditTrail audit) : Con
         var pending = await audit.BeginAsync(AuditEntries.For(HttpContext, agent, "apikey.create", AuditOutcome.Pending), HttpContext.RequestAborted);
         var (record, plain) = await keys.CreateAsync(agent.TenantId, label!, agent, HttpContext.RequestAborted);
         await audit.CompleteAsync(pending, AuditOutcome.Succeeded, "key:" + record.Id, HttpContext.RequestAborted);
+        var page = CreatedPath(record.Id);
+        handover.Keep(Response, CreatedPurpose, agent, page, new CreatedKey(record.Name, plain), clock.GetUtcNow() + CreatedLifetime);
+        return this.SeeOther(page);
+    }
+
+    [HttpGet("created/{id}")]
+    public IActionResult Created(string id)
+    {
+        var agent = AgentContext.From(User)!;
+        if (!ApiKeyStore.IsWellFormedId(id))
+        {
+            return NotFound();
+        }
+
+        var page = CreatedPath(id);
+        var created = handover.Read<CreatedKey>(Request, CreatedPurpose, agent, page);
         Response.Headers.CacheControl = "no-store";
-        return View("Created", new ApiKeyCreatedPage(record, plain, agent.TenantId));
+        if (created is null)
+        {
+            return View("Created", new ApiKeyCreatedPage("", null, agent.TenantId));
+        }
+
+        handover.Forget(Response, CreatedPurpose, page);
+        return View("Created", new ApiKeyCreatedPage(created.Name, created.PlainKey, agent.TenantId));
     }
 
     [HttpPost("{id}/revoke")]
@@ -50,5 +79,12 @@ public sealed class ApiKeysController(ApiKeyStore keys, IAuditTrail audit) : Con
         var reason = "key:" + (ApiKeyStore.IsWellFormedId(id) ? id : "invalid");
         await audit.RecordAsync(AuditEntries.For(HttpContext, agent, "apikey.revoke", revoked ? AuditOutcome.Succeeded : AuditOutcome.Failed, reason), HttpContext.RequestAborted);
         return revoked ? Redirect("/admin/api-keys") : NotFound();
+    }
+
+    private static string CreatedPath(string id) => "/admin/api-keys/created/" + id;
+
+    private sealed record CreatedKey(string Name, string PlainKey)
+    {
+        public override string ToString() => $"CreatedKey {{ Name = {Name}, PlainKey = [redacted] }}";
     }
 }

@@ -5,7 +5,8 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace Portal.Web.Features.Errors;
 
-public sealed record ErrorPage(int Status, string RequestId);
+/// <summary>An error page; <see cref="MissingPermission"/> names what a refused agent's tier lacks (a 403 by permission).</summary>
+public sealed record ErrorPage(int Status, string RequestId, string? MissingPermission = null);
 
 /// <summary>Errors show a status and a request id, never exception text or stack traces.</summary>
 [AllowAnonymous]
@@ -23,6 +24,7 @@ public sealed class ErrorsController : Controller
             ? parsed
             : StatusCodes.Status500InternalServerError;
         Response.StatusCode = code is >= 400 and <= 599 ? code : StatusCodes.Status500InternalServerError;
-        return View(new ErrorPage(Response.StatusCode, Activity.Current?.TraceId.ToString() ?? HttpContext.TraceIdentifier));
+        var missing = Response.StatusCode == StatusCodes.Status403Forbidden ? HttpContext.Items[Portal.Web.Authorization.AuditingAuthorizationResultHandler.MissingPermissionItem] as string : null;
+        return View(new ErrorPage(Response.StatusCode, Activity.Current?.TraceId.ToString() ?? HttpContext.TraceIdentifier, missing));
     }
 }

@@ -49,8 +49,7 @@ public sealed class StepUpController(StepUpService stepUp, Microsoft.Extensions.
 
         // Not a redirect to the IdP: the browser would apply the CSP's form-action 'self' to every hop of this
         // form's navigation and refuse it (docs/security-decisions.md). A same-origin page navigates there by GET.
-        Response.Headers.Location = "/stepup/continue/" + next.State;
-        return StatusCode(StatusCodes.Status303SeeOther);
+        return this.SeeOther("/stepup/continue/" + next.State);
     }
 
     /// <summary>

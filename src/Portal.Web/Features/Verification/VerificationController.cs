@@ -60,7 +60,7 @@ public sealed class VerificationController(ITenantCatalog tenants, VerificationS
 
         var pending = await verification.GetPendingAsync(agent, started.PendingId, HttpContext.RequestAborted);
         handover.Keep(Response, agent, started.PendingId, started, pending!.ExpiresAt);
-        return SeeOther($"/verification/pending/{started.PendingId}");
+        return this.SeeOther($"/verification/pending/{started.PendingId}");
     }
 
     [HttpPost("push")]
@@ -128,7 +128,7 @@ public sealed class VerificationController(ITenantCatalog tenants, VerificationS
             return View(nameof(Pending), page);
         }
 
-        return SeeOther(page.VerificationSessionId is not null ? $"/verification/session/{page.VerificationSessionId}" : $"/verification/pending/{page.Id}");
+        return this.SeeOther(page.VerificationSessionId is not null ? $"/verification/session/{page.VerificationSessionId}" : $"/verification/pending/{page.Id}");
     }
 
     [HttpPost("totp")]
@@ -195,12 +195,6 @@ public sealed class VerificationController(ITenantCatalog tenants, VerificationS
         }
 
         return page with { StepUpLink = shown.Link, StepUpCode = shown.Code, Progress = progress };
-    }
-
-    private StatusCodeResult SeeOther(string path)
-    {
-        Response.Headers.Location = path;
-        return StatusCode(StatusCodes.Status303SeeOther);
     }
 
     private static PendingPage ToPage(PendingVerification p, Refusal? refusal) =>

@@ -1,0 +1,130 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Portal.Web.Tests.Security;
+
+namespace Portal.Web.Tests;
+
+/// <summary>
+/// Post/Redirect/Get for actions (docs/security-decisions.md): the action's POST is answered by 303 to a result page,
+/// so F5 and Back never post again; the one-time secret reaches that page through the agent's own browser (encrypted,
+/// bound to the agent session, path-scoped), is shown on the first view only, and is kept nowhere on the server.
+/// </summary>
+public sealed partial class ActionResultPageTests(PortalHostFixture fixture) : IClassFixture<PortalHostFixture>
+{
+    private readonly PortalTestHost _host = fixture.Portal;
+
+    [Fact]
+    public async Task Action_AnsweredBySeeOther_SecretOnFirstViewOnly_ReloadsActNoMore()
+    {
+        var jar = new CookieContainer();
+        var browser = _host.NewClient(jar);
+        await _host.SignInAsync(SecurityTestKit.Tier3, browser);
+        var agent = new ConsoleDriver(_host, browser);
+        var id = ConsoleDriver.VerificationId(await agent.VerifyByPushAsync(SecurityTestKit.Alice));
+        var issuedBefore = _host.Emulator.State.FindCaller(SecurityTestKit.Alice)!.TemporaryPasswordsIssued;
+
+        var token = PortalTestHost.FormToken(await agent.GetPageAsync("/console"));
+        var posted = await PortalTestHost.PostFormAsync(browser, "/actions/password-reset", token, ("verificationId", id), ("kind", "TemporaryPassword"), ("ticketRef", "INC-8101"));
+
+        Assert.Equal(HttpStatusCode.SeeOther, posted.StatusCode);
+        var location = posted.Headers.Location!.OriginalString;
+        Assert.Matches(ResultPath(), location);
+        Assert.Equal(string.Empty, await posted.Content.ReadAsStringAsync());
+        var setCookie = Assert.Single(posted.Headers.GetValues("Set-Cookie"));
+        Assert.Contains("path=" + location, setCookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("httponly", setCookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("samesite=strict", setCookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(issuedBefore + 1, _host.Emulator.State.FindCaller(SecurityTestKit.Alice)!.TemporaryPasswordsIssued);
+
+        var first = await browser.GetAsync(location);
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.True(first.Headers.CacheControl?.NoStore, "A page with a one-time secret must not be stored.");
+        var firstPage = await first.Content.ReadAsStringAsync();
+        var secret = SecretPattern().Match(firstPage).Groups[1].Value;
+        Assert.True(secret.Length >= 8, "The first view shows the temporary password.");
+        Assert.DoesNotContain(secret, setCookie, StringComparison.Ordinal);
+
+        // F5 / Back: the page again, without the secret; nothing posted, nothing at the IdP, no audit record.
+        var recordsAfterFirst = (await SecurityTestKit.AuditAsync(_host)).Count;
+        foreach (var _ in Enumerable.Range(0, 2))
+        {
+            var again = await browser.GetAsync(location);
+            Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+            var page = await again.Content.ReadAsStringAsync();
+            Assert.Contains("data-outcome=\"succeeded\"", page, StringComparison.Ordinal);
+            Assert.DoesNotContain(secret, page, StringComparison.Ordinal);
+            Assert.Contains("The temporary password was shown once and is not shown again.", page, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(issuedBefore + 1, _host.Emulator.State.FindCaller(SecurityTestKit.Alice)!.TemporaryPasswordsIssued);
+        var records = await SecurityTestKit.AuditAsync(_host);
+        Assert.Equal(recordsAfterFirst, records.Count);
+        Assert.Single(records, r => (string?)r["action"] == "action.password_reset" && (string?)r["ticketRef"] == "INC-8101");
+        Assert.All(jar.GetAllCookies(), c => Assert.DoesNotContain(secret, c.Value, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ResultPage_InAnotherAgentSession_EvenWithTheCookieCopied_ShowsNothing()
+    {
+        var jar = new CookieContainer();
+        var browser = _host.NewClient(jar);
+        await _host.SignInAsync(SecurityTestKit.Tier3, browser);
+        var agent = new ConsoleDriver(_host, browser);
+        var caller = _host.Emulator.State.AddCaller("rory.quill@demo.example", "rory.quill@demo.example", "Rory", "Quill", push: true).Login;
+        var id = ConsoleDriver.VerificationId(await agent.VerifyByPushAsync(caller));
+        var token = PortalTestHost.FormToken(await agent.GetPageAsync("/console"));
+        var posted = await PortalTestHost.PostFormAsync(browser, "/actions/password-reset", token, ("verificationId", id), ("kind", "TemporaryPassword"));
+        var location = posted.Headers.Location!.OriginalString;
+
+        // The same agent signed in elsewhere (another session): the URL alone reads nothing, nor does it with the
+        // result cookie copied from the first browser.
+        var otherJar = new CookieContainer();
+        var other = _host.NewClient(otherJar);
+        await _host.SignInAsync(SecurityTestKit.Tier3, other);
+        Assert.Equal(HttpStatusCode.NotFound, (await other.GetAsync(location)).StatusCode);
+        var copied = jar.GetCookies(new Uri("https://localhost" + location)).Where(c => c.Path == location).ToList();
+        Assert.Single(copied);
+        otherJar.Add(copied[0]);
+
+        var stolen = await other.GetAsync(location);
+        Assert.Equal(HttpStatusCode.NotFound, stolen.StatusCode);
+        var stolenPage = await stolen.Content.ReadAsStringAsync();
+        Assert.DoesNotMatch(SecretPattern(), stolenPage);
+        Assert.Contains("Result no longer shown", stolenPage, StringComparison.Ordinal);
+
+        // Signed out, the page is not served at all; the agent's own browser still gets its result.
+        var anonymous = await _host.NewClient().GetAsync(location);
+        Assert.NotEqual(HttpStatusCode.OK, anonymous.StatusCode);
+        Assert.DoesNotMatch(SecretPattern(), await anonymous.Content.ReadAsStringAsync());
+        var own = await browser.GetAsync(location);
+        Assert.Equal(HttpStatusCode.OK, own.StatusCode);
+        Assert.Matches(SecretPattern(), await own.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task RefusedAction_AlsoRedirected_ResultPageCarriesTheRefusalAndItsStatus()
+    {
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(SecurityTestKit.Tier3));
+        var token = PortalTestHost.FormToken(await agent.GetPageAsync("/console"));
+        var posted = await PortalTestHost.PostFormAsync(agent.Browser, "/actions/unlock", token, ("verificationId", "<script>not-an-id</script>"), ("ticketRef", "INC-8102"));
+        Assert.Equal(HttpStatusCode.SeeOther, posted.StatusCode);
+
+        var result = await agent.Browser.GetAsync(posted.Headers.Location!.OriginalString);
+        Assert.Equal(HttpStatusCode.Forbidden, result.StatusCode);
+        var page = await result.Content.ReadAsStringAsync();
+        Assert.Contains("There is no verification of this caller by you.", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("not-an-id", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("Back to the verified caller", page, StringComparison.Ordinal);
+
+        // Reading the refusal again records nothing more: one denied record for the one post.
+        await agent.Browser.GetAsync(posted.Headers.Location!.OriginalString);
+        var records = (await SecurityTestKit.AuditAsync(_host)).Where(r => (string?)r["action"] == "action.account_unlock" && (string?)r["ticketRef"] == "INC-8102").ToList();
+        Assert.Equal("no_verification", (string?)Assert.Single(records)["reason"]);
+    }
+
+    [GeneratedRegex("^/actions/result/[0-9a-f]{32}$")]
+    private static partial Regex ResultPath();
+
+    [GeneratedRegex("data-field=\"secret\">([^<]+)<")]
+    private static partial Regex SecretPattern();
+}
