@@ -81,6 +81,8 @@ public sealed class ActionJourneyTests(ChromiumFixture chromium, PortalServer po
 
         await SubmitRevokeAsync(page, "INC-4001");
         await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("This caller is a privileged account: Sign out everywhere needs a second agent's approval");
+        await Expect(page.Locator("[data-field='approval']")).ToContainTextAsync("This page moves on by itself when they decide.");
+        var resultUrl = page.Url;
         Assert.Equal(0, portal.Emulator.State.FindCaller(Erin)!.SessionsRevoked);
         await agent.CheckPageAsync("privileged: approval needed");
 
@@ -88,12 +90,16 @@ public sealed class ActionJourneyTests(ChromiumFixture chromium, PortalServer po
         await page.GotoAsync("/approvals");
         var mine = page.Locator("tbody tr").Filter(new() { HasText = "e***@d***.example" });
         await Expect(mine).ToHaveCountAsync(1);
-        await Expect(mine).ToContainTextAsync("sessions_revoke");
+        await Expect(mine).ToContainTextAsync("Sign out everywhere");
+        await Expect(mine).ToContainTextAsync("INC-4001");
+        await Expect(mine).ToContainTextAsync("Okta Verify push with number matching");
         await Expect(mine).ToContainTextAsync("Yours: waiting for a colleague");
         await Expect(mine.GetByRole(AriaRole.Button, new() { Name = "Approve" })).ToHaveCountAsync(0);
         await agent.CheckPageAsync("approvals: the requester's view");
 
-        // A second agent, in a browser of their own, approves it.
+        // Back on the result page, the requester waits; a second agent, in a browser of their own, approves it.
+        await page.GotoAsync(resultUrl);
+        await Expect(page.Locator("[data-field='approval']")).ToContainTextAsync("Waiting for a colleague's decision");
         await using var colleague = await AgentBrowser.OpenAsync(chromium, portal);
         await colleague.SignInAsync("Tier Two Agent");
         await colleague.Page.GotoAsync("/approvals");
@@ -107,8 +113,13 @@ public sealed class ActionJourneyTests(ChromiumFixture chromium, PortalServer po
         await colleague.CheckPageAsync("approvals: approved");
         Assert.Equal(0, portal.Emulator.State.FindCaller(Erin)!.SessionsRevoked);
 
+        // The requester's page moves on by itself (no click, no reload by the agent) and leads back to the caller.
+        await Expect(page.Locator("[data-field='approval']")).ToContainTextAsync("Approved by t***@d***.example.", new() { Timeout = 15_000 });
+        await agent.CheckPageAsync("privileged: approved, requester's page moved on");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Back to the verified caller to submit" }).ClickAsync();
+
         // The first agent submits again within the same verification: it goes through, once.
-        await page.GotoAsync(sessionUrl);
+        await Expect(page).ToHaveURLAsync(sessionUrl);
         await SubmitRevokeAsync(page, "INC-4001");
         await Expect(page.Locator("[data-outcome='succeeded']")).ToHaveTextAsync("Every session of the caller was ended.");
         Assert.Equal(1, portal.Emulator.State.FindCaller(Erin)!.SessionsRevoked);
@@ -136,9 +147,20 @@ public sealed class ActionJourneyTests(ChromiumFixture chromium, PortalServer po
         await Expect(page).ToHaveURLAsync(new Regex("/actions/result/[0-9a-f]{32}$"));
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Reset password" })).ToBeVisibleAsync();
         await Expect(page.Locator("[data-outcome='succeeded']")).ToContainTextAsync("Read the temporary password to the caller now");
-        await Expect(page.GetByText("Temporary password (shown once):")).ToBeVisibleAsync();
+        await Expect(page.GetByText("Temporary password, shown once")).ToBeVisibleAsync();
         var secret = (await page.Locator("[data-field='secret']").InnerTextAsync()).Trim();
         Assert.True(secret.Length >= 8, $"The temporary password shown is '{secret}'.");
+
+        // Read aloud: in blocks of four, spelt out on demand with the case of every letter, and copyable.
+        await Expect(page.Locator("[data-field='secret'] .secret-group")).ToHaveCountAsync((secret.Length + 3) / 4);
+        var spelling = page.Locator("[data-field='secret-spelling'] li");
+        await Expect(spelling.First).Not.ToBeVisibleAsync();
+        await page.GetByText("Spell it out (NATO alphabet)").ClickAsync();
+        await Expect(spelling).ToHaveCountAsync(secret.Length);
+        await Expect(spelling.First).ToHaveTextAsync(new Regex("^" + Regex.Escape(secret[..1]) + " (capital [A-Z]|small [a-z]|zero|one|two|three|four|five|six|seven|eight|nine|dash|underscore|dot|the symbol |[a-z])"));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Copy" }).ClickAsync();
+        await Expect(page.Locator("[data-field='copy-status']")).ToHaveTextAsync(new Regex(@"^(Copied\.|Selected: press Ctrl\+C to copy\.)$"));
+        await agent.ScreenshotAsync("temporary-password");
         Assert.Equal(1, portal.Emulator.State.FindCaller(login)!.TemporaryPasswordsIssued);
         await agent.CheckPageAsync("result: temporary password");
 

@@ -200,11 +200,21 @@ public sealed class AgentBrowser : IAsyncDisposable
     /// <summary>How many page states <see cref="CheckPageAsync"/> ran axe on.</summary>
     public int CheckedPages { get; private set; }
 
-    /// <summary>For people reading a run: a picture of the page in the test output folder. Not asserted.</summary>
+    /// <summary>
+    /// For people reading a run: a picture of the page at 1280 px in the test output folder, and in
+    /// <c>PORTAL_SCREENSHOTS_DIR</c> when set (tools/screenshots.sh regenerates the README's pictures so). Not asserted.
+    /// </summary>
     public async Task ScreenshotAsync(string name)
     {
+        await Page.SetViewportSizeAsync(1280, 800);
         Directory.CreateDirectory(OutputFolder);
-        await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(OutputFolder, name + ".png"), FullPage = true });
+        var path = Path.Combine(OutputFolder, name + ".png");
+        await Page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
+        if (Environment.GetEnvironmentVariable("PORTAL_SCREENSHOTS_DIR") is { Length: > 0 } published)
+        {
+            Directory.CreateDirectory(published);
+            File.Copy(path, Path.Combine(published, name + ".png"), overwrite: true);
+        }
     }
 
     /// <summary>Nothing the pages needed was blocked by the CSP, no script failed, the console stayed clean and axe found nothing.</summary>

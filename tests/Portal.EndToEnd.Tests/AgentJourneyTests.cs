@@ -31,6 +31,7 @@ public sealed class AgentJourneyTests(ChromiumFixture chromium, PortalServer por
         var shown = await page.ContentAsync();
         Assert.DoesNotContain(Alice, shown, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("alice.caller", shown, StringComparison.OrdinalIgnoreCase);
+        await agent.ScreenshotAsync("console");
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
         await agent.ClickAsync(page.GetByRole(AriaRole.Button, new() { Name = "Send push" }));
@@ -57,7 +58,7 @@ public sealed class AgentJourneyTests(ChromiumFixture chromium, PortalServer por
 
         var reset = page.Locator("form[data-action='password_reset']");
         agent.CountClick();
-        await reset.GetByLabel("One-time reset link, read out once").CheckAsync();
+        await reset.GetByLabel("One-time reset link, shown once for you to copy (never read a link aloud)").CheckAsync();
         await reset.GetByLabel("Ticket").FillAsync("INC-1042");
         await agent.ClickAsync(reset.GetByRole(AriaRole.Button, new() { Name = "Reset password" }));
 

@@ -46,6 +46,7 @@ public sealed partial class AuditorJourneyTests(ChromiumFixture chromium, Portal
         await auditor.SignInAsync("Audit Reviewer", "/audit");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Audit", Exact = true })).ToBeVisibleAsync();
         await auditor.CheckPageAsync("audit");
+        await auditor.ScreenshotAsync("audit");
 
         // Filter by action and outcome: only that action with that outcome, and the journey's record among them.
         await page.GetByLabel("Action").FillAsync("action.sessions_revoke");

@@ -90,11 +90,12 @@ public sealed class StepUpJourneyTests(ChromiumFixture chromium, PortalServer po
         await tap.GetByLabel("Ticket").FillAsync("INC-6001");
         await agent.ClickAsync(tap.GetByRole(AriaRole.Button, new() { Name = "Issue temporary access code" }));
         await Expect(page).ToHaveURLAsync(new Regex("/actions/result/[0-9a-f]{32}$"));
-        await Expect(page.GetByText("Temporary access code (shown once):")).ToBeVisibleAsync();
+        await Expect(page.GetByText("Temporary access code, shown once")).ToBeVisibleAsync();
         var pass = (await page.Locator("[data-field='secret']").InnerTextAsync()).Trim();
         clock.Stop();
         Assert.True(pass.Length >= 8, $"The Temporary Access Pass shown is '{pass}'.");
-        await Expect(page.GetByText(new Regex(@"^Valid until \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC\.$"))).ToBeVisibleAsync();
+        await Expect(page.Locator(".secret .countdown")).ToContainTextAsync(new Regex(@"^\s*Works until \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC"));
+        await Expect(page.Locator(".secret .countdown .remaining")).Not.ToBeEmptyAsync();
         Assert.Equal(passesBefore + 1, user.TemporaryAccessPassesIssued);
         await agent.CheckPageAsync("Entra Temporary Access Pass issued");
         output.WriteLine($"Entra step-up → TAP: {agent.Clicks} clicks, {clock.Elapsed.TotalSeconds:0.0} s");

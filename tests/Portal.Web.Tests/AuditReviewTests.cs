@@ -57,7 +57,7 @@ public sealed class AuditReviewTests : IAsyncLifetime
         var page = await auditor.GetPageAsync("/audit/records/" + reset.Id);
 
         Assert.Contains(reset.Caller!.IdHash, page, StringComparison.Ordinal);
-        Assert.Contains("okta.push", page, StringComparison.Ordinal);
+        Assert.Contains("Okta Verify push with number matching", page, StringComparison.Ordinal);
         Assert.Contains("INC-7", page, StringComparison.Ordinal);
         Assert.Contains("t***@d***.example", page, StringComparison.Ordinal);
         var missing = await auditor.Browser.GetAsync("/audit/records/0000000000000000001-0011223344556677");
@@ -80,7 +80,7 @@ public sealed class AuditReviewTests : IAsyncLifetime
         var timeline = await auditor.GetPageAsync(found.Headers.Location.OriginalString);
         Assert.Contains("data-action=\"verification.push.result\"", timeline, StringComparison.Ordinal);
         Assert.Contains("data-action=\"action.password_reset\"", timeline, StringComparison.Ordinal);
-        Assert.Contains("verified by okta.push", timeline, StringComparison.Ordinal);
+        Assert.Contains("verified by Okta Verify push with number matching", timeline, StringComparison.Ordinal);
         Assert.DoesNotContain(Alice, timeline, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain(callerId, timeline, StringComparison.Ordinal);
 

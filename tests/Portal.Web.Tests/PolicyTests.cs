@@ -152,10 +152,16 @@ public sealed class PolicyTests : IAsyncLifetime
         var agent = new ConsoleDriver(_host, await _host.SignInAsync(TenancyTestKit.Tier3));
         var id = ConsoleDriver.VerificationId(await agent.VerifyByPushAsync(TenancyTestKit.Erin));
 
-        var first = await agent.ActAsync("revoke-sessions", id);
+        var first = await agent.ActAsync("revoke-sessions", id, ("ticketRef", "INC-9001"));
         Assert.Equal(HttpStatusCode.Forbidden, first.StatusCode);
-        Assert.Contains("second agent", await first.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var resultUrl = first.RequestMessage!.RequestUri!.PathAndQuery;
+        var waiting = await first.Content.ReadAsStringAsync();
+        Assert.Contains("second agent", waiting, StringComparison.Ordinal);
+        Assert.Contains("data-watch-value=\"Pending\"", waiting, StringComparison.Ordinal);
+        Assert.Contains("This page moves on by itself when they decide.", waiting, StringComparison.Ordinal);
         Assert.Equal(0, _host.Emulator.State.FindCaller(TenancyTestKit.Erin)!.SessionsRevoked);
+        var stateUrl = $"/actions/approval/{id}/sessions_revoke";
+        Assert.Equal("{\"value\":\"Pending\"}", await agent.Browser.GetStringAsync(stateUrl));
 
         // The requester cannot approve their own request.
         var queue = await agent.GetPageAsync("/approvals");
@@ -166,8 +172,25 @@ public sealed class PolicyTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Forbidden, (await agent.ActAsync("revoke-sessions", id)).StatusCode);
 
         var colleague = await _host.SignInAsync(TenancyTestKit.Tier2);
+        var row = (await new ConsoleDriver(_host, colleague).GetPageAsync("/approvals")).Split("<tr>").Single(r => r.Contains(approvalId, StringComparison.Ordinal));
+        Assert.Contains("e***@d***.example", row, StringComparison.Ordinal);
+        Assert.Contains("Sign out everywhere", row, StringComparison.Ordinal);
+        Assert.Contains("INC-9001", row, StringComparison.Ordinal);
+        Assert.Contains("Okta Verify push with number matching", row, StringComparison.Ordinal);
+
+        // Only the requester can follow the request's state.
+        Assert.Equal(HttpStatusCode.NotFound, (await colleague.GetAsync(stateUrl)).StatusCode);
+
         var approved = await TenancyTestKit.PostAsync(colleague, "/approvals", $"/approvals/{approvalId}/approve");
         Assert.Equal(HttpStatusCode.OK, approved.StatusCode);
+        Assert.Equal("/approvals", approved.RequestMessage!.RequestUri!.AbsolutePath);
+        Assert.Contains("Approved. The requesting agent can now submit the action once.", await approved.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // The requester's page now says so (its script reloads it when the state moves off "Pending").
+        Assert.Equal("{\"value\":\"Approved\"}", await agent.Browser.GetStringAsync(stateUrl));
+        var movedOn = await (await agent.Browser.GetAsync(resultUrl)).Content.ReadAsStringAsync();
+        Assert.Contains("Approved by ", movedOn, StringComparison.Ordinal);
+        Assert.Contains($"href=\"/verification/session/{id}\"", movedOn, StringComparison.Ordinal);
 
         var second = await agent.ActAsync("revoke-sessions", id);
         Assert.Equal(HttpStatusCode.OK, second.StatusCode);

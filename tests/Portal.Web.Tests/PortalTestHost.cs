@@ -313,6 +313,16 @@ public sealed partial class PortalTestHost : IAsyncLifetime
         return await client.GetAsync(location);
     }
 
+    /// <summary>The one-time secret a result page shows (its blocks of four joined), or "" when it shows none.</summary>
+    public static string SecretOn(string html)
+    {
+        var match = SecretPattern().Match(html);
+        return match.Success ? WebUtility.HtmlDecode(Regex.Replace(match.Groups[1].Value, "<[^>]+>", "")) : "";
+    }
+
+    [GeneratedRegex("data-field=\"secret\"[^>]*>(.*?)</p>", RegexOptions.Singleline)]
+    private static partial Regex SecretPattern();
+
     [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
     private static partial Regex TokenPattern();
 

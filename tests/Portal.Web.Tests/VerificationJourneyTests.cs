@@ -54,7 +54,7 @@ public class VerificationJourneyTests : IAsyncLifetime
         Assert.Equal(1, _host.Emulator.State.FindCaller(Alice)!.PasswordResets);
         Assert.True(reset.Headers.CacheControl?.NoStore, "A page with a one-time secret must not be stored.");
 
-        var secret = System.Text.RegularExpressions.Regex.Match(resultPage, "data-field=\"secret\">([^<]+)<").Groups[1].Value;
+        var secret = PortalTestHost.SecretOn(resultPage);
         Assert.False(string.IsNullOrWhiteSpace(secret));
 
         var audit = await AuditDocumentsAsync();

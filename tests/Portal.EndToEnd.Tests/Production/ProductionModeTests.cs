@@ -46,7 +46,7 @@ public sealed partial class ProductionModeTests(ChromiumFixture chromium, Produc
         var verificationId = page.Url[(page.Url.LastIndexOf('/') + 1)..];
 
         var reset = page.Locator("form[data-action='password_reset']");
-        await reset.GetByLabel("One-time reset link, read out once").CheckAsync();
+        await reset.GetByLabel("One-time reset link, shown once for you to copy (never read a link aloud)").CheckAsync();
         await reset.GetByLabel("Ticket").FillAsync("INC-2001");
         await reset.GetByRole(AriaRole.Button, new() { Name = "Reset password" }).ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex("/actions/result/[0-9a-f]{32}$"));

@@ -197,7 +197,7 @@ public sealed class ActionServiceTests : IDisposable
         var push = await VerifiedAsync(VerificationMethods.OktaPush);
         var run = await RunAsync(push);
         await AssertRefusedAsync(run, "method_insufficient");
-        Assert.EndsWith("accepts a step-up sign-in or an Authenticator push or a TOTP code for it.", run.Refusal!.Message);
+        Assert.EndsWith("accepts a step-up sign-in or an Authenticator push or an authenticator code for it.", run.Refusal!.Message);
 
         // An empty list in a policy is no policy: the default stands.
         Assert.Equal(CallerAction.Unlock.AcceptedMethods, CallerAction.Unlock.AcceptedMethodsFor(_tenant));

@@ -26,6 +26,7 @@ public sealed class PermissionMatrixTests : IAsyncLifetime
         POST /account/find                     | allow     | allow  | allow  | allow  | allow   | allow
         POST /account/signout                  | sign-in   | allow  | allow  | allow  | allow   | allow
         POST /actions/password-reset           | sign-in   | deny   | allow  | allow  | deny    | deny
+        GET /actions/approval/{verificationId}/{actionName} | sign-in | allow | allow | allow | deny | deny
         GET /actions/result/{id}               | sign-in   | allow  | allow  | allow  | deny    | deny
         POST /actions/reset-factors            | sign-in   | deny   | deny   | allow  | deny    | deny
         POST /actions/revoke-sessions          | sign-in   | deny   | allow  | allow  | deny    | deny
@@ -56,6 +57,7 @@ public sealed class PermissionMatrixTests : IAsyncLifetime
         GET /api/v1/tenants/{tenantId}/audit   | api-key   | api-key| api-key| api-key| api-key | api-key
         GET /approvals                         | sign-in   | allow  | allow  | allow  | deny    | deny
         POST /approvals/{id}/approve           | sign-in   | allow  | allow  | allow  | deny    | deny
+        GET /approvals/queue                   | sign-in   | allow  | allow  | allow  | deny    | deny
         POST /approvals/{id}/reject            | sign-in   | allow  | allow  | allow  | deny    | deny
         GET /audit                             | sign-in   | deny   | deny   | deny   | allow   | allow
         GET /audit/callers/{idHash}            | sign-in   | deny   | deny   | deny   | allow   | allow

@@ -60,6 +60,9 @@ public sealed class ActionService(
     IUsageMeter usage,
     ILogger<ActionService> logger)
 {
+    /// <summary>The refusal of an action on a privileged target until a second agent approves it.</summary>
+    public const string ApprovalRequiredCode = "approval_required";
+
     public async Task<(ActionOutcome? Outcome, Refusal? Refusal, int Status)> RunAsync(
         HttpContext http, AgentContext agent, TenantSettings tenant, CallerAction action, string verificationId, string? ticketRef,
         Func<ICallerDirectory, string, CancellationToken, Task<IdpResult<ActionOutcome>>> perform, CancellationToken ct)
@@ -85,7 +88,7 @@ public sealed class ActionService(
         if (!accepted.Contains(session.Method))
         {
             await audit.RecordAsync(entry with { Outcome = AuditOutcome.Denied, Reason = "method_insufficient" }, ct);
-            return (null, new Refusal("method_insufficient", $"{action.Title} needs a stronger verification: your organisation accepts {string.Join(" or ", accepted.Select(MethodName))} for it."), StatusCodes.Status403Forbidden);
+            return (null, new Refusal("method_insufficient", $"{action.Title} needs a stronger verification: your organisation accepts {string.Join(" or ", accepted.Select(MethodLabels.Phrase))} for it."), StatusCodes.Status403Forbidden);
         }
 
         var gate = await store.CheckGateAsync(tenant.Id, session.CallerIdHash, forAction: true, ct);
@@ -149,14 +152,6 @@ public sealed class ActionService(
         await usage.RecordActionAsync(tenant.Id, action.Name, result.Value.AuditAs, CancellationToken.None);
         return (result.Value, null, StatusCodes.Status200OK);
     }
-    private static string MethodName(string method) => method switch
-    {
-        VerificationMethods.OktaPush => "a push with number matching",
-        VerificationMethods.OidcStepUp => "a step-up sign-in",
-        VerificationMethods.OktaTotp => "a TOTP code",
-        VerificationMethods.EntraPush => "an Authenticator push",
-        _ => method,
-    };
 
     /// <summary>
     /// V7: an action on a privileged target (<see cref="PrivilegedTargets"/>) also needs a second agent's approval.
@@ -206,6 +201,8 @@ public sealed class ActionService(
                     RequesterMaskedLogin = agent.MaskedLogin,
                     CallerIdHash = session.CallerIdHash,
                     CallerMaskedLogin = session.CallerMaskedLogin,
+                    TicketRef = Portal.Audit.TicketRef.Sanitise(entry.TicketRef),
+                    Method = session.Method,
                     State = ApprovalState.Pending,
                     CreatedAt = approvals.Now,
                     ExpiresAt = session.ExpiresAt,
@@ -214,6 +211,6 @@ public sealed class ActionService(
             await audit.RecordAsync(entry with { Action = "approval.request", Outcome = AuditOutcome.Succeeded, Reason = action.Name + (verdict.RolesUnknown ? " roles_unknown" : "") + (verdict.GroupsUnknown ? " groups_unknown" : "") }, ct);
         }
 
-        return (new Refusal("approval_required", $"This caller is a privileged account: {action.Title} needs a second agent's approval. Ask a colleague to approve it in the approval queue, then submit again while this verification lasts."), StatusCodes.Status403Forbidden);
+        return (new Refusal(ApprovalRequiredCode, $"This caller is a privileged account: {action.Title} needs a second agent's approval. Ask a colleague to approve it in the approval queue, then submit again while this verification lasts."), StatusCodes.Status403Forbidden);
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc;
 using Portal.Audit;
 using Portal.Idp;
 using Portal.Web.Authorization;
+using Portal.Web.Features.Admin;
 using Portal.Web.Infrastructure;
 
 namespace Portal.Web.Features.Actions;
@@ -11,7 +12,18 @@ namespace Portal.Web.Features.Actions;
 /// An action's result page: the outcome, or the refusal in words. <see cref="SecretShownBefore"/> is true when the
 /// page is seen again (F5, Back) after the one-time secret was shown; the secret is then no longer there to show.
 /// </summary>
-public sealed record ActionPage(CallerAction Action, string VerificationId, ActionOutcome? Outcome, string? RefusalMessage, string? SecretShownBefore = null);
+public sealed record ActionPage(CallerAction Action, string VerificationId, ActionOutcome? Outcome, string? RefusalMessage, string? SecretShownBefore = null)
+{
+    /// <summary>For an action waiting for a second agent: where that approval stands now (null otherwise).</summary>
+    public ApprovalProgress? Approval { get; init; }
+}
+
+/// <summary>Where the approval of a privileged-target action stands, read live for the requester's result page.</summary>
+public sealed record ApprovalProgress(ApprovalState? State, string? DeciderMaskedLogin, string StateUrl)
+{
+    /// <summary>What the page's script compares to notice a decision: the state's name, or "gone" once the request ended.</summary>
+    public string Watched => State?.ToString() ?? "gone";
+}
 
 /// <summary>
 /// What an action POST hands to its result page through the agent's browser (<see cref="BrowserHandover"/>): nothing of
@@ -24,6 +36,7 @@ public sealed record ActionResultHandover(
     bool Succeeded,
     bool Partial,
     string Message,
+    string? RefusalCode,
     string? Secret,
     string? SecretLabel,
     DateTimeOffset? SecretExpiresAt,
@@ -37,7 +50,7 @@ public sealed record ActionResultHandover(
 /// endpoint table. Every route also needs a live verification (checked in <see cref="ActionService"/>).
 /// </summary>
 [Route("actions")]
-public sealed class ActionsController(ITenantCatalog tenants, ActionService actions, BrowserHandover handover, TimeProvider clock) : Controller
+public sealed class ActionsController(ITenantCatalog tenants, ActionService actions, ApprovalStore approvals, BrowserHandover handover, TimeProvider clock) : Controller
 {
     private const string ResultPurpose = "action-result";
     private static readonly TimeSpan TemporaryAccessLifetime = TimeSpan.FromHours(1);
@@ -126,7 +139,7 @@ public sealed class ActionsController(ITenantCatalog tenants, ActionService acti
     /// </summary>
     [HttpGet("result/{id}")]
     [Authorize(Policy = Permissions.CallerVerify)]
-    public IActionResult Result(string id)
+    public async Task<IActionResult> Result(string id)
     {
         var agent = AgentContext.From(User)!;
         var path = ResultPath(id);
@@ -148,7 +161,48 @@ public sealed class ActionsController(ITenantCatalog tenants, ActionService acti
         var outcome = kept.Status == StatusCodes.Status200OK
             ? new ActionOutcome(kept.Succeeded, kept.Message, kept.Secret, kept.SecretLabel, kept.SecretExpiresAt) { AuditAs = kept.Partial ? AuditOutcome.Partial : AuditOutcome.Succeeded }
             : null;
-        return View("Result", new ActionPage(action, kept.VerificationId, outcome, outcome is null ? kept.Message : null, kept.SecretShown ? kept.SecretLabel : null));
+        var approval = kept.RefusalCode == ActionService.ApprovalRequiredCode && kept.VerificationId.Length > 0
+            ? await ApprovalOfAsync(agent, kept.VerificationId, action)
+            : null;
+        return View("Result", new ActionPage(action, kept.VerificationId, outcome, outcome is null ? kept.Message : null, kept.SecretShown ? kept.SecretLabel : null) { Approval = approval });
+    }
+
+    /// <summary>
+    /// Where the second agent's approval of this agent's request stands, for the result page's script: it reloads the
+    /// page when the answer changes, so the requester's page moves on by itself (docs/tenancy.md, "Approvals").
+    /// Only the requester reads it; anything else is 404.
+    /// </summary>
+    [HttpGet("approval/{verificationId}/{actionName}")]
+    [Authorize(Policy = Permissions.CallerVerify)]
+    public async Task<IActionResult> ApprovalStatus(string verificationId, string actionName)
+    {
+        var agent = AgentContext.From(User)!;
+        var known = CallerAction.All.FirstOrDefault(a => a.Name == actionName);
+        if (known is null || !AgentSessionStore.IsWellFormedId(verificationId))
+        {
+            return NotFound();
+        }
+
+        var approval = await ApprovalOfAsync(agent, verificationId, known);
+        return approval is null ? NotFound() : Json(new { value = approval.Watched });
+    }
+
+    private async Task<ApprovalProgress?> ApprovalOfAsync(AgentContext agent, string verificationId, CallerAction action)
+    {
+        var request = await approvals.GetAsync(agent.TenantId, ApprovalStore.IdFor(verificationId, action.Name), HttpContext.RequestAborted);
+        var url = $"/actions/approval/{verificationId}/{action.Name}";
+        if (request is null)
+        {
+            return new ApprovalProgress(null, null, url);
+        }
+
+        if (request.RequesterSubject != agent.Subject)
+        {
+            return null;
+        }
+
+        // A request ends with its verification, whatever its state.
+        return request.ExpiresAt <= approvals.Now ? new ApprovalProgress(null, null, url) : new ApprovalProgress(request.State, request.DeciderMaskedLogin, url);
     }
 
     private async Task<IActionResult> RunAsync(CallerAction action, string? verificationId, string? ticketRef, Func<ICallerDirectory, string, CancellationToken, Task<IdpResult<ActionOutcome>>> perform)
@@ -160,8 +214,8 @@ public sealed class ActionsController(ITenantCatalog tenants, ActionService acti
         // The verification id goes back only as a link to its page, and only when it is one.
         var shownVerification = AgentSessionStore.IsWellFormedId(verificationId) ? verificationId! : "";
         var result = outcome is not null
-            ? new ActionResultHandover(action.Name, shownVerification, status, outcome.Succeeded, outcome.IsPartial, outcome.Message, outcome.OneTimeSecret, outcome.OneTimeSecretLabel, outcome.SecretExpiresAt, false)
-            : new ActionResultHandover(action.Name, shownVerification, status, false, false, refusal!.Message, null, null, null, false);
+            ? new ActionResultHandover(action.Name, shownVerification, status, outcome.Succeeded, outcome.IsPartial, outcome.Message, null, outcome.OneTimeSecret, outcome.OneTimeSecretLabel, outcome.SecretExpiresAt, false)
+            : new ActionResultHandover(action.Name, shownVerification, status, false, false, refusal!.Message, refusal.Code, null, null, null, false);
         var id = AgentSessionStore.NewId();
         handover.Keep(Response, ResultPurpose, agent, ResultPath(id), result, clock.GetUtcNow() + ResultLifetime);
         return this.SeeOther(ResultPath(id));

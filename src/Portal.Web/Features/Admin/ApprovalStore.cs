@@ -42,6 +42,12 @@ public sealed record ApprovalRequest
 
     public required DateTimeOffset ExpiresAt { get; init; }
 
+    /// <summary>The ticket the requester gave for the action (sanitised as in the audit record).</summary>
+    public string? TicketRef { get; init; }
+
+    /// <summary>How the caller was verified (a method code: see <c>MethodLabels</c>).</summary>
+    public string? Method { get; init; }
+
     public string? DeciderSubject { get; init; }
 
     public string? DeciderMaskedLogin { get; init; }

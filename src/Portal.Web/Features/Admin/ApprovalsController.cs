@@ -6,20 +6,51 @@ using Portal.Web.Infrastructure;
 
 namespace Portal.Web.Features.Admin;
 
-public sealed record ApprovalsPage(IReadOnlyList<ApprovalRequest> Requests, string Subject, IReadOnlySet<string> Permissions, string? Message);
+public sealed record ApprovalsPage(IReadOnlyList<ApprovalRequest> Requests, string Subject, IReadOnlySet<string> Permissions, string? Message, DateTimeOffset Now)
+{
+    /// <summary>What the page's script compares to notice a change of the queue (see <see cref="ApprovalsController.Queue"/>).</summary>
+    public string QueueVersion => ApprovalsController.VersionOf(Requests);
+}
 
 /// <summary>
 /// The second agent's side of the privileged-target rule (V7): the tenant's pending requests, which an agent
 /// who holds the action's own permission, and is not the requester, may approve or reject. Both are audited.
 /// </summary>
 [Route("approvals")]
-public sealed class ApprovalsController(ApprovalStore approvals, ITenantCatalog tenants, IAuditTrail audit) : Controller
+public sealed class ApprovalsController(ApprovalStore approvals, ITenantCatalog tenants, IAuditTrail audit, BrowserHandover handover, TimeProvider clock) : Controller
 {
     private const string PagePath = "/Features/Admin/Views/Approvals.cshtml";
+    private const string QueuePath = "/approvals";
+    private const string DecidedPurpose = "approval-decided";
 
     [HttpGet("")]
     [Authorize(Policy = Permissions.CallerVerify)]
-    public async Task<IActionResult> Index() => await PageAsync(null);
+    public async Task<IActionResult> Index()
+    {
+        var agent = AgentContext.From(User)!;
+        var decided = handover.Read<DecisionShown>(Request, DecidedPurpose, agent, QueuePath);
+        if (decided is not null)
+        {
+            handover.Forget(Response, DecidedPurpose, QueuePath);
+        }
+
+        return await PageAsync(decided?.Message);
+    }
+
+    /// <summary>
+    /// The queue's version (a hash of the pending requests' ids), for the page's script: it reloads the page
+    /// when the queue changes, so a new request or another agent's decision shows without a click.
+    /// </summary>
+    [HttpGet("queue")]
+    [Authorize(Policy = Permissions.CallerVerify)]
+    public async Task<IActionResult> Queue()
+    {
+        var agent = AgentContext.From(User)!;
+        return Json(new { value = VersionOf(await approvals.PendingAsync(agent.TenantId, HttpContext.RequestAborted)) });
+    }
+
+    internal static string VersionOf(IEnumerable<ApprovalRequest> requests) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join(",", requests.Select(r => r.Id)))))[..16];
 
     [HttpPost("{id}/approve")]
     [Authorize(Policy = Permissions.CallerVerify)]
@@ -67,9 +98,16 @@ public sealed class ApprovalsController(ApprovalStore approvals, ITenantCatalog 
             Response.StatusCode = result == ApprovalDecisionResult.SelfApproval ? StatusCodes.Status403Forbidden : StatusCodes.Status409Conflict;
         }
 
+        if (result == ApprovalDecisionResult.Decided)
+        {
+            // Post/Redirect/Get: F5 on the queue decides nothing twice.
+            var message = approve ? "Approved. The requesting agent can now submit the action once." : "Rejected.";
+            handover.Keep(Response, DecidedPurpose, agent, QueuePath, new DecisionShown(message), clock.GetUtcNow().AddMinutes(2));
+            return this.SeeOther(QueuePath);
+        }
+
         return await PageAsync(result switch
         {
-            ApprovalDecisionResult.Decided => approve ? "Approved. The requesting agent can now submit the action once." : "Rejected.",
             ApprovalDecisionResult.SelfApproval => "You cannot approve your own request: another agent must.",
             ApprovalDecisionResult.NotPending => "This request was already decided or has expired.",
             _ => "There is no such request.",
@@ -81,6 +119,8 @@ public sealed class ApprovalsController(ApprovalStore approvals, ITenantCatalog 
         var agent = AgentContext.From(User)!;
         var tenant = tenants.Find(agent.TenantId)!;
         var pending = await approvals.PendingAsync(agent.TenantId, HttpContext.RequestAborted);
-        return View(PagePath, new ApprovalsPage(pending, agent.Subject, PermissionHandler.PermissionsOf(tenant, agent.Tiers), message));
+        return View(PagePath, new ApprovalsPage(pending, agent.Subject, PermissionHandler.PermissionsOf(tenant, agent.Tiers), message, clock.GetUtcNow()));
     }
+
+    private sealed record DecisionShown(string Message);
 }
