@@ -115,6 +115,7 @@ public sealed class ActionJourneyTests(ChromiumFixture chromium, PortalServer po
 
         // The requester's page moves on by itself (no click, no reload by the agent) and leads back to the caller.
         await Expect(page.Locator("[data-field='approval']")).ToContainTextAsync("Approved by t***@d***.example.", new() { Timeout = 15_000 });
+        await Expect(page.GetByRole(AriaRole.Alert)).ToHaveCountAsync(0);
         await agent.CheckPageAsync("privileged: approved, requester's page moved on");
         await page.GetByRole(AriaRole.Link, new() { Name = "Back to the verified caller to submit" }).ClickAsync();
 

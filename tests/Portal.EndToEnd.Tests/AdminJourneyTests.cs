@@ -48,6 +48,27 @@ public sealed class AdminJourneyTests(ChromiumFixture chromium, PortalServer por
         await Expect(mappings.GetByRole(AriaRole.Cell).Nth(1)).ToHaveTextAsync("Tier 3");
         Assert.Equal(changesBefore, await ChangeCountAsync());
 
+        // The tier x permission grid: a permission given to Tier 2 in its column, saved, kept; then taken back.
+        var tapForTier2 = page.GetByRole(AriaRole.Checkbox, new() { Name = "Tier 2: Issue temporary access codes" });
+        await Expect(tapForTier2).Not.ToBeCheckedAsync();
+        await tapForTier2.CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save Tier 2" }).ClickAsync();
+        await Expect(result).ToHaveClassAsync("ok");
+        await Expect(tapForTier2).ToBeCheckedAsync();
+        await admin.CheckPageAsync("admin: tier grid saved");
+        await tapForTier2.UncheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save Tier 2" }).ClickAsync();
+        await Expect(result).ToHaveClassAsync("ok");
+        await Expect(tapForTier2).Not.ToBeCheckedAsync();
+
+        // Deleting a tier first says what goes with it (the group just mapped to Tier 3); nothing is deleted here.
+        var tier3 = page.Locator("[data-tier='Tier 3']");
+        await tier3.GetByText("Delete Tier 3…").ClickAsync();
+        await Expect(tier3.Locator("[data-field='delete-impact']")).ToContainTextAsync(NightShift);
+        await Expect(tier3.GetByRole(AriaRole.Button, new() { Name = "Delete Tier 3 for good" })).ToBeVisibleAsync();
+        await admin.CheckPageAsync("admin: delete a tier, what goes with it");
+        await admin.ScreenshotAsync("tiers");
+
         // Policy, and the webhook: a cloud-internal destination is refused with a message that says why, and not saved.
         await page.GetByRole(AriaRole.Navigation, new() { Name = "Administration" }).GetByRole(AriaRole.Link, new() { Name = "Verification and action policy" }).ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex("/admin/policy$"));

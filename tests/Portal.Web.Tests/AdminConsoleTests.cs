@@ -128,6 +128,28 @@ public sealed class AdminConsoleTests : IAsyncLifetime
         Assert.Contains(Catalog().Find(PortalTestHost.TenantId)!.EffectiveTiers(), t => t.Name == "Tier 1");
     }
 
+    [Fact]
+    public async Task CreateTier_Refused_FormKeepsWhatWasTypedAndTicked_TiersShownAsAGrid()
+    {
+        var admin = await _host.SignInAsync(TenancyTestKit.Admin);
+
+        var refused = await TenancyTestKit.PostAsync(admin, "/admin/tiers", "/admin/tiers/create", ("name", "Tier 1"), ("permissions", "caller.lookup"), ("permissions", "audit.read"));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
+        var page = await refused.Content.ReadAsStringAsync();
+        Assert.Contains("A tier with that name exists already.", page, StringComparison.Ordinal);
+        Assert.Contains("id=\"new-tier\" type=\"text\" name=\"name\" required maxlength=\"64\" value=\"Tier 1\"", page, StringComparison.Ordinal);
+        Assert.Matches("id=\"new-caller-lookup\"[^>]*checked", page);
+        Assert.Matches("id=\"new-audit-read\"[^>]*checked", page);
+        Assert.DoesNotMatch("id=\"new-caller-verify\"[^>]*checked", page);
+
+        // One row per permission in words, one column per tier, each column saved by its own form.
+        Assert.Contains("data-field=\"tier-grid\"", page, StringComparison.Ordinal);
+        Assert.Contains("Issue temporary access codes", page, StringComparison.Ordinal);
+        Assert.Contains("form=\"tier-0\" name=\"permissions\" value=\"caller.lookup\"", page, StringComparison.Ordinal);
+        Assert.Contains("<form id=\"tier-0\" method=\"post\" action=\"/admin/tiers/permissions\">", page, StringComparison.Ordinal);
+    }
+
     /// <summary>F5: a tenant admin cannot give their own tier (or any admin tier) the power to verify a caller and act.</summary>
     [Theory]
     [InlineData("/admin/tiers/permissions", "name", "Tenant admin")]

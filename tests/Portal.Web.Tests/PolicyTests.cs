@@ -190,6 +190,7 @@ public sealed class PolicyTests : IAsyncLifetime
         Assert.Equal("{\"value\":\"Approved\"}", await agent.Browser.GetStringAsync(stateUrl));
         var movedOn = await (await agent.Browser.GetAsync(resultUrl)).Content.ReadAsStringAsync();
         Assert.Contains("Approved by ", movedOn, StringComparison.Ordinal);
+        Assert.DoesNotContain("role=\"alert\"", movedOn, StringComparison.Ordinal);
         Assert.Contains($"href=\"/verification/session/{id}\"", movedOn, StringComparison.Ordinal);
 
         var second = await agent.ActAsync("revoke-sessions", id);

@@ -7,7 +7,10 @@ using Portal.Web.Infrastructure;
 
 namespace Portal.Web.Features.Admin;
 
-public sealed record TiersPage(IReadOnlyList<TierSettings> Tiers, IReadOnlyList<GroupTierMapping> GroupTiers, AdminChangeResult? Result);
+/// <summary>The tiers page; <see cref="NewTier"/> keeps what the admin typed when creating a tier was refused.</summary>
+public sealed record TiersPage(IReadOnlyList<TierSettings> Tiers, IReadOnlyList<GroupTierMapping> GroupTiers, AdminChangeResult? Result, NewTierInput? NewTier = null);
+
+public sealed record NewTierInput(string Name, IReadOnlyList<string> Permissions);
 
 public sealed record PolicyPage(TenantPolicy Policy, IReadOnlyList<CallerAction> Actions, AdminChangeResult? Result, string? NewSigningKey);
 
@@ -54,10 +57,11 @@ public sealed class AdminController(
 
     [HttpPost("tiers/create")]
     [Authorize(Policy = Permissions.AdminTiers)]
-    public Task<IActionResult> CreateTier([FromForm] string? name, [FromForm] string[]? permissions) =>
-        ChangeTiersAsync("admin.tiers.create", p =>
+    public async Task<IActionResult> CreateTier([FromForm] string? name, [FromForm] string[]? permissions)
+    {
+        var tierName = name?.Trim() ?? "";
+        var result = await admin.ChangeAsync(HttpContext, Agent, "admin.tiers.create", p =>
         {
-            var tierName = name?.Trim() ?? "";
             if (p.Tiers.Any(t => t.Name == tierName))
             {
                 return new TenantAdministration.Refused("tier_exists", "A tier with that name exists already.");
@@ -65,7 +69,11 @@ public sealed class AdminController(
 
             p.Tiers.Add(new TierSettings { Name = tierName, Permissions = KnownPermissions(permissions) });
             return null;
-        });
+        }, HttpContext.RequestAborted);
+
+        // Refused: the form comes back with what the admin typed and ticked.
+        return Answer(result, TiersPath, r => TiersView(r, new NewTierInput(tierName, KnownPermissions(permissions))));
+    }
 
     [HttpPost("tiers/rename")]
     [Authorize(Policy = Permissions.AdminTiers)]
@@ -356,11 +364,13 @@ public sealed class AdminController(
         public override string ToString() => $"SavedChange {{ Result = {Result.Message}, NewSigningKey = {(NewSigningKey is null ? "none" : "[redacted]")} }}";
     }
 
-    private ViewResult TiersView(AdminChangeResult? result)
+    private ViewResult TiersView(AdminChangeResult? result) => TiersView(result, null);
+
+    private ViewResult TiersView(AdminChangeResult? result, NewTierInput? newTier)
     {
         var policy = admin.Current(Agent.TenantId);
         Refused(result);
-        return View("Tiers", new TiersPage(policy.Tiers, policy.GroupTiers, result));
+        return View("Tiers", new TiersPage(policy.Tiers, policy.GroupTiers, result, newTier));
     }
 
     private ViewResult PolicyView(AdminChangeResult? result, string? newKey)

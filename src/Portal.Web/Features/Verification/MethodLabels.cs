@@ -15,6 +15,17 @@ public static class MethodLabels
         _ => method,
     };
 
+    /// <summary>For a narrow table column (the audit list): short, still words.</summary>
+    public static string Brief(string? method) => method switch
+    {
+        VerificationMethods.OktaPush => "Push, number matching",
+        VerificationMethods.OktaTotp => "Authenticator code",
+        VerificationMethods.OidcStepUp => "Step-up sign-in",
+        VerificationMethods.EntraPush => "Authenticator push",
+        null or "" => "",
+        _ => method,
+    };
+
     /// <summary>As the object of a sentence: "accepts a step-up sign-in".</summary>
     public static string Phrase(string method) => method switch
     {
