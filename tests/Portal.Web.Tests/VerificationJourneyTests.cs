@@ -173,7 +173,12 @@ public class VerificationJourneyTests : IAsyncLifetime
         var ended = Assert.Single(await DocumentsAsync("pendingVerifications"));
         Assert.Equal(end, (string)ended["state"]!, StringComparer.OrdinalIgnoreCase);
         Assert.Equal(0, (int)ended["correctAnswer"]!);
-        Assert.DoesNotContain($">{push.CorrectAnswer}<", await agent.GetPageAsync(pending), StringComparison.Ordinal);
+        var endedPage = await agent.GetPageAsync(pending);
+        Assert.DoesNotContain($">{push.CorrectAnswer}<", endedPage, StringComparison.Ordinal);
+
+        // Nor a cleared number (0) offered to read out, e.g. when the agent comes back to the page with Back.
+        Assert.DoesNotContain("tap <strong>", endedPage, StringComparison.Ordinal);
+        Assert.Contains("This push has ended; there is no number to read out.", endedPage, StringComparison.Ordinal);
     }
 
     [Fact]
