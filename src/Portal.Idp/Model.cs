@@ -83,6 +83,44 @@ public sealed record CallerProfile(string Id, string Login, string? Email, Calle
     /// reset, so the console offers a temporary access pass and session revocation instead.
     /// </summary>
     public bool DirectorySynced { get; init; }
+
+    /// <summary>The person behind the account, as the IdP knows them: for the agent's screen only, never stored or logged.</summary>
+    public CallerDetails Details { get; init; } = CallerDetails.None;
+
+    /// <summary>Ids and status only, so that a profile written to a log by accident carries no PII.</summary>
+    public override string ToString() => $"CallerProfile {{ Id = {Id}, Status = {Status} }}";
+}
+
+/// <summary>
+/// What the IdP says about the person behind an account, read for one screen (the caller card, an agent's name on an
+/// audit page) and then dropped: none of it is stored or logged (docs/security-decisions.md "Caller context, live and
+/// never stored"). Each value is null when the IdP does not have it or the portal's credential may not read it.
+/// </summary>
+public sealed record CallerDetails
+{
+    public static CallerDetails None { get; } = new();
+
+    public string? DisplayName { get; init; }
+
+    /// <summary>Job title (Okta <c>profile.title</c>, Entra <c>jobTitle</c>).</summary>
+    public string? Title { get; init; }
+
+    public string? Department { get; init; }
+
+    /// <summary>The manager's name (Okta <c>profile.manager</c>, Entra the manager's <c>displayName</c>).</summary>
+    public string? Manager { get; init; }
+
+    /// <summary>When the account's status last changed (Okta <c>statusChanged</c>): since when it is locked, for example.</summary>
+    public DateTimeOffset? StatusChangedAt { get; init; }
+
+    /// <summary>The last sign-in (Okta <c>lastLogin</c>); null for Entra, where it needs AuditLog.Read.All and Entra ID P1.</summary>
+    public DateTimeOffset? LastSignInAt { get; init; }
+
+    /// <summary>When the password was last changed (Okta <c>passwordChanged</c>, Entra <c>lastPasswordChangeDateTime</c>).</summary>
+    public DateTimeOffset? PasswordChangedAt { get; init; }
+
+    /// <summary>Redacted: these are PII.</summary>
+    public override string ToString() => "CallerDetails { redacted }";
 }
 
 /// <summary>
@@ -139,7 +177,11 @@ public enum FactorKind
 /// and <see cref="NotChallengeableReason"/> says why in words an agent understands
 /// (e.g. "SMS is not accepted: it is a restricted authenticator").
 /// </summary>
-public sealed record CallerFactor(string Id, FactorKind Kind, string Provider, bool IsActive, string? Method, string? NotChallengeableReason);
+public sealed record CallerFactor(string Id, FactorKind Kind, string Provider, bool IsActive, string? Method, string? NotChallengeableReason)
+{
+    /// <summary>When the caller enrolled it, where the IdP says (Okta <c>created</c>, Graph <c>createdDateTime</c>); a factor enrolled minutes ago deserves a question.</summary>
+    public DateTimeOffset? EnrolledAt { get; init; }
+}
 
 /// <summary>A push sent with number matching. <see cref="PollReference"/> is opaque to the caller of the adapter.</summary>
 public sealed record PushChallenge(int CorrectAnswer, DateTimeOffset ExpiresAt, string PollReference);

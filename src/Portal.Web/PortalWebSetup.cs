@@ -68,6 +68,7 @@ public static class PortalWebSetup
         services.AddSingleton<VerificationStore>();
         services.AddSingleton<CallerReferences>();
         services.AddSingleton<TenantDirectories>();
+        services.AddSingleton<AgentNames>();
         services.AddSingleton<BrowserHandover>();
         services.AddScoped<VerificationService>();
         services.AddScoped<ActionService>();

@@ -25,7 +25,17 @@ public sealed class EntraJourneyTests : IAsyncLifetime
         var agent = await _host.SignInEntraAsync(Tier3);
         var callerPage = await _host.LookupAsync(agent, Grace);
         Assert.Contains("oidc.stepup", callerPage, StringComparison.Ordinal);
-        Assert.DoesNotContain(Grace, callerPage, StringComparison.OrdinalIgnoreCase);
+
+        // The caller card through the real Graph SDK: job title, department, the manager by $expand, password change date.
+        var card = WebUtility.HtmlDecode(callerPage);
+        Assert.Contains("Caller: Grace Caller", card, StringComparison.Ordinal);
+        Assert.Contains("data-field=\"title\">Account Executive<", card, StringComparison.Ordinal);
+        Assert.Contains("data-field=\"department\">Sales<", card, StringComparison.Ordinal);
+        Assert.Contains("data-field=\"manager\">Riley Director<", card, StringComparison.Ordinal);
+        Assert.Contains("data-field=\"password-changed\">", card, StringComparison.Ordinal);
+        Assert.Contains("not read (it needs the AuditLog.Read.All permission)", card, StringComparison.Ordinal);
+        Assert.Contains("Read from Microsoft Entra ID for this screen only", card, StringComparison.Ordinal);
+        Assert.Contains("data-field=\"agent-name\" title=\"tier3.agent@entra.example\">Entra Tier Three Agent<", card, StringComparison.Ordinal);
 
         var (pending, link, code) = await _host.StartStepUpAsync(agent, callerPage);
         var done = await _host.CallerCompletesAsync(link, code, Grace, _host.Emulator.State.CurrentEntraTotp(Grace));

@@ -36,9 +36,15 @@ public class VerificationJourneyTests : IAsyncLifetime
     {
         var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
 
-        var callerPage = await agent.LookupAsync(Alice);
-        Assert.Contains("a***@d***.example", callerPage, StringComparison.Ordinal);
-        Assert.DoesNotContain(Alice, callerPage, StringComparison.OrdinalIgnoreCase);
+        // The caller card: the caller as Okta knows them, read for this screen (the PII scan at the end proves none of it is kept).
+        var callerPage = WebUtility.HtmlDecode(await agent.LookupAsync(Alice));
+        Assert.Contains("Caller: Alice Caller", callerPage, StringComparison.Ordinal);
+        Assert.Contains($"data-field=\"login\">{Alice}<", callerPage, StringComparison.Ordinal);
+        Assert.Contains("data-field=\"title\">Payroll Specialist<", callerPage, StringComparison.Ordinal);
+        Assert.Contains("data-field=\"department\">Finance<", callerPage, StringComparison.Ordinal);
+        Assert.Contains("data-field=\"manager\">Morgan Lead<", callerPage, StringComparison.Ordinal);
+        Assert.Contains("UTC (2 days ago)", callerPage, StringComparison.Ordinal);
+        Assert.Contains("never read them out", callerPage, StringComparison.Ordinal);
         Assert.Contains("okta.push", callerPage, StringComparison.Ordinal);
         Assert.Contains("okta.totp", callerPage, StringComparison.Ordinal);
 
@@ -407,6 +413,45 @@ public class VerificationJourneyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Audit_AgentTheIdpCannotName_KeepsTheMaskedLogin_AndThePageStillAnswers()
+    {
+        var stranger = _host.Emulator.State.AddAgent("stranger.agent@demo.example", "Stranger Agent", ["Helpdesk Tier 3"]);
+        _host.Emulator.State.FailNext(403, stranger.Subject);
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(stranger.Email));
+        await agent.LookupAsync(Alice);
+        var auditor = new ConsoleDriver(_host, await _host.SignInAsync(Auditor));
+
+        var page = await auditor.GetPageAsync("/audit");
+
+        Assert.Contains(">s***@d***.example</a>", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("Stranger Agent", page, StringComparison.Ordinal);
+        Assert.Contains(">Audit Reviewer<", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Lookup_FactorEnrolledJustNow_IsFlaggedForAQuestion_OlderOnesAreNot()
+    {
+        var caller = _host.Emulator.State.AddCaller("fresh.factor@demo.example", "fresh.factor@demo.example", "Fresh", "Factor");
+        _host.Emulator.State.EnrolNow(caller.Login);
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
+
+        var page = WebUtility.HtmlDecode(await agent.LookupAsync(caller.Login));
+
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(page, "data-field=\"recently-enrolled\""));
+        Assert.Contains("(just now) <strong class=\"recent\" data-field=\"recently-enrolled\"> Enrolled recently: ask the caller when and why they set it up.", System.Text.RegularExpressions.Regex.Replace(page, "\\s+", " "), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Lookup_LockedOutCaller_CardSaysSinceWhen()
+    {
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
+
+        var page = WebUtility.HtmlDecode(await agent.LookupAsync("dave.caller@demo.example"));
+
+        Assert.Matches("data-status=\"LockedOut\">locked out since \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2} UTC \\(\\d+ minutes ago\\)<", page);
+    }
+
+    [Fact]
     public async Task Audit_AuditorSeesMaskedRecords_Tier3CannotOpenAudit()
     {
         var tier3 = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
@@ -420,6 +465,10 @@ public class VerificationJourneyTests : IAsyncLifetime
         Assert.Contains("a***@d***.example", page, StringComparison.Ordinal);
         Assert.DoesNotContain(Alice, page, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(HttpStatusCode.Forbidden, denied.StatusCode);
+
+        // Agents are told apart by the name Okta gives them, read when the page is drawn; the header names the auditor.
+        Assert.Contains(">Tier Three Agent</a>", page, StringComparison.Ordinal);
+        Assert.Contains("data-field=\"agent-name\" title=\"auditor@demo.example\">Audit Reviewer<", page, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -189,6 +189,18 @@ public sealed class DemoCaller
         }
     }
 
+    /// <summary>Okta profile <c>title</c> (job title); null: not set.</summary>
+    public string? Title { get; set; }
+
+    /// <summary>Okta profile <c>department</c>; null: not set.</summary>
+    public string? Department { get; set; }
+
+    /// <summary>Okta profile <c>manager</c> (the manager's name); null: not set.</summary>
+    public string? Manager { get; set; }
+
+    /// <summary>Okta's <c>lastLogin</c>; null: never signed in.</summary>
+    public DateTimeOffset? LastLogin { get; set; }
+
     /// <summary>Okta's credentials.provider.type: OKTA, or ACTIVE_DIRECTORY/LDAP for a directory-sourced user.</summary>
     public string CredentialsProvider { get; internal set; } = "OKTA";
 
@@ -224,7 +236,8 @@ public sealed class DemoCaller
 
     internal DateTimeOffset Created { get; }
 
-    internal DateTimeOffset StatusChanged { get; set; }
+    /// <summary>Okta's <c>statusChanged</c>: since when the caller is in <see cref="Status"/> (locked out since, for example).</summary>
+    public DateTimeOffset StatusChanged { get; set; }
 
     internal void CountPasswordReset() => Interlocked.Increment(ref _passwordResets);
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -422,6 +423,24 @@ public sealed class EmulatorState
         }
     }
 
+    /// <summary>An agent of the demo org by Okta user id: agents are users of the org too, so the Users API reads them.</summary>
+    internal DemoAgent? FindAgentById(string id)
+    {
+        lock (_gate)
+        {
+            return _agents.Find(a => string.Equals(a.Subject, id, StringComparison.Ordinal));
+        }
+    }
+
+    /// <summary>An agent of the demo Entra directory by object id: agents are users of the directory too.</summary>
+    internal EntraAgent? FindEntraAgentById(string id)
+    {
+        lock (_gate)
+        {
+            return _entraAgents.Find(a => string.Equals(a.ObjectId, id, StringComparison.OrdinalIgnoreCase));
+        }
+    }
+
     internal DemoCaller? FindById(string id)
     {
         lock (_gate)
@@ -562,7 +581,18 @@ public sealed class EmulatorState
         return caller;
     }
 
-    private static void AddFactor(DemoCaller caller, string type, string provider, string status)
+    /// <summary>
+    /// The caller enrols one more active factor now (a new phone, say): a factor enrolled minutes before a call is what
+    /// an attacker who got in leaves behind, and the console flags it.
+    /// </summary>
+    public DemoFactor EnrolNow(string login, string factorType = "push")
+    {
+        var caller = FindCaller(login) ?? throw new ArgumentException("No such caller.", nameof(login));
+        var now = _time.GetUtcNow();
+        return AddFactor(caller, factorType, "OKTA", "ACTIVE", now, "/" + now.UtcTicks.ToString(CultureInfo.InvariantCulture));
+    }
+
+    private static DemoFactor AddFactor(DemoCaller caller, string type, string provider, string status, DateTimeOffset? created = null, string idSuffix = "")
     {
         var prefix = type switch
         {
@@ -574,14 +604,16 @@ public sealed class EmulatorState
             _ => "fac",
         };
         var secret = type == TotpType ? RandomNumberGenerator.GetBytes(20) : null;
-        var factor = new DemoFactor(DeterministicId(prefix, caller.Login.ToUpperInvariant() + "/" + type), type, provider, status, secret)
+        var factor = new DemoFactor(DeterministicId(prefix, caller.Login.ToUpperInvariant() + "/" + type + idSuffix), type, provider, status, secret)
         {
-            Created = caller.Created.AddDays(1),
+            Created = created ?? caller.Created.AddDays(1),
         };
         lock (caller.FactorList)
         {
             caller.FactorList.Add(factor);
         }
+
+        return factor;
     }
 
     private void Seed()
@@ -591,6 +623,10 @@ public sealed class EmulatorState
             var alice = NewCaller("alice.caller@demo.example", "alice.caller@demo.example", "Alice", "Caller", "ACTIVE", false);
             AddFactor(alice, "push", "OKTA", "ACTIVE");
             AddFactor(alice, TotpType, "OKTA", "ACTIVE");
+            alice.Title = "Payroll Specialist";
+            alice.Department = "Finance";
+            alice.Manager = "Morgan Lead";
+            alice.LastLogin = _time.GetUtcNow().AddDays(-2);
 
             var bob = NewCaller("bob.caller@demo.example", "bob.caller@demo.example", "Bob", "Caller", "ACTIVE", false);
             AddFactor(bob, TotpType, "GOOGLE", "ACTIVE");
@@ -600,6 +636,8 @@ public sealed class EmulatorState
             AddFactor(carol, "email", "OKTA", "ACTIVE");
 
             var dave = NewCaller("dave.caller@demo.example", "dave.caller@demo.example", "Dave", "Caller", "LOCKED_OUT", false);
+            dave.StatusChanged = _time.GetUtcNow().AddMinutes(-35);
+            dave.LastLogin = _time.GetUtcNow().AddDays(-1);
             AddFactor(dave, "push", "OKTA", "ACTIVE");
             AddFactor(dave, TotpType, "OKTA", "ACTIVE");
 

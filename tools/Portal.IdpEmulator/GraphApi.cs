@@ -83,7 +83,10 @@ internal static class GraphApi
 
         var api = app.MapGroup(Prefix);
         api.MapGet("/users", (HttpContext http) => ListUsers(http, graph));
-        api.MapGet("/users/{idOrUpn}", (HttpContext http, string idOrUpn) => WithUser(graph, idOrUpn, user => Json(UserJson(user, graph, Selected(http)))));
+        api.MapGet("/users/{idOrUpn}", (HttpContext http, string idOrUpn) =>
+            state.FindEntraAgentById(idOrUpn) is { } agent && graph.FindByIdOrUpn(idOrUpn) is null
+                ? Json(AgentUserJson(agent, graph))
+                : WithUser(graph, idOrUpn, user => Expand(http, graph) is { } bad ? bad : Json(UserJson(user, graph, Selected(http), ExpandsManager(http)))));
         api.MapPatch("/users/{idOrUpn}", (HttpContext http, string idOrUpn) => WithUser(graph, idOrUpn, user => PatchUser(http, graph, user)));
         api.MapGet("/users/{idOrUpn}/authentication/methods", (string idOrUpn) => WithUser(graph, idOrUpn, user =>
             Json(new JsonObject
@@ -253,10 +256,15 @@ internal static class GraphApi
     {
         foreach (var key in http.Request.Query.Keys)
         {
-            if (key is not ("$filter" or "$select" or "$top"))
+            if (key is not ("$filter" or "$select" or "$top" or "$expand"))
             {
                 return Error(400, "BadRequest", $"Query option '{key}' is not allowed.", graph);
             }
+        }
+
+        if (Expand(http, graph) is { } badExpand)
+        {
+            return badExpand;
         }
 
         var users = graph.Users.AsEnumerable();
@@ -286,9 +294,36 @@ internal static class GraphApi
         return Json(new JsonObject
         {
             ["@odata.context"] = Context("users"),
-            ["value"] = new JsonArray([.. users.Select(u => (JsonNode)UserJson(u, graph, selected))]),
+            ["value"] = new JsonArray([.. users.Select(u => (JsonNode)UserJson(u, graph, selected, ExpandsManager(http)))]),
         });
     }
+
+    /// <summary>The only navigation the emulator expands is the user's manager (<c>$expand=manager</c>, optionally with a <c>$select</c>); anything else is a 400 as Graph gives for an unknown property.</summary>
+    private static IResult? Expand(HttpContext http, GraphDirectory graph)
+    {
+        var expand = http.Request.Query["$expand"].ToString();
+        return expand.Length == 0 || ExpandsManager(http)
+            ? null
+            : Error(400, "BadRequest", $"Could not find a property named '{expand}' on type 'microsoft.graph.user'.", graph);
+    }
+
+    private static bool ExpandsManager(HttpContext http)
+    {
+        var expand = http.Request.Query["$expand"].ToString();
+        return expand == "manager" || (expand.StartsWith("manager($select=", StringComparison.Ordinal) && expand.EndsWith(')'));
+    }
+
+    /// <summary>A helpdesk agent read by object id: agents are users of the directory too.</summary>
+    private static JsonObject AgentUserJson(EntraAgent agent, GraphDirectory graph) => new()
+    {
+        ["@odata.type"] = ODataTypePrefix + "user",
+        ["id"] = agent.ObjectId,
+        ["userPrincipalName"] = agent.UserPrincipalName,
+        ["mail"] = agent.UserPrincipalName,
+        ["displayName"] = agent.Name,
+        ["accountEnabled"] = true,
+        ["createdDateTime"] = Timestamp(graph.Now.AddDays(-500)),
+    };
 
     private static HashSet<string> Selected(HttpContext http) =>
         new(http.Request.Query["$select"].ToString().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), StringComparer.OrdinalIgnoreCase);
@@ -451,7 +486,7 @@ internal static class GraphApi
         return Json(json, 201);
     }
 
-    private static JsonObject UserJson(EntraUser user, GraphDirectory graph, HashSet<string>? selected = null)
+    private static JsonObject UserJson(EntraUser user, GraphDirectory graph, HashSet<string>? selected = null, bool expandManager = false)
     {
         var json = new JsonObject
         {
@@ -460,14 +495,36 @@ internal static class GraphApi
             ["userPrincipalName"] = user.UserPrincipalName,
             ["mail"] = user.Mail,
             ["displayName"] = user.DisplayName,
+            ["jobTitle"] = user.JobTitle,
             ["accountEnabled"] = user.AccountEnabled,
             ["createdDateTime"] = Timestamp(graph.Now.AddDays(-400)),
         };
 
-        // Not a default property: Graph returns it only when selected, and null for a cloud-only user.
+        // Not default properties: Graph returns them only when selected (onPremisesSyncEnabled null for a cloud-only user).
         if (selected?.Contains("onPremisesSyncEnabled") == true)
         {
             json["onPremisesSyncEnabled"] = user.OnPremisesSyncEnabled ? true : null;
+        }
+
+        if (selected?.Contains("department") == true)
+        {
+            json["department"] = user.Department;
+        }
+
+        if (selected?.Contains("lastPasswordChangeDateTime") == true)
+        {
+            json["lastPasswordChangeDateTime"] = Timestamp(user.LastPasswordChange);
+        }
+
+        // An expanded manager that does not exist is left out, as Graph does.
+        if (expandManager && user.ManagerName is { } manager)
+        {
+            json["manager"] = new JsonObject
+            {
+                ["@odata.type"] = ODataTypePrefix + "user",
+                ["id"] = GraphDirectory.GuidFor("manager/" + manager),
+                ["displayName"] = manager,
+            };
         }
 
         return json;

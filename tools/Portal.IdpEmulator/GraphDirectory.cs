@@ -69,6 +69,18 @@ public sealed class EntraUser
 
     public bool AccountEnabled => true;
 
+    /// <summary>Graph's <c>jobTitle</c>; null: not set.</summary>
+    public string? JobTitle { get; init; }
+
+    /// <summary>Graph's <c>department</c>; null: not set.</summary>
+    public string? Department { get; init; }
+
+    /// <summary>The display name of the user's manager (<c>/users/{id}/manager</c>); null: no manager.</summary>
+    public string? ManagerName { get; init; }
+
+    /// <summary>Graph's <c>lastPasswordChangeDateTime</c>.</summary>
+    public DateTimeOffset LastPasswordChange { get; init; }
+
     /// <summary>Holds the Global Administrator role: Graph refuses to reset its password or issue it a TAP (403).</summary>
     public bool IsGlobalAdmin { get; }
 
@@ -336,16 +348,21 @@ internal sealed class GraphDirectory
     internal const string UserAdministratorRoleId = "fe930be7-5e62-47db-91af-98c3a49a38b1";
 
     /// <summary>Adds a user; the first MFA method listed is their default method (as Entra makes the first one registered).</summary>
-    private EntraUser AddUser(string upn, string displayName, bool isGlobalAdmin, string[] methodTypes, bool synced = false, IReadOnlyList<EntraGroup>? groups = null)
+    private EntraUser AddUser(
+        string upn, string displayName, bool isGlobalAdmin, string[] methodTypes, bool synced = false, IReadOnlyList<EntraGroup>? groups = null, (string Title, string Department, string Manager)? job = null)
     {
         var hasApp = methodTypes.Contains("microsoftAuthenticatorAuthenticationMethod") || methodTypes.Contains("softwareOathAuthenticationMethod");
+        var created = _time.GetUtcNow().AddDays(-300);
         var user = new EntraUser(GuidFor(upn), upn, upn, displayName, isGlobalAdmin)
         {
             TotpSecret = hasApp ? RandomNumberGenerator.GetBytes(20) : null,
             OnPremisesSyncEnabled = synced,
             Groups = groups ?? [],
+            JobTitle = job?.Title,
+            Department = job?.Department,
+            ManagerName = job?.Manager,
+            LastPasswordChange = created.AddDays(200),
         };
-        var created = _time.GetUtcNow().AddDays(-300);
         user.AddMethod(new EntraMethod(PasswordMethodId, "passwordAuthenticationMethod", created));
         for (var i = 0; i < methodTypes.Length; i++)
         {
@@ -366,7 +383,8 @@ internal sealed class GraphDirectory
         lock (_gate)
         {
             AddUser("grace.caller@entra.example", "Grace Caller", false, ["microsoftAuthenticatorAuthenticationMethod", "softwareOathAuthenticationMethod"],
-                groups: [new EntraGroup(GuidFor("group/all-staff"), "All Staff", IsAssignableToRole: false)]);
+                groups: [new EntraGroup(GuidFor("group/all-staff"), "All Staff", IsAssignableToRole: false)],
+                job: ("Account Executive", "Sales", "Riley Director"));
             AddUser("heidi.caller@entra.example", "Heidi Caller", false, ["phoneAuthenticationMethod"]);
             AddUser("ivan.admin@entra.example", "Ivan Admin", true, ["microsoftAuthenticatorAuthenticationMethod", "fido2AuthenticationMethod"]);
 

@@ -84,7 +84,9 @@ internal static class OktaApi
 
         var api = app.MapGroup("/api/v1");
         api.MapGet("/users/{idOrLogin}", (HttpContext http, string idOrLogin) =>
-            state.FindByIdOrLogin(idOrLogin) is { } user ? Json(UserJson(user, Base(http))) : UserNotFound(idOrLogin));
+            state.FindByIdOrLogin(idOrLogin) is { } user ? Json(UserJson(user, Base(http)))
+            : state.FindAgentById(idOrLogin) is { } agent ? Json(AgentUserJson(agent, Base(http), state.Now))
+            : UserNotFound(idOrLogin));
         api.MapGet("/users", (HttpContext http) => SearchUsers(http, state, context));
         api.MapGet("/users/{uid}/factors", (HttpContext http, string uid) => WithUser(state, uid, user =>
             Json(new JsonArray([.. user.Factors.Select(f => (JsonNode)FactorJson(user, f, Base(http)))]))));
@@ -478,17 +480,17 @@ internal static class OktaApi
         ["created"] = Timestamp(user.Created),
         ["activated"] = Timestamp(user.Created),
         ["statusChanged"] = Timestamp(user.StatusChanged),
-        ["lastLogin"] = null,
+        ["lastLogin"] = user.LastLogin is { } lastLogin ? Timestamp(lastLogin) : null,
         ["lastUpdated"] = Timestamp(user.StatusChanged),
         ["passwordChanged"] = Timestamp(user.Created),
         ["type"] = new JsonObject { ["id"] = EmulatorState.DeterministicId("oty", "default") },
-        ["profile"] = new JsonObject
+        ["profile"] = Profile(new JsonObject
         {
             ["login"] = user.Login,
             ["email"] = user.Email,
             ["firstName"] = user.FirstName,
             ["lastName"] = user.LastName,
-        },
+        }, ("title", user.Title), ("department", user.Department), ("manager", user.Manager)),
         ["credentials"] = new JsonObject
         {
             ["password"] = new JsonObject(),
@@ -606,6 +608,56 @@ internal static class OktaApi
 
     private static Task<IResult> WithUser(EmulatorState state, string uid, Func<DemoCaller, Task<IResult>> action) =>
         state.FindById(uid) is { } user ? action(user) : Task.FromResult(UserNotFound(uid));
+
+    /// <summary>Okta omits a profile attribute that has no value.</summary>
+    private static JsonObject Profile(JsonObject profile, params (string Name, string? Value)[] optional)
+    {
+        foreach (var (name, value) in optional)
+        {
+            if (value is not null)
+            {
+                profile[name] = value;
+            }
+        }
+
+        return profile;
+    }
+
+    /// <summary>A helpdesk agent as the Users API shows them: an active user of the org with a display name.</summary>
+    private static JsonObject AgentUserJson(DemoAgent agent, Uri baseUrl, DateTimeOffset now)
+    {
+        var names = agent.Name.Split(' ', 2);
+        var created = now.AddDays(-500);
+        return new JsonObject
+        {
+            ["id"] = agent.Subject,
+            ["status"] = "ACTIVE",
+            ["created"] = Timestamp(created),
+            ["activated"] = Timestamp(created),
+            ["statusChanged"] = Timestamp(created),
+            ["lastLogin"] = null,
+            ["lastUpdated"] = Timestamp(created),
+            ["passwordChanged"] = Timestamp(created),
+            ["type"] = new JsonObject { ["id"] = EmulatorState.DeterministicId("oty", "default") },
+            ["profile"] = new JsonObject
+            {
+                ["login"] = agent.Email,
+                ["email"] = agent.Email,
+                ["firstName"] = names[0],
+                ["lastName"] = names.Length > 1 ? names[1] : names[0],
+                ["displayName"] = agent.Name,
+            },
+            ["credentials"] = new JsonObject
+            {
+                ["password"] = new JsonObject(),
+                ["provider"] = new JsonObject { ["type"] = "OKTA", ["name"] = "OKTA" },
+            },
+            ["_links"] = new JsonObject
+            {
+                ["self"] = new JsonObject { ["href"] = new Uri(baseUrl, "api/v1/users/" + agent.Subject).ToString() },
+            },
+        };
+    }
 
     private static IResult UserNotFound(string id) => NotFound(id, "User");
 

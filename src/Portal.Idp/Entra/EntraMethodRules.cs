@@ -43,7 +43,7 @@ internal static class EntraMethodRules
             }
 
             hasStrong |= factor.NotChallengeableReason == StrongReason;
-            factors.Add(factor);
+            factors.Add(factor with { EnrolledAt = method.CreatedDateTime });
         }
 
         if (hasStrong)

@@ -22,7 +22,12 @@ internal sealed partial class GraphCallerDirectory(GraphServiceClient graph, Tim
     internal const string SyncedUserMessage = "This account is synced from on-premises Active Directory: its password can only be reset there (or through Entra password writeback, which the portal does not use). Issue a Temporary Access Pass or sign the caller out everywhere instead.";
     internal const int MaxPages = 10;
 
-    private static readonly string[] UserFields = ["id", "userPrincipalName", "mail", "accountEnabled", "onPremisesSyncEnabled"];
+    // The caller card's fields (docs/security-decisions.md "Caller context, live and never stored") come with the
+    // look-up itself: the manager by $expand, so that the card costs no extra round trip. The last sign-in
+    // (signInActivity) is not asked for: it needs AuditLog.Read.All and Entra ID P1, and its absence would fail the read.
+    private static readonly string[] UserFields = ["id", "userPrincipalName", "mail", "accountEnabled", "onPremisesSyncEnabled", "displayName", "jobTitle", "department", "lastPasswordChangeDateTime"];
+
+    private static readonly string[] UserExpand = ["manager($select=displayName)"];
 
     public async Task<IdpResult<CallerProfile>> FindCallerAsync(string loginOrEmail, CancellationToken cancellationToken = default)
     {
@@ -39,6 +44,7 @@ internal sealed partial class GraphCallerDirectory(GraphServiceClient graph, Tim
                 {
                     r.QueryParameters.Filter = ODataFilter.UpnOrMail(value);
                     r.QueryParameters.Select = UserFields;
+                    r.QueryParameters.Expand = UserExpand;
                     r.QueryParameters.Top = 5;
                 },
                 ct);
@@ -70,7 +76,13 @@ internal sealed partial class GraphCallerDirectory(GraphServiceClient graph, Tim
 
         return await RunAsync("get_caller", isRead: true, async ct =>
         {
-            var user = await graph.Users[callerId].GetAsync(r => r.QueryParameters.Select = UserFields, ct);
+            var user = await graph.Users[callerId].GetAsync(
+                r =>
+                {
+                    r.QueryParameters.Select = UserFields;
+                    r.QueryParameters.Expand = UserExpand;
+                },
+                ct);
             return user is null ? Unreadable(isRead: true) : ToProfile(user);
         }, cancellationToken);
     }
@@ -400,8 +412,21 @@ internal sealed partial class GraphCallerDirectory(GraphServiceClient graph, Tim
             false => CallerStatus.Suspended,
             null => CallerStatus.Unknown,
         };
-        return IdpResult<CallerProfile>.Success(new CallerProfile(id, upn, user.Mail, status) { DirectorySynced = user.OnPremisesSyncEnabled == true });
+        return IdpResult<CallerProfile>.Success(new CallerProfile(id, upn, user.Mail, status)
+        {
+            DirectorySynced = user.OnPremisesSyncEnabled == true,
+            Details = new CallerDetails
+            {
+                DisplayName = Text(user.DisplayName),
+                Title = Text(user.JobTitle),
+                Department = Text(user.Department),
+                Manager = Text((user.Manager as User)?.DisplayName),
+                PasswordChangedAt = user.LastPasswordChangeDateTime,
+            },
+        });
     }
+
+    private static string? Text(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
     /// <summary>
     /// Runs one Graph operation and maps every expected failure. When a write on a user is refused (403), the

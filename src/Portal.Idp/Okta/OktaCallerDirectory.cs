@@ -614,8 +614,23 @@ internal sealed partial class OktaCallerDirectory : ICallerDirectory
             return OktaErrorMapper.Unreadable(isRead: true);
         }
 
-        return IdpResult<CallerProfile>.Success(new CallerProfile(user.Id, user.Profile.Login, user.Profile.Email, OktaFactorRules.ToStatus(user.Status)));
+        var profile = user.Profile;
+        return IdpResult<CallerProfile>.Success(new CallerProfile(user.Id, profile.Login, profile.Email, OktaFactorRules.ToStatus(user.Status))
+        {
+            Details = new CallerDetails
+            {
+                DisplayName = Text(profile.DisplayName) ?? Text(string.Join(' ', new[] { profile.FirstName, profile.LastName }.Where(n => !string.IsNullOrWhiteSpace(n)))),
+                Title = Text(profile.Title),
+                Department = Text(profile.Department),
+                Manager = Text(profile.Manager),
+                StatusChangedAt = user.StatusChanged,
+                LastSignInAt = user.LastLogin,
+                PasswordChangedAt = user.PasswordChanged,
+            },
+        });
     }
+
+    private static string? Text(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
     private bool TryRead<T>(Reply reply, string operation, JsonTypeInfo<T> typeInfo, out T? value)
     {

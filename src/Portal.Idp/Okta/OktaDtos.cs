@@ -4,14 +4,21 @@ using System.Text.Json.Serialization;
 
 namespace Portal.Idp.Okta;
 
-// Only the fields the portal reads. Everything else Okta sends (names, phone numbers, device data) is
-// never bound, so it cannot leak into a log or a view by accident.
+// Only the fields the portal reads. The caller card's fields (name, title, department, manager, dates) are read for
+// the agent's screen and dropped (docs/security-decisions.md "Caller context, live and never stored"); everything
+// else Okta sends (phone numbers, addresses, device data) is never bound, so it cannot leak into a log or a view.
 
 internal sealed class OktaUser
 {
     public string? Id { get; set; }
 
     public string? Status { get; set; }
+
+    public DateTimeOffset? StatusChanged { get; set; }
+
+    public DateTimeOffset? LastLogin { get; set; }
+
+    public DateTimeOffset? PasswordChanged { get; set; }
 
     public OktaUserProfile? Profile { get; set; }
 }
@@ -21,6 +28,18 @@ internal sealed class OktaUserProfile
     public string? Login { get; set; }
 
     public string? Email { get; set; }
+
+    public string? DisplayName { get; set; }
+
+    public string? FirstName { get; set; }
+
+    public string? LastName { get; set; }
+
+    public string? Title { get; set; }
+
+    public string? Department { get; set; }
+
+    public string? Manager { get; set; }
 }
 
 internal sealed class OktaGroup
@@ -56,6 +75,8 @@ internal sealed class OktaFactor
     public string? Provider { get; set; }
 
     public string? Status { get; set; }
+
+    public DateTimeOffset? Created { get; set; }
 }
 
 internal sealed class OktaVerifyResult

@@ -39,7 +39,7 @@ internal static class OktaFactorRules
         }
 
         var method = refusal is not null ? null : kind == FactorKind.Push ? VerificationMethods.OktaPush : VerificationMethods.OktaTotp;
-        return new CallerFactor(factor.Id ?? "", kind, provider, isActive, method, refusal);
+        return new CallerFactor(factor.Id ?? "", kind, provider, isActive, method, refusal) { EnrolledAt = factor.Created };
     }
 
     public static FactorKind ToKind(string factorType) => factorType switch

@@ -18,7 +18,34 @@ public sealed class OktaEmulatorTests(EmulatorFixture emulator)
         var result = await Directory.FindCallerAsync(Alice);
 
         Assert.True(result.IsSuccess);
-        Assert.Equal(new CallerProfile(emulator.IdOf(Alice), Alice, Alice, CallerStatus.Active), result.Value);
+        Assert.Equal(new CallerProfile(emulator.IdOf(Alice), Alice, Alice, CallerStatus.Active), result.Value with { Details = CallerDetails.None });
+        Assert.Equal("Alice Caller", result.Value.Details.DisplayName);
+        Assert.Equal("Payroll Specialist", result.Value.Details.Title);
+        Assert.Equal("Finance", result.Value.Details.Department);
+        Assert.Equal("Morgan Lead", result.Value.Details.Manager);
+        Assert.NotNull(result.Value.Details.LastSignInAt);
+        Assert.NotNull(result.Value.Details.PasswordChangedAt);
+    }
+
+    [Fact]
+    public async Task GetCallerAsync_AnAgentsId_NamesTheAgent_AsOktaReadsAnyUserOfTheOrg()
+    {
+        var agent = emulator.State.Agents.First(a => a.Email == "tier3.agent@demo.example");
+
+        var result = await Directory.GetCallerAsync(agent.Subject);
+
+        Assert.True(result.IsSuccess);
+        Assert.Equal("tier3.agent@demo.example", result.Value.Login);
+        Assert.Equal("Tier Three Agent", result.Value.Details.DisplayName);
+    }
+
+    [Fact]
+    public async Task ListFactorsAsync_EachFactor_CarriesItsEnrolmentDate()
+    {
+        var result = await Directory.ListFactorsAsync(emulator.IdOf(Alice));
+
+        Assert.True(result.IsSuccess);
+        Assert.All(result.Value, f => Assert.NotNull(f.EnrolledAt));
     }
 
     [Fact]

@@ -89,7 +89,50 @@ public sealed class OktaCallerDirectoryTests
         var result = await Directories.Over(handler).FindCallerAsync("alice@demo.example");
 
         Assert.True(result.IsSuccess);
-        Assert.Equal(new CallerProfile(UserId, "alice@demo.example", "alice@demo.example", CallerStatus.LockedOut), result.Value);
+        Assert.Equal(new CallerProfile(UserId, "alice@demo.example", "alice@demo.example", CallerStatus.LockedOut), result.Value with { Details = CallerDetails.None });
+        Assert.Equal("A B", result.Value.Details.DisplayName);
+    }
+
+    [Fact]
+    public async Task GetCallerAsync_CallerCardFields_ReadForTheScreen_AndLeftOutOfToString()
+    {
+        var user = new JsonObject
+        {
+            ["id"] = UserId,
+            ["status"] = "LOCKED_OUT",
+            ["statusChanged"] = "2026-11-30T21:15:00.000Z",
+            ["lastLogin"] = "2026-11-29T08:00:00.000Z",
+            ["passwordChanged"] = "2026-01-02T03:04:05.000Z",
+            ["profile"] = new JsonObject
+            {
+                ["login"] = "alice@demo.example",
+                ["email"] = "alice@demo.example",
+                ["firstName"] = "Alice",
+                ["lastName"] = "Caller",
+                ["displayName"] = "  Alice C.  ",
+                ["title"] = "Payroll Specialist",
+                ["department"] = " ",
+                ["manager"] = "Morgan Lead",
+                ["mobilePhone"] = "+1 555 0100",
+            },
+        };
+        var handler = new FakeOktaHandler((_, _) => FakeOktaHandler.Json(200, user.ToJsonString()));
+
+        var result = await Directories.Over(handler).GetCallerAsync(UserId);
+
+        Assert.True(result.IsSuccess);
+        var details = result.Value.Details;
+        Assert.Equal("Alice C.", details.DisplayName);
+        Assert.Equal("Payroll Specialist", details.Title);
+        Assert.Null(details.Department);
+        Assert.Equal("Morgan Lead", details.Manager);
+        Assert.Equal(DateTimeOffset.Parse("2026-11-30T21:15:00Z", System.Globalization.CultureInfo.InvariantCulture), details.StatusChangedAt);
+        Assert.Equal(DateTimeOffset.Parse("2026-11-29T08:00:00Z", System.Globalization.CultureInfo.InvariantCulture), details.LastSignInAt);
+        Assert.Equal(DateTimeOffset.Parse("2026-01-02T03:04:05Z", System.Globalization.CultureInfo.InvariantCulture), details.PasswordChangedAt);
+
+        // A profile or its details written to a log by accident carry no PII.
+        Assert.DoesNotContain("alice", result.Value.ToString(), StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("Payroll", details.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

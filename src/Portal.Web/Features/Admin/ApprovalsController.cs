@@ -10,6 +10,9 @@ public sealed record ApprovalsPage(IReadOnlyList<ApprovalRequest> Requests, stri
 {
     /// <summary>What the page's script compares to notice a change of the queue (see <see cref="ApprovalsController.Queue"/>).</summary>
     public string QueueVersion => ApprovalsController.VersionOf(Requests);
+
+    /// <summary>The requesting agents by subject id, named by the IdP when the page is drawn.</summary>
+    public IReadOnlyDictionary<string, AgentName> Agents { get; init; } = new Dictionary<string, AgentName>();
 }
 
 /// <summary>
@@ -17,7 +20,7 @@ public sealed record ApprovalsPage(IReadOnlyList<ApprovalRequest> Requests, stri
 /// who holds the action's own permission, and is not the requester, may approve or reject. Both are audited.
 /// </summary>
 [Route("approvals")]
-public sealed class ApprovalsController(ApprovalStore approvals, ITenantCatalog tenants, IAuditTrail audit, BrowserHandover handover, TimeProvider clock) : Controller
+public sealed class ApprovalsController(ApprovalStore approvals, ITenantCatalog tenants, IAuditTrail audit, BrowserHandover handover, TimeProvider clock, AgentNames agentNames) : Controller
 {
     private const string PagePath = "/Features/Admin/Views/Approvals.cshtml";
     private const string QueuePath = "/approvals";
@@ -119,7 +122,10 @@ public sealed class ApprovalsController(ApprovalStore approvals, ITenantCatalog 
         var agent = AgentContext.From(User)!;
         var tenant = tenants.Find(agent.TenantId)!;
         var pending = await approvals.PendingAsync(agent.TenantId, HttpContext.RequestAborted);
-        return View(PagePath, new ApprovalsPage(pending, agent.Subject, PermissionHandler.PermissionsOf(tenant, agent.Tiers), message, clock.GetUtcNow()));
+        return View(PagePath, new ApprovalsPage(pending, agent.Subject, PermissionHandler.PermissionsOf(tenant, agent.Tiers), message, clock.GetUtcNow())
+        {
+            Agents = await agentNames.ResolveAsync(tenant, pending.Select(r => r.RequesterSubject), HttpContext.RequestAborted),
+        });
     }
 
     private sealed record DecisionShown(string Message);

@@ -15,14 +15,20 @@ public sealed record AuditListPage(
     bool CanExport,
     string? Notice = null)
 {
+    /// <summary>The agents of <see cref="Records"/> by subject id, named by the IdP when the page is drawn.</summary>
+    public IReadOnlyDictionary<string, AgentName> Agents { get; init; } = new Dictionary<string, AgentName>();
+
     public string OlderLink => NextCursor is null ? "" : QueryHelpers.AddQueryString("/audit", [.. Filter.Pairs().Select(p => new KeyValuePair<string, string?>(p.Key, p.Value)), new("cursor", NextCursor)]);
 }
 
-public sealed record AuditDetailPage(AuditRecord Record);
+public sealed record AuditDetailPage(AuditRecord Record, AgentName? Agent);
 
 /// <summary>Everything recorded about one caller, by pseudonym: their verifications and the actions on them.</summary>
 public sealed record AuditCallerPage(string CallerIdHash, string? MaskedLogin, IReadOnlyList<AuditRecord> Records, string? NextCursor)
 {
+    /// <summary>The agents of <see cref="Records"/> by subject id, named by the IdP when the page is drawn.</summary>
+    public IReadOnlyDictionary<string, AgentName> Agents { get; init; } = new Dictionary<string, AgentName>();
+
     public int Verifications => Records.Count(r => r.Action.StartsWith("verification.", StringComparison.Ordinal));
 
     public int Actions => Records.Count(r => r.Action.StartsWith("action.", StringComparison.Ordinal));
@@ -45,7 +51,8 @@ public sealed class AuditController(
     ICallerPseudonymizer pseudonyms,
     TenantDirectories directories,
     ITenantCatalog tenants,
-    IAuthorizationService authorization) : Controller
+    IAuthorizationService authorization,
+    AgentNames agentNames) : Controller
 {
     private const int PageSize = 50;
 
@@ -72,7 +79,7 @@ public sealed class AuditController(
             return View(new AuditListPage([], null, filter, ["That page link is not valid. Start again from the first page."], canExport));
         }
 
-        return View(new AuditListPage(page.Records, page.NextCursor, filter, [], canExport));
+        return View(new AuditListPage(page.Records, page.NextCursor, filter, [], canExport) { Agents = await NamesAsync(page.Records) });
     }
 
     [HttpGet("records/{id}")]
@@ -80,7 +87,7 @@ public sealed class AuditController(
     {
         var agent = AgentContext.From(User)!;
         var record = await records.GetAsync(agent.TenantId, id, HttpContext.RequestAborted);
-        return record is null ? NotFound() : View(new AuditDetailPage(record));
+        return record is null ? NotFound() : View(new AuditDetailPage(record, (await NamesAsync([record])).GetValueOrDefault(record.Agent.SubjectId)));
     }
 
     /// <summary>One caller's timeline, newest first.</summary>
@@ -105,7 +112,7 @@ public sealed class AuditController(
         }
 
         var masked = page.Records.Select(r => r.Caller?.MaskedLogin).FirstOrDefault(m => !string.IsNullOrEmpty(m));
-        return View(new AuditCallerPage(query.CallerIdHash, masked, page.Records, page.NextCursor));
+        return View(new AuditCallerPage(query.CallerIdHash, masked, page.Records, page.NextCursor) { Agents = await NamesAsync(page.Records) });
     }
 
     /// <summary>
@@ -180,7 +187,13 @@ public sealed class AuditController(
     {
         var agent = AgentContext.From(User)!;
         var page = await audit.QueryAsync(agent.TenantId, new AuditQuery { PageSize = PageSize }, HttpContext.RequestAborted);
-        return View(nameof(Index), new AuditListPage(page.Records, page.NextCursor, new AuditFilterInput(), [], await CanExportAsync(), notice));
+        return View(nameof(Index), new AuditListPage(page.Records, page.NextCursor, new AuditFilterInput(), [], await CanExportAsync(), notice) { Agents = await NamesAsync(page.Records) });
+    }
+
+    private Task<IReadOnlyDictionary<string, AgentName>> NamesAsync(IEnumerable<AuditRecord> shown)
+    {
+        var agent = AgentContext.From(User)!;
+        return agentNames.ResolveAsync(tenants.Find(agent.TenantId)!, shown.Select(r => r.Agent.SubjectId), HttpContext.RequestAborted);
     }
 
     private async Task<bool> CanExportAsync() => (await authorization.AuthorizeAsync(User, Permissions.AuditExport)).Succeeded;

@@ -14,9 +14,15 @@ public sealed record ConsolePage(string MaskedLogin, IReadOnlyList<string> Tiers
 
     /// <summary>The agent's actions that the last connection check proved unavailable, each with its one-sentence reason.</summary>
     public IReadOnlyList<(CallerAction Action, string Reason)> UnavailableActions { get; init; } = [];
+
+    /// <summary>The moment the page is drawn, for "35 minutes ago" on the caller card.</summary>
+    public DateTimeOffset Now { get; init; }
+
+    /// <summary>The tenant's IdP kind, so that the card names where its facts come from.</summary>
+    public Portal.Idp.IdpKind IdpKind { get; init; }
 }
 
-public sealed class ConsoleController(ITenantCatalog tenants, VerificationService verification, TenantConnectionReports connection) : Controller
+public sealed class ConsoleController(ITenantCatalog tenants, VerificationService verification, TenantConnectionReports connection, TimeProvider clock) : Controller
 {
     /// <summary>Sends the agent to the first page their tiers allow.</summary>
     [HttpGet("/")]
@@ -55,6 +61,8 @@ public sealed class ConsoleController(ITenantCatalog tenants, VerificationServic
         var verify = connection.Latest(agent.TenantId)?.For(Portal.Idp.IdpOperation.VerifyFactors);
         return new ConsolePage(agent.MaskedLogin, agent.Tiers, permissions, caller, refusal)
         {
+            Now = clock.GetUtcNow(),
+            IdpKind = tenants.Find(agent.TenantId)?.Idp.Kind ?? Portal.Idp.IdpKind.Okta,
             VerifyUnavailable = verify is { State: Portal.Idp.CapabilityState.Unavailable } ? verify.Reason : null,
             UnavailableActions = [.. CallerAction.All
                 .Where(a => permissions.Contains(a.Permission))

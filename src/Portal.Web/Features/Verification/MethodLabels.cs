@@ -53,3 +53,21 @@ public static class StatusLabels
         _ => "in an unknown state",
     };
 }
+
+/// <summary>An enrolled factor's kind in words (never the enum name).</summary>
+public static class FactorLabels
+{
+    public static string Name(FactorKind kind) => kind switch
+    {
+        FactorKind.Push => "Push app",
+        FactorKind.Totp => "Authenticator code (TOTP)",
+        FactorKind.Sms => "SMS code",
+        FactorKind.Call => "Voice call",
+        FactorKind.Email => "E-mail code",
+        FactorKind.Question => "Security question",
+        FactorKind.SignedNonce => "Okta FastPass",
+        FactorKind.WebAuthn => "Security key or passkey",
+        FactorKind.HardwareToken => "Hardware token",
+        _ => "Other",
+    };
+}

@@ -17,6 +17,15 @@ public sealed record CallerView(string CallerRef, string MaskedLogin, string Mas
     /// <summary>Mastered on-premises (Entra <c>onPremisesSyncEnabled</c>): no password reset here.</summary>
     public bool DirectorySynced { get; init; }
 
+    /// <summary>The caller's login as the IdP has it, for the agent's screen only (never stored or logged).</summary>
+    public string Login { get; init; } = "";
+
+    /// <summary>The caller's e-mail address as the IdP has it, for the agent's screen only; null when there is none.</summary>
+    public string? Email { get; init; }
+
+    /// <summary>Who the caller is at the IdP (name, title, department, manager, dates), read for this screen only.</summary>
+    public CallerDetails Details { get; init; } = CallerDetails.None;
+
     /// <summary>Whether the caller is a privileged account (V7), shown at look-up, before any verification.</summary>
     public PrivilegeState Privilege { get; init; } = PrivilegeState.NotPrivileged;
 
@@ -78,6 +87,9 @@ public sealed partial class VerificationService(
         {
             DirectorySynced = caller.DirectorySynced,
             Privilege = privilege.State,
+            Login = caller.Login,
+            Email = caller.Email,
+            Details = caller.Details,
         }, null);
     }
 
