@@ -105,7 +105,7 @@ public sealed class ActionJourneyTests(ChromiumFixture chromium, PortalServer po
         await colleague.Page.GotoAsync("/approvals");
         var request = colleague.Page.Locator("tbody tr").Filter(new() { HasText = "e***@d***.example" });
         await Expect(request).ToHaveCountAsync(1);
-        await Expect(request).ToContainTextAsync("t***@d***.example");
+        await Expect(request.Locator("[data-field='requester']")).ToHaveTextAsync("Tier Three Agent");
         await colleague.CheckPageAsync("approvals: a colleague's view");
         await request.GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
         await Expect(colleague.Page.Locator("[data-field='message']")).ToHaveTextAsync("Approved. The requesting agent can now submit the action once.");

@@ -59,6 +59,8 @@ public sealed partial class AuditorJourneyTests(ChromiumFixture chromium, Portal
         var ours = rows.Filter(new() { HasText = Ticket });
         await Expect(ours).ToHaveCountAsync(1);
         await Expect(ours).ToContainTextAsync("o***@d***.example");
+        await Expect(ours.Locator("[data-field='agent']")).ToHaveTextAsync("Tier Three Agent");
+        await Expect(page.Locator("[data-field='agent-name']")).ToHaveTextAsync("Audit Reviewer");
         await auditor.CheckPageAsync("audit filtered by action and outcome");
 
         // The same action with another outcome: the journey's record is not among them.

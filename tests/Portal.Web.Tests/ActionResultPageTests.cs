@@ -123,6 +123,41 @@ public sealed partial class ActionResultPageTests(PortalHostFixture fixture) : I
         Assert.Equal("no_verification", (string?)Assert.Single(records)["reason"]);
     }
 
+    [Fact]
+    public async Task SessionPage_OneTicketPerVerification_PrefilledAfterTheFirstAction_AndACallSummaryOfWhatHappened()
+    {
+        // Tier 2: sign-out everywhere and password reset; other tests here sign in Tier 3, and an agent keeps three sessions.
+        var browser = _host.NewClient(new CookieContainer());
+        await _host.SignInAsync(SecurityTestKit.Tier2, browser);
+        var agent = new ConsoleDriver(_host, browser);
+        var caller = _host.Emulator.State.AddCaller("sam.summary@demo.example", "sam.summary@demo.example", "Sam", "Summary", push: true).Login;
+        var id = ConsoleDriver.VerificationId(await agent.VerifyByPushAsync(caller));
+        var sessionPath = "/verification/session/" + id;
+        var before = WebUtility.HtmlDecode(await agent.GetPageAsync(sessionPath));
+        Assert.Contains("No action taken on the account.", before, StringComparison.Ordinal);
+        Assert.DoesNotContain("value=\"INC-", before, StringComparison.Ordinal);
+
+        var token = PortalTestHost.FormToken(before);
+        await PortalTestHost.PostFormAsync(browser, "/actions/revoke-sessions", token, ("verificationId", id), ("confirmed", "true"), ("ticketRef", "INC-8300"));
+
+        // The ticket of the first action is the call's: the action still to do is prefilled with it.
+        var between = WebUtility.HtmlDecode(await agent.GetPageAsync(sessionPath));
+        Assert.Contains("id=\"ticket-password_reset\" name=\"ticketRef\" maxlength=\"64\" autocomplete=\"off\" value=\"INC-8300\"", between, StringComparison.Ordinal);
+
+        _host.Emulator.State.FailNext(500, "/lifecycle/reset_password");
+        await PortalTestHost.PostFormAsync(browser, "/actions/password-reset", token, ("verificationId", id), ("kind", "SendEmail"), ("ticketRef", "INC-9999"));
+
+        var after = WebUtility.HtmlDecode(await agent.GetPageAsync(sessionPath));
+        var summary = Regex.Match(after, "<pre class=\"summary\" id=\"call-summary\" data-field=\"call-summary\">(.*?)</pre>", RegexOptions.Singleline).Groups[1].Value;
+        var lines = summary.Split('\n');
+        Assert.Equal(4, lines.Length);
+        Assert.Matches(@"^Caller s\*\*\*@d\*\*\*\.example verified by Okta Verify push with number matching at \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC \(portal verification " + id + @"\)\.$", lines[0]);
+        Assert.Matches(@"^Sign out everywhere: done at \d{2}:\d{2} UTC\.$", lines[1]);
+        Assert.Matches(@"^Reset password: failed \(nothing may have changed; see the portal's audit\) at \d{2}:\d{2} UTC\.$", lines[2]);
+        Assert.Equal("Ticket: INC-8300.", lines[3]);
+        Assert.DoesNotContain(caller, after, StringComparison.OrdinalIgnoreCase);
+    }
+
     [GeneratedRegex("^/actions/result/[0-9a-f]{32}$")]
     private static partial Regex ResultPath();
 }

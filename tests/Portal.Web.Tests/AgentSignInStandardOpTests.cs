@@ -58,7 +58,12 @@ public sealed class AgentSignInStandardOpTests : IAsyncLifetime
         var console = await agent.GetStringAsync("/console");
 
         Assert.Contains("Tier 3", console, StringComparison.Ordinal);
-        Assert.Contains(Portal.Audit.PiiMask.Email("userinfo.agent@demo.example"), WebUtility.HtmlDecode(console), StringComparison.Ordinal);
+
+        // The login came from userinfo: the session and the sign-in record keep it masked (the header names the agent
+        // from the IdP's Users API instead).
+        var signIn = Assert.Single(await Security.SecurityTestKit.AuditAsync(_host), d => (string?)d["action"] == "agent.signin" && string.Equals((string?)d["outcome"], "succeeded", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal(Portal.Audit.PiiMask.Email("userinfo.agent@demo.example"), (string?)signIn["agent"]?["maskedLogin"]);
+        Assert.Contains(">UserInfo Agent<", console, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -59,7 +59,7 @@ public sealed class AuditReviewTests : IAsyncLifetime
         Assert.Contains(reset.Caller!.IdHash, page, StringComparison.Ordinal);
         Assert.Contains("Okta Verify push with number matching", page, StringComparison.Ordinal);
         Assert.Contains("INC-7", page, StringComparison.Ordinal);
-        Assert.Contains("t***@d***.example", page, StringComparison.Ordinal);
+        Assert.Contains(">Tier Three Agent</a> <span class=\"mono\">tier3.agent@demo.example</span>", page, StringComparison.Ordinal);
         var missing = await auditor.Browser.GetAsync("/audit/records/0000000000000000001-0011223344556677");
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
     }

@@ -50,7 +50,7 @@ public sealed class MultiInstanceTests(FirestoreEmulatorProcess firestore) : IAs
         var lookup = await PortalTestHost.PostFormAsync(onB, "/console/lookup", PortalTestHost.FormToken(console), ("login", Alice));
 
         Assert.Equal(HttpStatusCode.OK, lookup.StatusCode);
-        Assert.Contains("a***@d***.example", await lookup.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("Caller: Alice Caller", await lookup.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]

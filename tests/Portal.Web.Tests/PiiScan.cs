@@ -66,6 +66,15 @@ internal static partial class PiiScan
             yield return c.Email;
             yield return c.Id;
             yield return c.FirstName + " " + c.LastName;
+
+            // The caller card's facts are shown, never kept.
+            foreach (var fact in new[] { c.Title, c.Department, c.Manager })
+            {
+                if (fact is not null)
+                {
+                    yield return fact;
+                }
+            }
         }
 
         foreach (var u in people.EntraUsers)
@@ -74,6 +83,13 @@ internal static partial class PiiScan
             yield return u.Mail;
             yield return u.Id;
             yield return u.DisplayName;
+            foreach (var fact in new[] { u.JobTitle, u.Department, u.ManagerName })
+            {
+                if (fact is not null)
+                {
+                    yield return fact;
+                }
+            }
         }
 
         foreach (var a in people.Agents)

@@ -44,4 +44,7 @@ internal static partial class PortalLog
 
     [LoggerMessage(EventId = 1007, Level = LogLevel.Warning, Message = "The embedded IdP emulator is running at {BaseUrl}: development only")]
     public static partial void EmulatorRunning(ILogger logger, Uri baseUrl);
+
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "An action's outcome could not be added to its verification's call summary (tenant {TenantId}, {ErrorType}); the audit record holds it")]
+    public static partial void CallSummaryNotUpdated(ILogger logger, string tenantId, string errorType);
 }

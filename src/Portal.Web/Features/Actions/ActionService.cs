@@ -107,7 +107,7 @@ public sealed class ActionService(
 
         // D3: the record exists before anything happens at the IdP; if it cannot be written, nothing happens.
         var pending = await audit.BeginAsync(entry, ct);
-        var (consumed, _) = await store.ConsumeAsync(tenant.Id, verificationId, agent.SessionId, agent.Subject, action.Name, ct);
+        var (consumed, _) = await store.ConsumeAsync(tenant.Id, verificationId, agent.SessionId, agent.Subject, action.Name, Portal.Audit.TicketRef.Sanitise(ticketRef), ct);
         if (consumed != ConsumeResult.Consumed)
         {
             var reason = consumed switch
@@ -143,6 +143,7 @@ public sealed class ActionService(
             PortalLog.AuditCompletionFailed(logger, tenant.Id, pending.RecordId);
         }
 
+        await RecordDoneAsync(tenant.Id, verificationId, action, !result.IsSuccess ? "failed" : result.Value.IsPartial ? "partial" : "succeeded");
         if (!result.IsSuccess)
         {
             PortalLog.IdpFailed(logger, action.Name, tenant.Id, result.Error.Kind.ToString(), result.Error.Code);
@@ -151,6 +152,22 @@ public sealed class ActionService(
 
         await usage.RecordActionAsync(tenant.Id, action.Name, result.Value.AuditAs, CancellationToken.None);
         return (result.Value, null, StatusCodes.Status200OK);
+    }
+
+    /// <summary>
+    /// Notes the outcome on the verification for the call summary. The IdP call has happened and the audit holds the
+    /// truth, so a store that fails here costs the summary one line, never the agent's result (or its one-time secret).
+    /// </summary>
+    private async Task RecordDoneAsync(string tenantId, string verificationId, CallerAction action, string outcome)
+    {
+        try
+        {
+            await store.RecordDoneAsync(tenantId, verificationId, new ActionDone(action.Name, outcome, store.Now), CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            PortalLog.CallSummaryNotUpdated(logger, tenantId, ex.GetType().Name);
+        }
     }
 
     /// <summary>

@@ -20,6 +20,47 @@ public sealed record SessionPage(string Id, string CallerMaskedLogin, string Met
 {
     /// <summary>Why password reset is not offered (a directory-synced caller); null when it is.</summary>
     public string? PasswordResetNote { get; init; }
+
+    /// <summary>The call's ticket reference (the first an action was given), prefilled for every action; null before any.</summary>
+    public string? TicketRef { get; init; }
+
+    /// <summary>What each action of this verification came to, in order.</summary>
+    public IReadOnlyList<ActionDone> Done { get; init; } = [];
+
+    /// <summary>
+    /// The call summary the agent copies into the ticket: who was verified (masked, as the audit keeps them), how and
+    /// when, each action and how it ended, and the ticket. No secret and no full login ever appears in it.
+    /// </summary>
+    public string Summary
+    {
+        get
+        {
+            var lines = new List<string>
+            {
+                $"Caller {CallerMaskedLogin} verified by {MethodLabels.Name(Method)} at {VerifiedAt.UtcDateTime:yyyy-MM-dd HH:mm} UTC (portal verification {Id}).",
+            };
+            lines.AddRange(Done.Select(d =>
+                $"{CallerAction.All.FirstOrDefault(a => a.Name == d.Action)?.Title ?? d.Action}: {OutcomeWord(d.Outcome)} at {d.At.UtcDateTime:HH:mm} UTC."));
+            if (Done.Count == 0)
+            {
+                lines.Add("No action taken on the account.");
+            }
+
+            if (TicketRef is not null)
+            {
+                lines.Add("Ticket: " + TicketRef + ".");
+            }
+
+            return string.Join('\n', lines);
+        }
+    }
+
+    private static string OutcomeWord(string outcome) => outcome switch
+    {
+        "succeeded" => "done",
+        "partial" => "partly done (see the portal's audit)",
+        _ => "failed (nothing may have changed; see the portal's audit)",
+    };
 }
 
 /// <summary>
@@ -173,7 +214,12 @@ public sealed class VerificationController(ITenantCatalog tenants, VerificationS
             }
         }
 
-        return View(new SessionPage(session.Id, session.CallerMaskedLogin, session.Method, session.VerifiedAt, session.ExpiresAt, actions) { PasswordResetNote = note });
+        return View(new SessionPage(session.Id, session.CallerMaskedLogin, session.Method, session.VerifiedAt, session.ExpiresAt, actions)
+        {
+            PasswordResetNote = note,
+            TicketRef = session.TicketRef,
+            Done = session.Done,
+        });
     }
 
     /// <summary>A step-up's link and code (from this agent's cookie) and what the caller has done with the link so far.</summary>

@@ -91,7 +91,16 @@ public sealed record VerificationSession
     public required DateTimeOffset ExpiresAt { get; init; }
 
     public IReadOnlyList<string> UsedActions { get; init; } = [];
+
+    /// <summary>The call's ticket reference, from the first action that gave one: every later action is prefilled with it.</summary>
+    public string? TicketRef { get; init; }
+
+    /// <summary>What each action of this verification came to, in order, for the call summary the agent copies into the ticket.</summary>
+    public IReadOnlyList<ActionDone> Done { get; init; } = [];
 }
+
+/// <summary>One action of a verification and how it ended (<c>succeeded</c>, <c>partial</c> or <c>failed</c>), for the call summary.</summary>
+public sealed record ActionDone(string Action, string Outcome, DateTimeOffset At);
 
 /// <summary>
 /// Per-caller counters that must hold across instances (<c>tenants/{t}/callerCounters/{callerIdHash}</c>):

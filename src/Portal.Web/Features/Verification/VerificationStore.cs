@@ -125,7 +125,11 @@ public sealed class VerificationStore(IDocumentStore store, TimeProvider clock)
     /// Consumes <paramref name="action"/> of a verification atomically: it succeeds once per verification,
     /// for the agent session and caller it is bound to, before it expires (V5).
     /// </summary>
-    public Task<(ConsumeResult Result, VerificationSession? Session)> ConsumeAsync(string tenantId, string id, string agentSessionId, string agentSubject, string action, CancellationToken cancellationToken)
+    public Task<(ConsumeResult Result, VerificationSession? Session)> ConsumeAsync(string tenantId, string id, string agentSessionId, string agentSubject, string action, CancellationToken cancellationToken) =>
+        ConsumeAsync(tenantId, id, agentSessionId, agentSubject, action, ticketRef: null, cancellationToken);
+
+    /// <summary>As <see cref="ConsumeAsync(string, string, string, string, string, CancellationToken)"/>; the first ticket reference given becomes the verification's.</summary>
+    public Task<(ConsumeResult Result, VerificationSession? Session)> ConsumeAsync(string tenantId, string id, string agentSessionId, string agentSubject, string action, string? ticketRef, CancellationToken cancellationToken)
     {
         if (!AgentSessionStore.IsWellFormedId(id))
         {
@@ -156,10 +160,24 @@ public sealed class VerificationStore(IDocumentStore store, TimeProvider clock)
                 return DocumentMutation<(ConsumeResult, VerificationSession?)>.Keep((ConsumeResult.AlreadyUsed, session));
             }
 
-            var used = session with { UsedActions = [.. session.UsedActions, action] };
+            var used = session with { UsedActions = [.. session.UsedActions, action], TicketRef = session.TicketRef ?? ticketRef };
             return DocumentMutation<(ConsumeResult, VerificationSession?)>.Write(DocumentJson.ToDocument(used), current.ExpireAt, (ConsumeResult.Consumed, used));
         }, cancellationToken);
     }
+
+    /// <summary>Adds how an action ended to its verification, for the call summary. Nothing when the verification is gone.</summary>
+    public Task RecordDoneAsync(string tenantId, string id, ActionDone done, CancellationToken cancellationToken) =>
+        store.UpdateAsync(SessionKey(tenantId, id), current =>
+        {
+            if (current is null)
+            {
+                return DocumentMutation<bool>.Keep(false);
+            }
+
+            var session = DocumentJson.FromDocument<VerificationSession>(current.Data);
+            var updated = session with { Done = [.. session.Done, done] };
+            return DocumentMutation<bool>.Write(DocumentJson.ToDocument(updated), current.ExpireAt, true);
+        }, cancellationToken);
 
     /// <summary>Ends every verification of an agent session (sign-out).</summary>
     public async Task EndSessionsOfAgentSessionAsync(string tenantId, string agentSessionId, CancellationToken cancellationToken)

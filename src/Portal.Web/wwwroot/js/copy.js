@@ -1,4 +1,5 @@
-// "Copy" buttons: data-copy-from names the element whose text is copied (a one-time secret on its only view).
+// "Copy" buttons: data-copy-from names the element whose text is copied (a one-time secret on its only view, or
+// the call summary).
 // External file: the CSP allows no inline script. Without a clipboard (plain http on another host), the text is
 // selected instead so the agent can copy it by hand.
 (function () {
@@ -17,7 +18,8 @@
             say("Selected: press Ctrl+C to copy.");
         }
         button.addEventListener("click", function () {
-            var text = source.textContent.replace(/\s+/g, "");
+            // A secret is copied without the spaces that group it; a summary (data-copy-as-is) exactly as shown.
+            var text = button.hasAttribute("data-copy-as-is") ? source.textContent : source.textContent.replace(/\s+/g, "");
             if (!navigator.clipboard || !window.isSecureContext) { select(); return; }
             navigator.clipboard.writeText(text).then(function () { say("Copied."); }, select);
         });
