@@ -186,6 +186,14 @@ public sealed class ActionJourneyTests(ChromiumFixture chromium, PortalServer po
         await Expect(reset.GetByRole(AriaRole.Button, new() { Name = "Done" })).ToBeDisabledAsync();
         await Expect(page.Locator("form[data-action='sessions_revoke']")).ToHaveAttributeAsync("data-offered", "true");
 
+        // One ticket per call: the revocation is prefilled with the reset's; the summary says what was done, copyable.
+        await Expect(page.Locator("form[data-action='sessions_revoke']").GetByLabel("Ticket")).ToHaveValueAsync("INC-5001");
+        var summary = page.Locator("[data-field='call-summary']");
+        await Expect(summary).ToContainTextAsync(new Regex(@"Reset password: done at \d{2}:\d{2} UTC\.\s+Ticket: INC-5001\."));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Copy summary" }).ClickAsync();
+        await Expect(page.Locator("[data-field='call-summary'] ~ [data-field='copy-status']")).ToHaveTextAsync(new Regex(@"^(Copied\.|Selected: press Ctrl\+C to copy\.)$"));
+        await agent.CheckPageAsync("verified caller: call summary");
+
         // The reset itself ended the caller's sessions at Okta (revokeSessions=true): count from here.
         var revokedBefore = portal.Emulator.State.FindCaller(login)!.SessionsRevoked;
         await SubmitRevokeAsync(page, "INC-5001");

@@ -1,0 +1,94 @@
+namespace Portal.Web.Features.Audit;
+
+/// <summary>
+/// An audit record's reason code in words, for the auditor's pages. The record keeps the code (the export, the API and
+/// the filters use it, and a SIEM joins on it); the page shows the words, with the code beside them. A code not listed
+/// here is shown as it is.
+/// </summary>
+public static class ReasonLabels
+{
+    private static readonly Dictionary<string, string> Words = new(StringComparer.Ordinal)
+    {
+        // Verifications
+        ["push_rejected"] = "The caller rejected the push",
+        ["push_timed_out"] = "The push was not answered in time",
+        ["wrong_code"] = "Wrong code",
+        ["code_replayed"] = "A code already used was given again",
+        ["malformed_code"] = "The code was not a code",
+        ["push_limit"] = "Too many pushes sent to this caller recently",
+        ["caller_alarm"] = "The caller is under alarm",
+        ["cooling_down"] = "The caller is cooling down after failed attempts",
+        ["failure_limit"] = "Too many failed verifications of this caller",
+        ["factor_not_challengeable"] = "That factor cannot be challenged",
+        ["stale_form"] = "The page had expired",
+        ["stepup_timed_out"] = "The step-up sign-in was not finished in time",
+        ["stepup_not_configured"] = "Step-up sign-in is not configured",
+        ["link_expired"] = "The step-up link had expired",
+        ["link_reused"] = "The step-up link was used again",
+        ["code_attempts"] = "Too many wrong step-up codes",
+        ["browser_mismatch"] = "The step-up finished in another browser",
+        ["subject_mismatch"] = "Someone else signed in at the step-up",
+        ["subject_missing"] = "The step-up sign-in named nobody",
+        ["mfa_missing"] = "The step-up sign-in did not use MFA",
+        ["auth_time_stale"] = "The step-up sign-in was not fresh",
+        ["auth_time_missing"] = "The step-up sign-in did not say when it happened",
+        ["nonce_mismatch"] = "The step-up answer did not match its request",
+        ["entra_push_disabled"] = "Microsoft Authenticator push is not turned on for this tenant",
+        ["entra_push_failed"] = "The Microsoft Authenticator push failed",
+
+        // Actions
+        ["no_verification"] = "No verification of this caller by this agent",
+        ["verification_used"] = "Already done in this verification",
+        ["verification_expired"] = "The verification had expired",
+        ["unreadable_verification"] = "The verification could not be read",
+        ["method_insufficient"] = "The verification method is not accepted for this action",
+        ["approval_required"] = "Privileged account: waiting for a second agent's approval",
+        ["approval_rejected"] = "A second agent rejected the request",
+        ["self_approval"] = "An agent tried to approve their own request",
+        ["not_pending"] = "The request was already decided or had expired",
+        ["synced_user"] = "Synced from on-premises: the password is reset there",
+        ["not_revoked"] = "The identity provider did not end the sessions",
+        ["unsupported_reset"] = "That kind of reset is not supported here",
+        ["unsupported_unlock"] = "Unlock is not supported here",
+        ["tac_not_enabled"] = "Temporary access codes are not enabled in the org",
+        ["tac_classic_engine"] = "Temporary access codes need Okta Identity Engine",
+        ["tap_policy"] = "The Temporary Access Pass policy does not allow it",
+
+        // Agents and administration
+        ["agent_mfa_missing"] = "The agent signed in without MFA",
+        ["no_tier"] = "The agent is in no helpdesk tier",
+        ["session_cap"] = "Signed out: too many sessions of this agent",
+        ["ip_lockout"] = "Refused: address not on the IP allow-list",
+        ["admin_lockout"] = "Refused: the change would lock the admins out",
+        ["last_admin_tier"] = "Refused: the last tier that can administer",
+        ["separation_of_duties"] = "Refused: separation of duties",
+        ["webhook_destination"] = "Refused: the webhook destination is not allowed",
+        ["no_change"] = "Nothing changed",
+
+        // The identity provider's answers
+        ["not_found"] = "No such user at the identity provider",
+        ["ambiguous"] = "More than one user matched",
+        ["invalid_search"] = "Not a login or e-mail address",
+        ["invalid_id"] = "Not a valid user id",
+        ["unreachable"] = "The identity provider did not answer",
+        ["unreadable_response"] = "The identity provider's answer could not be read",
+        ["missing_scope"] = "The portal's credential lacks a scope",
+        ["invalid_client"] = "The identity provider refused the portal's credential",
+        ["token_unavailable"] = "No token from the identity provider",
+        ["E0000001"] = "Okta refused the request as invalid",
+        ["E0000006"] = "Okta: the portal's credential may not do this",
+        ["E0000007"] = "Okta: no such user or factor",
+        ["E0000011"] = "Okta refused the portal's API token",
+        ["E0000032"] = "Okta: the account is unlocked in its own directory",
+        ["E0000038"] = "Okta: the account's status does not allow this",
+        ["E0000047"] = "Okta: rate limit reached",
+        ["E0000068"] = "Okta: wrong passcode",
+    };
+
+    /// <summary>The reason in words; the code itself when it has none; empty for no reason.</summary>
+    public static string Describe(string? code) =>
+        string.IsNullOrEmpty(code) ? "" : Words.TryGetValue(code, out var words) ? words : code;
+
+    /// <summary>Whether <see cref="Describe"/> has words for <paramref name="code"/> (the page then shows the code beside them).</summary>
+    public static bool Known(string? code) => code is not null && Words.ContainsKey(code);
+}

@@ -1,0 +1,47 @@
+using Portal.Web.Features.Audit;
+
+namespace Portal.Web.Tests;
+
+public sealed class ReasonLabelsTests
+{
+    [Theory]
+    [InlineData("approval_required", "Privileged account: waiting for a second agent's approval")]
+    [InlineData("E0000007", "Okta: no such user or factor")]
+    [InlineData("push_rejected", "The caller rejected the push")]
+    public void Describe_KnownCode_InWords(string code, string words)
+    {
+        Assert.Equal(words, ReasonLabels.Describe(code));
+        Assert.True(ReasonLabels.Known(code));
+    }
+
+    [Fact]
+    public void Describe_UnknownCode_AsItIs_NoReason_Empty()
+    {
+        Assert.Equal("some_new_code", ReasonLabels.Describe("some_new_code"));
+        Assert.False(ReasonLabels.Known("some_new_code"));
+        Assert.Equal("", ReasonLabels.Describe(null));
+        Assert.False(ReasonLabels.Known(null));
+    }
+
+    /// <summary>Every reason the portal writes into its audit from its own code has words (a new code must be given some).</summary>
+    [Fact]
+    public void EveryReasonCodeTheActionsAndVerificationsWrite_HasWords()
+    {
+        var repository = new DirectoryInfo(AppContext.BaseDirectory);
+        while (repository is not null && !File.Exists(Path.Combine(repository.FullName, "Portal.sln")))
+        {
+            repository = repository.Parent;
+        }
+
+        Assert.NotNull(repository);
+        var root = Path.Combine(repository.FullName, "src", "Portal.Web", "Features");
+        var codes = Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories)
+            .Where(f => f.Contains("Actions", StringComparison.Ordinal) || f.Contains("Verification", StringComparison.Ordinal))
+            .SelectMany(f => System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(f), "Reason = \"([a-z_]+)\"").Select(m => m.Groups[1].Value))
+            .Distinct()
+            .ToList();
+
+        Assert.NotEmpty(codes);
+        Assert.All(codes, c => Assert.True(ReasonLabels.Known(c), $"The audit reason '{c}' has no words in ReasonLabels."));
+    }
+}
