@@ -81,6 +81,7 @@ public sealed class ActionJourneyTests(ChromiumFixture chromium, PortalServer po
 
         await SubmitRevokeAsync(page, "INC-4001");
         await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("This caller is a privileged account: Sign out everywhere needs a second agent's approval");
+        await Expect(page.GetByRole(AriaRole.Alert)).ToBeFocusedAsync(); // the refusal, not the heading, is what the agent hears first
         await Expect(page.Locator("[data-field='approval']")).ToContainTextAsync("This page moves on by itself when they decide.");
         var resultUrl = page.Url;
         Assert.Equal(0, portal.Emulator.State.FindCaller(Erin)!.SessionsRevoked);
@@ -116,6 +117,10 @@ public sealed class ActionJourneyTests(ChromiumFixture chromium, PortalServer po
         // The requester's page moves on by itself (no click, no reload by the agent) and leads back to the caller.
         await Expect(page.Locator("[data-field='approval']")).ToContainTextAsync("Approved by t***@d***.example.", new() { Timeout = 15_000 });
         await Expect(page.GetByRole(AriaRole.Alert)).ToHaveCountAsync(0);
+
+        // That reload was the page's own (watch.js), not the agent's: focus.js leaves the focus where the browser put it.
+        await page.WaitForLoadStateAsync(LoadState.Load);
+        Assert.Equal("BODY", await page.EvaluateAsync<string>("document.activeElement.tagName"));
         await agent.CheckPageAsync("privileged: approved, requester's page moved on");
         await page.GetByRole(AriaRole.Link, new() { Name = "Back to the verified caller to submit" }).ClickAsync();
 

@@ -26,6 +26,9 @@ public sealed partial class AuditorJourneyTests(ChromiumFixture chromium, Portal
         await using (var agent = await AgentBrowser.OpenAsync(chromium, portal))
         {
             await agent.SignInAsync("Tier Three Agent");
+
+            // The console keeps its own focus (the lookup field, autofocus); focus.js moves nothing there.
+            await Expect(agent.Page.GetByLabel("Caller's login or e-mail")).ToBeFocusedAsync();
             await agent.LookUpAsync(login);
             await agent.SendPushAsync();
             var push = Assert.Single(portal.Emulator.State.PendingPushes(login));
@@ -36,6 +39,7 @@ public sealed partial class AuditorJourneyTests(ChromiumFixture chromium, Portal
             await revoke.GetByLabel("Ticket").FillAsync(Ticket);
             await revoke.GetByRole(AriaRole.Button, new() { Name = "Sign out everywhere" }).ClickAsync();
             await Expect(agent.Page.Locator("[data-outcome='succeeded']")).ToBeVisibleAsync();
+            await Expect(agent.Page.Locator("main h1")).ToBeFocusedAsync();
             agent.AssertPagesRanCleanly();
         }
 
@@ -45,6 +49,11 @@ public sealed partial class AuditorJourneyTests(ChromiumFixture chromium, Portal
         var page = auditor.Page;
         await auditor.SignInAsync("Audit Reviewer", "/audit");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Audit", Exact = true })).ToBeVisibleAsync();
+
+        // After each navigation the keyboard focus is on the page's heading, so a screen reader says where the agent is.
+        await Expect(page.Locator("main h1")).ToBeFocusedAsync();
+        Assert.Equal("H1 Audit", await page.EvaluateAsync<string>("document.activeElement.tagName + ' ' + document.activeElement.textContent.trim()"));
+        Assert.Equal("none", await page.EvaluateAsync<string>("getComputedStyle(document.activeElement).outlineStyle")); // not a control: no ring
         await auditor.CheckPageAsync("audit");
         await auditor.ScreenshotAsync("audit");
 
@@ -53,6 +62,7 @@ public sealed partial class AuditorJourneyTests(ChromiumFixture chromium, Portal
         await page.GetByLabel("Outcome").SelectOptionAsync("Succeeded");
         await page.GetByRole(AriaRole.Button, new() { Name = "Filter", Exact = true }).ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex(@"/audit\?.*action=action\.sessions_revoke.*outcome=Succeeded"));
+        await Expect(page.Locator("main h1")).ToBeFocusedAsync();
         var rows = page.Locator("table.audit tbody tr");
         await Expect(rows).Not.ToHaveCountAsync(0);
         Assert.Equal(await rows.CountAsync(), await page.Locator("table.audit tbody tr[data-action='action.sessions_revoke'][data-outcome='Succeeded']").CountAsync());
@@ -76,7 +86,7 @@ public sealed partial class AuditorJourneyTests(ChromiumFixture chromium, Portal
         await ours.GetByRole(AriaRole.Link, new() { Name = "o***@d***.example" }).ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex("/audit/callers/[0-9a-f]{64}$"));
         var pseudonym = page.Url[^64..];
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Caller timeline" })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Caller timeline" })).ToBeFocusedAsync();
         var timeline = page.Locator("ol.timeline");
         foreach (var step in new[] { "caller.lookup", "verification.push.start", "action.sessions_revoke" })
         {

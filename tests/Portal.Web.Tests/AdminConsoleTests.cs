@@ -94,6 +94,10 @@ public sealed class AdminConsoleTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, saved.StatusCode);
         var page = await saved.Content.ReadAsStringAsync();
         Assert.Contains("verification.sessionMinutes", page, StringComparison.Ordinal);
+
+        // What was saved is said once: F5 on the page does not say it again.
+        var reloaded = await (await admin.GetAsync("/admin/policy")).Content.ReadAsStringAsync();
+        Assert.DoesNotContain("verification.sessionMinutes", reloaded, StringComparison.Ordinal);
         var policy = Catalog().Find(PortalTestHost.TenantId)!.Verification;
         Assert.Equal(5, policy.SessionMinutes);
         Assert.Equal(120, policy.AlarmCooldownMinutes);

@@ -185,6 +185,7 @@ public sealed class PolicyTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, approved.StatusCode);
         Assert.Equal("/approvals", approved.RequestMessage!.RequestUri!.AbsolutePath);
         Assert.Contains("Approved. The requesting agent can now submit the action once.", await approved.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.DoesNotContain("data-field=\"message\"", await colleague.GetStringAsync("/approvals"), StringComparison.Ordinal); // said once, not on F5
 
         // The requester's page now says so (its script reloads it when the state moves off "Pending").
         Assert.Equal("{\"value\":\"Approved\"}", await agent.Browser.GetStringAsync(stateUrl));

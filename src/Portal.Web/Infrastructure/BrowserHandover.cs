@@ -42,6 +42,23 @@ public sealed class BrowserHandover(IDataProtectionProvider protection, IOptions
         }
     }
 
+    /// <summary>
+    /// The value kept for <paramref name="path"/>, read once: when this request carries it for this agent session, the
+    /// response also removes it from the browser (<see cref="Forget"/>), so F5 or Back does not show it again; else null,
+    /// and the browser is left as it is.
+    /// </summary>
+    public T? Take<T>(HttpRequest request, HttpResponse response, string purpose, AgentContext agent, string path)
+        where T : class
+    {
+        var value = Read<T>(request, purpose, agent, path);
+        if (value is not null)
+        {
+            Forget(response, purpose, path);
+        }
+
+        return value;
+    }
+
     /// <summary>Removes what was kept for <paramref name="path"/> from the browser.</summary>
     public void Forget(HttpResponse response, string purpose, string path) =>
         response.Cookies.Delete(CookieName(purpose), Options(path, null));

@@ -9,8 +9,9 @@ using Portal.Web.Infrastructure;
 namespace Portal.Web.Features.Actions;
 
 /// <summary>
-/// An action's result page: the outcome, or the refusal in words. <see cref="SecretShownBefore"/> is true when the
-/// page is seen again (F5, Back) after the one-time secret was shown; the secret is then no longer there to show.
+/// An action's result page: the outcome, or the refusal in words. <see cref="SecretShownBefore"/> is the label of the
+/// one-time secret (e.g. "Temporary password") when the page is seen again (F5, Back) after that secret was shown, so
+/// the page can name what is no longer there to show; null when no secret was shown.
 /// </summary>
 public sealed record ActionPage(CallerAction Action, string VerificationId, ActionOutcome? Outcome, string? RefusalMessage, string? SecretShownBefore = null)
 {

@@ -330,16 +330,7 @@ public sealed class AdminController(
     }
 
     /// <summary>What was saved just before this page was asked for, shown this once (a new signing key too).</summary>
-    private SavedChange? TakeSaved(string page)
-    {
-        var saved = handover.Read<SavedChange>(Request, SavedPurpose, Agent, page);
-        if (saved is not null)
-        {
-            handover.Forget(Response, SavedPurpose, page);
-        }
-
-        return saved;
-    }
+    private SavedChange? TakeSaved(string page) => handover.Take<SavedChange>(Request, Response, SavedPurpose, Agent, page);
 
     private static AdminChangeResult Shown(AdminChangeResult result)
     {

@@ -31,12 +31,7 @@ public sealed class ApprovalsController(ApprovalStore approvals, ITenantCatalog 
     public async Task<IActionResult> Index()
     {
         var agent = AgentContext.From(User)!;
-        var decided = handover.Read<DecisionShown>(Request, DecidedPurpose, agent, QueuePath);
-        if (decided is not null)
-        {
-            handover.Forget(Response, DecidedPurpose, QueuePath);
-        }
-
+        var decided = handover.Take<DecisionShown>(Request, Response, DecidedPurpose, agent, QueuePath);
         return await PageAsync(decided?.Message);
     }
 

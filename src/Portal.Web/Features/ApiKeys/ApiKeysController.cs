@@ -60,14 +60,13 @@ public sealed class ApiKeysController(ApiKeyStore keys, IAuditTrail audit, Brows
         }
 
         var page = CreatedPath(id);
-        var created = handover.Read<CreatedKey>(Request, CreatedPurpose, agent, page);
+        var created = handover.Take<CreatedKey>(Request, Response, CreatedPurpose, agent, page);
         Response.Headers.CacheControl = "no-store";
         if (created is null)
         {
             return View("Created", new ApiKeyCreatedPage("", null, agent.TenantId));
         }
 
-        handover.Forget(Response, CreatedPurpose, page);
         return View("Created", new ApiKeyCreatedPage(created.Name, created.PlainKey, agent.TenantId));
     }
 

@@ -5,6 +5,15 @@
     if (!root || root.getAttribute("data-state") !== "Waiting") {
         return;
     }
+    // Tells focus.js that the next load is this page's own reload, not the agent's navigation.
+    function reload() {
+        try {
+            window.sessionStorage.setItem("portal-self-reload", window.location.pathname + window.location.search);
+        } catch (e) {
+            // Storage refused by the browser: the reloaded page moves the focus as after any navigation.
+        }
+        window.location.reload();
+    }
     var tokenInput = root.querySelector("input[name='__RequestVerificationToken']");
     var stateText = root.querySelector("[data-field='state']");
     var progressText = root.querySelector("[data-field='progress']");
@@ -17,7 +26,7 @@
             var type = response.headers.get("Content-Type") || "";
             if (response.status >= 400 && response.status < 500 || (response.ok && type.indexOf("application/json") < 0)) {
                 // Not ours any more (expired, signed out, not found): stop and let the server say why.
-                window.location.reload();
+                reload();
                 return null;
             }
             if (!response.ok) { throw new Error("status " + response.status); }
@@ -36,7 +45,7 @@
             if (result.next) {
                 window.location.assign(result.next);
             } else {
-                window.location.reload();
+                reload();
             }
         }).catch(function () {
             window.setTimeout(poll, 4000);

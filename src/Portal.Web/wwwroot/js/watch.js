@@ -8,6 +8,15 @@
     if (!root) {
         return;
     }
+    // Tells focus.js that the next load is this page's own reload, not the agent's navigation.
+    function reload() {
+        try {
+            window.sessionStorage.setItem("portal-self-reload", window.location.pathname + window.location.search);
+        } catch (e) {
+            // Storage refused by the browser: the reloaded page moves the focus as after any navigation.
+        }
+        window.location.reload();
+    }
     var url = root.getAttribute("data-watch-url");
     var shown = root.getAttribute("data-watch-value");
     var every = parseInt(root.getAttribute("data-watch-seconds") || "3", 10) * 1000;
@@ -19,14 +28,14 @@
             }
             if (!response.ok) {
                 // Gone, signed out or refused: the reloaded page says which.
-                window.location.reload();
+                reload();
                 return null;
             }
             return response.json();
         }).then(function (result) {
             if (result === null) { return; }
             if (result.value !== shown) {
-                window.location.reload();
+                reload();
                 return;
             }
             window.setTimeout(poll, every);
