@@ -42,6 +42,37 @@ public sealed class AdminConsoleTests : IAsyncLifetime
         Assert.DoesNotContain("@", diff.Data.ToJsonString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task CallScripts_SavedByTheAdmin_ShownForACallerWithNoFactor_HistoryKeepsNoText()
+    {
+        var admin = await _host.SignInAsync(TenancyTestKit.Admin);
+        const string NoFactor = "Send the caller to the Level 3 service desk with a photo ID; do nothing on the phone.";
+        const string Escalation = "Transfer the call to the duty security lead on extension 4400.";
+
+        var empty = await TenancyTestKit.PostAsync(admin, "/admin/policy", "/admin/policy/scripts", ("noFactor", "  "), ("escalation", Escalation));
+        var tooLong = await TenancyTestKit.PostAsync(admin, "/admin/policy", "/admin/policy/scripts", ("noFactor", new string('x', 1001)), ("escalation", Escalation));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, empty.StatusCode);
+        Assert.Contains("What to do when the caller has no usable factor must not be empty.", WebUtility.HtmlDecode(await empty.Content.ReadAsStringAsync()), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, tooLong.StatusCode);
+        Assert.Equal(Portal.Web.Infrastructure.CallScriptSettings.DefaultNoFactor, Catalog().Find(PortalTestHost.TenantId)!.CallScripts.NoFactor);
+
+        var saved = await TenancyTestKit.PostAsync(admin, "/admin/policy", "/admin/policy/scripts", ("noFactor", NoFactor), ("escalation", Escalation));
+        Assert.Equal(HttpStatusCode.OK, saved.StatusCode);
+
+        // Carol has only SMS and e-mail factors: the console gives the tenant's own words.
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync("tier3.agent@demo.example"));
+        var console = WebUtility.HtmlDecode(await agent.LookupAsync("carol.caller@demo.example"));
+        Assert.Contains($"data-field=\"no-factor-script\">{NoFactor}<", console, StringComparison.Ordinal);
+        Assert.Contains($"data-field=\"escalation\">{Escalation}<", console, StringComparison.Ordinal);
+
+        var record = Assert.Single(await TenancyTestKit.AuditAsync(_host), d => (string)d["action"]! == "admin.policy.call_scripts" && (string)d["outcome"]! == "succeeded");
+        var diff = await _host.Store.GetAsync(new DocumentKey(CollectionPath.ForTenant(PortalTestHost.TenantId, "settingsChanges"), (string)record["id"]!));
+        var changes = diff!.Data["changes"]!.AsArray().Select(c => (string)c!["field"]!).Order().ToList();
+        Assert.Equal(["callScripts.escalation", "callScripts.noFactor"], changes);
+        Assert.DoesNotContain("4400", diff.Data.ToJsonString(), StringComparison.Ordinal);
+        Assert.Matches("^" + NoFactor.Length + " characters #[0-9a-f]{8}$", (string)diff.Data["changes"]!.AsArray().First(c => (string)c!["field"]! == "callScripts.noFactor")!["after"]!);
+    }
+
     [Theory]
     [InlineData("/admin/tiers/delete", "name", "Tenant admin", null, null)]
     [InlineData("/admin/groups/unmap", "group", "Helpdesk Admins", null, null)]

@@ -123,6 +123,9 @@ public sealed class TenantSettings
     /// <summary>IdP groups whose members are privileged targets: any action on them needs a second agent's approval (V7).</summary>
     public List<string> PrivilegedGroups { get; set; } = [];
 
+    /// <summary>The tenant's words for a caller with no usable factor and for escalation.</summary>
+    public CallScriptSettings CallScripts { get; set; } = new();
+
     /// <summary>Where the tenant's security alarms are sent (V6).</summary>
     public AlertWebhookSettings AlertWebhook { get; set; } = new();
 
@@ -267,6 +270,32 @@ public sealed class AgentSignInSettings
     /// configured values appended to the default rather than replace it.)
     /// </summary>
     public IReadOnlyList<string> EffectiveRequiredAmr => RequiredAmr.Count == 0 && RequiredAcrs.Count == 0 ? ["mfa"] : RequiredAmr;
+}
+
+/// <summary>
+/// The tenant's own words for the hardest moments of a call (docs/tenancy.md "Call scripts"): what the agent does when
+/// the caller has no factor the portal can challenge (a lost phone), and whom they hand a call to that they must not
+/// resolve. Shown on the console and the push page; each at most <see cref="MaxLength"/> characters.
+/// </summary>
+public sealed class CallScriptSettings
+{
+    public const int MaxLength = 1000;
+
+    public const string DefaultNoFactor = "Do not act on the account. Follow your organisation's in-person or manager-approval procedure for a caller who cannot use a second factor.";
+
+    public const string DefaultEscalation = "If the caller insists, is upset or you are unsure, hand the call to your team lead. Never make an exception on the phone.";
+
+    public string NoFactor { get; set; } = DefaultNoFactor;
+
+    public string Escalation { get; set; } = DefaultEscalation;
+
+    /// <summary>Why a text is refused, in words naming the field; null when both are fine.</summary>
+    public static string? Problem(string noFactor, string escalation) =>
+        new[] { ("What to do when the caller has no usable factor", noFactor), ("Escalation", escalation) }
+            .Select(f => string.IsNullOrWhiteSpace(f.Item2) ? $"{f.Item1} must not be empty."
+                : f.Item2.Length > MaxLength ? $"{f.Item1} must be at most {MaxLength} characters."
+                : f.Item2.Any(c => char.IsControl(c) && c is not '\n' and not '\r') ? $"{f.Item1} must be plain text." : null)
+            .FirstOrDefault(p => p is not null);
 }
 
 public sealed class VerificationPolicySettings

@@ -29,6 +29,8 @@ public sealed class TenantPolicy
 
     public int AuditRetentionDays { get; set; } = 30;
 
+    public CallScriptSettings CallScripts { get; set; } = new();
+
     /// <summary>Incremented by every change, so operators can see which revision an instance serves.</summary>
     public long Revision { get; set; }
 
@@ -45,6 +47,7 @@ public sealed class TenantPolicy
         IpAllowList = [.. settings.IpAllowList],
         AlertWebhook = Clone(settings.AlertWebhook),
         AuditRetentionDays = settings.AuditRetentionDays,
+        CallScripts = Clone(settings.CallScripts),
     };
 
     /// <summary>The configured tenant with this policy laid over it (a new object: the configured one is never changed).</summary>
@@ -59,6 +62,7 @@ public sealed class TenantPolicy
         effective.IpAllowList = [.. IpAllowList];
         effective.AlertWebhook = Clone(AlertWebhook);
         effective.AuditRetentionDays = AuditRetentionDays;
+        effective.CallScripts = Clone(CallScripts);
         return effective;
     }
 
@@ -135,6 +139,11 @@ public static class TenantPolicyRules
         if (t.AuditRetentionDays is < 1 or > 400)
         {
             failures.Add($"{at}:AuditRetentionDays must be between 1 and 400.");
+        }
+
+        if (CallScriptSettings.Problem(t.CallScripts.NoFactor, t.CallScripts.Escalation) is { } script)
+        {
+            failures.Add($"{at}:CallScripts: {script}");
         }
 
         var tiers = t.EffectiveTiers();

@@ -22,6 +22,7 @@ public static class TenantSeedReconciliation
         ("IpAllowList", p => p.IpAllowList, (from, to) => to.IpAllowList = [.. from.IpAllowList]),
         ("AlertWebhook", p => p.AlertWebhook, (from, to) => to.AlertWebhook = TenantPolicy.Clone(from.AlertWebhook)),
         ("AuditRetentionDays", p => p.AuditRetentionDays, (from, to) => to.AuditRetentionDays = from.AuditRetentionDays),
+        ("CallScripts", p => p.CallScripts, (from, to) => to.CallScripts = TenantPolicy.Clone(from.CallScripts)),
     ];
 
     /// <summary>What start-up did with one section of one tenant's settings.</summary>

@@ -44,6 +44,7 @@ public sealed class PermissionMatrixTests : IAsyncLifetime
         GET /admin/policy                      | sign-in   | deny   | deny   | deny   | deny    | allow
         POST /admin/policy/actions             | sign-in   | deny   | deny   | deny   | deny    | allow
         POST /admin/policy/privileged          | sign-in   | deny   | deny   | deny   | deny    | allow
+        POST /admin/policy/scripts             | sign-in   | deny   | deny   | deny   | deny    | allow
         POST /admin/policy/verification        | sign-in   | deny   | deny   | deny   | deny    | allow
         POST /admin/policy/webhook             | sign-in   | deny   | deny   | deny   | deny    | allow
         POST /admin/policy/webhook/key         | sign-in   | deny   | deny   | deny   | deny    | allow

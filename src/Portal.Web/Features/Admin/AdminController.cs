@@ -213,6 +213,29 @@ public sealed class AdminController(
         return Answer(result, PolicyPath, r => PolicyView(r, null));
     }
 
+    /// <summary>The tenant's words for a caller with no usable factor and for escalation (docs/tenancy.md "Call scripts").</summary>
+    [HttpPost("policy/scripts")]
+    [Authorize(Policy = Permissions.AdminSettings)]
+    public async Task<IActionResult> SetCallScripts([FromForm] string? noFactor, [FromForm] string? escalation)
+    {
+        var noFactorText = Normalise(noFactor);
+        var escalationText = Normalise(escalation);
+        var problem = CallScriptSettings.Problem(noFactorText, escalationText);
+        var result = await admin.ChangeAsync(HttpContext, Agent, "admin.policy.call_scripts", p =>
+        {
+            if (problem is not null)
+            {
+                return new TenantAdministration.Refused("invalid_call_script", problem);
+            }
+
+            p.CallScripts = new CallScriptSettings { NoFactor = noFactorText, Escalation = escalationText };
+            return null;
+        }, HttpContext.RequestAborted);
+        return Answer(result, PolicyPath, r => PolicyView(r, null));
+
+        static string Normalise(string? text) => (text ?? "").Replace("\r\n", "\n", StringComparison.Ordinal).Trim();
+    }
+
     [HttpPost("policy/webhook")]
     [Authorize(Policy = Permissions.AdminSettings)]
     public async Task<IActionResult> SetWebhook([FromForm] string? url)

@@ -185,6 +185,13 @@ public sealed class TenantAdministration(
             ? (string.IsNullOrEmpty(p.AlertWebhook.SigningSecretSecret) ? "none" : "reference")
             : "generated#" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(p.AlertWebhook.SigningSecretProtected)))[..8];
         fields["auditRetentionDays"] = p.AuditRetentionDays.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        // A script is free text (it may name a person or a phone number): the history keeps its length and a fingerprint.
+        fields["callScripts.noFactor"] = Fingerprint(p.CallScripts.NoFactor);
+        fields["callScripts.escalation"] = Fingerprint(p.CallScripts.Escalation);
         return fields;
     }
+
+    private static string Fingerprint(string text) =>
+        $"{text.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)} characters #{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..8]}";
 }

@@ -18,6 +18,9 @@ public sealed record ConsolePage(string MaskedLogin, IReadOnlyList<string> Tiers
     /// <summary>The moment the page is drawn, for "35 minutes ago" on the caller card.</summary>
     public DateTimeOffset Now { get; init; }
 
+    /// <summary>The tenant's words for a caller with no usable factor and for escalation.</summary>
+    public CallScriptSettings Scripts { get; init; } = new();
+
     /// <summary>The tenant's IdP kind, so that the card names where its facts come from.</summary>
     public Portal.Idp.IdpKind IdpKind { get; init; }
 }
@@ -63,6 +66,7 @@ public sealed class ConsoleController(ITenantCatalog tenants, VerificationServic
         {
             Now = clock.GetUtcNow(),
             IdpKind = tenants.Find(agent.TenantId)?.Idp.Kind ?? Portal.Idp.IdpKind.Okta,
+            Scripts = tenants.Find(agent.TenantId)?.CallScripts ?? new(),
             VerifyUnavailable = verify is { State: Portal.Idp.CapabilityState.Unavailable } ? verify.Reason : null,
             UnavailableActions = [.. CallerAction.All
                 .Where(a => permissions.Contains(a.Permission))

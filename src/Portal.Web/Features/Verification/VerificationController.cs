@@ -12,6 +12,9 @@ public sealed record PendingPage(
     string Id, string CallerMaskedLogin, int CorrectAnswer, ChallengeState State, DateTimeOffset ExpiresAt, string? VerificationSessionId, Refusal? Refusal,
     string Method = VerificationMethods.OktaPush, string? FailureReason = null, Uri? StepUpLink = null, string? StepUpCode = null, string? Progress = null)
 {
+    /// <summary>The tenant's escalation words, shown once a challenge was rejected (the caller may be an attacker pushing on).</summary>
+    public string? Escalation { get; init; }
+
     /// <summary>The state in words for the agent, with what to do or say next; the page and its polling script show the same.</summary>
     public string StateText => PendingLabels.For(this);
 }
@@ -132,9 +135,9 @@ public sealed class VerificationController(ITenantCatalog tenants, VerificationS
     [HttpGet("pending/{id}")]
     public async Task<IActionResult> Pending(string id)
     {
-        var (agent, _) = Agent();
+        var (agent, tenant) = Agent();
         var pending = await verification.GetPendingAsync(agent, id, HttpContext.RequestAborted);
-        return pending is null ? NotFound() : View(await WithStepUpAsync(agent, ToPage(pending, null)));
+        return pending is null ? NotFound() : View((await WithStepUpAsync(agent, ToPage(pending, null))) with { Escalation = tenant.CallScripts.Escalation });
     }
 
     /// <summary>
