@@ -289,13 +289,15 @@ public sealed class CallScriptSettings
 
     public string Escalation { get; set; } = DefaultEscalation;
 
-    /// <summary>Why a text is refused, in words naming the field; null when both are fine.</summary>
+    /// <summary>Why the two texts are refused, in words naming the field; null when both are fine.</summary>
     public static string? Problem(string noFactor, string escalation) =>
-        new[] { ("What to do when the caller has no usable factor", noFactor), ("Escalation", escalation) }
-            .Select(f => string.IsNullOrWhiteSpace(f.Item2) ? $"{f.Item1} must not be empty."
-                : f.Item2.Length > MaxLength ? $"{f.Item1} must be at most {MaxLength} characters."
-                : f.Item2.Any(c => char.IsControl(c) && c is not '\n' and not '\r') ? $"{f.Item1} must be plain text." : null)
-            .FirstOrDefault(p => p is not null);
+        ProblemOf("What to do when the caller has no usable factor", noFactor) ?? ProblemOf("Escalation", escalation);
+
+    /// <summary>Why one text is refused ("{label} must not be empty."); null when it is fine.</summary>
+    public static string? ProblemOf(string label, string? text) =>
+        string.IsNullOrWhiteSpace(text) ? $"{label} must not be empty."
+        : text.Length > MaxLength ? $"{label} must be at most {MaxLength} characters."
+        : text.Any(c => char.IsControl(c) && c is not '\n' and not '\r') ? $"{label} must be plain text." : null;
 }
 
 public sealed class VerificationPolicySettings

@@ -141,9 +141,12 @@ public static class TenantPolicyRules
             failures.Add($"{at}:AuditRetentionDays must be between 1 and 400.");
         }
 
-        if (CallScriptSettings.Problem(t.CallScripts.NoFactor, t.CallScripts.Escalation) is { } script)
+        foreach (var (name, text) in new[] { ("NoFactor", t.CallScripts.NoFactor), ("Escalation", t.CallScripts.Escalation) })
         {
-            failures.Add($"{at}:CallScripts: {script}");
+            if (CallScriptSettings.ProblemOf(name, text) is not null)
+            {
+                failures.Add($"{at}:CallScripts:{name} must be plain text of 1 to {CallScriptSettings.MaxLength} characters.");
+            }
         }
 
         var tiers = t.EffectiveTiers();
