@@ -95,6 +95,35 @@ public sealed partial class WebhookTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SendTest_ReceiverDownThenUp_AdminToldEachTimeWithoutItsStatus_SignedAndAudited()
+    {
+        var url = _receiver!.Urls.First().TrimEnd('/') + "/hook";
+        var admin = await _host.SignInAsync(TenancyTestKit.Admin);
+        var none = WebUtility.HtmlDecode(await (await TenancyTestKit.PostAsync(admin, "/admin/policy", "/admin/policy/webhook/test")).Content.ReadAsStringAsync());
+        Assert.Contains("There is no webhook to test: save its URL first.", none, StringComparison.Ordinal);
+        var keyPage = await (await TenancyTestKit.PostAsync(admin, "/admin/policy", "/admin/policy/webhook/key")).Content.ReadAsStringAsync();
+        var key = WebUtility.HtmlDecode(KeyPattern().Match(keyPage).Groups[1].Value);
+        await TenancyTestKit.PostAsync(admin, "/admin/policy", "/admin/policy/webhook", ("url", url));
+
+        // The receiver answers 503 to its first call: a test is one attempt, so the admin reads "not accepted".
+        var down = WebUtility.HtmlDecode(await (await TenancyTestKit.PostAsync(admin, "/admin/policy", "/admin/policy/webhook/test")).Content.ReadAsStringAsync());
+        var up = WebUtility.HtmlDecode(await (await TenancyTestKit.PostAsync(admin, "/admin/policy", "/admin/policy/webhook/test")).Content.ReadAsStringAsync());
+
+        Assert.Contains("The test alarm was not accepted", down, StringComparison.Ordinal);
+        Assert.DoesNotContain("503", down, StringComparison.Ordinal);
+        Assert.Contains("Test alarm delivered: the receiver accepted it", up, StringComparison.Ordinal);
+        var deliveries = _received.ToArray();
+        Assert.Equal(2, deliveries.Length);
+        var (body, signature, _) = deliveries[1];
+        var t = long.Parse(signature.Split(',')[0]["t=".Length..], System.Globalization.CultureInfo.InvariantCulture);
+        var expected = Convert.ToHexString(System.Security.Cryptography.HMACSHA256.HashData(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes($"{t}.{body}"))).ToLowerInvariant();
+        Assert.Equal($"t={t},v1={expected}", signature);
+        Assert.Equal("alert.test", (string)JsonNode.Parse(body)!["type"]!);
+        var audited = (await TenancyTestKit.AuditAsync(_host)).Where(d => (string)d["action"]! == "alert.webhook").Select(d => (string)d["reason"]!).Order().ToList();
+        Assert.Equal(["delivered attempts:1", "failed attempts:1"], audited);
+    }
+
+    [Fact]
     public async Task Webhook_UrlWithoutKeyOrNotHttps_Refused()
     {
         var admin = await _host.SignInAsync(TenancyTestKit.Admin);

@@ -40,6 +40,13 @@ public sealed record AlertEvent
 public interface IAlertNotifier
 {
     void Raise(AlertEvent alert);
+
+    /// <summary>
+    /// Posts a test alarm (<c>Type = alert.test</c>) to the tenant's webhook now, once, without retries, and audits it
+    /// as any delivery. Returns <c>delivered</c>, <c>failed</c>, <c>refused_destination</c>, <c>no_webhook</c> or
+    /// <c>no_signing_key</c>: never the receiver's status, as for every delivery (F2).
+    /// </summary>
+    Task<string> SendTestAsync(AlertEvent test, CancellationToken cancellationToken);
 }
 
 /// <summary>Settings of alert delivery (section <c>Portal:Alerts</c>).</summary>
@@ -108,6 +115,25 @@ internal sealed partial class AlertWebhookNotifier(
         {
             QueueFull(logger, alert.TenantId);
         }
+    }
+
+    public async Task<string> SendTestAsync(AlertEvent test, CancellationToken cancellationToken)
+    {
+        var tenant = tenants.Find(test.TenantId);
+        if (tenant is null || string.IsNullOrEmpty(tenant.AlertWebhook.Url))
+        {
+            return "no_webhook";
+        }
+
+        var key = keys.Resolve(tenant);
+        var failure = key is null ? "no_signing_key" : await PostAsync(new Uri(tenant.AlertWebhook.Url), key, JsonSerializer.Serialize(test, Json), test.Id, cancellationToken);
+        await AuditAsync(test, failure, 1, cancellationToken);
+        return failure switch
+        {
+            null => "delivered",
+            RefusedDestination or "no_signing_key" => failure,
+            _ => "failed",
+        };
     }
 
     /// <summary>The signature header value for a body, as a receiver recomputes it.</summary>

@@ -48,6 +48,7 @@ public sealed class PermissionMatrixTests : IAsyncLifetime
         POST /admin/policy/verification        | sign-in   | deny   | deny   | deny   | deny    | allow
         POST /admin/policy/webhook             | sign-in   | deny   | deny   | deny   | deny    | allow
         POST /admin/policy/webhook/key         | sign-in   | deny   | deny   | deny   | deny    | allow
+        POST /admin/policy/webhook/test        | sign-in   | deny   | deny   | deny   | deny    | allow
         GET /admin/tiers                       | sign-in   | deny   | deny   | deny   | deny    | allow
         POST /admin/groups/map                 | sign-in   | deny   | deny   | deny   | deny    | allow
         POST /admin/groups/unmap               | sign-in   | deny   | deny   | deny   | deny    | allow

@@ -38,6 +38,7 @@ public sealed class AdminController(
     ITenantCatalog tenants,
     Portal.Audit.IAuditTrail audit,
     BrowserHandover handover,
+    IAlertNotifier notifier,
     TimeProvider clock) : Controller
 {
     private const string TiersPath = "/admin/tiers";
@@ -269,6 +270,40 @@ public sealed class AdminController(
             return null;
         }, HttpContext.RequestAborted);
         return Answer(result, PolicyPath, r => PolicyView(r, null), display);
+    }
+
+    /// <summary>
+    /// Sends a signed test alarm to the webhook now and says whether the receiver took it (docs/tenancy.md "Alarms and
+    /// the webhook"). Audited as every delivery; the receiver's status is never shown (F2).
+    /// </summary>
+    [HttpPost("policy/webhook/test")]
+    [Authorize(Policy = Permissions.AdminSettings)]
+    public async Task<IActionResult> TestWebhook()
+    {
+        var agent = Agent;
+        var outcome = await notifier.SendTestAsync(
+            new AlertEvent
+            {
+                Id = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)),
+                TenantId = agent.TenantId,
+                Type = "alert.test",
+                Reason = "test",
+                At = clock.GetUtcNow(),
+                AgentSubject = agent.Subject,
+                AgentMaskedLogin = agent.MaskedLogin,
+                RequestId = HttpContext.TraceIdentifier,
+            },
+            HttpContext.RequestAborted);
+        var message = outcome switch
+        {
+            "delivered" => "Test alarm delivered: the receiver accepted it (a 2xx answer). Check that it also verified the signature.",
+            "no_webhook" => "There is no webhook to test: save its URL first.",
+            "no_signing_key" => "The test alarm was not sent: the webhook has no signing key. Generate one first.",
+            "refused_destination" => "The test alarm was not sent: the webhook's address is inside the service's own network, which the portal never calls.",
+            _ => "The test alarm was not accepted: the receiver did not answer with a 2xx in time. The audit records it as alert.webhook, failed.",
+        };
+        handover.Keep(Response, SavedPurpose, agent, PolicyPath, new SavedChange(new AdminChangeResult(outcome == "delivered", message, []), null), clock.GetUtcNow() + SavedLifetime);
+        return this.SeeOther(PolicyPath);
     }
 
     [HttpGet("ip-allowlist")]
