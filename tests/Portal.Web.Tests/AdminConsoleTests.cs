@@ -43,6 +43,49 @@ public sealed class AdminConsoleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task VerificationPolicy_OutOfRange_RefusedInTheConsolesWords_NotSettingKeys()
+    {
+        var admin = await _host.SignInAsync(TenancyTestKit.Admin);
+
+        var refused = await TenancyTestKit.PostAsync(admin, "/admin/policy", "/admin/policy/verification",
+            ("sessionMinutes", "45"), ("maxFailuresBeforeCooldown", "5"), ("cooldownMinutes", "15"), ("maxPushesPerWindow", "3"), ("pushWindowMinutes", "10"), ("alarmCooldownMinutes", "60"));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
+        var page = WebUtility.HtmlDecode(await refused.Content.ReadAsStringAsync());
+        Assert.Contains("The verification lifetime (minutes) must be between 2 and 30.", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("Verification:SessionMinutes", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EveryRuleFailure_InWords_LeavesNoSettingKey()
+    {
+        var bad = new TenantSettings
+        {
+            Id = "t",
+            Verification = new VerificationPolicySettings { SessionMinutes = 0, MaxFailuresBeforeCooldown = 0, CooldownMinutes = 0, MaxPushesPerWindow = 0 },
+            AuditRetentionDays = 0,
+            CallScripts = new CallScriptSettings { NoFactor = "", Escalation = "" },
+            Tiers = [new TierSettings { Name = "", Permissions = ["no.such"] }, new TierSettings { Name = "T", Permissions = ["no.such"] }, new TierSettings { Name = "T" }],
+            GroupTiers = new Dictionary<string, string> { [""] = "nowhere", ["g"] = "nowhere" },
+            ActionMethods = new Dictionary<string, List<string>> { ["no_such"] = [], ["mfa_reset"] = [] },
+            PrivilegedGroups = [""],
+            IpAllowList = ["not a network"],
+            AlertWebhook = new AlertWebhookSettings { Url = "http://user:pw@10.0.0.1/", SigningSecretSecret = "plain" },
+        };
+        var failures = new List<string>();
+
+        TenantPolicyRules.Check(bad, "", failures, development: false);
+
+        Assert.True(failures.Count >= 12, string.Join(Environment.NewLine, failures));
+        string[] keys = ["Verification:", "AuditRetentionDays", "CallScripts", "AlertWebhook", "ActionMethods", "GroupTiers", "PrivilegedGroups", "IpAllowList", "SigningSecretSecret", "Tiers '"];
+        foreach (var failure in failures)
+        {
+            var words = Portal.Web.Features.Admin.TenantAdministration.InWords(failure.TrimStart(':'));
+            Assert.False(keys.Any(k => words.Contains(k, StringComparison.Ordinal)), $"'{words}' still names a setting key.");
+        }
+    }
+
+    [Fact]
     public async Task CallScripts_SavedByTheAdmin_ShownForACallerWithNoFactor_HistoryKeepsNoText()
     {
         var admin = await _host.SignInAsync(TenancyTestKit.Admin);

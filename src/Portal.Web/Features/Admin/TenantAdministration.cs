@@ -122,7 +122,7 @@ public sealed class TenantAdministration(
         if (failures.Count > 0)
         {
             var code = failures.Any(f => f.Contains("separation of duties", StringComparison.Ordinal)) ? "separation_of_duties" : "invalid";
-            return new Refused(code, string.Join(" ", failures.Select(f => f.TrimStart(':'))));
+            return new Refused(code, string.Join(" ", failures.Select(f => InWords(f.TrimStart(':')))));
         }
 
         // F6: checked on every change, not only on deletions. The admin who makes the change keeps admin access
@@ -147,6 +147,44 @@ public sealed class TenantAdministration(
         return [.. a.Keys.Union(b.Keys).Order(StringComparer.Ordinal)
             .Select(k => new SettingChange(k, a.GetValueOrDefault(k), b.GetValueOrDefault(k)))
             .Where(c => c.Before != c.After)];
+    }
+
+    // The rules are shared with start-up, where a failure names the setting's key; an admin reads the setting's name
+    // as the console shows it. Longest keys first, so that "Verification:CooldownMinutes" is not read as a shorter key.
+    private static readonly (string Key, string Words)[] SettingNames =
+    [
+        ("Verification:CooldownMinutes must be 1-1440 and AlarmCooldownMinutes 1-10080.", "The cool-down after failures must be 1–1440 minutes, and the block after a rejected push or \"not me\" 1–10080 minutes."),
+        ("Verification:MaxPushesPerWindow must be 1-10 and PushWindowMinutes 1-60.", "Pushes per caller must be 1–10, within 1–60 minutes."),
+        ("Verification:MaxFailuresBeforeCooldown", "Failed attempts before a cool-down"),
+        ("Verification:SessionMinutes", "The verification lifetime (minutes)"),
+        ("AuditRetentionDays", "Audit retention (days)"),
+        ("CallScripts:NoFactor", "The script for a caller with no usable factor"),
+        ("CallScripts:Escalation", "The escalation script"),
+        ("AlertWebhook needs a signing key (SigningSecretSecret in configuration, or one generated in the admin console).", "The webhook needs a signing key: generate one on this page."),
+        ("AlertWebhook:SigningSecretSecret", "The webhook's signing key reference"),
+        ("AlertWebhook:Url", "The webhook URL"),
+        ("ActionMethods names", "The action policy names"),
+        ("ActionMethods:", "The accepted methods of action "),
+        ("GroupTiers maps", "The group mapping maps"),
+        ("GroupTiers:", "Group mapping:"),
+        ("PrivilegedGroups:", "Privileged groups:"),
+        ("IpAllowList", "The IP allow-list"),
+        ("Tiers:", "Tiers:"),
+        ("Tiers '", "Tier '"),
+    ];
+
+    /// <summary>A rule's failure with the setting's key replaced by its name in the console.</summary>
+    internal static string InWords(string failure)
+    {
+        foreach (var (key, words) in SettingNames)
+        {
+            if (failure.StartsWith(key, StringComparison.Ordinal))
+            {
+                return words + failure[key.Length..];
+            }
+        }
+
+        return failure;
     }
 
     private static Dictionary<string, string> Flatten(TenantPolicy p)
