@@ -65,7 +65,7 @@ public sealed class StepUpJourneyTests(ChromiumFixture chromium, PortalServer po
         var page = agent.Page;
         await agent.SignInAsync("Entra Tier Three Agent", tenantName: PortalServer.EntraTenantName);
         await agent.LookUpAsync(grace);
-        await Expect(page.Locator("#caller-title")).ToContainTextAsync("g***@e***.example");
+        await Expect(page.Locator("#caller-title")).ToHaveTextAsync("Caller: Grace Caller");
 
         var clock = Stopwatch.StartNew();
         await agent.ClickAsync(page.GetByRole(AriaRole.Button, new() { Name = "Start step-up" }));
