@@ -9,7 +9,6 @@ public sealed class StartupSettingsTests
     [InlineData("Portal:Tenants:0:Idp:BaseUrl", "ftp://okta.example", "Portal:Tenants:0:Idp:BaseUrl must be an absolute https URL")]
     [InlineData("Portal:Tenants:0:Idp:BaseUrl", "http://acme.okta.example/", "Portal:Tenants:0:Idp:BaseUrl must use https")]
     [InlineData("Portal:Tenants:0:Verification:SessionMinutes", "45", "Portal:Tenants:0:Verification:SessionMinutes must be between 2 and 30")]
-    [InlineData("Portal:Tenants:0:CallScripts:Escalation", " ", "Portal:Tenants:0:CallScripts:Escalation must be plain text of 1 to 1000 characters")]
     [InlineData("Portal:Web:PseudonymisationKeySecret", "file:/no/such/portal/key", "Portal:Web:PseudonymisationKeySecret refers to the file /no/such/portal/key")]
     [InlineData("Portal:Storage:Provider", "Firestore", "Portal:Storage:Firestore:ProjectId must be set")]
     [InlineData("Portal:Tenants:0:ActionMethods:tap_issue:0", "okta.totp", "Portal:Tenants:0:ActionMethods:tap_issue may list only okta.push and oidc.stepup")]
