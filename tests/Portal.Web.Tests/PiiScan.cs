@@ -150,11 +150,31 @@ internal static partial class PiiScan
         // With SQLite, also the raw database files: nothing written outside those collections escapes.
         if (dataDirectory is not null && Directory.Exists(dataDirectory))
         {
-            foreach (var file in Directory.GetFiles(dataDirectory, "*.db*"))
+            text.AppendLine(await RawDatabaseFilesAsync(dataDirectory));
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// The raw bytes of every SQLite file in <paramref name="dataDirectory"/> (database, WAL, shared memory), as text.
+    /// SQLite removes its <c>-wal</c> and <c>-shm</c> files when the last connection closes, which can happen between
+    /// listing and opening: a file gone by then has nothing left to scan, and its pages are in the database file.
+    /// </summary>
+    public static async Task<string> RawDatabaseFilesAsync(string dataDirectory)
+    {
+        var text = new StringBuilder();
+        foreach (var file in Directory.GetFiles(dataDirectory, "*.db*"))
+        {
+            try
             {
                 using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
                 using var reader = new StreamReader(stream, Encoding.Latin1);
                 text.AppendLine(await reader.ReadToEndAsync());
+            }
+            catch (FileNotFoundException)
+            {
+                // Checkpointed into the database file and removed after the listing: scanned there.
             }
         }
 

@@ -9,6 +9,7 @@ public sealed class StartupSettingsTests
     [InlineData("Portal:Tenants:0:Idp:BaseUrl", "ftp://okta.example", "Portal:Tenants:0:Idp:BaseUrl must be an absolute https URL")]
     [InlineData("Portal:Tenants:0:Idp:BaseUrl", "http://acme.okta.example/", "Portal:Tenants:0:Idp:BaseUrl must use https")]
     [InlineData("Portal:Tenants:0:Verification:SessionMinutes", "45", "Portal:Tenants:0:Verification:SessionMinutes must be between 2 and 30")]
+    [InlineData("Portal:Tenants:0:CallScripts:Escalation", " ", "Portal:Tenants:0:CallScripts:Escalation must be plain text of 1 to 1000 characters")]
     [InlineData("Portal:Web:PseudonymisationKeySecret", "file:/no/such/portal/key", "Portal:Web:PseudonymisationKeySecret refers to the file /no/such/portal/key")]
     [InlineData("Portal:Storage:Provider", "Firestore", "Portal:Storage:Firestore:ProjectId must be set")]
     [InlineData("Portal:Tenants:0:ActionMethods:tap_issue:0", "okta.totp", "Portal:Tenants:0:ActionMethods:tap_issue may list only okta.push and oidc.stepup")]
@@ -27,7 +28,7 @@ public sealed class StartupSettingsTests
             var failure = await Record.ExceptionAsync(host.InitializeAsync);
 
             Assert.NotNull(failure);
-            Assert.Contains(expected, AllMessages(failure), StringComparison.Ordinal);
+            Assert.Contains(expected, WhatTheOperatorReads(failure, host), StringComparison.Ordinal);
         }
         finally
         {
@@ -46,7 +47,7 @@ public sealed class StartupSettingsTests
             var failure = await Record.ExceptionAsync(host.InitializeAsync);
 
             Assert.NotNull(failure);
-            Assert.Contains("Portal:Tenants:0:Idp:Okta:ServiceApp:Scopes must hold Okta API scopes", AllMessages(failure), StringComparison.Ordinal);
+            Assert.Contains("Portal:Tenants:0:Idp:Okta:ServiceApp:Scopes must hold Okta API scopes", WhatTheOperatorReads(failure, host), StringComparison.Ordinal);
         }
         finally
         {
@@ -78,13 +79,22 @@ public sealed class StartupSettingsTests
             var failure = await Record.ExceptionAsync(host.InitializeAsync);
 
             Assert.NotNull(failure);
-            Assert.Contains("ASPNETCORE_FORWARDEDHEADERS_ENABLED must not be set", AllMessages(failure), StringComparison.Ordinal);
+            Assert.Contains("ASPNETCORE_FORWARDEDHEADERS_ENABLED must not be set", WhatTheOperatorReads(failure, host), StringComparison.Ordinal);
         }
         finally
         {
             await host.DisposeAsync();
         }
     }
+
+    /// <summary>
+    /// The start-up failure as an operator meets it: the exception, and the host's own "Hosting failed to start" log
+    /// entry. When the failure comes from the host's start (not its build), the test factory's deferred host can lose
+    /// a race with the entry point disposing the failed host and surface an <see cref="ObjectDisposedException"/> of
+    /// its own instead; the logged entry still carries the portal's message, which is what the operator reads.
+    /// </summary>
+    private static string WhatTheOperatorReads(Exception failure, PortalTestHost host) =>
+        AllMessages(failure) + " | " + string.Join(" | ", host.LogLines.Where(line => line.Contains("Hosting failed to start", StringComparison.Ordinal)));
 
     private static string AllMessages(Exception e) =>
         e is AggregateException aggregate

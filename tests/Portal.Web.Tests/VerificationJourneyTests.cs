@@ -513,12 +513,7 @@ public class VerificationJourneyTests : IAsyncLifetime
         }
 
         // And the raw database files, so that nothing written outside these collections escapes the scan.
-        foreach (var file in Directory.GetFiles(_host.DataDirectory, "portal.db*"))
-        {
-            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            using var reader = new StreamReader(stream, System.Text.Encoding.Latin1);
-            builder.AppendLine(await reader.ReadToEndAsync());
-        }
+        builder.AppendLine(await PiiScan.RawDatabaseFilesAsync(_host.DataDirectory));
 
         return builder.ToString();
     }
