@@ -72,6 +72,7 @@ public static class PortalWebSetup
         services.AddSingleton<BrowserHandover>();
         services.AddScoped<VerificationService>();
         services.AddScoped<ActionService>();
+        services.AddScoped<ApprovalsBeforeVerifying>();
         Features.StepUp.StepUpSetup.AddPortalStepUp(services);
         services.AddPortalAuditReview();
 

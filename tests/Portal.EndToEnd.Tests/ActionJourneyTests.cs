@@ -115,7 +115,7 @@ public sealed class ActionJourneyTests(ChromiumFixture chromium, PortalServer po
         Assert.Equal(0, portal.Emulator.State.FindCaller(Erin)!.SessionsRevoked);
 
         // The requester's page moves on by itself (no click, no reload by the agent) and leads back to the caller.
-        await Expect(page.Locator("[data-field='approval']")).ToContainTextAsync("Approved by t***@d***.example.", new() { Timeout = 15_000 });
+        await Expect(page.Locator("[data-field='approval']")).ToContainTextAsync("Approved by Tier Two Agent.", new() { Timeout = 15_000 });
         await Expect(page.GetByRole(AriaRole.Alert)).ToHaveCountAsync(0);
 
         // That reload was the page's own (watch.js), not the agent's: focus.js leaves the focus where the browser put it.
@@ -131,6 +131,44 @@ public sealed class ActionJourneyTests(ChromiumFixture chromium, PortalServer po
         Assert.Equal(1, portal.Emulator.State.FindCaller(Erin)!.SessionsRevoked);
         Assert.EndsWith(verificationId, sessionUrl, StringComparison.Ordinal);
         await agent.CheckPageAsync("privileged: approved action done");
+
+        agent.AssertPagesRanCleanly();
+        colleague.AssertPagesRanCleanly();
+    }
+
+    /// <summary>
+    /// The approval asked for at look-up: the colleague decides while the agent verifies the caller, so the action goes
+    /// through at its first submission.
+    /// </summary>
+    [Fact]
+    public async Task PrivilegedCaller_ApprovalAskedAtLookup_DecidedWhileVerifying_ActionGoesThroughAtOnce()
+    {
+        var login = portal.Emulator.State.AddCaller("ava.ahead@demo.example", "ava.ahead@demo.example", "Ava", "Ahead", push: true).Login;
+        portal.Emulator.State.AssignRole(login, "SUPER_ADMIN");
+        await using var agent = await AgentBrowser.OpenAsync(chromium, portal);
+        var page = agent.Page;
+        await agent.SignInAsync("Tier Three Agent");
+        await agent.LookUpAsync(login);
+
+        var revoke = page.Locator("[data-field='approvals'] li[data-action='sessions_revoke']");
+        await revoke.GetByRole(AriaRole.Button, new() { Name = "Ask for approval now" }).ClickAsync();
+        await Expect(page.Locator("[data-field='message']")).ToHaveTextAsync("Asked for a colleague's approval of Sign out everywhere. Verify the caller meanwhile; the approval waits in the approval queue.");
+        await Expect(revoke).ToHaveAttributeAsync("data-approval", "Pending");
+        await agent.CheckPageAsync("privileged: approval asked at look-up");
+        await agent.ScreenshotAsync("approval-asked-at-lookup");
+
+        await using var colleague = await AgentBrowser.OpenAsync(chromium, portal);
+        await colleague.SignInAsync("Tier Two Agent");
+        await colleague.Page.GotoAsync("/approvals");
+        var request = colleague.Page.Locator("tbody tr").Filter(new() { HasText = "a***@d***.example" });
+        await Expect(request.Locator("[data-field='verified']")).ToContainTextAsync("Not yet: asked at look-up");
+        await request.GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
+        await Expect(colleague.Page.Locator("[data-field='message']")).ToHaveTextAsync("Approved. The requesting agent can submit the action once, after verifying the caller.");
+
+        await VerifyByPushAsync(agent, login);
+        await SubmitRevokeAsync(page, "INC-4100");
+        await Expect(page.Locator("[data-outcome='succeeded']")).ToHaveTextAsync("Every session of the caller was ended.");
+        Assert.Equal(1, portal.Emulator.State.FindCaller(login)!.SessionsRevoked);
 
         agent.AssertPagesRanCleanly();
         colleague.AssertPagesRanCleanly();

@@ -102,6 +102,31 @@ public sealed partial class ActionResultPageTests(PortalHostFixture fixture) : I
         Assert.NotEqual("", PortalTestHost.SecretOn(await own.Content.ReadAsStringAsync()));
     }
 
+    /// <summary>
+    /// Sign-out everywhere (and MFA reset) need the agent to confirm that the caller knows: the checkbox is required in
+    /// the form and enforced by the server, so a form posted without it changes nothing and leaves the verification
+    /// able to act once confirmed.
+    /// </summary>
+    [Fact]
+    public async Task SignOutEverywhere_PostedWithoutTheConfirmation_ChangesNothing_ThenWithIt_Acts()
+    {
+        var browser = _host.NewClient(new CookieContainer());
+        await _host.SignInAsync(SecurityTestKit.Tier2, browser);
+        var agent = new ConsoleDriver(_host, browser);
+        var caller = _host.Emulator.State.AddCaller("cora.confirm@demo.example", "cora.confirm@demo.example", "Cora", "Confirm", push: true).Login;
+        var id = ConsoleDriver.VerificationId(await agent.VerifyByPushAsync(caller));
+        var token = PortalTestHost.FormToken(await agent.GetPageAsync("/verification/session/" + id));
+
+        var unconfirmed = await PortalTestHost.FollowSeeOtherAsync(browser, await PortalTestHost.PostFormAsync(browser, "/actions/revoke-sessions", token, ("verificationId", id), ("confirmed", "false"), ("ticketRef", "INC-8400")), "/actions/result/");
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, unconfirmed.StatusCode);
+        Assert.Contains("Tick that the caller knows they will be signed out on every device", await unconfirmed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(0, _host.Emulator.State.FindCaller(caller)!.SessionsRevoked);
+        var confirmed = await PortalTestHost.FollowSeeOtherAsync(browser, await PortalTestHost.PostFormAsync(browser, "/actions/revoke-sessions", token, ("verificationId", id), ("confirmed", "true"), ("ticketRef", "INC-8400")), "/actions/result/");
+        Assert.Equal(HttpStatusCode.OK, confirmed.StatusCode);
+        Assert.Equal(1, _host.Emulator.State.FindCaller(caller)!.SessionsRevoked);
+    }
+
     [Fact]
     public async Task RefusedAction_AlsoRedirected_ResultPageCarriesTheRefusalAndItsStatus()
     {

@@ -90,7 +90,9 @@ public sealed partial class ConsoleDriver(PortalTestHost host, HttpClient browse
     /// </summary>
     public async Task<HttpResponseMessage> PostActionAsync(string route, string token, string verificationId, params (string Name, string Value)[] fields)
     {
-        var posted = await PortalTestHost.PostFormAsync(browser, "/actions/" + route, token, [("verificationId", verificationId), .. fields]);
+        // The browser sends the confirmation checkbox these forms require (ticked, as an agent must to submit).
+        (string, string)[] confirmation = route is "revoke-sessions" or "reset-factors" && !fields.Any(f => f.Name == "confirmed") ? [("confirmed", "true")] : [];
+        var posted = await PortalTestHost.PostFormAsync(browser, "/actions/" + route, token, [("verificationId", verificationId), .. confirmation, .. fields]);
         return await PortalTestHost.FollowSeeOtherAsync(browser, posted, "/actions/result/");
     }
 

@@ -210,7 +210,7 @@ public sealed class EntraJourneyTests : IAsyncLifetime
     private async Task<HttpResponseMessage> ActAsync(HttpClient agent, string route, string verificationId)
     {
         var token = PortalTestHost.FormToken(await _host.GetPageAsync(agent, "/console"));
-        var posted = await PortalTestHost.PostFormAsync(agent, "/actions/" + route, token, ("verificationId", verificationId), ("ticketRef", "INC-7"));
+        var posted = await PortalTestHost.PostFormAsync(agent, "/actions/" + route, token, ("verificationId", verificationId), ("confirmed", "true"), ("ticketRef", "INC-7"));
         return await PortalTestHost.FollowSeeOtherAsync(agent, posted, "/actions/result/");
     }
 

@@ -188,7 +188,7 @@ public sealed class EntraPushTests
     private static async Task<HttpResponseMessage> ActAsync(StepUpTestHost host, HttpClient agent, string route, string verificationId)
     {
         var token = PortalTestHost.FormToken(await host.GetPageAsync(agent, "/console"));
-        var posted = await PortalTestHost.PostFormAsync(agent, "/actions/" + route, token, ("verificationId", verificationId), ("ticketRef", "INC-7"));
+        var posted = await PortalTestHost.PostFormAsync(agent, "/actions/" + route, token, ("verificationId", verificationId), ("confirmed", "true"), ("ticketRef", "INC-7"));
         return await PortalTestHost.FollowSeeOtherAsync(agent, posted, "/actions/result/");
     }
 

@@ -203,6 +203,105 @@ public sealed class PolicyTests : IAsyncLifetime
         Assert.Contains(audit, d => (string)d["action"]! == "approval.approve" && (string)d["reason"]! == "self_approval");
     }
 
+    /// <summary>
+    /// Issue 11 item 2: the agent asks for the approval at look-up, before verifying; a colleague approves it from the
+    /// queue (which says the caller is not verified yet); the action then goes through once, after the verification,
+    /// for the agent who asked only.
+    /// </summary>
+    [Fact]
+    public async Task PrivilegedCaller_ApprovalAskedAtLookup_UsedOnceAfterVerifying_ByTheAskingAgentOnly()
+    {
+        var state = _host.Emulator.State;
+        var login = $"ahead.{Guid.NewGuid():N}@demo.example";
+        state.AddCaller(login, login, "Ada", "Ahead");
+        state.AssignRole(login, "SUPER_ADMIN");
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(TenancyTestKit.Tier3));
+        var colleague = new ConsoleDriver(_host, await _host.SignInAsync(TenancyTestKit.Tier2));
+
+        var looked = await agent.LookupAsync(login);
+        Assert.Contains("<li data-action=\"sessions_revoke\" data-approval=\"none\">", looked, StringComparison.Ordinal);
+        Assert.DoesNotContain("<li data-action=\"account_unlock\"", looked, StringComparison.Ordinal); // not locked out: nothing to unlock
+        var asked = await AskAsync(agent, looked, "sessions_revoke");
+        Assert.Equal(HttpStatusCode.OK, asked.StatusCode);
+        var askedPage = await asked.Content.ReadAsStringAsync();
+        Assert.Contains("<li data-action=\"sessions_revoke\" data-approval=\"Pending\">", askedPage, StringComparison.Ordinal);
+        Assert.Contains("Asked for a colleague&#x27;s approval of Sign out everywhere.", askedPage, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await AskAsync(agent, askedPage, "sessions_revoke")).StatusCode); // F5 asks once
+
+        var queue = await colleague.GetPageAsync("/approvals");
+        var rows = queue.Split("<tr>").Where(r => r.Contains("a***@d***.example", StringComparison.Ordinal)).ToList();
+        var row = Assert.Single(rows);
+        Assert.Contains("Not yet: asked at look-up, while verifying.", row, StringComparison.Ordinal);
+        var approvalId = System.Text.RegularExpressions.Regex.Match(row, "/approvals/([0-9a-f]{32}\\.sessions_revoke)/approve").Groups[1].Value;
+        Assert.NotEmpty(approvalId);
+        var approved = await TenancyTestKit.PostAsync(colleague.Browser, "/approvals", $"/approvals/{approvalId}/approve");
+        Assert.Contains("after verifying the caller", await approved.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // The colleague who approved cannot use it: it is the asking agent's, for their own verification.
+        var colleagueSession = ConsoleDriver.VerificationId((await colleague.VerifyByTotpAsync(await colleague.LookupAsync(login), state.CurrentTotp(login))).Headers.Location!.OriginalString);
+        Assert.Equal(HttpStatusCode.Forbidden, (await colleague.ActAsync("revoke-sessions", colleagueSession)).StatusCode);
+        Assert.Equal(0, state.FindCaller(login)!.SessionsRevoked);
+
+        var again = await agent.LookupAsync(login);
+        Assert.Contains("<li data-action=\"sessions_revoke\" data-approval=\"Approved\">", again, StringComparison.Ordinal);
+        _host.Clock.Advance(TimeSpan.FromSeconds(31));
+        var id = ConsoleDriver.VerificationId((await agent.VerifyByTotpAsync(again, state.CurrentTotp(login))).Headers.Location!.OriginalString);
+        var revoked = await agent.ActAsync("revoke-sessions", id);
+
+        Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
+        Assert.Equal(1, state.FindCaller(login)!.SessionsRevoked);
+        var audit = await TenancyTestKit.AuditAsync(_host);
+        Assert.Single(audit, d => (string)d["action"]! == "approval.request" && ((string?)d["reason"])?.StartsWith("sessions_revoke before_verification", StringComparison.Ordinal) == true);
+        Assert.Contains(audit, d => (string)d["action"]! == "approval.use" && (string)d["reason"]! == "sessions_revoke before_verification");
+
+        // Used once: the next verification needs a new approval.
+        _host.Clock.Advance(TimeSpan.FromSeconds(31));
+        var next = ConsoleDriver.VerificationId((await agent.VerifyByTotpAsync(await agent.LookupAsync(login), state.CurrentTotp(login))).Headers.Location!.OriginalString);
+        Assert.Equal(HttpStatusCode.Forbidden, (await agent.ActAsync("revoke-sessions", next)).StatusCode);
+        Assert.Equal(1, state.FindCaller(login)!.SessionsRevoked);
+    }
+
+    /// <summary>Asking ahead is refused for a caller who needs no approval and for an action outside the agent's tiers; a rejection asked ahead blocks the action.</summary>
+    [Fact]
+    public async Task ApprovalAskedAtLookup_RefusedWhereNotNeeded_AndARejectionStands()
+    {
+        var state = _host.Emulator.State;
+        var plain = $"noask.{Guid.NewGuid():N}@demo.example";
+        var admin = $"rejected.{Guid.NewGuid():N}@demo.example";
+        state.AddCaller(plain, plain, "Paul", "Plain");
+        state.AddCaller(admin, admin, "Rex", "Rejected");
+        state.AssignRole(admin, "ORG_ADMIN");
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(TenancyTestKit.Tier3));
+        var colleague = new ConsoleDriver(_host, await _host.SignInAsync(TenancyTestKit.Tier2));
+
+        var plainPage = await agent.LookupAsync(plain);
+        Assert.DoesNotContain("data-field=\"approvals\"", plainPage, StringComparison.Ordinal);
+        var notNeeded = await AskAsync(agent, plainPage, "sessions_revoke");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, notNeeded.StatusCode);
+        Assert.Contains("data-code=\"not_privileged\"", await notNeeded.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Forbidden, (await AskAsync(agent, plainPage, "no_such_action")).StatusCode);
+
+        var adminPage = await agent.LookupAsync(admin);
+        Assert.Equal(HttpStatusCode.OK, (await AskAsync(agent, adminPage, "sessions_revoke")).StatusCode);
+        var row = (await colleague.GetPageAsync("/approvals")).Split("<tr>").Single(r => r.Contains("r***@d***.example", StringComparison.Ordinal));
+        var approvalId = System.Text.RegularExpressions.Regex.Match(row, "/approvals/([0-9a-f]{32}\\.sessions_revoke)/reject").Groups[1].Value;
+        Assert.Equal(HttpStatusCode.OK, (await TenancyTestKit.PostAsync(colleague.Browser, "/approvals", $"/approvals/{approvalId}/reject")).StatusCode);
+
+        var rejectedPage = await agent.LookupAsync(admin);
+        Assert.Contains("<li data-action=\"sessions_revoke\" data-approval=\"Rejected\">", rejectedPage, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await AskAsync(agent, rejectedPage, "sessions_revoke")).StatusCode);
+        Assert.Contains("data-approval=\"Rejected\"", await agent.LookupAsync(admin), StringComparison.Ordinal); // asking again does not undo it
+        var id = ConsoleDriver.VerificationId((await agent.VerifyByTotpAsync(rejectedPage, state.CurrentTotp(admin))).Headers.Location!.OriginalString);
+        var refused = await agent.ActAsync("revoke-sessions", id);
+
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Equal(0, state.FindCaller(admin)!.SessionsRevoked);
+        Assert.Contains(await TenancyTestKit.AuditAsync(_host), d => (string)d["action"]! == "action.sessions_revoke" && (string)d["reason"]! == "approval_rejected");
+    }
+
+    private static Task<HttpResponseMessage> AskAsync(ConsoleDriver agent, string callerPage, string action) =>
+        PortalTestHost.PostFormAsync(agent.Browser, "/console/approval", PortalTestHost.FormToken(callerPage), ("callerRef", PortalTestHost.HiddenValue(callerPage, "callerRef")), ("actionName", action));
+
     [Fact]
     public async Task PrivilegedTarget_RejectedByColleague_StaysRefused_NonPrivilegedCallerUnaffected()
     {

@@ -43,6 +43,66 @@ public sealed class ApprovalStoreTests : IDisposable
     }
 
     [Fact]
+    public void IdBeforeVerifying_IsPerAgentCallerAndAction_AndAWellFormedId()
+    {
+        var id = ApprovalStore.IdBeforeVerifying(Requester.Subject, "caller-hash", "mfa_reset");
+
+        Assert.Matches("^[0-9a-f]{32}\\.mfa_reset$", id);
+        Assert.Equal(id, ApprovalStore.IdBeforeVerifying(Requester.Subject, "caller-hash", "mfa_reset"));
+        Assert.NotEqual(id, ApprovalStore.IdBeforeVerifying(Decider.Subject, "caller-hash", "mfa_reset"));
+        Assert.NotEqual(id, ApprovalStore.IdBeforeVerifying(Requester.Subject, "other-caller", "mfa_reset"));
+        Assert.NotEqual(id, ApprovalStore.IdBeforeVerifying(Requester.Subject, "caller-hash", "tap_issue"));
+    }
+
+    private ApprovalRequest AskedAhead(DateTimeOffset? createdAt = null) => Request() with
+    {
+        Id = ApprovalStore.IdBeforeVerifying(Requester.Subject, "caller-hash", "mfa_reset"),
+        VerificationId = "",
+        CreatedAt = createdAt ?? _approvals.Now,
+        ExpiresAt = (createdAt ?? _approvals.Now) + ApprovalStore.AskedAtLookupLifetime,
+    };
+
+    [Theory]
+    [InlineData(ApprovalState.Pending, false)]
+    [InlineData(ApprovalState.Approved, false)]
+    [InlineData(ApprovalState.Rejected, false)]
+    [InlineData(ApprovalState.Used, true)]
+    public async Task AskBeforeVerifying_Again_ReplacesOnlyAUsedRequest(ApprovalState earlier, bool replaced)
+    {
+        var first = await _approvals.AskBeforeVerifyingAsync(AskedAhead(), CancellationToken.None);
+        Assert.True(first.AskedBeforeVerifying);
+        if (earlier != ApprovalState.Pending)
+        {
+            Assert.Equal(ApprovalDecisionResult.Decided, (await _approvals.DecideAsync(Tenant, first.Id, Decider, earlier != ApprovalState.Rejected, CancellationToken.None)).Result);
+        }
+
+        if (earlier == ApprovalState.Used)
+        {
+            Assert.True(await _approvals.TryUseAsync(Tenant, first.Id, Requester.Subject, CancellationToken.None));
+        }
+
+        _core.Clock.Advance(TimeSpan.FromMinutes(1));
+        var again = await _approvals.AskBeforeVerifyingAsync(AskedAhead(), CancellationToken.None);
+
+        Assert.Equal(replaced ? ApprovalState.Pending : earlier, again.State);
+        Assert.Equal(replaced ? _approvals.Now : first.CreatedAt, again.CreatedAt);
+        Assert.Equal(again.State, (await _approvals.GetAsync(Tenant, first.Id, CancellationToken.None))!.State);
+    }
+
+    [Fact]
+    public async Task AskBeforeVerifying_AfterARejectionExpired_AsksAnew()
+    {
+        var first = await _approvals.AskBeforeVerifyingAsync(AskedAhead(), CancellationToken.None);
+        await _approvals.DecideAsync(Tenant, first.Id, Decider, approve: false, CancellationToken.None);
+
+        _core.Clock.Advance(ApprovalStore.AskedAtLookupLifetime);
+        var again = await _approvals.AskBeforeVerifyingAsync(AskedAhead(), CancellationToken.None);
+
+        Assert.Equal(ApprovalState.Pending, again.State);
+        Assert.Equal(_approvals.Now, again.CreatedAt);
+    }
+
+    [Fact]
     public async Task Request_Twice_KeepsTheFirst()
     {
         var first = await _approvals.RequestAsync(Request(), CancellationToken.None);

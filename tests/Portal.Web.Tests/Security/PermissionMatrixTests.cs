@@ -67,6 +67,7 @@ public sealed class PermissionMatrixTests : IAsyncLifetime
         POST /audit/export                     | sign-in   | deny   | deny   | deny   | allow   | allow
         GET /audit/records/{id}                | sign-in   | deny   | deny   | deny   | allow   | allow
         GET /console                           | sign-in   | allow  | allow  | allow  | deny    | deny
+        POST /console/approval                 | sign-in   | allow  | allow  | allow  | deny    | deny
         POST /console/lookup                   | sign-in   | allow  | allow  | allow  | deny    | deny
         GET /error                             | allow     | allow  | allow  | allow  | allow   | allow
         GET /error/{status:int}                | allow     | allow  | allow  | allow  | allow   | allow

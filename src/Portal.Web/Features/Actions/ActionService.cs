@@ -197,14 +197,23 @@ public sealed class ActionService(
             return null;
         }
 
+        // Asked for at look-up, before verifying: the same agent, the same caller, the same action.
+        var askedEarlier = ApprovalStore.IdBeforeVerifying(agent.Subject, session.CallerIdHash, action.Name);
+        if (await approvals.TryUseAsync(tenant.Id, askedEarlier, agent.Subject, ct))
+        {
+            await audit.RecordAsync(entry with { Action = "approval.use", Outcome = AuditOutcome.Succeeded, Reason = action.Name + " before_verification" }, ct);
+            return null;
+        }
+
         var existing = await approvals.GetAsync(tenant.Id, id, ct);
-        if (existing is { State: ApprovalState.Rejected })
+        var earlier = await approvals.GetAsync(tenant.Id, askedEarlier, ct) is { } found && found.ExpiresAt > approvals.Now ? found : null;
+        if (existing is { State: ApprovalState.Rejected } || earlier is { State: ApprovalState.Rejected })
         {
             await audit.RecordAsync(entry with { Outcome = AuditOutcome.Denied, Reason = "approval_rejected" }, ct);
             return (new Refusal("approval_rejected", $"A second agent rejected {action.Title} for this caller. Escalate to your security team."), StatusCodes.Status403Forbidden);
         }
 
-        if (existing is null)
+        if (existing is null && earlier is null)
         {
             await approvals.RequestAsync(
                 new ApprovalRequest

@@ -4,6 +4,7 @@ using Portal.Audit;
 using Portal.Idp;
 using Portal.Web.Authorization;
 using Portal.Web.Features.Admin;
+using Portal.Web.Features.Verification;
 using Portal.Web.Infrastructure;
 
 namespace Portal.Web.Features.Actions;
@@ -20,7 +21,7 @@ public sealed record ActionPage(CallerAction Action, string VerificationId, Acti
 }
 
 /// <summary>Where the approval of a privileged-target action stands, read live for the requester's result page.</summary>
-public sealed record ApprovalProgress(ApprovalState? State, string? DeciderMaskedLogin, string StateUrl)
+public sealed record ApprovalProgress(ApprovalState? State, string? Decider, string StateUrl)
 {
     /// <summary>What the page's script compares to notice a decision: the state's name, or "gone" once the request ended.</summary>
     public string Watched => State?.ToString() ?? "gone";
@@ -51,7 +52,7 @@ public sealed record ActionResultHandover(
 /// endpoint table. Every route also needs a live verification (checked in <see cref="ActionService"/>).
 /// </summary>
 [Route("actions")]
-public sealed class ActionsController(ITenantCatalog tenants, ActionService actions, ApprovalStore approvals, BrowserHandover handover, TimeProvider clock) : Controller
+public sealed class ActionsController(ITenantCatalog tenants, ActionService actions, ApprovalStore approvals, VerificationStore verifications, AgentNames agentNames, BrowserHandover handover, TimeProvider clock) : Controller
 {
     private const string ResultPurpose = "action-result";
     private static readonly TimeSpan TemporaryAccessLifetime = TimeSpan.FromHours(1);
@@ -75,8 +76,8 @@ public sealed class ActionsController(ITenantCatalog tenants, ActionService acti
 
     [HttpPost("revoke-sessions")]
     [Authorize(Policy = Permissions.SessionsRevoke)]
-    public Task<IActionResult> RevokeSessions([FromForm] string? verificationId, [FromForm] string? ticketRef) =>
-        RunAsync(CallerAction.RevokeSessions, verificationId, ticketRef, async (directory, callerId, ct) =>
+    public Task<IActionResult> RevokeSessions([FromForm] string? verificationId, [FromForm] string? ticketRef, [FromForm] bool confirmed = false) =>
+        !confirmed ? Task.FromResult<IActionResult>(NotConfirmed(CallerAction.RevokeSessions, verificationId, "Tick that the caller knows they will be signed out on every device, then submit again. Nothing was changed.")) : RunAsync(CallerAction.RevokeSessions, verificationId, ticketRef, async (directory, callerId, ct) =>
         {
             var result = await directory.RevokeSessionsAsync(callerId, ct);
             return result.IsSuccess ? IdpResult<ActionOutcome>.Success(new ActionOutcome(true, "Every session of the caller was ended.")) : result.Error;
@@ -93,8 +94,8 @@ public sealed class ActionsController(ITenantCatalog tenants, ActionService acti
 
     [HttpPost("reset-factors")]
     [Authorize(Policy = Permissions.MfaReset)]
-    public Task<IActionResult> ResetFactors([FromForm] string? verificationId, [FromForm] string? ticketRef) =>
-        RunAsync(CallerAction.ResetFactors, verificationId, ticketRef, async (directory, callerId, ct) =>
+    public Task<IActionResult> ResetFactors([FromForm] string? verificationId, [FromForm] string? ticketRef, [FromForm] bool confirmed = false) =>
+        !confirmed ? Task.FromResult<IActionResult>(NotConfirmed(CallerAction.ResetFactors, verificationId, "Tick that the caller knows every factor will be removed and they must enrol again, then submit again. Nothing was changed.")) : RunAsync(CallerAction.ResetFactors, verificationId, ticketRef, async (directory, callerId, ct) =>
         {
             var result = await directory.ResetFactorsAsync(callerId, ct);
             return result.IsSuccess ? IdpResult<ActionOutcome>.Success(FactorResetMessage(result.Value)) : result.Error;
@@ -190,7 +191,14 @@ public sealed class ActionsController(ITenantCatalog tenants, ActionService acti
 
     private async Task<ApprovalProgress?> ApprovalOfAsync(AgentContext agent, string verificationId, CallerAction action)
     {
-        var request = await approvals.GetAsync(agent.TenantId, ApprovalStore.IdFor(verificationId, action.Name), HttpContext.RequestAborted);
+        var ct = HttpContext.RequestAborted;
+        var request = await approvals.GetAsync(agent.TenantId, ApprovalStore.IdFor(verificationId, action.Name), ct);
+        if (request is null && await verifications.GetSessionAsync(agent.TenantId, verificationId, ct) is { } session && session.AgentSubject == agent.Subject)
+        {
+            // Asked for at look-up, before this verification: the action found that request instead of making one.
+            request = await approvals.GetAsync(agent.TenantId, ApprovalStore.IdBeforeVerifying(agent.Subject, session.CallerIdHash, action.Name), ct);
+        }
+
         var url = $"/actions/approval/{verificationId}/{action.Name}";
         if (request is null)
         {
@@ -202,8 +210,16 @@ public sealed class ActionsController(ITenantCatalog tenants, ActionService acti
             return null;
         }
 
-        // A request ends with its verification, whatever its state.
-        return request.ExpiresAt <= approvals.Now ? new ApprovalProgress(null, null, url) : new ApprovalProgress(request.State, request.DeciderMaskedLogin, url);
+        // A request ends with its verification (or its time, when asked for at look-up), whatever its state.
+        if (request.ExpiresAt <= approvals.Now)
+        {
+            return new ApprovalProgress(null, null, url);
+        }
+
+        var decider = request.DeciderSubject is { } subject && tenants.Find(agent.TenantId) is { } tenant
+            ? (await agentNames.ResolveAsync(tenant, [subject], ct)).GetValueOrDefault(subject)?.Name
+            : null;
+        return new ApprovalProgress(request.State, decider ?? request.DeciderMaskedLogin, url);
     }
 
     private async Task<IActionResult> RunAsync(CallerAction action, string? verificationId, string? ticketRef, Func<ICallerDirectory, string, CancellationToken, Task<IdpResult<ActionOutcome>>> perform)
@@ -219,6 +235,20 @@ public sealed class ActionsController(ITenantCatalog tenants, ActionService acti
             : new ActionResultHandover(action.Name, shownVerification, status, false, false, refusal!.Message, refusal.Code, null, null, null, false);
         var id = AgentSessionStore.NewId();
         handover.Keep(Response, ResultPurpose, agent, ResultPath(id), result, clock.GetUtcNow() + ResultLifetime);
+        return this.SeeOther(ResultPath(id));
+    }
+
+    /// <summary>
+    /// An action that removes what the caller relies on (every factor, every session) is taken only once the agent has
+    /// confirmed that the caller knows: the form's checkbox, enforced here too, so a form posted without it changes
+    /// nothing. Refused before the verification is touched: nothing to audit, the same verification can still act.
+    /// </summary>
+    private StatusCodeResult NotConfirmed(CallerAction action, string? verificationId, string message)
+    {
+        var agent = AgentContext.From(User)!;
+        var shownVerification = AgentSessionStore.IsWellFormedId(verificationId) ? verificationId! : "";
+        var id = AgentSessionStore.NewId();
+        handover.Keep(Response, ResultPurpose, agent, ResultPath(id), new ActionResultHandover(action.Name, shownVerification, StatusCodes.Status422UnprocessableEntity, false, false, message, "not_confirmed", null, null, null, false), clock.GetUtcNow() + ResultLifetime);
         return this.SeeOther(ResultPath(id));
     }
 

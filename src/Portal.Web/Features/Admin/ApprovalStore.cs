@@ -22,7 +22,11 @@ public sealed record ApprovalRequest
 
     public required string TenantId { get; init; }
 
+    /// <summary>The verification the request belongs to; empty for a request asked for at look-up, before verifying.</summary>
     public required string VerificationId { get; init; }
+
+    /// <summary>Asked for at look-up, before the caller was verified (docs/tenancy.md, "Approvals").</summary>
+    public bool AskedBeforeVerifying => VerificationId.Length == 0;
 
     public required string Action { get; init; }
 
@@ -68,7 +72,17 @@ public sealed class ApprovalStore(IDocumentStore store, TimeProvider clock)
 {
     public static CollectionPath Collection(string tenantId) => CollectionPath.ForTenant(tenantId, "approvals");
 
+    /// <summary>How long a request asked for at look-up lasts: time to verify the caller, then to act within that verification.</summary>
+    public static readonly TimeSpan AskedAtLookupLifetime = TimeSpan.FromMinutes(30);
+
     public static string IdFor(string verificationId, string action) => verificationId + "." + action;
+
+    /// <summary>
+    /// The id of the request this agent asked for at look-up for this caller and action. Derived, not random, so the
+    /// action finds it without a query once the caller is verified, and asking twice asks once.
+    /// </summary>
+    public static string IdBeforeVerifying(string requesterSubject, string callerIdHash, string action) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(requesterSubject + "\n" + callerIdHash)))[..32] + "." + action;
 
     public DateTimeOffset Now => clock.GetUtcNow();
 
@@ -82,6 +96,26 @@ public sealed class ApprovalStore(IDocumentStore store, TimeProvider clock)
         }
 
         return await GetAsync(request.TenantId, request.Id, ct) ?? request;
+    }
+
+    /// <summary>
+    /// Asks for an approval at look-up: stores <paramref name="request"/> unless a request under its id is still
+    /// pending, approved or rejected and unexpired (a rejection stands until it expires: asking again does not undo
+    /// it); a used or expired one is replaced. Returns the request that is stored.
+    /// </summary>
+    public Task<ApprovalRequest> AskBeforeVerifyingAsync(ApprovalRequest request, CancellationToken ct)
+    {
+        var now = Now;
+        return store.UpdateAsync(new DocumentKey(Collection(request.TenantId), request.Id), current =>
+        {
+            var existing = current is null ? null : DocumentJson.FromDocument<ApprovalRequest>(current.Data);
+            if (existing is not null && existing.State != ApprovalState.Used && now < existing.ExpiresAt)
+            {
+                return DocumentMutation<ApprovalRequest>.Keep(existing);
+            }
+
+            return DocumentMutation<ApprovalRequest>.Write(DocumentJson.ToDocument(request), request.ExpiresAt, request);
+        }, ct);
     }
 
     public async Task<ApprovalRequest?> GetAsync(string tenantId, string id, CancellationToken ct)

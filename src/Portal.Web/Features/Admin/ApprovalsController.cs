@@ -99,7 +99,9 @@ public sealed class ApprovalsController(ApprovalStore approvals, ITenantCatalog 
         if (result == ApprovalDecisionResult.Decided)
         {
             // Post/Redirect/Get: F5 on the queue decides nothing twice.
-            var message = approve ? "Approved. The requesting agent can now submit the action once." : "Rejected.";
+            var message = !approve ? "Rejected."
+                : request.AskedBeforeVerifying ? "Approved. The requesting agent can submit the action once, after verifying the caller."
+                : "Approved. The requesting agent can now submit the action once.";
             handover.Keep(Response, DecidedPurpose, agent, QueuePath, new DecisionShown(message), clock.GetUtcNow().AddMinutes(2));
             return this.SeeOther(QueuePath);
         }

@@ -23,9 +23,18 @@ public sealed record ConsolePage(string MaskedLogin, IReadOnlyList<string> Tiers
 
     /// <summary>The tenant's IdP kind, so that the card names where its facts come from.</summary>
     public Portal.Idp.IdpKind IdpKind { get; init; }
+
+    /// <summary>For a caller who needs a second agent's approval: each action the agent may take and its approval asked for at look-up.</summary>
+    public IReadOnlyList<ApprovalBeforeVerifying> Approvals { get; init; } = [];
+
+    /// <summary>The names of the agents who decided those approvals, read at view time.</summary>
+    public IReadOnlyDictionary<string, AgentName> Deciders { get; init; } = new Dictionary<string, AgentName>();
+
+    /// <summary>A one-line confirmation of what the agent just did on this page (asked for an approval).</summary>
+    public string? Message { get; init; }
 }
 
-public sealed class ConsoleController(ITenantCatalog tenants, VerificationService verification, TenantConnectionReports connection, TimeProvider clock) : Controller
+public sealed class ConsoleController(ITenantCatalog tenants, VerificationService verification, ApprovalsBeforeVerifying approvalsAhead, TenantConnectionReports connection, TimeProvider clock) : Controller
 {
     /// <summary>Sends the agent to the first page their tiers allow.</summary>
     [HttpGet("/")]
@@ -54,8 +63,52 @@ public sealed class ConsoleController(ITenantCatalog tenants, VerificationServic
         }
 
         var (view, refusal) = await verification.LookupAsync(HttpContext, agent, tenant, login.Trim(), HttpContext.RequestAborted);
-        return View(nameof(Index), Page(view, refusal));
+        return View(nameof(Index), await WithApprovalsAsync(Page(view, refusal), null));
     }
+
+    /// <summary>
+    /// Asks a colleague for the approval of one action on a privileged caller before verifying them, then shows the
+    /// caller again. A POST that renders, as the look-up does (the caller's login stays out of URLs); sending it twice
+    /// asks once.
+    /// </summary>
+    [HttpPost("/console/approval")]
+    [Authorize(Policy = Permissions.CallerVerify)]
+    public async Task<IActionResult> AskApproval([FromForm] string? callerRef, [FromForm] string? actionName)
+    {
+        var agent = AgentContext.From(User)!;
+        var tenant = tenants.Find(agent.TenantId)!;
+        var (login, refusal) = await approvalsAhead.AskAsync(HttpContext, agent, tenant, PermissionsOf(), callerRef, actionName, HttpContext.RequestAborted);
+        if (login is null)
+        {
+            Response.StatusCode = refusal?.Code is "not_permitted" ? StatusCodes.Status403Forbidden : StatusCodes.Status422UnprocessableEntity;
+            return View(nameof(Index), Page(null, refusal));
+        }
+
+        var (view, lookupRefusal) = await verification.LookupAsync(HttpContext, agent, tenant, login, HttpContext.RequestAborted);
+        var title = CallerAction.All.First(a => a.Name == actionName).Title;
+        return View(nameof(Index), await WithApprovalsAsync(Page(view, lookupRefusal), $"Asked for a colleague's approval of {title}. Verify the caller meanwhile; the approval waits in the approval queue."));
+    }
+
+    private async Task<ConsolePage> WithApprovalsAsync(ConsolePage page, string? message)
+    {
+        if (page.Caller is not { Privilege: PrivilegeState.Privileged or PrivilegeState.Unknown } caller)
+        {
+            return page with { Message = message };
+        }
+
+        var agent = AgentContext.From(User)!;
+        var tenant = tenants.Find(agent.TenantId)!;
+        var approvals = (await approvalsAhead.ForCallerAsync(agent, tenant, page.Permissions, caller.CallerRef, HttpContext.RequestAborted))
+            .Where(a => Offered(a.Action, caller, page))
+            .ToList();
+        return page with { Message = message, Approvals = approvals, Deciders = await approvalsAhead.DecidersAsync(tenant, approvals, HttpContext.RequestAborted) };
+    }
+
+    /// <summary>Only what could work is offered for an approval: no unlock of an account that is not locked out, no password reset of a synced one, nothing the connection check found unavailable.</summary>
+    private static bool Offered(CallerAction action, CallerView caller, ConsolePage page) =>
+        !(action == CallerAction.Unlock && caller.Status != Portal.Idp.CallerStatus.LockedOut)
+        && !(action == CallerAction.PasswordReset && caller.DirectorySynced)
+        && !page.UnavailableActions.Any(u => u.Action == action);
 
     private ConsolePage Page(CallerView? caller, Refusal? refusal)
     {

@@ -32,8 +32,8 @@ public sealed record CallerView(string CallerRef, string MaskedLogin, string Mas
     /// <summary>What the console says about <see cref="Privilege"/>; null for an account that is not privileged.</summary>
     public string? PrivilegeNote => Privilege switch
     {
-        PrivilegeState.Privileged => "Privileged account (an IdP administrator): every action on it needs a second agent's approval after you verify the caller.",
-        PrivilegeState.Unknown => "The identity provider would not say whether this is a privileged account: every action on it needs a second agent's approval after you verify the caller.",
+        PrivilegeState.Privileged => "Privileged account (an IdP administrator): every action on it needs a second agent's approval: ask for it below while you verify the caller.",
+        PrivilegeState.Unknown => "The identity provider would not say whether this is a privileged account: every action on it needs a second agent's approval: ask for it below while you verify the caller.",
         PrivilegeState.IdpUnavailable => "Could not check whether this is a privileged account (the identity provider did not answer); each action checks again.",
         _ => null,
     };
