@@ -385,6 +385,103 @@ public sealed class ActionServiceTests : IDisposable
         Assert.Equal("approval_rejected", denied.Reason);
     }
 
+    private async Task<string> AskedBeforeVerifyingAsync(ApprovalState state, AgentContext? requester = null)
+    {
+        requester ??= Agent;
+        var asked = await _approvals.AskBeforeVerifyingAsync(
+            new ApprovalRequest
+            {
+                Id = ApprovalStore.IdBeforeVerifying(requester.Subject, _core.Pseudonyms.HashCallerId(Tenant, CallerId), "password_reset"),
+                TenantId = Tenant,
+                VerificationId = "",
+                Action = "password_reset",
+                Permission = CallerAction.PasswordReset.Permission,
+                RequesterSubject = requester.Subject,
+                RequesterMaskedLogin = requester.MaskedLogin,
+                CallerIdHash = _core.Pseudonyms.HashCallerId(Tenant, CallerId),
+                CallerMaskedLogin = CallerLogin,
+                State = ApprovalState.Pending,
+                CreatedAt = _core.Clock.GetUtcNow(),
+                ExpiresAt = _core.Clock.GetUtcNow() + ApprovalStore.AskedAtLookupLifetime,
+            },
+            CancellationToken.None);
+        if (state != ApprovalState.Pending)
+        {
+            var decider = requester == Agent ? OtherAgent : Agent;
+            Assert.Equal(ApprovalDecisionResult.Decided, (await _approvals.DecideAsync(Tenant, asked.Id, decider, state == ApprovalState.Approved, CancellationToken.None)).Result);
+        }
+
+        return asked.Id;
+    }
+
+    [Fact]
+    public async Task PrivilegedCaller_ApprovedBeforeVerifying_RunsAtOnce_WithThatApprovalUsed()
+    {
+        _tenant.PrivilegedGroups = ["Helpdesk Admins"];
+        _directory.Groups = () => IdpResult<IReadOnlyList<string>>.Success(["Helpdesk Admins"]);
+        var asked = await AskedBeforeVerifyingAsync(ApprovalState.Approved);
+        var id = await VerifiedAsync();
+
+        var (_, refusal, status) = await RunAsync(id);
+
+        Assert.Null(refusal);
+        Assert.Equal(StatusCodes.Status200OK, status);
+        Assert.Equal([CallerId], _performedOn);
+        var use = await SingleAuditAsync("approval.use");
+        Assert.Equal("password_reset before_verification", use.Reason);
+        Assert.Equal(ApprovalState.Used, (await _approvals.GetAsync(Tenant, asked, CancellationToken.None))!.State);
+        Assert.Null(await _approvals.GetAsync(Tenant, ApprovalStore.IdFor(id, "password_reset"), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task PrivilegedCaller_ApprovedBeforeVerifyingForAnotherAgent_NotUsable()
+    {
+        _tenant.PrivilegedGroups = ["Helpdesk Admins"];
+        _directory.Groups = () => IdpResult<IReadOnlyList<string>>.Success(["Helpdesk Admins"]);
+        await AskedBeforeVerifyingAsync(ApprovalState.Approved, requester: OtherAgent);
+        var id = await VerifiedAsync();
+
+        var (_, refusal, _) = await RunAsync(id);
+
+        Assert.Equal("approval_required", refusal!.Code);
+        Assert.Empty(_performedOn);
+        Assert.NotNull(await _approvals.GetAsync(Tenant, ApprovalStore.IdFor(id, "password_reset"), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task PrivilegedCaller_AskedBeforeVerifyingStillPending_RefusedWithoutASecondRequest()
+    {
+        _tenant.PrivilegedGroups = ["Helpdesk Admins"];
+        _directory.Groups = () => IdpResult<IReadOnlyList<string>>.Success(["Helpdesk Admins"]);
+        await AskedBeforeVerifyingAsync(ApprovalState.Pending);
+        var id = await VerifiedAsync();
+
+        var (_, refusal, status) = await RunAsync(id);
+
+        Assert.Equal("approval_required", refusal!.Code);
+        Assert.Equal(StatusCodes.Status403Forbidden, status);
+        Assert.Empty(_performedOn);
+        Assert.Null(await _approvals.GetAsync(Tenant, ApprovalStore.IdFor(id, "password_reset"), CancellationToken.None));
+        Assert.Single(await _approvals.PendingAsync(Tenant, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task PrivilegedCaller_RejectedBeforeVerifying_Refused_UntilTheRejectionEnds()
+    {
+        _tenant.PrivilegedGroups = ["Helpdesk Admins"];
+        _directory.Groups = () => IdpResult<IReadOnlyList<string>>.Success(["Helpdesk Admins"]);
+        await AskedBeforeVerifyingAsync(ApprovalState.Rejected);
+        var id = await VerifiedAsync();
+
+        await AssertRefusedAsync(await RunAsync(id), "approval_rejected");
+
+        // Once the rejection has ended, the action asks anew, for this verification.
+        _core.Clock.Advance(ApprovalStore.AskedAtLookupLifetime);
+        var later = await VerifiedAsync();
+        Assert.Equal("approval_required", (await RunAsync(later)).Refusal!.Code);
+        Assert.NotNull(await _approvals.GetAsync(Tenant, ApprovalStore.IdFor(later, "password_reset"), CancellationToken.None));
+    }
+
     [Fact]
     public async Task CallerInNoPrivilegedGroup_RunsWithoutApproval()
     {
