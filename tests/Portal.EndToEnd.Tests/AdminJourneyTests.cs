@@ -140,7 +140,7 @@ public sealed class AdminJourneyTests(ChromiumFixture chromium, PortalServer por
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "IdP connection (Okta)" })).ToBeVisibleAsync();
         await admin.CheckPageAsync("admin: connection");
         await page.GetByRole(AriaRole.Button, new() { Name = "Test connection" }).ClickAsync();
-        await Expect(page).ToHaveURLAsync(new Regex("/admin/connection/test$"));
+        await Expect(page).ToHaveURLAsync(new Regex("/admin/connection$")); // Post/Redirect/Get: F5 runs no second test
         var report = page.GetByRole(AriaRole.Status).Filter(new() { Has = page.GetByRole(AriaRole.Heading, new() { Name = "Result" }) });
         await Expect(report.Locator("[data-field='credentials']")).ToHaveAttributeAsync("data-state", "Available");
         var checks = report.Locator("tr[data-check]");

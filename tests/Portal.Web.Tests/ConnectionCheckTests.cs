@@ -26,7 +26,9 @@ public sealed class ConnectionCheckTests : IAsyncLifetime
         var tested = await TenancyTestKit.PostAsync(admin, "/admin/connection", "/admin/connection/test");
 
         Assert.Equal(HttpStatusCode.OK, tested.StatusCode);
+        Assert.Equal("/admin/connection", tested.RequestMessage!.RequestUri!.AbsolutePath); // Post/Redirect/Get
         var page = await tested.Content.ReadAsStringAsync();
+        Assert.Contains("<section class=\"card\" role=\"status\">", page, StringComparison.Ordinal);
         Assert.Contains("data-check=\"credentials\" data-state=\"Available\"", page, StringComparison.Ordinal);
         Assert.Contains("data-check=\"canonical_host\" data-state=\"Available\"", page, StringComparison.Ordinal);
         Assert.Contains("data-operation=\"ReadUsers\" data-state=\"Available\"", page, StringComparison.Ordinal);
@@ -40,10 +42,40 @@ public sealed class ConnectionCheckTests : IAsyncLifetime
         Assert.StartsWith("credentials=available; unavailable=none; unknown=", reason, StringComparison.Ordinal);
         Assert.DoesNotContain(_host.Emulator.BaseUrl.Host, record.ToJsonString(), StringComparison.Ordinal);
 
+        // F5 on the report shows it again (not as news) and tests nothing again.
+        var reloaded = await (await admin.GetAsync("/admin/connection")).Content.ReadAsStringAsync();
+        Assert.Contains("data-check=\"credentials\" data-state=\"Available\"", reloaded, StringComparison.Ordinal);
+        Assert.DoesNotContain("role=\"status\"", reloaded, StringComparison.Ordinal);
+        Assert.Single(await TenancyTestKit.AuditAsync(_host), d => (string)d["action"]! == "admin.connection_test");
+
         var tier3 = await _host.SignInAsync(TenancyTestKit.Tier3);
         var refused = await PortalTestHost.PostFormAsync(tier3, "/admin/connection/test", PortalTestHost.FormToken(await (await tier3.GetAsync("/console")).Content.ReadAsStringAsync()));
         Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
         Assert.Single(await TenancyTestKit.AuditAsync(_host), d => (string)d["action"]! == "admin.connection_test");
+    }
+
+    /// <summary>
+    /// On Cloud Run the GET after the test's POST may reach another instance, whose last report is not the one just
+    /// run: the page then says so and shows the summary the browser carried, never an older report as the new one.
+    /// </summary>
+    [Fact]
+    public async Task TestConnection_ResultReadOnAnotherInstance_ShowsTheSummaryCarried_NotAnOlderReport()
+    {
+        var browser = _host.NewClient(new System.Net.CookieContainer());
+        await _host.SignInAsync(TenancyTestKit.Admin, browser);
+        var posted = await PortalTestHost.PostFormAsync(browser, "/admin/connection/test", PortalTestHost.FormToken(await (await browser.GetAsync("/admin/connection")).Content.ReadAsStringAsync()));
+        Assert.Equal(HttpStatusCode.SeeOther, posted.StatusCode);
+        Assert.Equal("/admin/connection", posted.Headers.Location!.OriginalString);
+
+        // This "instance" last ran a check an hour earlier (as another instance would have).
+        var reports = _host.Factory.Services.GetRequiredService<TenantConnectionReports>();
+        var mine = reports.Latest(PortalTestHost.TenantId)!;
+        reports.Set(PortalTestHost.TenantId, mine with { CheckedAt = mine.CheckedAt.AddHours(-1) });
+        var page = await (await browser.GetAsync("/admin/connection")).Content.ReadAsStringAsync();
+
+        Assert.Contains("data-field=\"tested-elsewhere\"", page, StringComparison.Ordinal);
+        Assert.Contains(System.Net.WebUtility.HtmlEncode(TenantConnectionReports.Summary(mine)), page, StringComparison.Ordinal);
+        Assert.DoesNotContain("data-check=\"credentials\"", page, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -19,7 +19,14 @@ public sealed record IpAllowListPage(IReadOnlyList<string> Networks, string? Cur
 public sealed record ChangesPage(IReadOnlyList<SettingsChangeRecord> Changes);
 
 /// <summary>The tenant's IdP connection: its last onboarding check on this instance (null before the first) and whether it was just run.</summary>
-public sealed record ConnectionPage(Portal.Idp.IdpKind Kind, Portal.Idp.IdpCapabilityReport? Report, bool JustTested);
+public sealed record ConnectionPage(Portal.Idp.IdpKind Kind, Portal.Idp.IdpCapabilityReport? Report, bool JustTested)
+{
+    /// <summary>
+    /// The summary of a test that ran on another instance of the portal (the full report stays in that instance's
+    /// memory): shown when this instance's last report is not the one the admin just ran. Null otherwise.
+    /// </summary>
+    public string? TestedElsewhere { get; init; }
+}
 
 /// <summary>
 /// The tenant admin console. The tenant is always the signed-in agent's own (from the session, never from
@@ -341,7 +348,12 @@ public sealed class AdminController(
     public IActionResult Connection()
     {
         var tenant = tenants.Find(Agent.TenantId)!;
-        return View(new ConnectionPage(tenant.Idp.Kind, connectionReports.Latest(tenant.Id), false));
+        var latest = connectionReports.Latest(tenant.Id);
+        var tested = handover.Take<ConnectionTested>(Request, Response, ConnectionTestedPurpose, Agent, ConnectionPath);
+        return View(new ConnectionPage(tenant.Idp.Kind, latest, tested is not null)
+        {
+            TestedElsewhere = tested is not null && latest?.CheckedAt != tested.CheckedAt ? tested.Summary : null,
+        });
     }
 
     /// <summary>
@@ -361,8 +373,17 @@ public sealed class AdminController(
             report.Credentials == Portal.Idp.CapabilityState.Available ? Portal.Audit.AuditOutcome.Succeeded : Portal.Audit.AuditOutcome.Failed,
             TenantConnectionReports.Summary(report),
             CancellationToken.None);
-        return View("Connection", new ConnectionPage(tenant.Idp.Kind, report, true));
+
+        // Post/Redirect/Get: F5 on the report runs no second test. The report itself is this instance's latest; the
+        // browser carries only when it was taken and its one-line summary, for a GET that lands on another instance.
+        handover.Keep(Response, ConnectionTestedPurpose, Agent, ConnectionPath, new ConnectionTested(report.CheckedAt, TenantConnectionReports.Summary(report)), clock.GetUtcNow() + SavedLifetime);
+        return this.SeeOther(ConnectionPath);
     }
+
+    private const string ConnectionPath = "/admin/connection";
+    private const string ConnectionTestedPurpose = "admin-connection-tested";
+
+    private sealed record ConnectionTested(DateTimeOffset CheckedAt, string Summary);
 
     [HttpGet("changes")]
     [Authorize(Policy = Permissions.AdminSettings)]
