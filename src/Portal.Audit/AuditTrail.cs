@@ -169,7 +169,7 @@ internal sealed class AuditTrail(IDocumentStore store, ICallerPseudonymizer pseu
     {
         var at = clock.GetUtcNow();
         var days = Math.Clamp(retention.For(entry.TenantId).TotalDays, AuditOptions.MinRetentionDays, AuditOptions.MaxRetentionDays);
-        var hasCaller = !string.IsNullOrEmpty(entry.CallerId) || !string.IsNullOrEmpty(entry.CallerLogin);
+        var hasCaller = !string.IsNullOrEmpty(entry.CallerId) || !string.IsNullOrEmpty(entry.CallerLogin) || !string.IsNullOrEmpty(entry.CallerIdHash);
         return new AuditRecord
         {
             Id = NewId(at),
@@ -180,7 +180,7 @@ internal sealed class AuditTrail(IDocumentStore store, ICallerPseudonymizer pseu
             Reason = Text(entry.Reason),
             Agent = new AuditAgent(Text(entry.AgentSubjectId) ?? "", PiiMask.Email(entry.AgentLogin)),
             Caller = hasCaller
-                ? new AuditCaller(string.IsNullOrEmpty(entry.CallerId) ? "" : pseudonyms.HashCallerId(entry.TenantId, entry.CallerId), PiiMask.Email(entry.CallerLogin))
+                ? new AuditCaller(string.IsNullOrEmpty(entry.CallerId) ? Pseudonym(entry.CallerIdHash) : pseudonyms.HashCallerId(entry.TenantId, entry.CallerId), PiiMask.Email(entry.CallerLogin))
                 : null,
             Method = Text(entry.Method),
             TicketRef = TicketRef.Sanitise(entry.TicketRef),
@@ -191,6 +191,10 @@ internal sealed class AuditTrail(IDocumentStore store, ICallerPseudonymizer pseu
             ExpireAt = at.AddDays(days),
         };
     }
+
+    /// <summary>A pseudonym given as such: 64 lowercase hex digits, or nothing.</summary>
+    private static string Pseudonym(string? idHash) =>
+        idHash is { Length: 64 } && idHash.All(char.IsAsciiHexDigitLower) ? idHash : "";
 
     /// <summary>Time-ordered (fixed-width UTC ticks) so ids sort as records do, plus random bits so two records in one tick never collide.</summary>
     internal static string NewId(DateTimeOffset at) =>

@@ -93,6 +93,14 @@ public sealed record AuditEntry
     /// <summary>The caller's login; stored masked.</summary>
     public string? CallerLogin { get; init; }
 
+    /// <summary>
+    /// The caller's pseudonym, for a writer that holds only that (an approval decision names the caller by the
+    /// request's pseudonym): stored when <see cref="CallerId"/> is not given and it has the pseudonym's form (64
+    /// lowercase hex digits), so that nothing else can be smuggled in under its name. Puts the record on the caller's
+    /// timeline.
+    /// </summary>
+    public string? CallerIdHash { get; init; }
+
     public string? Method { get; init; }
 
     public string? TicketRef { get; init; }

@@ -74,6 +74,32 @@ public sealed class AuditTrailTests : IDisposable
         UserAgent = UserAgent,
     };
 
+    [Theory]
+    [InlineData("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", true)]
+    [InlineData("0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef", false)]
+    [InlineData("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde", false)]
+    [InlineData("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0", false)]
+    [InlineData("jane.doe@example.com.............................................", false)]
+    public async Task RecordAsync_PseudonymGivenAsSuch_StoredOnlyInItsForm(string idHash, bool kept)
+    {
+        var record = await Trail.RecordAsync(Entry() with { CallerId = null, CallerIdHash = idHash });
+
+        Assert.Equal(kept ? idHash : "", record.Caller!.IdHash);
+        Assert.Equal("j***@e***.com", record.Caller.MaskedLogin);
+    }
+
+    [Fact]
+    public async Task RecordAsync_PseudonymOnly_PutsTheRecordOnTheCallersTimeline_TheIdWins()
+    {
+        var hash = _services.GetRequiredService<ICallerPseudonymizer>().HashCallerId(Tenant, "00u-other");
+
+        var onlyHash = await Trail.RecordAsync(Entry() with { CallerId = null, CallerLogin = null, CallerIdHash = hash });
+        var both = await Trail.RecordAsync(Entry() with { CallerIdHash = hash });
+
+        Assert.Equal(hash, onlyHash.Caller!.IdHash);
+        Assert.Equal(_services.GetRequiredService<ICallerPseudonymizer>().HashCallerId(Tenant, CallerId), both.Caller!.IdHash);
+    }
+
     [Fact]
     public async Task RecordAsync_Entry_StoresMaskedHashedTruncatedRecord()
     {

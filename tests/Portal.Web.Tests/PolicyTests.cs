@@ -252,7 +252,12 @@ public sealed class PolicyTests : IAsyncLifetime
         Assert.Equal(1, state.FindCaller(login)!.SessionsRevoked);
         var audit = await TenancyTestKit.AuditAsync(_host);
         Assert.Single(audit, d => (string)d["action"]! == "approval.request" && ((string?)d["reason"])?.StartsWith("sessions_revoke before_verification", StringComparison.Ordinal) == true);
-        Assert.Contains(audit, d => (string)d["action"]! == "approval.use" && (string)d["reason"]! == "sessions_revoke before_verification");
+        var use = Assert.Single(audit, d => (string)d["action"]! == "approval.use" && (string)d["reason"]! == "sessions_revoke before_verification");
+
+        // The colleague's decision is on the caller's timeline too: it carries the caller's pseudonym.
+        var callerHash = (string)use["caller"]!["idHash"]!;
+        Assert.Matches("^[0-9a-f]{64}$", callerHash);
+        Assert.Contains(audit, d => (string)d["action"]! == "approval.approve" && (string)d["outcome"]! == "succeeded" && (string?)d["caller"]?["idHash"] == callerHash);
 
         // Used once: the next verification needs a new approval.
         _host.Clock.Advance(TimeSpan.FromSeconds(31));

@@ -14,6 +14,26 @@ public sealed class ReasonLabelsTests
         Assert.True(ReasonLabels.Known(code));
     }
 
+    [Theory]
+    [InlineData("sessions_revoke", "Sign out everywhere")]
+    [InlineData("password_reset before_verification", "Reset password; asked for at look-up, before verifying")]
+    [InlineData("mfa_reset roles_unknown groups_unknown", "Reset MFA factors; the caller's admin roles could not be read; the caller's groups could not be read")]
+    public void Describe_AnApprovalsActionAndWhatIsKnownOfIt_InWords(string code, string words)
+    {
+        Assert.Equal(words, ReasonLabels.Describe(code));
+        Assert.True(ReasonLabels.Known(code));
+    }
+
+    [Theory]
+    [InlineData("password_reset something_new")]
+    [InlineData("before_verification password_reset")]
+    [InlineData("removed: e-mail")]
+    public void Describe_CompoundWithAPartWithoutWords_AsItIs(string code)
+    {
+        Assert.Equal(code, ReasonLabels.Describe(code));
+        Assert.False(ReasonLabels.Known(code));
+    }
+
     [Fact]
     public void Describe_UnknownCode_AsItIs_NoReason_Empty()
     {

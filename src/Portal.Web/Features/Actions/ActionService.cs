@@ -237,6 +237,6 @@ public sealed class ActionService(
             await audit.RecordAsync(entry with { Action = "approval.request", Outcome = AuditOutcome.Succeeded, Reason = action.Name + (verdict.RolesUnknown ? " roles_unknown" : "") + (verdict.GroupsUnknown ? " groups_unknown" : "") }, ct);
         }
 
-        return (new Refusal(ApprovalRequiredCode, $"This caller is a privileged account: {action.Title} needs a second agent's approval. Ask a colleague to approve it in the approval queue, then submit again while this verification lasts."), StatusCodes.Status403Forbidden);
+        return (new Refusal(ApprovalRequiredCode, $"This caller is a privileged account: {action.Title} needs a second agent's approval. The request is in the approval queue for a colleague to decide; once approved, submit again while this verification lasts."), StatusCodes.Status403Forbidden);
     }
 }

@@ -68,7 +68,7 @@ public sealed class ActionsController(ITenantCatalog tenants, ActionService acti
             var result = await directory.ResetPasswordAsync(callerId, kind, ct);
             return !result.IsSuccess ? result.Error : IdpResult<ActionOutcome>.Success(result.Value.Kind switch
             {
-                PasswordResetKind.OneTimeLink => new ActionOutcome(true, "The password was reset. Read the one-time reset link to the caller now; it is not shown again.", result.Value.OneTimeSecret, "One-time reset link"),
+                PasswordResetKind.OneTimeLink => new ActionOutcome(true, "The password was reset. Copy the one-time reset link to the caller now (never read a link aloud); it is not shown again.", result.Value.OneTimeSecret, "One-time reset link"),
                 PasswordResetKind.TemporaryPassword => new ActionOutcome(true, "The password was reset. Read the temporary password to the caller now; they must change it at sign-in. It is not shown again.", result.Value.OneTimeSecret, "Temporary password"),
                 _ => new ActionOutcome(true, "The password was reset. The caller has been e-mailed a reset link."),
             });

@@ -90,7 +90,7 @@ public sealed class ApprovalsController(ApprovalStore approvals, ITenantCatalog 
             ApprovalDecisionResult.NotPending => "not_pending",
             _ => "not_found",
         };
-        await audit.RecordAsync(entry with { Outcome = outcome, Reason = reason, CallerLogin = request.CallerMaskedLogin }, HttpContext.RequestAborted);
+        await audit.RecordAsync(entry with { Outcome = outcome, Reason = reason, CallerLogin = request.CallerMaskedLogin, CallerIdHash = request.CallerIdHash }, HttpContext.RequestAborted);
         if (result != ApprovalDecisionResult.Decided)
         {
             Response.StatusCode = result == ApprovalDecisionResult.SelfApproval ? StatusCodes.Status403Forbidden : StatusCodes.Status409Conflict;

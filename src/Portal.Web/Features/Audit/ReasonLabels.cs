@@ -85,10 +85,56 @@ public static class ReasonLabels
         ["E0000068"] = "Okta: wrong passcode",
     };
 
+    /// <summary>
+    /// The words of each part of a reason made of several codes (an approval's "password_reset before_verification
+    /// roles_unknown": the action, then what is known of it).
+    /// </summary>
+    private static readonly Dictionary<string, string> Parts = new(StringComparer.Ordinal)
+    {
+        ["before_verification"] = "asked for at look-up, before verifying",
+        ["roles_unknown"] = "the caller's admin roles could not be read",
+        ["groups_unknown"] = "the caller's groups could not be read",
+    };
+
     /// <summary>The reason in words; the code itself when it has none; empty for no reason.</summary>
-    public static string Describe(string? code) =>
-        string.IsNullOrEmpty(code) ? "" : Words.TryGetValue(code, out var words) ? words : code;
+    public static string Describe(string? code)
+    {
+        if (string.IsNullOrEmpty(code))
+        {
+            return "";
+        }
+
+        if (Words.TryGetValue(code, out var words))
+        {
+            return words;
+        }
+
+        return Compound(code) is { } parts ? string.Join("; ", parts) : code;
+    }
 
     /// <summary>Whether <see cref="Describe"/> has words for <paramref name="code"/> (the page then shows the code beside them).</summary>
-    public static bool Known(string? code) => code is not null && Words.ContainsKey(code);
+    public static bool Known(string? code) => code is not null && (Words.ContainsKey(code) || Compound(code) is not null);
+
+    /// <summary>The words of each part of an action name followed by known parts; null when any part has none.</summary>
+    private static List<string>? Compound(string code)
+    {
+        var tokens = code.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (tokens.Length == 0 || Portal.Web.Features.Actions.CallerAction.All.FirstOrDefault(a => a.Name == tokens[0]) is not { } action)
+        {
+            return null;
+        }
+
+        var parts = new List<string> { action.Title };
+        foreach (var token in tokens.Skip(1))
+        {
+            if (!Parts.TryGetValue(token, out var part))
+            {
+                return null;
+            }
+
+            parts.Add(part);
+        }
+
+        return parts;
+    }
 }
