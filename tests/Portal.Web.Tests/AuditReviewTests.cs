@@ -80,7 +80,14 @@ public sealed class AuditReviewTests : IAsyncLifetime
         var timeline = await auditor.GetPageAsync(found.Headers.Location.OriginalString);
         Assert.Contains("data-action=\"verification.push.result\"", timeline, StringComparison.Ordinal);
         Assert.Contains("data-action=\"action.password_reset\"", timeline, StringComparison.Ordinal);
-        Assert.Contains("verified by Okta Verify push with number matching", timeline, StringComparison.Ordinal);
+        Assert.Contains("verified by Okta Verify push with number matching", timeline, StringComparison.Ordinal); // the action
+        Assert.Contains("method: Okta Verify push with number matching", timeline, StringComparison.Ordinal); // a step, before anyone is verified
+        foreach (var field in new[] { "actions", "alarms" })
+        {
+            var count = System.Text.RegularExpressions.Regex.Match(timeline, $"data-field=\"{field}\">(\\d+)</span> (\\w+)");
+            Assert.Equal(count.Groups[1].Value == "1" ? field[..^1] : field, count.Groups[2].Value);
+        }
+
         Assert.DoesNotContain(Alice, timeline, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain(callerId, timeline, StringComparison.Ordinal);
 
