@@ -15,12 +15,18 @@ export DOTNET_hostBuilder__reloadConfigOnChange=false DOTNET_USE_POLLING_FILE_WA
 missing_packages=()
 [ -x /usr/bin/chromium ] || missing_packages+=(chromium)
 command -v shellcheck >/dev/null 2>&1 || missing_packages+=(shellcheck)
+# Node.js runs the independent OpenID Provider the agent sign-in is tested against (tests/IndependentOp).
+command -v node >/dev/null 2>&1 || missing_packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing_packages+=(npm)
 if [ ${#missing_packages[@]} -gt 0 ]; then
   echo "== installing Debian's ${missing_packages[*]}"
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing_packages[@]}" >/dev/null
 fi
+
+echo "== the independent OpenID Provider's locked packages (npm ci, no install scripts)"
+npm ci --ignore-scripts --no-audit --no-fund --loglevel=error --prefix tests/IndependentOp >/dev/null
 
 emulator_pid=""
 # shellcheck disable=SC2317 # called by the EXIT trap

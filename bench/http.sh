@@ -41,6 +41,9 @@ trap cleanup EXIT
 mkdir -p "$out" "$results"
 echo "== publishing (Release)" >&2
 dotnet publish src/Portal.Web/Portal.Web.csproj -c Release -o "$out/portal" --nologo -v quiet >&2
+# The demo tenant lives in the Development settings, which a publish leaves out; the variables below point it at the
+# standalone emulator and the bench's own store and keys.
+cp src/Portal.Web/appsettings.Development.json "$out/portal/"
 dotnet publish tools/Portal.IdpEmulator/Portal.IdpEmulator.csproj -c Release -o "$out/emulator" --nologo -v quiet >&2
 dotnet build bench/Portal.Bench/Portal.Bench.csproj -c Release --nologo -v quiet >&2
 if [ ! -f "$out/baremvc/BareMvc.csproj" ]; then
@@ -142,7 +145,7 @@ for _ in 1 2 3 4 5; do
   portal_health+=("$(wait_200 "http://127.0.0.1:$port/health/ready" "$t")"); stop "$pid"
   port=$(free_port); t=$(now)
   pid=$(start_portal "$port" Portal__Storage__Provider=Sqlite Portal__Storage__Sqlite__Path="$out/data/cold.db")
-  portal_page+=("$(wait_200 "http://127.0.0.1:$port/" "$t")"); stop "$pid"
+  portal_page+=("$(wait_200 "http://127.0.0.1:$port/account/signin" "$t")"); stop "$pid"
 done
 b=$(median "${bare_starts[@]}"); h=$(median "${portal_health[@]}"); p=$(median "${portal_page[@]}")
 row "cold start to first 200, /health/ready (s)" "$b" "$h" "$(ratio "$h" "$b")"
@@ -172,7 +175,7 @@ agent_COOKIE="" agent_TOKEN="" auditor_COOKIE="" auditor_TOKEN=""  # set by the 
 eval "$(python3 bench/http/signin.py "$url" demo-okta tier3.agent@demo.example | sed 's/^/agent_/')"
 eval "$(python3 bench/http/signin.py "$url" demo-okta auditor@demo.example | sed 's/^/auditor_/')"
 
-read -r anon_rps _ _ _ _ < <(load "$url/" 64)
+read -r anon_rps _ _ _ _ < <(load "$url/account/signin" 64)
 row "anonymous page, 64 connections (req/s)" "$bare_rps" "$anon_rps" "$(ratio "$anon_rps" "$bare_rps")"
 for c in $connections; do
   read -r rps _ _ p99 err < <(load "$url/console" "$c" BENCH_HEADERS="Cookie: $agent_COOKIE")

@@ -265,5 +265,5 @@ public sealed record DemoAgent(string Subject, string Email, string Name, IReadO
 /// <summary>A push waiting on the caller's phone: the three numbers shown, one of them right.</summary>
 public sealed record PendingPush(string TransactionId, int CorrectAnswer, IReadOnlyList<int> Choices, DateTimeOffset ExpiresAt);
 
-/// <summary>An Okta API or Graph request as received, so that security tests can check what the portal sent.</summary>
-public sealed record RecordedRequest(string Method, string PathAndQuery, string Body);
+/// <summary>An Okta API or Graph request as received (and the host it named), so that security tests can check what the portal sent where.</summary>
+public sealed record RecordedRequest(string Method, string PathAndQuery, string Body, string Host = "");

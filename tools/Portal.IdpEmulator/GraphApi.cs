@@ -53,7 +53,7 @@ internal static class GraphApi
             }
 
             http.Request.Body.Position = 0;
-            state.Record(new RecordedRequest(http.Request.Method, raw, body));
+            state.Record(new RecordedRequest(http.Request.Method, raw, body, http.Request.Host.Value ?? ""));
 
             if (state.IsOutage)
             {
@@ -64,6 +64,14 @@ internal static class GraphApi
             if (!IsAuthorized(http.Request.Headers.Authorization.ToString(), graph, out var why))
             {
                 await Write(http, (401, ErrorBody("InvalidAuthenticationToken", why, graph)));
+                return;
+            }
+
+            // Graph checks the app's application permissions before anything else about the request.
+            var accepted = PermissionsFor(http.Request.Method, http.Request.Path.Value?[Prefix.Length..] ?? "");
+            if (accepted is not null && !graph.RolesOf(http.Request.Headers.Authorization.ToString()["Bearer ".Length..].Trim()).Any(accepted.Contains))
+            {
+                await Write(http, (403, ErrorBody("Authorization_RequestDenied", "Insufficient privileges to complete the operation.", graph)));
                 return;
             }
 
@@ -626,6 +634,35 @@ internal static class GraphApi
         "Request_ResourceNotFound",
         $"Resource '{idOrUpn}' does not exist or one of its queried reference-property objects are not present.",
         graph);
+
+    private static readonly string[] ReadUsers = ["User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"];
+    private static readonly string[] WriteUsers = ["User.ReadWrite.All", "Directory.ReadWrite.All"];
+    private static readonly string[] ReadMethods = ["UserAuthenticationMethod.Read.All", "UserAuthenticationMethod.ReadWrite.All"];
+    private static readonly string[] WriteMethods = ["UserAuthenticationMethod.ReadWrite.All"];
+    private static readonly string[] RevokeSessions = ["User.RevokeSessions.All", "User.ReadWrite.All", "Directory.ReadWrite.All"];
+    private static readonly string[] ReadMemberships = ["GroupMember.Read.All", "Group.Read.All", "Directory.Read.All", "Directory.ReadWrite.All"];
+    private static readonly string[] ReadDirectoryRoles = ["RoleManagement.Read.Directory", "RoleManagement.ReadWrite.Directory", "Directory.Read.All", "Directory.ReadWrite.All"];
+
+    /// <summary>
+    /// The application permissions Microsoft's Graph v1.0 reference lists for a call (the least privileged one first,
+    /// then the higher ones); a token with none of them is refused with 403 Authorization_RequestDenied. Null: the
+    /// call is not gated here (the TAP policy read checks its own, an unknown path is answered by its route).
+    /// </summary>
+    internal static string[]? PermissionsFor(string method, string path)
+    {
+        var segments = path.Trim('/').Split('/');
+        return (method, segments) switch
+        {
+            ("GET", ["users"]) or ("GET", ["users", _]) => ReadUsers,
+            ("PATCH", ["users", _]) => WriteUsers,
+            ("GET", ["users", _, "authentication", "methods"]) => ReadMethods,
+            ("POST", ["users", _, "authentication", _]) or ("DELETE", ["users", _, "authentication", _, _]) => WriteMethods,
+            ("POST", ["users", _, "revokeSignInSessions"]) => RevokeSessions,
+            ("GET", ["users", _, "memberOf" or "transitiveMemberOf", _]) => ReadMemberships,
+            ("GET", ["roleManagement", ..]) => ReadDirectoryRoles,
+            _ => null,
+        };
+    }
 
     private static IResult InsufficientPrivileges(GraphDirectory graph) =>
         Error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.", graph);

@@ -26,7 +26,7 @@ internal static class OktaApi
             }
 
             http.Request.Body.Position = 0;
-            state.Record(new RecordedRequest(http.Request.Method, raw, body));
+            state.Record(new RecordedRequest(http.Request.Method, raw, body, http.Request.Host.Value ?? ""));
 
             var (remaining, reset) = window.Take(state.Now);
             http.Response.Headers["X-Rate-Limit-Limit"] = RateLimit.ToString(CultureInfo.InvariantCulture);
@@ -409,6 +409,12 @@ internal static class OktaApi
         if (authenticatorId != AuthenticatorId("tac"))
         {
             return Error(400, "E0000001", "Api validation failed: authenticatorId", "authenticatorId: must be the id of the tac authenticator.");
+        }
+
+        // A deactivated authenticator cannot be enrolled (the spec's ErrorApiValidationFailed400 for this operation).
+        if (!state.OktaTacActive)
+        {
+            return Error(400, "E0000001", "Api validation failed: authenticatorId", "authenticatorId: the authenticator is not active.");
         }
 
         var profile = body?["profile"] as JsonObject;

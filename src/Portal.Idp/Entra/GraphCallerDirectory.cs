@@ -443,7 +443,12 @@ internal sealed partial class GraphCallerDirectory(GraphServiceClient graph, Tim
         {
             var error = GraphErrorMapper.Map(exception, isRead);
             Log(operation, exception.ResponseStatusCode, error);
-            if (error.Kind == IdpErrorKind.AccessDenied && privilegedTarget is not null && await IsPrivilegedAsync(privilegedTarget, cancellationToken) is { } privileged)
+            if (error.Kind == IdpErrorKind.AccessDenied && await MissingPermissionAsync(operation, cancellationToken) is { } permission)
+            {
+                // The app's own token says what is missing: no guess about the target is needed.
+                error = error with { AgentMessage = GraphErrorMapper.MissingPermissionMessage(permission) };
+            }
+            else if (error.Kind == IdpErrorKind.AccessDenied && privilegedTarget is not null && await IsPrivilegedAsync(privilegedTarget, cancellationToken) is { } privileged)
             {
                 error = error with { AgentMessage = privileged ? GraphErrorMapper.PrivilegedMessage : GraphErrorMapper.MissingRightMessage };
             }
@@ -479,6 +484,47 @@ internal sealed partial class GraphCallerDirectory(GraphServiceClient graph, Tim
     private static bool IsGraphFailure(Exception exception, CancellationToken cancellationToken) =>
         exception is ApiException or AggregateException { InnerExceptions: [.., ApiException] } or EntraTokenException or HttpRequestException
         || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+
+    /// <summary>The portal step each Graph operation serves, for the permission it needs (docs/entra.md).</summary>
+    private static readonly Dictionary<string, IdpOperation> OperationSteps = new(StringComparer.Ordinal)
+    {
+        ["check_users"] = IdpOperation.ReadUsers,
+        ["find_caller"] = IdpOperation.ReadUsers,
+        ["get_caller"] = IdpOperation.ReadUsers,
+        ["list_factors"] = IdpOperation.VerifyFactors,
+        ["list_privileges"] = IdpOperation.ReadRoles,
+        ["reset_password"] = IdpOperation.ResetPassword,
+        ["revoke_sessions"] = IdpOperation.RevokeSessions,
+        ["reset_factors"] = IdpOperation.ResetFactors,
+        ["issue_tap"] = IdpOperation.IssueTemporaryAccess,
+    };
+
+    /// <summary>
+    /// After a 403: the application permission the operation needs that the portal's app-only token does not carry
+    /// (its <c>roles</c> claim, read from the cached token, never stored). Null when every one is there, so Graph
+    /// refused for another reason (the app's directory role, a privileged target), or when it cannot be told.
+    /// </summary>
+    private async Task<string?> MissingPermissionAsync(string operation, CancellationToken cancellationToken)
+    {
+        if (appToken is null || !OperationSteps.TryGetValue(operation, out var step))
+        {
+            return null;
+        }
+
+        string token;
+        try
+        {
+            token = await appToken(cancellationToken);
+        }
+        catch (EntraTokenException)
+        {
+            return null;
+        }
+
+        return RolesClaim(token) is { } roles
+            ? PermissionsFor[step].FirstOrDefault(any => !any.Any(p => roles.Contains(p, StringComparer.Ordinal)))?[0]
+            : null;
+    }
 
     /// <summary>The same mapping as <see cref="RunAsync"/>, for operations made of several calls.</summary>
     private Task<IdpResult<T>> MapFailureAsync<T>(string operation, Exception exception, bool isRead, string? privilegedTarget, CancellationToken cancellationToken) =>

@@ -11,6 +11,10 @@ internal static class GraphErrorMapper
     internal const string MissingRightMessage = "The portal's Entra app lacks the Graph permission or directory role for this.";
     internal const string DeniedMessage = "Entra refused: the account may be privileged, or the portal's Entra app lacks the permission for this.";
 
+    /// <summary>Graph refused because the portal's app lacks <paramref name="permission"/>: what an administrator grants.</summary>
+    public static string MissingPermissionMessage(string permission) =>
+        "Entra refused: the portal's Entra app lacks the Graph application permission " + permission + ", which this needs. An Entra administrator must grant it and give admin consent; nothing was changed.";
+
     public static IdpError Map(ApiException exception, bool isRead)
     {
         var status = exception.ResponseStatusCode;

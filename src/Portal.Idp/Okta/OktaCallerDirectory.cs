@@ -123,7 +123,34 @@ internal sealed partial class OktaCallerDirectory : ICallerDirectory
             return OktaErrorMapper.Unreadable(isRead: true);
         }
 
-        return IdpResult<IReadOnlyList<CallerFactor>>.Success([.. factors.Where(f => !string.IsNullOrEmpty(f.Id)).Select(OktaFactorRules.Classify)]);
+        return IdpResult<IReadOnlyList<CallerFactor>>.Success([.. factors.Where(f => !string.IsNullOrEmpty(f.Id)).Select(f => WithTrustedLinks(f, OktaFactorRules.Classify(f)))]);
+    }
+
+    /// <summary>
+    /// A push is polled at the link Okta writes into its answer, and the portal polls only a host it trusts
+    /// (<see cref="TrustedPollUri"/>). Okta writes the factor's own links on the same host as that poll link, so a
+    /// push factor whose links name another host is not offered: the check runs before the push reaches the caller's
+    /// phone, not after. The agent reads which host and what an administrator can do.
+    /// </summary>
+    private CallerFactor WithTrustedLinks(OktaFactor factor, CallerFactor classified)
+    {
+        if (classified.Kind != FactorKind.Push || classified.Method is null)
+        {
+            return classified;
+        }
+
+        var link = factor.Links?.Verify?.Href ?? factor.Links?.Self?.Href;
+        if (link is null || !Uri.TryCreate(link, UriKind.Absolute, out var uri) || IsTrustedOrigin(uri))
+        {
+            return classified;
+        }
+
+        OktaLog.Refused(_logger, "list_factors", "push_links_untrusted");
+        return classified with
+        {
+            Method = null,
+            NotChallengeableReason = "Okta answers this push on " + uri.GetLeftPart(UriPartial.Authority) + ", which is neither the org URL the portal is configured with nor the canonical host its connection test found, so its result could not be checked: an administrator can run Test connection or set the tenant's org URL to that host",
+        };
     }
 
     public async Task<IdpResult<IReadOnlyList<string>>> ListGroupsAsync(string callerId, CancellationToken cancellationToken = default)
@@ -228,6 +255,14 @@ internal sealed partial class OktaCallerDirectory : ICallerDirectory
         if (pollReference is null || TrustedPollUri(callerId, pollReference) is null)
         {
             OktaLog.Refused(_logger, Operation, "poll_reference_rejected");
+
+            // The factor's links passed (ListFactorsAsync), yet this one names another host: the push is on the
+            // caller's phone and will never be honoured, so it is withdrawn at the configured org URL, best effort.
+            if (OnConfiguredOrg(callerId, result.Links?.Cancel?.Href ?? pollReference) is { } withdraw)
+            {
+                await SendAsync("cancel_push", HttpMethod.Delete, withdraw, cancellationToken);
+            }
+
             return new IdpError(IdpErrorKind.Invalid, "poll_reference_rejected", "Okta's answer to the push could not be trusted; try another method.");
         }
 
@@ -518,6 +553,9 @@ internal sealed partial class OktaCallerDirectory : ICallerDirectory
             // The user was just verified, so a 404 here is the endpoint: no TAC on this org (Classic, or not available).
             404 => new IdpError(IdpErrorKind.Invalid, "tac_classic_engine", TacClassicMessage),
             403 when code is null or "E0000006" => new IdpError(IdpErrorKind.AccessDenied, code ?? "http_403", TacMissingRightMessage),
+            // The authenticator named in the request is not an ACTIVE tac one: deactivated since, or the tenant's
+            // configured id (which skips the listing) is wrong.
+            400 when code == "E0000001" && OktaErrorMapper.Mentions(reply.Error, "authenticatorId") => new IdpError(IdpErrorKind.Invalid, "tac_not_enabled", TacNotEnabledMessage + " If the tenant names the authenticator (Idp:Okta:TacAuthenticatorId), check that it is the Temporary Access Code authenticator's id."),
             _ => null,
         };
     }
@@ -536,7 +574,25 @@ internal sealed partial class OktaCallerDirectory : ICallerDirectory
     /// into links), and exactly <c>/api/v1/users/{callerId}/factors/{factorId}/transactions/{transactionId}</c>.
     /// Null otherwise.
     /// </summary>
-    internal Uri? TrustedPollUri(string callerId, string? reference)
+    internal Uri? TrustedPollUri(string callerId, string? reference) => PollUri(callerId, reference, anyOrigin: false);
+
+    /// <summary>
+    /// The same path as an untrusted poll link, on the configured org URL: where a push whose link names another host
+    /// is withdrawn. Okta serves its API on every host of the org, so nothing is sent to the host the portal does not
+    /// trust, and the token goes only where it always goes.
+    /// </summary>
+    internal Uri? OnConfiguredOrg(string callerId, string? reference) =>
+        PollUri(callerId, reference, anyOrigin: true) is { } uri ? new Uri(_baseUrl, uri.AbsolutePath) : null;
+
+    /// <summary>Exact host (no suffix or wildcard match), the configured URL's scheme (https, or http for a loopback emulator) and the port.</summary>
+    private bool IsTrustedOrigin(Uri uri) => SameOrigin(uri, _baseUrl) || (_canonicalBaseUrl is { } canonical && SameOrigin(uri, canonical));
+
+    private static bool SameOrigin(Uri uri, Uri origin) =>
+        string.Equals(uri.Scheme, origin.Scheme, StringComparison.OrdinalIgnoreCase)
+        && string.Equals(uri.IdnHost, origin.IdnHost, StringComparison.OrdinalIgnoreCase)
+        && uri.Port == origin.Port;
+
+    private Uri? PollUri(string callerId, string? reference, bool anyOrigin)
     {
         if (string.IsNullOrEmpty(reference) || reference.Length > MaxPollReferenceLength || !IsValidId(callerId))
         {
@@ -552,7 +608,7 @@ internal sealed partial class OktaCallerDirectory : ICallerDirectory
         }
 
         if (!Uri.TryCreate(reference, UriKind.Absolute, out var uri)
-            || !(SameOrigin(uri, _baseUrl) || (_canonicalBaseUrl is { } canonical && SameOrigin(uri, canonical)))
+            || !(anyOrigin || IsTrustedOrigin(uri))
             || uri.UserInfo.Length > 0
             || uri.Query.Length > 0
             || uri.Fragment.Length > 0)
@@ -570,12 +626,6 @@ internal sealed partial class OktaCallerDirectory : ICallerDirectory
 
         var rest = path[prefix.Length..].Split('/');
         return rest is [var factorId, "transactions", var transactionId] && IsSegment(factorId) && IsSegment(transactionId) ? uri : null;
-
-        // Exact host (no suffix or wildcard match), the configured URL's scheme (https, or http for a loopback emulator) and the port.
-        static bool SameOrigin(Uri uri, Uri origin) =>
-            string.Equals(uri.Scheme, origin.Scheme, StringComparison.OrdinalIgnoreCase)
-            && string.Equals(uri.IdnHost, origin.IdnHost, StringComparison.OrdinalIgnoreCase)
-            && uri.Port == origin.Port;
 
         static bool IsSegment(string segment) =>
             segment.Length is > 0 and <= MaxIdLength && segment.Any(c => c != '.') && segment.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');

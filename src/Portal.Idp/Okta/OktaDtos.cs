@@ -77,6 +77,16 @@ internal sealed class OktaFactor
     public string? Status { get; set; }
 
     public DateTimeOffset? Created { get; set; }
+
+    [JsonPropertyName("_links")]
+    public OktaFactorLinks? Links { get; set; }
+}
+
+internal sealed class OktaFactorLinks
+{
+    public OktaLink? Self { get; set; }
+
+    public OktaLink? Verify { get; set; }
 }
 
 internal sealed class OktaVerifyResult

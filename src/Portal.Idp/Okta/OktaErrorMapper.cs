@@ -116,16 +116,19 @@ internal static class OktaErrorMapper
     }
 
     /// <summary>Whether an error says the passcode was already used (Okta's PASSCODE_REPLAYED, in any field).</summary>
-    public static bool MentionsReplay(OktaErrorBody? body)
+    public static bool MentionsReplay(OktaErrorBody? body) => Mentions(body, "PASSCODE_REPLAYED");
+
+    /// <summary>Whether Okta's error code, summary or any cause names <paramref name="word"/> (a field or a reason).</summary>
+    public static bool Mentions(OktaErrorBody? body, string word)
     {
         if (body is null)
         {
             return false;
         }
 
-        return Mentions(body.ErrorCode) || Mentions(body.ErrorSummary) || (body.ErrorCauses?.Exists(c => Mentions(c.ErrorSummary)) ?? false);
+        return In(body.ErrorCode) || In(body.ErrorSummary) || (body.ErrorCauses?.Exists(c => In(c.ErrorSummary)) ?? false);
 
-        static bool Mentions(string? text) => text is not null && text.Contains("PASSCODE_REPLAYED", StringComparison.OrdinalIgnoreCase);
+        bool In(string? text) => text is not null && text.Contains(word, StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>

@@ -155,24 +155,53 @@ public sealed class CapabilityCheckTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Okta_CanonicalHostDiffers_PushPollLinkOnIt_TrustedOnlyOnceTheCheckFoundIt()
+    public async Task Okta_CanonicalHostDiffers_PushNotOfferedUntilTheCheckFoundIt_ThenTrusted()
     {
         // The org answers with its canonical host (localhost) while the tenant is configured with 127.0.0.1.
         _options.PublicUrl = "http://localhost:" + _emulator.BaseUrl.Port + "/";
-        var caller = _emulator.State.AddCaller($"c{Guid.NewGuid():N}@demo.example", $"c{Guid.NewGuid():N}@demo.example", "Poll", "Caller", push: true);
+        var login = $"c{Guid.NewGuid():N}@demo.example";
+        var caller = _emulator.State.AddCaller(login, login, "Poll", "Caller", push: true);
         var factor = caller.Factors.First(f => f.FactorType == "push").Id;
         var context = new ChallengeContext("Mozilla/5.0", "192.0.2.10");
 
         var report = await CheckAsync(Okta(null));
-        var withoutCanonical = await Okta(null).StartPushAsync(caller.Id, factor, context);
-        var withCanonical = await Okta(null, canonical: report.CanonicalBaseUrl).StartPushAsync(caller.Id, factor, context);
+        var listedWithout = await Okta(null).ListFactorsAsync(caller.Id);
+        var listedWith = await Okta(null, canonical: report.CanonicalBaseUrl).ListFactorsAsync(caller.Id);
 
+        // Before any push: the factor whose links name the untrusted host is not offered, and the agent reads why.
         Assert.Equal(new Uri(_options.PublicUrl), report.CanonicalBaseUrl);
-        Assert.Equal("poll_reference_rejected", withoutCanonical.Error?.Code);
+        var refused = Assert.Single(listedWithout.Value, f => f.Id == factor);
+        Assert.Null(refused.Method);
+        Assert.Contains("http://localhost:" + _emulator.BaseUrl.Port, refused.NotChallengeableReason, StringComparison.Ordinal);
+        Assert.Contains("Test connection", refused.NotChallengeableReason, StringComparison.Ordinal);
+        Assert.Equal(VerificationMethods.OktaPush, Assert.Single(listedWith.Value, f => f.Id == factor).Method);
+
+        var withCanonical = await Okta(null, canonical: report.CanonicalBaseUrl).StartPushAsync(caller.Id, factor, context);
         Assert.True(withCanonical.IsSuccess, withCanonical.Error?.Code);
         Assert.StartsWith(_options.PublicUrl + "api/v1/users/" + caller.Id + "/factors/", withCanonical.Value.PollReference, StringComparison.Ordinal);
         var poll = await Okta(null, canonical: report.CanonicalBaseUrl).PollPushAsync(caller.Id, withCanonical.Value.PollReference);
         Assert.True(poll.IsSuccess, poll.Error?.Code);
+    }
+
+    [Fact]
+    public async Task Okta_PushAnsweredWithAnUntrustedPollLink_Refused_AndThePushWithdrawnAtTheConfiguredOrg()
+    {
+        // A push started without the listing (a stale page, or links that changed in between): the poll link names a
+        // host the portal does not trust. Nothing is sent there; the push is cancelled through the configured URL.
+        _options.PublicUrl = "http://localhost:" + _emulator.BaseUrl.Port + "/";
+        var login = $"c{Guid.NewGuid():N}@demo.example";
+        var caller = _emulator.State.AddCaller(login, login, "Poll", "Caller", push: true);
+        var factor = caller.Factors.First(f => f.FactorType == "push").Id;
+        var before = _emulator.State.Requests.Count;
+
+        var push = await Okta(null).StartPushAsync(caller.Id, factor, new ChallengeContext("Mozilla/5.0", "192.0.2.10"));
+
+        Assert.Equal("poll_reference_rejected", push.Error?.Code);
+        Assert.Empty(_emulator.State.PendingPushes(login));
+        var cancel = Assert.Single(_emulator.State.Requests.Skip(before), r => r.Method == "DELETE");
+        Assert.StartsWith("/api/v1/users/" + caller.Id + "/factors/" + factor + "/transactions/", cancel.PathAndQuery, StringComparison.Ordinal);
+        Assert.Equal(_emulator.BaseUrl.Authority, cancel.Host);
+        Assert.DoesNotContain(_emulator.State.Requests.Skip(before), r => r.Host.StartsWith("localhost", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -201,6 +230,39 @@ public sealed class CapabilityCheckTests : IAsyncLifetime
         Assert.All(report.Operations.Where(o => o.Operation != IdpOperation.ReadUsers), o => Assert.Equal(CapabilityState.Unavailable, o.State));
         Assert.Equal(CapabilityState.Unknown, Check(report, "tap_policy").State);
         Assert.Contains("Policy.Read.All", Check(report, "tap_policy").Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Entra_PermissionMissing_GraphRefuses_AgentReadsWhichPermission_NothingChanged()
+    {
+        // The app holds User.Read.All only: Graph (the emulator, as Graph does) refuses every other call with 403
+        // Authorization_RequestDenied, and the portal names the permission from its own token, not a guess.
+        var directory = Entra(GraphReadOnly, GraphSecret);
+        var caller = await directory.FindCallerAsync("grace.caller@entra.example");
+        Assert.True(caller.IsSuccess, caller.Error?.Code);
+        var grace = _emulator.State.Graph.FindByIdOrUpn(caller.Value.Id)!;
+        var methods = grace.Methods.Count;
+
+        var factors = await directory.ListFactorsAsync(caller.Value.Id);
+        var tap = await directory.IssueTemporaryAccessAsync(caller.Value.Id, TimeSpan.FromMinutes(60), usableOnce: true);
+        var sessions = await directory.RevokeSessionsAsync(caller.Value.Id);
+        var reset = await directory.ResetFactorsAsync(caller.Value.Id);
+
+        foreach (var (result, permission) in new[]
+        {
+            (factors.Error, "UserAuthenticationMethod.ReadWrite.All"),
+            (tap.Error, "UserAuthenticationMethod.ReadWrite.All"),
+            (sessions.Error, "User.RevokeSessions.All"),
+            (reset.Error, "UserAuthenticationMethod.ReadWrite.All"),
+        })
+        {
+            Assert.Equal(IdpErrorKind.AccessDenied, result?.Kind);
+            Assert.Equal("Authorization_RequestDenied", result?.Code);
+            Assert.Contains("application permission " + permission + ",", result?.AgentMessage, StringComparison.Ordinal);
+            Assert.DoesNotContain("privileged", result?.AgentMessage, StringComparison.OrdinalIgnoreCase);
+        }
+
+        Assert.Equal((0, 0, methods), (grace.TemporaryAccessPassesIssued, grace.SessionsRevoked, grace.Methods.Count));
     }
 
     [Fact]

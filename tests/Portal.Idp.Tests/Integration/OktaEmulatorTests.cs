@@ -443,6 +443,33 @@ public sealed class OktaEmulatorTests(EmulatorFixture emulator)
     }
 
     [Fact]
+    public async Task IssueTemporaryAccessAsync_TacAuthenticatorInactive_SaysItIsNotEnabled_NothingIssued()
+    {
+        var caller = emulator.NewCaller();
+        emulator.State.OktaTacActive = false;
+        try
+        {
+            // Listed: the portal sees the INACTIVE status. Named in settings: Okta refuses the enrollment (400 E0000001).
+            var listed = await Directory.IssueTemporaryAccessAsync(caller.Id, TimeSpan.FromMinutes(30), usableOnce: true);
+            var direct = await emulator.DirectoryWith(new OktaConnectionSettings { TacAuthenticatorId = EmulatorState.TacAuthenticatorId })
+                .IssueTemporaryAccessAsync(caller.Id, TimeSpan.FromMinutes(30), usableOnce: true);
+
+            foreach (var result in new[] { listed, direct })
+            {
+                Assert.Equal("tac_not_enabled", result.Error?.Code);
+                Assert.Contains("activate the Temporary Access Code authenticator", result.Error?.AgentMessage, StringComparison.Ordinal);
+            }
+
+            Assert.Contains("Idp:Okta:TacAuthenticatorId", direct.Error?.AgentMessage, StringComparison.Ordinal);
+            Assert.Equal(0, caller.TemporaryAccessCodesIssued);
+        }
+        finally
+        {
+            emulator.State.OktaTacActive = true;
+        }
+    }
+
+    [Fact]
     public async Task AnyCall_WrongToken_Unauthorized()
     {
         var result = await emulator.DirectoryWithToken("not-the-token").FindCallerAsync(Alice);

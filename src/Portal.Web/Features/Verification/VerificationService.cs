@@ -435,9 +435,16 @@ public sealed partial class VerificationService(
         }
 
         var factor = factors.Value.FirstOrDefault(f => f.Id == factorId && f.Method == method);
-        return factor is null
-            ? (null, new Refusal("factor_not_challengeable", "That factor cannot be used to verify this caller."))
-            : (factor, null);
+        if (factor is not null)
+        {
+            return (factor, null);
+        }
+
+        // The IdP's own reason when it has one for this factor (e.g. its push would be answered on an untrusted host).
+        var reason = factors.Value.FirstOrDefault(f => f.Id == factorId)?.NotChallengeableReason;
+        return (null, new Refusal("factor_not_challengeable", reason is null
+            ? "That factor cannot be used to verify this caller."
+            : "That factor cannot be used to verify this caller: " + reason + "."));
     }
 
     private Refusal IdpRefusal(string operation, TenantSettings tenant, IdpError error)
