@@ -119,7 +119,7 @@ stop() {
 load() {
   local url=$1 c=$2; shift 2
   local line
-  line=$(env "$@" wrk -t2 -c"$c" -d"$duration" -s "$root/bench/http/stats.lua" "$url" 2>&1 | grep '^RESULT' || true)
+  line=$(env "$@" wrk -t2 -c"$c" -d"${DURATION:-$duration}" -s "$root/bench/http/stats.lua" "$url" 2>&1 | grep '^RESULT' || true)
   [ -n "$line" ] || { echo "0 0 0 0 all"; return; }
   python3 - "$line" <<'PY'
 import sys
@@ -127,6 +127,9 @@ f = dict(kv.split("=") for kv in sys.argv[1].split()[1:])
 print(f["rps"], f["p50"], f["p95"], f["p99"], int(f["errors"]))
 PY
 }
+
+# A short run whose figures are dropped: the first seconds of a fresh process measure the JIT, not the app.
+warm() { DURATION=3s load "$@" >/dev/null; }
 
 table=()
 row() { table+=("| $1 | $2 | $3 | $4 |"); echo "| $1 | $2 | $3 | $4 |" >&2; }
@@ -155,6 +158,7 @@ row "cold start to first 200, sign-in page (s)" "$b" "$p" "$(ratio "$p" "$b")"
 echo "== bare MVC" >&2
 port=$(free_port); pid=$(start_bare "$port"); wait_200 "http://127.0.0.1:$port/" "$(now)" >/dev/null; sleep 1
 bare_rss_start=$(rss_mb "$pid")
+warm "http://127.0.0.1:$port/" 64
 read -r bare_rps _ _ _ _ < <(load "http://127.0.0.1:$port/" 64)
 declare -A bare_c
 for c in $connections; do read -r "bare_c[$c]" _ _ _ _ < <(load "http://127.0.0.1:$port/" "$c"); done
@@ -175,6 +179,8 @@ agent_COOKIE="" agent_TOKEN="" auditor_COOKIE="" auditor_TOKEN=""  # set by the 
 eval "$(python3 bench/http/signin.py "$url" demo-okta tier3.agent@demo.example | sed 's/^/agent_/')"
 eval "$(python3 bench/http/signin.py "$url" demo-okta auditor@demo.example | sed 's/^/auditor_/')"
 
+warm "$url/account/signin" 64
+warm "$url/console" 64 BENCH_HEADERS="Cookie: $agent_COOKIE"
 read -r anon_rps _ _ _ _ < <(load "$url/account/signin" 64)
 row "anonymous page, 64 connections (req/s)" "$bare_rps" "$anon_rps" "$(ratio "$anon_rps" "$bare_rps")"
 for c in $connections; do
