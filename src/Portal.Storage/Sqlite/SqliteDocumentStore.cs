@@ -409,7 +409,8 @@ internal sealed partial class SqliteDocumentStore : IDocumentStore, IExpiredDocu
 
     private static StoredDocument ReadDocument(DocumentKey key, SqliteDataReader reader, int firstColumn)
     {
-        var data = JsonNode.Parse(reader.GetString(firstColumn)) as JsonObject
+        // The column's UTF-8 bytes as SQLite holds them: no UTF-16 string of every document read.
+        var data = JsonNode.Parse(reader.GetFieldValue<byte[]>(firstColumn)) as JsonObject
             ?? throw new InvalidOperationException($"The stored document {key} is not a JSON object.");
         DateTimeOffset? expireAt = reader.IsDBNull(firstColumn + 1)
             ? null
