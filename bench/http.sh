@@ -56,6 +56,8 @@ bench_dll="$root/bench/Portal.Bench/bin/Release/net10.0/Portal.Bench.dll"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 rss_mb() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
+# The private part of RSS: the GC heap and native allocations, without the mapped assembly files (clean pages).
+anon_mb() { awk '/^Anonymous:/ {s += $2} END {printf "%.0f", s/1024}' "/proc/$1/smaps"; }
 now() { date +%s.%N; }
 
 # Waits until URL answers 200; prints the seconds since START.
@@ -164,7 +166,7 @@ warm "http://127.0.0.1:$port/" 64
 read -r bare_rps _ _ _ _ < <(load "http://127.0.0.1:$port/" 64)
 declare -A bare_c
 for c in $connections; do read -r "bare_c[$c]" _ _ _ _ < <(load "http://127.0.0.1:$port/" "$c"); done
-bare_rss_load=$(rss_mb "$pid")
+bare_rss_load=$(rss_mb "$pid"); bare_anon_load=$(anon_mb "$pid")
 stop "$pid"
 
 # ---- the portal on SQLite with N audit records ---------------------------------------------------------
@@ -220,7 +222,7 @@ for c in $connections; do
     BENCH_HEADERS=$'Cookie: '"$agent_COOKIE"$'\nAccept: application/json\nRequestVerificationToken: '"$agent_TOKEN")
   row "push status poll, $c connections (req/s; p95/p99 ms; errors)" "—" "$rps; $p95/$p99; $err" "—"
 done
-portal_rss_load=$(rss_mb "$pid")
+portal_rss_load=$(rss_mb "$pid"); portal_anon_load=$(anon_mb "$pid")
 
 for filter in "" "?action=verification.push" "?outcome=failed" "?agent=agent-7"; do
   read -r rps p50 p95 p99 err < <(load "$url/audit$filter" 16 BENCH_HEADERS="Cookie: $auditor_COOKIE")
@@ -248,6 +250,7 @@ export_run() {
 export_run "SQLite, $records records," "$pid" "$url" "$auditor_COOKIE" "$auditor_TOKEN"
 row "RSS after start (MB)" "$bare_rss_start" "$portal_rss_start" "$(ratio "$portal_rss_start" "$bare_rss_start")"
 row "RSS after load (MB)" "$bare_rss_load" "$portal_rss_load" "$(ratio "$portal_rss_load" "$bare_rss_load")"
+row "of which anonymous (private) memory after load (MB)" "$bare_anon_load" "$portal_anon_load" "$(ratio "$portal_anon_load" "$bare_anon_load")"
 stop "$pid"
 
 # ---- the portal on the Firestore emulator ---------------------------------------------------------------
