@@ -35,6 +35,10 @@ public sealed class ConnectionCheckTests : IAsyncLifetime
         // An SSWS token's write rights are its admin's role: unknown, and said why.
         Assert.Contains("data-operation=\"ResetPassword\" data-state=\"Unknown\"", page, StringComparison.Ordinal);
         Assert.Contains("SSWS", page, StringComparison.Ordinal);
+        // In words for the admin, and Unknown explained as not a fault (a new admin read the demo as half broken).
+        Assert.Contains(">Reset passwords <span class=\"muted mono\">reset_password</span>", page, StringComparison.Ordinal);
+        Assert.Contains("data-field=\"unknown-explained\"", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("Z UTC", page, StringComparison.Ordinal);
 
         var record = Assert.Single(await TenancyTestKit.AuditAsync(_host), d => (string)d["action"]! == "admin.connection_test");
         Assert.Equal("succeeded", (string)record["outcome"]!);

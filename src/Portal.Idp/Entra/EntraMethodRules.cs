@@ -10,7 +10,7 @@ internal static class EntraMethodRules
 {
     public const string StepUpFactorId = "stepup";
     public const string Provider = "Entra";
-    internal const string StrongReason = "Challenged through a step-up sign-in.";
+    internal const string StrongReason = "not challenged on its own: the caller uses it in the step-up sign-in offered below.";
     internal const string PhoneReason = "SMS and voice calls are not accepted: they are restricted authenticators.";
     internal const string EmailReason = "E-mail codes are not accepted: they do not prove possession of a device.";
     internal const string TapReason = "A Temporary Access Pass is not a verification of the caller.";

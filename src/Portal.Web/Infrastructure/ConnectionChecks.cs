@@ -52,6 +52,20 @@ public sealed class TenantConnectionReports
         return $"credentials={report.Credentials.ToString().ToLowerInvariant()}; unavailable={Names(report, CapabilityState.Unavailable)}; unknown={Names(report, CapabilityState.Unknown)}";
     }
 
+    /// <summary>The operation as the admin console names it.</summary>
+    public static string InWords(IdpOperation operation) => operation switch
+    {
+        IdpOperation.ReadUsers => "Find and read callers",
+        IdpOperation.VerifyFactors => "Verify callers (push, code)",
+        IdpOperation.ReadRoles => "Recognise privileged callers (admin roles)",
+        IdpOperation.ResetPassword => "Reset passwords",
+        IdpOperation.RevokeSessions => "Sign callers out everywhere",
+        IdpOperation.Unlock => "Unlock accounts",
+        IdpOperation.ResetFactors => "Reset MFA",
+        IdpOperation.IssueTemporaryAccess => "Issue a temporary access code or pass",
+        _ => operation.ToString(),
+    };
+
     public static string Snake(IdpOperation operation) => operation switch
     {
         IdpOperation.ReadUsers => "read_users",
