@@ -135,8 +135,9 @@ public sealed class AdminJourneyTests(ChromiumFixture chromium, PortalServer por
 
         await admin.CheckPageAsync("admin: usage");
 
-        // The IdP connection: tested now, each check and each operation with its state.
-        await page.GotoAsync("/admin/connection");
+        // The IdP connection, reached from the main menu (a new admin could not find it): tested now, each check and
+        // each operation with its state.
+        await page.GetByRole(AriaRole.Navigation, new() { Name = "Main" }).GetByRole(AriaRole.Link, new() { Name = "IdP connection" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "IdP connection (Okta)" })).ToBeVisibleAsync();
         await admin.CheckPageAsync("admin: connection");
         await page.GetByRole(AriaRole.Button, new() { Name = "Test connection" }).ClickAsync();
