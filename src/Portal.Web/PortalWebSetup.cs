@@ -106,15 +106,19 @@ public static class PortalWebSetup
     public static WebApplication UsePortalWeb(this WebApplication app)
     {
         var web = app.Services.GetRequiredService<IOptions<WebOptions>>().Value;
+        var services = app.Services;
 
+        // The portal's own middleware is built here from its singletons, not bound by reflection
+        // (UseMiddleware<T>): the same instances, without the start-up cost (docs/PERFORMANCE.md, "Cold start").
         // First: the client address and scheme from the trusted proxies, which everything below reads.
-        app.UseMiddleware<ForwardedRequestMiddleware>();
+        app.Use(next => new ForwardedRequestMiddleware(next, services.GetRequiredService<ClientAddressResolver>()).InvokeAsync);
         app.UseExceptionHandler("/error");
         app.UseStatusCodePagesWithReExecute("/error/{0}");
         app.UseSecurityHeaders();
 
         // Only the public origin's Host is answered; plain http goes to the public https origin.
-        app.UseMiddleware<PublicHostMiddleware>();
+        app.Use(next => new PublicHostMiddleware(
+            next, services.GetRequiredService<PublicOrigin>(), services.GetRequiredService<IOptions<WebOptions>>(), services.GetRequiredService<ILogger<PublicHostMiddleware>>()).InvokeAsync);
         if (web.RequireHttps && string.IsNullOrWhiteSpace(web.PublicBaseUrl))
         {
             // HSTS itself comes from the security-header policy (two years, every host name).
@@ -135,12 +139,12 @@ public static class PortalWebSetup
         app.UseRouting();
 
         // Until the tenants are read from the store, only the probes are answered (503 otherwise).
-        app.UseMiddleware<StartupGateMiddleware>();
+        app.Use(next => new StartupGateMiddleware(next, services.GetRequiredService<StartupGate>()).InvokeAsync);
         app.UseIpAllowList();
         app.UseAuthentication();
 
         // F9: a POST a browser marks as coming from another site stops here, whatever token it carries.
-        app.UseMiddleware<CrossSiteRequestMiddleware>();
+        app.Use(next => new CrossSiteRequestMiddleware(next, services.GetRequiredService<IAuditTrail>(), services.GetRequiredService<ILogger<CrossSiteRequestMiddleware>>()).InvokeAsync);
 
         // After authentication (to count per agent), before authorization and MVC (to refuse early).
         // Then the store-backed limit of the routes that reach the IdP, which holds across instances.

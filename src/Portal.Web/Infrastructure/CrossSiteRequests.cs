@@ -9,9 +9,9 @@ namespace Portal.Web.Infrastructure;
 /// <c>Sec-Fetch-Site</c> and <c>Origin</c> on every POST and a page cannot forge them; a request without either
 /// (a script, a SIEM's API client) is left to the token, as before.
 /// </summary>
-internal sealed partial class CrossSiteRequestMiddleware(RequestDelegate next, ILogger<CrossSiteRequestMiddleware> logger)
+internal sealed partial class CrossSiteRequestMiddleware(RequestDelegate next, IAuditTrail audit, ILogger<CrossSiteRequestMiddleware> logger)
 {
-    public async Task InvokeAsync(HttpContext context, IAuditTrail audit)
+    public async Task InvokeAsync(HttpContext context)
     {
         if (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method) || HttpMethods.IsOptions(context.Request.Method)
             || context.Features.Get<IStatusCodeReExecuteFeature>() is not null)

@@ -10,11 +10,11 @@ namespace Portal.Web.Infrastructure;
 /// redeemed). Runs just before the authentication middleware and authenticates the cookie itself; the
 /// result is cached for the request, so the cookie is validated once.
 /// </summary>
-internal sealed partial class IpAllowListMiddleware(RequestDelegate next, ClientAddressResolver resolver, ITenantCatalog tenants, ILogger<IpAllowListMiddleware> logger)
+internal sealed partial class IpAllowListMiddleware(RequestDelegate next, ClientAddressResolver resolver, ITenantCatalog tenants, IAuditTrail audit, ILogger<IpAllowListMiddleware> logger)
 {
     private static readonly PathString CallbackPrefix = new("/signin-oidc");
 
-    public async Task InvokeAsync(HttpContext context, IAuditTrail audit)
+    public async Task InvokeAsync(HttpContext context)
     {
         // The one resolution of the request (ForwardedRequestMiddleware), also used by the rate limits and the audit.
         var address = resolver.Resolve(context);

@@ -96,7 +96,8 @@ internal static class RateLimiting
     }
 
     /// <summary>Counts the requests to the routes that reach the IdP; after authentication and the per-instance limiter.</summary>
-    public static IApplicationBuilder UseIdpRouteLimits(this IApplicationBuilder app) => app.UseMiddleware<IdpRouteLimitMiddleware>();
+    public static IApplicationBuilder UseIdpRouteLimits(this IApplicationBuilder app) =>
+        app.Use(next => new IdpRouteLimitMiddleware(next, app.ApplicationServices.GetRequiredService<IdpRouteLimit>()).InvokeAsync);
 
     public static bool IsSensitive(RoutePattern pattern)
     {

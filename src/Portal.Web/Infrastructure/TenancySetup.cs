@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Portal.Audit;
 using Portal.Web.Features.Admin;
 
 namespace Portal.Web.Infrastructure;
@@ -39,5 +40,11 @@ internal static class TenancySetup
     }
 
     /// <summary>The IP allow-list; placed just before authentication (it authenticates the cookie itself).</summary>
-    public static IApplicationBuilder UseIpAllowList(this IApplicationBuilder app) => app.UseMiddleware<IpAllowListMiddleware>();
+    public static IApplicationBuilder UseIpAllowList(this IApplicationBuilder app) =>
+        app.Use(next => new IpAllowListMiddleware(
+            next,
+            app.ApplicationServices.GetRequiredService<ClientAddressResolver>(),
+            app.ApplicationServices.GetRequiredService<ITenantCatalog>(),
+            app.ApplicationServices.GetRequiredService<IAuditTrail>(),
+            app.ApplicationServices.GetRequiredService<ILogger<IpAllowListMiddleware>>()).InvokeAsync);
 }

@@ -48,8 +48,9 @@ public sealed class TenantCatalog : ITenantCatalog
         _configured = options.Value.Tenants;
         _store = store;
 
-        // Until the first read of the store (awaited at start-up, before any request), configuration alone.
-        _snapshot = new Snapshot(_configured.ToDictionary(t => t.Id, TenantPolicy.From, StringComparer.Ordinal), _configured);
+        // Until the first read of the store, configuration alone; no request is served before it (StartupGate), so
+        // the configured tenants' policies are built there, off the start-up path.
+        _snapshot = new Snapshot([], _configured);
     }
 
     public IReadOnlyList<TenantSettings> All => _snapshot.All;
@@ -115,6 +116,15 @@ public sealed class TenantCatalog : ITenantCatalog
         lock (_gate)
         {
             var merged = new Dictionary<string, TenantPolicy>(_snapshot.Policies, StringComparer.Ordinal);
+            foreach (var tenant in _configured)
+            {
+                // A tenant whose document is missing or unreadable at the first read serves its configured policy.
+                if (!merged.ContainsKey(tenant.Id) && !policies.ContainsKey(tenant.Id))
+                {
+                    merged[tenant.Id] = TenantPolicy.From(tenant);
+                }
+            }
+
             foreach (var (id, policy) in policies)
             {
                 // A refresh that read an older revision than a local write already applied must not undo it.
@@ -179,17 +189,41 @@ public sealed class TenantCatalog : ITenantCatalog
 }
 
 /// <summary>Seeds and loads the tenants before the first request, then keeps every instance's snapshot fresh.</summary>
-internal sealed partial class TenantCatalogRefresher(TenantCatalog catalog, IOptions<TenancyOptions> options, TimeProvider clock, StartupGate gate, ILogger<TenantCatalogRefresher> logger) : IHostedService, IDisposable
+internal sealed partial class TenantCatalogRefresher(TenantCatalog catalog, IOptions<TenancyOptions> options, TimeProvider clock, StartupGate gate, ILogger<TenantCatalogRefresher> logger) : IHostedLifecycleService, IDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
+    private Task? _firstLoad;
     private Task? _loop;
     private int _disposed;
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts the first read of the store before the other hosted services start, so that it runs while the web
+    /// host builds its pipeline and binds its port (docs/PERFORMANCE.md, "Cold start"). Requests that arrive before
+    /// it has finished are answered 503 by the <see cref="StartupGate"/>, and readiness reports "starting".
+    /// </summary>
+    public Task StartingAsync(CancellationToken cancellationToken)
     {
-        // Awaited: a tenant's allow-list and tiers from the store apply from the first request on. An unreachable
-        // store is retried with backoff (real time: the network, not the portal's clock) up to the configured
-        // bound, then start-up fails naming the settings to check.
+        _firstLoad = Task.Run(() => LoadAsync(cancellationToken), cancellationToken);
+        return Task.CompletedTask;
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// Awaited before start-up completes: a store that stays unreachable fails start-up here, naming the settings
+    /// to check, exactly as if the read had been awaited first.
+    /// </summary>
+    public Task StartedAsync(CancellationToken cancellationToken) => _firstLoad ?? LoadAsync(cancellationToken);
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private async Task LoadAsync(CancellationToken cancellationToken)
+    {
+        // A tenant's allow-list and tiers from the store apply from the first request on. An unreachable store is
+        // retried with backoff (real time: the network, not the portal's clock) up to the configured bound, then
+        // start-up fails naming the settings to check.
         var limit = TimeSpan.FromSeconds(Math.Clamp(options.Value.StartupStoreTimeoutSeconds, 0, 600));
         var started = System.Diagnostics.Stopwatch.StartNew();
         var delay = TimeSpan.FromMilliseconds(500);
