@@ -30,6 +30,25 @@ internal sealed class AuditTrail(IDocumentStore store, ICallerPseudonymizer pseu
         return await WriteAsync(entry, cancellationToken);
     }
 
+    public async Task<AuditRecord?> RecordOnceAsync(AuditEntry entry, string occurrenceKey, DateTimeOffset occurredAt, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        ArgumentException.ThrowIfNullOrEmpty(occurrenceKey);
+        if (entry.Outcome == AuditOutcome.Pending)
+        {
+            throw new ArgumentException("A finished record needs an outcome.", nameof(entry));
+        }
+
+        // Time-ordered like every id, and the same for the same occurrence: the key is keyed-hashed, never stored.
+        var at = occurredAt.ToUniversalTime();
+        var record = ToRecord(entry, at) with
+        {
+            Id = at.UtcTicks.ToString("D19", CultureInfo.InvariantCulture) + "-" + pseudonyms.HashValue(entry.TenantId, "audit-occurrence", occurrenceKey)[..16],
+        };
+        var created = await GuardAsync(() => store.CreateAsync(new DocumentKey(Collection(entry.TenantId), record.Id), DocumentJson.ToDocument(record), record.ExpireAt, cancellationToken), cancellationToken);
+        return created ? record : null;
+    }
+
     public async Task<PendingAudit> BeginAsync(AuditEntry entry, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entry);
@@ -153,7 +172,7 @@ internal sealed class AuditTrail(IDocumentStore store, ICallerPseudonymizer pseu
     private async Task<AuditRecord> WriteAsync(AuditEntry entry, CancellationToken cancellationToken)
     {
         var collection = Collection(entry.TenantId);
-        var record = ToRecord(entry);
+        var record = ToRecord(entry, clock.GetUtcNow());
         var document = DocumentJson.ToDocument(record);
         var created = await GuardAsync(() => store.CreateAsync(new DocumentKey(collection, record.Id), document, record.ExpireAt, cancellationToken), cancellationToken);
         if (!created)
@@ -165,9 +184,8 @@ internal sealed class AuditTrail(IDocumentStore store, ICallerPseudonymizer pseu
         return record;
     }
 
-    private AuditRecord ToRecord(AuditEntry entry)
+    private AuditRecord ToRecord(AuditEntry entry, DateTimeOffset at)
     {
-        var at = clock.GetUtcNow();
         var days = Math.Clamp(retention.For(entry.TenantId).TotalDays, AuditOptions.MinRetentionDays, AuditOptions.MaxRetentionDays);
         var hasCaller = !string.IsNullOrEmpty(entry.CallerId) || !string.IsNullOrEmpty(entry.CallerLogin) || !string.IsNullOrEmpty(entry.CallerIdHash);
         return new AuditRecord

@@ -155,6 +155,14 @@ public interface IAuditTrail
     /// <summary>Writes a finished record. Throws <see cref="AuditUnavailableException"/> when the store cannot be written.</summary>
     Task<AuditRecord> RecordAsync(AuditEntry entry, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Writes a finished record of something that happened elsewhere, once: <paramref name="occurrenceKey"/> (e.g. the
+    /// IdP's id of a log event) decides the record's id, so a second write of the same occurrence, by this instance or
+    /// another, writes nothing and returns null. The record is dated <paramref name="occurredAt"/>, not now.
+    /// Throws <see cref="AuditUnavailableException"/> when the store cannot be written.
+    /// </summary>
+    Task<AuditRecord?> RecordOnceAsync(AuditEntry entry, string occurrenceKey, DateTimeOffset occurredAt, CancellationToken cancellationToken = default);
+
     /// <summary>Writes a pending record before an IdP call. Throws <see cref="AuditUnavailableException"/> when it cannot: the call must not be made.</summary>
     Task<PendingAudit> BeginAsync(AuditEntry entry, CancellationToken cancellationToken = default);
 

@@ -10,7 +10,7 @@ namespace Portal.Idp;
 /// as <see cref="IdpResult{T}"/> errors the console can explain; only programming errors throw.
 /// Implementations never retry a non-idempotent call blindly.
 /// </remarks>
-public interface ICallerDirectory
+public interface ICallerDirectory : IAccountActionLog
 {
     /// <summary>Finds a caller by exact login or e-mail. <see cref="IdpErrorKind.NotFound"/> when there is none (or more than one).</summary>
     Task<IdpResult<CallerProfile>> FindCallerAsync(string loginOrEmail, CancellationToken cancellationToken = default);

@@ -22,6 +22,12 @@ public enum IdpOperation
 
     /// <summary>Okta temporary access code / Entra Temporary Access Pass.</summary>
     IssueTemporaryAccess,
+
+    /// <summary>
+    /// Read the IdP's own audit log, for reconciliation (Okta <c>okta.logs.read</c>; Graph <c>AuditLog.Read.All</c>).
+    /// Checked only for a tenant whose reconciliation is on (<see cref="IdpConnection.ReadsAuditLog"/>).
+    /// </summary>
+    ReadAuditLog,
 }
 
 /// <summary>Whether one check of the onboarding report passed.</summary>

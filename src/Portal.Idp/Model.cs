@@ -22,6 +22,9 @@ public sealed record IdpConnection(string TenantId, IdpKind Kind, Uri BaseUrl, s
     /// <summary>For <see cref="IdpKind.Okta"/>: optional settings beyond the org URL and credential. Null for Entra.</summary>
     public OktaConnectionSettings? Okta { get; init; }
 
+    /// <summary>The tenant's reconciliation is on: the onboarding check also proves the audit log can be read.</summary>
+    public bool ReadsAuditLog { get; init; }
+
     /// <summary>Redacted so that a connection written to a log by accident carries no secret.</summary>
     public override string ToString() => $"IdpConnection {{ TenantId = {TenantId}, Kind = {Kind}, BaseUrl = {BaseUrl} }}";
 }
@@ -50,6 +53,13 @@ public sealed record OktaConnectionSettings
     public Uri? CanonicalBaseUrl { get; init; }
 
     public OktaServiceApp? ServiceApp { get; init; }
+
+    /// <summary>
+    /// The id of the SSWS API token the portal uses (<c>00T…</c>): the System Log names it on every request made with
+    /// it, which is how reconciliation tells the portal's own actions from an administrator's. Null with a service app
+    /// (its client id tells) or when reconciliation is off.
+    /// </summary>
+    public string? ApiTokenId { get; init; }
 }
 
 /// <summary>
@@ -64,12 +74,25 @@ public static class OktaServiceAppScopes
 {
     /// <summary>
     /// Users read and manage (look-up, verification and every action), roles read (a caller with an admin role needs a
-    /// second agent's approval), and the authenticator listing only when the TAC authenticator id is not configured.
+    /// second agent's approval), the authenticator listing only when the TAC authenticator id is not configured, and the
+    /// System Log only when the tenant's reconciliation is on.
     /// </summary>
-    public static IReadOnlyList<string> Default(string? tacAuthenticatorId) =>
-        string.IsNullOrWhiteSpace(tacAuthenticatorId)
-            ? ["okta.users.read", "okta.users.manage", "okta.roles.read", "okta.authenticators.read"]
-            : ["okta.users.read", "okta.users.manage", "okta.roles.read"];
+    public static IReadOnlyList<string> Default(string? tacAuthenticatorId, bool readsSystemLog = false)
+    {
+        List<string> scopes = ["okta.users.read", "okta.users.manage", "okta.roles.read"];
+        if (string.IsNullOrWhiteSpace(tacAuthenticatorId))
+        {
+            scopes.Add("okta.authenticators.read");
+        }
+
+        if (readsSystemLog)
+        {
+            // Reconciliation reads the System Log (docs/audit.md, "Outside the portal").
+            scopes.Add("okta.logs.read");
+        }
+
+        return scopes;
+    }
 }
 
 /// <summary>What the portal passes along when it challenges a caller (Okta requires a User-Agent on verify).</summary>

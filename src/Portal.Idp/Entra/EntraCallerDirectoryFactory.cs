@@ -46,7 +46,7 @@ internal sealed class EntraCallerDirectoryFactory(IHttpClientFactory httpClientF
         var auth = new GraphBearerProvider(tokens, tokenRequest, graphRoot);
         var http = httpClientFactory.CreateClient(HttpClientName);
         var graph = new GraphServiceClient(http, auth, version.AbsoluteUri.TrimEnd('/'));
-        return new GraphCallerDirectory(graph, time, loggerFactory.CreateLogger<GraphCallerDirectory>(), ct => tokens.GetTokenAsync(tokenRequest, ct));
+        return new GraphCallerDirectory(graph, time, loggerFactory.CreateLogger<GraphCallerDirectory>(), ct => tokens.GetTokenAsync(tokenRequest, ct), app.ClientId, connection.ReadsAuditLog);
     }
 
     /// <summary>

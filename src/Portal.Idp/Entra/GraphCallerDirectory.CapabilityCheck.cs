@@ -30,7 +30,10 @@ internal sealed partial class GraphCallerDirectory : IIdpCapabilityCheck
         [IdpOperation.RevokeSessions] = [["User.RevokeSessions.All", "User.ReadWrite.All", "Directory.ReadWrite.All"]],
         [IdpOperation.ResetFactors] = [["UserAuthenticationMethod.ReadWrite.All"]],
         [IdpOperation.IssueTemporaryAccess] = [["UserAuthenticationMethod.ReadWrite.All"]],
+        [IdpOperation.ReadAuditLog] = [["AuditLog.Read.All"]],
     };
+
+    internal const string ReconciliationOffReason = "Reconciliation is off for this tenant, so the audit log is not read.";
 
     public async Task<IdpCapabilityReport> CheckAsync(CancellationToken cancellationToken = default)
     {
@@ -101,7 +104,8 @@ internal sealed partial class GraphCallerDirectory : IIdpCapabilityCheck
         }
         else
         {
-            foreach (var permission in new[] { "User.Read.All", "UserAuthenticationMethod.ReadWrite.All", "RoleManagement.Read.Directory", "GroupMember.Read.All", "User.RevokeSessions.All", "User.ReadWrite.All" })
+            string[] needed = ["User.Read.All", "UserAuthenticationMethod.ReadWrite.All", "RoleManagement.Read.Directory", "GroupMember.Read.All", "User.RevokeSessions.All", "User.ReadWrite.All"];
+            foreach (var permission in readsAuditLog ? [.. needed, "AuditLog.Read.All"] : needed)
             {
                 var granted = roles.Contains(permission, StringComparer.Ordinal);
                 checks.Add(new CapabilityCheck("permission:" + permission, granted ? CapabilityState.Available : CapabilityState.Unavailable,
@@ -119,6 +123,11 @@ internal sealed partial class GraphCallerDirectory : IIdpCapabilityCheck
             if (operation == IdpOperation.Unlock)
             {
                 return (CapabilityState.Unavailable, NoUnlockMessage);
+            }
+
+            if (operation == IdpOperation.ReadAuditLog && !readsAuditLog)
+            {
+                return (CapabilityState.Unknown, ReconciliationOffReason);
             }
 
             if (read.Error is { Kind: IdpErrorKind.AccessDenied } && operation != IdpOperation.ReadRoles)

@@ -10,7 +10,13 @@ namespace Portal.Idp.Entra;
 /// challenges a user's authenticator, so verification goes through a step-up sign-in (<c>oidc.stepup</c>);
 /// this adapter says who can be stepped up and performs the remediation actions.
 /// </summary>
-internal sealed partial class GraphCallerDirectory(GraphServiceClient graph, TimeProvider time, ILogger<GraphCallerDirectory> logger, Func<CancellationToken, Task<string>>? appToken = null) : ICallerDirectory
+internal sealed partial class GraphCallerDirectory(
+    GraphServiceClient graph,
+    TimeProvider time,
+    ILogger<GraphCallerDirectory> logger,
+    Func<CancellationToken, Task<string>>? appToken = null,
+    string? portalAppId = null,
+    bool readsAuditLog = false) : ICallerDirectory
 {
     internal const int MaxSearchLength = 256;
     internal const int MinTapMinutes = 10;
@@ -497,6 +503,7 @@ internal sealed partial class GraphCallerDirectory(GraphServiceClient graph, Tim
         ["revoke_sessions"] = IdpOperation.RevokeSessions,
         ["reset_factors"] = IdpOperation.ResetFactors,
         ["issue_tap"] = IdpOperation.IssueTemporaryAccess,
+        ["read_audit_log"] = IdpOperation.ReadAuditLog,
     };
 
     /// <summary>

@@ -88,6 +88,13 @@ internal sealed partial class OktaCallerDirectory : IIdpCapabilityCheck
         var tac = await CheckTacAsync(engine, ct);
         checks.Add(tac);
 
+        // The System Log, for reconciliation (okta.logs.read, and an admin role that may view it): one harmless read.
+        var logs = _readsAuditLog ? await CheckSystemLogAsync(ct) : null;
+        if (logs is not null)
+        {
+            checks.Add(logs);
+        }
+
         var serviceApp = _settings?.ServiceApp;
         if (serviceApp is not null)
         {
@@ -110,6 +117,9 @@ internal sealed partial class OktaCallerDirectory : IIdpCapabilityCheck
             _ when usersDenied => (CapabilityState.Unavailable, NoUserReadReason),
             IdpOperation.ReadUsers => (CapabilityState.Available, null),
             IdpOperation.ReadRoles => (roles.State, roles.State == CapabilityState.Available ? null : roles.Detail),
+            IdpOperation.ReadAuditLog => logs is null
+                ? (CapabilityState.Unknown, "Reconciliation is off for this tenant, so the System Log is not read.")
+                : (logs.State, logs.State == CapabilityState.Available ? null : logs.Detail),
             IdpOperation.IssueTemporaryAccess => tac.State == CapabilityState.Unavailable || manage.State == CapabilityState.Unavailable
                 ? (CapabilityState.Unavailable, tac.State == CapabilityState.Unavailable ? tac.Detail : manage.Reason)
                 : tac.State == CapabilityState.Available && manage.State == CapabilityState.Available
@@ -117,6 +127,20 @@ internal sealed partial class OktaCallerDirectory : IIdpCapabilityCheck
                     : (CapabilityState.Unknown, tac.State == CapabilityState.Unknown ? tac.Detail : manage.Reason),
             _ => manage,
         });
+    }
+
+    private async Task<CapabilityCheck> CheckSystemLogAsync(CancellationToken ct)
+    {
+        const string Name = "scope:" + OktaScopes.LogsRead;
+        var reply = await SendAsync("check_logs", HttpMethod.Get, Api("logs?limit=1"), ct);
+        if (reply.IsSuccess)
+        {
+            return new CapabilityCheck(Name, CapabilityState.Available, "Reading the System Log works (reconciliation).");
+        }
+
+        return reply.TransportError is { Code: "missing_scope" } || (reply.TransportError is null && reply.Status == 403)
+            ? new CapabilityCheck(Name, CapabilityState.Unavailable, LogsMissingRightMessage)
+            : new CapabilityCheck(Name, CapabilityState.Unknown, "Okta did not answer the System Log check (" + reply.ToError(isRead: true).Code + ").");
     }
 
     private async Task<(Uri? Canonical, string? Engine)> ReadOrganizationAsync(CancellationToken ct)

@@ -30,6 +30,7 @@ internal sealed partial class OktaCallerDirectory : ICallerDirectory
     private readonly Uri _baseUrl;
     private readonly OktaCredential _credential;
     private readonly OktaConnectionSettings? _settings;
+    private readonly bool _readsAuditLog;
     private readonly Uri? _canonicalBaseUrl;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -39,9 +40,10 @@ internal sealed partial class OktaCallerDirectory : ICallerDirectory
     {
     }
 
-    public OktaCallerDirectory(HttpClient http, Uri baseUrl, OktaCredential credential, TimeProvider time, ILogger<OktaCallerDirectory> logger, OktaConnectionSettings? settings = null)
+    public OktaCallerDirectory(HttpClient http, Uri baseUrl, OktaCredential credential, TimeProvider time, ILogger<OktaCallerDirectory> logger, OktaConnectionSettings? settings = null, bool readsAuditLog = false)
     {
         _settings = settings;
+        _readsAuditLog = readsAuditLog;
         _canonicalBaseUrl = CanonicalOrigin(settings?.CanonicalBaseUrl, baseUrl);
         _http = http;
         _baseUrl = baseUrl;
@@ -745,7 +747,7 @@ internal sealed partial class OktaCallerDirectory : ICallerDirectory
                     if (response.IsSuccessStatusCode)
                     {
                         OktaLog.Answered(_logger, operation, status);
-                        return new Reply(status, body, null, null, null);
+                        return new Reply(status, body, null, null, null) { NextLink = NextLink(response) };
                     }
 
                     var error = ReadError(body);
@@ -808,6 +810,9 @@ internal sealed partial class OktaCallerDirectory : ICallerDirectory
     private sealed record Reply(int Status, string Body, OktaErrorBody? Error, TimeSpan? RetryAfter, IdpError? TransportError)
     {
         public bool IsSuccess => TransportError is null && Status is >= 200 and < 300;
+
+        /// <summary>The <c>Link: &lt;…&gt;; rel="next"</c> of a listing, as Okta sent it (not yet checked).</summary>
+        public string? NextLink { get; init; }
 
         public static Reply Failed(IdpError failure) => new(0, "", null, null, failure);
 

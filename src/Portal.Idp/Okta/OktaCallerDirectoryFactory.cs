@@ -43,7 +43,7 @@ internal sealed class OktaCallerDirectoryFactory(IHttpClientFactory httpClientFa
         var http = httpClientFactory.CreateClient(HttpClientName);
         http.BaseAddress = baseUrl;
         http.MaxResponseContentBufferSize = MaxResponseBytes;
-        return new OktaCallerDirectory(http, baseUrl, credential, time, loggerFactory.CreateLogger<OktaCallerDirectory>(), connection.Okta);
+        return new OktaCallerDirectory(http, baseUrl, credential, time, loggerFactory.CreateLogger<OktaCallerDirectory>(), connection.Okta, connection.ReadsAuditLog);
     }
 
     /// <summary>

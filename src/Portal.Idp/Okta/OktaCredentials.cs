@@ -87,8 +87,9 @@ internal static class OktaScopes
     public const string UsersManage = "okta.users.manage";
     public const string AuthenticatorsRead = "okta.authenticators.read";
     public const string RolesRead = "okta.roles.read";
+    public const string LogsRead = "okta.logs.read";
 
-    /// <summary>The scope an <c>/api/v1</c> request needs: reads of users (and their factors, groups, push transactions), writes to users, authenticators, roles.</summary>
+    /// <summary>The scope an <c>/api/v1</c> request needs: reads of users (and their factors, groups, push transactions), writes to users, authenticators, roles, the System Log.</summary>
     public static string For(HttpMethod method, string path)
     {
         var segments = path.Split('?', 2)[0].Trim('/').Split('/');
@@ -96,6 +97,11 @@ internal static class OktaScopes
         if (rest.Length > 0 && rest[0] == "authenticators")
         {
             return AuthenticatorsRead;
+        }
+
+        if (rest.Length > 0 && rest[0] == "logs")
+        {
+            return LogsRead;
         }
 
         if (rest.Length >= 3 && rest[^1] == "roles")

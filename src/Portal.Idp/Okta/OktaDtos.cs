@@ -205,6 +205,64 @@ internal sealed class OktaErrorCause
     public string? ErrorSummary { get; set; }
 }
 
+/// <summary>
+/// A System Log event (<c>listLogEvents</c>): only what reconciliation reads. The rest of the event (the client's
+/// address and device, geography, debug data) is never bound, so it cannot be kept or logged.
+/// </summary>
+internal sealed class OktaLogEvent
+{
+    public string? Uuid { get; set; }
+
+    public DateTimeOffset? Published { get; set; }
+
+    public string? EventType { get; set; }
+
+    public OktaLogOutcome? Outcome { get; set; }
+
+    public OktaLogParty? Actor { get; set; }
+
+    public OktaLogClient? Client { get; set; }
+
+    public List<OktaLogParty>? Target { get; set; }
+
+    public OktaLogTransaction? Transaction { get; set; }
+}
+
+internal sealed class OktaLogOutcome
+{
+    public string? Result { get; set; }
+}
+
+/// <summary>An actor or a target: Okta's id, type (<c>User</c>, <c>PublicClientApp</c>, …) and login.</summary>
+internal sealed class OktaLogParty
+{
+    public string? Id { get; set; }
+
+    public string? Type { get; set; }
+
+    public string? AlternateId { get; set; }
+
+    /// <summary>Read only for a target of type <c>AuthenticatorEnrollment</c>, to tell a temporary access code.</summary>
+    public string? DisplayName { get; set; }
+}
+
+internal sealed class OktaLogClient
+{
+    /// <summary>For an OAuth request, the client id of the app that made it.</summary>
+    public string? Id { get; set; }
+}
+
+internal sealed class OktaLogTransaction
+{
+    public OktaLogTransactionDetail? Detail { get; set; }
+}
+
+internal sealed class OktaLogTransactionDetail
+{
+    /// <summary>The id of the API token a request was made with (SSWS).</summary>
+    public string? RequestApiTokenId { get; set; }
+}
+
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(OktaUser))]
 [JsonSerializable(typeof(List<OktaUser>))]
@@ -219,4 +277,5 @@ internal sealed class OktaErrorCause
 [JsonSerializable(typeof(OktaTacRequest))]
 [JsonSerializable(typeof(OktaTacEnrollment))]
 [JsonSerializable(typeof(OktaErrorBody))]
+[JsonSerializable(typeof(List<OktaLogEvent>))]
 internal sealed partial class OktaJson : JsonSerializerContext;

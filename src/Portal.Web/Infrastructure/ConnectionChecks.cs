@@ -63,6 +63,7 @@ public sealed class TenantConnectionReports
         IdpOperation.Unlock => "Unlock accounts",
         IdpOperation.ResetFactors => "Reset MFA",
         IdpOperation.IssueTemporaryAccess => "Issue a temporary access code or pass",
+        IdpOperation.ReadAuditLog => "Read the IdP's audit log (actions outside the portal)",
         _ => operation.ToString(),
     };
 
@@ -76,6 +77,7 @@ public sealed class TenantConnectionReports
         IdpOperation.Unlock => "unlock",
         IdpOperation.ResetFactors => "reset_factors",
         IdpOperation.IssueTemporaryAccess => "issue_temporary_access",
+        IdpOperation.ReadAuditLog => "read_audit_log",
         _ => operation.ToString(),
     };
 }

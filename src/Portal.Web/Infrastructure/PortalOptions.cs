@@ -129,6 +129,9 @@ public sealed class TenantSettings
     /// <summary>Where the tenant's security alarms are sent (V6).</summary>
     public AlertWebhookSettings AlertWebhook { get; set; } = new();
 
+    /// <summary>Reading the IdP's own log for helpdesk actions done outside the portal (off by default).</summary>
+    public Features.Reconciliation.ReconciliationSettings Reconciliation { get; set; } = new();
+
     public IReadOnlyList<TierDefinition> EffectiveTiers() =>
         Tiers.Count == 0 ? DefaultTiers.All : [.. Tiers.Select(t => new TierDefinition(t.Name, t.Permissions))];
 }
@@ -180,6 +183,12 @@ public sealed class OktaIdpSettings
 
     /// <summary>An Okta OAuth 2.0 API service app instead of an SSWS token (then <c>Idp:ApiTokenSecret</c> names its PEM private key).</summary>
     public OktaServiceAppSettings ServiceApp { get; set; } = new();
+
+    /// <summary>
+    /// The id (<c>00T…</c>) of the SSWS API token the portal uses, not the token: the System Log names it on the portal's
+    /// own actions. Needed for reconciliation with an API token; not secret.
+    /// </summary>
+    public string ApiTokenId { get; set; } = "";
 }
 
 /// <summary>An Okta API service app: client credentials with <c>private_key_jwt</c> (docs/configuration.md).</summary>
@@ -442,6 +451,7 @@ internal sealed partial class TenantCatalogOptionsValidator(IHostEnvironment env
             }
 
             Features.StepUp.StepUpSettings.Validate(t, at, failures, CheckUrl, CheckSecret);
+            Features.Reconciliation.ReconciliationSettings.Validate(t, at, failures);
 
             TenantPolicyRules.Check(t, at, failures, environment.IsDevelopment());
         }

@@ -4,7 +4,7 @@ using Portal.Web.Features.Admin;
 
 namespace Portal.Web.Infrastructure;
 
-/// <summary>Registers tenancy: the store-backed tenant catalog, admin changes, the IP allow-list and alert delivery.</summary>
+/// <summary>Registers tenancy: the store-backed tenant catalog, admin changes, the IP allow-list, alert delivery and reconciliation.</summary>
 internal static class TenancySetup
 {
     public static IServiceCollection AddPortalTenancy(this IServiceCollection services)
@@ -16,6 +16,9 @@ internal static class TenancySetup
         services.AddSingleton<TenantConnectionReports>();
         services.AddSingleton<ConnectionCheckRunner>();
         services.AddHostedService<ConnectionCheckAtStartup>();
+        services.AddSingleton<Features.Reconciliation.ReconciliationStore>();
+        services.AddSingleton<Features.Reconciliation.ReconciliationWatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<Features.Reconciliation.ReconciliationWatcher>());
         services.AddScoped<TenantAdministration>();
         services.AddSingleton<ApprovalStore>();
 

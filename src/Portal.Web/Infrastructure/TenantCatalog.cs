@@ -26,6 +26,12 @@ public sealed class TenancyOptions
     /// (docs/configuration.md, "Testing the connection"). The tests turn it off where they count IdP requests.
     /// </summary>
     public bool ConnectionCheckAtStartup { get; set; } = true;
+
+    /// <summary>
+    /// Whether each instance reads the IdP logs of the tenants whose reconciliation is on, in the background
+    /// (docs/audit.md, "Outside the portal"). The tests turn it off where they drive each reading themselves.
+    /// </summary>
+    public bool ReconciliationInBackground { get; set; } = true;
 }
 
 /// <summary>

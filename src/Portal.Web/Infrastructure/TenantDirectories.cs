@@ -15,7 +15,7 @@ public sealed class TenantDirectories(
     {
         var index = tenants.All.ToList().IndexOf(tenant);
         var credential = secrets.Resolve(tenant.Idp.ApiTokenSecret, $"Portal:Tenants:{index}:Idp:ApiTokenSecret");
-        var connection = new IdpConnection(tenant.Id, tenant.Idp.Kind, new Uri(tenant.Idp.BaseUrl), credential);
+        var connection = new IdpConnection(tenant.Id, tenant.Idp.Kind, new Uri(tenant.Idp.BaseUrl), credential) { ReadsAuditLog = tenant.Reconciliation.Enabled };
         if (tenant.Idp.Kind == IdpKind.Entra)
         {
             var entra = tenant.Idp.Entra;
@@ -29,11 +29,12 @@ public sealed class TenantDirectories(
             TacAuthenticatorId = string.IsNullOrWhiteSpace(okta.TacAuthenticatorId) ? null : okta.TacAuthenticatorId.Trim(),
             // The org's canonical host as this instance's last connection check read it: push poll links on it are trusted too.
             CanonicalBaseUrl = reports.Latest(tenant.Id)?.CanonicalBaseUrl,
+            ApiTokenId = string.IsNullOrWhiteSpace(okta.ApiTokenId) ? null : okta.ApiTokenId.Trim(),
         };
         if (!string.IsNullOrWhiteSpace(okta.ServiceApp.ClientId))
         {
             var app = okta.ServiceApp;
-            var scopes = app.Scopes.Count > 0 ? app.Scopes.Select(s => s.Trim()).ToList() : OktaServiceAppScopes.Default(settings.TacAuthenticatorId);
+            var scopes = app.Scopes.Count > 0 ? app.Scopes.Select(s => s.Trim()).ToList() : OktaServiceAppScopes.Default(settings.TacAuthenticatorId, tenant.Reconciliation.Enabled);
             settings = settings with { ServiceApp = new OktaServiceApp(app.ClientId.Trim(), scopes, string.IsNullOrWhiteSpace(app.KeyId) ? null : app.KeyId.Trim(), app.Dpop) };
         }
 

@@ -1,0 +1,245 @@
+using System.Security.Cryptography;
+using System.Text;
+using Portal.Audit;
+using Portal.Idp;
+using Portal.Web.Infrastructure;
+
+namespace Portal.Web.Features.Reconciliation;
+
+/// <summary>What one reading of a tenant's log did.</summary>
+public sealed record ReconciliationRun(bool Read, int Recorded, int ByPortal, int Repeated, string? ErrorCode)
+{
+    public static readonly ReconciliationRun LeasedElsewhere = new(false, 0, 0, 0, null);
+}
+
+/// <summary>
+/// Reads each tenant's IdP log for helpdesk actions done outside the portal and records each one in the audit, once,
+/// raising the tenant's alarm for the kinds its settings name (docs/audit.md, "Outside the portal"). One instance at a
+/// time reads a tenant (a lease in the store); the cursor moves on only after a page has been recorded, and each
+/// record's id comes from the IdP's event id, so a crash or a lost lease re-reads without recording anything twice.
+/// </summary>
+public sealed partial class ReconciliationWatcher(
+    ITenantCatalog tenants,
+    TenantDirectories directories,
+    ReconciliationStore states,
+    IAuditTrail audit,
+    ICallerPseudonymizer pseudonyms,
+    IAlertNotifier alerts,
+    Microsoft.Extensions.Options.IOptions<TenancyOptions> options,
+    TimeProvider clock,
+    ILogger<ReconciliationWatcher> logger) : BackgroundService
+{
+    /// <summary>The action names of the records, e.g. <c>outside.password_reset</c>.</summary>
+    public const string ActionPrefix = "outside.";
+
+    /// <summary>The alarm's type on the webhook.</summary>
+    public const string AlertType = "outside.action";
+
+    /// <summary>How far before an outside action a verification of the same user by the same admin counts as "verified in the portal".</summary>
+    internal static readonly TimeSpan VerificationWindow = TimeSpan.FromMinutes(30);
+
+    private static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan Tick = TimeSpan.FromSeconds(5);
+    private const int MaxPagesPerRun = 20;
+
+    private readonly string _instance = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+    private readonly Dictionary<string, DateTimeOffset> _due = new(StringComparer.Ordinal);
+
+    public static string ActionOf(AccountActionKind kind) => ActionPrefix + Snake(kind);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.ReconciliationInBackground)
+        {
+            return;
+        }
+
+        using var timer = new PeriodicTimer(Tick, clock);
+        do
+        {
+            foreach (var tenant in tenants.All.Where(t => t.Reconciliation.Enabled))
+            {
+                var now = clock.GetUtcNow();
+                if (_due.TryGetValue(tenant.Id, out var due) && now < due)
+                {
+                    continue;
+                }
+
+                _due[tenant.Id] = now.AddSeconds(tenant.Reconciliation.PollSeconds);
+                try
+                {
+                    await RunOnceAsync(tenant, stoppingToken);
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // The store or the audit could not be written: nothing moved on; the next turn reads the same events.
+                    RunFailed(logger, tenant.Id, ex.GetType().Name);
+                }
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    /// <summary>Reads the tenant's log from its cursor until caught up (or a page limit), unless another instance holds the lease.</summary>
+    public async Task<ReconciliationRun> RunOnceAsync(TenantSettings tenant, CancellationToken cancellationToken)
+    {
+        var started = clock.GetUtcNow();
+        var state = await states.TryLeaseAsync(tenant.Id, _instance, started, started + Lease, cancellationToken);
+        if (state is null)
+        {
+            return ReconciliationRun.LeasedElsewhere;
+        }
+
+        var directory = directories.For(tenant);
+        var since = started.AddMinutes(-tenant.Reconciliation.LookbackMinutes);
+        var cursor = state.Cursor;
+        int recorded = 0, byPortal = 0, repeated = 0;
+        for (var pages = 0; pages < MaxPagesPerRun; pages++)
+        {
+            var page = await directory.ReadAccountActionsAsync(cursor, since, cancellationToken);
+            if (!page.IsSuccess)
+            {
+                var error = page.Error!;
+                ReadFailed(logger, tenant.Id, error.Kind.ToString(), error.Code);
+                await states.FailedAsync(tenant.Id, _instance, error, clock.GetUtcNow(), cancellationToken);
+                return new ReconciliationRun(true, recorded, byPortal, repeated, error.Code);
+            }
+
+            var pageRecorded = 0;
+            foreach (var action in page.Value.Events)
+            {
+                if (action.ByPortal)
+                {
+                    byPortal++;
+                }
+                else if (await RecordAsync(tenant, action, cancellationToken))
+                {
+                    pageRecorded++;
+                }
+                else
+                {
+                    repeated++;
+                }
+            }
+
+            recorded += pageRecorded;
+            cursor = page.Value.Cursor;
+            var newest = page.Value.Events.Count == 0 ? (DateTimeOffset?)null : page.Value.Events.Max(e => e.At);
+            var now = clock.GetUtcNow();
+            if (!await states.AdvanceAsync(tenant.Id, _instance, cursor, newest, pageRecorded, now, now + Lease, cancellationToken))
+            {
+                LeaseLost(logger, tenant.Id);
+                return new ReconciliationRun(true, recorded, byPortal, repeated, null);
+            }
+
+            if (page.Value.CaughtUp)
+            {
+                break;
+            }
+        }
+
+        await states.ReleaseAsync(tenant.Id, _instance, cancellationToken);
+        if (recorded > 0)
+        {
+            Recorded(logger, tenant.Id, recorded);
+        }
+
+        return new ReconciliationRun(true, recorded, byPortal, repeated, null);
+    }
+
+    /// <summary>Records one outside action (false when an earlier read already did) and raises the alarm for it.</summary>
+    private async Task<bool> RecordAsync(TenantSettings tenant, AccountActionEvent action, CancellationToken cancellationToken)
+    {
+        var alarmed = tenant.Reconciliation.Alarms(action.Kind);
+        var verified = await VerifiedInPortalAsync(tenant.Id, action, cancellationToken);
+        var entry = new AuditEntry
+        {
+            TenantId = tenant.Id,
+            Action = ActionOf(action.Kind),
+            Outcome = alarmed ? AuditOutcome.Alarm : AuditOutcome.Succeeded,
+            Reason = verified ? "portal_verification_found" : "no_portal_verification",
+            AgentSubjectId = (action.ActorIsApplication ? "app:" : "") + action.ActorId,
+            AgentLogin = action.ActorLogin ?? "",
+            CallerId = action.TargetId,
+            CallerLogin = action.TargetLogin,
+            Method = tenant.Idp.Kind == IdpKind.Entra ? "entra.directory_audit" : "okta.system_log",
+        };
+        var record = await audit.RecordOnceAsync(entry, tenant.Idp.Kind + ":" + action.EventId, action.At, cancellationToken);
+        if (record is null)
+        {
+            return false;
+        }
+
+        if (alarmed)
+        {
+            alerts.Raise(new AlertEvent
+            {
+                Id = record.Id,
+                TenantId = tenant.Id,
+                Type = AlertType,
+                Reason = Snake(action.Kind),
+                At = action.At,
+                CallerIdHash = record.Caller?.IdHash,
+                CallerMaskedLogin = record.Caller?.MaskedLogin,
+                AgentSubject = record.Agent.SubjectId,
+                AgentMaskedLogin = record.Agent.MaskedLogin,
+            });
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Whether the portal verified this user for this admin shortly before: the admin signs in to the portal with the
+    /// same IdP account the log names (Okta <c>sub</c>, Entra <c>oid</c>), so an outside action the admin took after
+    /// verifying the caller in the portal says so. An action by an application never was.
+    /// </summary>
+    private async Task<bool> VerifiedInPortalAsync(string tenantId, AccountActionEvent action, CancellationToken cancellationToken)
+    {
+        if (action.ActorIsApplication)
+        {
+            return false;
+        }
+
+        var page = await audit.QueryAsync(tenantId, new AuditQuery
+        {
+            CallerIdHash = pseudonyms.HashCallerId(tenantId, action.TargetId),
+            From = action.At - VerificationWindow,
+            To = action.At,
+            PageSize = AuditTrailPageSize,
+        }, cancellationToken);
+        return page.Records.Any(r => r.Agent.SubjectId == action.ActorId && r.Outcome == AuditOutcome.Succeeded
+            && r.Action.StartsWith("verification.", StringComparison.Ordinal));
+    }
+
+    private const int AuditTrailPageSize = 200;
+
+    internal static string Snake(AccountActionKind kind)
+    {
+        var name = kind.ToString();
+        var text = new StringBuilder(name.Length + 4);
+        foreach (var c in name)
+        {
+            if (char.IsUpper(c) && text.Length > 0)
+            {
+                text.Append('_');
+            }
+
+            text.Append(char.ToLowerInvariant(c));
+        }
+
+        return text.ToString();
+    }
+
+    [LoggerMessage(EventId = 5200, Level = LogLevel.Information, Message = "Reconciliation of tenant {TenantId} recorded {Count} actions done outside the portal")]
+    private static partial void Recorded(ILogger logger, string tenantId, int count);
+
+    [LoggerMessage(EventId = 5201, Level = LogLevel.Warning, Message = "Reconciliation of tenant {TenantId} could not read the IdP log ({Kind}, {Code})")]
+    private static partial void ReadFailed(ILogger logger, string tenantId, string kind, string code);
+
+    [LoggerMessage(EventId = 5202, Level = LogLevel.Warning, Message = "Reconciliation of tenant {TenantId} lost its lease to another instance; that one goes on from the stored cursor")]
+    private static partial void LeaseLost(ILogger logger, string tenantId);
+
+    [LoggerMessage(EventId = 5203, Level = LogLevel.Error, Message = "Reconciliation of tenant {TenantId} failed ({ErrorType}); the next turn reads the same events again")]
+    private static partial void RunFailed(ILogger logger, string tenantId, string errorType);
+}
