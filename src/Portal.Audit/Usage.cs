@@ -23,6 +23,12 @@ public sealed record UsageMonth
     /// <summary>Actions by type (e.g. <c>password_reset</c>) and outcome.</summary>
     public Dictionary<string, Dictionary<string, long>> Actions { get; init; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Account actions done outside the portal, by kind (e.g. <c>password_reset</c>), as reconciliation found them in the
+    /// IdP's log that month (docs/audit.md). Not billed: not part of <see cref="TotalActions"/>.
+    /// </summary>
+    public Dictionary<string, long> OutsideActions { get; init; } = new(StringComparer.Ordinal);
+
     /// <summary>Verifications per day of the month (<c>01</c>…<c>31</c>), every outcome.</summary>
     public Dictionary<string, long> VerificationsPerDay { get; init; } = new(StringComparer.Ordinal);
 
@@ -47,6 +53,9 @@ public interface IUsageMeter
 
     /// <summary>Counts an action on a caller's account (e.g. <c>password_reset</c>).</summary>
     Task RecordActionAsync(string tenantId, string action, AuditOutcome outcome, CancellationToken cancellationToken = default);
+
+    /// <summary>Counts an account action done outside the portal, in the month it happened (not billed).</summary>
+    Task RecordOutsideActionAsync(string tenantId, string kind, DateTimeOffset happenedAt, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Reads a tenant's usage for the usage page and billing.</summary>
@@ -119,6 +128,23 @@ internal sealed partial class UsageMeter(IDocumentStore store, ICallerPseudonymi
         }
     }
 
+    public async Task RecordOutsideActionAsync(string tenantId, string kind, DateTimeOffset happenedAt, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var kindKey = Key(kind);
+            await UpdateMonthAsync(tenantId, happenedAt, u =>
+            {
+                u.OutsideActions[kindKey] = u.OutsideActions.GetValueOrDefault(kindKey) + 1;
+                return u;
+            }, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            MeteringFailed(logger, tenantId, "outside action", ex.GetType().Name);
+        }
+    }
+
     public async Task<UsageMonth> GetMonthAsync(string tenantId, int year, int month, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(tenantId);
@@ -139,11 +165,13 @@ internal sealed partial class UsageMeter(IDocumentStore store, ICallerPseudonymi
         return new DateTimeOffset(utc.Year, utc.Month, 1, 0, 0, 0, TimeSpan.Zero).AddMonths(1).AddYears(RetentionYears);
     }
 
-    private async Task UpdateMonthAsync(string tenantId, DateTimeOffset now, Func<UsageMonth, UsageMonth> change, CancellationToken cancellationToken)
+    /// <summary>Changes the usage of the month <paramref name="at"/> falls in.</summary>
+    private async Task UpdateMonthAsync(string tenantId, DateTimeOffset at, Func<UsageMonth, UsageMonth> change, CancellationToken cancellationToken)
     {
-        var month = MonthKey(now);
+        var month = MonthKey(at);
         var key = new DocumentKey(CollectionPath.ForTenant(tenantId, UsageCollection), month);
-        var expireAt = ExpiryOf(now);
+        var expireAt = ExpiryOf(at);
+        var now = clock.GetUtcNow();
         await store.UpdateAsync(key, current =>
         {
             // Read afresh on every attempt: the store may retry this on contention.

@@ -308,6 +308,8 @@ public sealed class AuditExporterTests
 
         public Task<AuditRecord> RecordAsync(AuditEntry entry, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
+        public Task<AuditRecord?> RecordOnceAsync(AuditEntry entry, string occurrenceKey, DateTimeOffset occurredAt, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
         public Task<PendingAudit> BeginAsync(AuditEntry entry, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
         public Task CompleteAsync(PendingAudit pending, AuditOutcome outcome, string? reason, CancellationToken cancellationToken = default) => throw new NotSupportedException();
@@ -324,6 +326,8 @@ public sealed class AuditExporterTests
         }
 
         public Task<AuditRecord> RecordAsync(AuditEntry entry, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<AuditRecord?> RecordOnceAsync(AuditEntry entry, string occurrenceKey, DateTimeOffset occurredAt, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
         public Task<PendingAudit> BeginAsync(AuditEntry entry, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 

@@ -121,6 +121,40 @@ public sealed class AuditTrailTests : IDisposable
     }
 
     [Fact]
+    public async Task RecordOnceAsync_SameOccurrenceTwice_WritesOneRecord_DatedWhenItHappened_KeyNotStored()
+    {
+        var happened = Start.AddMinutes(-7);
+        const string Key = "Okta:5b1e6a5e-0c61-11ef-a1b5-3fa4a5f0c2d1";
+
+        var first = await Trail.RecordOnceAsync(Entry(action: "outside.password_reset", outcome: AuditOutcome.Alarm), Key, happened);
+        var second = await Trail.RecordOnceAsync(Entry(action: "outside.password_reset", outcome: AuditOutcome.Alarm), Key, happened);
+        var other = await Trail.RecordOnceAsync(Entry(action: "outside.password_reset", outcome: AuditOutcome.Alarm), Key + "x", happened);
+
+        Assert.NotNull(first);
+        Assert.Null(second);
+        Assert.NotNull(other);
+        Assert.NotEqual(first.Id, other.Id);
+        Assert.Equal(happened, first.At);
+        Assert.Equal(happened.AddDays(30), first.ExpireAt);
+        Assert.StartsWith(happened.UtcTicks.ToString("D19", System.Globalization.CultureInfo.InvariantCulture) + "-", first.Id, StringComparison.Ordinal);
+        var page = await Trail.QueryAsync(Tenant, new AuditQuery { Action = "outside.password_reset" });
+        Assert.Equal(2, page.Records.Count);
+        var raw = (await Store.GetAsync(new DocumentKey(CollectionPath.ForTenant(Tenant, "audit"), first.Id)))!.Data.ToJsonString();
+        Assert.DoesNotContain("5b1e6a5e", raw, StringComparison.Ordinal);
+        Assert.Equal("j***@e***.com", first.Caller!.MaskedLogin);
+    }
+
+    [Fact]
+    public async Task RecordOnceAsync_SameEventIdInAnotherTenant_IsItsOwnRecord()
+    {
+        var one = await Trail.RecordOnceAsync(Entry(), "Okta:e1", Start);
+        var two = await Trail.RecordOnceAsync(Entry(tenant: "globex"), "Okta:e1", Start);
+
+        Assert.NotNull(one);
+        Assert.NotNull(two);
+    }
+
+    [Fact]
     public async Task RecordAsync_RawJson_HoldsNoRawIdentityData()
     {
         await Trail.RecordAsync(Entry());

@@ -616,6 +616,8 @@ public sealed class ActionServiceTests : IDisposable
         public Task<IdpResult<FactorResetOutcome>> ResetFactorsAsync(string callerId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
         public Task<IdpResult<TemporaryAccess>> IssueTemporaryAccessAsync(string callerId, TimeSpan lifetime, bool usableOnce, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<IdpResult<AccountActionPage>> ReadAccountActionsAsync(string? cursor, DateTimeOffset since, CancellationToken cancellationToken = default) => throw new NotSupportedException();
     }
 
     private sealed class FakeDirectoryFactory(ICallerDirectory directory) : ICallerDirectoryFactory
@@ -648,5 +650,7 @@ public sealed class ActionServiceTests : IDisposable
             Actions.Add((action, outcome));
             return Task.CompletedTask;
         }
+
+        public Task RecordOutsideActionAsync(string tenantId, string kind, DateTimeOffset happenedAt, CancellationToken cancellationToken = default) => Task.CompletedTask;
     }
 }

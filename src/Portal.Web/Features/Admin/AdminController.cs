@@ -26,6 +26,14 @@ public sealed record ConnectionPage(Portal.Idp.IdpKind Kind, Portal.Idp.IdpCapab
     /// memory): shown when this instance's last report is not the one the admin just ran. Null otherwise.
     /// </summary>
     public string? TestedElsewhere { get; init; }
+
+    /// <summary>Whether the tenant's reconciliation is on, and where its reading of the IdP log stands (null before the first read).</summary>
+    public bool ReconciliationEnabled { get; init; }
+
+    public Reconciliation.ReconciliationState? Reconciliation { get; init; }
+
+    /// <summary>Now, to say how long ago the log was last read.</summary>
+    public DateTimeOffset Now { get; init; }
 }
 
 /// <summary>
@@ -46,6 +54,7 @@ public sealed class AdminController(
     Portal.Audit.IAuditTrail audit,
     BrowserHandover handover,
     IAlertNotifier notifier,
+    Reconciliation.ReconciliationStore reconciliation,
     TimeProvider clock) : Controller
 {
     private const string TiersPath = "/admin/tiers";
@@ -345,7 +354,7 @@ public sealed class AdminController(
 
     [HttpGet("connection")]
     [Authorize(Policy = Permissions.AdminSettings)]
-    public IActionResult Connection()
+    public async Task<IActionResult> Connection()
     {
         var tenant = tenants.Find(Agent.TenantId)!;
         var latest = connectionReports.Latest(tenant.Id);
@@ -353,6 +362,9 @@ public sealed class AdminController(
         return View(new ConnectionPage(tenant.Idp.Kind, latest, tested is not null)
         {
             TestedElsewhere = tested is not null && latest?.CheckedAt != tested.CheckedAt ? tested.Summary : null,
+            ReconciliationEnabled = tenant.Reconciliation.Enabled,
+            Reconciliation = tenant.Reconciliation.Enabled ? await reconciliation.GetAsync(tenant.Id, HttpContext.RequestAborted) : null,
+            Now = clock.GetUtcNow(),
         });
     }
 

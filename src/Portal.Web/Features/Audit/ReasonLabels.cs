@@ -9,6 +9,10 @@ public static class ReasonLabels
 {
     private static readonly Dictionary<string, string> Words = new(StringComparer.Ordinal)
     {
+        // Actions outside the portal (reconciliation)
+        ["no_portal_verification"] = "Done outside the portal, with no verification of this user by this person in the portal",
+        ["portal_verification_found"] = "Done outside the portal, after this person verified the user in the portal",
+
         // Verifications
         ["push_rejected"] = "The caller rejected the push",
         ["push_timed_out"] = "The push was not answered in time",

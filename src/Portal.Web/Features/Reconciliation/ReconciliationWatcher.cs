@@ -25,6 +25,7 @@ public sealed partial class ReconciliationWatcher(
     IAuditTrail audit,
     ICallerPseudonymizer pseudonyms,
     IAlertNotifier alerts,
+    IUsageMeter usage,
     Microsoft.Extensions.Options.IOptions<TenancyOptions> options,
     TimeProvider clock,
     ILogger<ReconciliationWatcher> logger) : BackgroundService
@@ -170,6 +171,7 @@ public sealed partial class ReconciliationWatcher(
             return false;
         }
 
+        await usage.RecordOutsideActionAsync(tenant.Id, Snake(action.Kind), action.At, cancellationToken);
         if (alarmed)
         {
             alerts.Raise(new AlertEvent
