@@ -63,6 +63,9 @@ public sealed record EmulatorServiceApp(string ClientId, System.Security.Cryptog
 
     public bool RequireDpop { get; init; } = true;
 
+    /// <summary>The app's label in the Okta org: the System Log's <c>actor.displayName</c> for its calls.</summary>
+    public string Label { get; init; } = "Helpdesk Portal";
+
     public override string ToString() => $"EmulatorServiceApp {{ ClientId = {ClientId} }}";
 }
 
@@ -80,6 +83,9 @@ public sealed record EmulatorClient(string ClientId, string ClientSecret)
     /// carries in the <c>roles</c> claim. Null: every permission docs/entra.md lists for the portal, and Policy.Read.All.
     /// </summary>
     public IReadOnlyList<string>? ApplicationPermissions { get; init; }
+
+    /// <summary>For a Graph client: the app registration's display name, which directory audits name as <c>initiatedBy.app.displayName</c>.</summary>
+    public string DisplayName { get; init; } = "Helpdesk Portal";
 
     /// <summary>The permissions an app registration gets when <see cref="ApplicationPermissions"/> is not set.</summary>
     public static IReadOnlyList<string> PortalGraphPermissions { get; } =
