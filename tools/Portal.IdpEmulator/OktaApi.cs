@@ -192,6 +192,7 @@ internal static class OktaApi
         api.MapPost("/users/{uid}/authenticator-enrollments/tac", (HttpContext http, string uid) => state.ClassicEngine
             ? Task.FromResult(ClassicNotFound("tac"))
             : WithUser(state, uid, user => EnrollTac(http, state, Base(http), user)));
+        api.MapGet("/logs", (HttpContext http) => OktaSystemLog.List(http, state, context));
         api.Map("/{**rest}", (string? rest) => Error(404, "E0000007", "Not found: Resource not found: " + rest));
 
         Uri Base(HttpContext http) => context.BaseFor(http.Request);

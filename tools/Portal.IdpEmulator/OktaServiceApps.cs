@@ -30,6 +30,7 @@ internal sealed class OktaServiceApps(EmulatorState state, EmulatorContext conte
         {
             ["authenticators", ..] => "okta.authenticators.read",
             ["users", _, "roles"] or ["groups", _, "roles"] => "okta.roles.read",
+            ["logs", ..] => "okta.logs.read",
             _ when method == "GET" => "okta.users.read",
             _ => "okta.users.manage",
         };

@@ -32,7 +32,6 @@ OPERATIONS = [
     "listAuthenticators",
     "createTacAuthenticatorEnrollment",
     # The System Log listing (GET /api/v1/logs), for reconciling helpdesk actions done outside the portal.
-    # Not yet in OktaSpecValidationTests.PortalOperations: nothing in the portal calls it so far.
     "listLogEvents",
 ]
 
