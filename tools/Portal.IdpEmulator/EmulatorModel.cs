@@ -80,7 +80,8 @@ public sealed record EmulatorClient(string ClientId, string ClientSecret)
 
     /// <summary>
     /// For a Graph client: the application permissions granted (admin-consented) to the app, which its app-only token
-    /// carries in the <c>roles</c> claim. Null: every permission docs/entra.md lists for the portal, and Policy.Read.All.
+    /// carries in the <c>roles</c> claim. Null: every permission docs/entra.md lists for the portal, Policy.Read.All and
+    /// AuditLog.Read.All (reconciliation reads the directory audits).
     /// </summary>
     public IReadOnlyList<string>? ApplicationPermissions { get; init; }
 
@@ -89,7 +90,7 @@ public sealed record EmulatorClient(string ClientId, string ClientSecret)
 
     /// <summary>The permissions an app registration gets when <see cref="ApplicationPermissions"/> is not set.</summary>
     public static IReadOnlyList<string> PortalGraphPermissions { get; } =
-        ["User.Read.All", "UserAuthenticationMethod.ReadWrite.All", "RoleManagement.Read.Directory", "GroupMember.Read.All", "User.RevokeSessions.All", "User.ReadWrite.All", "Policy.Read.All"];
+        ["User.Read.All", "UserAuthenticationMethod.ReadWrite.All", "RoleManagement.Read.Directory", "GroupMember.Read.All", "User.RevokeSessions.All", "User.ReadWrite.All", "Policy.Read.All", "AuditLog.Read.All"];
 
     /// <summary>Redacted so that a client written to a log carries no secret.</summary>
     public override string ToString() => $"EmulatorClient {{ ClientId = {ClientId} }}";

@@ -185,6 +185,7 @@ internal static class GraphApi
                 ["value"] = true,
             });
         }));
+        api.MapGet("/auditLogs/directoryAudits", (HttpContext http) => GraphDirectoryAudits.List(http, state, context));
         api.Map("/{**rest}", (string? rest) => Error(400, "BadRequest", $"Resource not found for the segment '{rest?.Split('/')[0]}'.", graph));
     }
 
@@ -664,6 +665,7 @@ internal static class GraphApi
     private static readonly string[] WriteMethods = ["UserAuthenticationMethod.ReadWrite.All"];
     private static readonly string[] RevokeSessions = ["User.RevokeSessions.All", "User.ReadWrite.All", "Directory.ReadWrite.All"];
     private static readonly string[] ReadMemberships = ["GroupMember.Read.All", "Group.Read.All", "Directory.Read.All", "Directory.ReadWrite.All"];
+    private static readonly string[] ReadAuditLogs = ["AuditLog.Read.All"];
     private static readonly string[] ReadDirectoryRoles = ["RoleManagement.Read.Directory", "RoleManagement.ReadWrite.Directory", "Directory.Read.All", "Directory.ReadWrite.All"];
 
     /// <summary>
@@ -683,6 +685,8 @@ internal static class GraphApi
             ("POST", ["users", _, "revokeSignInSessions"]) => RevokeSessions,
             ("GET", ["users", _, "memberOf" or "transitiveMemberOf", _]) => ReadMemberships,
             ("GET", ["roleManagement", ..]) => ReadDirectoryRoles,
+            // Microsoft's reference lists AuditLog.Read.All and Directory.Read.All together; the emulator asks for the first.
+            ("GET", ["auditLogs", "directoryAudits"]) => ReadAuditLogs,
             _ => null,
         };
     }
