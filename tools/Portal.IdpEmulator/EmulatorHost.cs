@@ -89,6 +89,7 @@ public sealed class EmulatorHost : IAsyncDisposable
         oidc.Map(app);
         callerSignIn.Map(app);
         PhonePages.Map(app, state);
+        AdminPages.Map(app, state);
         MfaConnector.Map(app, state, context);
         app.MapGet("/emulator.css", () => Results.Text(Html.Css, "text/css"));
         app.MapGet("/", () => Results.Redirect("/phone"));

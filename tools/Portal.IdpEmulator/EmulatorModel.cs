@@ -63,6 +63,9 @@ public sealed record EmulatorServiceApp(string ClientId, System.Security.Cryptog
 
     public bool RequireDpop { get; init; } = true;
 
+    /// <summary>The app's label in the Okta org: the System Log's <c>actor.displayName</c> for its calls.</summary>
+    public string Label { get; init; } = "Helpdesk Portal";
+
     public override string ToString() => $"EmulatorServiceApp {{ ClientId = {ClientId} }}";
 }
 
@@ -77,13 +80,17 @@ public sealed record EmulatorClient(string ClientId, string ClientSecret)
 
     /// <summary>
     /// For a Graph client: the application permissions granted (admin-consented) to the app, which its app-only token
-    /// carries in the <c>roles</c> claim. Null: every permission docs/entra.md lists for the portal, and Policy.Read.All.
+    /// carries in the <c>roles</c> claim. Null: every permission docs/entra.md lists for the portal, Policy.Read.All and
+    /// AuditLog.Read.All (reconciliation reads the directory audits).
     /// </summary>
     public IReadOnlyList<string>? ApplicationPermissions { get; init; }
 
+    /// <summary>For a Graph client: the app registration's display name, which directory audits name as <c>initiatedBy.app.displayName</c>.</summary>
+    public string DisplayName { get; init; } = "Helpdesk Portal";
+
     /// <summary>The permissions an app registration gets when <see cref="ApplicationPermissions"/> is not set.</summary>
     public static IReadOnlyList<string> PortalGraphPermissions { get; } =
-        ["User.Read.All", "UserAuthenticationMethod.ReadWrite.All", "RoleManagement.Read.Directory", "GroupMember.Read.All", "User.RevokeSessions.All", "User.ReadWrite.All", "Policy.Read.All"];
+        ["User.Read.All", "UserAuthenticationMethod.ReadWrite.All", "RoleManagement.Read.Directory", "GroupMember.Read.All", "User.RevokeSessions.All", "User.ReadWrite.All", "Policy.Read.All", "AuditLog.Read.All"];
 
     /// <summary>Redacted so that a client written to a log carries no secret.</summary>
     public override string ToString() => $"EmulatorClient {{ ClientId = {ClientId} }}";

@@ -8,7 +8,7 @@ namespace Portal.IdpEmulator;
 /// The emulator's in-memory org: demo callers and agents, pending pushes, recorded Okta API requests and
 /// injected faults. Thread-safe; tests and the demo read and drive it in-process.
 /// </summary>
-public sealed class EmulatorState
+public sealed partial class EmulatorState
 {
     internal const string TotpType = "token:software:totp";
 

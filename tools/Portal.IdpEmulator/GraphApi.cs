@@ -16,6 +16,9 @@ internal static class GraphApi
     internal const string RetryAfterSeconds = "30";
     private const string Prefix = "/v1.0";
     private const string ODataTypePrefix = "#microsoft.graph.";
+
+    /// <summary>The <see cref="HttpContext.Items"/> key of the request's <see cref="AdminActor"/>, set once its token is accepted.</summary>
+    private const string ActorItem = "Portal.IdpEmulator.GraphActor";
     private const int MinTapLifetime = 10;
     private const int MaxTapLifetime = 43200;
     private const int DefaultTapLifetime = 60;
@@ -75,6 +78,15 @@ internal static class GraphApi
                 return;
             }
 
+            // Directory audits name an app-only call's app (initiatedBy.app) by the client id its token was issued to.
+            var appId = graph.AppOf(http.Request.Headers.Authorization.ToString()["Bearer ".Length..].Trim()) ?? "";
+            var client = context.Options.GraphClients.FirstOrDefault(c => c.ClientId == appId);
+            http.Items[ActorItem] = new AdminActor(AdminActorKind.GraphApp, GraphDirectory.GuidFor("sp/" + appId), appId, client?.DisplayName ?? appId, appId)
+            {
+                IpAddress = http.Connection.RemoteIpAddress?.ToString() ?? "",
+                UserAgent = http.Request.Headers.UserAgent.ToString(),
+            };
+
             if (state.TakeFault(raw) is { } status)
             {
                 if (status == 429)
@@ -95,7 +107,7 @@ internal static class GraphApi
             state.FindEntraAgentById(idOrUpn) is { } agent && graph.FindByIdOrUpn(idOrUpn) is null
                 ? Json(AgentUserJson(agent, graph))
                 : WithUser(graph, idOrUpn, user => Expand(http, graph) is { } bad ? bad : Json(UserJson(user, graph, Selected(http), ExpandsManager(http)))));
-        api.MapPatch("/users/{idOrUpn}", (HttpContext http, string idOrUpn) => WithUser(graph, idOrUpn, user => PatchUser(http, graph, user)));
+        api.MapPatch("/users/{idOrUpn}", (HttpContext http, string idOrUpn) => WithUser(graph, idOrUpn, user => PatchUser(http, state, user)));
         api.MapGet("/users/{idOrUpn}/authentication/methods", (string idOrUpn) => WithUser(graph, idOrUpn, user =>
             Json(new JsonObject
             {
@@ -135,8 +147,8 @@ internal static class GraphApi
         api.MapGet("/roleManagement/directory/roleAssignments", (HttpContext http) => RoleGrants(http, graph, eligible: false));
         api.MapGet("/roleManagement/directory/roleEligibilitySchedules", (HttpContext http) => RoleGrants(http, graph, eligible: true));
         api.MapPost("/users/{idOrUpn}/authentication/temporaryAccessPassMethods", (HttpContext http, string idOrUpn) =>
-            WithUser(graph, idOrUpn, user => IssueTap(http, graph, user)));
-        api.MapDelete("/users/{idOrUpn}/authentication/{collection}/{methodId}", (string idOrUpn, string collection, string methodId) =>
+            WithUser(graph, idOrUpn, user => IssueTap(http, state, user)));
+        api.MapDelete("/users/{idOrUpn}/authentication/{collection}/{methodId}", (HttpContext http, string idOrUpn, string collection, string methodId) =>
             WithUser(graph, idOrUpn, user =>
             {
                 if (!DeletableMethods.TryGetValue(collection, out var type))
@@ -149,7 +161,13 @@ internal static class GraphApi
                     return InsufficientPrivileges(graph);
                 }
 
-                return user.RemoveMethod(type, methodId) switch
+                var removal = user.RemoveMethod(type, methodId);
+                if (removal == MethodRemoval.Removed)
+                {
+                    state.RecordEntra(AdminActivityKind.FactorRemoved, ActorOf(http), user, type);
+                }
+
+                return removal switch
                 {
                     MethodRemoval.Removed => Results.StatusCode(204),
                     // Graph's answer when the default method is deleted while the user has other MFA methods.
@@ -157,15 +175,17 @@ internal static class GraphApi
                     _ => Error(404, "itemNotFound", "The requested authentication method was not found.", graph),
                 };
             }));
-        api.MapPost("/users/{idOrUpn}/revokeSignInSessions", (string idOrUpn) => WithUser(graph, idOrUpn, user =>
+        api.MapPost("/users/{idOrUpn}/revokeSignInSessions", (HttpContext http, string idOrUpn) => WithUser(graph, idOrUpn, user =>
         {
             user.CountSessionsRevoked();
+            state.RecordEntra(AdminActivityKind.SessionsCleared, ActorOf(http), user);
             return Json(new JsonObject
             {
                 ["@odata.context"] = Context("Edm.Boolean"),
                 ["value"] = true,
             });
         }));
+        api.MapGet("/auditLogs/directoryAudits", (HttpContext http) => GraphDirectoryAudits.List(http, state, context));
         api.Map("/{**rest}", (string? rest) => Error(400, "BadRequest", $"Resource not found for the segment '{rest?.Split('/')[0]}'.", graph));
     }
 
@@ -399,8 +419,9 @@ internal static class GraphApi
         });
     }
 
-    private static async Task<IResult> PatchUser(HttpContext http, GraphDirectory graph, EntraUser user)
+    private static async Task<IResult> PatchUser(HttpContext http, EmulatorState state, EntraUser user)
     {
+        var graph = state.Graph;
         var body = await ReadBody(http);
         if (body?["passwordProfile"] is not JsonObject profile)
         {
@@ -426,6 +447,7 @@ internal static class GraphApi
 
         var force = profile["forceChangePasswordNextSignIn"]?.GetValueKind() == JsonValueKind.True;
         user.CountPasswordReset(force);
+        state.RecordEntra(AdminActivityKind.PasswordReset, ActorOf(http), user);
         return Results.StatusCode(204);
     }
 
@@ -444,8 +466,9 @@ internal static class GraphApi
         return classes >= 3;
     }
 
-    private static async Task<IResult> IssueTap(HttpContext http, GraphDirectory graph, EntraUser user)
+    private static async Task<IResult> IssueTap(HttpContext http, EmulatorState state, EntraUser user)
     {
+        var graph = state.Graph;
         var body = await ReadBody(http);
         if (body is null)
         {
@@ -487,6 +510,7 @@ internal static class GraphApi
         var now = graph.Now;
         var tap = new EntraMethod(Guid.NewGuid().ToString(), GraphDirectory.TapType, now) { LifetimeInMinutes = lifetime, IsUsableOnce = usableOnce };
         user.ReplaceTemporaryAccessPass(tap);
+        state.RecordEntra(AdminActivityKind.TemporaryAccessIssued, ActorOf(http), user, GraphDirectory.TapType);
         var json = TapJson(tap, graph);
         json["@odata.context"] = Context($"users('{user.Id}')/authentication/temporaryAccessPassMethods/$entity");
         // The value exists only in this answer: Graph never returns it again.
@@ -641,6 +665,7 @@ internal static class GraphApi
     private static readonly string[] WriteMethods = ["UserAuthenticationMethod.ReadWrite.All"];
     private static readonly string[] RevokeSessions = ["User.RevokeSessions.All", "User.ReadWrite.All", "Directory.ReadWrite.All"];
     private static readonly string[] ReadMemberships = ["GroupMember.Read.All", "Group.Read.All", "Directory.Read.All", "Directory.ReadWrite.All"];
+    private static readonly string[] ReadAuditLogs = ["AuditLog.Read.All"];
     private static readonly string[] ReadDirectoryRoles = ["RoleManagement.Read.Directory", "RoleManagement.ReadWrite.Directory", "Directory.Read.All", "Directory.ReadWrite.All"];
 
     /// <summary>
@@ -660,21 +685,26 @@ internal static class GraphApi
             ("POST", ["users", _, "revokeSignInSessions"]) => RevokeSessions,
             ("GET", ["users", _, "memberOf" or "transitiveMemberOf", _]) => ReadMemberships,
             ("GET", ["roleManagement", ..]) => ReadDirectoryRoles,
+            // Microsoft's reference lists AuditLog.Read.All and Directory.Read.All together; the emulator asks for the first.
+            ("GET", ["auditLogs", "directoryAudits"]) => ReadAuditLogs,
             _ => null,
         };
     }
 
+    /// <summary>Who the directory audits name for this request (set once its token is accepted).</summary>
+    private static AdminActor ActorOf(HttpContext http) => (AdminActor)http.Items[ActorItem]!;
+
     private static IResult InsufficientPrivileges(GraphDirectory graph) =>
         Error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.", graph);
 
-    private static string Context(string what) => "https://graph.microsoft.com/v1.0/$metadata#" + what;
+    internal static string Context(string what) => "https://graph.microsoft.com/v1.0/$metadata#" + what;
 
     private static string Timestamp(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
-    private static IResult Json(JsonNode node, int status = 200) =>
+    internal static IResult Json(JsonNode node, int status = 200) =>
         Results.Text(node.ToJsonString(), "application/json; odata.metadata=minimal; charset=utf-8", Encoding.UTF8, status);
 
-    private static IResult Error(int status, string code, string message, GraphDirectory graph) =>
+    internal static IResult Error(int status, string code, string message, GraphDirectory graph) =>
         Json(ErrorBody(code, message, graph), status);
 
     private static (int Status, JsonObject Body) Fault(int status, GraphDirectory graph) => status switch

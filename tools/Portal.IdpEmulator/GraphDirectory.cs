@@ -225,7 +225,7 @@ internal sealed class GraphDirectory
     private readonly Lock _gate = new();
     private readonly TimeProvider _time;
     private readonly List<EntraUser> _users = [];
-    private readonly Dictionary<string, (DateTimeOffset Expires, IReadOnlyList<string> Roles)> _tokens = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (DateTimeOffset Expires, IReadOnlyList<string> Roles, string ClientId)> _tokens = new(StringComparer.Ordinal);
     private readonly List<EntraRoleGrant> _roleGrants = [];
 
     public GraphDirectory(TimeProvider time)
@@ -315,7 +315,7 @@ internal sealed class GraphDirectory
             Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(256)));
         lock (_gate)
         {
-            _tokens[token] = (now + TokenLifetime, [.. roles]);
+            _tokens[token] = (now + TokenLifetime, [.. roles], clientId);
         }
 
         return token;
@@ -335,6 +335,15 @@ internal sealed class GraphDirectory
         lock (_gate)
         {
             return _tokens.TryGetValue(token, out var issued) ? issued.Roles : [];
+        }
+    }
+
+    /// <summary>The client id (app id) of the app registration a token was issued to; null for an unknown token.</summary>
+    public string? AppOf(string token)
+    {
+        lock (_gate)
+        {
+            return _tokens.TryGetValue(token, out var issued) ? issued.ClientId : null;
         }
     }
 

@@ -48,7 +48,7 @@ internal static class GraphFilterExpression
         }
     }
 
-    private static void SkipSpaces(string s, ref int i)
+    internal static void SkipSpaces(string s, ref int i)
     {
         while (i < s.Length && s[i] == ' ')
         {
@@ -56,7 +56,7 @@ internal static class GraphFilterExpression
         }
     }
 
-    private static bool RequireSpace(string s, ref int i)
+    internal static bool RequireSpace(string s, ref int i)
     {
         if (i >= s.Length || s[i] != ' ')
         {
@@ -78,7 +78,8 @@ internal static class GraphFilterExpression
         return s[start..i];
     }
 
-    private static string? ReadLiteral(string s, ref int i)
+    /// <summary>An OData string literal at <paramref name="i"/> (<c>'…'</c>, <c>''</c> for a quote); null when there is none.</summary>
+    internal static string? ReadLiteral(string s, ref int i)
     {
         if (i >= s.Length || s[i] != '\'')
         {

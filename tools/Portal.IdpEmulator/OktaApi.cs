@@ -12,6 +12,9 @@ internal static class OktaApi
 {
     private const int RateLimit = 600;
 
+    /// <summary>The <see cref="HttpContext.Items"/> key of the request's <see cref="AdminActor"/>, set once it is authenticated.</summary>
+    private const string ActorItem = "Portal.IdpEmulator.OktaActor";
+
     public static void Map(WebApplication app, EmulatorState state, EmulatorContext context, OktaServiceApps serviceApps)
     {
         var window = new RateWindow();
@@ -42,6 +45,8 @@ internal static class OktaApi
             var authorization = http.Request.Headers.Authorization.ToString();
             var space = authorization.IndexOf(' ', StringComparison.Ordinal);
             var scheme = space > 0 ? authorization[..space] : "";
+            var ipAddress = http.Connection.RemoteIpAddress?.ToString() ?? "";
+            var userAgent = http.Request.Headers.UserAgent.ToString();
             if (scheme is "Bearer" or "DPoP")
             {
                 if (serviceApps.Check(http, scheme, authorization[(space + 1)..]) is { } refusal)
@@ -50,11 +55,25 @@ internal static class OktaApi
                     await Write(http, (refusal.Status, refusal.Body));
                     return;
                 }
+
+                // Okta logs a client-credentials call as the app itself (PublicClientApp), its client id as client.id.
+                var serviceApp = serviceApps.AppFor(authorization[(space + 1)..])!;
+                http.Items[ActorItem] = new AdminActor(AdminActorKind.OktaServiceApp, serviceApp.ClientId, serviceApp.ClientId, serviceApp.Label, serviceApp.ClientId)
+                {
+                    IpAddress = ipAddress,
+                    UserAgent = userAgent,
+                };
             }
             else if (!IsAuthorized(authorization, context.Options.OktaApiToken))
             {
                 await Write(http, (401, ErrorBody("E0000011", "Invalid token provided")));
                 return;
+            }
+            else
+            {
+                // "API tokens act on behalf of the admin who created them": the owner is the actor, the token's id
+                // the only sign that the call came through the token.
+                http.Items[ActorItem] = AdminActor.OktaApiTokenOwner(ipAddress, userAgent);
             }
 
             if (state.TakeFault(raw) is { } status)
@@ -124,9 +143,10 @@ internal static class OktaApi
             RevokeSessionsIfAsked(http, user);
             state.SetStatus(user, "PASSWORD_EXPIRED");
             user.CountTemporaryPassword();
+            state.RecordOkta(AdminActivityKind.PasswordExpired, ActorOf(http), user);
             return Json(new JsonObject { ["tempPassword"] = RandomNumberGenerator.GetString("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789", 12) });
         }));
-        api.MapPost("/users/{uid}/lifecycle/reset_factors", (string uid) => WithUser(state, uid, user =>
+        api.MapPost("/users/{uid}/lifecycle/reset_factors", (HttpContext http, string uid) => WithUser(state, uid, user =>
         {
             if (NotInStatus(user, FactorResetStatuses) is { } refused)
             {
@@ -135,9 +155,10 @@ internal static class OktaApi
 
             state.RemoveFactors(user);
             user.CountFactorsReset();
+            state.RecordOkta(AdminActivityKind.FactorsReset, ActorOf(http), user);
             return Results.StatusCode(200);
         }));
-        api.MapPost("/users/{uid}/lifecycle/unlock", (string uid) => WithUser(state, uid, user =>
+        api.MapPost("/users/{uid}/lifecycle/unlock", (HttpContext http, string uid) => WithUser(state, uid, user =>
         {
             // Okta unlocks a LOCKED_OUT user, and also accepts an ACTIVE one (it clears a block on unknown
             // devices); the spec documents no 400 here. Any other status is not one a user can be unlocked from.
@@ -158,30 +179,33 @@ internal static class OktaApi
             }
 
             user.CountUnlock();
+            state.RecordOkta(AdminActivityKind.Unlocked, ActorOf(http), user);
             return Results.StatusCode(200);
         }));
-        api.MapDelete("/users/{uid}/sessions", (string uid) => WithUser(state, uid, user =>
+        api.MapDelete("/users/{uid}/sessions", (HttpContext http, string uid) => WithUser(state, uid, user =>
         {
             user.CountSessionsRevoked();
+            state.RecordOkta(AdminActivityKind.SessionsCleared, ActorOf(http), user);
             return Results.StatusCode(204);
         }));
         api.MapGet("/authenticators", () => state.ClassicEngine ? ClassicNotFound("authenticators") : Json(AuthenticatorsJson(state)));
         api.MapPost("/users/{uid}/authenticator-enrollments/tac", (HttpContext http, string uid) => state.ClassicEngine
             ? Task.FromResult(ClassicNotFound("tac"))
             : WithUser(state, uid, user => EnrollTac(http, state, Base(http), user)));
+        api.MapGet("/logs", (HttpContext http) => OktaSystemLog.List(http, state, context));
         api.Map("/{**rest}", (string? rest) => Error(404, "E0000007", "Not found: Resource not found: " + rest));
 
         Uri Base(HttpContext http) => context.BaseFor(http.Request);
     }
 
     /// <summary>Statuses from which Okta resets or expires a password; any other is refused with E0000038.</summary>
-    private static readonly string[] PasswordStatuses = ["ACTIVE", "LOCKED_OUT", "PASSWORD_EXPIRED", "RECOVERY"];
+    internal static readonly string[] PasswordStatuses = ["ACTIVE", "LOCKED_OUT", "PASSWORD_EXPIRED", "RECOVERY"];
 
-    private static readonly string[] FactorResetStatuses = ["ACTIVE", "LOCKED_OUT", "PASSWORD_EXPIRED", "RECOVERY", "SUSPENDED", "PROVISIONED"];
+    internal static readonly string[] FactorResetStatuses = ["ACTIVE", "LOCKED_OUT", "PASSWORD_EXPIRED", "RECOVERY", "SUSPENDED", "PROVISIONED"];
 
-    private static readonly string[] UnlockStatuses = ["ACTIVE", "LOCKED_OUT"];
+    internal static readonly string[] UnlockStatuses = ["ACTIVE", "LOCKED_OUT"];
 
-    private static readonly string[] TacStatuses = ["ACTIVE", "LOCKED_OUT", "PASSWORD_EXPIRED", "RECOVERY"];
+    internal static readonly string[] TacStatuses = ["ACTIVE", "LOCKED_OUT", "PASSWORD_EXPIRED", "RECOVERY"];
 
     /// <summary>Okta's answer to a lifecycle operation the user's status does not allow: 403 E0000038.</summary>
     private static IResult? NotInStatus(DemoCaller user, string[] allowed) => allowed.Contains(user.Status)
@@ -375,6 +399,7 @@ internal static class OktaApi
         RevokeSessionsIfAsked(http, user);
         state.SetStatus(user, "RECOVERY");
         user.CountPasswordReset();
+        state.RecordOkta(AdminActivityKind.PasswordReset, ActorOf(http), user);
         return send
             ? Json(new JsonObject())
             : Json(new JsonObject { ["resetPasswordUrl"] = new Uri(baseUrl, "reset_password/" + EmulatorState.RandomString(20)).ToString() });
@@ -438,6 +463,7 @@ internal static class OktaApi
         user.CountTemporaryAccessCode();
         var now = state.Now;
         var enrollmentId = "aen" + EmulatorState.RandomString(17);
+        state.RecordOkta(AdminActivityKind.TemporaryAccessIssued, ActorOf(http), user, enrollmentId);
         return Json(new JsonObject
         {
             ["type"] = "tac",
@@ -665,6 +691,9 @@ internal static class OktaApi
         };
     }
 
+    /// <summary>Who the audit log names for this request (set by the authentication step of every <c>/api/v1</c> call).</summary>
+    private static AdminActor ActorOf(HttpContext http) => (AdminActor)http.Items[ActorItem]!;
+
     private static IResult UserNotFound(string id) => NotFound(id, "User");
 
     private static IResult NotFound(string id, string kind) =>
@@ -673,7 +702,7 @@ internal static class OktaApi
     internal static string Timestamp(DateTimeOffset at) =>
         at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
-    private static IResult Json(JsonNode node, int status = 200) =>
+    internal static IResult Json(JsonNode node, int status = 200) =>
         Results.Text(node.ToJsonString(), "application/json", Encoding.UTF8, status);
 
     private static (int Status, JsonObject Body) FaultError(int status) => status switch
@@ -687,7 +716,7 @@ internal static class OktaApi
         _ => (status, ErrorBody("E0000009", "Internal Server Error")),
     };
 
-    private static IResult Error(int status, string code, string summary, params string[] causes)
+    internal static IResult Error(int status, string code, string summary, params string[] causes)
     {
         var body = ErrorBody(code, summary, causes);
         return Json(body, status);

@@ -15,15 +15,19 @@ internal sealed class OktaSearchExpression
 
     public IReadOnlyList<(string Attribute, string Value)> Terms { get; }
 
-    public static OktaSearchExpression? Parse(string text)
+    /// <summary>The terms of <paramref name="text"/>, or null when it is outside the subset.</summary>
+    /// <param name="text">The expression.</param>
+    /// <param name="attributes">The attributes allowed (matched case-insensitively); null: the user search's.</param>
+    public static OktaSearchExpression? Parse(string text, IReadOnlyList<string>? attributes = null)
     {
+        attributes ??= Attributes;
         var terms = new List<(string, string)>();
         var i = 0;
         while (true)
         {
             SkipSpaces(text, ref i);
             var attribute = ReadWord(text, ref i);
-            var known = Attributes.FirstOrDefault(a => string.Equals(a, attribute, StringComparison.OrdinalIgnoreCase));
+            var known = attributes.FirstOrDefault(a => string.Equals(a, attribute, StringComparison.OrdinalIgnoreCase));
             if (known is null || !RequireSpace(text, ref i))
             {
                 return null;

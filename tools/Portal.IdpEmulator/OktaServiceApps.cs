@@ -30,6 +30,7 @@ internal sealed class OktaServiceApps(EmulatorState state, EmulatorContext conte
         {
             ["authenticators", ..] => "okta.authenticators.read",
             ["users", _, "roles"] or ["groups", _, "roles"] => "okta.roles.read",
+            ["logs", ..] => "okta.logs.read",
             _ when method == "GET" => "okta.users.read",
             _ => "okta.users.manage",
         };
@@ -81,6 +82,12 @@ internal sealed class OktaServiceApps(EmulatorState state, EmulatorContext conte
 
         return null;
     }
+
+    /// <summary>The service app a live access token was issued to (null for an unknown or expired token).</summary>
+    public EmulatorServiceApp? AppFor(string token) =>
+        _tokens.TryGetValue(token, out var issued) && issued.ExpiresAt > state.Now
+            ? context.Options.OktaServiceApps.FirstOrDefault(a => a.ClientId == issued.ClientId)
+            : null;
 
     private static (int, JsonObject, string) Unauthorized(string scheme, string error, string description) =>
         (401, new JsonObject

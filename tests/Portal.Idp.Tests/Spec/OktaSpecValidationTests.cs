@@ -9,8 +9,8 @@ namespace Portal.Idp.Tests.Spec;
 /// Every answer the emulator gives to the Okta calls the portal makes, checked against Okta's published
 /// Management API spec (specs/okta-management-subset.json, refreshed by specs/refresh-okta-spec.sh): the
 /// operation exists, the status is documented, and the body has the documented shape. The calls are the
-/// portal's own (its Okta adapter, through a recording handler) plus the reads its onboarding check and
-/// privileged-target check make, in success and in failure.
+/// portal's own (its Okta adapter, through a recording handler) plus the reads its onboarding check,
+/// privileged-target check and reconciliation (the System Log) make, in success and in failure.
 /// </summary>
 public sealed class OktaSpecValidationTests(OktaSpecValidationTests.Host host) : IClassFixture<OktaSpecValidationTests.Host>
 {
@@ -75,7 +75,7 @@ public sealed class OktaSpecValidationTests(OktaSpecValidationTests.Host host) :
         Assert.Empty(validator.Validate("POST", UserPath + "/lifecycle/unlock", 200, null, ""));
     }
 
-    /// <summary>The Okta operations the portal calls; the same list as specs/extract-okta-subset.py.</summary>
+    /// <summary>The Okta operations the portal calls (the System Log for reconciliation); the same list as specs/extract-okta-subset.py.</summary>
     internal static readonly string[] PortalOperations =
     [
         "getWellknownOrgMetadata",
@@ -94,6 +94,7 @@ public sealed class OktaSpecValidationTests(OktaSpecValidationTests.Host host) :
         "revokeUserSessions",
         "listAuthenticators",
         "createTacAuthenticatorEnrollment",
+        "listLogEvents",
     ];
 
     public sealed record Exchange(string Method, string Path, int Status, string? ContentType, string Body);
@@ -185,6 +186,17 @@ public sealed class OktaSpecValidationTests(OktaSpecValidationTests.Host host) :
             await Send(raw, "api/v1/users/00uNOSUCHUSER0000000/roles");
             await Send(raw, $"api/v1/groups/{EmulatorState.GroupId(EmulatorState.AdministratorsGroup)}/roles");
             await Send(raw, "api/v1/groups/00gNOSUCHGROUP000000/roles");
+
+            // The System Log as reconciliation reads it (after the actions above, and one by an administrator at the
+            // console): a poll from a time, a page of one, a filter; and what Okta refuses (since with after, a limit
+            // out of range, a filter on published).
+            state.ActAsAdmin(AdminAction.ClearSessions, Alice, IdpSide.Okta);
+            await Send(raw, "api/v1/logs?since=" + Uri.EscapeDataString(DateTimeOffset.UtcNow.AddHours(-1).ToString("O", System.Globalization.CultureInfo.InvariantCulture)));
+            await Send(raw, "api/v1/logs?limit=1");
+            await Send(raw, "api/v1/logs?filter=" + Uri.EscapeDataString("eventType eq \"user.mfa.factor.activate\" or eventType eq \"user.session.clear\""));
+            await Send(raw, "api/v1/logs?since=2026-01-01T00%3A00%3A00Z&after=1_1");
+            await Send(raw, "api/v1/logs?limit=5000");
+            await Send(raw, "api/v1/logs?filter=" + Uri.EscapeDataString("published gt \"2026-01-01T00:00:00Z\""));
             return _sink.Exchanges;
         }
 

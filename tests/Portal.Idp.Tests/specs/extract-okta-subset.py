@@ -31,6 +31,8 @@ OPERATIONS = [
     "revokeUserSessions",
     "listAuthenticators",
     "createTacAuthenticatorEnrollment",
+    # The System Log listing (GET /api/v1/logs), for reconciling helpdesk actions done outside the portal.
+    "listLogEvents",
 ]
 
 
