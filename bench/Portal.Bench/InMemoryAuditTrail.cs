@@ -26,6 +26,9 @@ internal sealed class InMemoryAuditTrail(AuditRecord[] records) : IAuditTrail
     public Task<AuditRecord> RecordAsync(AuditEntry entry, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException("The export benchmark only reads.");
 
+    public Task<AuditRecord?> RecordOnceAsync(AuditEntry entry, string occurrenceKey, DateTimeOffset occurredAt, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("The export benchmark only reads.");
+
     public Task<PendingAudit> BeginAsync(AuditEntry entry, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException("The export benchmark only reads.");
 
