@@ -21,7 +21,7 @@ public sealed class CapabilityCheckTests : IAsyncLifetime
     private const string GraphSecret = "capability-graph-secret";
     private const string DirectoryId = "3e1f5a7c-9b2d-4e6f-8a0b-1c2d3e4f5a6b";
 
-    private static readonly string[] AllScopes = ["okta.users.read", "okta.users.manage", "okta.roles.read", "okta.authenticators.read"];
+    private static readonly string[] AllScopes = ["okta.users.read", "okta.users.manage", "okta.roles.read", "okta.authenticators.read", "okta.logs.read"];
     private static readonly string[] NoManageScopes = ["okta.users.read", "okta.roles.read", "okta.authenticators.read"];
 
     private readonly RSA _key = RSA.Create(2048);
@@ -51,7 +51,7 @@ public sealed class CapabilityCheckTests : IAsyncLifetime
     [Fact]
     public async Task Okta_ServiceAppWithEveryScope_IdentityEngine_EveryOperationAvailable()
     {
-        var report = await CheckAsync(Okta(new OktaServiceApp(FullApp, AllScopes)));
+        var report = await CheckAsync(Okta(new OktaServiceApp(FullApp, AllScopes), readsAuditLog: true));
 
         Assert.Equal(IdpKind.Okta, report.Kind);
         Assert.Equal(CapabilityState.Available, report.Credentials);
@@ -207,7 +207,7 @@ public sealed class CapabilityCheckTests : IAsyncLifetime
     [Fact]
     public async Task Entra_EveryPermission_TapEnabled_EverythingButUnlockAvailable()
     {
-        var report = await CheckAsync(Entra(GraphFull, GraphSecret));
+        var report = await CheckAsync(Entra(GraphFull, GraphSecret, readsAuditLog: true));
 
         Assert.Equal(IdpKind.Entra, report.Kind);
         Assert.Equal(CapabilityState.Available, report.Credentials);
@@ -220,7 +220,7 @@ public sealed class CapabilityCheckTests : IAsyncLifetime
     [Fact]
     public async Task Entra_OnlyUserReadAll_ActionsUnavailable_NamingThePermission_TapPolicyUnreadable()
     {
-        var report = await CheckAsync(Entra(GraphReadOnly, GraphSecret));
+        var report = await CheckAsync(Entra(GraphReadOnly, GraphSecret, readsAuditLog: true));
 
         Assert.Equal(CapabilityState.Available, report.For(IdpOperation.ReadUsers).State);
         Assert.Contains("UserAuthenticationMethod.ReadWrite.All", report.For(IdpOperation.IssueTemporaryAccess).Reason, StringComparison.Ordinal);
@@ -296,6 +296,54 @@ public sealed class CapabilityCheckTests : IAsyncLifetime
         Assert.All(report.Operations, o => Assert.Equal(CapabilityState.Unknown, o.State));
     }
 
+    [Fact]
+    public async Task AuditLog_ReconciliationOff_NotRead_ReportedUnknownWithTheReason()
+    {
+        var before = _emulator.State.Requests.Count(r => r.PathAndQuery.StartsWith("/api/v1/logs", StringComparison.Ordinal));
+
+        var report = await CheckAsync(Okta(null));
+
+        var log = report.For(IdpOperation.ReadAuditLog);
+        Assert.Equal(CapabilityState.Unknown, log.State);
+        Assert.Contains("Reconciliation is off", log.Reason, StringComparison.Ordinal);
+        Assert.Equal(before, _emulator.State.Requests.Count(r => r.PathAndQuery.StartsWith("/api/v1/logs", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task AuditLog_OktaApiToken_ReconciliationOn_OneHarmlessRead_Available()
+    {
+        var before = _emulator.State.Requests.Count(r => r.PathAndQuery.StartsWith("/api/v1/logs", StringComparison.Ordinal));
+
+        var report = await CheckAsync(Okta(null, readsAuditLog: true));
+
+        Assert.Equal(before + 1, _emulator.State.Requests.Count(r => r.PathAndQuery.StartsWith("/api/v1/logs", StringComparison.Ordinal)));
+        Assert.Equal(CapabilityState.Available, report.For(IdpOperation.ReadAuditLog).State);
+        Assert.Equal(CapabilityState.Available, Check(report, "scope:okta.logs.read").State);
+    }
+
+    [Fact]
+    public async Task AuditLog_OktaServiceAppWithoutTheLogsScope_Unavailable_SaysWhatIsMissing()
+    {
+        var report = await CheckAsync(Okta(new OktaServiceApp(NoManageApp, NoManageScopes), readsAuditLog: true));
+
+        var log = report.For(IdpOperation.ReadAuditLog);
+        Assert.Equal(CapabilityState.Unavailable, log.State);
+        Assert.Contains("okta.logs.read", log.Reason, StringComparison.Ordinal);
+        Assert.Equal(CapabilityState.Available, report.For(IdpOperation.ReadUsers).State);
+    }
+
+    [Fact]
+    public async Task AuditLog_GraphAppWithoutAuditLogReadAll_Unavailable_NamesThePermission()
+    {
+        var full = await CheckAsync(Entra(GraphFull, GraphSecret, readsAuditLog: true));
+        var readOnly = await CheckAsync(Entra(GraphReadOnly, GraphSecret, readsAuditLog: true));
+
+        Assert.Equal(CapabilityState.Available, full.For(IdpOperation.ReadAuditLog).State);
+        Assert.Equal(CapabilityState.Unavailable, readOnly.For(IdpOperation.ReadAuditLog).State);
+        Assert.Contains("AuditLog.Read.All", readOnly.For(IdpOperation.ReadAuditLog).Reason, StringComparison.Ordinal);
+        Assert.Equal(CapabilityState.Unavailable, Check(readOnly, "permission:AuditLog.Read.All").State);
+    }
+
     private static CapabilityCheck Check(IdpCapabilityReport report, string name) => Assert.Single(report.Checks, c => c.Name == name);
 
     private static async Task<IdpCapabilityReport> CheckAsync(ICallerDirectory directory) =>
@@ -303,18 +351,20 @@ public sealed class CapabilityCheckTests : IAsyncLifetime
 
     private ICallerDirectoryFactory Factory() => _services.GetRequiredService<ICallerDirectoryFactory>();
 
-    private ICallerDirectory Okta(OktaServiceApp? app, string? token = null, Uri? canonical = null) =>
+    private ICallerDirectory Okta(OktaServiceApp? app, string? token = null, Uri? canonical = null, bool readsAuditLog = false) =>
         Factory().Create(new IdpConnection("tenant-" + Guid.NewGuid().ToString("N")[..8], IdpKind.Okta, _emulator.BaseUrl, token ?? (app is null ? SswsToken : _key.ExportPkcs8PrivateKeyPem()))
         {
             Okta = new OktaConnectionSettings { ServiceApp = app, CanonicalBaseUrl = canonical },
+            ReadsAuditLog = readsAuditLog,
         });
 
-    private ICallerDirectory Entra(string clientId, string secret, Uri? root = null)
+    private ICallerDirectory Entra(string clientId, string secret, Uri? root = null, bool readsAuditLog = false)
     {
         var baseUrl = root ?? _emulator.BaseUrl;
         return _services.GetRequiredKeyedService<ICallerDirectoryFactory>(IdpKind.Entra).Create(new IdpConnection("tenant-entra", IdpKind.Entra, baseUrl, secret)
         {
             Entra = new EntraAppCredentials(DirectoryId, clientId, new Uri(baseUrl, DirectoryId + "/oauth2/v2.0/token")),
+            ReadsAuditLog = readsAuditLog,
         });
     }
 
