@@ -84,6 +84,15 @@ public sealed class AdminPageTests
     }
 
     [Fact]
+    public async Task PhoneList_LinksToTheAdminConsole()
+    {
+        await using var host = await TestEmulator.StartAsync();
+        using var browser = TestEmulator.Browser(host);
+
+        Assert.Contains("<a href=\"/admin\">", await browser.GetStringAsync("phone"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AdminPage_HostileLogin_IsEncoded()
     {
         await using var host = await TestEmulator.StartAsync();

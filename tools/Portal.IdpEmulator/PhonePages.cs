@@ -26,7 +26,7 @@ internal static class PhonePages
                     .Append(Html.E(user.UserPrincipalName)).Append("</span></li>");
             }
 
-            body.Append("</ul>");
+            body.Append("</ul><p class=\"muted\"><a href=\"/admin\">IdP administrator console</a>: act on a user outside the portal, as reconciliation must catch.</p>");
             return Html.Result(Html.Page("Caller phones", body.ToString()));
         });
 

@@ -39,6 +39,7 @@ internal static class Program
 
         Console.WriteLine($"  OIDC issuer:   {host.OktaIssuer}");
         Console.WriteLine($"  Caller phones: {host.BaseUrl}phone");
+        Console.WriteLine($"  IdP admin:     {host.BaseUrl}admin");
         // Printed only when generated here, so that a developer can use them; values from the environment are not echoed.
         if (string.IsNullOrEmpty(token))
         {
