@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using Portal.Testing;
 using Portal.Web.Features.Verification;
 
@@ -23,8 +24,18 @@ public sealed class MultiInstanceTests(FirestoreEmulatorProcess firestore) : IAs
 
     public async Task InitializeAsync()
     {
+        // Reconciliation on, read only when a test asks (the background reading is off).
+        _a.Settings["Portal:Tenancy:ReconciliationInBackground"] = "false";
+        _a.Settings["Portal:Tenants:0:Reconciliation:Enabled"] = "true";
+        _a.Settings["Portal:Tenants:0:Idp:Okta:ApiTokenId"] = Portal.IdpEmulator.EmulatorAdmins.OktaApiTokenId;
+
         await _a.UseFirestore(firestore.Host, _projectId).InitializeAsync();
         _b = new PortalTestHost(_a).UseFirestore(firestore.Host, _projectId);
+        foreach (var (key, value) in _a.Settings.Where(s => s.Key.Contains("Reconciliation", StringComparison.Ordinal) || s.Key.EndsWith("ApiTokenId", StringComparison.Ordinal)))
+        {
+            _b.Settings[key] = value;
+        }
+
         await _b.InitializeAsync();
     }
 
@@ -86,6 +97,46 @@ public sealed class MultiInstanceTests(FirestoreEmulatorProcess firestore) : IAs
         Assert.Single(responses, r => r.StatusCode == HttpStatusCode.OK);
         Assert.All(responses.Where(r => r.StatusCode != HttpStatusCode.OK), r => Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode));
         Assert.Equal(1, _a.Emulator.State.FindCaller(Alice)!.SessionsRevoked);
+    }
+
+    /// <summary>
+    /// Both instances read the Okta log at once, round after round, while an administrator keeps acting at the console:
+    /// each outside action is recorded exactly once, in the shared store (the lease lets one read at a time; the
+    /// records' ids come from the IdP's event ids).
+    /// </summary>
+    [Fact]
+    public async Task ReconciliationOnBothInstancesAtOnce_RecordsEachOutsideActionOnce()
+    {
+        var onA = _a.Factory.Services.GetRequiredService<Portal.Web.Features.Reconciliation.ReconciliationWatcher>();
+        var onB = B.Factory.Services.GetRequiredService<Portal.Web.Features.Reconciliation.ReconciliationWatcher>();
+        var tenantA = _a.Factory.Services.GetRequiredService<Portal.Web.Infrastructure.ITenantCatalog>().Find(PortalTestHost.TenantId)!;
+        var tenantB = B.Factory.Services.GetRequiredService<Portal.Web.Infrastructure.ITenantCatalog>().Find(PortalTestHost.TenantId)!;
+        var idp = _a.Emulator.State;
+        var acted = 0;
+
+        for (var round = 0; round < 4; round++)
+        {
+            var user = idp.AddCaller($"multi{round}{Guid.NewGuid():N}@demo.example", $"multi{round}@demo.example", "Multi", "Caller");
+            idp.ActAsAdmin(Portal.IdpEmulator.AdminAction.ResetPassword, user.Login, Portal.IdpEmulator.IdpSide.Okta);
+            idp.ActAsAdmin(Portal.IdpEmulator.AdminAction.ClearSessions, user.Login, Portal.IdpEmulator.IdpSide.Okta);
+            acted += 2;
+            await Task.WhenAll(onA.RunOnceAsync(tenantA, default), onB.RunOnceAsync(tenantB, default));
+        }
+
+        await onB.RunOnceAsync(tenantB, default);
+        await onA.RunOnceAsync(tenantA, default);
+
+        var records = new List<string>();
+        await foreach (var doc in B.Store.QueryAsync(new Portal.Storage.DocumentQuery(Portal.Storage.CollectionPath.ForTenant(PortalTestHost.TenantId, "audit"))))
+        {
+            if (((string?)doc.Data["action"])?.StartsWith("outside.", StringComparison.Ordinal) == true)
+            {
+                records.Add(doc.Key.Id);
+            }
+        }
+
+        Assert.Equal(acted, records.Count);
+        Assert.Equal(acted, records.Distinct().Count());
     }
 
     /// <summary>

@@ -207,7 +207,8 @@ public sealed partial class ReconciliationWatcher(
         {
             CallerIdHash = pseudonyms.HashCallerId(tenantId, action.TargetId),
             From = action.At - VerificationWindow,
-            To = action.At,
+            // A second past it: the IdP's time is rounded (Okta keeps milliseconds), the portal's is not.
+            To = action.At.AddSeconds(1),
             PageSize = AuditTrailPageSize,
         }, cancellationToken);
         return page.Records.Any(r => r.Agent.SubjectId == action.ActorId && r.Outcome == AuditOutcome.Succeeded
