@@ -19,7 +19,9 @@ public sealed class StartupSettingsTests
     [InlineData("Portal:Web:PublicBaseUrl", "http://portal.example.com", "Portal:Web:PublicBaseUrl must be https while Portal:Web:RequireHttps is true")]
     [InlineData("Portal:Tenants:0:Idp:Okta:ServiceApp:ClientId", "0oa1service", "Portal:Tenants:0:Idp:ApiTokenSecret must name the service app's PEM RSA private key")]
     [InlineData("Portal:Web:MaxSessionsPerAgent", "0", "Portal:Web:MaxSessionsPerAgent must be between 1 and 20")]
-    [InlineData("Portal:Tenants:0:Reconciliation:Enabled", "true", "Portal:Tenants:0:Idp:Okta:ApiTokenId must be set when reconciliation is on with an API token")]
+    [InlineData("Portal:Tenants:0:Idp:Okta:ApiTokenId", "", "Portal:Tenants:0:Idp:Okta:ApiTokenId must be set when reconciliation is on with an API token")]
+    [InlineData("Portal:Tenants:0:Idp:Okta:ApiTokenId", "the-token-itself", "Portal:Tenants:0:Idp:Okta:ApiTokenId must be an Okta API token id")]
+    [InlineData("Portal:Tenants:0:Reconciliation:AlarmOn:0", "Everything", "Portal:Tenants:0:Reconciliation:AlarmOn holds 'Everything'")]
     public async Task WrongSetting_StopsStartUp_NamingTheSetting(string setting, string value, string expected)
     {
         var host = new PortalTestHost();

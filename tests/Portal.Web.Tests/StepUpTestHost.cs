@@ -89,6 +89,9 @@ public sealed partial class StepUpTestHost : IAsyncLifetime
             ["Portal:Emulator:Enabled"] = "false",
             // Off where tests count IdP requests; ConnectionCheckTests turn it on.
             ["Portal:Tenancy:ConnectionCheckAtStartup"] = "false",
+            // The demo tenant reads its IdP log in the background (appsettings.Development.json); the tests that are
+            // about it drive each reading themselves (ReconciliationTests).
+            ["Portal:Tenancy:ReconciliationInBackground"] = "false",
             ["Portal:Web:RequireHttps"] = "true",
             ["Portal:Web:PseudonymisationKeySecret"] = "file:" + keyFile,
             ["Portal:Web:KeyRingEncryptionKeySecret"] = "file:" + keyRingFile,

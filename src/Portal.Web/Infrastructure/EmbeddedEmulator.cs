@@ -81,6 +81,8 @@ internal static class EmbeddedEmulator
             [$"Portal:Tenants:{entra}:Idp:Entra:DirectoryTenantId"] = EntraDemo.TenantId,
             [$"Portal:Tenants:{entra}:Idp:Entra:ClientId"] = GraphClientId,
             [$"Portal:Tenants:{entra}:Idp:Entra:TokenEndpoint"] = $"{root}{EntraDemo.TenantId}/oauth2/v2.0/token",
+            [$"Portal:Tenants:{entra}:Reconciliation:Enabled"] = "true",
+            [$"Portal:Tenants:{entra}:Reconciliation:PollSeconds"] = "10",
             [$"Portal:Tenants:{entra}:AgentSignIn:Authority"] = entraIssuer,
             [$"Portal:Tenants:{entra}:AgentSignIn:ClientId"] = EntraAgentClientId,
             [$"Portal:Tenants:{entra}:AgentSignIn:ClientSecretSecret"] = "env:" + EntraAgentSecretVariable,
