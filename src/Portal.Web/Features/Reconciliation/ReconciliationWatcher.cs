@@ -33,6 +33,11 @@ public sealed partial class ReconciliationWatcher(
     /// <summary>The action names of the records, e.g. <c>outside.password_reset</c>.</summary>
     public const string ActionPrefix = "outside.";
 
+    /// <summary>Where an outside action was read, in the record's method field (it was never verified).</summary>
+    public const string OktaSource = "okta.system_log";
+
+    public const string EntraSource = "entra.directory_audit";
+
     /// <summary>The alarm's type on the webhook.</summary>
     public const string AlertType = "outside.action";
 
@@ -163,7 +168,7 @@ public sealed partial class ReconciliationWatcher(
             AgentLogin = action.ActorLogin ?? "",
             CallerId = action.TargetId,
             CallerLogin = action.TargetLogin,
-            Method = tenant.Idp.Kind == IdpKind.Entra ? "entra.directory_audit" : "okta.system_log",
+            Method = tenant.Idp.Kind == IdpKind.Entra ? EntraSource : OktaSource,
         };
         var record = await audit.RecordOnceAsync(entry, tenant.Idp.Kind + ":" + action.EventId, action.At, cancellationToken);
         if (record is null)

@@ -11,6 +11,8 @@ public static class MethodLabels
         VerificationMethods.OktaTotp => "Authenticator code",
         VerificationMethods.OidcStepUp => "Step-up sign-in",
         VerificationMethods.EntraPush => "Microsoft Authenticator push",
+        Reconciliation.ReconciliationWatcher.OktaSource => "Not verified: read from Okta's System Log",
+        Reconciliation.ReconciliationWatcher.EntraSource => "Not verified: read from Entra's audit log",
         null or "" => "",
         _ => method,
     };
@@ -22,6 +24,8 @@ public static class MethodLabels
         VerificationMethods.OktaTotp => "Authenticator code",
         VerificationMethods.OidcStepUp => "Step-up sign-in",
         VerificationMethods.EntraPush => "Authenticator push",
+        Reconciliation.ReconciliationWatcher.OktaSource => "Okta System Log",
+        Reconciliation.ReconciliationWatcher.EntraSource => "Entra audit log",
         null or "" => "",
         _ => method,
     };
