@@ -248,6 +248,28 @@ public sealed class ReconciliationTests(ReconciliationFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task Okta_TheLogRefused_TheConnectionPageSaysWhy_LookUpsGoOn_TheNextReadClearsIt()
+    {
+        var okta = Tenant(StepUpTestHost.OktaTenant);
+        var admin = await Host.SignInOktaAsync("admin@demo.example");
+        Idp.FailNext(403, "/api/v1/logs");
+
+        var refused = await Watcher.RunOnceAsync(okta, default);
+        var page = await Host.GetPageAsync(admin, "/admin/connection");
+        var agent = await Host.SignInOktaAsync("tier3.agent@demo.example");
+        var lookup = await Host.LookupAsync(agent, "alice.caller@demo.example");
+        var next = await Watcher.RunOnceAsync(okta, default);
+        var after = await Host.GetPageAsync(admin, "/admin/connection");
+
+        Assert.NotNull(refused.ErrorCode);
+        Assert.Contains("may not read the System Log", WebUtility.HtmlDecode(page), StringComparison.Ordinal);
+        Assert.Contains("okta.logs.read", page, StringComparison.Ordinal);
+        Assert.Contains("data-field=\"caller-card\"", lookup, StringComparison.Ordinal);
+        Assert.Null(next.ErrorCode);
+        Assert.DoesNotContain("may not read the System Log", WebUtility.HtmlDecode(after), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Pages_ConnectionShowsTheReading_AuditMarksTheRecord_UsageCountsIt()
     {
         var okta = Tenant(StepUpTestHost.OktaTenant);
