@@ -41,6 +41,7 @@ public enum AccountActionKind
 /// <param name="TargetId">The IdP id of the user whose account it was; pseudonymised before it is stored.</param>
 /// <param name="TargetLogin">That user's login; masked before it is stored.</param>
 /// <param name="ByPortal">Done with the portal's own credential for this tenant (its service app, API token or app registration).</param>
+/// <param name="ActorAddress">The client address the IdP logged for the actor, when it did; truncated to its network before it is stored.</param>
 public sealed record AccountActionEvent(
     string EventId,
     DateTimeOffset At,
@@ -50,7 +51,8 @@ public sealed record AccountActionEvent(
     bool ActorIsApplication,
     string TargetId,
     string? TargetLogin,
-    bool ByPortal);
+    bool ByPortal,
+    string? ActorAddress = null);
 
 /// <summary>
 /// A page of account actions, oldest first, and where the next read starts. <see cref="Cursor"/> is opaque to the

@@ -118,8 +118,16 @@ public sealed class ReconciliationTests(ReconciliationFixture fixture) : IClassF
         Assert.StartsWith("o", record.Agent.MaskedLogin, StringComparison.Ordinal);
         Assert.NotEqual(admins.Login, record.Caller!.MaskedLogin);
         Assert.Equal("okta.system_log", record.Method);
+        Assert.Equal("203.0.113.0/24", record.ClientNet); // the administrator's address as Okta logged it, as a network
         // Okta's log keeps milliseconds: the record is dated by the log, not by the reading.
         Assert.True((Idp.AdminActivities.Last(a => a.TargetId == admins.Id).At - record.At).Duration() < TimeSpan.FromMilliseconds(1));
+
+        // The agent who looks the caller up is told before acting on an account someone just changed elsewhere.
+        var agent = await Host.SignInOktaAsync("tier3.agent@demo.example");
+        var card = WebUtility.HtmlDecode(await Host.LookupAsync(agent, admins.Login));
+        Assert.Contains("Changed outside the portal.", card, StringComparison.Ordinal);
+        Assert.Contains("outside.password_reset at", card, StringComparison.Ordinal);
+        Assert.DoesNotContain("data-field=\"outside-actions\"", await Host.LookupAsync(agent, portals.Login), StringComparison.Ordinal);
 
         var alarm = await WaitForAsync(() => fixture.Received.Select(b => JsonNode.Parse(b)!).FirstOrDefault(j => (string?)j["id"] == record.Id));
         Assert.Equal(ReconciliationWatcher.AlertType, (string)alarm["type"]!);

@@ -113,6 +113,7 @@ internal sealed partial class GraphCallerDirectory
 
         string actorId;
         string? actorLogin;
+        string? actorAddress = null;
         var isApplication = false;
         if (audit.InitiatedBy?.User is { Id: { Length: > 0 } userId } user)
         {
@@ -122,7 +123,7 @@ internal sealed partial class GraphCallerDirectory
                 return null;
             }
 
-            (actorId, actorLogin) = (userId, user.UserPrincipalName);
+            (actorId, actorLogin, actorAddress) = (userId, user.UserPrincipalName, user.IpAddress);
         }
         else if (audit.InitiatedBy?.App is { AppId: { Length: > 0 } appId } app)
         {
@@ -139,7 +140,7 @@ internal sealed partial class GraphCallerDirectory
         }
 
         var byPortal = isApplication && portalAppId is not null && string.Equals(actorId, portalAppId, StringComparison.OrdinalIgnoreCase);
-        return new AccountActionEvent(id, at, kind, actorId, actorLogin, isApplication, target.Id!, target.UserPrincipalName, byPortal);
+        return new AccountActionEvent(id, at, kind, actorId, actorLogin, isApplication, target.Id!, target.UserPrincipalName, byPortal, actorAddress);
     }
 
     /// <summary>A next link on Graph's own origin: the token is never sent anywhere else.</summary>

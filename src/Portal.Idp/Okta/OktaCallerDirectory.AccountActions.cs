@@ -144,7 +144,7 @@ internal sealed partial class OktaCallerDirectory
             kind = AccountActionKind.TemporaryAccessIssued;
         }
 
-        return new AccountActionEvent(id, at, kind, actorId, actor.AlternateId, !actorIsUser, user.Id!, user.AlternateId, ByPortal(e));
+        return new AccountActionEvent(id, at, kind, actorId, actor.AlternateId, !actorIsUser, user.Id!, user.AlternateId, ByPortal(e), e.Client?.IpAddress);
     }
 
     private static bool IsTemporaryAccessCode(OktaLogParty target) =>

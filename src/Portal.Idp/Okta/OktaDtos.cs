@@ -250,6 +250,9 @@ internal sealed class OktaLogClient
 {
     /// <summary>For an OAuth request, the client id of the app that made it.</summary>
     public string? Id { get; set; }
+
+    /// <summary>The address the request came from (kept only as its network, as every audit record).</summary>
+    public string? IpAddress { get; set; }
 }
 
 internal sealed class OktaLogTransaction

@@ -32,6 +32,8 @@ public sealed record ConnectionPage(Portal.Idp.IdpKind Kind, Portal.Idp.IdpCapab
 
     public Reconciliation.ReconciliationState? Reconciliation { get; init; }
 
+    public int ReconciliationPollSeconds { get; init; }
+
     /// <summary>Now, to say how long ago the log was last read.</summary>
     public DateTimeOffset Now { get; init; }
 }
@@ -363,6 +365,7 @@ public sealed class AdminController(
         {
             TestedElsewhere = tested is not null && latest?.CheckedAt != tested.CheckedAt ? tested.Summary : null,
             ReconciliationEnabled = tenant.Reconciliation.Enabled,
+            ReconciliationPollSeconds = tenant.Reconciliation.PollSeconds,
             Reconciliation = tenant.Reconciliation.Enabled ? await reconciliation.GetAsync(tenant.Id, HttpContext.RequestAborted) : null,
             Now = clock.GetUtcNow(),
         });

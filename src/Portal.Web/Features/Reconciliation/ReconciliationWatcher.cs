@@ -168,6 +168,8 @@ public sealed partial class ReconciliationWatcher(
             AgentLogin = action.ActorLogin ?? "",
             CallerId = action.TargetId,
             CallerLogin = action.TargetLogin,
+            // Where the IdP saw the request come from, truncated to its network by the trail like every record's.
+            ClientAddress = action.ActorAddress,
             Method = tenant.Idp.Kind == IdpKind.Entra ? EntraSource : OktaSource,
         };
         var record = await audit.RecordOnceAsync(entry, tenant.Idp.Kind + ":" + action.EventId, action.At, cancellationToken);

@@ -14,6 +14,9 @@ public sealed record CallerView(string CallerRef, string MaskedLogin, string Mas
 
     public IEnumerable<CallerFactor> Challengeable => Factors.Where(f => f.Method is not null);
 
+    /// <summary>Account actions on this caller done outside the portal in the last week (reconciliation), newest first.</summary>
+    public IReadOnlyList<AuditRecord> OutsideActions { get; init; } = [];
+
     /// <summary>Mastered on-premises (Entra <c>onPremisesSyncEnabled</c>): no password reset here.</summary>
     public bool DirectorySynced { get; init; }
 
@@ -57,7 +60,8 @@ public sealed partial class VerificationService(
     ILogger<VerificationService> logger,
     ISecretResolver secrets,
     ITenantCatalog tenants,
-    Portal.Idp.Entra.IEntraPushChallenge entraPush)
+    Portal.Idp.Entra.IEntraPushChallenge entraPush,
+    TimeProvider clock)
 {
     public async Task<(CallerView? View, Refusal? Refusal)> LookupAsync(HttpContext http, AgentContext agent, TenantSettings tenant, string login, CancellationToken ct)
     {
@@ -85,6 +89,7 @@ public sealed partial class VerificationService(
         var masked = PiiMask.Email(caller.Login);
         return (new CallerView(references.ForForm(agent, caller.Id, masked), masked, PiiMask.Email(caller.Email), caller.Status, WithEntraPush(tenant, factors.Value), gate)
         {
+            OutsideActions = tenant.Reconciliation.Enabled ? await OutsideActionsAsync(tenant.Id, idHash, ct) : [],
             DirectorySynced = caller.DirectorySynced,
             Privilege = privilege.State,
             Login = caller.Login,
@@ -92,6 +97,21 @@ public sealed partial class VerificationService(
             Details = caller.Details,
         }, null);
     }
+
+    /// <summary>
+    /// The caller's account actions done outside the portal in the last week, as reconciliation read them from the IdP's
+    /// log (docs/audit.md, "Outside the portal"): the agent is told before acting on an account someone else just changed.
+    /// </summary>
+    private async Task<IReadOnlyList<AuditRecord>> OutsideActionsAsync(string tenantId, string idHash, CancellationToken ct)
+    {
+        var page = await audit.QueryAsync(tenantId, new AuditQuery { CallerIdHash = idHash, From = clock.GetUtcNow() - OutsideActionWindow, PageSize = OutsideActionReads }, ct);
+        return [.. page.Records.Where(r => r.Action.StartsWith(Reconciliation.ReconciliationWatcher.ActionPrefix, StringComparison.Ordinal))];
+    }
+
+    internal static readonly TimeSpan OutsideActionWindow = TimeSpan.FromDays(7);
+
+    /// <summary>The caller's newest records read for it: a look-up costs at most this many more store reads (docs/PERFORMANCE.md).</summary>
+    internal const int OutsideActionReads = 20;
 
     public async Task<(string? PendingId, Refusal? Refusal)> StartPushAsync(HttpContext http, AgentContext agent, TenantSettings tenant, string? callerRef, string factorId, CancellationToken ct)
     {
