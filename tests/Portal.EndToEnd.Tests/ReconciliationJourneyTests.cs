@@ -7,7 +7,8 @@ namespace Portal.EndToEnd.Tests;
 /// <summary>
 /// The README's "reset outside the portal" in Chromium: an IdP administrator resets a caller's password at the IdP's own
 /// console (the emulator's admin page), the portal reads it from Okta's System Log in the background, and the auditor
-/// finds it on the audit page marked "Outside the portal"; the tenant admin sees the reading and the count.
+/// finds it on the audit page marked "Outside the portal"; an agent who looks the caller up is warned; the tenant admin
+/// sees the reading and the count.
 /// </summary>
 [Collection(ChromiumCollection.Name)]
 public sealed class ReconciliationJourneyTests(ChromiumFixture chromium, PortalServer portal) : IClassFixture<PortalServer>
@@ -48,6 +49,19 @@ public sealed class ReconciliationJourneyTests(ChromiumFixture chromium, PortalS
         await auditor.CheckPageAsync("audit, an action outside the portal");
         await auditor.ScreenshotAsync("audit-outside-the-portal");
         auditor.AssertPagesRanCleanly();
+
+        // An agent who looks the caller up is told before acting on an account changed elsewhere.
+        await using (var agent = await AgentBrowser.OpenAsync(chromium, portal))
+        {
+            await agent.SignInAsync("Tier Three Agent");
+            await agent.LookUpAsync(login);
+            var warning = agent.Page.Locator("[data-field='outside-actions']");
+            await Expect(warning).ToContainTextAsync("Changed outside the portal.");
+            await Expect(warning.Locator("li[data-action='outside.password_reset']")).ToHaveCountAsync(1);
+            await agent.CheckPageAsync("console, a caller changed outside the portal");
+            await agent.ScreenshotAsync("console-changed-outside-the-portal");
+            agent.AssertPagesRanCleanly();
+        }
 
         await using var admin = await AgentBrowser.OpenAsync(chromium, portal);
         await admin.SignInAsync("Portal Admin", landingPath: null);
