@@ -278,6 +278,28 @@ public sealed class ReconciliationTests(ReconciliationFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task Lease_OneInstanceReadsATenantAtATime_UntilItGivesUpOrItsLeaseRunsOut_ALostLeaseMovesNothing()
+    {
+        var states = Host.Factory.Services.GetRequiredService<ReconciliationStore>();
+        const string TenantId = "lease-test";
+        var now = Host.Clock.GetUtcNow();
+
+        var a = await states.TryLeaseAsync(TenantId, "instance-a", now, now.AddMinutes(2), default);
+        var b = await states.TryLeaseAsync(TenantId, "instance-b", now.AddMinutes(1), now.AddMinutes(3), default);
+        var bLater = await states.TryLeaseAsync(TenantId, "instance-b", now.AddMinutes(2).AddSeconds(1), now.AddMinutes(4), default);
+        var aAdvances = await states.AdvanceAsync(TenantId, "instance-a", "/api/v1/logs?after=x", null, 1, now.AddMinutes(2).AddSeconds(2), now.AddMinutes(5), default);
+        await states.ReleaseAsync(TenantId, "instance-b", default);
+        var aAgain = await states.TryLeaseAsync(TenantId, "instance-a", now.AddMinutes(3), now.AddMinutes(5), default);
+
+        Assert.NotNull(a);
+        Assert.Null(b);
+        Assert.NotNull(bLater);
+        Assert.False(aAdvances);
+        Assert.Null((await states.GetAsync(TenantId, default))!.Cursor);
+        Assert.NotNull(aAgain);
+    }
+
+    [Fact]
     public async Task Pages_ConnectionShowsTheReading_AuditMarksTheRecord_UsageCountsIt()
     {
         var okta = Tenant(StepUpTestHost.OktaTenant);
