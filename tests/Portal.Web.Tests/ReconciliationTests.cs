@@ -122,7 +122,14 @@ public sealed class ReconciliationTests(ReconciliationFixture fixture) : IClassF
         // Okta's log keeps milliseconds: the record is dated by the log, not by the reading.
         Assert.True((Idp.AdminActivities.Last(a => a.TargetId == admins.Id).At - record.At).Duration() < TimeSpan.FromMilliseconds(1));
 
-        // The agent who looks the caller up is told before acting on an account someone just changed elsewhere.
+        // The agent who looks the caller up is told before acting on an account someone just changed elsewhere, however
+        // many records of the caller came after it.
+        var trail = Host.Factory.Services.GetRequiredService<IAuditTrail>();
+        for (var i = 0; i < 30; i++)
+        {
+            await trail.RecordAsync(new AuditEntry { TenantId = okta.Id, Action = "caller.lookup", Outcome = AuditOutcome.Succeeded, AgentSubjectId = "agent-x", AgentLogin = "agent.x@demo.example", CallerId = admins.Id, CallerLogin = admins.Login });
+        }
+
         var agent = await Host.SignInOktaAsync("tier3.agent@demo.example");
         var card = WebUtility.HtmlDecode(await Host.LookupAsync(agent, admins.Login));
         Assert.Contains("Changed outside the portal.", card, StringComparison.Ordinal);
@@ -228,6 +235,32 @@ public sealed class ReconciliationTests(ReconciliationFixture fixture) : IClassF
         var record = Assert.Single(await OutsideRecordsAsync(okta.Id, user.Id));
         Assert.Equal("outside.unlocked", record.Action);
         Assert.Equal("portal_verification_found", record.Reason);
+    }
+
+    [Fact]
+    public async Task Okta_TheAdminOnlyStartedAVerification_ItDoesNotCountAsVerified()
+    {
+        // A push sent is audited "succeeded" as soon as it is on the phone, whatever the caller answers: only a result counts.
+        var okta = Tenant(StepUpTestHost.OktaTenant);
+        var user = NewOktaUser("LOCKED_OUT");
+        await Watcher.RunOnceAsync(okta, default);
+        await Host.Factory.Services.GetRequiredService<IAuditTrail>().RecordAsync(new AuditEntry
+        {
+            TenantId = okta.Id,
+            Action = "verification.push.start",
+            Outcome = AuditOutcome.Succeeded,
+            AgentSubjectId = EmulatorAdmins.OktaAdminId,
+            AgentLogin = EmulatorAdmins.OktaAdminLogin,
+            CallerId = user.Id,
+            CallerLogin = user.Login,
+            Method = "okta.push",
+        });
+        Host.Clock.Advance(TimeSpan.FromMinutes(3));
+
+        Idp.ActAsAdmin(AdminAction.Unlock, user.Login, IdpSide.Okta);
+        await Watcher.RunOnceAsync(okta, default);
+
+        Assert.Equal("no_portal_verification", Assert.Single(await OutsideRecordsAsync(okta.Id, user.Id)).Reason);
     }
 
     [Fact]

@@ -33,6 +33,7 @@ internal sealed partial class GraphCallerDirectory
     public async Task<IdpResult<AccountActionPage>> ReadAccountActionsAsync(string? cursor, DateTimeOffset since, CancellationToken cancellationToken = default)
     {
         var from = since;
+        var newest = since;
         if (cursor is not null)
         {
             if (ReadCursor(cursor) is not { } position)
@@ -42,6 +43,9 @@ internal sealed partial class GraphCallerDirectory
 
             // After a read that reached the end, go back by the overlap; after one that stopped at its page limit, go on.
             from = position.CaughtUp ? position.Newest - AuditLogOverlap : position.Newest;
+
+            // The position never moves back: an overlap that finds nothing keeps it where it was.
+            newest = position.Newest;
         }
 
         return await RunAsync("read_audit_log", isRead: true, async ct =>
@@ -56,7 +60,6 @@ internal sealed partial class GraphCallerDirectory
                 },
                 ct);
             var events = new List<AccountActionEvent>();
-            var newest = cursor is null ? since : from;
             var caughtUp = true;
             for (var pages = 1; ; pages++)
             {

@@ -66,11 +66,16 @@ internal sealed partial class OktaCallerDirectory
             OktaLog.Refused(_logger, "list_log_events", "next link on an untrusted host or path");
             return OktaErrorMapper.Unreadable(isRead: true);
         }
+        else if (events.Select(e => e.Published).OfType<DateTimeOffset>().ToList() is { Count: > 0 } published)
+        {
+            // Not polling (Okta always sends `next` when it is): start again at the newest event read; the events of that
+            // millisecond come again, and their ids keep them from being recorded twice.
+            nextCursor = new Uri(_baseUrl, FirstLogQuery(published.Max())).PathAndQuery;
+        }
         else
         {
-            // Not polling (Okta always sends `next` when it is): start again after the newest event read.
-            var newest = events.Select(e => e.Published).OfType<DateTimeOffset>().DefaultIfEmpty(since).Max();
-            nextCursor = new Uri(_baseUrl, FirstLogQuery(newest.AddMilliseconds(1))).PathAndQuery;
+            // Nothing read and nowhere to go: the same position next time.
+            nextCursor = cursor ?? new Uri(_baseUrl, FirstLogQuery(since)).PathAndQuery;
         }
 
         return IdpResult<AccountActionPage>.Success(new AccountActionPage(actions, nextCursor, CaughtUp: events.Count < LogPageSize));

@@ -198,6 +198,12 @@ public sealed class AccountActionLogTests : IAsyncLifetime
         var newest = first.Value.Events.MaxBy(e => e.At)!;
         Assert.Contains(second.Value.Events, e => e.EventId == newest.EventId);
         Assert.Equal("bad_cursor", (await directory.ReadAccountActionsAsync("x:not-a-time", LongAgo)).Error?.Code);
+
+        // A read whose overlap finds nothing keeps the position where it was: it never creeps back by the overlap.
+        var ahead = "c:" + DateTimeOffset.UtcNow.AddDays(1).UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        var quiet = await directory.ReadAccountActionsAsync(ahead, LongAgo);
+        Assert.Empty(quiet.Value.Events);
+        Assert.Equal(ahead, quiet.Value.Cursor);
     }
 
     [Fact]

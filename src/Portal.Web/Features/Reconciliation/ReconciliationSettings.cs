@@ -45,7 +45,7 @@ public sealed class ReconciliationSettings
             failures.Add($"{at}:Reconciliation:LookbackMinutes must be between 1 and 10080 (7 days: Entra Free keeps its audit log 7 days).");
         }
 
-        foreach (var kind in settings.AlarmOn.Where(k => !Enum.TryParse<AccountActionKind>(k, ignoreCase: true, out _)))
+        foreach (var kind in settings.AlarmOn.Where(k => !Enum.GetNames<AccountActionKind>().Contains(k, StringComparer.OrdinalIgnoreCase)))
         {
             failures.Add($"{at}:Reconciliation:AlarmOn holds '{kind}', which is not one of {string.Join(", ", Enum.GetNames<AccountActionKind>())}.");
         }

@@ -98,7 +98,8 @@ public sealed class ReconciliationStore(IDocumentStore store)
 
             var failed = state with
             {
-                Cursor = error.Code == "bad_cursor" ? null : state.Cursor,
+                // The IdP refused the stored position itself (a link it no longer honours): start again from the look-back.
+                Cursor = error.Code == "bad_cursor" || error.Kind == IdpErrorKind.Invalid ? null : state.Cursor,
                 LastErrorCode = error.Code,
                 LastError = error.AgentMessage,
                 LastErrorAt = now,

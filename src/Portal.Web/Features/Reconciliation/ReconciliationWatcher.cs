@@ -98,7 +98,23 @@ public sealed partial class ReconciliationWatcher(
 
         var directory = directories.For(tenant);
         var since = started.AddMinutes(-tenant.Reconciliation.LookbackMinutes);
-        var cursor = state.Cursor;
+
+        // Turned off and on again, or unread for longer than the look-back: start from the look-back window, not from
+        // where the reading stopped (which would raise an alarm for every action of the pause at once).
+        var cursor = state.LastReadAt is { } lastRead && lastRead < since ? null : state.Cursor;
+        try
+        {
+            return await ReadPagesAsync(tenant, directory, cursor, since, cancellationToken);
+        }
+        finally
+        {
+            // Given up on every path (a lost lease is not ours to give up: the holder's id no longer matches).
+            await states.ReleaseAsync(tenant.Id, _instance, CancellationToken.None);
+        }
+    }
+
+    private async Task<ReconciliationRun> ReadPagesAsync(TenantSettings tenant, ICallerDirectory directory, string? cursor, DateTimeOffset since, CancellationToken cancellationToken)
+    {
         int recorded = 0, byPortal = 0, repeated = 0;
         for (var pages = 0; pages < MaxPagesPerRun; pages++)
         {
@@ -144,7 +160,6 @@ public sealed partial class ReconciliationWatcher(
             }
         }
 
-        await states.ReleaseAsync(tenant.Id, _instance, cancellationToken);
         if (recorded > 0)
         {
             Recorded(logger, tenant.Id, recorded);
@@ -218,9 +233,17 @@ public sealed partial class ReconciliationWatcher(
             To = action.At.AddSeconds(1),
             PageSize = AuditTrailPageSize,
         }, cancellationToken);
-        return page.Records.Any(r => r.Agent.SubjectId == action.ActorId && r.Outcome == AuditOutcome.Succeeded
-            && r.Action.StartsWith("verification.", StringComparison.Ordinal));
+        return page.Records.Any(r => r.Agent.SubjectId == action.ActorId && r.Outcome == AuditOutcome.Succeeded && VerifiedActions.Contains(r.Action));
     }
+
+    /// <summary>
+    /// The records that say a caller WAS verified: a result, never a start (a push sent is "succeeded" as soon as it is on
+    /// the phone, whatever the caller then answers).
+    /// </summary>
+    internal static readonly IReadOnlySet<string> VerifiedActions = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "verification.push.result", "verification.totp", "verification.stepup.result", "verification.entrapush.result",
+    };
 
     private const int AuditTrailPageSize = 200;
 
