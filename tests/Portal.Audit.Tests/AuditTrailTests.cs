@@ -145,6 +145,18 @@ public sealed class AuditTrailTests : IDisposable
     }
 
     [Fact]
+    public async Task RecordOnceAsync_NoEntry_NoKey_OrAPendingOutcome_RefusedWritingNothing()
+    {
+        await Assert.ThrowsAsync<ArgumentNullException>(() => Trail.RecordOnceAsync(null!, "Okta:e2", Start));
+        await Assert.ThrowsAsync<ArgumentException>(() => Trail.RecordOnceAsync(Entry(), "", Start));
+        var pending = await Assert.ThrowsAsync<ArgumentException>(() => Trail.RecordOnceAsync(Entry(outcome: AuditOutcome.Pending), "Okta:e2", Start));
+
+        Assert.Equal("entry", pending.ParamName);
+        Assert.Contains("outcome", pending.Message, StringComparison.Ordinal);
+        Assert.Empty((await Trail.QueryAsync(Tenant, new AuditQuery())).Records);
+    }
+
+    [Fact]
     public async Task RecordOnceAsync_SameEventIdInAnotherTenant_IsItsOwnRecord()
     {
         var one = await Trail.RecordOnceAsync(Entry(), "Okta:e1", Start);
