@@ -208,24 +208,29 @@ public sealed class ReconciliationTests(ReconciliationFixture fixture) : IClassF
         Assert.True(Host.Emulator.State.Requests.Count(r => r.PathAndQuery.StartsWith("/api/v1/logs", StringComparison.Ordinal) && r.PathAndQuery.Contains("after=", StringComparison.Ordinal)) >= 3);
     }
 
-    [Fact]
-    public async Task Okta_TheAdminHadVerifiedTheCallerInThePortal_TheRecordSaysSo()
+    /// <summary>
+    /// The administrator is also an agent of the portal (same IdP account): what they did in the portal about this user,
+    /// minutes before their console action, decides the record's reason. Only a result counts: a push sent is audited
+    /// "succeeded" as soon as it is on the phone, whatever the caller answers.
+    /// </summary>
+    [Theory]
+    [InlineData("verification.totp", "okta.totp", "portal_verification_found")]
+    [InlineData("verification.push.start", "okta.push", "no_portal_verification")]
+    public async Task Okta_WhatTheAdminDidInThePortalFirst_DecidesWhetherTheRecordSaysVerified(string portalAction, string method, string reason)
     {
         var okta = Tenant(StepUpTestHost.OktaTenant);
         var user = NewOktaUser("LOCKED_OUT");
         await Watcher.RunOnceAsync(okta, default);
-        // The administrator is also an agent of the portal (same IdP account): a successful verification of this user
-        // by them, minutes before their console action.
         await Host.Factory.Services.GetRequiredService<IAuditTrail>().RecordAsync(new AuditEntry
         {
             TenantId = okta.Id,
-            Action = "verification.totp",
+            Action = portalAction,
             Outcome = AuditOutcome.Succeeded,
             AgentSubjectId = EmulatorAdmins.OktaAdminId,
             AgentLogin = EmulatorAdmins.OktaAdminLogin,
             CallerId = user.Id,
             CallerLogin = user.Login,
-            Method = "okta.totp",
+            Method = method,
         });
         Host.Clock.Advance(TimeSpan.FromMinutes(3));
 
@@ -234,33 +239,7 @@ public sealed class ReconciliationTests(ReconciliationFixture fixture) : IClassF
 
         var record = Assert.Single(await OutsideRecordsAsync(okta.Id, user.Id));
         Assert.Equal("outside.unlocked", record.Action);
-        Assert.Equal("portal_verification_found", record.Reason);
-    }
-
-    [Fact]
-    public async Task Okta_TheAdminOnlyStartedAVerification_ItDoesNotCountAsVerified()
-    {
-        // A push sent is audited "succeeded" as soon as it is on the phone, whatever the caller answers: only a result counts.
-        var okta = Tenant(StepUpTestHost.OktaTenant);
-        var user = NewOktaUser("LOCKED_OUT");
-        await Watcher.RunOnceAsync(okta, default);
-        await Host.Factory.Services.GetRequiredService<IAuditTrail>().RecordAsync(new AuditEntry
-        {
-            TenantId = okta.Id,
-            Action = "verification.push.start",
-            Outcome = AuditOutcome.Succeeded,
-            AgentSubjectId = EmulatorAdmins.OktaAdminId,
-            AgentLogin = EmulatorAdmins.OktaAdminLogin,
-            CallerId = user.Id,
-            CallerLogin = user.Login,
-            Method = "okta.push",
-        });
-        Host.Clock.Advance(TimeSpan.FromMinutes(3));
-
-        Idp.ActAsAdmin(AdminAction.Unlock, user.Login, IdpSide.Okta);
-        await Watcher.RunOnceAsync(okta, default);
-
-        Assert.Equal("no_portal_verification", Assert.Single(await OutsideRecordsAsync(okta.Id, user.Id)).Reason);
+        Assert.Equal(reason, record.Reason);
     }
 
     [Fact]
@@ -308,6 +287,36 @@ public sealed class ReconciliationTests(ReconciliationFixture fixture) : IClassF
         Assert.Contains("data-field=\"caller-card\"", lookup, StringComparison.Ordinal);
         Assert.Null(next.ErrorCode);
         Assert.DoesNotContain("may not read the System Log", WebUtility.HtmlDecode(after), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Okta_AnOutageLongerThanTheLookBack_LosesNothing_APauseStartsFromTheLookBack()
+    {
+        var okta = Tenant(StepUpTestHost.OktaTenant);
+        var lookback = TimeSpan.FromMinutes(okta.Reconciliation.LookbackMinutes);
+        var duringOutage = NewOktaUser();
+        var beforePause = NewOktaUser();
+        await Watcher.RunOnceAsync(okta, default);
+
+        // The IdP refuses every reading for longer than the look-back; each failed try is dated, so it is no pause.
+        Idp.ActAsAdmin(AdminAction.ClearSessions, duringOutage.Login, IdpSide.Okta);
+        foreach (var _ in Enumerable.Range(0, 3))
+        {
+            Host.Clock.Advance(lookback / 2);
+            Idp.FailNext(403, "/api/v1/logs");
+            Assert.NotNull((await Watcher.RunOnceAsync(okta, default)).ErrorCode);
+        }
+
+        var afterOutage = await Watcher.RunOnceAsync(okta, default);
+
+        // Nothing tried at all for longer than the look-back (reconciliation off): the reading starts from the look-back.
+        Idp.ActAsAdmin(AdminAction.ClearSessions, beforePause.Login, IdpSide.Okta);
+        Host.Clock.Advance(lookback + TimeSpan.FromMinutes(5));
+        await Watcher.RunOnceAsync(okta, default);
+
+        Assert.Null(afterOutage.ErrorCode);
+        Assert.Single(await OutsideRecordsAsync(okta.Id, duringOutage.Id));
+        Assert.Empty(await OutsideRecordsAsync(okta.Id, beforePause.Id));
     }
 
     [Fact]

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 using Portal.Audit;
 using Portal.Idp;
 using Portal.Web.Infrastructure;
@@ -7,9 +6,10 @@ using Portal.Web.Infrastructure;
 namespace Portal.Web.Features.Reconciliation;
 
 /// <summary>What one reading of a tenant's log did.</summary>
-public sealed record ReconciliationRun(bool Read, int Recorded, int ByPortal, int Repeated, string? ErrorCode)
+public sealed record ReconciliationRun(int Recorded, int ByPortal, int Repeated, string? ErrorCode)
 {
-    public static readonly ReconciliationRun LeasedElsewhere = new(false, 0, 0, 0, null);
+    /// <summary>Another instance holds the tenant's lease: nothing was read.</summary>
+    public static readonly ReconciliationRun LeasedElsewhere = new(0, 0, 0, null);
 }
 
 /// <summary>
@@ -50,6 +50,12 @@ public sealed partial class ReconciliationWatcher(
 
     private readonly string _instance = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
     private readonly Dictionary<string, DateTimeOffset> _due = new(StringComparer.Ordinal);
+
+    // The events this instance has already recorded or found recorded, by tenant and IdP event id: a re-read (Entra's
+    // overlap on every turn, a cursor put back) skips them without asking the store again. Memory only; the records'
+    // ids stay what keeps each action once.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _seen = new(StringComparer.Ordinal);
+    private const int MaxSeen = 20_000;
 
     public static string ActionOf(AccountActionKind kind) => ActionPrefix + Snake(kind);
 
@@ -99,9 +105,11 @@ public sealed partial class ReconciliationWatcher(
         var directory = directories.For(tenant);
         var since = started.AddMinutes(-tenant.Reconciliation.LookbackMinutes);
 
-        // Turned off and on again, or unread for longer than the look-back: start from the look-back window, not from
-        // where the reading stopped (which would raise an alarm for every action of the pause at once).
-        var cursor = state.LastReadAt is { } lastRead && lastRead < since ? null : state.Cursor;
+        // Turned off and on again (not even tried for longer than the look-back): start from the look-back window, not from
+        // where the reading stopped, which would raise an alarm for every action of the pause at once. An IdP outage is
+        // not a pause (each failed try is dated): the reading goes on from its cursor, so nothing of the outage is lost.
+        var lastTry = state.LastReadAt > state.LastErrorAt || state.LastErrorAt is null ? state.LastReadAt : state.LastErrorAt;
+        var cursor = lastTry is { } tried && tried < since ? null : state.Cursor;
         try
         {
             return await ReadPagesAsync(tenant, directory, cursor, since, cancellationToken);
@@ -124,23 +132,26 @@ public sealed partial class ReconciliationWatcher(
                 var error = page.Error!;
                 ReadFailed(logger, tenant.Id, error.Kind.ToString(), error.Code);
                 await states.FailedAsync(tenant.Id, _instance, error, clock.GetUtcNow(), cancellationToken);
-                return new ReconciliationRun(true, recorded, byPortal, repeated, error.Code);
+                return new ReconciliationRun(recorded, byPortal, repeated, error.Code);
             }
 
             var pageRecorded = 0;
             foreach (var action in page.Value.Events)
             {
+                var key = tenant.Id + "\n" + OccurrenceKey(tenant, action);
                 if (action.ByPortal)
                 {
                     byPortal++;
                 }
-                else if (await RecordAsync(tenant, action, cancellationToken))
+                else if (!_seen.ContainsKey(key) && await RecordAsync(tenant, action, cancellationToken))
                 {
                     pageRecorded++;
+                    Seen(key, action.At);
                 }
                 else
                 {
                     repeated++;
+                    Seen(key, action.At);
                 }
             }
 
@@ -151,7 +162,7 @@ public sealed partial class ReconciliationWatcher(
             if (!await states.AdvanceAsync(tenant.Id, _instance, cursor, newest, pageRecorded, now, now + Lease, cancellationToken))
             {
                 LeaseLost(logger, tenant.Id);
-                return new ReconciliationRun(true, recorded, byPortal, repeated, null);
+                return new ReconciliationRun(recorded, byPortal, repeated, null);
             }
 
             if (page.Value.CaughtUp)
@@ -165,7 +176,7 @@ public sealed partial class ReconciliationWatcher(
             Recorded(logger, tenant.Id, recorded);
         }
 
-        return new ReconciliationRun(true, recorded, byPortal, repeated, null);
+        return new ReconciliationRun(recorded, byPortal, repeated, null);
     }
 
     /// <summary>Records one outside action (false when an earlier read already did) and raises the alarm for it.</summary>
@@ -187,7 +198,7 @@ public sealed partial class ReconciliationWatcher(
             ClientAddress = action.ActorAddress,
             Method = tenant.Idp.Kind == IdpKind.Entra ? EntraSource : OktaSource,
         };
-        var record = await audit.RecordOnceAsync(entry, tenant.Idp.Kind + ":" + action.EventId, action.At, cancellationToken);
+        var record = await audit.RecordOnceAsync(entry, OccurrenceKey(tenant, action), action.At, cancellationToken);
         if (record is null)
         {
             return false;
@@ -211,6 +222,22 @@ public sealed partial class ReconciliationWatcher(
         }
 
         return true;
+    }
+
+    private static string OccurrenceKey(TenantSettings tenant, AccountActionEvent action) => tenant.Idp.Kind + ":" + action.EventId;
+
+    /// <summary>Remembers an event; past the bound, the oldest half is forgotten (they are long behind every cursor).</summary>
+    private void Seen(string key, DateTimeOffset at)
+    {
+        _seen[key] = at;
+        if (_seen.Count > MaxSeen)
+        {
+            var cut = _seen.Values.Order().ElementAt(_seen.Count / 2);
+            foreach (var old in _seen.Where(e => e.Value < cut).Select(e => e.Key).ToList())
+            {
+                _seen.TryRemove(old, out _);
+            }
+        }
     }
 
     /// <summary>
@@ -247,22 +274,7 @@ public sealed partial class ReconciliationWatcher(
 
     private const int AuditTrailPageSize = 200;
 
-    internal static string Snake(AccountActionKind kind)
-    {
-        var name = kind.ToString();
-        var text = new StringBuilder(name.Length + 4);
-        foreach (var c in name)
-        {
-            if (char.IsUpper(c) && text.Length > 0)
-            {
-                text.Append('_');
-            }
-
-            text.Append(char.ToLowerInvariant(c));
-        }
-
-        return text.ToString();
-    }
+    internal static string Snake(AccountActionKind kind) => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(kind.ToString());
 
     [LoggerMessage(EventId = 5200, Level = LogLevel.Information, Message = "Reconciliation of tenant {TenantId} recorded {Count} actions done outside the portal")]
     private static partial void Recorded(ILogger logger, string tenantId, int count);
