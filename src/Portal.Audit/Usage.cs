@@ -203,6 +203,6 @@ internal sealed partial class UsageMeter(IDocumentStore store, ICallerPseudonymi
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,63}$")]
     private static partial Regex KeyPattern();
 
-    [LoggerMessage(EventId = 3101, Level = LogLevel.Warning, Message = "A {Kind} of tenant {TenantId} could not be metered ({ErrorType}); billing undercounts it")]
+    [LoggerMessage(EventId = 6001, Level = LogLevel.Warning, Message = "A {Kind} of tenant {TenantId} could not be metered ({ErrorType}); billing undercounts it")]
     private static partial void MeteringFailed(ILogger logger, string tenantId, string kind, string errorType);
 }

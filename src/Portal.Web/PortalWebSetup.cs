@@ -7,11 +7,14 @@ using Portal.Audit;
 using Portal.Idp;
 using Portal.Idp.Entra;
 using Portal.Storage;
-using Portal.Web.Authorization;
-using Portal.Web.Features.Actions;
+using Portal.Web.Agents;
 using Portal.Web.Features.Audit;
-using Portal.Web.Features.Verification;
-using Portal.Web.Infrastructure;
+using Portal.Web.Platform;
+using Portal.Web.Tenancy;
+using Portal.Web.Verification;
+using Portal.Web.Verification.Actions;
+using Portal.Web.Verification.Reconciliation;
+using Portal.Web.Verification.StepUp;
 
 namespace Portal.Web;
 
@@ -66,6 +69,10 @@ public static class PortalWebSetup
 
         services.AddSingleton<AgentSessionStore>();
         services.AddSingleton<VerificationStore>();
+        services.AddSingleton<ApprovalStore>();
+        services.AddSingleton<ReconciliationStore>();
+        services.AddSingleton<ReconciliationWatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<ReconciliationWatcher>());
         services.AddSingleton<CallerReferences>();
         services.AddSingleton<TenantDirectories>();
         services.AddSingleton<AgentNames>();
@@ -73,7 +80,7 @@ public static class PortalWebSetup
         services.AddScoped<VerificationService>();
         services.AddScoped<ActionService>();
         services.AddScoped<ApprovalsBeforeVerifying>();
-        Features.StepUp.StepUpSetup.AddPortalStepUp(services);
+        StepUpSetup.AddPortalStepUp(services);
         services.AddPortalAuditReview();
 
         var web = configuration.GetSection(WebOptions.Section).Get<WebOptions>() ?? new WebOptions();

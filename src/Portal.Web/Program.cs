@@ -1,5 +1,5 @@
 using Portal.Web;
-using Portal.Web.Infrastructure;
+using Portal.Web.Platform;
 
 WebApplicationBuilder? builder = null;
 try

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
+using Portal.Web.Tenancy;
 using static Microsoft.Playwright.Assertions;
 
 namespace Portal.EndToEnd.Tests;
@@ -118,7 +119,7 @@ public sealed class AgentJourneyTests(ChromiumFixture chromium, PortalServer por
         await Expect(page.Locator("[data-field='state']")).ToContainTextAsync("Rejected. Do not act on this account");
         await Expect(page.Locator("[data-field='state']")).ToContainTextAsync("Say:");
         await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Back to the console" })).ToBeVisibleAsync();
-        await Expect(page.Locator("[data-field='escalation']")).ToHaveTextAsync(Portal.Web.Infrastructure.CallScriptSettings.DefaultEscalation);
+        await Expect(page.Locator("[data-field='escalation']")).ToHaveTextAsync(CallScriptSettings.DefaultEscalation);
         agent.AssertPagesRanCleanly();
     }
 

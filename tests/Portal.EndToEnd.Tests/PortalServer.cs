@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Portal.IdpEmulator;
-using Portal.Web.Infrastructure;
+using Portal.Web.Platform;
 
 namespace Portal.EndToEnd.Tests;
 

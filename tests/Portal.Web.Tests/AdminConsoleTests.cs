@@ -2,7 +2,8 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Storage;
-using Portal.Web.Infrastructure;
+using Portal.Web.Agents;
+using Portal.Web.Tenancy;
 
 namespace Portal.Web.Tests;
 
@@ -80,7 +81,7 @@ public sealed class AdminConsoleTests : IAsyncLifetime
         string[] keys = ["Verification:", "AuditRetentionDays", "CallScripts", "AlertWebhook", "ActionMethods", "GroupTiers", "PrivilegedGroups", "IpAllowList", "SigningSecretSecret", "Tiers '"];
         foreach (var failure in failures)
         {
-            var words = Portal.Web.Features.Admin.TenantAdministration.InWords(failure.TrimStart(':'));
+            var words = TenantAdministration.InWords(failure.TrimStart(':'));
             Assert.False(keys.Any(k => words.Contains(k, StringComparison.Ordinal)), $"'{words}' still names a setting key.");
         }
     }
@@ -97,7 +98,7 @@ public sealed class AdminConsoleTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.UnprocessableEntity, empty.StatusCode);
         Assert.Contains("What to do when the caller has no usable factor must not be empty.", WebUtility.HtmlDecode(await empty.Content.ReadAsStringAsync()), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, tooLong.StatusCode);
-        Assert.Equal(Portal.Web.Infrastructure.CallScriptSettings.DefaultNoFactor, Catalog().Find(PortalTestHost.TenantId)!.CallScripts.NoFactor);
+        Assert.Equal(CallScriptSettings.DefaultNoFactor, Catalog().Find(PortalTestHost.TenantId)!.CallScripts.NoFactor);
 
         var saved = await TenancyTestKit.PostAsync(admin, "/admin/policy", "/admin/policy/scripts", ("noFactor", NoFactor), ("escalation", Escalation));
         Assert.Equal(HttpStatusCode.OK, saved.StatusCode);
@@ -258,8 +259,8 @@ public sealed class AdminConsoleTests : IAsyncLifetime
     {
         var tenant = new TenantSettings { Id = "t" };
 
-        var held = Portal.Web.Authorization.PermissionHandler.PermissionsOf(tenant, ["Tenant admin", "Tier 3"]);
-        var tier3Only = Portal.Web.Authorization.PermissionHandler.PermissionsOf(tenant, ["Tier 3"]);
+        var held = PermissionHandler.PermissionsOf(tenant, ["Tenant admin", "Tier 3"]);
+        var tier3Only = PermissionHandler.PermissionsOf(tenant, ["Tier 3"]);
 
         Assert.Contains("admin.tiers", held);
         Assert.DoesNotContain(held, p => p.StartsWith("caller.", StringComparison.Ordinal) || p.StartsWith("action.", StringComparison.Ordinal));

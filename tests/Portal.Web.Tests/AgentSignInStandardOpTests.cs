@@ -6,7 +6,8 @@ using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Tokens;
-using Portal.Web.Infrastructure;
+using Portal.Web.Agents;
+using Portal.Web.Tenancy;
 
 namespace Portal.Web.Tests;
 

@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Audit;
 using Portal.Storage;
-using Portal.Web.Infrastructure;
+using Portal.Web.Agents;
 
 namespace Portal.Web.Tests;
 

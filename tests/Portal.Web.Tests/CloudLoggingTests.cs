@@ -5,7 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
-using Portal.Web.Infrastructure;
+using Portal.Web.Platform;
 
 namespace Portal.Web.Tests;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.WebUtilities;
-using Portal.Web.Infrastructure;
+using Portal.Web.Platform;
 
 namespace Portal.Web.Tests;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
-using Portal.Web.Infrastructure;
+using Portal.Web.Platform;
+using Portal.Web.Tenancy;
 
 namespace Portal.Web.Tests;
 

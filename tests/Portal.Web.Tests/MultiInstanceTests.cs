@@ -1,7 +1,9 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Testing;
-using Portal.Web.Features.Verification;
+using Portal.Web.Tenancy;
+using Portal.Web.Verification;
+using Portal.Web.Verification.Reconciliation;
 
 namespace Portal.Web.Tests;
 
@@ -107,10 +109,10 @@ public sealed class MultiInstanceTests(FirestoreEmulatorProcess firestore) : IAs
     [Fact]
     public async Task ReconciliationOnBothInstancesAtOnce_RecordsEachOutsideActionOnce()
     {
-        var onA = _a.Factory.Services.GetRequiredService<Portal.Web.Features.Reconciliation.ReconciliationWatcher>();
-        var onB = B.Factory.Services.GetRequiredService<Portal.Web.Features.Reconciliation.ReconciliationWatcher>();
-        var tenantA = _a.Factory.Services.GetRequiredService<Portal.Web.Infrastructure.ITenantCatalog>().Find(PortalTestHost.TenantId)!;
-        var tenantB = B.Factory.Services.GetRequiredService<Portal.Web.Infrastructure.ITenantCatalog>().Find(PortalTestHost.TenantId)!;
+        var onA = _a.Factory.Services.GetRequiredService<ReconciliationWatcher>();
+        var onB = B.Factory.Services.GetRequiredService<ReconciliationWatcher>();
+        var tenantA = _a.Factory.Services.GetRequiredService<ITenantCatalog>().Find(PortalTestHost.TenantId)!;
+        var tenantB = B.Factory.Services.GetRequiredService<ITenantCatalog>().Find(PortalTestHost.TenantId)!;
         var idp = _a.Emulator.State;
         var acted = 0;
 

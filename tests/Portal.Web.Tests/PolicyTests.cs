@@ -1,6 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
-using Portal.Web.Infrastructure;
+using Portal.Web.Tenancy;
 
 namespace Portal.Web.Tests;
 

@@ -2,7 +2,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting.Internal;
-using Portal.Web.Infrastructure;
+using Portal.Web.Platform;
+using Portal.Web.Tenancy;
 
 namespace Portal.Web.Tests;
 

@@ -10,8 +10,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Portal.Audit;
 using Portal.Idp;
 using Portal.IdpEmulator;
-using Portal.Web.Features.Reconciliation;
-using Portal.Web.Infrastructure;
+using Portal.Web.Tenancy;
+using Portal.Web.Verification.Reconciliation;
 
 namespace Portal.Web.Tests;
 

@@ -1,3 +1,4 @@
+using Portal.Web.Platform;
 namespace Portal.Web.Tests;
 
 /// <summary>A wrong setting stops the portal at start-up with a message that names the setting.</summary>
@@ -65,9 +66,9 @@ public sealed class StartupSettingsTests
     [InlineData("Production", "https://portal.example.com", null)]
     public void PublicBaseUrl_RequiredOutsideDevelopment(string environment, string? value, string? expected)
     {
-        var validator = new Portal.Web.Infrastructure.WebOptionsValidator(new Microsoft.Extensions.Hosting.Internal.HostingEnvironment { EnvironmentName = environment });
+        var validator = new WebOptionsValidator(new Microsoft.Extensions.Hosting.Internal.HostingEnvironment { EnvironmentName = environment });
 
-        var result = validator.Validate(null, new Portal.Web.Infrastructure.WebOptions { PublicBaseUrl = value });
+        var result = validator.Validate(null, new WebOptions { PublicBaseUrl = value });
 
         Assert.Equal(expected, result.Failed ? result.FailureMessage[..expected!.Length] : null);
     }

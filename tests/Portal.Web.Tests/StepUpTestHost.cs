@@ -13,6 +13,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Portal.IdpEmulator;
 using Portal.Storage;
+using Portal.Web.Tenancy;
 
 namespace Portal.Web.Tests;
 
@@ -163,7 +164,7 @@ public sealed partial class StepUpTestHost : IAsyncLifetime
         {
             if (_started)
             {
-                var tenants = Factory.Services.GetRequiredService<Portal.Web.Infrastructure.ITenantCatalog>().All.Select(t => t.Id).ToList();
+                var tenants = Factory.Services.GetRequiredService<ITenantCatalog>().All.Select(t => t.Id).ToList();
                 await PiiScan.AssertCleanAsync(Store, tenants, _directory, LogLines, Emulator.State);
             }
         }

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
-using Portal.Web.Infrastructure;
+using Portal.Web.Tenancy;
 
 namespace Portal.Web.Tests;
 

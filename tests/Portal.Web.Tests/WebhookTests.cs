@@ -6,7 +6,7 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Portal.Web.Infrastructure;
+using Portal.Web.Tenancy;
 
 namespace Portal.Web.Tests;
 
@@ -169,7 +169,7 @@ public sealed partial class WebhookTests : IAsyncLifetime
         Assert.DoesNotContain(secret, policyPage, StringComparison.Ordinal);
         Assert.DoesNotContain(secret, changesPage, StringComparison.Ordinal);
         Assert.DoesNotContain(_host.LogLines, l => l.Contains(secret, StringComparison.Ordinal) || l.Contains("/moved", StringComparison.Ordinal));
-        await foreach (var change in _host.Store.QueryAsync(new Portal.Storage.DocumentQuery(Portal.Web.Features.Admin.TenantAdministration.ChangesCollection(PortalTestHost.TenantId))))
+        await foreach (var change in _host.Store.QueryAsync(new Portal.Storage.DocumentQuery(TenantAdministration.ChangesCollection(PortalTestHost.TenantId))))
         {
             Assert.DoesNotContain(secret, change.Data.ToJsonString(), StringComparison.Ordinal);
         }

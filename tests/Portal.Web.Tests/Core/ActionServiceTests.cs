@@ -5,10 +5,11 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Portal.Audit;
 using Portal.Idp;
 using Portal.Storage;
-using Portal.Web.Features.Actions;
-using Portal.Web.Features.Admin;
-using Portal.Web.Features.Verification;
-using Portal.Web.Infrastructure;
+using Portal.Web.Agents;
+using Portal.Web.Platform;
+using Portal.Web.Tenancy;
+using Portal.Web.Verification;
+using Portal.Web.Verification.Actions;
 
 namespace Portal.Web.Tests.Core;
 

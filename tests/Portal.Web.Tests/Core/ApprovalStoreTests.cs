@@ -1,5 +1,5 @@
-using Portal.Web.Features.Admin;
-using Portal.Web.Infrastructure;
+using Portal.Web.Agents;
+using Portal.Web.Verification.Actions;
 
 namespace Portal.Web.Tests.Core;
 

@@ -2,7 +2,8 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
-using Portal.Web.Infrastructure;
+using Portal.Web.Agents;
+using Portal.Web.Platform;
 
 namespace Portal.Web.Tests.Core;
 

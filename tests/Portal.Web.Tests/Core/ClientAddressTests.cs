@@ -1,7 +1,8 @@
 using System.Net;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
-using Portal.Web.Infrastructure;
+using Portal.Web.Platform;
+using Portal.Web.Tenancy;
 
 namespace Portal.Web.Tests.Core;
 

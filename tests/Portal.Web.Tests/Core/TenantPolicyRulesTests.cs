@@ -1,6 +1,5 @@
 using Portal.Idp;
-using Portal.Web.Authorization;
-using Portal.Web.Infrastructure;
+using Portal.Web.Tenancy;
 
 namespace Portal.Web.Tests.Core;
 

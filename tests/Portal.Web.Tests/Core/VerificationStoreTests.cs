@@ -1,7 +1,8 @@
 using Portal.Idp;
 using Portal.Storage;
-using Portal.Web.Features.Verification;
-using Portal.Web.Infrastructure;
+using Portal.Web.Agents;
+using Portal.Web.Tenancy;
+using Portal.Web.Verification;
 
 namespace Portal.Web.Tests.Core;
 

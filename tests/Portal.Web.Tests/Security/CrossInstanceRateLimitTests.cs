@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using Portal.Storage;
 using Portal.Testing;
-using Portal.Web.Infrastructure;
+using Portal.Web.Agents;
 
 namespace Portal.Web.Tests.Security;
 

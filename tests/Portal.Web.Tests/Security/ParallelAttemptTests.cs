@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Portal.Audit;
 using Portal.Storage;
 using Portal.Testing;
-using Portal.Web.Features.Verification;
+using Portal.Web.Verification;
 
 namespace Portal.Web.Tests.Security;
 

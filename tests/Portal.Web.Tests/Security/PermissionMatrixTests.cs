@@ -1,6 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Authorization;
-using Portal.Web.Authorization;
+using Portal.Web.Tenancy;
 
 namespace Portal.Web.Tests.Security;
 

@@ -1,6 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Http;
-using Portal.Web.Infrastructure;
+using Portal.Web.Agents;
 
 namespace Portal.Web.Tests.Security;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using Portal.Web.Infrastructure;
+using Portal.Web.Platform;
 
 namespace Portal.Web.Tests.Security;
 

@@ -6,9 +6,11 @@ using Microsoft.Extensions.Time.Testing;
 using Portal.Audit;
 using Portal.Storage;
 using Portal.Storage.Sqlite;
-using Portal.Web.Features.Admin;
-using Portal.Web.Features.Verification;
-using Portal.Web.Infrastructure;
+using Portal.Web.Agents;
+using Portal.Web.Platform;
+using Portal.Web.Tenancy;
+using Portal.Web.Verification;
+using Portal.Web.Verification.Actions;
 
 namespace Portal.Web.Tests.Storage;
 
@@ -193,8 +195,19 @@ public sealed class QueryShapeTests : IDisposable
         return names;
     }
 
-    internal static string RepositoryRoot([CallerFilePath] string path = "") =>
-        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path)!, "..", "..", ".."));
+    /// <summary>The folder holding Portal.sln, found upwards from the calling source file.</summary>
+    internal static string RepositoryRoot([CallerFilePath] string path = "")
+    {
+        for (var directory = Path.GetDirectoryName(path); directory is not null; directory = Path.GetDirectoryName(directory))
+        {
+            if (File.Exists(Path.Combine(directory, "Portal.sln")))
+            {
+                return directory;
+            }
+        }
+
+        throw new InvalidOperationException($"No Portal.sln above {path}.");
+    }
 
     private sealed class RecordingStore(IDocumentStore inner) : IDocumentStore
     {

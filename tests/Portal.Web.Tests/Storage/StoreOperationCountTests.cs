@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Audit;
 using Portal.Storage;
+using Portal.Web.Verification;
 using Xunit.Abstractions;
 
 namespace Portal.Web.Tests.Storage;
@@ -70,7 +71,7 @@ public sealed class StoreOperationCountTests(ITestOutputHelper output) : IAsyncL
         var throttled = await Measure("push: page + poll within 2 s of the last (served from the store)", () => agent.PollAsync(pending!));
         var push = Assert.Single(Host.Emulator.State.PendingPushes(Alice));
         Host.Emulator.State.AnswerPush(push.TransactionId, push.CorrectAnswer);
-        Host.Clock.Advance(Features.Verification.VerificationStore.PushPollInterval);
+        Host.Clock.Advance(VerificationStore.PushPollInterval);
         string? next = null;
         await Measure("push: page + poll that finds it approved (opens the verification)", async () => next = (await agent.PollAsync(pending!)).Next);
         var action = await Measure("action (revoke sessions)", async () => Assert.Equal(HttpStatusCode.OK, (await agent.ActAsync("revoke-sessions", ConsoleDriver.VerificationId(next!))).StatusCode));

@@ -2,8 +2,10 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Portal.Audit;
-using Portal.Web.Features.Verification;
-using Portal.Web.Infrastructure;
+using Portal.Web.Agents;
+using Portal.Web.Platform;
+using Portal.Web.Tenancy;
+using Portal.Web.Verification;
 
 namespace Portal.Web.Features.Account;
 

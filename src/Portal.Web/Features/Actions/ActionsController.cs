@@ -2,10 +2,10 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Portal.Audit;
 using Portal.Idp;
-using Portal.Web.Authorization;
-using Portal.Web.Features.Admin;
-using Portal.Web.Features.Verification;
-using Portal.Web.Infrastructure;
+using Portal.Web.Agents;
+using Portal.Web.Tenancy;
+using Portal.Web.Verification;
+using Portal.Web.Verification.Actions;
 
 namespace Portal.Web.Features.Actions;
 

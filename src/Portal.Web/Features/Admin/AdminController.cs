@@ -1,9 +1,11 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
-using Portal.Web.Authorization;
-using Portal.Web.Features.Actions;
-using Portal.Web.Infrastructure;
+using Portal.Web.Agents;
+using Portal.Web.Platform;
+using Portal.Web.Tenancy;
+using Portal.Web.Verification.Actions;
+using Portal.Web.Verification.Reconciliation;
 
 namespace Portal.Web.Features.Admin;
 
@@ -30,7 +32,7 @@ public sealed record ConnectionPage(Portal.Idp.IdpKind Kind, Portal.Idp.IdpCapab
     /// <summary>Whether the tenant's reconciliation is on, and where its reading of the IdP log stands (null before the first read).</summary>
     public bool ReconciliationEnabled { get; init; }
 
-    public Reconciliation.ReconciliationState? Reconciliation { get; init; }
+    public ReconciliationState? Reconciliation { get; init; }
 
     public int ReconciliationPollSeconds { get; init; }
 
@@ -56,7 +58,7 @@ public sealed class AdminController(
     Portal.Audit.IAuditTrail audit,
     BrowserHandover handover,
     IAlertNotifier notifier,
-    Reconciliation.ReconciliationStore reconciliation,
+    ReconciliationStore reconciliation,
     TimeProvider clock) : Controller
 {
     private const string TiersPath = "/admin/tiers";

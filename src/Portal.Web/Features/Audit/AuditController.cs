@@ -2,8 +2,8 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.WebUtilities;
 using Portal.Audit;
-using Portal.Web.Authorization;
-using Portal.Web.Infrastructure;
+using Portal.Web.Agents;
+using Portal.Web.Tenancy;
 
 namespace Portal.Web.Features.Audit;
 

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Portal.Audit;
-using Portal.Web.Infrastructure;
+using Portal.Web.Agents;
 
 namespace Portal.Web.Features.Audit;
 

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http.Features;
 using Portal.Audit;
-using Portal.Web.Infrastructure;
+using Portal.Web.Platform;
 
 namespace Portal.Web.Features.Audit;
 

@@ -1,5 +1,5 @@
 using Portal.Audit;
-using Portal.Web.Infrastructure;
+using Portal.Web.Agents;
 
 namespace Portal.Web.Features.Audit;
 

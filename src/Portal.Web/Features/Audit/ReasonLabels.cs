@@ -1,3 +1,4 @@
+using Portal.Web.Verification.Actions;
 namespace Portal.Web.Features.Audit;
 
 /// <summary>
@@ -123,7 +124,7 @@ public static class ReasonLabels
     private static List<string>? Compound(string code)
     {
         var tokens = code.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        if (tokens.Length == 0 || Portal.Web.Features.Actions.CallerAction.All.FirstOrDefault(a => a.Name == tokens[0]) is not { } action)
+        if (tokens.Length == 0 || CallerAction.All.FirstOrDefault(a => a.Name == tokens[0]) is not { } action)
         {
             return null;
         }

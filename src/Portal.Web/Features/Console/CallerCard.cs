@@ -1,5 +1,6 @@
 using System.Globalization;
 using Portal.Idp;
+using Portal.Web.Verification;
 
 namespace Portal.Web.Features.Console;
 
@@ -35,8 +36,8 @@ public static class CallerCard
     /// <summary>The status line: "locked out since 2026-11-30 21:15 UTC (35 minutes ago)", or the status alone.</summary>
     public static string Status(CallerStatus status, DateTimeOffset? since, DateTimeOffset now) =>
         status != CallerStatus.Active && since is { } changed
-            ? Verification.StatusLabels.Name(status) + " since " + When(changed, now)
-            : Verification.StatusLabels.Name(status);
+            ? StatusLabels.Name(status) + " since " + When(changed, now)
+            : StatusLabels.Name(status);
 
     public static bool RecentlyEnrolled(CallerFactor factor, DateTimeOffset now) =>
         factor.EnrolledAt is { } enrolled && now - enrolled < RecentEnrolment;

@@ -1,9 +1,9 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
-using Portal.Web.Authorization;
-using Portal.Web.Features.Actions;
-using Portal.Web.Features.Verification;
-using Portal.Web.Infrastructure;
+using Portal.Web.Agents;
+using Portal.Web.Tenancy;
+using Portal.Web.Verification;
+using Portal.Web.Verification.Actions;
 
 namespace Portal.Web.Features.Console;
 
@@ -123,7 +123,7 @@ public sealed class ConsoleController(ITenantCatalog tenants, VerificationServic
             VerifyUnavailable = verify is { State: Portal.Idp.CapabilityState.Unavailable } ? verify.Reason : null,
             UnavailableActions = [.. CallerAction.All
                 .Where(a => permissions.Contains(a.Permission))
-                .Select(a => (Action: a, Reason: connection.WhyUnavailable(agent.TenantId, a)))
+                .Select(a => (Action: a, Reason: connection.WhyUnavailable(agent.TenantId, a.Operation)))
                 .Where(a => a.Reason is not null)
                 .Select(a => (a.Action, a.Reason!))],
         };

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
+using Portal.Web.Agents;
 
 namespace Portal.Web.Features.Errors;
 
@@ -24,7 +25,7 @@ public sealed class ErrorsController : Controller
             ? parsed
             : StatusCodes.Status500InternalServerError;
         Response.StatusCode = code is >= 400 and <= 599 ? code : StatusCodes.Status500InternalServerError;
-        var missing = Response.StatusCode == StatusCodes.Status403Forbidden ? HttpContext.Items[Portal.Web.Authorization.AuditingAuthorizationResultHandler.MissingPermissionItem] as string : null;
+        var missing = Response.StatusCode == StatusCodes.Status403Forbidden ? HttpContext.Items[AuditingAuthorizationResultHandler.MissingPermissionItem] as string : null;
         return View(new ErrorPage(Response.StatusCode, Activity.Current?.TraceId.ToString() ?? HttpContext.TraceIdentifier, missing));
     }
 }

@@ -1,4 +1,5 @@
 using Portal.Idp;
+using Portal.Web.Verification;
 
 namespace Portal.Web.Features.Verification;
 

@@ -1,10 +1,11 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Portal.Idp;
-using Portal.Web.Authorization;
-using Portal.Web.Features.Actions;
-using Portal.Web.Features.StepUp;
-using Portal.Web.Infrastructure;
+using Portal.Web.Agents;
+using Portal.Web.Tenancy;
+using Portal.Web.Verification;
+using Portal.Web.Verification.Actions;
+using Portal.Web.Verification.StepUp;
 
 namespace Portal.Web.Features.Verification;
 
@@ -196,7 +197,7 @@ public sealed class VerificationController(ITenantCatalog tenants, VerificationS
         var held = PermissionHandler.PermissionsOf(tenant, agent.Tiers);
         // The tenant's policy, the same the action itself checks: no button leads to a refusal the page could have known.
         var actions = CallerAction.All.Where(a => held.Contains(a.Permission))
-            .Select(a => new SessionAction(a, a.AcceptedMethodsFor(tenant), session.UsedActions.Contains(a.Name)) { ConnectionUnavailable = connection.WhyUnavailable(tenant.Id, a) })
+            .Select(a => new SessionAction(a, a.AcceptedMethodsFor(tenant), session.UsedActions.Contains(a.Name)) { ConnectionUnavailable = connection.WhyUnavailable(tenant.Id, a.Operation) })
             .ToList();
         string? note = null;
         if (actions.Any(a => a.Action == CallerAction.PasswordReset || a.Action == CallerAction.Unlock)

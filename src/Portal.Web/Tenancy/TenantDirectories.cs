@@ -1,0 +1,43 @@
+using Portal.Idp;
+using Portal.Web.Platform;
+
+namespace Portal.Web.Tenancy;
+
+/// <summary>Builds a tenant's <see cref="ICallerDirectory"/> (Okta or Entra) from its settings and its resolved credential.</summary>
+public sealed class TenantDirectories(
+    ICallerDirectoryFactory oktaFactory,
+    [FromKeyedServices(IdpKind.Entra)] ICallerDirectoryFactory entraFactory,
+    ISecretResolver secrets,
+    ITenantCatalog tenants,
+    TenantConnectionReports reports)
+{
+    public ICallerDirectory For(TenantSettings tenant)
+    {
+        var index = tenants.All.ToList().IndexOf(tenant);
+        var credential = secrets.Resolve(tenant.Idp.ApiTokenSecret, $"Portal:Tenants:{index}:Idp:ApiTokenSecret");
+        var connection = new IdpConnection(tenant.Id, tenant.Idp.Kind, new Uri(tenant.Idp.BaseUrl), credential) { ReadsAuditLog = tenant.Reconciliation.Enabled };
+        if (tenant.Idp.Kind == IdpKind.Entra)
+        {
+            var entra = tenant.Idp.Entra;
+            var tokenEndpoint = string.IsNullOrEmpty(entra.TokenEndpoint) ? null : new Uri(entra.TokenEndpoint);
+            return entraFactory.Create(connection with { Entra = new EntraAppCredentials(entra.DirectoryTenantId, entra.ClientId, tokenEndpoint) });
+        }
+
+        var okta = tenant.Idp.Okta;
+        var settings = new OktaConnectionSettings
+        {
+            TacAuthenticatorId = string.IsNullOrWhiteSpace(okta.TacAuthenticatorId) ? null : okta.TacAuthenticatorId.Trim(),
+            // The org's canonical host as this instance's last connection check read it: push poll links on it are trusted too.
+            CanonicalBaseUrl = reports.Latest(tenant.Id)?.CanonicalBaseUrl,
+            ApiTokenId = string.IsNullOrWhiteSpace(okta.ApiTokenId) ? null : okta.ApiTokenId.Trim(),
+        };
+        if (!string.IsNullOrWhiteSpace(okta.ServiceApp.ClientId))
+        {
+            var app = okta.ServiceApp;
+            var scopes = app.Scopes.Count > 0 ? app.Scopes.Select(s => s.Trim()).ToList() : OktaServiceAppScopes.Default(settings.TacAuthenticatorId, tenant.Reconciliation.Enabled);
+            settings = settings with { ServiceApp = new OktaServiceApp(app.ClientId.Trim(), scopes, string.IsNullOrWhiteSpace(app.KeyId) ? null : app.KeyId.Trim(), app.Dpop) };
+        }
+
+        return oktaFactory.Create(connection with { Okta = settings });
+    }
+}

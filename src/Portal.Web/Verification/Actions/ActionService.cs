@@ -1,0 +1,241 @@
+using Portal.Audit;
+using Portal.Idp;
+using Portal.Web.Agents;
+using Portal.Web.Platform;
+using Portal.Web.Tenancy;
+
+namespace Portal.Web.Verification.Actions;
+
+/// <summary>
+/// An action on a verified caller's account, with the permission it needs and the methods it accepts by
+/// default (<see cref="AcceptedMethods"/>); a tenant's policy (<see cref="TenantSettings.ActionMethods"/>) can set its own.
+/// </summary>
+public sealed record CallerAction(string Name, string Permission, string Title, IReadOnlyList<string> AcceptedMethods, IdpOperation Operation)
+{
+    private static readonly string[] Any = [VerificationMethods.OktaPush, VerificationMethods.OidcStepUp, VerificationMethods.OktaTotp];
+
+    // V7: the actions that hand over the account (a TAP, new MFA) need a method with number matching or a
+    // fresh sign-in; a TOTP code read over the phone is not enough for them.
+    private static readonly string[] Strong = [VerificationMethods.OktaPush, VerificationMethods.OidcStepUp];
+
+    public static readonly CallerAction PasswordReset = new("password_reset", Permissions.PasswordReset, "Reset password", Any, IdpOperation.ResetPassword);
+    public static readonly CallerAction RevokeSessions = new("sessions_revoke", Permissions.SessionsRevoke, "Sign out everywhere", Any, IdpOperation.RevokeSessions);
+    public static readonly CallerAction Unlock = new("account_unlock", Permissions.AccountUnlock, "Unlock account", Any, IdpOperation.Unlock);
+    public static readonly CallerAction ResetFactors = new("mfa_reset", Permissions.MfaReset, "Reset MFA factors", Strong, IdpOperation.ResetFactors);
+    public static readonly CallerAction TemporaryAccess = new("tap_issue", Permissions.TapIssue, "Issue temporary access code", Strong, IdpOperation.IssueTemporaryAccess);
+
+    public static IReadOnlyList<CallerAction> All { get; } = [PasswordReset, RevokeSessions, Unlock, ResetFactors, TemporaryAccess];
+
+    /// <summary>The methods this action accepts in a tenant: its policy when it names the action, else the default (V7).</summary>
+    public IReadOnlyList<string> AcceptedMethodsFor(TenantSettings tenant) =>
+        tenant.ActionMethods.TryGetValue(Name, out var methods) && methods.Count > 0 ? methods : AcceptedMethods;
+}
+
+/// <summary>What the agent sees after an action. <see cref="OneTimeSecret"/> is rendered once and never kept.</summary>
+public sealed record ActionOutcome(bool Succeeded, string Message, string? OneTimeSecret = null, string? OneTimeSecretLabel = null, DateTimeOffset? SecretExpiresAt = null)
+{
+    /// <summary>How the action's audit record is completed: <see cref="AuditOutcome.Partial"/> when only part of it happened.</summary>
+    public AuditOutcome AuditAs { get; init; } = AuditOutcome.Succeeded;
+
+    /// <summary>What the audit record says happened (no secret, no personal data), e.g. which methods an MFA reset removed.</summary>
+    public string? AuditReason { get; init; }
+
+    public bool IsPartial => AuditAs == AuditOutcome.Partial;
+
+    public override string ToString() => $"ActionOutcome {{ Succeeded = {Succeeded}, Message = {Message}, OneTimeSecret = {(OneTimeSecret is null ? "none" : "[redacted]")} }}";
+}
+
+/// <summary>
+/// Runs an action on a verified caller: permission (checked by the route's policy), a live verification of
+/// this caller by this agent session that has not been used for this action, a method strong enough, no
+/// alarm on the caller, and an audit record written before the IdP call and completed after (D3).
+/// </summary>
+public sealed class ActionService(
+    TenantDirectories directories,
+    VerificationStore store,
+    CallerReferences references,
+    IAuditTrail audit,
+    ApprovalStore approvals,
+    IUsageMeter usage,
+    ILogger<ActionService> logger)
+{
+    /// <summary>The refusal of an action on a privileged target until a second agent approves it.</summary>
+    public const string ApprovalRequiredCode = "approval_required";
+
+    public async Task<(ActionOutcome? Outcome, Refusal? Refusal, int Status)> RunAsync(
+        HttpContext http, AgentContext agent, TenantSettings tenant, CallerAction action, string verificationId, string? ticketRef,
+        Func<ICallerDirectory, string, CancellationToken, Task<IdpResult<ActionOutcome>>> perform, CancellationToken ct)
+    {
+        var entry = AuditEntries.For(http, agent, "action." + action.Name, AuditOutcome.Pending) with { TicketRef = ticketRef };
+        var session = await store.GetSessionAsync(tenant.Id, verificationId, ct);
+        if (session is null || session.AgentSessionId != agent.SessionId || session.AgentSubject != agent.Subject)
+        {
+            // A3/V5: no verification of this agent session, so no action, whatever ids the form carries.
+            await audit.RecordAsync(entry with { Outcome = AuditOutcome.Denied, Reason = "no_verification" }, ct);
+            return (null, new Refusal("no_verification", "There is no verification of this caller by you. Verify the caller first."), StatusCodes.Status403Forbidden);
+        }
+
+        var callerId = references.FromRest(tenant.Id, session.CallerRefProtected);
+        entry = entry with { CallerId = callerId, CallerLogin = session.CallerMaskedLogin, Method = session.Method };
+        if (callerId is null)
+        {
+            await audit.RecordAsync(entry with { Outcome = AuditOutcome.Denied, Reason = "unreadable_verification" }, ct);
+            return (null, new Refusal("unreadable_verification", "This verification can no longer be read. Verify the caller again."), StatusCodes.Status403Forbidden);
+        }
+
+        var accepted = action.AcceptedMethodsFor(tenant);
+        if (!accepted.Contains(session.Method))
+        {
+            await audit.RecordAsync(entry with { Outcome = AuditOutcome.Denied, Reason = "method_insufficient" }, ct);
+            return (null, new Refusal("method_insufficient", $"{action.Title} needs a stronger verification: your organisation accepts {string.Join(" or ", accepted.Select(MethodLabels.Phrase))} for it."), StatusCodes.Status403Forbidden);
+        }
+
+        var gate = await store.CheckGateAsync(tenant.Id, session.CallerIdHash, forAction: true, ct);
+        if (gate != CallerGate.Open)
+        {
+            await audit.RecordAsync(entry with { Outcome = AuditOutcome.Denied, Reason = "caller_alarm" }, ct);
+            return (null, VerificationService.GateRefusal(gate), StatusCodes.Status403Forbidden);
+        }
+
+        // The IdP says itself who is an administrator (Okta admin roles, direct or through a group; Entra directory
+        // roles, PIM-eligible ones, role-assignable groups): always asked, and the tenant's privileged groups too.
+        if (await PrivilegedTargetAsync(http, agent, tenant, action, verificationId, session, callerId, entry, ct) is { } privileged)
+        {
+            return (null, privileged.Refusal, privileged.Status);
+        }
+
+        // D3: the record exists before anything happens at the IdP; if it cannot be written, nothing happens.
+        var pending = await audit.BeginAsync(entry, ct);
+        var (consumed, _) = await store.ConsumeAsync(tenant.Id, verificationId, agent.SessionId, agent.Subject, action.Name, Portal.Audit.TicketRef.Sanitise(ticketRef), ct);
+        if (consumed != ConsumeResult.Consumed)
+        {
+            var reason = consumed switch
+            {
+                ConsumeResult.AlreadyUsed => "verification_used",
+                ConsumeResult.Expired => "verification_expired",
+                _ => "no_verification",
+            };
+            await audit.CompleteAsync(pending, AuditOutcome.Denied, reason, ct);
+            var message = consumed == ConsumeResult.AlreadyUsed
+                ? $"{action.Title} was already done in this verification. Verify the caller again to repeat it."
+                : "This verification has expired. Verify the caller again.";
+            return (null, new Refusal(reason, message), StatusCodes.Status403Forbidden);
+        }
+
+        IdpResult<ActionOutcome> result;
+        try
+        {
+            result = await perform(directories.For(tenant), callerId, ct);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or OperationCanceledException)
+        {
+            result = new IdpError(IdpErrorKind.Unavailable, "unreachable", "The identity provider did not answer; the outcome is unknown. Check the account before trying again.");
+        }
+
+        try
+        {
+            await audit.CompleteAsync(pending, result.IsSuccess ? result.Value.AuditAs : AuditOutcome.Failed, result.IsSuccess ? result.Value.AuditReason : result.Error.Code, CancellationToken.None);
+        }
+        catch (AuditUnavailableException)
+        {
+            // The IdP call happened; its record stays "pending" (outcome unknown) for the auditors to see.
+            PortalLog.AuditCompletionFailed(logger, tenant.Id, pending.RecordId);
+        }
+
+        await RecordDoneAsync(tenant.Id, verificationId, action, !result.IsSuccess ? "failed" : result.Value.IsPartial ? "partial" : "succeeded");
+        if (!result.IsSuccess)
+        {
+            PortalLog.IdpFailed(logger, action.Name, tenant.Id, result.Error.Kind.ToString(), result.Error.Code);
+            return (null, new Refusal(result.Error.Code, result.Error.AgentMessage), StatusCodes.Status502BadGateway);
+        }
+
+        await usage.RecordActionAsync(tenant.Id, action.Name, result.Value.AuditAs, CancellationToken.None);
+        return (result.Value, null, StatusCodes.Status200OK);
+    }
+
+    /// <summary>
+    /// Notes the outcome on the verification for the call summary. The IdP call has happened and the audit holds the
+    /// truth, so a store that fails here costs the summary one line, never the agent's result (or its one-time secret).
+    /// </summary>
+    private async Task RecordDoneAsync(string tenantId, string verificationId, CallerAction action, string outcome)
+    {
+        try
+        {
+            await store.RecordDoneAsync(tenantId, verificationId, new ActionDone(action.Name, outcome, store.Now), CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            PortalLog.CallSummaryNotUpdated(logger, tenantId, ex.GetType().Name);
+        }
+    }
+
+    /// <summary>
+    /// V7: an action on a privileged target (<see cref="PrivilegedTargets"/>) also needs a second agent's approval.
+    /// Null when the action may go ahead. Unknown roles or membership count as privileged (fail closed); an IdP that
+    /// does not answer is told to the agent as such (502), since no approval would let the action through then.
+    /// </summary>
+    private async Task<(Refusal Refusal, int Status)?> PrivilegedTargetAsync(HttpContext http, AgentContext agent, TenantSettings tenant, CallerAction action, string verificationId, VerificationSession session, string callerId, AuditEntry entry, CancellationToken ct)
+    {
+        var verdict = await PrivilegedTargets.CheckAsync(directories.For(tenant), tenant, callerId, ct);
+        if (verdict.State == PrivilegeState.NotPrivileged)
+        {
+            return null;
+        }
+
+        // The IdP did not answer: nothing can be done on the account now, and a second agent would not change that.
+        if (verdict.Down is { } down)
+        {
+            await audit.RecordAsync(entry with { Outcome = AuditOutcome.Failed, Reason = down.Code }, ct);
+            return (new Refusal(down.Code, down.AgentMessage), StatusCodes.Status502BadGateway);
+        }
+
+        var id = ApprovalStore.IdFor(verificationId, action.Name);
+        if (await approvals.TryUseAsync(tenant.Id, id, agent.Subject, ct))
+        {
+            await audit.RecordAsync(entry with { Action = "approval.use", Outcome = AuditOutcome.Succeeded, Reason = action.Name }, ct);
+            return null;
+        }
+
+        // Asked for at look-up, before verifying: the same agent, the same caller, the same action.
+        var askedEarlier = ApprovalStore.IdBeforeVerifying(agent.Subject, session.CallerIdHash, action.Name);
+        if (await approvals.TryUseAsync(tenant.Id, askedEarlier, agent.Subject, ct))
+        {
+            await audit.RecordAsync(entry with { Action = "approval.use", Outcome = AuditOutcome.Succeeded, Reason = action.Name + " before_verification" }, ct);
+            return null;
+        }
+
+        var existing = await approvals.GetAsync(tenant.Id, id, ct);
+        var earlier = await approvals.GetAsync(tenant.Id, askedEarlier, ct) is { } found && found.ExpiresAt > approvals.Now ? found : null;
+        if (existing is { State: ApprovalState.Rejected } || earlier is { State: ApprovalState.Rejected })
+        {
+            await audit.RecordAsync(entry with { Outcome = AuditOutcome.Denied, Reason = "approval_rejected" }, ct);
+            return (new Refusal("approval_rejected", $"A second agent rejected {action.Title} for this caller. Escalate to your security team."), StatusCodes.Status403Forbidden);
+        }
+
+        if (existing is null && earlier is null)
+        {
+            await approvals.RequestAsync(
+                new ApprovalRequest
+                {
+                    Id = id,
+                    TenantId = tenant.Id,
+                    VerificationId = verificationId,
+                    Action = action.Name,
+                    Permission = action.Permission,
+                    RequesterSubject = agent.Subject,
+                    RequesterMaskedLogin = agent.MaskedLogin,
+                    CallerIdHash = session.CallerIdHash,
+                    CallerMaskedLogin = session.CallerMaskedLogin,
+                    TicketRef = Portal.Audit.TicketRef.Sanitise(entry.TicketRef),
+                    Method = session.Method,
+                    State = ApprovalState.Pending,
+                    CreatedAt = approvals.Now,
+                    ExpiresAt = session.ExpiresAt,
+                },
+                ct);
+            await audit.RecordAsync(entry with { Action = "approval.request", Outcome = AuditOutcome.Succeeded, Reason = action.Name + (verdict.RolesUnknown ? " roles_unknown" : "") + (verdict.GroupsUnknown ? " groups_unknown" : "") }, ct);
+        }
+
+        return (new Refusal(ApprovalRequiredCode, $"This caller is a privileged account: {action.Title} needs a second agent's approval. The request is in the approval queue for a colleague to decide; once approved, submit again while this verification lasts."), StatusCodes.Status403Forbidden);
+    }
+}

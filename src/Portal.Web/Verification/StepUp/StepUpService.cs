@@ -1,0 +1,522 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Protocols;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using Microsoft.IdentityModel.Tokens;
+using Portal.Audit;
+using Portal.Idp;
+using Portal.Web.Agents;
+using Portal.Web.Platform;
+using Portal.Web.Tenancy;
+
+namespace Portal.Web.Verification.StepUp;
+
+/// <summary>What the agent reads out once: the link and its short code. Neither is stored.</summary>
+public sealed record StepUpStarted(string PendingId, Uri Link, string ShortCode)
+{
+    public override string ToString() => $"StepUpStarted {{ PendingId = {PendingId} }}";
+}
+
+/// <summary>
+/// Where the caller's browser goes next after entering the short code: the sign-in under way (<see cref="State"/>)
+/// and the value its browser must carry back, or a wrong code, or a failure.
+/// </summary>
+public sealed record StepUpRedirect(string? State, string? BrowserValue, bool WrongCode, bool Failed);
+
+/// <summary>The verdict on an ID token, before it is applied; <see cref="Reason"/> is null when it passes.</summary>
+public sealed record StepUpVerdict(string? Reason, bool Alarm)
+{
+    public static readonly StepUpVerdict Pass = new(null, false);
+}
+
+/// <summary>
+/// <c>oidc.stepup</c>: the agent starts it, the caller opens a one-time link, types the short code the agent read
+/// out, and signs in to their own IdP with <c>prompt=login</c> and <c>max_age=0</c>. The portal accepts only an ID
+/// token whose subject is that caller, whose <c>auth_time</c> is fresh and whose <c>amr</c> (or <c>acrs</c>) shows
+/// MFA; an absent claim is a failure (docs/security-requirements.md V8). Single use, ten minutes (V2).
+/// </summary>
+public sealed class StepUpService(
+    TenantDirectories directories,
+    VerificationStore verifications,
+    VerificationService verification,
+    StepUpStore links,
+    StepUpOidc oidc,
+    CallerReferences references,
+    ICallerPseudonymizer pseudonyms,
+    IAuditTrail audit,
+    IDataProtectionProvider protection,
+    ITenantCatalog tenants,
+    ILogger<StepUpService> logger)
+{
+    public const string CallbackPath = "/stepup/callback";
+    public const string FactorId = "stepup";
+
+    /// <summary>A step-up sign-in older than this is not fresh, whatever the IdP says.</summary>
+    public static readonly TimeSpan MaxAuthAge = TimeSpan.FromMinutes(5);
+
+    /// <summary>Clock skew allowed between the IdP and the portal.</summary>
+    public static readonly TimeSpan Skew = TimeSpan.FromSeconds(5);
+
+    // No 0/O, 1/I/L: the code is read out over the phone.
+    private const string CodeAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    private static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(10);
+
+    private readonly IDataProtector _verifiers = protection.CreateProtector("Portal.StepUp.Verifier.v1");
+
+    public async Task<(StepUpStarted? Started, Refusal? Refusal)> StartAsync(HttpContext http, AgentContext agent, TenantSettings tenant, string? callerRef, string? factorId, CancellationToken ct)
+    {
+        if (references.FromForm(agent, callerRef) is not var (callerId, maskedLogin))
+        {
+            return (null, new Refusal("stale_form", "This caller's page has expired. Look the caller up again."));
+        }
+
+        if (!tenant.StepUp.IsConfigured)
+        {
+            return (null, new Refusal("stepup_not_configured", "Step-up sign-in is not set up for your organisation. Ask your portal administrator."));
+        }
+
+        // The factor list is read again, not trusted from the form (V1): an Entra caller must have a strong
+        // method (the adapter then offers step-up); an Okta caller must have some challengeable factor.
+        var factors = await directories.For(tenant).ListFactorsAsync(callerId, ct);
+        if (!factors.IsSuccess)
+        {
+            return (null, new Refusal(factors.Error.Code, factors.Error.AgentMessage));
+        }
+
+        var offered = factors.Value.Any(f => f.Method == VerificationMethods.OidcStepUp && f.Id == factorId)
+            || (tenant.Idp.Kind == IdpKind.Okta && factorId == FactorId && factors.Value.Any(f => f.Method is not null));
+        if (!offered)
+        {
+            return (null, new Refusal("factor_not_challengeable", "This caller cannot be verified by a step-up sign-in."));
+        }
+
+        var idHash = pseudonyms.HashCallerId(tenant.Id, callerId);
+        var entry = AuditEntries.For(http, agent, "verification.stepup.start", AuditOutcome.Pending) with
+        {
+            CallerId = callerId,
+            CallerLogin = maskedLogin,
+            Method = VerificationMethods.OidcStepUp,
+        };
+        var gate = await verifications.TryStartChallengeAsync(tenant.Id, idHash, isPush: false, tenant.Verification, ct);
+        if (gate != CallerGate.Open)
+        {
+            await audit.RecordAsync(entry with { Outcome = AuditOutcome.Denied, Reason = gate.ToString() }, ct);
+            return (null, VerificationService.GateRefusal(gate));
+        }
+
+        var record = await audit.BeginAsync(entry, ct);
+        var now = verifications.Now;
+        var pending = new PendingVerification
+        {
+            Id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
+            TenantId = tenant.Id,
+            AgentSessionId = agent.SessionId,
+            AgentSubject = agent.Subject,
+            AgentMaskedLogin = agent.MaskedLogin,
+            CallerIdHash = idHash,
+            CallerMaskedLogin = maskedLogin,
+            CallerRefProtected = references.AtRest(tenant.Id, callerId),
+            Method = VerificationMethods.OidcStepUp,
+            CorrectAnswer = 0,
+            PollRefProtected = "",
+            State = ChallengeState.Waiting,
+            CreatedAt = now,
+            ExpiresAt = now + Lifetime,
+        };
+        var token = StepUpStore.NewToken();
+        var code = RandomNumberGenerator.GetString(CodeAlphabet, 8);
+        await verifications.CreatePendingAsync(pending, ct);
+        await links.CreateLinkAsync(token, new StepUpLink
+        {
+            TenantId = tenant.Id,
+            PendingId = pending.Id,
+            CodeHash = CodeHash(tenant.Id, pending.Id, code),
+            ExpiresAt = pending.ExpiresAt,
+        }, ct);
+        await audit.CompleteAsync(record, AuditOutcome.Succeeded, null, ct);
+        return (new StepUpStarted(pending.Id, new Uri(PublicUrl(http, "/stepup/" + token)), code), null);
+    }
+
+    /// <summary>
+    /// Whether the link can still be opened (for the page that asks for the code). A GET changes no state: a spent
+    /// link fetched again is only audited, as the sign that the link is in a second pair of hands.
+    /// </summary>
+    public async Task<bool> IsOpenAsync(HttpContext http, string token, CancellationToken ct)
+    {
+        var link = await links.GetLinkAsync(token, ct);
+        if (link is null)
+        {
+            return false;
+        }
+
+        if (!link.Used && link.WrongCodes < StepUpStore.MaxWrongCodes && links.Now < link.ExpiresAt)
+        {
+            return true;
+        }
+
+        var tenant = tenants.Find(link.TenantId);
+        var pending = tenant is null ? null : await verifications.GetPendingAsync(tenant.Id, link.PendingId, ct);
+        var callerId = pending is null ? null : references.FromRest(tenant!.Id, pending.CallerRefProtected);
+        if (link.Used && callerId is not null)
+        {
+            await audit.RecordAsync(Entry(http, tenant!, pending!, callerId, "verification.stepup.code", AuditOutcome.Denied, "link_reused"), ct);
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The caller typed the short code. The right one spends the link (only once, V5) and sends the browser to its
+    /// IdP; a wrong one is counted against the link only, and the fifth burns the link and fails the verification.
+    /// </summary>
+    public async Task<StepUpRedirect> OpenAsync(HttpContext http, string token, string? code, CancellationToken ct)
+    {
+        var typed = (code ?? "").Trim().ToUpperInvariant().Replace(" ", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal);
+        var (result, link) = await links.OpenAsync(token, l => FixedTimeEquals(l.CodeHash, CodeHash(l.TenantId, l.PendingId, typed)), ct);
+        if (link is null)
+        {
+            return new StepUpRedirect(null, null, false, true);
+        }
+
+        var tenant = tenants.Find(link.TenantId);
+        var pending = tenant is null ? null : await verifications.GetPendingAsync(tenant.Id, link.PendingId, ct);
+        var callerId = pending is null ? null : references.FromRest(tenant!.Id, pending.CallerRefProtected);
+        if (tenant is null || pending is null || callerId is null)
+        {
+            return new StepUpRedirect(null, null, false, true);
+        }
+
+        switch (result)
+        {
+            case LinkOpening.WrongCode:
+                // F7: whoever holds the link is anonymous; their wrong codes count against the link (five burn it),
+                // never against the caller, or anyone with a link could put the caller into a cool-down.
+                await audit.RecordAsync(Entry(http, tenant, pending, callerId, "verification.stepup.code", AuditOutcome.Failed, "wrong_code"), ct);
+                return new StepUpRedirect(null, null, true, false);
+            case LinkOpening.TooManyWrongCodes:
+                await verification.CompleteStepUpAsync(http, tenant, pending, callerId, "code_attempts", alarm: false, ct, countAgainstCaller: false);
+                return new StepUpRedirect(null, null, false, true);
+            case LinkOpening.AlreadyUsed:
+                // A second opening means the link is in more than one pair of hands: the step-up it belongs to fails.
+                await audit.RecordAsync(Entry(http, tenant, pending, callerId, "verification.stepup.code", AuditOutcome.Denied, "link_reused"), ct);
+                if (pending.State == ChallengeState.Waiting)
+                {
+                    await verification.CompleteStepUpAsync(http, tenant, pending, callerId, "link_reused", alarm: false, ct);
+                }
+
+                return new StepUpRedirect(null, null, false, true);
+            case LinkOpening.Expired:
+                await audit.RecordAsync(Entry(http, tenant, pending, callerId, "verification.stepup.code", AuditOutcome.Denied, "link_expired"), ct);
+                return new StepUpRedirect(null, null, false, true);
+        }
+
+        if (pending.State != ChallengeState.Waiting || verifications.Now >= pending.ExpiresAt)
+        {
+            await audit.RecordAsync(Entry(http, tenant, pending, callerId, "verification.stepup.code", AuditOutcome.Denied, "link_expired"), ct);
+            return new StepUpRedirect(null, null, false, true);
+        }
+
+        var state = StepUpStore.NewToken();
+        var nonce = StepUpStore.NewToken();
+        var verifier = StepUpStore.NewToken();
+        var browser = StepUpStore.NewToken();
+        await links.CreateFlowAsync(state, new StepUpFlow
+        {
+            TenantId = tenant.Id,
+            PendingId = pending.Id,
+            Nonce = nonce,
+            VerifierProtected = _verifiers.Protect(verifier),
+            BrowserHash = StepUpStore.Hash(browser),
+            ExpiresAt = pending.ExpiresAt,
+        }, ct);
+        await audit.RecordAsync(Entry(http, tenant, pending, callerId, "verification.stepup.code", AuditOutcome.Succeeded, null), ct);
+        return new StepUpRedirect(state, browser, false, false);
+    }
+
+    /// <summary>
+    /// The IdP's authorize address for a sign-in under way, for the page that sends the caller's browser there by a
+    /// GET navigation (docs/security-decisions.md: the form post itself never leaves the portal's origin). Only the
+    /// browser that typed the code gets it; null when the flow is unknown, spent, expired or another browser's.
+    /// </summary>
+    public async Task<Uri?> ContinueAsync(HttpContext http, string state, string? browserValue, CancellationToken ct)
+    {
+        var flow = await links.GetFlowAsync(state, ct);
+        var tenant = flow is null ? null : tenants.Find(flow.TenantId);
+        if (flow is null || tenant is null || string.IsNullOrEmpty(browserValue) || !FixedTimeEquals(flow.BrowserHash, StepUpStore.Hash(browserValue)))
+        {
+            return null;
+        }
+
+        string verifier;
+        try
+        {
+            verifier = _verifiers.Unprotect(flow.VerifierProtected);
+        }
+        catch (CryptographicException)
+        {
+            return null;
+        }
+
+        var configuration = await oidc.GetConfigurationAsync(tenant, ct);
+        var parameters = new Dictionary<string, string?>
+        {
+            ["client_id"] = tenant.StepUp.ClientId,
+            ["response_type"] = "code",
+            ["redirect_uri"] = RedirectUri(http),
+            ["scope"] = "openid",
+            ["state"] = state,
+            ["nonce"] = flow.Nonce,
+            ["code_challenge"] = Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier))),
+            ["code_challenge_method"] = "S256",
+
+            // A fresh sign-in now, whatever session the browser already has at the IdP. No login_hint: the link
+            // must not tell whoever holds it which account it is for.
+            ["prompt"] = "login",
+            ["max_age"] = "0",
+        };
+        if (tenant.StepUp.RequiredAcrs.Count > 0)
+        {
+            parameters["claims"] = new JsonObject
+            {
+                ["id_token"] = new JsonObject
+                {
+                    ["acrs"] = new JsonObject { ["essential"] = true, ["values"] = new JsonArray([.. tenant.StepUp.RequiredAcrs.Select(a => (JsonNode)a)]) },
+                },
+            }.ToJsonString();
+        }
+
+        return new Uri(QueryHelpers.AddQueryString(configuration.AuthorizationEndpoint, parameters));
+    }
+
+    /// <summary>The IdP sent the caller back. Returns true only when the caller is now verified.</summary>
+    public async Task<bool> CallbackAsync(HttpContext http, string? state, string? code, string? error, string? browserValue, CancellationToken ct)
+    {
+        var flow = await links.TakeFlowAsync(state, ct);
+        var tenant = flow is null ? null : tenants.Find(flow.TenantId);
+        var pending = tenant is null ? null : await verifications.GetPendingAsync(tenant.Id, flow!.PendingId, ct);
+        var callerId = pending is null ? null : references.FromRest(tenant!.Id, pending.CallerRefProtected);
+        if (flow is null || tenant is null || pending is null || callerId is null)
+        {
+            // An unknown or replayed state: nothing to attach it to, and nothing is verified.
+            StepUpLog.CallbackUnknown(logger);
+            return false;
+        }
+
+        if (pending.State != ChallengeState.Waiting)
+        {
+            return false;
+        }
+
+        if (verifications.Now >= pending.ExpiresAt)
+        {
+            await verification.CompleteStepUpAsync(http, tenant, pending, callerId, "stepup_timed_out", alarm: false, ct);
+            return false;
+        }
+
+        // The sign-in must finish in the browser that typed the code: a state lifted from elsewhere is refused.
+        if (string.IsNullOrEmpty(browserValue) || !FixedTimeEquals(flow.BrowserHash, StepUpStore.Hash(browserValue)))
+        {
+            return await RefuseAsync(http, tenant, pending, callerId, new StepUpVerdict("browser_mismatch", false), ct);
+        }
+
+        if (!string.IsNullOrEmpty(error) || string.IsNullOrEmpty(code))
+        {
+            return await RefuseAsync(http, tenant, pending, callerId, new StepUpVerdict("idp_error", false), ct);
+        }
+
+        string verifier;
+        try
+        {
+            verifier = _verifiers.Unprotect(flow.VerifierProtected);
+        }
+        catch (CryptographicException)
+        {
+            return await RefuseAsync(http, tenant, pending, callerId, new StepUpVerdict("unreadable", false), ct);
+        }
+
+        var token = await oidc.RedeemAsync(tenant, code, RedirectUri(http), verifier, ct);
+        if (token is null)
+        {
+            return await RefuseAsync(http, tenant, pending, callerId, new StepUpVerdict("token_invalid", false), ct);
+        }
+
+        var verdict = Judge(tenant, token, flow.Nonce, callerId, pending.CreatedAt, verifications.Now);
+        if (verdict.Reason is not null)
+        {
+            return await RefuseAsync(http, tenant, pending, callerId, verdict, ct);
+        }
+
+        var done = await verification.CompleteStepUpAsync(http, tenant, pending, callerId, null, alarm: false, ct);
+        return done.State == ChallengeState.Approved;
+    }
+
+    /// <summary>
+    /// The checks of V8 on a token whose signature, issuer, audience and lifetime already passed. Every claim the
+    /// decision needs must be present: a missing one fails like a wrong one.
+    /// </summary>
+    internal static StepUpVerdict Judge(TenantSettings tenant, JsonWebToken token, string nonce, string callerId, DateTimeOffset startedAt, DateTimeOffset now)
+    {
+        if (!token.TryGetPayloadValue<string>("nonce", out var tokenNonce) || !FixedTimeEquals(tokenNonce, nonce))
+        {
+            return new StepUpVerdict("nonce_mismatch", false);
+        }
+
+        var subjectClaim = tenant.StepUp.EffectiveSubjectClaim(tenant.Idp.Kind);
+        if (!token.TryGetPayloadValue<string>(subjectClaim, out var subject) || string.IsNullOrEmpty(subject))
+        {
+            return new StepUpVerdict("subject_missing", false);
+        }
+
+        // Someone else signed in: the person on the phone is not the account holder, or is relaying to them.
+        var sameCaller = subjectClaim == "oid"
+            ? string.Equals(subject, callerId, StringComparison.OrdinalIgnoreCase)
+            : string.Equals(subject, callerId, StringComparison.Ordinal);
+        if (!sameCaller)
+        {
+            return new StepUpVerdict("subject_mismatch", true);
+        }
+
+        if (!token.TryGetPayloadValue<long>("auth_time", out var authTimeSeconds))
+        {
+            return new StepUpVerdict("auth_time_missing", false);
+        }
+
+        var authTime = DateTimeOffset.FromUnixTimeSeconds(authTimeSeconds);
+        if (authTime < startedAt - Skew || now - authTime > MaxAuthAge || authTime > now + TokenSkew)
+        {
+            return new StepUpVerdict("auth_time_stale", false);
+        }
+
+        var amr = ClaimValues(token, "amr");
+        var acrs = ClaimValues(token, "acrs");
+        var mfa = tenant.StepUp.EffectiveRequiredAmr.Any(amr.Contains) || tenant.StepUp.RequiredAcrs.Any(acrs.Contains);
+        return mfa ? StepUpVerdict.Pass : new StepUpVerdict("mfa_missing", false);
+    }
+
+    private static readonly TimeSpan TokenSkew = TimeSpan.FromMinutes(5);
+
+    private static HashSet<string> ClaimValues(JsonWebToken token, string name) =>
+        token.Claims.Where(c => c.Type == name).Select(c => c.Value).ToHashSet(StringComparer.Ordinal);
+
+    private static string RedirectUri(HttpContext http) => PublicUrl(http, CallbackPath);
+
+    /// <summary>Links and redirect URIs come from the public origin (Portal:Web:PublicBaseUrl), never from the Host header.</summary>
+    private static string PublicUrl(HttpContext http, string path) => http.RequestServices.GetRequiredService<PublicOrigin>().Absolute(http, path);
+
+    private static bool FixedTimeEquals(string a, string b) =>
+        CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(a), Encoding.UTF8.GetBytes(b));
+
+    private async Task<bool> RefuseAsync(HttpContext http, TenantSettings tenant, PendingVerification pending, string callerId, StepUpVerdict verdict, CancellationToken ct)
+    {
+        StepUpLog.Refused(logger, tenant.Id, verdict.Reason!);
+        await verification.CompleteStepUpAsync(http, tenant, pending, callerId, verdict.Reason, verdict.Alarm, ct);
+        return false;
+    }
+
+    private string CodeHash(string tenantId, string pendingId, string code) => pseudonyms.HashValue(tenantId, "stepup-code", pendingId + ":" + code);
+
+    private static AuditEntry Entry(HttpContext http, TenantSettings tenant, PendingVerification pending, string callerId, string action, AuditOutcome outcome, string? reason) =>
+        AuditEntries.For(http, new AgentContext(tenant.Id, pending.AgentSessionId, pending.AgentSubject, pending.AgentMaskedLogin ?? "", []), action, outcome, reason) with
+        {
+            CallerId = callerId,
+            CallerLogin = pending.CallerMaskedLogin,
+            Method = VerificationMethods.OidcStepUp,
+        };
+}
+
+/// <summary>
+/// The step-up app's OIDC side: discovery (cached per authority, refreshed by <see cref="ConfigurationManager{T}"/>),
+/// the code exchange with the client secret from its reference, and ID-token validation with Microsoft.IdentityModel.
+/// </summary>
+public sealed class StepUpOidc(IHttpClientFactory httpClients, ISecretResolver secrets, ITenantCatalog tenants, IHostEnvironment environment, ILogger<StepUpOidc> logger)
+{
+    public const string HttpClientName = "portal-stepup";
+
+    private readonly ConcurrentDictionary<string, ConfigurationManager<OpenIdConnectConfiguration>> _managers = new(StringComparer.Ordinal);
+
+    public Task<OpenIdConnectConfiguration> GetConfigurationAsync(TenantSettings tenant, CancellationToken ct) =>
+        Manager(tenant.StepUp.Authority).GetConfigurationAsync(ct);
+
+    /// <summary>Exchanges the code and validates the ID token; null when either fails (the reason is logged, without the token).</summary>
+    public async Task<JsonWebToken?> RedeemAsync(TenantSettings tenant, string code, string redirectUri, string verifier, CancellationToken ct)
+    {
+        var configuration = await GetConfigurationAsync(tenant, ct);
+        var index = tenants.All.ToList().IndexOf(tenant);
+        var secret = secrets.Resolve(tenant.StepUp.ClientSecretSecret, $"Portal:Tenants:{index}:StepUp:ClientSecretSecret");
+        using var request = new HttpRequestMessage(HttpMethod.Post, configuration.TokenEndpoint)
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["grant_type"] = "authorization_code",
+                ["code"] = code,
+                ["redirect_uri"] = redirectUri,
+                ["code_verifier"] = verifier,
+                ["client_id"] = tenant.StepUp.ClientId,
+                ["client_secret"] = secret,
+            }),
+        };
+        using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, ct);
+        if (!response.IsSuccessStatusCode)
+        {
+            StepUpLog.TokenFailed(logger, tenant.Id, "exchange_" + (int)response.StatusCode);
+            return null;
+        }
+
+        string? idToken;
+        try
+        {
+            using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
+            idToken = json.RootElement.TryGetProperty("id_token", out var value) ? value.GetString() : null;
+        }
+        catch (JsonException)
+        {
+            idToken = null;
+        }
+
+        if (string.IsNullOrEmpty(idToken))
+        {
+            StepUpLog.TokenFailed(logger, tenant.Id, "no_id_token");
+            return null;
+        }
+
+        var result = await new JsonWebTokenHandler().ValidateTokenAsync(idToken, Parameters(tenant, configuration));
+        if (!result.IsValid)
+        {
+            StepUpLog.TokenFailed(logger, tenant.Id, result.Exception?.GetType().Name ?? "invalid");
+            return null;
+        }
+
+        return (JsonWebToken)result.SecurityToken;
+    }
+
+    internal static TokenValidationParameters Parameters(TenantSettings tenant, OpenIdConnectConfiguration configuration) => new()
+    {
+        // The issuer is the configured authority, not merely whatever the metadata says.
+        ValidIssuer = tenant.StepUp.Authority.TrimEnd('/'),
+        ValidAudience = tenant.StepUp.ClientId,
+        IssuerSigningKeys = configuration.SigningKeys,
+        ValidAlgorithms = [SecurityAlgorithms.RsaSha256, SecurityAlgorithms.RsaSsaPssSha256, SecurityAlgorithms.EcdsaSha256],
+        ValidateIssuerSigningKey = true,
+        RequireSignedTokens = true,
+        RequireExpirationTime = true,
+        ValidateLifetime = true,
+        ClockSkew = TimeSpan.FromMinutes(2),
+    };
+
+    private ConfigurationManager<OpenIdConnectConfiguration> Manager(string authority) => _managers.GetOrAdd(authority.TrimEnd('/'), a =>
+    {
+        var uri = new Uri(a);
+        var retriever = new HttpDocumentRetriever(httpClients.CreateClient(HttpClientName))
+        {
+            // Plain-http metadata only for the loopback emulator in Development (the settings validator refuses it elsewhere).
+            RequireHttps = !(uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback && environment.IsDevelopment()),
+        };
+        return new ConfigurationManager<OpenIdConnectConfiguration>(a + "/.well-known/openid-configuration", new OpenIdConnectConfigurationRetriever(), retriever);
+    });
+}
