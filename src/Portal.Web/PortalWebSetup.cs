@@ -74,6 +74,7 @@ public static class PortalWebSetup
         services.AddSingleton<ReconciliationWatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<ReconciliationWatcher>());
         services.AddSingleton<CallerReferences>();
+        services.AddSingleton<TenantSecrets>();
         services.AddSingleton<TenantDirectories>();
         services.AddSingleton<AgentNames>();
         services.AddSingleton<BrowserHandover>();

@@ -54,9 +54,12 @@ public sealed class ReasonLabelsTests
         }
 
         Assert.NotNull(repository);
-        var root = Path.Combine(repository.FullName, "src", "Portal.Web", "Features");
+        var root = Path.Combine(repository.FullName, "src", "Portal.Web");
         var codes = Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(root, f))
+            .Where(f => !f.StartsWith("obj", StringComparison.Ordinal) && !f.StartsWith("bin", StringComparison.Ordinal))
             .Where(f => f.Contains("Actions", StringComparison.Ordinal) || f.Contains("Verification", StringComparison.Ordinal))
+            .Select(f => Path.Combine(root, f))
             .SelectMany(f => System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(f), "Reason = \"([a-z_]+)\"").Select(m => m.Groups[1].Value))
             .Distinct()
             .ToList();

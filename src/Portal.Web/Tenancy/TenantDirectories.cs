@@ -1,5 +1,4 @@
 using Portal.Idp;
-using Portal.Web.Platform;
 
 namespace Portal.Web.Tenancy;
 
@@ -7,14 +6,12 @@ namespace Portal.Web.Tenancy;
 public sealed class TenantDirectories(
     ICallerDirectoryFactory oktaFactory,
     [FromKeyedServices(IdpKind.Entra)] ICallerDirectoryFactory entraFactory,
-    ISecretResolver secrets,
-    ITenantCatalog tenants,
+    TenantSecrets secrets,
     TenantConnectionReports reports)
 {
     public ICallerDirectory For(TenantSettings tenant)
     {
-        var index = tenants.All.ToList().IndexOf(tenant);
-        var credential = secrets.Resolve(tenant.Idp.ApiTokenSecret, $"Portal:Tenants:{index}:Idp:ApiTokenSecret");
+        var credential = secrets.Resolve(tenant, TenantSecret.IdpCredential);
         var connection = new IdpConnection(tenant.Id, tenant.Idp.Kind, new Uri(tenant.Idp.BaseUrl), credential) { ReadsAuditLog = tenant.Reconciliation.Enabled };
         if (tenant.Idp.Kind == IdpKind.Entra)
         {

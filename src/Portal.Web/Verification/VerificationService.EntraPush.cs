@@ -98,12 +98,11 @@ public sealed partial class VerificationService
         await store.CreatePendingAsync(record, ct);
 
         var started = await audit.BeginAsync(entry, ct);
-        var index = tenants.All.ToList().IndexOf(tenant);
         var push = tenant.Idp.Entra.PushConnector;
         var connection = new EntraPushConnection(
             tenant.Id,
             tenant.Idp.Entra.DirectoryTenantId,
-            secrets.Resolve(push.ClientSecretSecret, $"Portal:Tenants:{index}:Idp:Entra:PushConnector:ClientSecretSecret"),
+            secrets.Resolve(tenant, TenantSecret.EntraPushConnector),
             string.IsNullOrEmpty(push.TokenEndpoint) ? null : new Uri(push.TokenEndpoint),
             string.IsNullOrEmpty(push.ConnectorEndpoint) ? null : new Uri(push.ConnectorEndpoint));
         var answer = await entraPush.PushAsync(connection, profile.Value.Login, tenant.DisplayName + " helpdesk", ct);

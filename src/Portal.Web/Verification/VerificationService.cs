@@ -59,8 +59,7 @@ public sealed partial class VerificationService(
     IAlertNotifier alerts,
     IUsageMeter usage,
     ILogger<VerificationService> logger,
-    ISecretResolver secrets,
-    ITenantCatalog tenants,
+    TenantSecrets secrets,
     Portal.Idp.Entra.IEntraPushChallenge entraPush,
     TimeProvider clock)
 {

@@ -41,7 +41,7 @@ public sealed class ActionServiceTests : IDisposable
         _store = new VerificationStore(_core.Documents, _core.Clock);
         _approvals = new ApprovalStore(_core.Documents, _core.Clock);
         var factory = new FakeDirectoryFactory(_directory);
-        var directories = new TenantDirectories(factory, factory, new FakeSecrets(), new FakeCatalog(_tenant), new TenantConnectionReports());
+        var directories = new TenantDirectories(factory, factory, new TenantSecrets(new FakeSecrets(), _core.Clock), new TenantConnectionReports());
         _service = new ActionService(directories, _store, _references, _core.Audit, _approvals, _usage, NullLogger<ActionService>.Instance);
     }
 

@@ -434,7 +434,7 @@ public sealed class StepUpService(
 /// The step-up app's OIDC side: discovery (cached per authority, refreshed by <see cref="ConfigurationManager{T}"/>),
 /// the code exchange with the client secret from its reference, and ID-token validation with Microsoft.IdentityModel.
 /// </summary>
-public sealed class StepUpOidc(IHttpClientFactory httpClients, ISecretResolver secrets, ITenantCatalog tenants, IHostEnvironment environment, ILogger<StepUpOidc> logger)
+public sealed class StepUpOidc(IHttpClientFactory httpClients, TenantSecrets secrets, IHostEnvironment environment, ILogger<StepUpOidc> logger)
 {
     public const string HttpClientName = "portal-stepup";
 
@@ -447,8 +447,7 @@ public sealed class StepUpOidc(IHttpClientFactory httpClients, ISecretResolver s
     public async Task<JsonWebToken?> RedeemAsync(TenantSettings tenant, string code, string redirectUri, string verifier, CancellationToken ct)
     {
         var configuration = await GetConfigurationAsync(tenant, ct);
-        var index = tenants.All.ToList().IndexOf(tenant);
-        var secret = secrets.Resolve(tenant.StepUp.ClientSecretSecret, $"Portal:Tenants:{index}:StepUp:ClientSecretSecret");
+        var secret = secrets.Resolve(tenant, TenantSecret.StepUpClient);
         using var request = new HttpRequestMessage(HttpMethod.Post, configuration.TokenEndpoint)
         {
             Content = new FormUrlEncodedContent(new Dictionary<string, string>
