@@ -380,7 +380,7 @@ internal static class AgentSignIn
         {
             // S1: an agent who did not use MFA at their IdP never reaches the console.
             PortalLog.SignInRefused(logger, tenantId, "agent_mfa_missing");
-            await audit.RecordAsync(AuditEntries.For(context.HttpContext, agent, "agent.signin", AuditOutcome.Denied, "agent_mfa_missing"), context.HttpContext.RequestAborted);
+            await audit.RecordAsync(AuditEntries.For(RequestContext.Of(context.HttpContext), agent, "agent.signin", AuditOutcome.Denied, "agent_mfa_missing"), context.HttpContext.RequestAborted);
             context.Fail("Agent MFA is required.");
             return;
         }
@@ -393,7 +393,7 @@ internal static class AgentSignIn
         {
             // The session cap: the agent's least recently used session ends as a sign-out would, with its verifications.
             await services.GetRequiredService<VerificationStore>().EndSessionsOfAgentSessionAsync(tenantId, ended.Id, context.HttpContext.RequestAborted);
-            await audit.RecordAsync(AuditEntries.For(context.HttpContext, agent with { SessionId = ended.Id }, "agent.signout", AuditOutcome.Succeeded, "session_cap"), context.HttpContext.RequestAborted);
+            await audit.RecordAsync(AuditEntries.For(RequestContext.Of(context.HttpContext), agent with { SessionId = ended.Id }, "agent.signout", AuditOutcome.Succeeded, "session_cap"), context.HttpContext.RequestAborted);
         }
 
         var identity = new ClaimsIdentity(
@@ -412,6 +412,6 @@ internal static class AgentSignIn
         context.Principal = new ClaimsPrincipal(identity);
         KeepIdTokenHint(context.HttpContext, context.TokenEndpointResponse?.IdToken ?? context.ProtocolMessage?.IdToken, web.RequireHttps);
         PortalLog.SignedIn(logger, tenantId);
-        await audit.RecordAsync(AuditEntries.For(context.HttpContext, agent with { SessionId = session.Id }, "agent.signin", AuditOutcome.Succeeded, tiers.Count == 0 ? "no_tier" : null), context.HttpContext.RequestAborted);
+        await audit.RecordAsync(AuditEntries.For(RequestContext.Of(context.HttpContext), agent with { SessionId = session.Id }, "agent.signin", AuditOutcome.Succeeded, tiers.Count == 0 ? "no_tier" : null), context.HttpContext.RequestAborted);
     }
 }

@@ -33,7 +33,7 @@ internal sealed partial class CrossSiteRequestMiddleware(RequestDelegate next, I
         {
             try
             {
-                await audit.RecordAsync(AuditEntries.For(context, agent, "access.cross_site", AuditOutcome.Denied, reason), context.RequestAborted);
+                await audit.RecordAsync(AuditEntries.For(RequestContext.Of(context), agent, "access.cross_site", AuditOutcome.Denied, reason), context.RequestAborted);
             }
             catch (AuditUnavailableException ex)
             {

@@ -85,7 +85,7 @@ internal sealed class AuditingAuthorizationResultHandler(IAuditTrail audit, ILog
 
             try
             {
-                await audit.RecordAsync(AuditEntries.For(context, agent, "access.denied", AuditOutcome.Denied, missing is null ? "forbidden" : "missing:" + missing), context.RequestAborted);
+                await audit.RecordAsync(AuditEntries.For(RequestContext.Of(context), agent, "access.denied", AuditOutcome.Denied, missing is null ? "forbidden" : "missing:" + missing), context.RequestAborted);
             }
             catch (AuditUnavailableException ex)
             {

@@ -71,7 +71,7 @@ internal sealed partial class IpAllowListMiddleware(RequestDelegate next, Client
         try
         {
             await audit.RecordAsync(
-                AuditEntries.For(context, who, "access.ip_denied", AuditOutcome.Denied, isCallback ? "signin_callback" : "agent_request") with { ClientAddress = address?.ToString() },
+                AuditEntries.For(RequestContext.Of(context), who, "access.ip_denied", AuditOutcome.Denied, isCallback ? "signin_callback" : "agent_request") with { ClientAddress = address?.ToString() },
                 context.RequestAborted);
         }
         catch (AuditUnavailableException ex)

@@ -54,13 +54,14 @@ public sealed class TenantAdministration(
     /// Applies <paramref name="change"/> to the agent's own tenant. The function may run more than once (the
     /// store retries a contended update) and must only change the policy it is given.
     /// </summary>
-    public async Task<AdminChangeResult> ChangeAsync(HttpContext http, AgentContext agent, string action, Func<TenantPolicy, Refused?> change, CancellationToken ct)
+    public async Task<AdminChangeResult> ChangeAsync(AgentRequest request, string action, Func<TenantPolicy, Refused?> change, CancellationToken ct)
     {
+        var agent = request.Agent;
         var tenantId = agent.TenantId;
         var configured = catalog.Configured(tenantId) ?? throw new InvalidOperationException("The signed-in agent's tenant is not configured.");
 
         // D2/D3: the record exists before the change; if the trail cannot be written, nothing changes.
-        var pending = await audit.BeginAsync(AuditEntries.For(http, agent, action, AuditOutcome.Pending), ct);
+        var pending = await audit.BeginAsync(AuditEntries.For(request, action, AuditOutcome.Pending), ct);
         var (refused, before, after) = await store.UpdateAsync(TenantCatalog.KeyOf(tenantId), current =>
         {
             var before = current is not null && TenantCatalog.TryRead(current, out var stored) ? stored : TenantPolicy.From(configured);

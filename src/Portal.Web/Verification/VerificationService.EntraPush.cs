@@ -34,14 +34,15 @@ public sealed partial class VerificationService
     /// Sends the push and waits inside this request for the caller's answer. Approved opens a verification session
     /// (its id is returned); denied is an alarm exactly like a rejected Okta push (V6); no answer is a failure.
     /// </summary>
-    public async Task<(string? SessionId, PendingVerification? Finished, Refusal? Refusal)> StartEntraPushAsync(HttpContext http, AgentContext agent, TenantSettings tenant, string? callerRef, string factorId, CancellationToken ct)
+    public async Task<(string? SessionId, PendingVerification? Finished, Refusal? Refusal)> StartEntraPushAsync(AgentRequest request, string? callerRef, string factorId, CancellationToken ct)
     {
+        var (agent, tenant, _) = request;
         if (references.FromForm(agent, callerRef) is not var (callerId, maskedLogin))
         {
             return (null, null, new Refusal("stale_form", "This caller's page has expired. Look the caller up again."));
         }
 
-        var entry = CallerEntry(http, agent, EntraPushStartAction, AuditOutcome.Pending, callerId, maskedLogin, null) with { Method = VerificationMethods.EntraPush };
+        var entry = CallerEntry(request, EntraPushStartAction, AuditOutcome.Pending, callerId, maskedLogin, null) with { Method = VerificationMethods.EntraPush };
         if (!IsEntraPushEnabled(tenant))
         {
             // A crafted form cannot reach the unsupported connector of a tenant that did not turn it on.
@@ -120,18 +121,19 @@ public sealed partial class VerificationService
         await audit.CompleteAsync(started, AuditOutcome.Succeeded, null, done);
         var finished = answer.Value switch
         {
-            PushState.Approved => await ApproveAsync(http, agent, tenant, record, callerId, done, EntraPushResultAction),
-            PushState.Rejected => await FailAsync(http, agent, tenant, record, callerId, ChallengeState.Rejected, done, EntraPushResultAction, "push_rejected", alarmOverride: true),
-            _ => await FailAsync(http, agent, tenant, record, callerId, ChallengeState.TimedOut, done, EntraPushResultAction, "push_timed_out", alarmOverride: false),
+            PushState.Approved => await ApproveAsync(request, record, callerId, done, EntraPushResultAction),
+            PushState.Rejected => await FailAsync(request, record, callerId, ChallengeState.Rejected, done, EntraPushResultAction, "push_rejected", alarmOverride: true),
+            _ => await FailAsync(request, record, callerId, ChallengeState.TimedOut, done, EntraPushResultAction, "push_timed_out", alarmOverride: false),
         };
         return (finished.VerificationSessionId, finished, null);
     }
 
-    private async Task<PendingVerification> ExpireEntraPushAsync(HttpContext http, AgentContext agent, TenantSettings tenant, PendingVerification pending, CancellationToken ct)
+    private async Task<PendingVerification> ExpireEntraPushAsync(AgentRequest request, PendingVerification pending, CancellationToken ct)
     {
+        var (_, tenant, _) = request;
         var callerId = references.FromRest(tenant.Id, pending.CallerRefProtected);
         return store.Now < pending.ExpiresAt || callerId is null
             ? pending
-            : await FailAsync(http, agent, tenant, pending, callerId, ChallengeState.TimedOut, ct, EntraPushResultAction, "push_timed_out", alarmOverride: false);
+            : await FailAsync(request, pending, callerId, ChallengeState.TimedOut, ct, EntraPushResultAction, "push_timed_out", alarmOverride: false);
     }
 }

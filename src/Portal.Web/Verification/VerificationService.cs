@@ -63,13 +63,14 @@ public sealed partial class VerificationService(
     Portal.Idp.Entra.IEntraPushChallenge entraPush,
     TimeProvider clock)
 {
-    public async Task<(CallerView? View, Refusal? Refusal)> LookupAsync(HttpContext http, AgentContext agent, TenantSettings tenant, string login, CancellationToken ct)
+    public async Task<(CallerView? View, Refusal? Refusal)> LookupAsync(AgentRequest request, string login, CancellationToken ct)
     {
+        var (agent, tenant, _) = request;
         var directory = directories.For(tenant);
         var found = await directory.FindCallerAsync(login, ct);
         if (!found.IsSuccess)
         {
-            await audit.RecordAsync(AuditEntries.For(http, agent, "caller.lookup", AuditOutcome.Failed, found.Error.Code) with { CallerLogin = login }, ct);
+            await audit.RecordAsync(AuditEntries.For(request, "caller.lookup", AuditOutcome.Failed, found.Error.Code) with { CallerLogin = login }, ct);
             return (null, IdpRefusal("lookup", tenant, found.Error));
         }
 
@@ -77,7 +78,7 @@ public sealed partial class VerificationService(
         var factors = await directory.ListFactorsAsync(caller.Id, ct);
         if (!factors.IsSuccess)
         {
-            await audit.RecordAsync(CallerEntry(http, agent, "caller.lookup", AuditOutcome.Failed, caller.Id, caller.Login, factors.Error.Code), ct);
+            await audit.RecordAsync(CallerEntry(request, "caller.lookup", AuditOutcome.Failed, caller.Id, caller.Login, factors.Error.Code), ct);
             return (null, IdpRefusal("factors", tenant, factors.Error));
         }
 
@@ -85,7 +86,7 @@ public sealed partial class VerificationService(
         var privilege = await PrivilegedTargets.CheckAsync(directory, tenant, caller.Id, ct);
         var idHash = pseudonyms.HashCallerId(tenant.Id, caller.Id);
         var gate = await store.CheckGateAsync(tenant.Id, idHash, forAction: false, ct);
-        await audit.RecordAsync(CallerEntry(http, agent, "caller.lookup", AuditOutcome.Succeeded, caller.Id, caller.Login, null), ct);
+        await audit.RecordAsync(CallerEntry(request, "caller.lookup", AuditOutcome.Succeeded, caller.Id, caller.Login, null), ct);
         var masked = PiiMask.Email(caller.Login);
         return (new CallerView(references.ForForm(agent, caller.Id, masked), masked, PiiMask.Email(caller.Email), caller.Status, WithEntraPush(tenant, factors.Value), gate)
         {
@@ -118,8 +119,9 @@ public sealed partial class VerificationService(
     /// <summary>The newest records of each kind shown: a look-up reads at least one document per kind (docs/PERFORMANCE.md).</summary>
     internal const int OutsideActionsPerKind = 5;
 
-    public async Task<(string? PendingId, Refusal? Refusal)> StartPushAsync(HttpContext http, AgentContext agent, TenantSettings tenant, string? callerRef, string factorId, CancellationToken ct)
+    public async Task<(string? PendingId, Refusal? Refusal)> StartPushAsync(AgentRequest request, string? callerRef, string factorId, CancellationToken ct)
     {
+        var (agent, tenant, _) = request;
         if (references.FromForm(agent, callerRef) is not var (callerId, maskedLogin))
         {
             return (null, new Refusal("stale_form", "This caller's page has expired. Look the caller up again."));
@@ -137,12 +139,12 @@ public sealed partial class VerificationService(
         var (gate, reservation) = await store.TryReserveAttemptAsync(tenant.Id, idHash, isPush: true, tenant.Verification, ct);
         if (gate != CallerGate.Open || reservation is null)
         {
-            await audit.RecordAsync(CallerEntry(http, agent, "verification.push.start", AuditOutcome.Denied, callerId, maskedLogin, GateCode(gate)) with { Method = VerificationMethods.OktaPush }, ct);
+            await audit.RecordAsync(CallerEntry(request, "verification.push.start", AuditOutcome.Denied, callerId, maskedLogin, GateCode(gate)) with { Method = VerificationMethods.OktaPush }, ct);
             return (null, GateRefusal(gate));
         }
 
-        var pending = await audit.BeginAsync(CallerEntry(http, agent, "verification.push.start", AuditOutcome.Pending, callerId, maskedLogin, null) with { Method = VerificationMethods.OktaPush }, ct);
-        var push = await directory.StartPushAsync(callerId, factorId, new ChallengeContext(http.Request.Headers.UserAgent.ToString(), http.Connection.RemoteIpAddress?.ToString()), ct);
+        var pending = await audit.BeginAsync(CallerEntry(request, "verification.push.start", AuditOutcome.Pending, callerId, maskedLogin, null) with { Method = VerificationMethods.OktaPush }, ct);
+        var push = await directory.StartPushAsync(callerId, factorId, request.Origin.Challenge, ct);
         if (!push.IsSuccess)
         {
             await store.RefundAsync(tenant.Id, idHash, reservation, succeeded: false, CancellationToken.None);
@@ -185,8 +187,9 @@ public sealed partial class VerificationService(
     }
 
     /// <summary>Asks the IdP how the push went and, the first time it is approved, opens the verification session.</summary>
-    public async Task<(PendingVerification? Pending, Refusal? Refusal)> PollAsync(HttpContext http, AgentContext agent, TenantSettings tenant, string pendingId, CancellationToken ct)
+    public async Task<(PendingVerification? Pending, Refusal? Refusal)> PollAsync(AgentRequest request, string pendingId, CancellationToken ct)
     {
+        var (agent, tenant, _) = request;
         var pending = await GetPendingAsync(agent, pendingId, ct);
         if (pending is null || pending.State != ChallengeState.Waiting)
         {
@@ -199,13 +202,13 @@ public sealed partial class VerificationService(
             var stepUpCaller = references.FromRest(tenant.Id, pending.CallerRefProtected);
             return store.Now < pending.ExpiresAt || stepUpCaller is null
                 ? (pending, null)
-                : (await FailAsync(http, agent, tenant, pending, stepUpCaller, ChallengeState.TimedOut, ct, StepUpResultAction, "stepup_timed_out"), null);
+                : (await FailAsync(request, pending, stepUpCaller, ChallengeState.TimedOut, ct, StepUpResultAction, "stepup_timed_out"), null);
         }
 
         if (pending.Method == VerificationMethods.EntraPush)
         {
             // Decided inside the POST that sent it; a push whose POST was abandoned can only run out (V2).
-            return (await ExpireEntraPushAsync(http, agent, tenant, pending, ct), null);
+            return (await ExpireEntraPushAsync(request, pending, ct), null);
         }
 
         var callerId = references.FromRest(tenant.Id, pending.CallerRefProtected);
@@ -240,14 +243,15 @@ public sealed partial class VerificationService(
         return state switch
         {
             PushState.Waiting => (pending, null),
-            PushState.Approved => (await ApproveAsync(http, agent, tenant, pending, callerId, ct), null),
-            PushState.Rejected => (await FailAsync(http, agent, tenant, pending, callerId, ChallengeState.Rejected, ct), null),
-            _ => (await FailAsync(http, agent, tenant, pending, callerId, ChallengeState.TimedOut, ct), null),
+            PushState.Approved => (await ApproveAsync(request, pending, callerId, ct), null),
+            PushState.Rejected => (await FailAsync(request, pending, callerId, ChallengeState.Rejected, ct), null),
+            _ => (await FailAsync(request, pending, callerId, ChallengeState.TimedOut, ct), null),
         };
     }
 
-    public async Task<(string? SessionId, Refusal? Refusal)> VerifyTotpAsync(HttpContext http, AgentContext agent, TenantSettings tenant, string? callerRef, string factorId, string? code, CancellationToken ct)
+    public async Task<(string? SessionId, Refusal? Refusal)> VerifyTotpAsync(AgentRequest request, string? callerRef, string factorId, string? code, CancellationToken ct)
     {
+        var (agent, tenant, _) = request;
         if (references.FromForm(agent, callerRef) is not var (callerId, maskedLogin))
         {
             return (null, new Refusal("stale_form", "This caller's page has expired. Look the caller up again."));
@@ -272,11 +276,11 @@ public sealed partial class VerificationService(
         var (gate, reservation) = await store.TryReserveAttemptAsync(tenant.Id, idHash, isPush: false, tenant.Verification, ct);
         if (gate != CallerGate.Open || reservation is null)
         {
-            await audit.RecordAsync(CallerEntry(http, agent, "verification.totp", AuditOutcome.Denied, callerId, maskedLogin, GateCode(gate)) with { Method = VerificationMethods.OktaTotp }, ct);
+            await audit.RecordAsync(CallerEntry(request, "verification.totp", AuditOutcome.Denied, callerId, maskedLogin, GateCode(gate)) with { Method = VerificationMethods.OktaTotp }, ct);
             return (null, GateRefusal(gate));
         }
 
-        var entry = CallerEntry(http, agent, "verification.totp", AuditOutcome.Pending, callerId, maskedLogin, null) with { Method = VerificationMethods.OktaTotp };
+        var entry = CallerEntry(request, "verification.totp", AuditOutcome.Pending, callerId, maskedLogin, null) with { Method = VerificationMethods.OktaTotp };
 
         // V3: a code is accepted once for a caller, whatever the IdP would say about it; checked before the IdP sees it.
         if (!await store.TryUseTotpAsync(tenant.Id, pseudonyms.HashValue(tenant.Id, "totp-use", callerId + ":" + passCode), ct))
@@ -287,7 +291,7 @@ public sealed partial class VerificationService(
         }
 
         var pending = await audit.BeginAsync(entry, ct);
-        var result = await directory.VerifyTotpAsync(callerId, factorId, passCode, new ChallengeContext(http.Request.Headers.UserAgent.ToString(), http.Connection.RemoteIpAddress?.ToString()), ct);
+        var result = await directory.VerifyTotpAsync(callerId, factorId, passCode, request.Origin.Challenge, ct);
         if (!result.IsSuccess && result.Error.Kind != IdpErrorKind.InvalidPasscode)
         {
             // The IdP did not judge the code (outage, refusal): the attempt is given back.
@@ -349,19 +353,20 @@ public sealed partial class VerificationService(
     /// Ends a step-up with the verdict on the caller's sign-in: approved opens the verification session exactly once
     /// (as a push approval does); refused counts as a failure, and a wrong subject is an alarm (V6, V8).
     /// </summary>
-    public Task<PendingVerification> CompleteStepUpAsync(HttpContext http, TenantSettings tenant, PendingVerification pending, string callerId, string? refusedReason, bool alarm, CancellationToken ct, bool countAgainstCaller = true)
+    public Task<PendingVerification> CompleteStepUpAsync(RequestContext origin, TenantSettings tenant, PendingVerification pending, string callerId, string? refusedReason, bool alarm, CancellationToken ct, bool countAgainstCaller = true)
     {
         // The caller's browser makes this request: the audit names the agent who started the step-up.
-        var agent = new AgentContext(tenant.Id, pending.AgentSessionId, pending.AgentSubject, pending.AgentMaskedLogin ?? "", []);
+        var request = new AgentRequest(new AgentContext(tenant.Id, pending.AgentSessionId, pending.AgentSubject, pending.AgentMaskedLogin ?? "", []), tenant, origin);
         return refusedReason is null
-            ? ApproveAsync(http, agent, tenant, pending, callerId, ct, StepUpResultAction)
-            : FailAsync(http, agent, tenant, pending, callerId, ChallengeState.Rejected, ct, StepUpResultAction, refusedReason, alarm, countAgainstCaller);
+            ? ApproveAsync(request, pending, callerId, ct, StepUpResultAction)
+            : FailAsync(request, pending, callerId, ChallengeState.Rejected, ct, StepUpResultAction, refusedReason, alarm, countAgainstCaller);
     }
 
     private const string StepUpResultAction = "verification.stepup.result";
 
-    private async Task<PendingVerification> ApproveAsync(HttpContext http, AgentContext agent, TenantSettings tenant, PendingVerification pending, string callerId, CancellationToken ct, string resultAction = "verification.push.result")
+    private async Task<PendingVerification> ApproveAsync(AgentRequest request, PendingVerification pending, string callerId, CancellationToken ct, string resultAction = "verification.push.result")
     {
+        var (agent, tenant, _) = request;
         var sessionId = NewId();
 
         // Only the request that moves the push from waiting to approved opens a session, even when two
@@ -382,14 +387,15 @@ public sealed partial class VerificationService(
             await store.RecordSuccessAsync(tenant.Id, pending.CallerIdHash, ct);
         }
 
-        await audit.RecordAsync(CallerEntry(http, agent, resultAction, AuditOutcome.Succeeded, callerId, pending.CallerMaskedLogin, "approved") with { Method = pending.Method }, ct);
+        await audit.RecordAsync(CallerEntry(request, resultAction, AuditOutcome.Succeeded, callerId, pending.CallerMaskedLogin, "approved") with { Method = pending.Method }, ct);
         return won;
     }
 
     private async Task<PendingVerification> FailAsync(
-        HttpContext http, AgentContext agent, TenantSettings tenant, PendingVerification pending, string callerId, ChallengeState state, CancellationToken ct,
+        AgentRequest request, PendingVerification pending, string callerId, ChallengeState state, CancellationToken ct,
         string resultAction = "verification.push.result", string? reason = null, bool? alarmOverride = null, bool countAgainstCaller = true)
     {
+        var (agent, tenant, _) = request;
         var won = await store.CompletePendingAsync(tenant.Id, pending.Id, state, null, ct, reason);
         if (won is null)
         {
@@ -420,11 +426,11 @@ public sealed partial class VerificationService(
                 CallerMaskedLogin = pending.CallerMaskedLogin,
                 AgentSubject = agent.Subject,
                 AgentMaskedLogin = agent.MaskedLogin,
-                RequestId = http.TraceIdentifier,
+                RequestId = request.Origin.RequestId,
             });
         }
 
-        await audit.RecordAsync(CallerEntry(http, agent, resultAction, alarm ? AuditOutcome.Alarm : AuditOutcome.Failed, callerId, pending.CallerMaskedLogin, reason) with { Method = pending.Method }, ct);
+        await audit.RecordAsync(CallerEntry(request, resultAction, alarm ? AuditOutcome.Alarm : AuditOutcome.Failed, callerId, pending.CallerMaskedLogin, reason) with { Method = pending.Method }, ct);
         return won;
     }
 
@@ -512,8 +518,8 @@ public sealed partial class VerificationService(
         _ => new Refusal("failure_limit", "This caller has failed verification too often. Escalate to your security team."),
     };
 
-    private static AuditEntry CallerEntry(HttpContext http, AgentContext agent, string action, AuditOutcome outcome, string callerId, string callerLogin, string? reason) =>
-        AuditEntries.For(http, agent, action, outcome, reason) with { CallerId = callerId, CallerLogin = callerLogin };
+    private static AuditEntry CallerEntry(AgentRequest request, string action, AuditOutcome outcome, string callerId, string callerLogin, string? reason) =>
+        AuditEntries.For(request, action, outcome, reason) with { CallerId = callerId, CallerLogin = callerLogin };
 
     private static string NewId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 }

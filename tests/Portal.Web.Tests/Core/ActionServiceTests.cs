@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -47,12 +46,7 @@ public sealed class ActionServiceTests : IDisposable
 
     public void Dispose() => _core.Dispose();
 
-    private static DefaultHttpContext Http()
-    {
-        var http = new DefaultHttpContext { TraceIdentifier = "req-1" };
-        http.Connection.RemoteIpAddress = IPAddress.Parse("203.0.113.9");
-        return http;
-    }
+    private static readonly RequestContext Origin = new("req-1", null, "203.0.113.9", "", new Uri("https://portal.example/"));
 
     private async Task<string> VerifiedAsync(string method = VerificationMethods.OktaPush, AgentContext? agent = null, TimeSpan? documentLifetime = null, string? callerRef = null)
     {
@@ -78,7 +72,7 @@ public sealed class ActionServiceTests : IDisposable
     }
 
     private Task<(ActionOutcome? Outcome, Refusal? Refusal, int Status)> RunAsync(string verificationId, CallerAction? action = null, AgentContext? agent = null, Func<IdpResult<ActionOutcome>>? result = null) =>
-        _service.RunAsync(Http(), agent ?? Agent, _tenant, action ?? CallerAction.PasswordReset, verificationId, "INC-7", (directory, callerId, _) =>
+        _service.RunAsync(new AgentRequest(agent ?? Agent, _tenant, Origin), action ?? CallerAction.PasswordReset, verificationId, "INC-7", (directory, callerId, _) =>
         {
             Assert.Same(_directory, directory);
             _performedOn.Add(callerId);

@@ -80,7 +80,7 @@ public sealed class AccountController(ITenantCatalog tenants) : Controller
             // S3/V5: sign-out ends the agent session and every verification it holds, on every instance.
             await verifications.EndSessionsOfAgentSessionAsync(agent.TenantId, agent.SessionId, HttpContext.RequestAborted);
             await sessions.EndAsync(agent.TenantId, agent.SessionId, HttpContext.RequestAborted);
-            await audit.RecordAsync(AuditEntries.For(HttpContext, agent, "agent.signout", AuditOutcome.Succeeded), HttpContext.RequestAborted);
+            await audit.RecordAsync(AuditEntries.For(RequestContext.Of(HttpContext), agent, "agent.signout", AuditOutcome.Succeeded), HttpContext.RequestAborted);
         }
 
         await HttpContext.SignOutAsync(AgentSignIn.CookieScheme);

@@ -52,7 +52,7 @@ public sealed record ActionResultHandover(
 /// endpoint table. Every route also needs a live verification (checked in <see cref="ActionService"/>).
 /// </summary>
 [Route("actions")]
-public sealed class ActionsController(ITenantCatalog tenants, ActionService actions, ApprovalStore approvals, VerificationStore verifications, AgentNames agentNames, BrowserHandover handover, TimeProvider clock) : Controller
+public sealed class ActionsController(ITenantCatalog tenants, ActionService actions, ApprovalStore approvals, VerificationStore verifications, AgentNames agentNames, BrowserHandover handover, TimeProvider clock) : AgentController
 {
     private const string ResultPurpose = "action-result";
     private static readonly TimeSpan TemporaryAccessLifetime = TimeSpan.FromHours(1);
@@ -143,7 +143,7 @@ public sealed class ActionsController(ITenantCatalog tenants, ActionService acti
     [Authorize(Policy = Permissions.CallerVerify)]
     public async Task<IActionResult> Result(string id)
     {
-        var agent = AgentContext.From(User)!;
+        var agent = Current.Agent;
         var path = ResultPath(id);
         var kept = AgentSessionStore.IsWellFormedId(id) ? handover.Read<ActionResultHandover>(Request, ResultPurpose, agent, path) : null;
         var action = kept is null ? null : CallerAction.All.FirstOrDefault(a => a.Name == kept.Action);
@@ -178,7 +178,7 @@ public sealed class ActionsController(ITenantCatalog tenants, ActionService acti
     [Authorize(Policy = Permissions.CallerVerify)]
     public async Task<IActionResult> ApprovalStatus(string verificationId, string actionName)
     {
-        var agent = AgentContext.From(User)!;
+        var agent = Current.Agent;
         var known = CallerAction.All.FirstOrDefault(a => a.Name == actionName);
         if (known is null || !AgentSessionStore.IsWellFormedId(verificationId))
         {
@@ -224,9 +224,9 @@ public sealed class ActionsController(ITenantCatalog tenants, ActionService acti
 
     private async Task<IActionResult> RunAsync(CallerAction action, string? verificationId, string? ticketRef, Func<ICallerDirectory, string, CancellationToken, Task<IdpResult<ActionOutcome>>> perform)
     {
-        var agent = AgentContext.From(User)!;
-        var tenant = tenants.Find(agent.TenantId)!;
-        var (outcome, refusal, status) = await actions.RunAsync(HttpContext, agent, tenant, action, verificationId ?? "", ticketRef, perform, HttpContext.RequestAborted);
+        var agent = Current.Agent;
+        var tenant = Current.Tenant;
+        var (outcome, refusal, status) = await actions.RunAsync(Current, action, verificationId ?? "", ticketRef, perform, HttpContext.RequestAborted);
 
         // The verification id goes back only as a link to its page, and only when it is one.
         var shownVerification = AgentSessionStore.IsWellFormedId(verificationId) ? verificationId! : "";
@@ -245,7 +245,7 @@ public sealed class ActionsController(ITenantCatalog tenants, ActionService acti
     /// </summary>
     private StatusCodeResult NotConfirmed(CallerAction action, string? verificationId, string message)
     {
-        var agent = AgentContext.From(User)!;
+        var agent = Current.Agent;
         var shownVerification = AgentSessionStore.IsWellFormedId(verificationId) ? verificationId! : "";
         var id = AgentSessionStore.NewId();
         handover.Keep(Response, ResultPurpose, agent, ResultPath(id), new ActionResultHandover(action.Name, shownVerification, StatusCodes.Status422UnprocessableEntity, false, false, message, "not_confirmed", null, null, null, false), clock.GetUtcNow() + ResultLifetime);

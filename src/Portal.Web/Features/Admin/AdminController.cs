@@ -54,12 +54,11 @@ public sealed class AdminController(
     Microsoft.Extensions.Options.IOptions<AlertOptions> alerts,
     ConnectionCheckRunner connectionChecks,
     TenantConnectionReports connectionReports,
-    ITenantCatalog tenants,
     Portal.Audit.IAuditTrail audit,
     BrowserHandover handover,
     IAlertNotifier notifier,
     ReconciliationStore reconciliation,
-    TimeProvider clock) : Controller
+    TimeProvider clock) : AgentController
 {
     private const string TiersPath = "/admin/tiers";
     private const string PolicyPath = "/admin/policy";
@@ -70,7 +69,7 @@ public sealed class AdminController(
     private const int MaxShownDiffCharacters = 1500;
     private static readonly TimeSpan SavedLifetime = TimeSpan.FromMinutes(2);
 
-    private AgentContext Agent => AgentContext.From(User)!;
+    private AgentContext Agent => Current.Agent;
 
     [HttpGet("tiers")]
     [Authorize(Policy = Permissions.AdminTiers)]
@@ -81,7 +80,7 @@ public sealed class AdminController(
     public async Task<IActionResult> CreateTier([FromForm] string? name, [FromForm] string[]? permissions)
     {
         var tierName = name?.Trim() ?? "";
-        var result = await admin.ChangeAsync(HttpContext, Agent, "admin.tiers.create", p =>
+        var result = await admin.ChangeAsync(Current, "admin.tiers.create", p =>
         {
             if (p.Tiers.Any(t => t.Name == tierName))
             {
@@ -188,7 +187,7 @@ public sealed class AdminController(
         [FromForm] int sessionMinutes, [FromForm] int maxFailuresBeforeCooldown, [FromForm] int cooldownMinutes,
         [FromForm] int maxPushesPerWindow, [FromForm] int pushWindowMinutes, [FromForm] int alarmCooldownMinutes)
     {
-        var result = await admin.ChangeAsync(HttpContext, Agent, "admin.policy.verification", p =>
+        var result = await admin.ChangeAsync(Current, "admin.policy.verification", p =>
         {
             p.Verification = new VerificationPolicySettings
             {
@@ -208,7 +207,7 @@ public sealed class AdminController(
     [Authorize(Policy = Permissions.AdminSettings)]
     public async Task<IActionResult> SetActionMethods([FromForm] string? action, [FromForm] string[]? methods)
     {
-        var result = await admin.ChangeAsync(HttpContext, Agent, "admin.policy.actions", p =>
+        var result = await admin.ChangeAsync(Current, "admin.policy.actions", p =>
         {
             if (action is null || !TenantPolicyRules.ActionNames.Contains(action))
             {
@@ -226,7 +225,7 @@ public sealed class AdminController(
     [Authorize(Policy = Permissions.AdminSettings)]
     public async Task<IActionResult> SetPrivilegedGroups([FromForm] string? groups)
     {
-        var result = await admin.ChangeAsync(HttpContext, Agent, "admin.policy.privileged_groups", p =>
+        var result = await admin.ChangeAsync(Current, "admin.policy.privileged_groups", p =>
         {
             p.PrivilegedGroups = Lines(groups);
             return null;
@@ -242,7 +241,7 @@ public sealed class AdminController(
         var noFactorText = Normalise(noFactor);
         var escalationText = Normalise(escalation);
         var problem = CallScriptSettings.Problem(noFactorText, escalationText);
-        var result = await admin.ChangeAsync(HttpContext, Agent, "admin.policy.call_scripts", p =>
+        var result = await admin.ChangeAsync(Current, "admin.policy.call_scripts", p =>
         {
             if (problem is not null)
             {
@@ -265,7 +264,7 @@ public sealed class AdminController(
 
         // F2: a destination inside the service's network is refused when saved, with a clear message (and again at every connection).
         var refused = value.Length == 0 ? null : await WebhookDestinations.CheckAsync(value, environment.IsDevelopment(), alerts.Value.AllowLoopbackDestinations, HttpContext.RequestAborted);
-        var result = await admin.ChangeAsync(HttpContext, Agent, "admin.policy.webhook", p =>
+        var result = await admin.ChangeAsync(Current, "admin.policy.webhook", p =>
         {
             if (refused is not null)
             {
@@ -284,7 +283,7 @@ public sealed class AdminController(
     public async Task<IActionResult> NewSigningKey()
     {
         var (display, protectedKey) = signingKeys.Generate(Agent.TenantId);
-        var result = await admin.ChangeAsync(HttpContext, Agent, "admin.policy.webhook_key", p =>
+        var result = await admin.ChangeAsync(Current, "admin.policy.webhook_key", p =>
         {
             p.AlertWebhook.SigningSecretProtected = protectedKey;
             return null;
@@ -337,7 +336,7 @@ public sealed class AdminController(
     {
         var address = addresses.Resolve(HttpContext);
         var list = Lines(networks);
-        var result = await admin.ChangeAsync(HttpContext, Agent, "admin.ip_allowlist", p =>
+        var result = await admin.ChangeAsync(Current, "admin.ip_allowlist", p =>
         {
             var bad = list.FirstOrDefault(n => !IpAllowListRules.TryParseNetwork(n, out _));
             if (bad is not null)
@@ -360,7 +359,7 @@ public sealed class AdminController(
     [Authorize(Policy = Permissions.AdminSettings)]
     public async Task<IActionResult> Connection()
     {
-        var tenant = tenants.Find(Agent.TenantId)!;
+        var tenant = Current.Tenant;
         var latest = connectionReports.Latest(tenant.Id);
         var tested = handover.Take<ConnectionTested>(Request, Response, ConnectionTestedPurpose, Agent, ConnectionPath);
         return View(new ConnectionPage(tenant.Idp.Kind, latest, tested is not null)
@@ -382,8 +381,8 @@ public sealed class AdminController(
     [Authorize(Policy = Permissions.AdminSettings)]
     public async Task<IActionResult> TestConnection()
     {
-        var tenant = tenants.Find(Agent.TenantId)!;
-        var pending = await audit.BeginAsync(AuditEntries.For(HttpContext, Agent, "admin.connection_test", Portal.Audit.AuditOutcome.Pending), HttpContext.RequestAborted);
+        var tenant = Current.Tenant;
+        var pending = await audit.BeginAsync(AuditEntries.For(Current, "admin.connection_test", Portal.Audit.AuditOutcome.Pending), HttpContext.RequestAborted);
         var report = await connectionChecks.RunAsync(tenant, HttpContext.RequestAborted);
         await audit.CompleteAsync(
             pending,
@@ -408,7 +407,7 @@ public sealed class AdminController(
         View(new ChangesPage(await admin.RecentChangesAsync(Agent.TenantId, 50, HttpContext.RequestAborted)));
 
     private async Task<IActionResult> ChangeTiersAsync(string action, Func<TenantPolicy, TenantAdministration.Refused?> change) =>
-        Answer(await admin.ChangeAsync(HttpContext, Agent, action, change, HttpContext.RequestAborted), TiersPath, TiersView);
+        Answer(await admin.ChangeAsync(Current, action, change, HttpContext.RequestAborted), TiersPath, TiersView);
 
     /// <summary>
     /// Post/Redirect/Get for a saved change: the page is shown again by GET with what was saved (once), so F5 and Back

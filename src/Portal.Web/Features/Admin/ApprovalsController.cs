@@ -21,7 +21,7 @@ public sealed record ApprovalsPage(IReadOnlyList<ApprovalRequest> Requests, stri
 /// who holds the action's own permission, and is not the requester, may approve or reject. Both are audited.
 /// </summary>
 [Route("approvals")]
-public sealed class ApprovalsController(ApprovalStore approvals, ITenantCatalog tenants, IAuditTrail audit, BrowserHandover handover, TimeProvider clock, AgentNames agentNames) : Controller
+public sealed class ApprovalsController(ApprovalStore approvals, IAuditTrail audit, BrowserHandover handover, TimeProvider clock, AgentNames agentNames) : AgentController
 {
     private const string PagePath = "/Features/Admin/Views/Approvals.cshtml";
     private const string QueuePath = "/approvals";
@@ -31,7 +31,7 @@ public sealed class ApprovalsController(ApprovalStore approvals, ITenantCatalog 
     [Authorize(Policy = Permissions.CallerVerify)]
     public async Task<IActionResult> Index()
     {
-        var agent = AgentContext.From(User)!;
+        var agent = Current.Agent;
         var decided = handover.Take<DecisionShown>(Request, Response, DecidedPurpose, agent, QueuePath);
         return await PageAsync(decided?.Message);
     }
@@ -44,7 +44,7 @@ public sealed class ApprovalsController(ApprovalStore approvals, ITenantCatalog 
     [Authorize(Policy = Permissions.CallerVerify)]
     public async Task<IActionResult> Queue()
     {
-        var agent = AgentContext.From(User)!;
+        var agent = Current.Agent;
         return Json(new { value = VersionOf(await approvals.PendingAsync(agent.TenantId, HttpContext.RequestAborted)) });
     }
 
@@ -61,13 +61,13 @@ public sealed class ApprovalsController(ApprovalStore approvals, ITenantCatalog 
 
     private async Task<IActionResult> DecideAsync(string id, bool approve)
     {
-        var agent = AgentContext.From(User)!;
-        var tenant = tenants.Find(agent.TenantId)!;
+        var agent = Current.Agent;
+        var tenant = Current.Tenant;
 
         // Read in the agent's own tenant only: an id of another tenant's request finds nothing here.
         var request = await approvals.GetAsync(agent.TenantId, id, HttpContext.RequestAborted);
         var action = approve ? "approval.approve" : "approval.reject";
-        var entry = AuditEntries.For(HttpContext, agent, action, AuditOutcome.Denied);
+        var entry = AuditEntries.For(Current, action, AuditOutcome.Denied);
         if (request is null)
         {
             await audit.RecordAsync(entry with { Reason = "not_found" }, HttpContext.RequestAborted);
@@ -117,8 +117,8 @@ public sealed class ApprovalsController(ApprovalStore approvals, ITenantCatalog 
 
     private async Task<IActionResult> PageAsync(string? message)
     {
-        var agent = AgentContext.From(User)!;
-        var tenant = tenants.Find(agent.TenantId)!;
+        var agent = Current.Agent;
+        var tenant = Current.Tenant;
         var pending = await approvals.PendingAsync(agent.TenantId, HttpContext.RequestAborted);
         return View(PagePath, new ApprovalsPage(pending, agent.Subject, PermissionHandler.PermissionsOf(tenant, agent.Tiers), message, clock.GetUtcNow())
         {

@@ -14,7 +14,7 @@ public sealed record ApiKeyCreatedPage(string Name, string? PlainKey, string Ten
 /// <summary>Tenant admins create and revoke the API keys a SIEM uses to pull the tenant's audit.</summary>
 [Route("admin/api-keys")]
 [Authorize(Policy = Permissions.AdminSettings)]
-public sealed class ApiKeysController(ApiKeyStore keys, IAuditTrail audit, BrowserHandover handover, TimeProvider clock) : Controller
+public sealed class ApiKeysController(ApiKeyStore keys, IAuditTrail audit, BrowserHandover handover, TimeProvider clock) : AgentController
 {
     private const string CreatedPurpose = "apikey-created";
     private static readonly TimeSpan CreatedLifetime = TimeSpan.FromMinutes(5);
@@ -22,7 +22,7 @@ public sealed class ApiKeysController(ApiKeyStore keys, IAuditTrail audit, Brows
     [HttpGet("")]
     public async Task<IActionResult> Index()
     {
-        var agent = AgentContext.From(User)!;
+        var agent = Current.Agent;
         return View(new ApiKeysPage(await keys.ListAsync(agent.TenantId, HttpContext.RequestAborted), agent.TenantId));
     }
 
@@ -33,7 +33,7 @@ public sealed class ApiKeysController(ApiKeyStore keys, IAuditTrail audit, Brows
     [HttpPost("")]
     public async Task<IActionResult> Create([FromForm] string? name)
     {
-        var agent = AgentContext.From(User)!;
+        var agent = Current.Agent;
         var label = name?.Trim();
         if (!ApiKeyStore.IsValidName(label))
         {
@@ -42,7 +42,7 @@ public sealed class ApiKeysController(ApiKeyStore keys, IAuditTrail audit, Brows
         }
 
         // Audited first: if the record cannot be written, no key exists.
-        var pending = await audit.BeginAsync(AuditEntries.For(HttpContext, agent, "apikey.create", AuditOutcome.Pending), HttpContext.RequestAborted);
+        var pending = await audit.BeginAsync(AuditEntries.For(Current, "apikey.create", AuditOutcome.Pending), HttpContext.RequestAborted);
         var (record, plain) = await keys.CreateAsync(agent.TenantId, label!, agent, HttpContext.RequestAborted);
         await audit.CompleteAsync(pending, AuditOutcome.Succeeded, "key:" + record.Id, HttpContext.RequestAborted);
         var page = CreatedPath(record.Id);
@@ -53,7 +53,7 @@ public sealed class ApiKeysController(ApiKeyStore keys, IAuditTrail audit, Brows
     [HttpGet("created/{id}")]
     public IActionResult Created(string id)
     {
-        var agent = AgentContext.From(User)!;
+        var agent = Current.Agent;
         if (!ApiKeyStore.IsWellFormedId(id))
         {
             return NotFound();
@@ -73,10 +73,10 @@ public sealed class ApiKeysController(ApiKeyStore keys, IAuditTrail audit, Brows
     [HttpPost("{id}/revoke")]
     public async Task<IActionResult> Revoke(string id)
     {
-        var agent = AgentContext.From(User)!;
+        var agent = Current.Agent;
         var revoked = await keys.RevokeAsync(agent.TenantId, id, agent, HttpContext.RequestAborted);
         var reason = "key:" + (ApiKeyStore.IsWellFormedId(id) ? id : "invalid");
-        await audit.RecordAsync(AuditEntries.For(HttpContext, agent, "apikey.revoke", revoked ? AuditOutcome.Succeeded : AuditOutcome.Failed, reason), HttpContext.RequestAborted);
+        await audit.RecordAsync(AuditEntries.For(Current, "apikey.revoke", revoked ? AuditOutcome.Succeeded : AuditOutcome.Failed, reason), HttpContext.RequestAborted);
         return revoked ? Redirect("/admin/api-keys") : NotFound();
     }
 

@@ -50,16 +50,15 @@ public sealed class AuditController(
     AuditExportRunner exports,
     ICallerPseudonymizer pseudonyms,
     TenantDirectories directories,
-    ITenantCatalog tenants,
     IAuthorizationService authorization,
-    AgentNames agentNames) : Controller
+    AgentNames agentNames) : AgentController
 {
     private const int PageSize = 50;
 
     [HttpGet("")]
     public async Task<IActionResult> Index([FromQuery] AuditFilterInput filter, [FromQuery] string? cursor)
     {
-        var agent = AgentContext.From(User)!;
+        var agent = Current.Agent;
         var (query, errors) = filter.ToQuery();
         var canExport = await CanExportAsync();
         if (errors.Count > 0)
@@ -85,7 +84,7 @@ public sealed class AuditController(
     [HttpGet("records/{id}")]
     public async Task<IActionResult> Detail(string id)
     {
-        var agent = AgentContext.From(User)!;
+        var agent = Current.Agent;
         var record = await records.GetAsync(agent.TenantId, id, HttpContext.RequestAborted);
         return record is null ? NotFound() : View(new AuditDetailPage(record, (await NamesAsync([record])).GetValueOrDefault(record.Agent.SubjectId)));
     }
@@ -94,7 +93,7 @@ public sealed class AuditController(
     [HttpGet("callers/{idHash}")]
     public async Task<IActionResult> Caller(string idHash, [FromQuery] string? cursor)
     {
-        var agent = AgentContext.From(User)!;
+        var agent = Current.Agent;
         var (query, errors) = new AuditFilterInput { Caller = idHash }.ToQuery();
         if (errors.Count > 0 || query.CallerIdHash is null)
         {
@@ -123,7 +122,7 @@ public sealed class AuditController(
     [HttpPost("callers/find")]
     public async Task<IActionResult> FindCaller([FromForm] string? login)
     {
-        var agent = AgentContext.From(User)!;
+        var agent = Current.Agent;
         var text = login?.Trim() ?? "";
         if (text.Length is 0 or > 256)
         {
@@ -136,15 +135,15 @@ public sealed class AuditController(
             return Redirect("/audit/callers/" + hash);
         }
 
-        var tenant = tenants.Find(agent.TenantId)!;
+        var tenant = Current.Tenant;
         var found = await directories.For(tenant).FindCallerAsync(text, HttpContext.RequestAborted);
         if (!found.IsSuccess)
         {
-            await audit.RecordAsync(AuditEntries.For(HttpContext, agent, "audit.caller_search", AuditOutcome.Failed, found.Error.Code) with { CallerLogin = text }, HttpContext.RequestAborted);
+            await audit.RecordAsync(AuditEntries.For(Current, "audit.caller_search", AuditOutcome.Failed, found.Error.Code) with { CallerLogin = text }, HttpContext.RequestAborted);
             return await ListWithNoticeAsync("No caller with that login was found in the directory. Search by pseudonym for callers that no longer exist there.");
         }
 
-        await audit.RecordAsync(AuditEntries.For(HttpContext, agent, "audit.caller_search", AuditOutcome.Succeeded) with { CallerId = found.Value.Id, CallerLogin = found.Value.Login }, HttpContext.RequestAborted);
+        await audit.RecordAsync(AuditEntries.For(Current, "audit.caller_search", AuditOutcome.Succeeded) with { CallerId = found.Value.Id, CallerLogin = found.Value.Login }, HttpContext.RequestAborted);
         return Redirect("/audit/callers/" + pseudonyms.HashCallerId(tenant.Id, found.Value.Id));
     }
 
@@ -156,14 +155,14 @@ public sealed class AuditController(
     [Authorize(Policy = Permissions.AuditExport)]
     public async Task<IActionResult> Export([FromForm] AuditFilterInput filter, [FromForm] string? format)
     {
-        var agent = AgentContext.From(User)!;
+        var agent = Current.Agent;
         var (query, errors) = filter.ToQuery();
         if (errors.Count > 0 || !TryFormat(format, out var exportFormat))
         {
             return BadRequest();
         }
 
-        await exports.RunAsync(HttpContext, agent.TenantId, AuditEntries.For(HttpContext, agent, "audit.export", AuditOutcome.Pending), query, exportFormat);
+        await exports.RunAsync(HttpContext, agent.TenantId, AuditEntries.For(Current, "audit.export", AuditOutcome.Pending), query, exportFormat);
         return new EmptyResult();
     }
 
@@ -185,15 +184,15 @@ public sealed class AuditController(
 
     private async Task<IActionResult> ListWithNoticeAsync(string notice)
     {
-        var agent = AgentContext.From(User)!;
+        var agent = Current.Agent;
         var page = await audit.QueryAsync(agent.TenantId, new AuditQuery { PageSize = PageSize }, HttpContext.RequestAborted);
         return View(nameof(Index), new AuditListPage(page.Records, page.NextCursor, new AuditFilterInput(), [], await CanExportAsync(), notice) { Agents = await NamesAsync(page.Records) });
     }
 
     private Task<IReadOnlyDictionary<string, AgentName>> NamesAsync(IEnumerable<AuditRecord> shown)
     {
-        var agent = AgentContext.From(User)!;
-        return agentNames.ResolveAsync(tenants.Find(agent.TenantId)!, shown.Select(r => r.Agent.SubjectId), HttpContext.RequestAborted);
+        var agent = Current.Agent;
+        return agentNames.ResolveAsync(Current.Tenant, shown.Select(r => r.Agent.SubjectId), HttpContext.RequestAborted);
     }
 
     private async Task<bool> CanExportAsync() => (await authorization.AuthorizeAsync(User, Permissions.AuditExport)).Succeeded;

@@ -34,7 +34,7 @@ public sealed record ConsolePage(string MaskedLogin, IReadOnlyList<string> Tiers
     public string? Message { get; init; }
 }
 
-public sealed class ConsoleController(ITenantCatalog tenants, VerificationService verification, ApprovalsBeforeVerifying approvalsAhead, TenantConnectionReports connection, TimeProvider clock) : Controller
+public sealed class ConsoleController(ITenantCatalog tenants, VerificationService verification, ApprovalsBeforeVerifying approvalsAhead, TenantConnectionReports connection, TimeProvider clock) : AgentController
 {
     /// <summary>Sends the agent to the first page their tiers allow.</summary>
     [HttpGet("/")]
@@ -55,14 +55,14 @@ public sealed class ConsoleController(ITenantCatalog tenants, VerificationServic
     [Authorize(Policy = Permissions.CallerLookup)]
     public async Task<IActionResult> Lookup([FromForm] string? login)
     {
-        var agent = AgentContext.From(User)!;
-        var tenant = tenants.Find(agent.TenantId)!;
+        var agent = Current.Agent;
+        var tenant = Current.Tenant;
         if (string.IsNullOrWhiteSpace(login) || login.Length > 256)
         {
             return View(nameof(Index), Page(null, new Refusal("invalid_login", "Enter the caller's login or e-mail address.")));
         }
 
-        var (view, refusal) = await verification.LookupAsync(HttpContext, agent, tenant, login.Trim(), HttpContext.RequestAborted);
+        var (view, refusal) = await verification.LookupAsync(Current, login.Trim(), HttpContext.RequestAborted);
         return View(nameof(Index), await WithApprovalsAsync(Page(view, refusal), null));
     }
 
@@ -75,16 +75,16 @@ public sealed class ConsoleController(ITenantCatalog tenants, VerificationServic
     [Authorize(Policy = Permissions.CallerVerify)]
     public async Task<IActionResult> AskApproval([FromForm] string? callerRef, [FromForm] string? actionName)
     {
-        var agent = AgentContext.From(User)!;
-        var tenant = tenants.Find(agent.TenantId)!;
-        var (login, refusal) = await approvalsAhead.AskAsync(HttpContext, agent, tenant, PermissionsOf(), callerRef, actionName, HttpContext.RequestAborted);
+        var agent = Current.Agent;
+        var tenant = Current.Tenant;
+        var (login, refusal) = await approvalsAhead.AskAsync(Current, PermissionsOf(), callerRef, actionName, HttpContext.RequestAborted);
         if (login is null)
         {
             Response.StatusCode = refusal?.Code is "not_permitted" ? StatusCodes.Status403Forbidden : StatusCodes.Status422UnprocessableEntity;
             return View(nameof(Index), Page(null, refusal));
         }
 
-        var (view, lookupRefusal) = await verification.LookupAsync(HttpContext, agent, tenant, login, HttpContext.RequestAborted);
+        var (view, lookupRefusal) = await verification.LookupAsync(Current, login, HttpContext.RequestAborted);
         var title = CallerAction.All.First(a => a.Name == actionName).Title;
         return View(nameof(Index), await WithApprovalsAsync(Page(view, lookupRefusal), $"Asked for a colleague's approval of {title}. Verify the caller meanwhile; the approval waits in the approval queue."));
     }
@@ -96,8 +96,8 @@ public sealed class ConsoleController(ITenantCatalog tenants, VerificationServic
             return page with { Message = message };
         }
 
-        var agent = AgentContext.From(User)!;
-        var tenant = tenants.Find(agent.TenantId)!;
+        var agent = Current.Agent;
+        var tenant = Current.Tenant;
         var approvals = (await approvalsAhead.ForCallerAsync(agent, tenant, page.Permissions, caller.CallerRef, HttpContext.RequestAborted))
             .Where(a => Offered(a.Action, caller, page))
             .ToList();
@@ -112,7 +112,7 @@ public sealed class ConsoleController(ITenantCatalog tenants, VerificationServic
 
     private ConsolePage Page(CallerView? caller, Refusal? refusal)
     {
-        var agent = AgentContext.From(User)!;
+        var agent = Current.Agent;
         var permissions = PermissionsOf();
         var verify = connection.Latest(agent.TenantId)?.For(Portal.Idp.IdpOperation.VerifyFactors);
         return new ConsolePage(agent.MaskedLogin, agent.Tiers, permissions, caller, refusal)

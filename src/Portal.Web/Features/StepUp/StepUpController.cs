@@ -21,14 +21,14 @@ public sealed class StepUpController(StepUpService stepUp, Microsoft.Extensions.
     {
         // A GET changes nothing: mail scanners and link previews that fetch the link do not spend it.
         NoStore();
-        return await stepUp.IsOpenAsync(HttpContext, token, HttpContext.RequestAborted) ? View("Code", new StepUpCodePage(token, false)) : Done(false);
+        return await stepUp.IsOpenAsync(RequestContext.Of(HttpContext), token, HttpContext.RequestAborted) ? View("Code", new StepUpCodePage(token, false)) : Done(false);
     }
 
     [HttpPost("{token}")]
     public async Task<IActionResult> Enter(string token, [FromForm] string? code)
     {
         NoStore();
-        var next = await stepUp.OpenAsync(HttpContext, token, code, HttpContext.RequestAborted);
+        var next = await stepUp.OpenAsync(RequestContext.Of(HttpContext), token, code, HttpContext.RequestAborted);
         if (next.WrongCode)
         {
             Response.StatusCode = StatusCodes.Status400BadRequest;
@@ -62,7 +62,7 @@ public sealed class StepUpController(StepUpService stepUp, Microsoft.Extensions.
     public async Task<IActionResult> Continue(string state)
     {
         NoStore();
-        var authorize = await stepUp.ContinueAsync(HttpContext, state, Request.Cookies[BrowserCookie], HttpContext.RequestAborted);
+        var authorize = await stepUp.ContinueAsync(RequestContext.Of(HttpContext), state, Request.Cookies[BrowserCookie], HttpContext.RequestAborted);
         return authorize is null ? Done(false) : View("Continue", authorize);
     }
 
@@ -70,7 +70,7 @@ public sealed class StepUpController(StepUpService stepUp, Microsoft.Extensions.
     public async Task<IActionResult> Callback([FromQuery] string? code, [FromQuery] string? state, [FromQuery] string? error)
     {
         NoStore();
-        var verified = await stepUp.CallbackAsync(HttpContext, state, code, error, Request.Cookies[BrowserCookie], HttpContext.RequestAborted);
+        var verified = await stepUp.CallbackAsync(RequestContext.Of(HttpContext), state, code, error, Request.Cookies[BrowserCookie], HttpContext.RequestAborted);
         Response.Cookies.Delete(BrowserCookie, new CookieOptions { Path = "/", Secure = web.Value.RequireHttps, HttpOnly = true, SameSite = SameSiteMode.Lax });
         return Done(verified);
     }

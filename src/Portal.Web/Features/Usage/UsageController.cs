@@ -18,12 +18,12 @@ public sealed record UsagePage(UsageMonth Usage, string MonthTitle, string Previ
 /// <summary>A tenant's billing usage per month: verifications, actions, unique verified callers.</summary>
 [Route("usage")]
 [Authorize(Policy = Permissions.UsageRead)]
-public sealed class UsageController(IUsageReport usage, TimeProvider clock) : Controller
+public sealed class UsageController(IUsageReport usage, TimeProvider clock) : AgentController
 {
     [HttpGet("")]
     public async Task<IActionResult> Index([FromQuery] string? month)
     {
-        var agent = AgentContext.From(User)!;
+        var agent = Current.Agent;
         var now = clock.GetUtcNow().UtcDateTime;
         var current = new DateTime(now.Year, now.Month, 1, 0, 0, 0, DateTimeKind.Utc);
         var shown = current;

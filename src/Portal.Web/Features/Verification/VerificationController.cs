@@ -86,7 +86,7 @@ public sealed record SessionAction(CallerAction Action, IReadOnlyList<string> Ac
 
 [Route("verification")]
 [Authorize(Policy = Permissions.CallerVerify)]
-public sealed class VerificationController(ITenantCatalog tenants, VerificationService verification, StepUpService stepUp, StepUpHandover handover, StepUpStore stepUpLinks, TenantConnectionReports connection) : Controller
+public sealed class VerificationController(VerificationService verification, StepUpService stepUp, StepUpHandover handover, StepUpStore stepUpLinks, TenantConnectionReports connection) : AgentController
 {
     /// <summary>
     /// Starts a step-up sign-in, then goes to its page (Post/Redirect/Get). The link and its short code are never
@@ -97,7 +97,7 @@ public sealed class VerificationController(ITenantCatalog tenants, VerificationS
     public async Task<IActionResult> StartStepUp([FromForm] string? callerRef, [FromForm] string? factorId)
     {
         var (agent, tenant) = Agent();
-        var (started, refusal) = await stepUp.StartAsync(HttpContext, agent, tenant, callerRef, factorId, HttpContext.RequestAborted);
+        var (started, refusal) = await stepUp.StartAsync(Current, callerRef, factorId, HttpContext.RequestAborted);
         if (started is null)
         {
             return Refused(refusal!);
@@ -112,7 +112,7 @@ public sealed class VerificationController(ITenantCatalog tenants, VerificationS
     public async Task<IActionResult> StartPush([FromForm] string? callerRef, [FromForm] string? factorId)
     {
         var (agent, tenant) = Agent();
-        var (pendingId, refusal) = await verification.StartPushAsync(HttpContext, agent, tenant, callerRef, factorId ?? "", HttpContext.RequestAborted);
+        var (pendingId, refusal) = await verification.StartPushAsync(Current, callerRef, factorId ?? "", HttpContext.RequestAborted);
         return pendingId is null ? Refused(refusal!) : Redirect($"/verification/pending/{pendingId}");
     }
 
@@ -124,7 +124,7 @@ public sealed class VerificationController(ITenantCatalog tenants, VerificationS
     public async Task<IActionResult> StartEntraPush([FromForm] string? callerRef, [FromForm] string? factorId)
     {
         var (agent, tenant) = Agent();
-        var (sessionId, finished, refusal) = await verification.StartEntraPushAsync(HttpContext, agent, tenant, callerRef, factorId ?? "", HttpContext.RequestAborted);
+        var (sessionId, finished, refusal) = await verification.StartEntraPushAsync(Current, callerRef, factorId ?? "", HttpContext.RequestAborted);
         if (sessionId is not null)
         {
             return Redirect($"/verification/session/{sessionId}");
@@ -149,7 +149,7 @@ public sealed class VerificationController(ITenantCatalog tenants, VerificationS
     public async Task<IActionResult> Poll(string id)
     {
         var (agent, tenant) = Agent();
-        var (pending, refusal) = await verification.PollAsync(HttpContext, agent, tenant, id, HttpContext.RequestAborted);
+        var (pending, refusal) = await verification.PollAsync(Current, id, HttpContext.RequestAborted);
         if (pending is null)
         {
             return NotFound();
@@ -180,7 +180,7 @@ public sealed class VerificationController(ITenantCatalog tenants, VerificationS
     public async Task<IActionResult> VerifyTotp([FromForm] string? callerRef, [FromForm] string? factorId, [FromForm] string? code)
     {
         var (agent, tenant) = Agent();
-        var (sessionId, refusal) = await verification.VerifyTotpAsync(HttpContext, agent, tenant, callerRef, factorId ?? "", code, HttpContext.RequestAborted);
+        var (sessionId, refusal) = await verification.VerifyTotpAsync(Current, callerRef, factorId ?? "", code, HttpContext.RequestAborted);
         return sessionId is null ? Refused(refusal!) : Redirect($"/verification/session/{sessionId}");
     }
 
@@ -258,7 +258,7 @@ public sealed class VerificationController(ITenantCatalog tenants, VerificationS
 
     private (AgentContext Agent, TenantSettings Tenant) Agent()
     {
-        var agent = AgentContext.From(User)!;
-        return (agent, tenants.Find(agent.TenantId)!);
+        var agent = Current.Agent;
+        return (agent, Current.Tenant);
     }
 }

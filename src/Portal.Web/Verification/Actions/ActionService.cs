@@ -63,10 +63,11 @@ public sealed class ActionService(
     public const string ApprovalRequiredCode = "approval_required";
 
     public async Task<(ActionOutcome? Outcome, Refusal? Refusal, int Status)> RunAsync(
-        HttpContext http, AgentContext agent, TenantSettings tenant, CallerAction action, string verificationId, string? ticketRef,
+        AgentRequest request, CallerAction action, string verificationId, string? ticketRef,
         Func<ICallerDirectory, string, CancellationToken, Task<IdpResult<ActionOutcome>>> perform, CancellationToken ct)
     {
-        var entry = AuditEntries.For(http, agent, "action." + action.Name, AuditOutcome.Pending) with { TicketRef = ticketRef };
+        var (agent, tenant, _) = request;
+        var entry = AuditEntries.For(request, "action." + action.Name, AuditOutcome.Pending) with { TicketRef = ticketRef };
         var session = await store.GetSessionAsync(tenant.Id, verificationId, ct);
         if (session is null || session.AgentSessionId != agent.SessionId || session.AgentSubject != agent.Subject)
         {
@@ -99,7 +100,7 @@ public sealed class ActionService(
 
         // The IdP says itself who is an administrator (Okta admin roles, direct or through a group; Entra directory
         // roles, PIM-eligible ones, role-assignable groups): always asked, and the tenant's privileged groups too.
-        if (await PrivilegedTargetAsync(http, agent, tenant, action, verificationId, session, callerId, entry, ct) is { } privileged)
+        if (await PrivilegedTargetAsync(request, action, verificationId, session, callerId, entry, ct) is { } privileged)
         {
             return (null, privileged.Refusal, privileged.Status);
         }
@@ -174,8 +175,9 @@ public sealed class ActionService(
     /// Null when the action may go ahead. Unknown roles or membership count as privileged (fail closed); an IdP that
     /// does not answer is told to the agent as such (502), since no approval would let the action through then.
     /// </summary>
-    private async Task<(Refusal Refusal, int Status)?> PrivilegedTargetAsync(HttpContext http, AgentContext agent, TenantSettings tenant, CallerAction action, string verificationId, VerificationSession session, string callerId, AuditEntry entry, CancellationToken ct)
+    private async Task<(Refusal Refusal, int Status)?> PrivilegedTargetAsync(AgentRequest request, CallerAction action, string verificationId, VerificationSession session, string callerId, AuditEntry entry, CancellationToken ct)
     {
+        var (agent, tenant, _) = request;
         var verdict = await PrivilegedTargets.CheckAsync(directories.For(tenant), tenant, callerId, ct);
         if (verdict.State == PrivilegeState.NotPrivileged)
         {

@@ -50,8 +50,9 @@ public sealed class ApprovalsBeforeVerifying(
     /// when the agent's tiers do not include the action, when the form is stale, or when the caller turns out not to
     /// need an approval. Returns the caller's login, so that the console can show the caller again.
     /// </summary>
-    public async Task<(string? Login, Refusal? Refusal)> AskAsync(HttpContext http, AgentContext agent, TenantSettings tenant, IReadOnlySet<string> permissions, string? callerRef, string? actionName, CancellationToken ct)
+    public async Task<(string? Login, Refusal? Refusal)> AskAsync(AgentRequest request, IReadOnlySet<string> permissions, string? callerRef, string? actionName, CancellationToken ct)
     {
+        var (agent, tenant, _) = request;
         var action = CallerAction.All.FirstOrDefault(a => a.Name == actionName);
         if (action is null || !permissions.Contains(action.Permission))
         {
@@ -64,7 +65,7 @@ public sealed class ApprovalsBeforeVerifying(
         }
 
         var directory = directories.For(tenant);
-        var entry = AuditEntries.For(http, agent, "approval.request", AuditOutcome.Pending) with { CallerId = callerId, CallerLogin = maskedLogin };
+        var entry = AuditEntries.For(request, "approval.request", AuditOutcome.Pending) with { CallerId = callerId, CallerLogin = maskedLogin };
         var verdict = await PrivilegedTargets.CheckAsync(directory, tenant, callerId, ct);
         if (verdict.Down is { } down)
         {

@@ -69,8 +69,9 @@ public sealed class StepUpService(
 
     private readonly IDataProtector _verifiers = protection.CreateProtector("Portal.StepUp.Verifier.v1");
 
-    public async Task<(StepUpStarted? Started, Refusal? Refusal)> StartAsync(HttpContext http, AgentContext agent, TenantSettings tenant, string? callerRef, string? factorId, CancellationToken ct)
+    public async Task<(StepUpStarted? Started, Refusal? Refusal)> StartAsync(AgentRequest request, string? callerRef, string? factorId, CancellationToken ct)
     {
+        var (agent, tenant, _) = request;
         if (references.FromForm(agent, callerRef) is not var (callerId, maskedLogin))
         {
             return (null, new Refusal("stale_form", "This caller's page has expired. Look the caller up again."));
@@ -97,7 +98,7 @@ public sealed class StepUpService(
         }
 
         var idHash = pseudonyms.HashCallerId(tenant.Id, callerId);
-        var entry = AuditEntries.For(http, agent, "verification.stepup.start", AuditOutcome.Pending) with
+        var entry = AuditEntries.For(request, "verification.stepup.start", AuditOutcome.Pending) with
         {
             CallerId = callerId,
             CallerLogin = maskedLogin,
@@ -140,14 +141,14 @@ public sealed class StepUpService(
             ExpiresAt = pending.ExpiresAt,
         }, ct);
         await audit.CompleteAsync(record, AuditOutcome.Succeeded, null, ct);
-        return (new StepUpStarted(pending.Id, new Uri(PublicUrl(http, "/stepup/" + token)), code), null);
+        return (new StepUpStarted(pending.Id, new Uri(request.Origin.Absolute("/stepup/" + token)), code), null);
     }
 
     /// <summary>
     /// Whether the link can still be opened (for the page that asks for the code). A GET changes no state: a spent
     /// link fetched again is only audited, as the sign that the link is in a second pair of hands.
     /// </summary>
-    public async Task<bool> IsOpenAsync(HttpContext http, string token, CancellationToken ct)
+    public async Task<bool> IsOpenAsync(RequestContext origin, string token, CancellationToken ct)
     {
         var link = await links.GetLinkAsync(token, ct);
         if (link is null)
@@ -165,7 +166,7 @@ public sealed class StepUpService(
         var callerId = pending is null ? null : references.FromRest(tenant!.Id, pending.CallerRefProtected);
         if (link.Used && callerId is not null)
         {
-            await audit.RecordAsync(Entry(http, tenant!, pending!, callerId, "verification.stepup.code", AuditOutcome.Denied, "link_reused"), ct);
+            await audit.RecordAsync(Entry(origin, tenant!, pending!, callerId, "verification.stepup.code", AuditOutcome.Denied, "link_reused"), ct);
         }
 
         return false;
@@ -175,7 +176,7 @@ public sealed class StepUpService(
     /// The caller typed the short code. The right one spends the link (only once, V5) and sends the browser to its
     /// IdP; a wrong one is counted against the link only, and the fifth burns the link and fails the verification.
     /// </summary>
-    public async Task<StepUpRedirect> OpenAsync(HttpContext http, string token, string? code, CancellationToken ct)
+    public async Task<StepUpRedirect> OpenAsync(RequestContext origin, string token, string? code, CancellationToken ct)
     {
         var typed = (code ?? "").Trim().ToUpperInvariant().Replace(" ", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal);
         var (result, link) = await links.OpenAsync(token, l => FixedTimeEquals(l.CodeHash, CodeHash(l.TenantId, l.PendingId, typed)), ct);
@@ -197,28 +198,28 @@ public sealed class StepUpService(
             case LinkOpening.WrongCode:
                 // F7: whoever holds the link is anonymous; their wrong codes count against the link (five burn it),
                 // never against the caller, or anyone with a link could put the caller into a cool-down.
-                await audit.RecordAsync(Entry(http, tenant, pending, callerId, "verification.stepup.code", AuditOutcome.Failed, "wrong_code"), ct);
+                await audit.RecordAsync(Entry(origin, tenant, pending, callerId, "verification.stepup.code", AuditOutcome.Failed, "wrong_code"), ct);
                 return new StepUpRedirect(null, null, true, false);
             case LinkOpening.TooManyWrongCodes:
-                await verification.CompleteStepUpAsync(http, tenant, pending, callerId, "code_attempts", alarm: false, ct, countAgainstCaller: false);
+                await verification.CompleteStepUpAsync(origin, tenant, pending, callerId, "code_attempts", alarm: false, ct, countAgainstCaller: false);
                 return new StepUpRedirect(null, null, false, true);
             case LinkOpening.AlreadyUsed:
                 // A second opening means the link is in more than one pair of hands: the step-up it belongs to fails.
-                await audit.RecordAsync(Entry(http, tenant, pending, callerId, "verification.stepup.code", AuditOutcome.Denied, "link_reused"), ct);
+                await audit.RecordAsync(Entry(origin, tenant, pending, callerId, "verification.stepup.code", AuditOutcome.Denied, "link_reused"), ct);
                 if (pending.State == ChallengeState.Waiting)
                 {
-                    await verification.CompleteStepUpAsync(http, tenant, pending, callerId, "link_reused", alarm: false, ct);
+                    await verification.CompleteStepUpAsync(origin, tenant, pending, callerId, "link_reused", alarm: false, ct);
                 }
 
                 return new StepUpRedirect(null, null, false, true);
             case LinkOpening.Expired:
-                await audit.RecordAsync(Entry(http, tenant, pending, callerId, "verification.stepup.code", AuditOutcome.Denied, "link_expired"), ct);
+                await audit.RecordAsync(Entry(origin, tenant, pending, callerId, "verification.stepup.code", AuditOutcome.Denied, "link_expired"), ct);
                 return new StepUpRedirect(null, null, false, true);
         }
 
         if (pending.State != ChallengeState.Waiting || verifications.Now >= pending.ExpiresAt)
         {
-            await audit.RecordAsync(Entry(http, tenant, pending, callerId, "verification.stepup.code", AuditOutcome.Denied, "link_expired"), ct);
+            await audit.RecordAsync(Entry(origin, tenant, pending, callerId, "verification.stepup.code", AuditOutcome.Denied, "link_expired"), ct);
             return new StepUpRedirect(null, null, false, true);
         }
 
@@ -235,7 +236,7 @@ public sealed class StepUpService(
             BrowserHash = StepUpStore.Hash(browser),
             ExpiresAt = pending.ExpiresAt,
         }, ct);
-        await audit.RecordAsync(Entry(http, tenant, pending, callerId, "verification.stepup.code", AuditOutcome.Succeeded, null), ct);
+        await audit.RecordAsync(Entry(origin, tenant, pending, callerId, "verification.stepup.code", AuditOutcome.Succeeded, null), ct);
         return new StepUpRedirect(state, browser, false, false);
     }
 
@@ -244,7 +245,7 @@ public sealed class StepUpService(
     /// GET navigation (docs/security-decisions.md: the form post itself never leaves the portal's origin). Only the
     /// browser that typed the code gets it; null when the flow is unknown, spent, expired or another browser's.
     /// </summary>
-    public async Task<Uri?> ContinueAsync(HttpContext http, string state, string? browserValue, CancellationToken ct)
+    public async Task<Uri?> ContinueAsync(RequestContext origin, string state, string? browserValue, CancellationToken ct)
     {
         var flow = await links.GetFlowAsync(state, ct);
         var tenant = flow is null ? null : tenants.Find(flow.TenantId);
@@ -268,7 +269,7 @@ public sealed class StepUpService(
         {
             ["client_id"] = tenant.StepUp.ClientId,
             ["response_type"] = "code",
-            ["redirect_uri"] = RedirectUri(http),
+            ["redirect_uri"] = RedirectUri(origin),
             ["scope"] = "openid",
             ["state"] = state,
             ["nonce"] = flow.Nonce,
@@ -295,7 +296,7 @@ public sealed class StepUpService(
     }
 
     /// <summary>The IdP sent the caller back. Returns true only when the caller is now verified.</summary>
-    public async Task<bool> CallbackAsync(HttpContext http, string? state, string? code, string? error, string? browserValue, CancellationToken ct)
+    public async Task<bool> CallbackAsync(RequestContext origin, string? state, string? code, string? error, string? browserValue, CancellationToken ct)
     {
         var flow = await links.TakeFlowAsync(state, ct);
         var tenant = flow is null ? null : tenants.Find(flow.TenantId);
@@ -315,19 +316,19 @@ public sealed class StepUpService(
 
         if (verifications.Now >= pending.ExpiresAt)
         {
-            await verification.CompleteStepUpAsync(http, tenant, pending, callerId, "stepup_timed_out", alarm: false, ct);
+            await verification.CompleteStepUpAsync(origin, tenant, pending, callerId, "stepup_timed_out", alarm: false, ct);
             return false;
         }
 
         // The sign-in must finish in the browser that typed the code: a state lifted from elsewhere is refused.
         if (string.IsNullOrEmpty(browserValue) || !FixedTimeEquals(flow.BrowserHash, StepUpStore.Hash(browserValue)))
         {
-            return await RefuseAsync(http, tenant, pending, callerId, new StepUpVerdict("browser_mismatch", false), ct);
+            return await RefuseAsync(origin, tenant, pending, callerId, new StepUpVerdict("browser_mismatch", false), ct);
         }
 
         if (!string.IsNullOrEmpty(error) || string.IsNullOrEmpty(code))
         {
-            return await RefuseAsync(http, tenant, pending, callerId, new StepUpVerdict("idp_error", false), ct);
+            return await RefuseAsync(origin, tenant, pending, callerId, new StepUpVerdict("idp_error", false), ct);
         }
 
         string verifier;
@@ -337,22 +338,22 @@ public sealed class StepUpService(
         }
         catch (CryptographicException)
         {
-            return await RefuseAsync(http, tenant, pending, callerId, new StepUpVerdict("unreadable", false), ct);
+            return await RefuseAsync(origin, tenant, pending, callerId, new StepUpVerdict("unreadable", false), ct);
         }
 
-        var token = await oidc.RedeemAsync(tenant, code, RedirectUri(http), verifier, ct);
+        var token = await oidc.RedeemAsync(tenant, code, RedirectUri(origin), verifier, ct);
         if (token is null)
         {
-            return await RefuseAsync(http, tenant, pending, callerId, new StepUpVerdict("token_invalid", false), ct);
+            return await RefuseAsync(origin, tenant, pending, callerId, new StepUpVerdict("token_invalid", false), ct);
         }
 
         var verdict = Judge(tenant, token, flow.Nonce, callerId, pending.CreatedAt, verifications.Now);
         if (verdict.Reason is not null)
         {
-            return await RefuseAsync(http, tenant, pending, callerId, verdict, ct);
+            return await RefuseAsync(origin, tenant, pending, callerId, verdict, ct);
         }
 
-        var done = await verification.CompleteStepUpAsync(http, tenant, pending, callerId, null, alarm: false, ct);
+        var done = await verification.CompleteStepUpAsync(origin, tenant, pending, callerId, null, alarm: false, ct);
         return done.State == ChallengeState.Approved;
     }
 
@@ -404,25 +405,23 @@ public sealed class StepUpService(
     private static HashSet<string> ClaimValues(JsonWebToken token, string name) =>
         token.Claims.Where(c => c.Type == name).Select(c => c.Value).ToHashSet(StringComparer.Ordinal);
 
-    private static string RedirectUri(HttpContext http) => PublicUrl(http, CallbackPath);
+    private static string RedirectUri(RequestContext origin) => origin.Absolute(CallbackPath);
 
-    /// <summary>Links and redirect URIs come from the public origin (Portal:Web:PublicBaseUrl), never from the Host header.</summary>
-    private static string PublicUrl(HttpContext http, string path) => http.RequestServices.GetRequiredService<PublicOrigin>().Absolute(http, path);
 
     private static bool FixedTimeEquals(string a, string b) =>
         CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(a), Encoding.UTF8.GetBytes(b));
 
-    private async Task<bool> RefuseAsync(HttpContext http, TenantSettings tenant, PendingVerification pending, string callerId, StepUpVerdict verdict, CancellationToken ct)
+    private async Task<bool> RefuseAsync(RequestContext origin, TenantSettings tenant, PendingVerification pending, string callerId, StepUpVerdict verdict, CancellationToken ct)
     {
         StepUpLog.Refused(logger, tenant.Id, verdict.Reason!);
-        await verification.CompleteStepUpAsync(http, tenant, pending, callerId, verdict.Reason, verdict.Alarm, ct);
+        await verification.CompleteStepUpAsync(origin, tenant, pending, callerId, verdict.Reason, verdict.Alarm, ct);
         return false;
     }
 
     private string CodeHash(string tenantId, string pendingId, string code) => pseudonyms.HashValue(tenantId, "stepup-code", pendingId + ":" + code);
 
-    private static AuditEntry Entry(HttpContext http, TenantSettings tenant, PendingVerification pending, string callerId, string action, AuditOutcome outcome, string? reason) =>
-        AuditEntries.For(http, new AgentContext(tenant.Id, pending.AgentSessionId, pending.AgentSubject, pending.AgentMaskedLogin ?? "", []), action, outcome, reason) with
+    private static AuditEntry Entry(RequestContext origin, TenantSettings tenant, PendingVerification pending, string callerId, string action, AuditOutcome outcome, string? reason) =>
+        AuditEntries.For(origin, new AgentContext(tenant.Id, pending.AgentSessionId, pending.AgentSubject, pending.AgentMaskedLogin ?? "", []), action, outcome, reason) with
         {
             CallerId = callerId,
             CallerLogin = pending.CallerMaskedLogin,
