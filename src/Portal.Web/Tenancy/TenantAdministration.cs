@@ -44,7 +44,6 @@ public sealed class TenantAdministration(
     TimeProvider clock)
 {
     /// <summary>The outcome of one change function: null when the change is fine, else a reason code and a message for the admin.</summary>
-    public sealed record Refused(string Code, string Message);
 
     public static CollectionPath ChangesCollection(string tenantId) => CollectionPath.ForTenant(tenantId, "settingsChanges");
 
@@ -54,7 +53,7 @@ public sealed class TenantAdministration(
     /// Applies <paramref name="change"/> to the agent's own tenant. The function may run more than once (the
     /// store retries a contended update) and must only change the policy it is given.
     /// </summary>
-    public async Task<AdminChangeResult> ChangeAsync(AgentRequest request, string action, Func<TenantPolicy, Refused?> change, CancellationToken ct)
+    public async Task<AdminChangeResult> ChangeAsync(AgentRequest request, string action, Func<TenantPolicy, Refusal?> change, CancellationToken ct)
     {
         var agent = request.Agent;
         var tenantId = agent.TenantId;
@@ -69,11 +68,11 @@ public sealed class TenantAdministration(
             var refusal = change(after) ?? Validate(configured, after, agent);
             if (refusal is not null)
             {
-                return DocumentMutation<(Refused?, TenantPolicy, TenantPolicy?)>.Keep((refusal, before, null));
+                return DocumentMutation<(Refusal?, TenantPolicy, TenantPolicy?)>.Keep((refusal, before, null));
             }
 
             after.Revision = before.Revision + 1;
-            return DocumentMutation<(Refused?, TenantPolicy, TenantPolicy?)>.Write(DocumentJson.ToDocument(after), null, (null, before, after));
+            return DocumentMutation<(Refusal?, TenantPolicy, TenantPolicy?)>.Write(DocumentJson.ToDocument(after), null, (null, before, after));
         }, ct);
 
         if (refused is not null || after is null)
@@ -116,7 +115,7 @@ public sealed class TenantAdministration(
         return list;
     }
 
-    private Refused? Validate(TenantSettings configured, TenantPolicy policy, AgentContext agent)
+    private Refusal? Validate(TenantSettings configured, TenantPolicy policy, AgentContext agent)
     {
         var effective = policy.ApplyTo(configured);
         var failures = new List<string>();
@@ -124,7 +123,7 @@ public sealed class TenantAdministration(
         if (failures.Count > 0)
         {
             var code = failures.Any(f => f.Contains("separation of duties", StringComparison.Ordinal)) ? "separation_of_duties" : "invalid";
-            return new Refused(code, string.Join(" ", failures.Select(f => InWords(f.TrimStart(':')))));
+            return new Refusal(code, string.Join(" ", failures.Select(f => InWords(f.TrimStart(':')))));
         }
 
         // F6: checked on every change, not only on deletions. The admin who makes the change keeps admin access
@@ -133,12 +132,12 @@ public sealed class TenantAdministration(
         var tiers = effective.EffectiveTiers();
         if (!TenantPolicyRules.HasReachableAdminTier(tiers, effective.GroupTiers))
         {
-            return new Refused("last_admin_tier", "This change would leave no tier with the admin.tiers permission that an IdP group maps to. Keep at least one.");
+            return new Refusal("last_admin_tier", "This change would leave no tier with the admin.tiers permission that an IdP group maps to. Keep at least one.");
         }
 
         return TenantPolicyRules.KeepsAdminAccess(tiers, effective.GroupTiers, agent.Tiers)
             ? null
-            : new Refused("admin_lockout", "This change would take away your own admin access (the admin.tiers permission of your tier, mapped from an IdP group). Another admin must make it.");
+            : new Refusal("admin_lockout", "This change would take away your own admin access (the admin.tiers permission of your tier, mapped from an IdP group). Another admin must make it.");
     }
 
     /// <summary>Flattens both policies to field paths and compares them. Signing keys appear only as a fingerprint of their ciphertext.</summary>

@@ -1,6 +1,7 @@
 using Portal.Audit;
 using Portal.Idp;
 using Portal.Idp.Entra;
+using Portal.Web.Platform;
 using Portal.Web.Agents;
 using Portal.Web.Tenancy;
 
@@ -34,12 +35,12 @@ public sealed partial class VerificationService
     /// Sends the push and waits inside this request for the caller's answer. Approved opens a verification session
     /// (its id is returned); denied is an alarm exactly like a rejected Okta push (V6); no answer is a failure.
     /// </summary>
-    public async Task<(string? SessionId, PendingVerification? Finished, Refusal? Refusal)> StartEntraPushAsync(AgentRequest request, string? callerRef, string factorId, CancellationToken ct)
+    public async Task<Outcome<PendingVerification>> StartEntraPushAsync(AgentRequest request, string? callerRef, string factorId, CancellationToken ct)
     {
         var (agent, tenant, _) = request;
         if (references.FromForm(agent, callerRef) is not var (callerId, maskedLogin))
         {
-            return (null, null, new Refusal("stale_form", "This caller's page has expired. Look the caller up again."));
+            return Refusal.StaleForm;
         }
 
         var entry = CallerEntry(request, EntraPushStartAction, AuditOutcome.Pending, callerId, maskedLogin, null) with { Method = VerificationMethods.EntraPush };
@@ -47,26 +48,26 @@ public sealed partial class VerificationService
         {
             // A crafted form cannot reach the unsupported connector of a tenant that did not turn it on.
             await audit.RecordAsync(entry with { Outcome = AuditOutcome.Denied, Reason = "entra_push_disabled" }, ct);
-            return (null, null, new Refusal("factor_not_challengeable", "That factor cannot be used to verify this caller."));
+            return new Refusal("factor_not_challengeable", "That factor cannot be used to verify this caller.");
         }
 
         var directory = directories.For(tenant);
         var factors = await directory.ListFactorsAsync(callerId, ct);
         if (!factors.IsSuccess)
         {
-            return (null, null, IdpRefusal("factors", tenant, factors.Error));
+            return IdpRefusal("factors", tenant, factors.Error);
         }
 
         if (factorId != EntraPushFactorId || !WithEntraPush(tenant, factors.Value).Any(f => f.Method == VerificationMethods.EntraPush))
         {
             await audit.RecordAsync(entry with { Outcome = AuditOutcome.Denied, Reason = "factor_not_challengeable" }, ct);
-            return (null, null, new Refusal("factor_not_challengeable", "That factor cannot be used to verify this caller."));
+            return new Refusal("factor_not_challengeable", "That factor cannot be used to verify this caller.");
         }
 
         var profile = await directory.GetCallerAsync(callerId, ct);
         if (!profile.IsSuccess)
         {
-            return (null, null, IdpRefusal("lookup", tenant, profile.Error));
+            return IdpRefusal("lookup", tenant, profile.Error);
         }
 
         var idHash = pseudonyms.HashCallerId(tenant.Id, callerId);
@@ -74,7 +75,7 @@ public sealed partial class VerificationService
         if (gate != CallerGate.Open || reservation is null)
         {
             await audit.RecordAsync(entry with { Outcome = AuditOutcome.Denied, Reason = GateCode(gate) }, ct);
-            return (null, null, GateRefusal(gate));
+            return GateRefusal(gate);
         }
 
         var now = store.Now;
@@ -115,7 +116,7 @@ public sealed partial class VerificationService
             await store.RefundAsync(tenant.Id, idHash, reservation, succeeded: false, done);
             await audit.CompleteAsync(started, AuditOutcome.Failed, answer.Error.Code, done);
             await store.CompletePendingAsync(tenant.Id, record.Id, ChallengeState.TimedOut, null, done, answer.Error.Code);
-            return (null, null, IdpRefusal("entra_push", tenant, answer.Error));
+            return IdpRefusal("entra_push", tenant, answer.Error);
         }
 
         await audit.CompleteAsync(started, AuditOutcome.Succeeded, null, done);
@@ -125,7 +126,7 @@ public sealed partial class VerificationService
             PushState.Rejected => await FailAsync(request, record, callerId, ChallengeState.Rejected, done, EntraPushResultAction, "push_rejected", alarmOverride: true),
             _ => await FailAsync(request, record, callerId, ChallengeState.TimedOut, done, EntraPushResultAction, "push_timed_out", alarmOverride: false),
         };
-        return (finished.VerificationSessionId, finished, null);
+        return finished;
     }
 
     private async Task<PendingVerification> ExpireEntraPushAsync(AgentRequest request, PendingVerification pending, CancellationToken ct)

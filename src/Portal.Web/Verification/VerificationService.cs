@@ -43,9 +43,6 @@ public sealed record CallerView(string CallerRef, string MaskedLogin, string Mas
     };
 }
 
-/// <summary>An outcome the console explains to the agent; <see cref="Message"/> carries no PII.</summary>
-public sealed record Refusal(string Code, string Message);
-
 /// <summary>
 /// Caller look-up and verification: the portal's core promise that a voice on the phone is never enough.
 /// Every step is audited; every failure counts against the caller's limits across instances.
@@ -63,7 +60,7 @@ public sealed partial class VerificationService(
     Portal.Idp.Entra.IEntraPushChallenge entraPush,
     TimeProvider clock)
 {
-    public async Task<(CallerView? View, Refusal? Refusal)> LookupAsync(AgentRequest request, string login, CancellationToken ct)
+    public async Task<Outcome<CallerView>> LookupAsync(AgentRequest request, string login, CancellationToken ct)
     {
         var (agent, tenant, _) = request;
         var directory = directories.For(tenant);
@@ -71,7 +68,7 @@ public sealed partial class VerificationService(
         if (!found.IsSuccess)
         {
             await audit.RecordAsync(AuditEntries.For(request, "caller.lookup", AuditOutcome.Failed, found.Error.Code) with { CallerLogin = login }, ct);
-            return (null, IdpRefusal("lookup", tenant, found.Error));
+            return IdpRefusal("lookup", tenant, found.Error);
         }
 
         var caller = found.Value;
@@ -79,7 +76,7 @@ public sealed partial class VerificationService(
         if (!factors.IsSuccess)
         {
             await audit.RecordAsync(CallerEntry(request, "caller.lookup", AuditOutcome.Failed, caller.Id, caller.Login, factors.Error.Code), ct);
-            return (null, IdpRefusal("factors", tenant, factors.Error));
+            return IdpRefusal("factors", tenant, factors.Error);
         }
 
         // V7 before any verification: the agent knows at once that an action will need a second agent's approval.
@@ -88,7 +85,7 @@ public sealed partial class VerificationService(
         var gate = await store.CheckGateAsync(tenant.Id, idHash, forAction: false, ct);
         await audit.RecordAsync(CallerEntry(request, "caller.lookup", AuditOutcome.Succeeded, caller.Id, caller.Login, null), ct);
         var masked = PiiMask.Email(caller.Login);
-        return (new CallerView(references.ForForm(agent, caller.Id, masked), masked, PiiMask.Email(caller.Email), caller.Status, WithEntraPush(tenant, factors.Value), gate)
+        return new CallerView(references.ForForm(agent, caller.Id, masked), masked, PiiMask.Email(caller.Email), caller.Status, WithEntraPush(tenant, factors.Value), gate)
         {
             OutsideActions = tenant.Reconciliation.Enabled ? await OutsideActionsAsync(tenant.Id, idHash, ct) : [],
             DirectorySynced = caller.DirectorySynced,
@@ -96,7 +93,7 @@ public sealed partial class VerificationService(
             Login = caller.Login,
             Email = caller.Email,
             Details = caller.Details,
-        }, null);
+        };
     }
 
     /// <summary>
@@ -119,12 +116,12 @@ public sealed partial class VerificationService(
     /// <summary>The newest records of each kind shown: a look-up reads at least one document per kind (docs/PERFORMANCE.md).</summary>
     internal const int OutsideActionsPerKind = 5;
 
-    public async Task<(string? PendingId, Refusal? Refusal)> StartPushAsync(AgentRequest request, string? callerRef, string factorId, CancellationToken ct)
+    public async Task<Outcome<string>> StartPushAsync(AgentRequest request, string? callerRef, string factorId, CancellationToken ct)
     {
         var (agent, tenant, _) = request;
         if (references.FromForm(agent, callerRef) is not var (callerId, maskedLogin))
         {
-            return (null, new Refusal("stale_form", "This caller's page has expired. Look the caller up again."));
+            return Refusal.StaleForm;
         }
 
         var idHash = pseudonyms.HashCallerId(tenant.Id, callerId);
@@ -132,7 +129,7 @@ public sealed partial class VerificationService(
         var factor = await FindChallengeableAsync(directory, callerId, factorId, VerificationMethods.OktaPush, ct);
         if (factor.Refusal is not null)
         {
-            return (null, factor.Refusal);
+            return factor.Refusal;
         }
 
         // V4: the push is counted (push limit and failure budget) before the IdP sends it; approval refunds it.
@@ -140,7 +137,7 @@ public sealed partial class VerificationService(
         if (gate != CallerGate.Open || reservation is null)
         {
             await audit.RecordAsync(CallerEntry(request, "verification.push.start", AuditOutcome.Denied, callerId, maskedLogin, GateCode(gate)) with { Method = VerificationMethods.OktaPush }, ct);
-            return (null, GateRefusal(gate));
+            return GateRefusal(gate);
         }
 
         var pending = await audit.BeginAsync(CallerEntry(request, "verification.push.start", AuditOutcome.Pending, callerId, maskedLogin, null) with { Method = VerificationMethods.OktaPush }, ct);
@@ -149,7 +146,7 @@ public sealed partial class VerificationService(
         {
             await store.RefundAsync(tenant.Id, idHash, reservation, succeeded: false, CancellationToken.None);
             await audit.CompleteAsync(pending, AuditOutcome.Failed, push.Error.Code, ct);
-            return (null, IdpRefusal("push", tenant, push.Error));
+            return IdpRefusal("push", tenant, push.Error);
         }
 
         var now = store.Now;
@@ -175,7 +172,7 @@ public sealed partial class VerificationService(
         };
         await store.CreatePendingAsync(record, ct);
         await audit.CompleteAsync(pending, AuditOutcome.Succeeded, null, ct);
-        return (record.Id, null);
+        return record.Id;
     }
 
     public async Task<PendingVerification?> GetPendingAsync(AgentContext agent, string pendingId, CancellationToken ct)
@@ -187,13 +184,13 @@ public sealed partial class VerificationService(
     }
 
     /// <summary>Asks the IdP how the push went and, the first time it is approved, opens the verification session.</summary>
-    public async Task<(PendingVerification? Pending, Refusal? Refusal)> PollAsync(AgentRequest request, string pendingId, CancellationToken ct)
+    public async Task<Outcome<PendingVerification>> PollAsync(AgentRequest request, string pendingId, CancellationToken ct)
     {
         var (agent, tenant, _) = request;
         var pending = await GetPendingAsync(agent, pendingId, ct);
         if (pending is null || pending.State != ChallengeState.Waiting)
         {
-            return (pending, null);
+            return pending;
         }
 
         if (pending.Method == VerificationMethods.OidcStepUp)
@@ -201,21 +198,21 @@ public sealed partial class VerificationService(
             // A step-up is decided by the caller's own sign-in (StepUpService); polling only notices that it ran out (V2).
             var stepUpCaller = references.FromRest(tenant.Id, pending.CallerRefProtected);
             return store.Now < pending.ExpiresAt || stepUpCaller is null
-                ? (pending, null)
-                : (await FailAsync(request, pending, stepUpCaller, ChallengeState.TimedOut, ct, StepUpResultAction, "stepup_timed_out"), null);
+                ? pending
+                : await FailAsync(request, pending, stepUpCaller, ChallengeState.TimedOut, ct, StepUpResultAction, "stepup_timed_out");
         }
 
         if (pending.Method == VerificationMethods.EntraPush)
         {
             // Decided inside the POST that sent it; a push whose POST was abandoned can only run out (V2).
-            return (await ExpireEntraPushAsync(request, pending, ct), null);
+            return await ExpireEntraPushAsync(request, pending, ct);
         }
 
         var callerId = references.FromRest(tenant.Id, pending.CallerRefProtected);
         var pollRef = references.FromRest(tenant.Id, pending.PollRefProtected);
         if (callerId is null || pollRef is null)
         {
-            return (pending, new Refusal("unreadable", "This verification can no longer be read. Start a new one."));
+            return new Outcome<PendingVerification>(pending, new Refusal("unreadable", "This verification can no longer be read. Start a new one."));
         }
 
         PushState state;
@@ -227,14 +224,14 @@ public sealed partial class VerificationService(
             || !await store.TryClaimPushPollAsync(tenant.Id, pending.Id, ct))
         {
             // Another tab or instance asked the IdP moments ago; what it learnt reaches the pending document, read here next time.
-            return (pending, null);
+            return pending;
         }
         else
         {
             var polled = await directories.For(tenant).PollPushAsync(callerId, pollRef, ct);
             if (!polled.IsSuccess)
             {
-                return (pending, IdpRefusal("poll", tenant, polled.Error));
+                return new Outcome<PendingVerification>(pending, IdpRefusal("poll", tenant, polled.Error));
             }
 
             state = polled.Value;
@@ -242,25 +239,25 @@ public sealed partial class VerificationService(
 
         return state switch
         {
-            PushState.Waiting => (pending, null),
-            PushState.Approved => (await ApproveAsync(request, pending, callerId, ct), null),
-            PushState.Rejected => (await FailAsync(request, pending, callerId, ChallengeState.Rejected, ct), null),
-            _ => (await FailAsync(request, pending, callerId, ChallengeState.TimedOut, ct), null),
+            PushState.Waiting => pending,
+            PushState.Approved => await ApproveAsync(request, pending, callerId, ct),
+            PushState.Rejected => await FailAsync(request, pending, callerId, ChallengeState.Rejected, ct),
+            _ => await FailAsync(request, pending, callerId, ChallengeState.TimedOut, ct),
         };
     }
 
-    public async Task<(string? SessionId, Refusal? Refusal)> VerifyTotpAsync(AgentRequest request, string? callerRef, string factorId, string? code, CancellationToken ct)
+    public async Task<Outcome<string>> VerifyTotpAsync(AgentRequest request, string? callerRef, string factorId, string? code, CancellationToken ct)
     {
         var (agent, tenant, _) = request;
         if (references.FromForm(agent, callerRef) is not var (callerId, maskedLogin))
         {
-            return (null, new Refusal("stale_form", "This caller's page has expired. Look the caller up again."));
+            return Refusal.StaleForm;
         }
 
         var passCode = (code ?? "").Trim();
         if (passCode.Length is < 6 or > 8 || !passCode.All(char.IsAsciiDigit))
         {
-            return (null, new Refusal("malformed_code", "A code is 6 to 8 digits. Ask the caller to read it again."));
+            return new Refusal("malformed_code", "A code is 6 to 8 digits. Ask the caller to read it again.");
         }
 
         var idHash = pseudonyms.HashCallerId(tenant.Id, callerId);
@@ -268,7 +265,7 @@ public sealed partial class VerificationService(
         var factor = await FindChallengeableAsync(directory, callerId, factorId, VerificationMethods.OktaTotp, ct);
         if (factor.Refusal is not null)
         {
-            return (null, factor.Refusal);
+            return factor.Refusal;
         }
 
         // V4: the attempt is charged to the caller before the IdP sees the code, in one atomic update, so
@@ -277,7 +274,7 @@ public sealed partial class VerificationService(
         if (gate != CallerGate.Open || reservation is null)
         {
             await audit.RecordAsync(CallerEntry(request, "verification.totp", AuditOutcome.Denied, callerId, maskedLogin, GateCode(gate)) with { Method = VerificationMethods.OktaTotp }, ct);
-            return (null, GateRefusal(gate));
+            return GateRefusal(gate);
         }
 
         var entry = CallerEntry(request, "verification.totp", AuditOutcome.Pending, callerId, maskedLogin, null) with { Method = VerificationMethods.OktaTotp };
@@ -287,7 +284,7 @@ public sealed partial class VerificationService(
         {
             await CountFailureAsync(tenant, idHash, reservation, alarm: false, VerificationMethods.OktaTotp, callerId, ct);
             await audit.RecordAsync(entry with { Outcome = AuditOutcome.Alarm, Reason = "code_replayed" }, ct);
-            return (null, new Refusal("code_replayed", "That code was already used. Ask the caller to wait for the next code."));
+            return new Refusal("code_replayed", "That code was already used. Ask the caller to wait for the next code.");
         }
 
         var pending = await audit.BeginAsync(entry, ct);
@@ -297,7 +294,7 @@ public sealed partial class VerificationService(
             // The IdP did not judge the code (outage, refusal): the attempt is given back.
             await store.RefundAsync(tenant.Id, idHash, reservation, succeeded: false, CancellationToken.None);
             await audit.CompleteAsync(pending, AuditOutcome.Failed, result.Error.Code, ct);
-            return (null, IdpRefusal("totp", tenant, result.Error));
+            return IdpRefusal("totp", tenant, result.Error);
         }
 
         var outcome = result.IsSuccess ? result.Value : TotpOutcome.Invalid;
@@ -306,15 +303,15 @@ public sealed partial class VerificationService(
             await CountFailureAsync(tenant, idHash, reservation, alarm: false, VerificationMethods.OktaTotp, callerId, ct);
             var replayed = outcome == TotpOutcome.Replayed;
             await audit.CompleteAsync(pending, replayed ? AuditOutcome.Alarm : AuditOutcome.Failed, replayed ? "code_replayed" : "wrong_code", ct);
-            return (null, replayed
+            return replayed
                 ? new Refusal("code_replayed", "That code was already used. Ask the caller to wait for the next code.")
-                : new Refusal("wrong_code", "The code is not right. Ask the caller to read the current code again."));
+                : new Refusal("wrong_code", "The code is not right. Ask the caller to read the current code again.");
         }
 
         var session = await OpenSessionAsync(agent, tenant, idHash, maskedLogin, callerId, VerificationMethods.OktaTotp, ct);
         await store.RefundAsync(tenant.Id, idHash, reservation, succeeded: true, ct);
         await audit.CompleteAsync(pending, AuditOutcome.Succeeded, null, ct);
-        return (session.Id, null);
+        return session.Id;
     }
 
     /// <summary>
@@ -455,33 +452,33 @@ public sealed partial class VerificationService(
         return session;
     }
 
-    private static async Task<(CallerFactor? Factor, Refusal? Refusal)> FindChallengeableAsync(ICallerDirectory directory, string callerId, string factorId, string method, CancellationToken ct)
+    private static async Task<Outcome<CallerFactor>> FindChallengeableAsync(ICallerDirectory directory, string callerId, string factorId, string method, CancellationToken ct)
     {
         // The factor list is read again rather than trusted from the form: only an ACTIVE factor of an
         // accepted kind may be challenged (V1), whatever id a crafted form names.
         var factors = await directory.ListFactorsAsync(callerId, ct);
         if (!factors.IsSuccess)
         {
-            return (null, new Refusal(factors.Error.Code, factors.Error.AgentMessage));
+            return new Refusal(factors.Error.Code, factors.Error.AgentMessage);
         }
 
         var factor = factors.Value.FirstOrDefault(f => f.Id == factorId && f.Method == method);
         if (factor is not null)
         {
-            return (factor, null);
+            return factor;
         }
 
         // The IdP's own reason when it has one for this factor (e.g. its push would be answered on an untrusted host).
         var reason = factors.Value.FirstOrDefault(f => f.Id == factorId)?.NotChallengeableReason;
-        return (null, new Refusal("factor_not_challengeable", reason is null
+        return new Refusal("factor_not_challengeable", reason is null
             ? "That factor cannot be used to verify this caller."
-            : "That factor cannot be used to verify this caller: " + reason + "."));
+            : "That factor cannot be used to verify this caller: " + reason + ".");
     }
 
     private Refusal IdpRefusal(string operation, TenantSettings tenant, IdpError error)
     {
         PortalLog.IdpFailed(logger, operation, tenant.Id, error.Kind.ToString(), error.Code);
-        return new Refusal(error.Code, error.AgentMessage);
+        return new Refusal(error.Code, error.AgentMessage, RefusalKind.IdpFailed);
     }
 
     /// <summary>

@@ -71,7 +71,14 @@ public sealed class ActionServiceTests : IDisposable
         return session.Id;
     }
 
-    private Task<(ActionOutcome? Outcome, Refusal? Refusal, int Status)> RunAsync(string verificationId, CallerAction? action = null, AgentContext? agent = null, Func<IdpResult<ActionOutcome>>? result = null) =>
+    /// <summary>The action's outcome and the HTTP status the web edge answers it with (<see cref="Refusal.HttpStatus"/>).</summary>
+    private async Task<(ActionOutcome? Outcome, Refusal? Refusal, int Status)> RunAsync(string verificationId, CallerAction? action = null, AgentContext? agent = null, Func<IdpResult<ActionOutcome>>? result = null)
+    {
+        var (outcome, refusal) = await RunOutcomeAsync(verificationId, action, agent, result);
+        return (outcome, refusal, refusal?.HttpStatus ?? StatusCodes.Status200OK);
+    }
+
+    private Task<Outcome<ActionOutcome>> RunOutcomeAsync(string verificationId, CallerAction? action, AgentContext? agent, Func<IdpResult<ActionOutcome>>? result) =>
         _service.RunAsync(new AgentRequest(agent ?? Agent, _tenant, Origin), action ?? CallerAction.PasswordReset, verificationId, "INC-7", (directory, callerId, _) =>
         {
             Assert.Same(_directory, directory);

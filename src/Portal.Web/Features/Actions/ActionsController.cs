@@ -226,7 +226,8 @@ public sealed class ActionsController(ITenantCatalog tenants, ActionService acti
     {
         var agent = Current.Agent;
         var tenant = Current.Tenant;
-        var (outcome, refusal, status) = await actions.RunAsync(Current, action, verificationId ?? "", ticketRef, perform, HttpContext.RequestAborted);
+        var (outcome, refusal) = await actions.RunAsync(Current, action, verificationId ?? "", ticketRef, perform, HttpContext.RequestAborted);
+        var status = refusal?.HttpStatus ?? StatusCodes.Status200OK;
 
         // The verification id goes back only as a link to its page, and only when it is one.
         var shownVerification = AgentSessionStore.IsWellFormedId(verificationId) ? verificationId! : "";

@@ -84,7 +84,7 @@ public sealed class AdminController(
         {
             if (p.Tiers.Any(t => t.Name == tierName))
             {
-                return new TenantAdministration.Refused("tier_exists", "A tier with that name exists already.");
+                return new Refusal("tier_exists", "A tier with that name exists already.");
             }
 
             p.Tiers.Add(new TierSettings { Name = tierName, Permissions = KnownPermissions(permissions) });
@@ -104,12 +104,12 @@ public sealed class AdminController(
             var target = newName?.Trim() ?? "";
             if (tier is null)
             {
-                return new TenantAdministration.Refused("tier_unknown", "There is no such tier.");
+                return new Refusal("tier_unknown", "There is no such tier.");
             }
 
             if (p.Tiers.Any(t => t.Name == target))
             {
-                return new TenantAdministration.Refused("tier_exists", "A tier with that name exists already.");
+                return new Refusal("tier_exists", "A tier with that name exists already.");
             }
 
             tier.Name = target;
@@ -128,7 +128,7 @@ public sealed class AdminController(
         {
             if (p.Tiers.RemoveAll(t => t.Name == name) == 0)
             {
-                return new TenantAdministration.Refused("tier_unknown", "There is no such tier.");
+                return new Refusal("tier_unknown", "There is no such tier.");
             }
 
             // A group mapped to a tier that no longer exists would grant nothing; the mapping goes with it (and shows in the diff).
@@ -144,7 +144,7 @@ public sealed class AdminController(
             var tier = p.Tiers.Find(t => t.Name == name);
             if (tier is null)
             {
-                return new TenantAdministration.Refused("tier_unknown", "There is no such tier.");
+                return new Refusal("tier_unknown", "There is no such tier.");
             }
 
             tier.Permissions = KnownPermissions(permissions);
@@ -159,7 +159,7 @@ public sealed class AdminController(
             var name = group?.Trim() ?? "";
             if (!TenantPolicyRules.IsValidName(name, 256))
             {
-                return new TenantAdministration.Refused("invalid", "Enter the IdP group's name (1-256 characters).");
+                return new Refusal("invalid", "Enter the IdP group's name (1-256 characters).");
             }
 
             p.GroupTiers.RemoveAll(m => m.Group == name);
@@ -171,7 +171,7 @@ public sealed class AdminController(
     [Authorize(Policy = Permissions.AdminTiers)]
     public Task<IActionResult> UnmapGroup([FromForm] string? group) =>
         ChangeTiersAsync("admin.groups.unmap", p =>
-            p.GroupTiers.RemoveAll(m => m.Group == group) == 0 ? new TenantAdministration.Refused("group_unknown", "That group is not mapped.") : null);
+            p.GroupTiers.RemoveAll(m => m.Group == group) == 0 ? new Refusal("group_unknown", "That group is not mapped.") : null);
 
     [HttpGet("policy")]
     [Authorize(Policy = Permissions.AdminSettings)]
@@ -211,7 +211,7 @@ public sealed class AdminController(
         {
             if (action is null || !TenantPolicyRules.ActionNames.Contains(action))
             {
-                return new TenantAdministration.Refused("invalid", "There is no such action.");
+                return new Refusal("invalid", "There is no such action.");
             }
 
             p.ActionMethods.RemoveAll(r => r.Action == action);
@@ -245,7 +245,7 @@ public sealed class AdminController(
         {
             if (problem is not null)
             {
-                return new TenantAdministration.Refused("invalid_call_script", problem);
+                return new Refusal("invalid_call_script", problem);
             }
 
             p.CallScripts = new CallScriptSettings { NoFactor = noFactorText, Escalation = escalationText };
@@ -268,7 +268,7 @@ public sealed class AdminController(
         {
             if (refused is not null)
             {
-                return new TenantAdministration.Refused("webhook_destination", refused);
+                return new Refusal("webhook_destination", refused);
             }
 
             p.AlertWebhook.Url = value;
@@ -341,12 +341,12 @@ public sealed class AdminController(
             var bad = list.FirstOrDefault(n => !IpAllowListRules.TryParseNetwork(n, out _));
             if (bad is not null)
             {
-                return new TenantAdministration.Refused("invalid", "Each line must be a network in CIDR notation, e.g. 203.0.113.0/24 or 2001:db8::/48, with no host bits set.");
+                return new Refusal("invalid", "Each line must be a network in CIDR notation, e.g. 203.0.113.0/24 or 2001:db8::/48, with no host bits set.");
             }
 
             if (!IpAllowListRules.Allows(list, address))
             {
-                return new TenantAdministration.Refused("ip_lockout", "This list does not include your current address, so saving it would lock you out. Add your network first.");
+                return new Refusal("ip_lockout", "This list does not include your current address, so saving it would lock you out. Add your network first.");
             }
 
             p.IpAllowList = list;
@@ -406,7 +406,7 @@ public sealed class AdminController(
     public async Task<IActionResult> Changes() =>
         View(new ChangesPage(await admin.RecentChangesAsync(Agent.TenantId, 50, HttpContext.RequestAborted)));
 
-    private async Task<IActionResult> ChangeTiersAsync(string action, Func<TenantPolicy, TenantAdministration.Refused?> change) =>
+    private async Task<IActionResult> ChangeTiersAsync(string action, Func<TenantPolicy, Refusal?> change) =>
         Answer(await admin.ChangeAsync(Current, action, change, HttpContext.RequestAborted), TiersPath, TiersView);
 
     /// <summary>

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
+using Portal.Web.Platform;
 using Portal.Web.Agents;
 using Portal.Web.Tenancy;
 using Portal.Web.Verification;

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Portal.Idp;
+using Portal.Web.Platform;
 using Portal.Web.Agents;
 using Portal.Web.Tenancy;
 using Portal.Web.Verification;
@@ -124,8 +125,8 @@ public sealed class VerificationController(VerificationService verification, Ste
     public async Task<IActionResult> StartEntraPush([FromForm] string? callerRef, [FromForm] string? factorId)
     {
         var (agent, tenant) = Agent();
-        var (sessionId, finished, refusal) = await verification.StartEntraPushAsync(Current, callerRef, factorId ?? "", HttpContext.RequestAborted);
-        if (sessionId is not null)
+        var (finished, refusal) = await verification.StartEntraPushAsync(Current, callerRef, factorId ?? "", HttpContext.RequestAborted);
+        if (finished?.VerificationSessionId is { } sessionId)
         {
             return Redirect($"/verification/session/{sessionId}");
         }

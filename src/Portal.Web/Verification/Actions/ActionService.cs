@@ -62,7 +62,7 @@ public sealed class ActionService(
     /// <summary>The refusal of an action on a privileged target until a second agent approves it.</summary>
     public const string ApprovalRequiredCode = "approval_required";
 
-    public async Task<(ActionOutcome? Outcome, Refusal? Refusal, int Status)> RunAsync(
+    public async Task<Outcome<ActionOutcome>> RunAsync(
         AgentRequest request, CallerAction action, string verificationId, string? ticketRef,
         Func<ICallerDirectory, string, CancellationToken, Task<IdpResult<ActionOutcome>>> perform, CancellationToken ct)
     {
@@ -73,7 +73,7 @@ public sealed class ActionService(
         {
             // A3/V5: no verification of this agent session, so no action, whatever ids the form carries.
             await audit.RecordAsync(entry with { Outcome = AuditOutcome.Denied, Reason = "no_verification" }, ct);
-            return (null, new Refusal("no_verification", "There is no verification of this caller by you. Verify the caller first."), StatusCodes.Status403Forbidden);
+            return new Refusal("no_verification", "There is no verification of this caller by you. Verify the caller first.");
         }
 
         var callerId = references.FromRest(tenant.Id, session.CallerRefProtected);
@@ -81,28 +81,28 @@ public sealed class ActionService(
         if (callerId is null)
         {
             await audit.RecordAsync(entry with { Outcome = AuditOutcome.Denied, Reason = "unreadable_verification" }, ct);
-            return (null, new Refusal("unreadable_verification", "This verification can no longer be read. Verify the caller again."), StatusCodes.Status403Forbidden);
+            return new Refusal("unreadable_verification", "This verification can no longer be read. Verify the caller again.");
         }
 
         var accepted = action.AcceptedMethodsFor(tenant);
         if (!accepted.Contains(session.Method))
         {
             await audit.RecordAsync(entry with { Outcome = AuditOutcome.Denied, Reason = "method_insufficient" }, ct);
-            return (null, new Refusal("method_insufficient", $"{action.Title} needs a stronger verification: your organisation accepts {string.Join(" or ", accepted.Select(MethodLabels.Phrase))} for it."), StatusCodes.Status403Forbidden);
+            return new Refusal("method_insufficient", $"{action.Title} needs a stronger verification: your organisation accepts {string.Join(" or ", accepted.Select(MethodLabels.Phrase))} for it.");
         }
 
         var gate = await store.CheckGateAsync(tenant.Id, session.CallerIdHash, forAction: true, ct);
         if (gate != CallerGate.Open)
         {
             await audit.RecordAsync(entry with { Outcome = AuditOutcome.Denied, Reason = "caller_alarm" }, ct);
-            return (null, VerificationService.GateRefusal(gate), StatusCodes.Status403Forbidden);
+            return VerificationService.GateRefusal(gate);
         }
 
         // The IdP says itself who is an administrator (Okta admin roles, direct or through a group; Entra directory
         // roles, PIM-eligible ones, role-assignable groups): always asked, and the tenant's privileged groups too.
         if (await PrivilegedTargetAsync(request, action, verificationId, session, callerId, entry, ct) is { } privileged)
         {
-            return (null, privileged.Refusal, privileged.Status);
+            return privileged;
         }
 
         // D3: the record exists before anything happens at the IdP; if it cannot be written, nothing happens.
@@ -120,7 +120,7 @@ public sealed class ActionService(
             var message = consumed == ConsumeResult.AlreadyUsed
                 ? $"{action.Title} was already done in this verification. Verify the caller again to repeat it."
                 : "This verification has expired. Verify the caller again.";
-            return (null, new Refusal(reason, message), StatusCodes.Status403Forbidden);
+            return new Refusal(reason, message);
         }
 
         IdpResult<ActionOutcome> result;
@@ -147,11 +147,11 @@ public sealed class ActionService(
         if (!result.IsSuccess)
         {
             PortalLog.IdpFailed(logger, action.Name, tenant.Id, result.Error.Kind.ToString(), result.Error.Code);
-            return (null, new Refusal(result.Error.Code, result.Error.AgentMessage), StatusCodes.Status502BadGateway);
+            return new Refusal(result.Error.Code, result.Error.AgentMessage, RefusalKind.IdpFailed);
         }
 
         await usage.RecordActionAsync(tenant.Id, action.Name, result.Value.AuditAs, CancellationToken.None);
-        return (result.Value, null, StatusCodes.Status200OK);
+        return result.Value;
     }
 
     /// <summary>
@@ -175,7 +175,7 @@ public sealed class ActionService(
     /// Null when the action may go ahead. Unknown roles or membership count as privileged (fail closed); an IdP that
     /// does not answer is told to the agent as such (502), since no approval would let the action through then.
     /// </summary>
-    private async Task<(Refusal Refusal, int Status)?> PrivilegedTargetAsync(AgentRequest request, CallerAction action, string verificationId, VerificationSession session, string callerId, AuditEntry entry, CancellationToken ct)
+    private async Task<Refusal?> PrivilegedTargetAsync(AgentRequest request, CallerAction action, string verificationId, VerificationSession session, string callerId, AuditEntry entry, CancellationToken ct)
     {
         var (agent, tenant, _) = request;
         var verdict = await PrivilegedTargets.CheckAsync(directories.For(tenant), tenant, callerId, ct);
@@ -188,7 +188,7 @@ public sealed class ActionService(
         if (verdict.Down is { } down)
         {
             await audit.RecordAsync(entry with { Outcome = AuditOutcome.Failed, Reason = down.Code }, ct);
-            return (new Refusal(down.Code, down.AgentMessage), StatusCodes.Status502BadGateway);
+            return new Refusal(down.Code, down.AgentMessage, RefusalKind.IdpFailed);
         }
 
         var id = ApprovalStore.IdFor(verificationId, action.Name);
@@ -211,7 +211,7 @@ public sealed class ActionService(
         if (existing is { State: ApprovalState.Rejected } || earlier is { State: ApprovalState.Rejected })
         {
             await audit.RecordAsync(entry with { Outcome = AuditOutcome.Denied, Reason = "approval_rejected" }, ct);
-            return (new Refusal("approval_rejected", $"A second agent rejected {action.Title} for this caller. Escalate to your security team."), StatusCodes.Status403Forbidden);
+            return new Refusal("approval_rejected", $"A second agent rejected {action.Title} for this caller. Escalate to your security team.");
         }
 
         if (existing is null && earlier is null)
@@ -238,6 +238,6 @@ public sealed class ActionService(
             await audit.RecordAsync(entry with { Action = "approval.request", Outcome = AuditOutcome.Succeeded, Reason = action.Name + (verdict.RolesUnknown ? " roles_unknown" : "") + (verdict.GroupsUnknown ? " groups_unknown" : "") }, ct);
         }
 
-        return (new Refusal(ApprovalRequiredCode, $"This caller is a privileged account: {action.Title} needs a second agent's approval. The request is in the approval queue for a colleague to decide; once approved, submit again while this verification lasts."), StatusCodes.Status403Forbidden);
+        return new Refusal(ApprovalRequiredCode, $"This caller is a privileged account: {action.Title} needs a second agent's approval. The request is in the approval queue for a colleague to decide; once approved, submit again while this verification lasts.");
     }
 }

@@ -1,4 +1,5 @@
 using Portal.Audit;
+using Portal.Web.Platform;
 using Portal.Web.Agents;
 using Portal.Web.Tenancy;
 
@@ -50,18 +51,18 @@ public sealed class ApprovalsBeforeVerifying(
     /// when the agent's tiers do not include the action, when the form is stale, or when the caller turns out not to
     /// need an approval. Returns the caller's login, so that the console can show the caller again.
     /// </summary>
-    public async Task<(string? Login, Refusal? Refusal)> AskAsync(AgentRequest request, IReadOnlySet<string> permissions, string? callerRef, string? actionName, CancellationToken ct)
+    public async Task<Outcome<string>> AskAsync(AgentRequest request, IReadOnlySet<string> permissions, string? callerRef, string? actionName, CancellationToken ct)
     {
         var (agent, tenant, _) = request;
         var action = CallerAction.All.FirstOrDefault(a => a.Name == actionName);
         if (action is null || !permissions.Contains(action.Permission))
         {
-            return (null, new Refusal("not_permitted", "Your tier does not include that action, so there is nothing to ask approval for."));
+            return new Refusal("not_permitted", "Your tier does not include that action, so there is nothing to ask approval for.");
         }
 
         if (references.FromForm(agent, callerRef) is not var (callerId, maskedLogin))
         {
-            return (null, new Refusal("stale_form", "This caller's page has expired. Look the caller up again."));
+            return Refusal.StaleForm;
         }
 
         var directory = directories.For(tenant);
@@ -70,19 +71,19 @@ public sealed class ApprovalsBeforeVerifying(
         if (verdict.Down is { } down)
         {
             await audit.RecordAsync(entry with { Outcome = AuditOutcome.Failed, Reason = down.Code }, ct);
-            return (null, new Refusal(down.Code, down.AgentMessage));
+            return new Refusal(down.Code, down.AgentMessage);
         }
 
         if (!verdict.NeedsApproval)
         {
-            return (null, new Refusal("not_privileged", "This caller is not a privileged account: no approval is needed. Verify the caller and act."));
+            return new Refusal("not_privileged", "This caller is not a privileged account: no approval is needed. Verify the caller and act.");
         }
 
         var caller = await directory.GetCallerAsync(callerId, ct);
         if (!caller.IsSuccess)
         {
             await audit.RecordAsync(entry with { Outcome = AuditOutcome.Failed, Reason = caller.Error.Code }, ct);
-            return (null, new Refusal(caller.Error.Code, caller.Error.AgentMessage));
+            return new Refusal(caller.Error.Code, caller.Error.AgentMessage);
         }
 
         var idHash = pseudonyms.HashCallerId(tenant.Id, callerId);
@@ -108,6 +109,6 @@ public sealed class ApprovalsBeforeVerifying(
             await audit.RecordAsync(entry with { Outcome = AuditOutcome.Succeeded, Reason = action.Name + " before_verification" + (verdict.RolesUnknown ? " roles_unknown" : "") + (verdict.GroupsUnknown ? " groups_unknown" : "") }, ct);
         }
 
-        return (caller.Value.Login, null);
+        return caller.Value.Login;
     }
 }

@@ -69,17 +69,17 @@ public sealed class StepUpService(
 
     private readonly IDataProtector _verifiers = protection.CreateProtector("Portal.StepUp.Verifier.v1");
 
-    public async Task<(StepUpStarted? Started, Refusal? Refusal)> StartAsync(AgentRequest request, string? callerRef, string? factorId, CancellationToken ct)
+    public async Task<Outcome<StepUpStarted>> StartAsync(AgentRequest request, string? callerRef, string? factorId, CancellationToken ct)
     {
         var (agent, tenant, _) = request;
         if (references.FromForm(agent, callerRef) is not var (callerId, maskedLogin))
         {
-            return (null, new Refusal("stale_form", "This caller's page has expired. Look the caller up again."));
+            return Refusal.StaleForm;
         }
 
         if (!tenant.StepUp.IsConfigured)
         {
-            return (null, new Refusal("stepup_not_configured", "Step-up sign-in is not set up for your organisation. Ask your portal administrator."));
+            return new Refusal("stepup_not_configured", "Step-up sign-in is not set up for your organisation. Ask your portal administrator.");
         }
 
         // The factor list is read again, not trusted from the form (V1): an Entra caller must have a strong
@@ -87,14 +87,14 @@ public sealed class StepUpService(
         var factors = await directories.For(tenant).ListFactorsAsync(callerId, ct);
         if (!factors.IsSuccess)
         {
-            return (null, new Refusal(factors.Error.Code, factors.Error.AgentMessage));
+            return new Refusal(factors.Error.Code, factors.Error.AgentMessage);
         }
 
         var offered = factors.Value.Any(f => f.Method == VerificationMethods.OidcStepUp && f.Id == factorId)
             || (tenant.Idp.Kind == IdpKind.Okta && factorId == FactorId && factors.Value.Any(f => f.Method is not null));
         if (!offered)
         {
-            return (null, new Refusal("factor_not_challengeable", "This caller cannot be verified by a step-up sign-in."));
+            return new Refusal("factor_not_challengeable", "This caller cannot be verified by a step-up sign-in.");
         }
 
         var idHash = pseudonyms.HashCallerId(tenant.Id, callerId);
@@ -108,7 +108,7 @@ public sealed class StepUpService(
         if (gate != CallerGate.Open)
         {
             await audit.RecordAsync(entry with { Outcome = AuditOutcome.Denied, Reason = gate.ToString() }, ct);
-            return (null, VerificationService.GateRefusal(gate));
+            return VerificationService.GateRefusal(gate);
         }
 
         var record = await audit.BeginAsync(entry, ct);
@@ -141,7 +141,7 @@ public sealed class StepUpService(
             ExpiresAt = pending.ExpiresAt,
         }, ct);
         await audit.CompleteAsync(record, AuditOutcome.Succeeded, null, ct);
-        return (new StepUpStarted(pending.Id, new Uri(request.Origin.Absolute("/stepup/" + token)), code), null);
+        return new StepUpStarted(pending.Id, new Uri(request.Origin.Absolute("/stepup/" + token)), code);
     }
 
     /// <summary>
