@@ -1,8 +1,8 @@
 using Portal.Audit;
 using Portal.Idp;
 using Portal.Idp.Entra;
-using Portal.Web.Platform;
 using Portal.Web.Agents;
+using Portal.Web.Platform;
 using Portal.Web.Tenancy;
 
 namespace Portal.Web.Verification;

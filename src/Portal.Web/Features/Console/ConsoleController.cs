@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
-using Portal.Web.Platform;
 using Portal.Web.Agents;
+using Portal.Web.Platform;
 using Portal.Web.Tenancy;
 using Portal.Web.Verification;
 using Portal.Web.Verification.Actions;

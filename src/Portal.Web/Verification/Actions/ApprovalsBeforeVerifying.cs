@@ -1,6 +1,6 @@
 using Portal.Audit;
-using Portal.Web.Platform;
 using Portal.Web.Agents;
+using Portal.Web.Platform;
 using Portal.Web.Tenancy;
 
 namespace Portal.Web.Verification.Actions;
