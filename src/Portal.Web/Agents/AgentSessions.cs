@@ -1,6 +1,6 @@
 using System.Security.Claims;
-using System.Security.Cryptography;
 using Portal.Storage;
+using Portal.Web.Platform;
 
 namespace Portal.Web.Agents;
 
@@ -77,7 +77,7 @@ public sealed class AgentSessionStore(IDocumentStore store, TimeProvider clock)
         var now = clock.GetUtcNow();
         var session = new AgentSession
         {
-            Id = NewId(),
+            Id = PortalIds.New(),
             TenantId = tenantId,
             Subject = subject,
             MaskedLogin = maskedLogin,
@@ -97,7 +97,7 @@ public sealed class AgentSessionStore(IDocumentStore store, TimeProvider clock)
     /// <summary>The live session, with its idle timer moved on; null when it ended, idled out or passed its absolute lifetime.</summary>
     public async Task<AgentSession?> TouchAsync(string tenantId, string sessionId, string subject, CancellationToken cancellationToken)
     {
-        if (!IsWellFormedId(sessionId))
+        if (!PortalIds.IsWellFormed(sessionId))
         {
             return null;
         }
@@ -168,11 +168,7 @@ public sealed class AgentSessionStore(IDocumentStore store, TimeProvider clock)
     }
 
     public Task EndAsync(string tenantId, string sessionId, CancellationToken cancellationToken) =>
-        IsWellFormedId(sessionId) ? store.DeleteAsync(new DocumentKey(Collection(tenantId), sessionId), cancellationToken) : Task.CompletedTask;
-
-    internal static string NewId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-
-    internal static bool IsWellFormedId(string? id) => id is { Length: 32 } && id.All(char.IsAsciiHexDigitLower);
+        PortalIds.IsWellFormed(sessionId) ? store.DeleteAsync(new DocumentKey(Collection(tenantId), sessionId), cancellationToken) : Task.CompletedTask;
 
     private static DateTimeOffset ExpiryOf(AgentSession s)
     {

@@ -81,7 +81,7 @@ public sealed partial class VerificationService
         var now = store.Now;
         var record = new PendingVerification
         {
-            Id = NewId(),
+            Id = PortalIds.New(),
             TenantId = tenant.Id,
             AgentSessionId = agent.SessionId,
             AgentSubject = agent.Subject,

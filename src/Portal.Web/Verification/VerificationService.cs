@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Portal.Audit;
 using Portal.Idp;
 using Portal.Web.Agents;
@@ -153,7 +152,7 @@ public sealed partial class VerificationService(
         var lifetime = now.AddMinutes(10);
         var record = new PendingVerification
         {
-            Id = NewId(),
+            Id = PortalIds.New(),
             TenantId = tenant.Id,
             AgentSessionId = agent.SessionId,
             AgentSubject = agent.Subject,
@@ -364,7 +363,7 @@ public sealed partial class VerificationService(
     private async Task<PendingVerification> ApproveAsync(AgentRequest request, PendingVerification pending, string callerId, CancellationToken ct, string resultAction = "verification.push.result")
     {
         var (agent, tenant, _) = request;
-        var sessionId = NewId();
+        var sessionId = PortalIds.New();
 
         // Only the request that moves the push from waiting to approved opens a session, even when two
         // instances poll the same push at once.
@@ -414,7 +413,7 @@ public sealed partial class VerificationService(
             // V6: the tenant's security team hears of it through their webhook, delivered off the request path.
             alerts.Raise(new AlertEvent
             {
-                Id = NewId(),
+                Id = PortalIds.New(),
                 TenantId = tenant.Id,
                 Type = "caller.alarm",
                 Reason = reason,
@@ -436,7 +435,7 @@ public sealed partial class VerificationService(
         var now = store.Now;
         var session = new VerificationSession
         {
-            Id = id ?? NewId(),
+            Id = id ?? PortalIds.New(),
             TenantId = tenant.Id,
             AgentSessionId = agent.SessionId,
             AgentSubject = agent.Subject,
@@ -518,5 +517,4 @@ public sealed partial class VerificationService(
     private static AuditEntry CallerEntry(AgentRequest request, string action, AuditOutcome outcome, string callerId, string callerLogin, string? reason) =>
         AuditEntries.For(request, action, outcome, reason) with { CallerId = callerId, CallerLogin = callerLogin };
 
-    private static string NewId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 }

@@ -1,5 +1,5 @@
 using Portal.Storage;
-using Portal.Web.Agents;
+using Portal.Web.Platform;
 using Portal.Web.Tenancy;
 
 namespace Portal.Web.Verification;
@@ -47,7 +47,7 @@ public sealed class VerificationStore(IDocumentStore store, TimeProvider clock)
 
     public async Task<PendingVerification?> GetPendingAsync(string tenantId, string id, CancellationToken cancellationToken)
     {
-        if (!AgentSessionStore.IsWellFormedId(id))
+        if (!PortalIds.IsWellFormed(id))
         {
             return null;
         }
@@ -113,7 +113,7 @@ public sealed class VerificationStore(IDocumentStore store, TimeProvider clock)
 
     public async Task<VerificationSession?> GetSessionAsync(string tenantId, string id, CancellationToken cancellationToken)
     {
-        if (!AgentSessionStore.IsWellFormedId(id))
+        if (!PortalIds.IsWellFormed(id))
         {
             return null;
         }
@@ -132,7 +132,7 @@ public sealed class VerificationStore(IDocumentStore store, TimeProvider clock)
     /// <summary>As <see cref="ConsumeAsync(string, string, string, string, string, CancellationToken)"/>; the first ticket reference given becomes the verification's.</summary>
     public Task<(ConsumeResult Result, VerificationSession? Session)> ConsumeAsync(string tenantId, string id, string agentSessionId, string agentSubject, string action, string? ticketRef, CancellationToken cancellationToken)
     {
-        if (!AgentSessionStore.IsWellFormedId(id))
+        if (!PortalIds.IsWellFormed(id))
         {
             return Task.FromResult<(ConsumeResult, VerificationSession?)>((ConsumeResult.NotFound, null));
         }

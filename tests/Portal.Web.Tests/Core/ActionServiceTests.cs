@@ -53,7 +53,7 @@ public sealed class ActionServiceTests : IDisposable
         agent ??= Agent;
         var session = new VerificationSession
         {
-            Id = AgentSessionStore.NewId(),
+            Id = PortalIds.New(),
             TenantId = Tenant,
             AgentSessionId = agent.SessionId,
             AgentSubject = agent.Subject,
@@ -145,7 +145,7 @@ public sealed class ActionServiceTests : IDisposable
     [Fact]
     public async Task NoVerification_UnknownId_Refused()
     {
-        await AssertRefusedAsync(await RunAsync(AgentSessionStore.NewId()), "no_verification");
+        await AssertRefusedAsync(await RunAsync(PortalIds.New()), "no_verification");
         Assert.Null((await SingleAuditAsync("action.password_reset")).Caller);
     }
 
@@ -297,7 +297,7 @@ public sealed class ActionServiceTests : IDisposable
         var (outcome, refusal, status) = await RunAsync(id, result: () => new IdpError(IdpErrorKind.AccessDenied, "idp_denied", "The IdP refused."));
         Assert.Null(outcome);
         Assert.Equal(StatusCodes.Status502BadGateway, status);
-        Assert.Equal(new Refusal("idp_denied", "The IdP refused."), refusal);
+        Assert.Equal(new Refusal("idp_denied", "The IdP refused.", RefusalKind.IdpFailed), refusal);
         var record = await SingleAuditAsync("action.password_reset");
         Assert.Equal(AuditOutcome.Failed, record.Outcome);
         Assert.Equal("idp_denied", record.Reason);

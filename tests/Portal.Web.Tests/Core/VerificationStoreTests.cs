@@ -1,6 +1,6 @@
 using Portal.Idp;
 using Portal.Storage;
-using Portal.Web.Agents;
+using Portal.Web.Platform;
 using Portal.Web.Tenancy;
 using Portal.Web.Verification;
 
@@ -22,7 +22,7 @@ public sealed class VerificationStoreTests : IDisposable
 
     public void Dispose() => _core.Dispose();
 
-    private static string NewId() => AgentSessionStore.NewId();
+    private static string NewId() => PortalIds.New();
 
     private async Task<string> SessionAsync(TimeSpan lifetime, string agentSession = AgentSession, string agent = Agent, TimeSpan? documentLag = null)
     {

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc;
 using Portal.Audit;
 using Portal.Idp;
 using Portal.Web.Agents;
+using Portal.Web.Platform;
 using Portal.Web.Tenancy;
 using Portal.Web.Verification;
 using Portal.Web.Verification.Actions;
@@ -145,7 +146,7 @@ public sealed class ActionsController(ITenantCatalog tenants, ActionService acti
     {
         var agent = Current.Agent;
         var path = ResultPath(id);
-        var kept = AgentSessionStore.IsWellFormedId(id) ? handover.Read<ActionResultHandover>(Request, ResultPurpose, agent, path) : null;
+        var kept = PortalIds.IsWellFormed(id) ? handover.Read<ActionResultHandover>(Request, ResultPurpose, agent, path) : null;
         var action = kept is null ? null : CallerAction.All.FirstOrDefault(a => a.Name == kept.Action);
         if (kept is null || action is null)
         {
@@ -180,7 +181,7 @@ public sealed class ActionsController(ITenantCatalog tenants, ActionService acti
     {
         var agent = Current.Agent;
         var known = CallerAction.All.FirstOrDefault(a => a.Name == actionName);
-        if (known is null || !AgentSessionStore.IsWellFormedId(verificationId))
+        if (known is null || !PortalIds.IsWellFormed(verificationId))
         {
             return NotFound();
         }
@@ -230,11 +231,11 @@ public sealed class ActionsController(ITenantCatalog tenants, ActionService acti
         var status = refusal?.HttpStatus ?? StatusCodes.Status200OK;
 
         // The verification id goes back only as a link to its page, and only when it is one.
-        var shownVerification = AgentSessionStore.IsWellFormedId(verificationId) ? verificationId! : "";
+        var shownVerification = PortalIds.IsWellFormed(verificationId) ? verificationId! : "";
         var result = outcome is not null
             ? new ActionResultHandover(action.Name, shownVerification, status, outcome.Succeeded, outcome.IsPartial, outcome.Message, null, outcome.OneTimeSecret, outcome.OneTimeSecretLabel, outcome.SecretExpiresAt, false)
             : new ActionResultHandover(action.Name, shownVerification, status, false, false, refusal!.Message, refusal.Code, null, null, null, false);
-        var id = AgentSessionStore.NewId();
+        var id = PortalIds.New();
         handover.Keep(Response, ResultPurpose, agent, ResultPath(id), result, clock.GetUtcNow() + ResultLifetime);
         return this.SeeOther(ResultPath(id));
     }
@@ -247,8 +248,8 @@ public sealed class ActionsController(ITenantCatalog tenants, ActionService acti
     private StatusCodeResult NotConfirmed(CallerAction action, string? verificationId, string message)
     {
         var agent = Current.Agent;
-        var shownVerification = AgentSessionStore.IsWellFormedId(verificationId) ? verificationId! : "";
-        var id = AgentSessionStore.NewId();
+        var shownVerification = PortalIds.IsWellFormed(verificationId) ? verificationId! : "";
+        var id = PortalIds.New();
         handover.Keep(Response, ResultPurpose, agent, ResultPath(id), new ActionResultHandover(action.Name, shownVerification, StatusCodes.Status422UnprocessableEntity, false, false, message, "not_confirmed", null, null, null, false), clock.GetUtcNow() + ResultLifetime);
         return this.SeeOther(ResultPath(id));
     }

@@ -303,7 +303,7 @@ public sealed class AdminController(
         var outcome = await notifier.SendTestAsync(
             new AlertEvent
             {
-                Id = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)),
+                Id = PortalIds.New(),
                 TenantId = agent.TenantId,
                 Type = "alert.test",
                 Reason = "test",

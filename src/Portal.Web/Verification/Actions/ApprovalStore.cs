@@ -1,5 +1,6 @@
 using Portal.Storage;
 using Portal.Web.Agents;
+using Portal.Web.Platform;
 
 namespace Portal.Web.Verification.Actions;
 
@@ -211,5 +212,5 @@ public sealed class ApprovalStore(IDocumentStore store, TimeProvider clock)
     }
 
     private static bool IsWellFormedId(string? id) =>
-        id is not null && id.Length is > 33 and < 80 && AgentSessionStore.IsWellFormedId(id[..32]) && id[32] == '.' && id[33..].All(c => char.IsAsciiLetterLower(c) || c == '_');
+        id is not null && id.Length is > 33 and < 80 && PortalIds.IsWellFormed(id[..32]) && id[32] == '.' && id[33..].All(c => char.IsAsciiLetterLower(c) || c == '_');
 }

@@ -115,7 +115,7 @@ public sealed class StepUpService(
         var now = verifications.Now;
         var pending = new PendingVerification
         {
-            Id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
+            Id = PortalIds.New(),
             TenantId = tenant.Id,
             AgentSessionId = agent.SessionId,
             AgentSubject = agent.Subject,
