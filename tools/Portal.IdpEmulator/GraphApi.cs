@@ -36,13 +36,13 @@ internal static class GraphApi
         ["temporaryAccessPassMethods"] = GraphDirectory.TapType,
     };
 
-    public static void Map(WebApplication app, EmulatorState state, EmulatorContext context, CallerSignIn? signIn = null)
+    public static void Map(WebApplication app, EmulatorState state, EmulatorContext context, OidcAuthority? signIn = null)
     {
         var graph = state.Graph;
         app.MapPost("/{tenant}/oauth2/v2.0/token", (HttpContext http, string tenant) =>
             // One token endpoint per directory, as in Entra: client credentials for Graph, authorization codes for sign-in.
             signIn is not null && http.Request.HasFormContentType && http.Request.Form["grant_type"] == "authorization_code"
-                ? signIn.EntraToken(http, tenant, http.Request.Form.ToDictionary(f => f.Key, f => f.Value.ToString()))
+                ? signIn.Token(http, tenant, http.Request.Form.ToDictionary(f => f.Key, f => f.Value.ToString()))
                 : IssueToken(http, graph, context, tenant));
 
         app.UseWhen(c => c.Request.Path.StartsWithSegments(Prefix, StringComparison.Ordinal), branch => branch.Use(async (http, next) =>
