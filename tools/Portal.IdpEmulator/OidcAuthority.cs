@@ -58,28 +58,16 @@ internal sealed record OidcAuthoritySettings
         ["client_id", "redirect_uri", "response_type", "response_mode", "scope", "state", "nonce", "code_challenge", "code_challenge_method"];
 
     /// <summary>An Okta authorization server at <paramref name="prefix"/> (<c>oauth2/default</c>): <c>/v1/authorize</c>, <c>/v1/token</c>, <c>/v1/keys</c>.</summary>
-    public static OidcAuthoritySettings Okta(string prefix, IReadOnlyList<string> subjectTypes, IReadOnlyList<string> scopes, IReadOnlyList<string> claims) => new()
-    {
-        IssuerPath = prefix,
-        AuthorizePath = prefix + "/v1/authorize",
-        TokenPath = prefix + "/v1/token",
-        KeysPath = prefix + "/v1/keys",
-        SubjectTypes = subjectTypes,
-        Scopes = scopes,
-        Claims = claims,
-    };
+    public static OidcAuthoritySettings Okta(string prefix, IReadOnlyList<string> subjectTypes, IReadOnlyList<string> scopes, IReadOnlyList<string> claims) =>
+        At(prefix, prefix + "/v1/authorize", prefix + "/v1/token", prefix + "/v1/keys", subjectTypes, scopes, claims);
 
     /// <summary>The Microsoft identity platform's v2.0 endpoints of a directory.</summary>
-    public static OidcAuthoritySettings Entra(IReadOnlyList<string> subjectTypes, IReadOnlyList<string> scopes, IReadOnlyList<string> claims) => new()
-    {
-        IssuerPath = TenantToken + "/v2.0",
-        AuthorizePath = TenantToken + "/oauth2/v2.0/authorize",
-        TokenPath = TenantToken + "/oauth2/v2.0/token",
-        KeysPath = TenantToken + "/discovery/v2.0/keys",
-        SubjectTypes = subjectTypes,
-        Scopes = scopes,
-        Claims = claims,
-    };
+    public static OidcAuthoritySettings Entra(IReadOnlyList<string> subjectTypes, IReadOnlyList<string> scopes, IReadOnlyList<string> claims) =>
+        At(TenantToken + "/v2.0", TenantToken + "/oauth2/v2.0/authorize", TenantToken + "/oauth2/v2.0/token", TenantToken + "/discovery/v2.0/keys", subjectTypes, scopes, claims);
+
+    private static OidcAuthoritySettings At(
+        string issuer, string authorize, string token, string keys, IReadOnlyList<string> subjectTypes, IReadOnlyList<string> scopes, IReadOnlyList<string> claims) =>
+        new() { IssuerPath = issuer, AuthorizePath = authorize, TokenPath = token, KeysPath = keys, SubjectTypes = subjectTypes, Scopes = scopes, Claims = claims };
 }
 
 /// <summary>An authorize request that passed the authority's checks, for its sign-in page.</summary>
