@@ -7,8 +7,6 @@ internal sealed class EmulatorContext(EmulatorOptions options)
 
     public Uri BaseUrl { get; set; } = new("http://127.0.0.1/");
 
-    public string Issuer => new Uri(BaseUrl, "oauth2/default").ToString();
-
     /// <summary>
     /// The org URL as the client reached it, with a trailing slash: <see cref="EmulatorOptions.PublicUrl"/> when
     /// set (behind TLS or a proxy), else the request's own scheme and host, as Okta builds the links it returns.

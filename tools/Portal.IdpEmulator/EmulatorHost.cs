@@ -11,14 +11,12 @@ namespace Portal.IdpEmulator;
 public sealed class EmulatorHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private readonly OidcProvider _oidc;
-    private readonly CallerSignIn _callerSignIn;
+    private readonly IReadOnlyList<IDisposable> _authorities;
 
-    private EmulatorHost(WebApplication app, OidcProvider oidc, CallerSignIn callerSignIn, Uri baseUrl, EmulatorState state)
+    private EmulatorHost(WebApplication app, IReadOnlyList<IDisposable> authorities, Uri baseUrl, EmulatorState state)
     {
         _app = app;
-        _oidc = oidc;
-        _callerSignIn = callerSignIn;
+        _authorities = authorities;
         BaseUrl = baseUrl;
         State = state;
     }
@@ -69,8 +67,12 @@ public sealed class EmulatorHost : IAsyncDisposable
         var app = builder.Build();
         var state = new EmulatorState(options.TimeProvider, options.PushLifetime);
         var context = new EmulatorContext(options);
-        var oidc = new OidcProvider(state, context);
-        var callerSignIn = new CallerSignIn(state, context);
+        // Three OIDC authorities, one type (OidcAuthority), each with its own key and codes: agents at Okta's
+        // oauth2/default, callers at oauth2/callers, agents and callers of Entra directories at {tenant}/v2.0.
+        var agentSignIn = new AgentSignIn(state, context);
+        var oktaCallers = CallerSignIn.Okta(state, context);
+        var entra = CallerSignIn.Entra(state, context);
+        IDisposable[] authorities = [agentSignIn, oktaCallers, entra];
 
         app.Use(async (http, next) =>
         {
@@ -85,9 +87,10 @@ public sealed class EmulatorHost : IAsyncDisposable
         var serviceApps = new OktaServiceApps(state, context);
         serviceApps.Map(app);
         OktaApi.Map(app, state, context, serviceApps);
-        GraphApi.Map(app, state, context, callerSignIn);
-        oidc.Map(app);
-        callerSignIn.Map(app);
+        GraphApi.Map(app, state, context, entra.Authority);
+        agentSignIn.Map(app);
+        oktaCallers.Authority.Map(app);
+        entra.Authority.Map(app);
         PhonePages.Map(app, state);
         AdminPages.Map(app, state);
         MfaConnector.Map(app, state, context);
@@ -100,8 +103,7 @@ public sealed class EmulatorHost : IAsyncDisposable
         }
         catch
         {
-            oidc.Dispose();
-            callerSignIn.Dispose();
+            DisposeAll(authorities);
             await app.DisposeAsync();
             throw;
         }
@@ -110,15 +112,22 @@ public sealed class EmulatorHost : IAsyncDisposable
             ?? throw new InvalidOperationException("The emulator did not bind an address.");
         var baseUrl = new Uri(address.EndsWith('/') ? address : address + "/");
         context.BaseUrl = baseUrl;
-        return new EmulatorHost(app, oidc, callerSignIn, baseUrl, state);
+        return new EmulatorHost(app, authorities, baseUrl, state);
     }
 
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
-        _oidc.Dispose();
-        _callerSignIn.Dispose();
+        DisposeAll(_authorities);
+    }
+
+    private static void DisposeAll(IEnumerable<IDisposable> disposables)
+    {
+        foreach (var disposable in disposables)
+        {
+            disposable.Dispose();
+        }
     }
 
     private sealed class PassiveLifetime : IHostLifetime

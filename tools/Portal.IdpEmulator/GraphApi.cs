@@ -36,13 +36,13 @@ internal static class GraphApi
         ["temporaryAccessPassMethods"] = GraphDirectory.TapType,
     };
 
-    public static void Map(WebApplication app, EmulatorState state, EmulatorContext context, CallerSignIn? signIn = null)
+    public static void Map(WebApplication app, EmulatorState state, EmulatorContext context, OidcAuthority? signIn = null)
     {
         var graph = state.Graph;
         app.MapPost("/{tenant}/oauth2/v2.0/token", (HttpContext http, string tenant) =>
             // One token endpoint per directory, as in Entra: client credentials for Graph, authorization codes for sign-in.
             signIn is not null && http.Request.HasFormContentType && http.Request.Form["grant_type"] == "authorization_code"
-                ? signIn.EntraToken(http, tenant, http.Request.Form.ToDictionary(f => f.Key, f => f.Value.ToString()))
+                ? signIn.Token(http, tenant, http.Request.Form.ToDictionary(f => f.Key, f => f.Value.ToString()))
                 : IssueToken(http, graph, context, tenant));
 
         app.UseWhen(c => c.Request.Path.StartsWithSegments(Prefix, StringComparison.Ordinal), branch => branch.Use(async (http, next) =>
@@ -189,51 +189,19 @@ internal static class GraphApi
         api.Map("/{**rest}", (string? rest) => Error(400, "BadRequest", $"Resource not found for the segment '{rest?.Split('/')[0]}'.", graph));
     }
 
-    private static IResult IssueToken(HttpContext http, GraphDirectory graph, EmulatorContext context, string tenant)
-    {
-        if (!http.Request.HasFormContentType)
-        {
-            return TokenError(400, "invalid_request", "AADSTS900144: The request body must contain the following parameter: 'grant_type'.");
-        }
-
-        var form = http.Request.Form;
-        if (form["grant_type"] != "client_credentials")
-        {
-            return TokenError(400, "unsupported_grant_type", "AADSTS70003: The app requested an unsupported grant type.");
-        }
-
-        var clientId = form["client_id"].ToString();
-        var secret = form["client_secret"].ToString();
-        var client = context.Options.GraphClients.FirstOrDefault(c => string.Equals(c.ClientId, clientId, StringComparison.Ordinal));
-        if (client is null)
-        {
-            return TokenError(400, "unauthorized_client", $"AADSTS700016: Application with identifier '{clientId}' was not found in the directory '{tenant}'.");
-        }
-
-        // Constant-time, so that the secret cannot be guessed byte by byte from response timing.
-        if (secret.Length == 0 || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(client.ClientSecret)))
-        {
-            return TokenError(401, "invalid_client", "AADSTS7000215: Invalid client secret provided.");
-        }
-
-        if (!form["scope"].ToString().EndsWith("/.default", StringComparison.Ordinal))
-        {
-            return TokenError(400, "invalid_scope", "AADSTS1002012: The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.");
-        }
-
-        var seconds = (int)GraphDirectory.TokenLifetime.TotalSeconds;
-        return Results.Json(new JsonObject
-        {
-            ["token_type"] = "Bearer",
-            ["expires_in"] = seconds,
-            ["ext_expires_in"] = seconds,
-            ["access_token"] = graph.IssueToken(tenant, client.ClientId, client.ApplicationPermissions ?? EmulatorClient.PortalGraphPermissions),
-        });
-    }
-
-    private static IResult TokenError(int status, string error, string description) => Results.Json(
-        new JsonObject { ["error"] = error, ["error_description"] = description, ["error_codes"] = new JsonArray() },
-        statusCode: status);
+    private static IResult IssueToken(HttpContext http, GraphDirectory graph, EmulatorContext context, string tenant) =>
+        EntraClientCredentials.Issue(
+            http, context, tenant, knows: _ => true,
+            refuseTarget: form => form["scope"].ToString().EndsWith("/.default", StringComparison.Ordinal)
+                ? null
+                : ("invalid_scope", "AADSTS1002012: The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier."),
+            answer: client => new JsonObject
+            {
+                ["token_type"] = "Bearer",
+                ["expires_in"] = (int)GraphDirectory.TokenLifetime.TotalSeconds,
+                ["ext_expires_in"] = (int)GraphDirectory.TokenLifetime.TotalSeconds,
+                ["access_token"] = graph.IssueToken(tenant, client.ClientId, client.ApplicationPermissions ?? EmulatorClient.PortalGraphPermissions),
+            });
 
     private static bool IsAuthorized(string header, GraphDirectory graph, out string why)
     {

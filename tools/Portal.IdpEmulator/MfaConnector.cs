@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Xml;
@@ -47,48 +46,20 @@ public static class MfaConnector
         });
     }
 
-    private static IResult IssueToken(HttpContext http, EmulatorState state, EmulatorContext context, string tenant)
-    {
-        if (!http.Request.HasFormContentType)
-        {
-            return TokenError(400, "invalid_request", "AADSTS900144: The request body must contain the following parameter: 'grant_type'.");
-        }
-
-        var form = http.Request.Form;
-        if (form["grant_type"] != "client_credentials")
-        {
-            return TokenError(400, "unsupported_grant_type", "AADSTS70003: The app requested an unsupported grant type.");
-        }
-
-        var clientId = form["client_id"].ToString();
-        var secret = form["client_secret"].ToString();
-        var client = context.Options.GraphClients.FirstOrDefault(c => string.Equals(c.ClientId, clientId, StringComparison.Ordinal));
-        if (client is null || !string.Equals(clientId, AppId, StringComparison.Ordinal))
-        {
-            return TokenError(400, "unauthorized_client", $"AADSTS700016: Application with identifier '{clientId}' was not found in the directory '{tenant}'.");
-        }
-
-        // Constant-time, so that the secret cannot be guessed byte by byte from response timing.
-        if (secret.Length == 0 || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(client.ClientSecret)))
-        {
-            return TokenError(401, "invalid_client", "AADSTS7000215: Invalid client secret provided.");
-        }
-
-        if (form["resource"] != Resource)
-        {
-            return TokenError(400, "invalid_resource", "AADSTS500011: The resource principal named was not found in the tenant.");
-        }
-
-        var seconds = ((int)GraphDirectory.TokenLifetime.TotalSeconds).ToString(CultureInfo.InvariantCulture);
-        return Results.Json(new JsonObject
-        {
-            ["token_type"] = "Bearer",
-            ["expires_in"] = seconds,
-            ["ext_expires_in"] = seconds,
-            ["resource"] = Resource,
-            ["access_token"] = state.EntraPushes.IssueToken(),
-        });
-    }
+    private static IResult IssueToken(HttpContext http, EmulatorState state, EmulatorContext context, string tenant) =>
+        EntraClientCredentials.Issue(
+            http, context, tenant, knows: client => string.Equals(client.ClientId, AppId, StringComparison.Ordinal),
+            refuseTarget: form => form["resource"] == Resource
+                ? null
+                : ("invalid_resource", "AADSTS500011: The resource principal named was not found in the tenant."),
+            answer: _ => new JsonObject
+            {
+                ["token_type"] = "Bearer",
+                ["expires_in"] = ((int)GraphDirectory.TokenLifetime.TotalSeconds).ToString(CultureInfo.InvariantCulture),
+                ["ext_expires_in"] = ((int)GraphDirectory.TokenLifetime.TotalSeconds).ToString(CultureInfo.InvariantCulture),
+                ["resource"] = Resource,
+                ["access_token"] = state.EntraPushes.IssueToken(),
+            });
 
     private static async Task BeginTwoWayAuthenticationAsync(HttpContext http, EmulatorState state)
     {
@@ -217,10 +188,6 @@ public static class MfaConnector
 
         return text.ToString();
     }
-
-    private static IResult TokenError(int status, string error, string description) => Results.Json(
-        new JsonObject { ["error"] = error, ["error_description"] = description, ["error_codes"] = new JsonArray() },
-        statusCode: status);
 }
 
 /// <summary>The connector's tokens and the pushes waiting on a caller's phone.</summary>
