@@ -2,6 +2,34 @@ namespace Portal.Web.Tenancy;
 
 public sealed class AgentSignInSettings
 {
+    /// <summary>Start-up checks of <c>AgentSignIn</c>, each failure naming its setting.</summary>
+    internal static void Validate(TenantSettings t, string at, List<string> failures, Action<List<string>, string, string> checkUrl, Action<List<string>, string, string> checkSecret)
+    {
+        checkUrl(failures, $"{at}:AgentSignIn:Authority", t.AgentSignIn.Authority);
+        if (string.IsNullOrWhiteSpace(t.AgentSignIn.ClientId))
+        {
+            failures.Add($"{at}:AgentSignIn:ClientId must be set.");
+        }
+
+        if (string.IsNullOrWhiteSpace(t.AgentSignIn.ClientAssertionKeySecret))
+        {
+            checkSecret(failures, $"{at}:AgentSignIn:ClientSecretSecret", t.AgentSignIn.ClientSecretSecret);
+        }
+        else
+        {
+            checkSecret(failures, $"{at}:AgentSignIn:ClientAssertionKeySecret", t.AgentSignIn.ClientAssertionKeySecret);
+        }
+
+        if (t.AgentSignIn.Scopes.Count > 0 && (!t.AgentSignIn.Scopes.Contains("openid", StringComparer.Ordinal) || t.AgentSignIn.Scopes.Any(s => string.IsNullOrWhiteSpace(s) || s.Any(c => c is ' ' or '"' or '\\' || char.IsControl(c)))))
+        {
+            failures.Add($"{at}:AgentSignIn:Scopes must include openid and hold single scope tokens.");
+        }
+        if (t.AgentSignIn.RequiredAmr.Concat(t.AgentSignIn.RequiredAcrs).Any(string.IsNullOrWhiteSpace))
+        {
+            failures.Add($"{at}:AgentSignIn:RequiredAmr and RequiredAcrs must not hold empty values (agent MFA is required).");
+        }
+    }
+
     /// <summary>The OIDC issuer agents sign in with (e.g. https://acme.okta.com/oauth2/default).</summary>
     public string Authority { get; set; } = "";
 

@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
-using Portal.Idp;
 using Portal.Web.Platform;
 
 namespace Portal.Web.Tenancy;
@@ -40,93 +39,8 @@ internal sealed partial class TenantCatalogOptionsValidator(IHostEnvironment env
                 failures.Add($"{at}:DisplayName must be set.");
             }
 
-            CheckUrl(failures, $"{at}:Idp:BaseUrl", t.Idp.BaseUrl);
-            if (t.Idp.Kind == IdpKind.Entra)
-            {
-                if (!Guid.TryParse(t.Idp.Entra.DirectoryTenantId, out _))
-                {
-                    failures.Add($"{at}:Idp:Entra:DirectoryTenantId must be the Entra directory id (a GUID).");
-                }
-
-                if (!Guid.TryParse(t.Idp.Entra.ClientId, out _))
-                {
-                    failures.Add($"{at}:Idp:Entra:ClientId must be the application (client) id, a GUID, of the app registration that calls Microsoft Graph.");
-                }
-
-                if (!string.IsNullOrEmpty(t.Idp.Entra.TokenEndpoint))
-                {
-                    CheckUrl(failures, $"{at}:Idp:Entra:TokenEndpoint", t.Idp.Entra.TokenEndpoint);
-                }
-
-                var push = t.Idp.Entra.PushConnector;
-                if (push.Enabled)
-                {
-                    CheckSecret(failures, $"{at}:Idp:Entra:PushConnector:ClientSecretSecret", push.ClientSecretSecret);
-                    foreach (var (endpoint, value) in new[] { ("TokenEndpoint", push.TokenEndpoint), ("ConnectorEndpoint", push.ConnectorEndpoint) })
-                    {
-                        if (!string.IsNullOrEmpty(value))
-                        {
-                            CheckUrl(failures, $"{at}:Idp:Entra:PushConnector:{endpoint}", value);
-                        }
-                    }
-                }
-            }
-
-            CheckSecret(failures, $"{at}:Idp:ApiTokenSecret", t.Idp.ApiTokenSecret);
-            var serviceApp = t.Idp.Okta.ServiceApp;
-            if (t.Idp.Kind == IdpKind.Okta && !string.IsNullOrWhiteSpace(serviceApp.ClientId))
-            {
-                if (serviceApp.Scopes.Any(s => string.IsNullOrWhiteSpace(s) || !s.StartsWith("okta.", StringComparison.Ordinal) || s.Any(c => c is ' ' or '"' || char.IsControl(c))))
-                {
-                    failures.Add($"{at}:Idp:Okta:ServiceApp:Scopes must hold Okta API scopes, one per entry (okta.users.read, okta.users.manage, okta.authenticators.read).");
-                }
-
-                if (SecretResolver.IsWellFormed(t.Idp.ApiTokenSecret))
-                {
-                    try
-                    {
-                        using var key = System.Security.Cryptography.RSA.Create();
-                        key.ImportFromPem(secrets.Resolve(t.Idp.ApiTokenSecret, $"{at}:Idp:ApiTokenSecret"));
-                        if (key.KeySize < 2048)
-                        {
-                            failures.Add($"{at}:Idp:ApiTokenSecret must name the service app's RSA private key of at least 2048 bits (Idp:Okta:ServiceApp is set).");
-                        }
-                    }
-                    catch (ArgumentException)
-                    {
-                        failures.Add($"{at}:Idp:ApiTokenSecret must name the service app's PEM RSA private key (Idp:Okta:ServiceApp is set).");
-                    }
-                    catch (InvalidOperationException)
-                    {
-                        // The missing secret is already reported by CheckSecret.
-                    }
-                }
-            }
-
-            CheckUrl(failures, $"{at}:AgentSignIn:Authority", t.AgentSignIn.Authority);
-            if (string.IsNullOrWhiteSpace(t.AgentSignIn.ClientId))
-            {
-                failures.Add($"{at}:AgentSignIn:ClientId must be set.");
-            }
-
-            if (string.IsNullOrWhiteSpace(t.AgentSignIn.ClientAssertionKeySecret))
-            {
-                CheckSecret(failures, $"{at}:AgentSignIn:ClientSecretSecret", t.AgentSignIn.ClientSecretSecret);
-            }
-            else
-            {
-                CheckSecret(failures, $"{at}:AgentSignIn:ClientAssertionKeySecret", t.AgentSignIn.ClientAssertionKeySecret);
-            }
-
-            if (t.AgentSignIn.Scopes.Count > 0 && (!t.AgentSignIn.Scopes.Contains("openid", StringComparer.Ordinal) || t.AgentSignIn.Scopes.Any(s => string.IsNullOrWhiteSpace(s) || s.Any(c => c is ' ' or '"' or '\\' || char.IsControl(c)))))
-            {
-                failures.Add($"{at}:AgentSignIn:Scopes must include openid and hold single scope tokens.");
-            }
-            if (t.AgentSignIn.RequiredAmr.Concat(t.AgentSignIn.RequiredAcrs).Any(string.IsNullOrWhiteSpace))
-            {
-                failures.Add($"{at}:AgentSignIn:RequiredAmr and RequiredAcrs must not hold empty values (agent MFA is required).");
-            }
-
+            TenantIdpSettings.Validate(t, at, failures, CheckUrl, CheckSecret, secrets);
+            AgentSignInSettings.Validate(t, at, failures, CheckUrl, CheckSecret);
             StepUpSettings.Validate(t, at, failures, CheckUrl, CheckSecret);
             ReconciliationSettings.Validate(t, at, failures);
 

@@ -1,9 +1,77 @@
 using Portal.Idp;
+using Portal.Web.Platform;
 
 namespace Portal.Web.Tenancy;
 
 public sealed class TenantIdpSettings
 {
+    /// <summary>Start-up checks of <c>Idp</c>, each failure naming its setting; the service app's key is read to check it is one.</summary>
+    internal static void Validate(TenantSettings t, string at, List<string> failures, Action<List<string>, string, string> checkUrl, Action<List<string>, string, string> checkSecret, ISecretResolver secrets)
+    {
+        checkUrl(failures, $"{at}:Idp:BaseUrl", t.Idp.BaseUrl);
+        if (t.Idp.Kind == IdpKind.Entra)
+        {
+            if (!Guid.TryParse(t.Idp.Entra.DirectoryTenantId, out _))
+            {
+                failures.Add($"{at}:Idp:Entra:DirectoryTenantId must be the Entra directory id (a GUID).");
+            }
+
+            if (!Guid.TryParse(t.Idp.Entra.ClientId, out _))
+            {
+                failures.Add($"{at}:Idp:Entra:ClientId must be the application (client) id, a GUID, of the app registration that calls Microsoft Graph.");
+            }
+
+            if (!string.IsNullOrEmpty(t.Idp.Entra.TokenEndpoint))
+            {
+                checkUrl(failures, $"{at}:Idp:Entra:TokenEndpoint", t.Idp.Entra.TokenEndpoint);
+            }
+
+            var push = t.Idp.Entra.PushConnector;
+            if (push.Enabled)
+            {
+                checkSecret(failures, $"{at}:Idp:Entra:PushConnector:ClientSecretSecret", push.ClientSecretSecret);
+                foreach (var (endpoint, value) in new[] { ("TokenEndpoint", push.TokenEndpoint), ("ConnectorEndpoint", push.ConnectorEndpoint) })
+                {
+                    if (!string.IsNullOrEmpty(value))
+                    {
+                        checkUrl(failures, $"{at}:Idp:Entra:PushConnector:{endpoint}", value);
+                    }
+                }
+            }
+        }
+
+        checkSecret(failures, $"{at}:Idp:ApiTokenSecret", t.Idp.ApiTokenSecret);
+        var serviceApp = t.Idp.Okta.ServiceApp;
+        if (t.Idp.Kind == IdpKind.Okta && !string.IsNullOrWhiteSpace(serviceApp.ClientId))
+        {
+            if (serviceApp.Scopes.Any(s => string.IsNullOrWhiteSpace(s) || !s.StartsWith("okta.", StringComparison.Ordinal) || s.Any(c => c is ' ' or '"' || char.IsControl(c))))
+            {
+                failures.Add($"{at}:Idp:Okta:ServiceApp:Scopes must hold Okta API scopes, one per entry (okta.users.read, okta.users.manage, okta.authenticators.read).");
+            }
+
+            if (SecretResolver.IsWellFormed(t.Idp.ApiTokenSecret))
+            {
+                try
+                {
+                    using var key = System.Security.Cryptography.RSA.Create();
+                    key.ImportFromPem(secrets.Resolve(t.Idp.ApiTokenSecret, $"{at}:Idp:ApiTokenSecret"));
+                    if (key.KeySize < 2048)
+                    {
+                        failures.Add($"{at}:Idp:ApiTokenSecret must name the service app's RSA private key of at least 2048 bits (Idp:Okta:ServiceApp is set).");
+                    }
+                }
+                catch (ArgumentException)
+                {
+                    failures.Add($"{at}:Idp:ApiTokenSecret must name the service app's PEM RSA private key (Idp:Okta:ServiceApp is set).");
+                }
+                catch (InvalidOperationException)
+                {
+                    // The missing secret is already reported by CheckSecret.
+                }
+            }
+        }
+    }
+
     public IdpKind Kind { get; set; } = IdpKind.Okta;
 
     /// <summary>The Okta org URL (https://acme.okta.com/).</summary>
