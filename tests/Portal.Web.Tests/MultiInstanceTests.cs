@@ -1,6 +1,5 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
-using Portal.Testing;
 using Portal.Web.Features.Verification;
 
 namespace Portal.Web.Tests;
