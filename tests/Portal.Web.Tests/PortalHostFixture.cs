@@ -1,7 +1,11 @@
 namespace Portal.Web.Tests;
 
-/// <summary>One default portal (SQLite, embedded emulator) shared by the tests of a class: <c>IClassFixture&lt;PortalHostFixture&gt;</c>.</summary>
-public sealed class PortalHostFixture : IAsyncLifetime
+/// <summary>
+/// One default portal (SQLite, its own emulator) shared by the tests of a class: <c>IClassFixture&lt;PortalHostFixture&gt;</c>.
+/// A class whose portal needs settings of its own derives a fixture and sets them in its constructor. The PII scan runs
+/// when the class is done (a leak fails the class's clean-up).
+/// </summary>
+public class PortalHostFixture : IAsyncLifetime
 {
     public PortalTestHost Portal { get; } = new();
 
