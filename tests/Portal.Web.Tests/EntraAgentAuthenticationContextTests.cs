@@ -6,20 +6,18 @@ namespace Portal.Web.Tests;
 /// Entra's v2.0 ID tokens carry no <c>amr</c>: a tenant proves agent MFA with a Conditional Access
 /// authentication context instead. Here <c>amr</c> can never satisfy the tenant, so only <c>acrs</c> can.
 /// </summary>
-public sealed class EntraAgentAuthenticationContextTests : IAsyncLifetime
+public sealed class EntraAgentAuthenticationContextTests(EntraAgentAuthenticationContextTests.Fixture fixture)
+    : IClassFixture<EntraAgentAuthenticationContextTests.Fixture>, IAsyncLifetime
 {
-    private readonly StepUpTestHost _host = new()
-    {
-        ExtraSettings = _ => new()
-        {
-            [$"Portal:Tenants:1:AgentSignIn:RequiredAmr:0"] = "no-such-amr",
-            [$"Portal:Tenants:1:AgentSignIn:RequiredAcrs:0"] = "c2",
-        },
-    };
+    // One portal serves the class; each test reads only the Entra tenant's audit records written while it ran.
+    private readonly StepUpTestHost _host = fixture.Portal;
+    private StoreMark? _mark;
 
-    public Task InitializeAsync() => _host.InitializeAsync();
+    public async Task InitializeAsync() => _mark = await StoreMark.TakeAsync(_host.Store, EntraAudit);
 
-    public Task DisposeAsync() => _host.DisposeAsync();
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    private static Portal.Storage.CollectionPath EntraAudit => Portal.Storage.CollectionPath.ForTenant(StepUpTestHost.EntraTenant, "audit");
 
     [Fact]
     public async Task AgentWithMfa_GetsTheAuthenticationContext_SignsIn()
@@ -29,7 +27,7 @@ public sealed class EntraAgentAuthenticationContextTests : IAsyncLifetime
         var console = await agent.GetAsync("/console");
 
         Assert.Equal(HttpStatusCode.OK, console.StatusCode);
-        Assert.Contains(await _host.AuditAsync(StepUpTestHost.EntraTenant), d => (string?)d["action"] == "agent.signin" && (string?)d["outcome"] == "succeeded");
+        Assert.Contains((await _mark!.SinceAsync(EntraAudit)).Select(d => d.Data), d => (string?)d["action"] == "agent.signin" && (string?)d["outcome"] == "succeeded");
     }
 
     [Fact]
@@ -47,6 +45,23 @@ public sealed class EntraAgentAuthenticationContextTests : IAsyncLifetime
 
         Assert.Contains("claims", authorize.Query, StringComparison.Ordinal);
         Assert.Contains("failed", signedIn.Headers.Location?.ToString() ?? "", StringComparison.Ordinal);
-        Assert.Contains(await _host.AuditAsync(StepUpTestHost.EntraTenant), d => (string?)d["action"] == "agent.signin" && (string?)d["reason"] == "agent_mfa_missing");
+        Assert.Contains((await _mark!.SinceAsync(EntraAudit)).Select(d => d.Data), d => (string?)d["action"] == "agent.signin" && (string?)d["reason"] == "agent_mfa_missing");
+    }
+
+    /// <summary>The class's portal: an Entra tenant whose agents must bring an authentication context (amr never does).</summary>
+    public sealed class Fixture : IAsyncLifetime
+    {
+        public StepUpTestHost Portal { get; } = new()
+        {
+            ExtraSettings = _ => new()
+            {
+                [$"Portal:Tenants:1:AgentSignIn:RequiredAmr:0"] = "no-such-amr",
+                [$"Portal:Tenants:1:AgentSignIn:RequiredAcrs:0"] = "c2",
+            },
+        };
+
+        public Task InitializeAsync() => Portal.InitializeAsync();
+
+        public Task DisposeAsync() => Portal.DisposeAsync();
     }
 }

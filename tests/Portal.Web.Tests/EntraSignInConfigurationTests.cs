@@ -18,13 +18,10 @@ namespace Portal.Web.Tests;
 /// over HTTPS only, whatever <c>RequireHttpsMetadata</c> says. These tests drive that validator with the emulator's
 /// real Entra tokens, as far as it goes.
 /// </summary>
-public sealed class EntraSignInConfigurationTests : IAsyncLifetime
+public sealed class EntraSignInConfigurationTests(StepUpTestHost host) : IClassFixture<StepUpTestHost>
 {
-    private readonly StepUpTestHost _host = new();
-
-    public Task InitializeAsync() => _host.InitializeAsync();
-
-    public Task DisposeAsync() => _host.DisposeAsync();
+    // One portal serves the class: its tests only read it.
+    private readonly StepUpTestHost _host = host;
 
     [Fact]
     public void AgentSignIn_EntraTenant_CodeFlowWithPkceAgainstTheTenantIssuerWithoutGroupsScope()

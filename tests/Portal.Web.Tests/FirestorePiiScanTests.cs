@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Portal.Storage;
-using Portal.Testing;
 using Xunit.Sdk;
 
 namespace Portal.Web.Tests;

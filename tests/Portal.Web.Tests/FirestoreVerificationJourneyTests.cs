@@ -1,8 +1,7 @@
-using Portal.Testing;
 
 namespace Portal.Web.Tests;
 
-/// <summary>Every verification journey again, with all state in the Firestore emulator (a project per test).</summary>
+/// <summary>Every verification journey again, with all state in the Firestore emulator (a project for the class).</summary>
 [Collection(FirestoreCollection.Name)]
-public sealed class FirestoreVerificationJourneyTests(FirestoreEmulatorProcess firestore)
-    : VerificationJourneyTests(host => host.UseFirestore(firestore.Host, FirestoreEmulatorProcess.NewProjectId()));
+public sealed class FirestoreVerificationJourneyTests(FirestoreHostFixture fixture)
+    : VerificationJourneys(fixture.Portal), IClassFixture<FirestoreHostFixture>;

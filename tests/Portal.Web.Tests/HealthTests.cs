@@ -3,17 +3,10 @@ using System.Net;
 namespace Portal.Web.Tests;
 
 /// <summary>The probes Cloud Run calls, and a store that does not answer at start-up.</summary>
-public sealed class HealthTests : IAsyncLifetime
+public sealed class HealthTests(HealthTests.Fixture fixture) : IClassFixture<HealthTests.Fixture>
 {
-    private readonly PortalTestHost _host = new();
-
-    public Task InitializeAsync()
-    {
-        _host.Settings["Portal:Web:PublicBaseUrl"] = "https://localhost";
-        return _host.InitializeAsync();
-    }
-
-    public Task DisposeAsync() => _host.DisposeAsync();
+    // One portal serves the probes' tests; the start-up failure builds a portal of its own.
+    private readonly PortalTestHost _host = fixture.Portal;
 
     [Theory]
     [InlineData("/health/live")]
@@ -60,5 +53,11 @@ public sealed class HealthTests : IAsyncLifetime
         {
             await host.DisposeAsync();
         }
+    }
+
+    /// <summary>The class's portal, with a public origin (the probes answer on any host all the same).</summary>
+    public sealed class Fixture : PortalHostFixture
+    {
+        public Fixture() => Portal.Settings["Portal:Web:PublicBaseUrl"] = "https://localhost";
     }
 }

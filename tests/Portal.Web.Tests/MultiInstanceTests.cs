@@ -1,6 +1,5 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
-using Portal.Testing;
 using Portal.Web.Tenancy;
 using Portal.Web.Verification;
 using Portal.Web.Verification.Reconciliation;

@@ -3,13 +3,10 @@ using System.Net;
 namespace Portal.Web.Tests;
 
 /// <summary>The sign-in page finds an agent's organisation without telling strangers who the customers are.</summary>
-public sealed class SignInPageTests : IAsyncLifetime
+public sealed class SignInPageTests(PortalHostFixture fixture) : IClassFixture<PortalHostFixture>
 {
-    private readonly PortalTestHost _host = new();
-
-    public Task InitializeAsync() => _host.InitializeAsync();
-
-    public Task DisposeAsync() => _host.DisposeAsync();
+    // One portal serves the class: its tests share nothing a test changes.
+    private readonly PortalTestHost _host = fixture.Portal;
 
     [Fact]
     public async Task SignInPage_OutsideTheDemo_ListsNoOrganisations()

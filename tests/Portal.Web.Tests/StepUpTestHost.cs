@@ -1,207 +1,38 @@
-using System.Collections.Concurrent;
 using System.Net;
-using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.AspNetCore.TestHost;
-using Microsoft.AspNetCore.WebUtilities;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Portal.IdpEmulator;
 using Portal.Storage;
-using Portal.Web.Tenancy;
 
 namespace Portal.Web.Tests;
 
 /// <summary>
 /// A portal with two tenants over one emulator on loopback: <c>demo-okta</c> (Okta, with step-up at the Okta-like
 /// caller authority) and <c>demo-entra</c> (Entra: agent sign-in, Graph and step-up at the Entra-like authority).
-/// Every hop (sign-in, step-up, Graph) is real HTTP.
+/// Every hop (sign-in, step-up, Graph) is real HTTP. A <see cref="PortalHost"/> with the step-up helpers.
 /// </summary>
-public sealed partial class StepUpTestHost : IAsyncLifetime
+public sealed partial class StepUpTestHost : PortalHost
 {
     public const string OktaTenant = "demo-okta";
     public const string EntraTenant = "demo-entra";
     private const string OktaAgentClient = "portal-test";
     private const string EntraAgentClient = "0b6f1d2e-7a41-4c55-9e1a-3f2b8c7d6e01";
     private const string GraphClient = "0b6f1d2e-7a41-4c55-9e1a-3f2b8c7d6e02";
-    private const string StepUpClient = "0b6f1d2e-7a41-4c55-9e1a-3f2b8c7d6e03";
 
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "portal-stepup-tests-" + Guid.NewGuid().ToString("N"));
-    private readonly string _suffix = Guid.NewGuid().ToString("N").ToUpperInvariant();
-    private WebApplicationFactory<Program>? _factory;
-    private bool _started;
-    private EmulatorHost? _emulator;
+    public StepUpTestHost()
+        : base(new FakeTimeProvider(DateTimeOffset.UtcNow), "portal-stepup-tests-")
+    {
+    }
 
-    public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
+    public FakeTimeProvider Clock => (FakeTimeProvider)Time;
 
     /// <summary>The Entra agent sign-in client's secret (for tests that redeem a code themselves).</summary>
-    public string EntraAgentSecret { get; private set; } = "";
-
-    public ConcurrentQueue<string> LogLines { get; } = new();
-
-    public EmulatorHost Emulator => _emulator ?? throw new InvalidOperationException("Not started.");
-
-    public WebApplicationFactory<Program> Factory => _factory ?? throw new InvalidOperationException("Not started.");
-
-    public IDocumentStore Store => Factory.Services.GetRequiredService<IDocumentStore>();
-
-    /// <summary>Settings applied over the defaults, once the emulator's address is known.</summary>
-    public Func<EmulatorHost, Dictionary<string, string?>>? ExtraSettings { get; init; }
+    public string EntraAgentSecret => Secret("AGENT_" + EntraTenant);
 
     /// <summary>Turns on <c>entra.push</c> (the Azure MFA connector at the emulator) for the Entra tenant.</summary>
     public bool EnableEntraPush { get; init; }
-
-    public async Task InitializeAsync()
-    {
-        Directory.CreateDirectory(_directory);
-        string Secret() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(24));
-        var (oktaToken, agentSecret, entraAgentSecret, graphSecret, stepUpSecret) = (Secret(), Secret(), Secret(), Secret(), Secret());
-        EntraAgentSecret = entraAgentSecret;
-        // The emulator runs on the portal's clock: push expiry, TOTP windows and token lifetimes move together.
-        var options = new EmulatorOptions { OktaApiToken = oktaToken, TimeProvider = Clock };
-        options.Clients.Add(new EmulatorClient(OktaAgentClient, agentSecret));
-        options.EntraAgentClients.Add(new EmulatorClient(EntraAgentClient, entraAgentSecret));
-        options.GraphClients.Add(new EmulatorClient(GraphClient, graphSecret));
-        options.StepUpClients.Add(new EmulatorClient(StepUpClient, stepUpSecret));
-        var mfaConnectorSecret = Secret();
-        options.GraphClients.Add(new EmulatorClient(MfaConnector.AppId, mfaConnectorSecret));
-        _emulator = await EmulatorHost.StartAsync(options);
-
-        string Variable(string name, string value)
-        {
-            var variable = $"PORTAL_STEPUP_TEST_{name}_{_suffix}";
-            Environment.SetEnvironmentVariable(variable, value);
-            return "env:" + variable;
-        }
-
-        var keyFile = Path.Combine(_directory, "pseudonymisation.key");
-        await File.WriteAllTextAsync(keyFile, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
-        var keyRingFile = Path.Combine(_directory, "keyring.key");
-        await File.WriteAllTextAsync(keyRingFile, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
-        var stepUpSecretRef = Variable("STEPUP", stepUpSecret);
-        var entraIssuer = Emulator.EntraIssuer().ToString();
-        var settings = new Dictionary<string, string?>
-        {
-            ["Portal:Emulator:Enabled"] = "false",
-            // Off where tests count IdP requests; ConnectionCheckTests turn it on.
-            ["Portal:Tenancy:ConnectionCheckAtStartup"] = "false",
-            // The demo tenant reads its IdP log in the background (appsettings.Development.json); the tests that are
-            // about it drive each reading themselves (ReconciliationTests).
-            ["Portal:Tenancy:ReconciliationInBackground"] = "false",
-            ["Portal:Web:RequireHttps"] = "true",
-            ["Portal:Web:PseudonymisationKeySecret"] = "file:" + keyFile,
-            ["Portal:Web:KeyRingEncryptionKeySecret"] = "file:" + keyRingFile,
-            ["Portal:Storage:Provider"] = "Sqlite",
-            ["Portal:Storage:Sqlite:Path"] = Path.Combine(_directory, "portal.db"),
-
-            ["Portal:Tenants:0:Id"] = OktaTenant,
-            ["Portal:Tenants:0:DisplayName"] = "Demo Org (Okta)",
-            ["Portal:Tenants:0:Idp:BaseUrl"] = Emulator.BaseUrl.ToString(),
-            ["Portal:Tenants:0:Idp:ApiTokenSecret"] = Variable("OKTA", oktaToken),
-            ["Portal:Tenants:0:AgentSignIn:Authority"] = Emulator.OktaIssuer.ToString(),
-            ["Portal:Tenants:0:AgentSignIn:ClientId"] = OktaAgentClient,
-            ["Portal:Tenants:0:AgentSignIn:ClientSecretSecret"] = Variable("AGENT", agentSecret),
-            ["Portal:Tenants:0:GroupTiers:Helpdesk Tier 3"] = "Tier 3",
-            ["Portal:Tenants:0:StepUp:Authority"] = Emulator.CallerIssuer.ToString(),
-            ["Portal:Tenants:0:StepUp:ClientId"] = StepUpClient,
-            ["Portal:Tenants:0:StepUp:ClientSecretSecret"] = stepUpSecretRef,
-
-            ["Portal:Tenants:1:Id"] = EntraTenant,
-            ["Portal:Tenants:1:DisplayName"] = "Demo Org (Entra)",
-            ["Portal:Tenants:1:Idp:Kind"] = "Entra",
-            ["Portal:Tenants:1:Idp:BaseUrl"] = new Uri(Emulator.BaseUrl, "v1.0").ToString(),
-            ["Portal:Tenants:1:Idp:ApiTokenSecret"] = Variable("GRAPH", graphSecret),
-            ["Portal:Tenants:1:Idp:Entra:DirectoryTenantId"] = EntraDemo.TenantId,
-            ["Portal:Tenants:1:Idp:Entra:ClientId"] = GraphClient,
-            ["Portal:Tenants:1:Idp:Entra:TokenEndpoint"] = new Uri(Emulator.BaseUrl, EntraDemo.TenantId + "/oauth2/v2.0/token").ToString(),
-            ["Portal:Tenants:1:AgentSignIn:Authority"] = entraIssuer,
-            ["Portal:Tenants:1:AgentSignIn:ClientId"] = EntraAgentClient,
-            ["Portal:Tenants:1:AgentSignIn:ClientSecretSecret"] = Variable("ENTRAAGENT", entraAgentSecret),
-            [$"Portal:Tenants:1:GroupTiers:{EntraDemo.Tier1GroupId}"] = "Tier 1",
-            [$"Portal:Tenants:1:GroupTiers:{EntraDemo.Tier3GroupId}"] = "Tier 3",
-            [$"Portal:Tenants:1:GroupTiers:{EntraDemo.Tier3Role}"] = "Tier 3",
-            ["Portal:Tenants:1:StepUp:Authority"] = entraIssuer,
-            ["Portal:Tenants:1:StepUp:ClientId"] = StepUpClient,
-            ["Portal:Tenants:1:StepUp:ClientSecretSecret"] = stepUpSecretRef,
-            ["Portal:Tenants:1:StepUp:RequiredAcrs:0"] = "c1",
-        };
-        if (EnableEntraPush)
-        {
-            settings["Portal:Tenants:1:Idp:Entra:PushConnector:Enabled"] = "true";
-            settings["Portal:Tenants:1:Idp:Entra:PushConnector:ClientSecretSecret"] = Variable("MFACONNECTOR", mfaConnectorSecret);
-            settings["Portal:Tenants:1:Idp:Entra:PushConnector:TokenEndpoint"] = new Uri(Emulator.BaseUrl, EntraDemo.TenantId + "/oauth2/token").ToString();
-            settings["Portal:Tenants:1:Idp:Entra:PushConnector:ConnectorEndpoint"] = new Uri(Emulator.BaseUrl, "StrongAuthenticationService.svc/Connector//BeginTwoWayAuthentication").ToString();
-        }
-
-        foreach (var (key, value) in ExtraSettings?.Invoke(Emulator) ?? [])
-        {
-            settings[key] = value;
-        }
-
-        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
-        {
-            builder.UseEnvironment("Development");
-            foreach (var (key, value) in settings)
-            {
-                builder.UseSetting(key, value);
-            }
-
-            builder.ConfigureLogging(logging => logging.AddProvider(new CapturingLoggerProvider(LogLines)).SetMinimumLevel(LogLevel.Debug));
-            builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
-        });
-        _ = Factory.Server;
-        _started = true;
-    }
-
-    public async Task DisposeAsync()
-    {
-        try
-        {
-            if (_started)
-            {
-                var tenants = Factory.Services.GetRequiredService<ITenantCatalog>().All.Select(t => t.Id).ToList();
-                await PiiScan.AssertCleanAsync(Store, tenants, _directory, LogLines, Emulator.State);
-            }
-        }
-        finally
-        {
-            await ReleaseAsync();
-        }
-    }
-
-    private async Task ReleaseAsync()
-    {
-        if (_factory is not null)
-        {
-            await _factory.DisposeAsync();
-        }
-
-        if (_emulator is not null)
-        {
-            await _emulator.DisposeAsync();
-        }
-
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // SQLite may still hold the file for a moment; the temp folder is cleaned by the OS.
-        }
-    }
-
-    public HttpClient NewClient() => Factory.CreateClient(new WebApplicationFactoryClientOptions
-    {
-        AllowAutoRedirect = false,
-        BaseAddress = new Uri("https://localhost"),
-        HandleCookies = true,
-    });
 
     /// <summary>Signs an Okta demo agent in through the real code flow.</summary>
     public Task<HttpClient> SignInOktaAsync(string agentEmail) =>
@@ -368,20 +199,35 @@ public sealed partial class StepUpTestHost : IAsyncLifetime
     private async Task<HttpClient> SignInAsync(string tenantId, string authorizePrefix, string agentId)
     {
         var client = NewClient();
-        var challenge = await client.GetAsync($"/account/signin/{tenantId}");
-        Assert.Equal(HttpStatusCode.Redirect, challenge.StatusCode);
-        var authorize = challenge.Headers.Location!;
-        Assert.StartsWith(authorizePrefix, authorize.ToString(), StringComparison.Ordinal);
-        var form = QueryHelpers.ParseQuery(authorize.Query).ToDictionary(p => p.Key, p => p.Value.ToString());
-        form["agent"] = agentId;
-        using var browserAtIdp = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
-        var picked = await browserAtIdp.PostAsync(new Uri(authorize.GetLeftPart(UriPartial.Path)), new FormUrlEncodedContent(form));
-        Assert.Equal(HttpStatusCode.Redirect, picked.StatusCode);
-        var signedIn = await client.GetAsync(picked.Headers.Location!.PathAndQuery);
+        var signedIn = await SignInCallbackAsync(tenantId, authorizePrefix, agentId, client);
         Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
         Assert.DoesNotContain("failed", signedIn.Headers.Location!.ToString(), StringComparison.Ordinal);
         return client;
     }
+
+    protected override IEnumerable<TestTenant> DefaultTenants() =>
+    [
+        new(OktaTenant, TestIdp.Okta, OktaAgentClient)
+        {
+            DisplayName = "Demo Org (Okta)",
+            GroupTiers = new Dictionary<string, string> { ["Helpdesk Tier 3"] = "Tier 3" },
+            StepUp = true,
+        },
+        new(EntraTenant, TestIdp.Entra, EntraAgentClient)
+        {
+            GraphClientId = GraphClient,
+            DisplayName = "Demo Org (Entra)",
+            GroupTiers = new Dictionary<string, string>
+            {
+                [EntraDemo.Tier1GroupId] = "Tier 1",
+                [EntraDemo.Tier3GroupId] = "Tier 3",
+                [EntraDemo.Tier3Role] = "Tier 3",
+            },
+            StepUp = true,
+            StepUpRequiredAcrs = ["c1"],
+            EntraPush = EnableEntraPush,
+        },
+    ];
 
     [GeneratedRegex("<form method=\"post\" action=\"([^\"]+)\"[^>]*>.*?</form>", RegexOptions.Singleline)]
     private static partial Regex FormPattern();
@@ -394,24 +240,4 @@ public sealed partial class StepUpTestHost : IAsyncLifetime
 
     [GeneratedRegex("<input type=\"hidden\" name=\"([^\"]+)\" value=\"([^\"]*)\">")]
     private static partial Regex HiddenPattern();
-
-    private sealed class CapturingLoggerProvider(ConcurrentQueue<string> lines) : ILoggerProvider
-    {
-        public ILogger CreateLogger(string categoryName) => new CapturingLogger(categoryName, lines);
-
-        public void Dispose()
-        {
-        }
-    }
-
-    private sealed class CapturingLogger(string category, ConcurrentQueue<string> lines) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            lines.Enqueue($"{logLevel} {category} {formatter(state, exception)} {exception}");
-    }
 }

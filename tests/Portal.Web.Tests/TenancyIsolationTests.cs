@@ -1,5 +1,7 @@
 using System.Net;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
+using Portal.Storage;
 using Portal.Web.Tenancy;
 
 namespace Portal.Web.Tests;
@@ -8,20 +10,26 @@ namespace Portal.Web.Tests;
 /// A2: two organisations on one portal. Whatever ids an agent of one puts in URLs or forms, they reach
 /// nothing of the other: not its verifications, callers' references, approvals, audit or admin settings.
 /// </summary>
-public sealed class TenancyIsolationTests : IAsyncLifetime
+public sealed class TenancyIsolationTests(TenancyIsolationTests.Fixture fixture) : IClassFixture<TenancyIsolationTests.Fixture>, IAsyncLifetime
 {
     private const string Other = PortalTestHost.SecondTenantId;
-    private readonly PortalTestHost _host = new() { WithSecondTenant = true };
 
-    public Task InitializeAsync() => _host.InitializeAsync();
+    // One portal (two tenants) serves the class. A test that verifies a caller verifies one of its own, and each
+    // reads only the audit records written while it ran, as on a portal of its own.
+    private readonly PortalTestHost _host = fixture.Portal;
+    private readonly string _alice = TestPeople.NewCaller(fixture.Portal.Emulator.State, push: true);
+    private StoreMark? _mark;
 
-    public Task DisposeAsync() => _host.DisposeAsync();
+    public async Task InitializeAsync() =>
+        _mark = await StoreMark.TakeAsync(_host.Store, Audit(PortalTestHost.TenantId), Audit(Other));
+
+    public Task DisposeAsync() => Task.CompletedTask;
 
     [Fact]
     public async Task Verification_OfTenantA_CannotBeUsedByAnAgentOfTenantB()
     {
         var agentA = new ConsoleDriver(_host, await _host.SignInAsync(TenancyTestKit.Tier3));
-        var verificationA = ConsoleDriver.VerificationId(await agentA.VerifyByPushAsync(TenancyTestKit.Alice));
+        var verificationA = ConsoleDriver.VerificationId(await agentA.VerifyByPushAsync(_alice));
         var agentB = new ConsoleDriver(_host, await _host.SignInToAsync(Other, TenancyTestKit.Tier3));
 
         var act = await agentB.ActAsync("password-reset", verificationA, ("kind", "OneTimeLink"));
@@ -30,8 +38,8 @@ public sealed class TenancyIsolationTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Forbidden, act.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, view.StatusCode);
         Assert.Contains("data-code=\"no_verification\"", await view.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        Assert.Equal(0, _host.Emulator.State.FindCaller(TenancyTestKit.Alice)!.PasswordResets);
-        Assert.Contains(await TenancyTestKit.AuditAsync(_host, Other), d => (string)d["action"]! == "action.password_reset" && (string)d["reason"]! == "no_verification");
+        Assert.Equal(0, _host.Emulator.State.FindCaller(_alice)!.PasswordResets);
+        Assert.Contains(await AuditAsync(Other), d => (string)d["action"]! == "action.password_reset" && (string)d["reason"]! == "no_verification");
         Assert.Equal(HttpStatusCode.OK, (await agentA.ActAsync("password-reset", verificationA, ("kind", "OneTimeLink"))).StatusCode);
     }
 
@@ -39,7 +47,7 @@ public sealed class TenancyIsolationTests : IAsyncLifetime
     public async Task CallerReference_FromTenantA_RefusedForTenantB_NoPushSent()
     {
         var agentA = new ConsoleDriver(_host, await _host.SignInAsync(TenancyTestKit.Tier3));
-        var pageA = await agentA.LookupAsync(TenancyTestKit.Alice);
+        var pageA = await agentA.LookupAsync(_alice);
         var agentB = new ConsoleDriver(_host, await _host.SignInToAsync(Other, TenancyTestKit.Tier3));
         var tokenB = PortalTestHost.FormToken(await agentB.GetPageAsync("/console"));
 
@@ -48,7 +56,7 @@ public sealed class TenancyIsolationTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.UnprocessableEntity, push.StatusCode);
         Assert.Contains("data-code=\"stale_form\"", await push.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        Assert.Empty(_host.Emulator.State.PendingPushes(TenancyTestKit.Alice));
+        Assert.Empty(_host.Emulator.State.PendingPushes(_alice));
     }
 
     [Fact]
@@ -68,7 +76,7 @@ public sealed class TenancyIsolationTests : IAsyncLifetime
         Assert.Contains(maskedCaller, pageA, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, pageB.StatusCode);
         Assert.DoesNotContain(maskedCaller, textB, StringComparison.Ordinal);
-        Assert.DoesNotContain(await TenancyTestKit.AuditAsync(_host, Other), d => (string)d["action"]! == "caller.lookup");
+        Assert.DoesNotContain(await AuditAsync(Other), d => (string)d["action"]! == "caller.lookup");
     }
 
     [Fact]
@@ -84,8 +92,8 @@ public sealed class TenancyIsolationTests : IAsyncLifetime
         var catalog = _host.Factory.Services.GetRequiredService<ITenantCatalog>();
         Assert.DoesNotContain(catalog.Find(Other)!.EffectiveTiers(), t => t.Name == "Tier 1");
         Assert.Contains(catalog.Find(PortalTestHost.TenantId)!.EffectiveTiers(), t => t.Name == "Tier 1");
-        Assert.Contains(await TenancyTestKit.AuditAsync(_host, Other), d => (string)d["action"]! == "admin.tiers.delete");
-        Assert.DoesNotContain(await TenancyTestKit.AuditAsync(_host), d => (string)d["action"]! == "admin.tiers.delete");
+        Assert.Contains(await AuditAsync(Other), d => (string)d["action"]! == "admin.tiers.delete");
+        Assert.DoesNotContain(await AuditAsync(PortalTestHost.TenantId), d => (string)d["action"]! == "admin.tiers.delete");
     }
 
     [Fact]
@@ -119,5 +127,16 @@ public sealed class TenancyIsolationTests : IAsyncLifetime
 
         Assert.Contains("Only in B", pageB, StringComparison.Ordinal);
         Assert.DoesNotContain("Only in B", pageA, StringComparison.Ordinal);
+    }
+
+    private static CollectionPath Audit(string tenantId) => CollectionPath.ForTenant(tenantId, "audit");
+
+    /// <summary>The audit records of <paramref name="tenantId"/> written while this test ran.</summary>
+    private async Task<List<JsonObject>> AuditAsync(string tenantId) => [.. (await _mark!.SinceAsync(Audit(tenantId))).Select(d => d.Data)];
+
+    /// <summary>The class's portal, with the second tenant.</summary>
+    public sealed class Fixture : PortalHostFixture
+    {
+        public Fixture() => Portal.WithSecondTenant = true;
     }
 }

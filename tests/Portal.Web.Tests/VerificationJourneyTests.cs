@@ -7,39 +7,39 @@ namespace Portal.Web.Tests;
 /// <summary>
 /// The spine, end to end over real HTTP: an agent signs in through OIDC, looks a caller up, verifies them
 /// by a number-matched push or a TOTP code, and acts — and everything that must be refused is refused.
-/// Each test gets a fresh portal, emulator and store (SQLite here; Firestore in the subclass).
+/// One portal, emulator and store serves a class (SQLite in <see cref="VerificationJourneyTests"/>; Firestore in
+/// <see cref="FirestoreVerificationJourneyTests"/>); each test has callers and agents of its own, and reads only the
+/// records it wrote, so that it sees what it would see on a portal of its own.
 /// </summary>
-public class VerificationJourneyTests : IAsyncLifetime
+public abstract class VerificationJourneys(PortalTestHost host) : IAsyncLifetime
 {
-    private const string Alice = "alice.caller@demo.example";
-    private const string Bob = "bob.caller@demo.example";
-    private const string Tier1 = "tier1.agent@demo.example";
-    private const string Tier2 = "tier2.agent@demo.example";
-    private const string Tier3 = "tier3.agent@demo.example";
+    /// <summary>The demo's Alice, for what only she has (her card's details, her masked login); no test alarms her.</summary>
+    private const string DemoAlice = "alice.caller@demo.example";
+    private const string DemoTier3 = "tier3.agent@demo.example";
     private const string Auditor = "auditor@demo.example";
 
-    private readonly PortalTestHost _host = new();
+    private readonly PortalTestHost _host = host;
+    private readonly string _alice = TestPeople.NewCaller(host.Emulator.State, push: true);
+    private readonly string _bob = TestPeople.NewCaller(host.Emulator.State);
+    private readonly string _tier1 = TestPeople.NewAgent(host.Emulator.State, "Helpdesk Tier 1");
+    private readonly string _tier2 = TestPeople.NewAgent(host.Emulator.State, "Helpdesk Tier 2");
+    private readonly string _tier3 = TestPeople.NewAgent(host.Emulator.State, "Helpdesk Tier 3");
+    private StoreMark? _mark;
 
-    public VerificationJourneyTests()
-    {
-    }
+    public async Task InitializeAsync() =>
+        _mark = await StoreMark.TakeAsync(_host.Store, Collection("audit"), Collection("pendingVerifications"), Collection("verificationSessions"));
 
-    /// <summary>The same journeys on another configuration of the portal (e.g. its Firestore store).</summary>
-    protected VerificationJourneyTests(Action<PortalTestHost> configure) => configure(_host);
-
-    public Task InitializeAsync() => _host.InitializeAsync();
-
-    public Task DisposeAsync() => _host.DisposeAsync();
+    public Task DisposeAsync() => Task.CompletedTask;
 
     [Fact]
     public async Task Journey_PushApprovedThenPasswordReset_ResetsAndAuditsWithoutPii()
     {
-        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(_tier3));
 
         // The caller card: the caller as Okta knows them, read for this screen (the PII scan at the end proves none of it is kept).
-        var callerPage = WebUtility.HtmlDecode(await agent.LookupAsync(Alice));
+        var callerPage = WebUtility.HtmlDecode(await agent.LookupAsync(DemoAlice));
         Assert.Contains("Caller: Alice Caller", callerPage, StringComparison.Ordinal);
-        Assert.Contains($"data-field=\"login\">{Alice}<", callerPage, StringComparison.Ordinal);
+        Assert.Contains($"data-field=\"login\">{DemoAlice}<", callerPage, StringComparison.Ordinal);
         Assert.Contains("data-field=\"title\">Payroll Specialist<", callerPage, StringComparison.Ordinal);
         Assert.Contains("data-field=\"department\">Finance<", callerPage, StringComparison.Ordinal);
         Assert.Contains("data-field=\"manager\">Morgan Lead<", callerPage, StringComparison.Ordinal);
@@ -48,7 +48,7 @@ public class VerificationJourneyTests : IAsyncLifetime
         Assert.Contains("okta.push", callerPage, StringComparison.Ordinal);
         Assert.Contains("okta.totp", callerPage, StringComparison.Ordinal);
 
-        var session = await agent.VerifyByPushAsync(Alice);
+        var session = await agent.VerifyByPushAsync(DemoAlice);
         var sessionPage = await agent.GetPageAsync(session);
         Assert.Contains("Verified", sessionPage, StringComparison.Ordinal);
         Assert.Contains("data-expires", sessionPage, StringComparison.Ordinal);
@@ -57,7 +57,7 @@ public class VerificationJourneyTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, reset.StatusCode);
         var resultPage = await reset.Content.ReadAsStringAsync();
         Assert.Contains("data-field=\"secret\"", resultPage, StringComparison.Ordinal);
-        Assert.Equal(1, _host.Emulator.State.FindCaller(Alice)!.PasswordResets);
+        Assert.Equal(1, _host.Emulator.State.FindCaller(DemoAlice)!.PasswordResets);
         Assert.True(reset.Headers.CacheControl?.NoStore, "A page with a one-time secret must not be stored.");
 
         var secret = PortalTestHost.SecretOn(resultPage);
@@ -75,7 +75,7 @@ public class VerificationJourneyTests : IAsyncLifetime
         Assert.NotNull(resetRecord["completedAt"]);
 
         // D1: nothing stored and nothing logged holds the caller's e-mail, login, IdP id, name or the one-time link.
-        var caller = _host.Emulator.State.FindCaller(Alice)!;
+        var caller = _host.Emulator.State.FindCaller(DemoAlice)!;
         string[] forbidden = [caller.Email, caller.Login, caller.Id, caller.FirstName + " " + caller.LastName, System.Net.WebUtility.HtmlDecode(secret)];
         var everything = await AllStoredTextAsync();
         foreach (var value in forbidden)
@@ -92,10 +92,10 @@ public class VerificationJourneyTests : IAsyncLifetime
     [Fact]
     public async Task Push_WrongNumberPicked_RejectedAlarmedAndNoActionPossible()
     {
-        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
-        var before = await agent.LookupAsync(Alice);
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(_tier3));
+        var before = await agent.LookupAsync(_alice);
         var pending = await agent.StartPushAsync(before);
-        var push = Assert.Single(_host.Emulator.State.PendingPushes(Alice));
+        var push = Assert.Single(_host.Emulator.State.PendingPushes(_alice));
         var wrong = push.Choices.First(c => c != push.CorrectAnswer);
         _host.Emulator.State.AnswerPush(push.TransactionId, wrong);
 
@@ -108,7 +108,7 @@ public class VerificationJourneyTests : IAsyncLifetime
 
         // V6: the caller is now under alarm: the console says so and offers no way to verify, and a new push
         // (posted from the page as it was before the alarm) is refused before the IdP is asked.
-        var again = await agent.LookupAsync(Alice);
+        var again = await agent.LookupAsync(_alice);
         Assert.Contains("data-code=\"Alarm\"", again, StringComparison.Ordinal);
         Assert.Contains("data-field=\"no-methods\"", again, StringComparison.Ordinal);
         Assert.DoesNotContain("action=\"/verification/push\"", again, StringComparison.Ordinal);
@@ -123,9 +123,9 @@ public class VerificationJourneyTests : IAsyncLifetime
     [Fact]
     public async Task Push_CallerSaysNotMe_Rejected()
     {
-        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
-        var pending = await agent.StartPushAsync(await agent.LookupAsync(Alice));
-        var push = Assert.Single(_host.Emulator.State.PendingPushes(Alice));
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(_tier3));
+        var pending = await agent.StartPushAsync(await agent.LookupAsync(_alice));
+        var push = Assert.Single(_host.Emulator.State.PendingPushes(_alice));
         _host.Emulator.State.DenyPush(push.TransactionId);
 
         var (state, _) = await agent.PollAsync(pending);
@@ -136,8 +136,8 @@ public class VerificationJourneyTests : IAsyncLifetime
     [Fact]
     public async Task Push_NotAnswered_StaysWaitingThenTimesOutAfterTenMinutes()
     {
-        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
-        var pending = await agent.StartPushAsync(await agent.LookupAsync(Alice));
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(_tier3));
+        var pending = await agent.StartPushAsync(await agent.LookupAsync(_alice));
         Assert.Equal("Waiting", (await agent.PollAsync(pending)).State);
 
         _host.Clock.Advance(TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(1));
@@ -155,9 +155,9 @@ public class VerificationJourneyTests : IAsyncLifetime
     [InlineData("TimedOut")]
     public async Task Push_Ended_TheNumberIsNoLongerStored(string end)
     {
-        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
-        var pending = await agent.StartPushAsync(await agent.LookupAsync(Alice));
-        var push = Assert.Single(_host.Emulator.State.PendingPushes(Alice));
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(_tier3));
+        var pending = await agent.StartPushAsync(await agent.LookupAsync(_alice));
+        var push = Assert.Single(_host.Emulator.State.PendingPushes(_alice));
         var waiting = Assert.Single(await DocumentsAsync("pendingVerifications"));
         Assert.Equal(push.CorrectAnswer, (int)waiting["correctAnswer"]!);
         Assert.NotEqual(0, push.CorrectAnswer);
@@ -190,91 +190,92 @@ public class VerificationJourneyTests : IAsyncLifetime
     [Fact]
     public async Task Action_WithoutVerification_Refused403AndIdpUntouched()
     {
-        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(_tier3));
+        var before = _host.Emulator.State.Callers.ToDictionary(c => c.Id, c => c.PasswordResets + c.TemporaryPasswordsIssued);
 
         var response = await agent.ActAsync("password-reset", "0123456789abcdef0123456789abcdef", ("kind", "TemporaryPassword"));
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-        Assert.All(_host.Emulator.State.Callers, c => Assert.Equal(0, c.PasswordResets + c.TemporaryPasswordsIssued));
+        Assert.All(_host.Emulator.State.Callers, c => Assert.Equal(before.GetValueOrDefault(c.Id), c.PasswordResets + c.TemporaryPasswordsIssued));
         Assert.Contains(await AuditDocumentsAsync(), d => (string)d["action"]! == "action.password_reset" && (string)d["outcome"]! == "denied");
     }
 
     [Fact]
     public async Task Action_OtherAgentsVerification_Refused()
     {
-        var owner = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
-        var session = await owner.VerifyByPushAsync(Alice);
-        var other = new ConsoleDriver(_host, await _host.SignInAsync(Tier2));
+        var owner = new ConsoleDriver(_host, await _host.SignInAsync(_tier3));
+        var session = await owner.VerifyByPushAsync(_alice);
+        var other = new ConsoleDriver(_host, await _host.SignInAsync(_tier2));
 
         var page = await other.Browser.GetAsync(session);
         var response = await other.ActAsync("revoke-sessions", ConsoleDriver.VerificationId(session));
 
         Assert.Equal(HttpStatusCode.NotFound, page.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-        Assert.Equal(0, _host.Emulator.State.FindCaller(Alice)!.SessionsRevoked);
+        Assert.Equal(0, _host.Emulator.State.FindCaller(_alice)!.SessionsRevoked);
     }
 
     [Fact]
     public async Task Action_AfterVerificationExpired_Refused()
     {
-        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
-        var session = await agent.VerifyByPushAsync(Alice);
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(_tier3));
+        var session = await agent.VerifyByPushAsync(_alice);
 
         _host.Clock.Advance(TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(1));
         var response = await agent.ActAsync("revoke-sessions", ConsoleDriver.VerificationId(session));
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-        Assert.Equal(0, _host.Emulator.State.FindCaller(Alice)!.SessionsRevoked);
+        Assert.Equal(0, _host.Emulator.State.FindCaller(_alice)!.SessionsRevoked);
     }
 
     [Fact]
     public async Task Action_VerificationOfOneCaller_CannotBeTurnedOnAnother()
     {
-        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
-        var session = await agent.VerifyByPushAsync(Alice);
-        var bob = _host.Emulator.State.FindCaller(Bob)!;
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(_tier3));
+        var session = await agent.VerifyByPushAsync(_alice);
+        var bob = _host.Emulator.State.FindCaller(_bob)!;
 
         // The form names no caller; whatever caller fields a crafted request adds are not read.
-        var response = await agent.ActAsync("revoke-sessions", ConsoleDriver.VerificationId(session), ("callerId", bob.Id), ("login", Bob), ("callerRef", "x"));
+        var response = await agent.ActAsync("revoke-sessions", ConsoleDriver.VerificationId(session), ("callerId", bob.Id), ("login", _bob), ("callerRef", "x"));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(1, _host.Emulator.State.FindCaller(Alice)!.SessionsRevoked);
+        Assert.Equal(1, _host.Emulator.State.FindCaller(_alice)!.SessionsRevoked);
         Assert.Equal(0, bob.SessionsRevoked);
     }
 
     [Fact]
     public async Task Action_SameActionTwiceInOneVerification_SecondRefused()
     {
-        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
-        var id = ConsoleDriver.VerificationId(await agent.VerifyByPushAsync(Alice));
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(_tier3));
+        var id = ConsoleDriver.VerificationId(await agent.VerifyByPushAsync(_alice));
 
         var first = await agent.ActAsync("revoke-sessions", id);
         var second = await agent.ActAsync("revoke-sessions", id);
 
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, second.StatusCode);
-        Assert.Equal(1, _host.Emulator.State.FindCaller(Alice)!.SessionsRevoked);
+        Assert.Equal(1, _host.Emulator.State.FindCaller(_alice)!.SessionsRevoked);
     }
 
     [Fact]
     public async Task Action_SameActionRacedInParallel_RunsOnce()
     {
-        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
-        var id = ConsoleDriver.VerificationId(await agent.VerifyByPushAsync(Alice));
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(_tier3));
+        var id = ConsoleDriver.VerificationId(await agent.VerifyByPushAsync(_alice));
         var token = PortalTestHost.FormToken(await agent.GetPageAsync("/console"));
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ =>
             agent.PostActionAsync("revoke-sessions", token, id)));
 
         Assert.Single(responses, r => r.StatusCode == HttpStatusCode.OK);
-        Assert.Equal(1, _host.Emulator.State.FindCaller(Alice)!.SessionsRevoked);
+        Assert.Equal(1, _host.Emulator.State.FindCaller(_alice)!.SessionsRevoked);
     }
 
     [Fact]
     public async Task Tier1Agent_CanVerifyButCannotReset_AndIsToldWhichPermissionTheTierLacks()
     {
-        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier1));
-        var session = await agent.VerifyByPushAsync(Alice);
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(_tier1));
+        var session = await agent.VerifyByPushAsync(_alice);
         var sessionPage = await agent.GetPageAsync(session);
 
         var response = await agent.ActAsync("password-reset", ConsoleDriver.VerificationId(session), ("kind", "SendEmail"));
@@ -284,16 +285,16 @@ public class VerificationJourneyTests : IAsyncLifetime
         var refusal = await response.Content.ReadAsStringAsync();
         Assert.Contains("Your tier does not include <strong>Reset passwords</strong>", refusal, StringComparison.Ordinal);
         Assert.Contains("action.password_reset", refusal, StringComparison.Ordinal);
-        Assert.Equal(0, _host.Emulator.State.FindCaller(Alice)!.PasswordResets);
+        Assert.Equal(0, _host.Emulator.State.FindCaller(_alice)!.PasswordResets);
         Assert.Contains(await AuditDocumentsAsync(), d => (string)d["action"]! == "access.denied" && (string)d["reason"]! == "missing:action.password_reset");
     }
 
     [Fact]
     public async Task Totp_RightCode_Verifies_WrongCodeFails_ReusedCodeFails()
     {
-        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
-        var page = await agent.LookupAsync(Bob);
-        var current = _host.Emulator.State.CurrentTotp(Bob);
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(_tier3));
+        var page = await agent.LookupAsync(_bob);
+        var current = _host.Emulator.State.CurrentTotp(_bob);
         var wrongCode = ((int.Parse(current, System.Globalization.CultureInfo.InvariantCulture) + 1) % 1_000_000).ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
 
         var wrong = await agent.VerifyByTotpAsync(page, wrongCode);
@@ -311,30 +312,30 @@ public class VerificationJourneyTests : IAsyncLifetime
     [Fact]
     public async Task Totp_IsNotEnoughForTemporaryAccess()
     {
-        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
-        var verified = await agent.VerifyByTotpAsync(await agent.LookupAsync(Bob), _host.Emulator.State.CurrentTotp(Bob));
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(_tier3));
+        var verified = await agent.VerifyByTotpAsync(await agent.LookupAsync(_bob), _host.Emulator.State.CurrentTotp(_bob));
         var id = ConsoleDriver.VerificationId(verified.Headers.Location!.OriginalString);
 
         var tap = await agent.ActAsync("temporary-access", id);
         var revoke = await agent.ActAsync("revoke-sessions", id);
 
         Assert.Equal(HttpStatusCode.Forbidden, tap.StatusCode);
-        Assert.Equal(0, _host.Emulator.State.FindCaller(Bob)!.TemporaryAccessCodesIssued);
+        Assert.Equal(0, _host.Emulator.State.FindCaller(_bob)!.TemporaryAccessCodesIssued);
         Assert.Equal(HttpStatusCode.OK, revoke.StatusCode);
     }
 
     [Fact]
     public async Task Totp_FailuresInARow_StartACooldownThatANewChallengeDoesNotReset()
     {
-        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
-        var page = await agent.LookupAsync(Bob);
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(_tier3));
+        var page = await agent.LookupAsync(_bob);
         for (var i = 0; i < 5; i++)
         {
             var failed = await agent.VerifyByTotpAsync(page, (100000 + i).ToString(System.Globalization.CultureInfo.InvariantCulture));
             Assert.Equal(HttpStatusCode.UnprocessableEntity, failed.StatusCode);
         }
 
-        var right = await agent.VerifyByTotpAsync(page, _host.Emulator.State.CurrentTotp(Bob));
+        var right = await agent.VerifyByTotpAsync(page, _host.Emulator.State.CurrentTotp(_bob));
 
         Assert.Equal(HttpStatusCode.UnprocessableEntity, right.StatusCode);
         Assert.Contains("cooling_down", await right.Content.ReadAsStringAsync(), StringComparison.Ordinal);
@@ -343,17 +344,17 @@ public class VerificationJourneyTests : IAsyncLifetime
     [Fact]
     public async Task SignOut_EndsTheVerificationSessions()
     {
-        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
-        var id = ConsoleDriver.VerificationId(await agent.VerifyByPushAsync(Alice));
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(_tier3));
+        var id = ConsoleDriver.VerificationId(await agent.VerifyByPushAsync(_alice));
         var token = PortalTestHost.FormToken(await agent.GetPageAsync("/console"));
         var signOut = await PortalTestHost.PostFormAsync(agent.Browser, "/account/signout", token);
         Assert.Equal(HttpStatusCode.OK, signOut.StatusCode);
 
-        var again = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
+        var again = new ConsoleDriver(_host, await _host.SignInAsync(_tier3));
         var response = await again.ActAsync("revoke-sessions", id);
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-        Assert.Equal(0, _host.Emulator.State.FindCaller(Alice)!.SessionsRevoked);
+        Assert.Equal(0, _host.Emulator.State.FindCaller(_alice)!.SessionsRevoked);
         Assert.Empty(await DocumentsAsync("verificationSessions"));
     }
 
@@ -380,9 +381,9 @@ public class VerificationJourneyTests : IAsyncLifetime
     [Fact]
     public async Task Post_WithoutAntiforgeryToken_Refused()
     {
-        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(_tier3));
 
-        var response = await agent.Browser.PostAsync("/console/lookup", new FormUrlEncodedContent([new("login", Alice)]));
+        var response = await agent.Browser.PostAsync("/console/lookup", new FormUrlEncodedContent([new("login", _alice)]));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.DoesNotContain(await AuditDocumentsAsync(), d => (string)d["action"]! == "caller.lookup");
@@ -391,25 +392,33 @@ public class VerificationJourneyTests : IAsyncLifetime
     [Fact]
     public async Task Action_IdpOutage_AgentToldAndAuditCompletedAsFailed()
     {
-        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
-        var id = ConsoleDriver.VerificationId(await agent.VerifyByPushAsync(Alice));
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(_tier3));
+        var id = ConsoleDriver.VerificationId(await agent.VerifyByPushAsync(_alice));
         _host.Emulator.State.SetOutage(true);
-
-        // The reads before the action (the caller's admin roles) are retried with back-off on the portal's clock.
-        var acting = agent.ActAsync("unlock", id);
-        while (!acting.IsCompleted)
+        HttpResponseMessage response;
+        try
         {
-            _host.Clock.Advance(TimeSpan.FromSeconds(1));
-            await Task.WhenAny(acting, Task.Delay(50));
-        }
+            // The reads before the action (the caller's admin roles) are retried with back-off on the portal's clock.
+            var acting = agent.ActAsync("unlock", id);
+            while (!acting.IsCompleted)
+            {
+                _host.Clock.Advance(TimeSpan.FromSeconds(1));
+                await Task.WhenAny(acting, Task.Delay(50));
+            }
 
-        var response = await acting;
+            response = await acting;
+        }
+        finally
+        {
+            // The IdP is back for the next test on this portal.
+            _host.Emulator.State.SetOutage(false);
+        }
 
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
         Assert.Contains("role=\"alert\"", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         var record = Assert.Single(await AuditDocumentsAsync(), d => (string)d["action"]! == "action.account_unlock");
         Assert.Equal("failed", (string)record["outcome"]!);
-        Assert.Equal(0, _host.Emulator.State.FindCaller(Alice)!.Unlocks);
+        Assert.Equal(0, _host.Emulator.State.FindCaller(_alice)!.Unlocks);
     }
 
     [Fact]
@@ -418,7 +427,7 @@ public class VerificationJourneyTests : IAsyncLifetime
         var stranger = _host.Emulator.State.AddAgent("stranger.agent@demo.example", "Stranger Agent", ["Helpdesk Tier 3"]);
         _host.Emulator.State.FailNext(403, stranger.Subject);
         var agent = new ConsoleDriver(_host, await _host.SignInAsync(stranger.Email));
-        await agent.LookupAsync(Alice);
+        await agent.LookupAsync(_alice);
         var auditor = new ConsoleDriver(_host, await _host.SignInAsync(Auditor));
 
         var page = await auditor.GetPageAsync("/audit");
@@ -433,7 +442,7 @@ public class VerificationJourneyTests : IAsyncLifetime
     {
         var caller = _host.Emulator.State.AddCaller("fresh.factor@demo.example", "fresh.factor@demo.example", "Fresh", "Factor");
         _host.Emulator.State.EnrolNow(caller.Login);
-        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(_tier3));
 
         var page = WebUtility.HtmlDecode(await agent.LookupAsync(caller.Login));
 
@@ -444,9 +453,13 @@ public class VerificationJourneyTests : IAsyncLifetime
     [Fact]
     public async Task Lookup_LockedOutCaller_CardSaysSinceWhen()
     {
-        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
+        // Locked out 35 minutes ago, as the demo's Dave is when the emulator starts (other tests move this portal's clock on).
+        var dave = _host.Emulator.State.FindCaller(TestPeople.NewCaller(_host.Emulator.State, push: true))!;
+        _host.Emulator.State.SetStatus(dave.Login, "LOCKED_OUT");
+        dave.StatusChanged = _host.Clock.GetUtcNow().AddMinutes(-35);
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(_tier3));
 
-        var page = WebUtility.HtmlDecode(await agent.LookupAsync("dave.caller@demo.example"));
+        var page = WebUtility.HtmlDecode(await agent.LookupAsync(dave.Login));
 
         Assert.Matches("data-status=\"LockedOut\">locked out since \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2} UTC \\(\\d+ minutes ago\\)<", page);
     }
@@ -454,8 +467,8 @@ public class VerificationJourneyTests : IAsyncLifetime
     [Fact]
     public async Task Audit_AuditorSeesMaskedRecords_Tier3CannotOpenAudit()
     {
-        var tier3 = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
-        await tier3.LookupAsync(Alice);
+        var tier3 = new ConsoleDriver(_host, await _host.SignInAsync(DemoTier3));
+        await tier3.LookupAsync(DemoAlice);
         var auditor = new ConsoleDriver(_host, await _host.SignInAsync(Auditor));
 
         var page = await auditor.GetPageAsync("/audit");
@@ -463,7 +476,7 @@ public class VerificationJourneyTests : IAsyncLifetime
 
         Assert.Contains("caller.lookup", page, StringComparison.Ordinal);
         Assert.Contains("a***@d***.example", page, StringComparison.Ordinal);
-        Assert.DoesNotContain(Alice, page, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain(DemoAlice, page, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(HttpStatusCode.Forbidden, denied.StatusCode);
 
         // Agents are told apart by the name Okta gives them, read when the page is drawn; the header names the auditor.
@@ -474,7 +487,7 @@ public class VerificationJourneyTests : IAsyncLifetime
     [Fact]
     public async Task CallerWithOnlySms_ShownAsNotVerifiable()
     {
-        var agent = new ConsoleDriver(_host, await _host.SignInAsync(Tier3));
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(_tier3));
 
         var page = await agent.LookupAsync("carol.caller@demo.example");
 
@@ -482,12 +495,20 @@ public class VerificationJourneyTests : IAsyncLifetime
         Assert.Contains("no factor the portal can challenge", page, StringComparison.Ordinal);
     }
 
+    private static CollectionPath Collection(string name) => CollectionPath.ForTenant(PortalTestHost.TenantId, name);
+
+    /// <summary>The tenant's audit records this test wrote.</summary>
     private Task<List<JsonObject>> AuditDocumentsAsync() => DocumentsAsync("audit");
 
-    private async Task<List<JsonObject>> DocumentsAsync(string collection)
+    /// <summary>The documents of a tenant collection this test wrote.</summary>
+    private async Task<List<JsonObject>> DocumentsAsync(string collection) =>
+        [.. (await _mark!.SinceAsync(Collection(collection))).Select(d => d.Data)];
+
+    /// <summary>Every document of a tenant collection, whoever wrote it.</summary>
+    private async Task<List<JsonObject>> AllDocumentsAsync(string collection)
     {
         var list = new List<JsonObject>();
-        await foreach (var doc in _host.Store.QueryAsync(new DocumentQuery(CollectionPath.ForTenant(PortalTestHost.TenantId, collection))))
+        await foreach (var doc in _host.Store.QueryAsync(new DocumentQuery(Collection(collection))))
         {
             list.Add(doc.Data);
         }
@@ -501,7 +522,7 @@ public class VerificationJourneyTests : IAsyncLifetime
         var builder = new System.Text.StringBuilder();
         foreach (var collection in new[] { "audit", "agentSessions", "verificationSessions", "pendingVerifications", "callerCounters", "totpUses" })
         {
-            foreach (var doc in await DocumentsAsync(collection))
+            foreach (var doc in await AllDocumentsAsync(collection))
             {
                 builder.AppendLine(doc.ToJsonString());
             }
@@ -518,3 +539,6 @@ public class VerificationJourneyTests : IAsyncLifetime
         return builder.ToString();
     }
 }
+
+/// <summary>The journeys on the default portal (SQLite), one portal for the class.</summary>
+public sealed class VerificationJourneyTests(PortalHostFixture fixture) : VerificationJourneys(fixture.Portal), IClassFixture<PortalHostFixture>;

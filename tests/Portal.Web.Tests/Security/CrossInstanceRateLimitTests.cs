@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using Portal.Storage;
-using Portal.Testing;
 using Portal.Web.Agents;
 
 namespace Portal.Web.Tests.Security;

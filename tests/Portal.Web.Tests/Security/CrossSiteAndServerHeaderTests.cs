@@ -6,13 +6,16 @@ using Microsoft.Extensions.Options;
 namespace Portal.Web.Tests.Security;
 
 /// <summary>F8 (no Server header) and F9 (a state-changing request marked cross-site by the browser is refused), docs/security-requirements.md H2, S4.</summary>
-public sealed class CrossSiteAndServerHeaderTests : IAsyncLifetime
+public sealed class CrossSiteAndServerHeaderTests(PortalHostFixture fixture) : IClassFixture<PortalHostFixture>, IAsyncLifetime
 {
-    private readonly PortalTestHost _host = new();
+    // One portal serves the class; a test reads only the audit records it wrote.
+    private readonly PortalTestHost _host = fixture.Portal;
+    private StoreMark? _mark;
 
-    public Task InitializeAsync() => _host.InitializeAsync();
+    public async Task InitializeAsync() =>
+        _mark = await StoreMark.TakeAsync(_host.Store, Portal.Storage.CollectionPath.ForTenant(PortalTestHost.TenantId, "audit"));
 
-    public Task DisposeAsync() => _host.DisposeAsync();
+    public Task DisposeAsync() => Task.CompletedTask;
 
     [Fact]
     public void Kestrel_SendsNoServerHeader()
@@ -41,7 +44,7 @@ public sealed class CrossSiteAndServerHeaderTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         Assert.Equal(idpCalls, _host.Emulator.State.Requests.Count);
-        var record = Assert.Single(await TenancyTestKit.AuditAsync(_host), d => (string)d["action"]! == "access.cross_site");
+        var record = Assert.Single((await _mark!.SinceAsync(Portal.Storage.CollectionPath.ForTenant(PortalTestHost.TenantId, "audit"))).Select(d => d.Data), d => (string)d["action"]! == "access.cross_site");
         Assert.Equal("denied", (string)record["outcome"]!);
         Assert.Equal(reason, (string)record["reason"]!);
     }

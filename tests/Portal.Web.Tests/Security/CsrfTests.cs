@@ -3,20 +3,13 @@ using System.Net;
 namespace Portal.Web.Tests.Security;
 
 /// <summary>docs/security-requirements.md S4: every POST route of the endpoint table refuses a request without an antiforgery token.</summary>
-public sealed class CsrfTests : IAsyncLifetime
+public sealed class CsrfTests(CsrfTests.Fixture fixture) : IClassFixture<CsrfTests.Fixture>
 {
     /// <summary>What MVC's antiforgery filter logs when it refuses a request: a 400 for any other reason does not count.</summary>
     private const string AntiforgeryRefusal = "Antiforgery token validation failed";
 
-    private readonly PortalTestHost _host = new();
-
-    public CsrfTests() =>
-        // The filter logs at Information, under a category the app's settings keep at Warning.
-        _host.Settings["Logging:LogLevel:Microsoft.AspNetCore.Mvc.ViewFeatures.Filters"] = "Information";
-
-    public Task InitializeAsync() => _host.InitializeAsync();
-
-    public Task DisposeAsync() => _host.DisposeAsync();
+    // One portal serves the class; each test counts refusals, audit records and IdP requests from where it began.
+    private readonly PortalTestHost _host = fixture.Portal;
 
     [Fact]
     public async Task EveryPostRoute_WithoutAntiforgeryToken_Refused400AndNothingHappens()
@@ -83,4 +76,12 @@ public sealed class CsrfTests : IAsyncLifetime
     }
 
     private int AntiforgeryRefusals() => _host.LogLines.Count(l => l.Contains(AntiforgeryRefusal, StringComparison.Ordinal));
+
+    /// <summary>The class's portal, logging the antiforgery filter's refusals.</summary>
+    public sealed class Fixture : PortalHostFixture
+    {
+        public Fixture() =>
+            // The filter logs at Information, under a category the app's settings keep at Warning.
+            Portal.Settings["Logging:LogLevel:Microsoft.AspNetCore.Mvc.ViewFeatures.Filters"] = "Information";
+    }
 }

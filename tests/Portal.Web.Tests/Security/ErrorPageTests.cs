@@ -8,16 +8,13 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Portal.Web.Tests.Security;
 
 /// <summary>An unexpected failure shows a status and a request id: never exception text, types or stack traces.</summary>
-public sealed class ErrorPageTests : IAsyncLifetime
+public sealed class ErrorPageTests(PortalHostFixture fixture) : IClassFixture<PortalHostFixture>
 {
     /// <summary>Text an exception carries that must never reach a browser.</summary>
     internal const string SecretExceptionText = "Connection to db-7.internal:5432 failed for user portal_rw";
 
-    private readonly PortalTestHost _host = new();
-
-    public Task InitializeAsync() => _host.InitializeAsync();
-
-    public Task DisposeAsync() => _host.DisposeAsync();
+    // One portal serves the class; a test reads only the log lines written while it ran.
+    private readonly PortalTestHost _host = fixture.Portal;
 
     [Fact]
     public async Task UnhandledException_Returns500PageWithRequestIdAndNoExceptionText()
@@ -43,6 +40,7 @@ public sealed class ErrorPageTests : IAsyncLifetime
     [Fact]
     public async Task UnhandledException_SameRequestIdInPageAndInLog()
     {
+        var linesBefore = _host.LogLines.Count;
         using var client = ThrowingPortal(_host).CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, BaseAddress = new Uri("https://localhost") });
         using var request = new HttpRequestMessage(HttpMethod.Get, "/account/signin");
         request.Headers.Add(ThrowOnRequestFilter.Header, "1");
@@ -52,7 +50,7 @@ public sealed class ErrorPageTests : IAsyncLifetime
 
         // The operator can find the failure the agent reports: the exception is logged, the browser gets the id.
         Assert.NotEmpty(requestId);
-        Assert.Contains(_host.LogLines, l => l.Contains(SecretExceptionText, StringComparison.Ordinal));
+        Assert.Contains(_host.LogLines.Skip(linesBefore), l => l.Contains(SecretExceptionText, StringComparison.Ordinal));
     }
 
     [Theory]

@@ -7,13 +7,10 @@ namespace Portal.Web.Tests.Security;
 /// docs/security-requirements.md H1/H2: every page and every error response carries the full header set and would grade A+
 /// under the HTTP Observatory's header scoring; no page holds inline script or style.
 /// </summary>
-public sealed partial class HeaderTests : IAsyncLifetime
+public sealed partial class HeaderTests(PortalHostFixture fixture) : IClassFixture<PortalHostFixture>
 {
-    private readonly PortalTestHost _host = new();
-
-    public Task InitializeAsync() => _host.InitializeAsync();
-
-    public Task DisposeAsync() => _host.DisposeAsync();
+    // One portal serves the class: its tests share nothing a test changes.
+    private readonly PortalTestHost _host = fixture.Portal;
 
     [Fact]
     public async Task EveryGetRoute_AnonymousAndAsEachAgent_HardenedAndGradedAPlus()

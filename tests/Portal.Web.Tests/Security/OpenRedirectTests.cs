@@ -4,14 +4,11 @@ using Microsoft.AspNetCore.WebUtilities;
 namespace Portal.Web.Tests.Security;
 
 /// <summary>No URL or form field chooses where the portal sends a browser: every redirect target is fixed and local.</summary>
-public sealed class OpenRedirectTests : IAsyncLifetime
+public sealed class OpenRedirectTests(PortalHostFixture fixture) : IClassFixture<PortalHostFixture>
 {
     private const string Evil = "evil.example";
-    private readonly PortalTestHost _host = new();
-
-    public Task InitializeAsync() => _host.InitializeAsync();
-
-    public Task DisposeAsync() => _host.DisposeAsync();
+    // One portal serves the class: its tests share nothing a test changes.
+    private readonly PortalTestHost _host = fixture.Portal;
 
     [Theory]
     [InlineData("https://evil.example/")]

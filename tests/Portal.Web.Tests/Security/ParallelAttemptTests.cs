@@ -3,7 +3,6 @@ using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Audit;
 using Portal.Storage;
-using Portal.Testing;
 using Portal.Web.Verification;
 
 namespace Portal.Web.Tests.Security;

@@ -9,7 +9,7 @@ namespace Portal.Web.Tests.Security;
 /// asserted by real requests against answers written out in <see cref="Table"/>, never derived from the tiers or
 /// the routes' own metadata. A new route without a row fails here, and the message gives the row to add.
 /// </summary>
-public sealed class PermissionMatrixTests : IAsyncLifetime
+public sealed class PermissionMatrixTests(PermissionMatrixTests.Fixture fixture) : IClassFixture<PermissionMatrixTests.Fixture>
 {
     /// <summary>
     /// The expected answer of every route for each default tier, written out: a policy or a default tier that
@@ -104,18 +104,8 @@ public sealed class PermissionMatrixTests : IAsyncLifetime
 
     private static readonly Dictionary<string, Dictionary<string, string>> Expected = ParseTable();
 
-    private readonly PortalTestHost _host = new();
-
-    public PermissionMatrixTests()
-    {
-        _host.Settings["Portal:Web:RateLimits:SensitivePermitLimit"] = "100000";
-        _host.Settings["Portal:Web:RateLimits:AgentPermitLimit"] = "100000";
-        _host.Settings["Portal:Web:RateLimits:AddressPermitLimit"] = "100000";
-    }
-
-    public Task InitializeAsync() => _host.InitializeAsync();
-
-    public Task DisposeAsync() => _host.DisposeAsync();
+    // One portal serves the class; the matrix counts access.denied records from where each request began.
+    private readonly PortalTestHost _host = fixture.Portal;
 
     [Fact]
     public void Table_HasExactlyOneRowPerRouteOfTheEndpointTable()
@@ -239,5 +229,16 @@ public sealed class PermissionMatrixTests : IAsyncLifetime
 
         using var request = new HttpRequestMessage(new HttpMethod(route.Method), route.SamplePath) { Content = new FormUrlEncodedContent(fields) };
         return await browser.SendAsync(request);
+    }
+
+    /// <summary>The class's portal, with limits no walk of the matrix reaches.</summary>
+    public sealed class Fixture : PortalHostFixture
+    {
+        public Fixture()
+        {
+            Portal.Settings["Portal:Web:RateLimits:SensitivePermitLimit"] = "100000";
+            Portal.Settings["Portal:Web:RateLimits:AgentPermitLimit"] = "100000";
+            Portal.Settings["Portal:Web:RateLimits:AddressPermitLimit"] = "100000";
+        }
     }
 }

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 using Portal.IdpEmulator;
 using Portal.Storage;
 
-namespace Portal.Web.Tests;
+namespace Portal.Testing;
 
 /// <summary>
 /// docs/security-requirements.md D1, over the whole suite: when any test's portal shuts down, everything it stored and every
@@ -11,7 +11,7 @@ namespace Portal.Web.Tests;
 /// ids of callers), also base64- and URL-encoded, for callers' names on their own, for any unmasked e-mail
 /// address and for phone numbers in international or national form. A leak anywhere fails the test that caused it.
 /// </summary>
-internal static partial class PiiScan
+public static partial class PiiScan
 {
     private static readonly string[] TenantCollections =
     [
