@@ -1,6 +1,9 @@
 namespace Portal.Web.Platform;
 
-/// <summary>Why a step was refused, which decides how the web edge answers (<see cref="Refusal.HttpStatus"/>).</summary>
+/// <summary>
+/// Why a step was refused. An action's refusal is answered with <see cref="Refusal.HttpStatus"/>; a verification's is
+/// shown on the verification page (422) and the console's in the page itself, whatever the kind (docs/architecture.md).
+/// </summary>
 public enum RefusalKind
 {
     /// <summary>The portal will not do it: policy, limits, a missing verification or approval (403).</summary>
@@ -19,7 +22,7 @@ public sealed record Refusal(string Code, string Message, RefusalKind Kind = Ref
     /// <summary>The caller's page the agent acted from has expired (its caller reference no longer opens).</summary>
     public static Refusal StaleForm { get; } = new("stale_form", "This caller's page has expired. Look the caller up again.", RefusalKind.Stale);
 
-    /// <summary>The one mapping from a refusal to an HTTP status.</summary>
+    /// <summary>The one mapping from a refusal's kind to an HTTP status, for the answers that carry one (an action's).</summary>
     public int HttpStatus => Kind switch
     {
         RefusalKind.IdpFailed => StatusCodes.Status502BadGateway,

@@ -73,7 +73,7 @@ public sealed class TenantConnectionReports
 }
 
 /// <summary>Runs one tenant's onboarding check and keeps its report. Never throws for an IdP that is down.</summary>
-public sealed partial class ConnectionCheckRunner(TenantDirectories directories, TenantConnectionReports reports, TimeProvider clock, ILogger<ConnectionCheckRunner> logger)
+public sealed partial class ConnectionCheckRunner(TenantDirectories directories, TenantSecrets secrets, TenantConnectionReports reports, TimeProvider clock, ILogger<ConnectionCheckRunner> logger)
 {
     /// <summary>The whole check is abandoned after this: an IdP that hangs is reported as unknown.</summary>
     internal static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
@@ -81,6 +81,9 @@ public sealed partial class ConnectionCheckRunner(TenantDirectories directories,
     public async Task<IdpCapabilityReport> RunAsync(TenantSettings tenant, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tenant);
+
+        // A check tests the credential as it is now: one rotated a minute ago is read again, not taken from memory.
+        secrets.Forget(tenant);
         IdpCapabilityReport report;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(Timeout);

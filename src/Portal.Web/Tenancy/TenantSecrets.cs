@@ -36,6 +36,7 @@ public sealed class TenantSecrets(ISecretResolver secrets, TimeProvider clock)
             TenantSecret.StepUpClient => (tenant.StepUp.ClientSecretSecret, "StepUp:ClientSecretSecret"),
             _ => throw new ArgumentOutOfRangeException(nameof(secret), secret, null),
         };
+        reference ??= "";
 
         var now = clock.GetUtcNow();
         if (_resolved.TryGetValue(reference, out var kept) && kept.Until > now)
@@ -46,5 +47,14 @@ public sealed class TenantSecrets(ISecretResolver secrets, TimeProvider clock)
         var value = secrets.Resolve(reference, $"The setting {setting} of tenant '{tenant.Id}'");
         _resolved[reference] = (value, now + Lifetime);
         return value;
+    }
+
+    /// <summary>Drops the tenant's kept values, so the next use reads them again (a connection check after a rotation).</summary>
+    public void Forget(TenantSettings tenant)
+    {
+        foreach (var reference in new[] { tenant.Idp.ApiTokenSecret, tenant.Idp.Entra.PushConnector.ClientSecretSecret, tenant.StepUp.ClientSecretSecret })
+        {
+            _resolved.TryRemove(reference ?? "", out _);
+        }
     }
 }

@@ -458,7 +458,7 @@ public sealed partial class VerificationService(
         var factors = await directory.ListFactorsAsync(callerId, ct);
         if (!factors.IsSuccess)
         {
-            return new Refusal(factors.Error.Code, factors.Error.AgentMessage);
+            return new Refusal(factors.Error.Code, factors.Error.AgentMessage, RefusalKind.IdpFailed);
         }
 
         var factor = factors.Value.FirstOrDefault(f => f.Id == factorId && f.Method == method);

@@ -41,6 +41,31 @@ public class TenantSecretsTests
             _resolver.SettingNames);
     }
 
+    [Fact]
+    public void AConnectionCheck_ForgetsTheTenantsKeptValues_SoARotatedSecretIsReadAtOnce()
+    {
+        var secrets = new TenantSecrets(_resolver, _clock);
+        var tenant = new TenantSettings { Id = "acme", Idp = { ApiTokenSecret = "env:ACME_TOKEN" } };
+        var other = new TenantSettings { Id = "other", Idp = { ApiTokenSecret = "env:OTHER_TOKEN" } };
+        secrets.Resolve(tenant, TenantSecret.IdpCredential);
+        secrets.Resolve(other, TenantSecret.IdpCredential);
+
+        secrets.Forget(tenant);
+
+        Assert.Equal("env:ACME_TOKEN#2", secrets.Resolve(tenant, TenantSecret.IdpCredential));
+        Assert.Equal("env:OTHER_TOKEN#1", secrets.Resolve(other, TenantSecret.IdpCredential));
+    }
+
+    [Fact]
+    public void AMissingReference_GoesToTheResolver_WhichNamesTheSetting()
+    {
+        var secrets = new TenantSecrets(_resolver, _clock);
+        var tenant = new TenantSettings { Id = "acme", StepUp = { ClientSecretSecret = null! } };
+
+        Assert.Equal("#1", secrets.Resolve(tenant, TenantSecret.StepUpClient));
+        Assert.Equal(["The setting StepUp:ClientSecretSecret of tenant 'acme'"], _resolver.SettingNames);
+    }
+
     private sealed class CountingResolver : ISecretResolver
     {
         private readonly Dictionary<string, int> _reads = [];

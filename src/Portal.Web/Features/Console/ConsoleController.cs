@@ -113,7 +113,8 @@ public sealed class ConsoleController(ITenantCatalog tenants, VerificationServic
 
     private ConsolePage Page(CallerView? caller, Refusal? refusal)
     {
-        var agent = Current.Agent;
+        // The landing page is open to any signed-in agent, also one whose tenant has since been removed: no tier, no error.
+        var agent = AgentContext.From(User)!;
         var permissions = PermissionsOf();
         var verify = connection.Latest(agent.TenantId)?.For(Portal.Idp.IdpOperation.VerifyFactors);
         return new ConsolePage(agent.MaskedLogin, agent.Tiers, permissions, caller, refusal)

@@ -71,7 +71,7 @@ public sealed class ApprovalsBeforeVerifying(
         if (verdict.Down is { } down)
         {
             await audit.RecordAsync(entry with { Outcome = AuditOutcome.Failed, Reason = down.Code }, ct);
-            return new Refusal(down.Code, down.AgentMessage);
+            return new Refusal(down.Code, down.AgentMessage, RefusalKind.IdpFailed);
         }
 
         if (!verdict.NeedsApproval)
@@ -83,7 +83,7 @@ public sealed class ApprovalsBeforeVerifying(
         if (!caller.IsSuccess)
         {
             await audit.RecordAsync(entry with { Outcome = AuditOutcome.Failed, Reason = caller.Error.Code }, ct);
-            return new Refusal(caller.Error.Code, caller.Error.AgentMessage);
+            return new Refusal(caller.Error.Code, caller.Error.AgentMessage, RefusalKind.IdpFailed);
         }
 
         var idHash = pseudonyms.HashCallerId(tenant.Id, callerId);

@@ -87,7 +87,7 @@ public sealed class StepUpService(
         var factors = await directories.For(tenant).ListFactorsAsync(callerId, ct);
         if (!factors.IsSuccess)
         {
-            return new Refusal(factors.Error.Code, factors.Error.AgentMessage);
+            return new Refusal(factors.Error.Code, factors.Error.AgentMessage, RefusalKind.IdpFailed);
         }
 
         var offered = factors.Value.Any(f => f.Method == VerificationMethods.OidcStepUp && f.Id == factorId)
