@@ -19,11 +19,18 @@ public sealed class PublicOrigin
     /// <summary>The configured public base URL (origin only, ending in <c>/</c>), or null in Development without one.</summary>
     public Uri? Configured { get; }
 
-    /// <summary>The origin absolute URLs are built from.</summary>
-    public Uri Of(HttpContext http) => Configured ?? new Uri($"{http.Request.Scheme}://{http.Request.Host}/");
+    /// <summary>
+    /// The origin absolute URLs are built from: the configured one, else (Development only) the request's, and for a
+    /// request without a Host header there (HTTP/1.0) the loopback.
+    /// </summary>
+    public Uri Of(HttpContext http) =>
+        Configured ?? (http.Request.Host.HasValue ? new Uri($"{http.Request.Scheme}://{http.Request.Host}/") : new Uri("http://localhost/"));
 
     /// <summary>An absolute URL of the portal for a path starting with <c>/</c>.</summary>
-    public string Absolute(HttpContext http, string pathAndQuery) => Of(http).GetLeftPart(UriPartial.Authority) + pathAndQuery;
+    public string Absolute(HttpContext http, string pathAndQuery) => Join(Of(http), pathAndQuery);
+
+    /// <summary>An absolute URL on <paramref name="origin"/> for a path starting with <c>/</c>.</summary>
+    public static string Join(Uri origin, string pathAndQuery) => origin.GetLeftPart(UriPartial.Authority) + pathAndQuery;
 
     /// <summary>Whether a Host header names the public origin (its port, when written, must be the origin's).</summary>
     public bool IsPublicHost(HostString host)

@@ -15,19 +15,11 @@ public sealed record RequestContext(string RequestId, string? TraceId, string? C
         Activity.Current?.TraceId.ToString(),
         http.Connection.RemoteIpAddress?.ToString(),
         http.Request.Headers.UserAgent.ToString(),
-        OriginOf(http));
-
-    private static Uri OriginOf(HttpContext http)
-    {
-        var origin = http.RequestServices.GetRequiredService<PublicOrigin>();
-
-        // Without Portal:Web:PublicBaseUrl (Development only) the origin is the request's; a request with no Host has none.
-        return origin.Configured ?? (http.Request.Host.HasValue ? origin.Of(http) : new Uri("http://localhost/"));
-    }
+        http.RequestServices.GetRequiredService<PublicOrigin>().Of(http));
 
     /// <summary>What the IdP is told about the agent's browser when it sends a challenge.</summary>
     public ChallengeContext Challenge => new(UserAgent, ClientAddress);
 
     /// <summary>An absolute URL on the portal's public origin.</summary>
-    public string Absolute(string pathAndQuery) => PublicOrigin.GetLeftPart(UriPartial.Authority) + pathAndQuery;
+    public string Absolute(string pathAndQuery) => Platform.PublicOrigin.Join(PublicOrigin, pathAndQuery);
 }
