@@ -12,9 +12,7 @@ using Portal.Web.Features.Audit;
 using Portal.Web.Platform;
 using Portal.Web.Tenancy;
 using Portal.Web.Verification;
-using Portal.Web.Verification.Actions;
 using Portal.Web.Verification.Reconciliation;
-using Portal.Web.Verification.StepUp;
 
 namespace Portal.Web;
 
@@ -68,20 +66,14 @@ public static class PortalWebSetup
         services.AddKeyRingEncryption();
 
         services.AddSingleton<AgentSessionStore>();
-        services.AddSingleton<VerificationStore>();
-        services.AddSingleton<ApprovalStore>();
         services.AddSingleton<ReconciliationStore>();
         services.AddSingleton<ReconciliationWatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<ReconciliationWatcher>());
-        services.AddSingleton<CallerReferences>();
         services.AddSingleton<TenantSecrets>();
         services.AddSingleton<TenantDirectories>();
         services.AddSingleton<AgentNames>();
         services.AddSingleton<BrowserHandover>();
-        services.AddScoped<VerificationService>();
-        services.AddScoped<ActionService>();
-        services.AddScoped<ApprovalsBeforeVerifying>();
-        StepUpSetup.AddPortalStepUp(services);
+        services.AddPortalVerification();
         services.AddPortalAuditReview();
 
         var web = configuration.GetSection(WebOptions.Section).Get<WebOptions>() ?? new WebOptions();

@@ -69,6 +69,17 @@ public sealed partial class ConsoleDriver(PortalTestHost host, HttpClient browse
             ("callerRef", PortalTestHost.HiddenValue(form, "callerRef")), ("factorId", PortalTestHost.HiddenValue(form, "factorId")), ("code", code));
     }
 
+    /// <summary>
+    /// Posts a start to <paramref name="route"/> with the caller reference of the form the page has for
+    /// <paramref name="formAction"/> and the factor id given: a crafted start, as a tampered browser would send it.
+    /// </summary>
+    public async Task<HttpResponseMessage> PostStartAsync(string callerPage, string formAction, string route, string factorId)
+    {
+        var form = FormFor(callerPage, formAction);
+        return await PortalTestHost.PostFormAsync(browser, route, PortalTestHost.FormToken(form),
+            ("callerRef", PortalTestHost.HiddenValue(form, "callerRef")), ("factorId", factorId));
+    }
+
     public static string VerificationId(string sessionPath) => sessionPath.Split('/').Last();
 
     /// <summary>Posts an action form with a token taken from any page of the agent's session.</summary>
@@ -96,7 +107,7 @@ public sealed partial class ConsoleDriver(PortalTestHost host, HttpClient browse
         return await PortalTestHost.FollowSeeOtherAsync(browser, posted, "/actions/result/");
     }
 
-    private static string FormFor(string page, string action)
+    public static string FormFor(string page, string action)
     {
         var match = FormPattern().Matches(page).FirstOrDefault(m => m.Groups[1].Value == action);
         Assert.True(match is not null, $"The page has no form posting to {action}.");

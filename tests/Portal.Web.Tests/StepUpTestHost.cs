@@ -60,9 +60,7 @@ public sealed partial class StepUpTestHost : PortalHost
     /// <summary>Starts a step-up from a caller's page: the pending path, the link and the code (shown once).</summary>
     public async Task<(string PendingPath, Uri Link, string Code)> StartStepUpAsync(HttpClient browser, string callerPage)
     {
-        var form = FormPattern().Matches(callerPage).First(m => m.Groups[1].Value == "/verification/stepup").Value;
-        var response = await PortalTestHost.PostFormAsync(browser, "/verification/stepup", PortalTestHost.FormToken(form),
-            ("callerRef", PortalTestHost.HiddenValue(form, "callerRef")), ("factorId", PortalTestHost.HiddenValue(form, "factorId")));
+        var response = await PostStepUpStartAsync(browser, callerPage);
 
         // Post/Redirect/Get: the step-up's page is a GET, and the link and code come with it from the agent's own cookie.
         Assert.Equal(HttpStatusCode.SeeOther, response.StatusCode);
@@ -70,6 +68,14 @@ public sealed partial class StepUpTestHost : PortalHost
         var link = new Uri(WebUtility.HtmlDecode(Field(page, "stepup-link")));
         var pendingId = PollUrlPattern().Match(page).Groups[1].Value;
         return ($"/verification/pending/{pendingId}", link, Field(page, "stepup-code"));
+    }
+
+    /// <summary>Posts the caller page's step-up form as the agent's browser does; the response as it comes.</summary>
+    public Task<HttpResponseMessage> PostStepUpStartAsync(HttpClient browser, string callerPage)
+    {
+        var form = FormPattern().Matches(callerPage).First(m => m.Groups[1].Value == "/verification/stepup").Value;
+        return PortalTestHost.PostFormAsync(browser, "/verification/stepup", PortalTestHost.FormToken(form),
+            ("callerRef", PortalTestHost.HiddenValue(form, "callerRef")), ("factorId", PortalTestHost.HiddenValue(form, "factorId")));
     }
 
     public async Task<(string State, string? Next)> PollAsync(HttpClient browser, string pendingPath)

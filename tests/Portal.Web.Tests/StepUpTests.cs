@@ -278,6 +278,35 @@ public sealed class StepUpTests(StepUpTestHost host) : IClassFixture<StepUpTestH
         Assert.Contains(audit, d => Is(d, "verification.stepup.result", "failed") && Reason(d) == "code_attempts");
     }
 
+    /// <summary>
+    /// V4: a step-up is charged to the caller when it starts, as every method's attempt is, so an agent cannot have more
+    /// sign-ins waiting on a caller than the failure limit allows (five by default); the sixth is refused before any
+    /// link exists, and audited by the same code the other methods use. An approved step-up gives its charge back.
+    /// </summary>
+    [Fact]
+    public async Task StepUp_StartsBeyondTheFailureLimit_RefusedAsCoolingDown_ApprovalGivesTheChargeBack()
+    {
+        var agent = await _host.SignInOktaAsync(_tier3);
+        var callerPage = await _host.LookupAsync(agent, _bob);
+        var (_, link, code) = await _host.StartStepUpAsync(agent, callerPage);
+        Assert.Contains("data-result=\"verified\"", await (await _host.CallerCompletesAsync(link, code, _bob, _host.Emulator.State.CurrentTotp(_bob))).Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        for (var i = 0; i < 5; i++)
+        {
+            await _host.StartStepUpAsync(agent, callerPage);
+        }
+
+        var sixth = await _host.PostStepUpStartAsync(agent, callerPage);
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, sixth.StatusCode);
+        Assert.Contains("cooling_down", await sixth.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var counters = Assert.Single(await _mark!.SinceAsync(Collection("callerCounters")));
+        Assert.Equal(5, (int?)counters.Data["totalFailures"]);
+        Assert.NotNull((string?)counters.Data["cooldownUntil"]);
+        var audit = await AuditAsync();
+        Assert.Equal(6, audit.Count(d => Is(d, "verification.stepup.start", "succeeded")));
+        Assert.Contains(audit, d => Is(d, "verification.stepup.start", "denied") && Reason(d) == "cooling_down");
+    }
+
     [Fact]
     public async Task StepUp_PollByAnotherAgent_SeesNothing()
     {

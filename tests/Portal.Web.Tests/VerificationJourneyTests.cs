@@ -27,7 +27,7 @@ public abstract class VerificationJourneys(PortalTestHost host) : IAsyncLifetime
     private StoreMark? _mark;
 
     public async Task InitializeAsync() =>
-        _mark = await StoreMark.TakeAsync(_host.Store, Collection("audit"), Collection("pendingVerifications"), Collection("verificationSessions"));
+        _mark = await StoreMark.TakeAsync(_host.Store, Collection("audit"), Collection("pendingVerifications"), Collection("verificationSessions"), Collection("callerCounters"));
 
     public Task DisposeAsync() => Task.CompletedTask;
 
@@ -307,6 +307,36 @@ public abstract class VerificationJourneys(PortalTestHost host) : IAsyncLifetime
         Assert.StartsWith("/verification/session/", right.Headers.Location!.OriginalString, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, reused.StatusCode);
         Assert.Contains("code_replayed", await reused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Every start that names a caller leaves an audit record under its method's start action, the ones refused before
+    /// the IdP is asked included: a malformed code, and a factor the IdP does not list for the method (a crafted form).
+    /// Neither is charged to the caller.
+    /// </summary>
+    [Fact]
+    public async Task Start_RefusedBeforeTheIdp_AuditedWithItsCode_NotChargedToTheCaller()
+    {
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(_tier3));
+        var page = await agent.LookupAsync(_bob);
+        var totpFactor = PortalTestHost.HiddenValue(ConsoleDriver.FormFor(page, "/verification/totp"), "factorId");
+
+        var malformed = await agent.VerifyByTotpAsync(page, "12ab56");
+        var pushToTotp = await agent.PostStartAsync(page, "/verification/totp", "/verification/push", totpFactor);
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, malformed.StatusCode);
+        Assert.Contains("malformed_code", await malformed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, pushToTotp.StatusCode);
+        Assert.Contains("factor_not_challengeable", await pushToTotp.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Empty(_host.Emulator.State.PendingPushes(_bob));
+        var audit = await AuditDocumentsAsync();
+        Assert.Contains(audit, d => (string?)d["action"] == "verification.totp" && (string?)d["outcome"] == "denied" && (string?)d["reason"] == "malformed_code");
+        Assert.Contains(audit, d => (string?)d["action"] == "verification.push.start" && (string?)d["outcome"] == "denied" && (string?)d["reason"] == "factor_not_challengeable");
+
+        // Nothing was charged: the caller's counters were not written.
+        Assert.Empty(await _mark!.SinceAsync(Collection("callerCounters")));
+        var right = await agent.VerifyByTotpAsync(page, _host.Emulator.State.CurrentTotp(_bob));
+        Assert.Equal(HttpStatusCode.Redirect, right.StatusCode);
     }
 
     [Fact]

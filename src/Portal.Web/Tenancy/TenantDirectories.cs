@@ -1,14 +1,35 @@
 using Portal.Idp;
+using Portal.Idp.Entra;
 
 namespace Portal.Web.Tenancy;
 
-/// <summary>Builds a tenant's <see cref="ICallerDirectory"/> (Okta or Entra) from its settings and its resolved credential.</summary>
+/// <summary>
+/// Builds a tenant's connections to its IdP from its settings and resolved credentials: the <see cref="ICallerDirectory"/>
+/// (Okta or Entra) and, where the tenant turned it on, the Azure MFA connector of the <c>entra.push</c> method.
+/// </summary>
 public sealed class TenantDirectories(
     ICallerDirectoryFactory oktaFactory,
     [FromKeyedServices(IdpKind.Entra)] ICallerDirectoryFactory entraFactory,
+    IEntraPushChallenge entraPush,
     TenantSecrets secrets,
     TenantConnectionReports reports)
 {
+    /// <summary>
+    /// Sends one Microsoft Authenticator push through the tenant's Azure MFA connector and waits for the answer
+    /// (docs/entra.md). Only for a tenant whose <c>Idp:Entra:PushConnector</c> is enabled.
+    /// </summary>
+    public Task<IdpResult<PushState>> EntraPushAsync(TenantSettings tenant, string userPrincipalName, string callerName, CancellationToken ct)
+    {
+        var push = tenant.Idp.Entra.PushConnector;
+        var connection = new EntraPushConnection(
+            tenant.Id,
+            tenant.Idp.Entra.DirectoryTenantId,
+            secrets.Resolve(tenant, TenantSecret.EntraPushConnector),
+            string.IsNullOrEmpty(push.TokenEndpoint) ? null : new Uri(push.TokenEndpoint),
+            string.IsNullOrEmpty(push.ConnectorEndpoint) ? null : new Uri(push.ConnectorEndpoint));
+        return entraPush.PushAsync(connection, userPrincipalName, callerName, ct);
+    }
+
     public ICallerDirectory For(TenantSettings tenant)
     {
         var credential = secrets.Resolve(tenant, TenantSecret.IdpCredential);

@@ -211,35 +211,6 @@ public sealed class VerificationStore(IDocumentStore store, TimeProvider clock)
     }
 
     /// <summary>
-    /// Atomically checks the caller's gate and, for a push, counts it against the push limit. Starting a
-    /// challenge never resets the failure count (V4).
-    /// </summary>
-    public Task<CallerGate> TryStartChallengeAsync(string tenantId, string callerIdHash, bool isPush, VerificationPolicySettings policy, CancellationToken cancellationToken)
-    {
-        var now = Now;
-        return store.UpdateAsync(CounterKey(tenantId, callerIdHash), current =>
-        {
-            var counters = current is null ? new CallerCounters() : DocumentJson.FromDocument<CallerCounters>(current.Data);
-            var gate = GateOf(counters, now, forAction: false);
-            if (gate != CallerGate.Open || !isPush)
-            {
-                return DocumentMutation<CallerGate>.Keep(gate);
-            }
-
-            var windowStart = now.AddMinutes(-policy.PushWindowMinutes);
-            var recent = counters.RecentPushes.Where(t => t > windowStart).ToList();
-            if (recent.Count >= policy.MaxPushesPerWindow)
-            {
-                return DocumentMutation<CallerGate>.Keep(CallerGate.PushLimit);
-            }
-
-            recent.Add(now);
-            var updated = counters with { RecentPushes = recent };
-            return DocumentMutation<CallerGate>.Write(DocumentJson.ToDocument(updated), now + CounterLifetime, CallerGate.Open);
-        }, cancellationToken);
-    }
-
-    /// <summary>
     /// Reserves one attempt before anything is sent to the IdP (V4): in one atomic update of the caller's
     /// counter document the gate is checked and the attempt is charged as a failure (in a row and in total,
     /// starting the cool-down when it reaches the limit; for a push also against the push limit). So however
@@ -307,7 +278,7 @@ public sealed class VerificationStore(IDocumentStore store, TimeProvider clock)
         }, cancellationToken);
     }
 
-    /// <summary>Counts a failed attempt that was not reserved (a step-up); the <c>MaxFailuresBeforeCooldown</c>-th in a row starts a cool-down. An alarm also blocks actions.</summary>
+    /// <summary>Counts a failed attempt that was not reserved (a challenge stored before every method reserved one); the <c>MaxFailuresBeforeCooldown</c>-th in a row starts a cool-down. An alarm also blocks actions.</summary>
     public Task RecordFailureAsync(string tenantId, string callerIdHash, bool alarm, VerificationPolicySettings policy, CancellationToken cancellationToken)
     {
         var now = Now;

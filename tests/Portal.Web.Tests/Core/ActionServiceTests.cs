@@ -40,7 +40,7 @@ public sealed class ActionServiceTests : IDisposable
         _store = new VerificationStore(_core.Documents, _core.Clock);
         _approvals = new ApprovalStore(_core.Documents, _core.Clock);
         var factory = new FakeDirectoryFactory(_directory);
-        var directories = new TenantDirectories(factory, factory, new TenantSecrets(new FakeSecrets(), _core.Clock), new TenantConnectionReports());
+        var directories = new TenantDirectories(factory, factory, new NoEntraPush(), new TenantSecrets(new FakeSecrets(), _core.Clock), new TenantConnectionReports());
         _service = new ActionService(directories, _store, _references, _core.Audit, _approvals, _usage, NullLogger<ActionService>.Instance);
     }
 
@@ -654,5 +654,12 @@ public sealed class ActionServiceTests : IDisposable
         }
 
         public Task RecordOutsideActionAsync(string tenantId, string kind, DateTimeOffset happenedAt, CancellationToken cancellationToken = default) => Task.CompletedTask;
+    }
+
+    /// <summary>No action sends an Entra push.</summary>
+    private sealed class NoEntraPush : Portal.Idp.Entra.IEntraPushChallenge
+    {
+        public Task<IdpResult<PushState>> PushAsync(Portal.Idp.Entra.EntraPushConnection connection, string userPrincipalName, string callerName, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
     }
 }

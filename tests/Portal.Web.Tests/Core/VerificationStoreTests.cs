@@ -359,7 +359,7 @@ public sealed class VerificationStoreTests : IDisposable
         Assert.Equal(CallerGate.Alarm, await GateAsync());
         Assert.Equal(CallerGate.Alarm, await GateAsync(forAction: true));
         Assert.Equal((CallerGate.Alarm, null), await ReserveAsync());
-        Assert.Equal(CallerGate.Alarm, await _store.TryStartChallengeAsync(Tenant, Caller, isPush: true, _policy, CancellationToken.None));
+        Assert.Equal(CallerGate.Alarm, (await _store.TryReserveAttemptAsync(Tenant, Caller, isPush: true, _policy, CancellationToken.None)).Gate);
 
         // Seven days of alarm: the counter document lives as long as the alarm does.
         _core.Clock.Advance(TimeSpan.FromMinutes(10080) - TimeSpan.FromTicks(1));
@@ -380,14 +380,14 @@ public sealed class VerificationStoreTests : IDisposable
     }
 
     [Fact]
-    public async Task StartChallenge_CallerCoolingDown_Refused()
+    public async Task ReserveAttempt_CallerCoolingDown_Refused()
     {
         for (var i = 0; i < _policy.MaxFailuresBeforeCooldown; i++)
         {
             await _store.RecordFailureAsync(Tenant, Caller, alarm: false, _policy, CancellationToken.None);
         }
 
-        Assert.Equal(CallerGate.CoolingDown, await _store.TryStartChallengeAsync(Tenant, Caller, isPush: false, _policy, CancellationToken.None));
+        Assert.Equal((CallerGate.CoolingDown, null), await _store.TryReserveAttemptAsync(Tenant, Caller, isPush: false, _policy, CancellationToken.None));
     }
 
     [Fact]
@@ -427,7 +427,6 @@ public sealed class VerificationStoreTests : IDisposable
         Assert.Equal(CallerGate.TotalFailureLimit, await GateAsync());
         Assert.Equal(CallerGate.TotalFailureLimit, await GateAsync(forAction: true));
         Assert.Equal((CallerGate.TotalFailureLimit, null), await _store.TryReserveAttemptAsync(Tenant, Caller, isPush: false, policy, CancellationToken.None));
-        Assert.Equal(CallerGate.TotalFailureLimit, await _store.TryStartChallengeAsync(Tenant, Caller, isPush: false, policy, CancellationToken.None));
     }
 
     [Fact]
@@ -453,33 +452,5 @@ public sealed class VerificationStoreTests : IDisposable
         _core.Clock.Advance(TimeSpan.FromTicks(1));
         Assert.Equal(CallerGate.Open, (await _store.TryReserveAttemptAsync(Tenant, Caller, isPush: true, policy, CancellationToken.None)).Gate);
         Assert.Equal(3, (await CountersAsync()).RecentPushes.Count);
-    }
-
-    [Fact]
-    public async Task StartChallenge_CountsPushesOnly_NeverResetsFailures()
-    {
-        var policy = new VerificationPolicySettings { MaxPushesPerWindow = 2, PushWindowMinutes = 10, MaxFailuresBeforeCooldown = 5 };
-        await _store.RecordFailureAsync(Tenant, Caller, alarm: false, policy, CancellationToken.None);
-
-        Assert.Equal(CallerGate.Open, await _store.TryStartChallengeAsync(Tenant, Caller, isPush: false, policy, CancellationToken.None));
-        Assert.Empty((await CountersAsync()).RecentPushes);
-        Assert.Equal(CallerGate.Open, await _store.TryStartChallengeAsync(Tenant, Caller, isPush: true, policy, CancellationToken.None));
-        _core.Clock.Advance(TimeSpan.FromMinutes(5));
-        Assert.Equal(CallerGate.Open, await _store.TryStartChallengeAsync(Tenant, Caller, isPush: true, policy, CancellationToken.None));
-        Assert.Equal(CallerGate.PushLimit, await _store.TryStartChallengeAsync(Tenant, Caller, isPush: true, policy, CancellationToken.None));
-        var counters = await CountersAsync();
-        Assert.Equal(2, counters.RecentPushes.Count);
-        Assert.Equal(1, counters.FailuresInRow);
-        Assert.Equal(1, counters.TotalFailures);
-
-        // The first push leaves the window at exactly ten minutes.
-        _core.Clock.Advance(TimeSpan.FromMinutes(5) - TimeSpan.FromTicks(1));
-        Assert.Equal(CallerGate.PushLimit, await _store.TryStartChallengeAsync(Tenant, Caller, isPush: true, policy, CancellationToken.None));
-        _core.Clock.Advance(TimeSpan.FromTicks(1));
-        Assert.Equal(CallerGate.Open, await _store.TryStartChallengeAsync(Tenant, Caller, isPush: true, policy, CancellationToken.None));
-
-        // The counters of a push outlive it by a day.
-        _core.Clock.Advance(TimeSpan.FromDays(1) - TimeSpan.FromSeconds(1));
-        Assert.Equal(2, (await CountersAsync()).RecentPushes.Count);
     }
 }

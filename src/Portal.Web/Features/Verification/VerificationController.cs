@@ -87,7 +87,7 @@ public sealed record SessionAction(CallerAction Action, IReadOnlyList<string> Ac
 
 [Route("verification")]
 [Authorize(Policy = Permissions.CallerVerify)]
-public sealed class VerificationController(VerificationService verification, StepUpService stepUp, StepUpHandover handover, StepUpStore stepUpLinks, TenantConnectionReports connection) : AgentController
+public sealed class VerificationController(VerificationService verification, StepUpHandover handover, StepUpStore stepUpLinks, TenantConnectionReports connection) : AgentController
 {
     /// <summary>
     /// Starts a step-up sign-in, then goes to its page (Post/Redirect/Get). The link and its short code are never
@@ -95,43 +95,47 @@ public sealed class VerificationController(VerificationService verification, Ste
     /// (<see cref="StepUpHandover"/>), so a reload or "Check now" keeps them for the agent to resend.
     /// </summary>
     [HttpPost("stepup")]
-    public async Task<IActionResult> StartStepUp([FromForm] string? callerRef, [FromForm] string? factorId)
-    {
-        var (agent, tenant) = Agent();
-        var (started, refusal) = await stepUp.StartAsync(Current, callerRef, factorId, HttpContext.RequestAborted);
-        if (started is null)
-        {
-            return Refused(refusal!);
-        }
-
-        var pending = await verification.GetPendingAsync(agent, started.PendingId, HttpContext.RequestAborted);
-        handover.Keep(Response, agent, started.PendingId, started, pending!.ExpiresAt);
-        return this.SeeOther($"/verification/pending/{started.PendingId}");
-    }
+    public Task<IActionResult> StartStepUp([FromForm] string? callerRef, [FromForm] string? factorId) =>
+        StartAsync(VerificationMethods.OidcStepUp, callerRef, factorId, null);
 
     [HttpPost("push")]
-    public async Task<IActionResult> StartPush([FromForm] string? callerRef, [FromForm] string? factorId)
-    {
-        var (agent, tenant) = Agent();
-        var (pendingId, refusal) = await verification.StartPushAsync(Current, callerRef, factorId ?? "", HttpContext.RequestAborted);
-        return pendingId is null ? Refused(refusal!) : Redirect($"/verification/pending/{pendingId}");
-    }
+    public Task<IActionResult> StartPush([FromForm] string? callerRef, [FromForm] string? factorId) =>
+        StartAsync(VerificationMethods.OktaPush, callerRef, factorId, null);
 
     /// <summary>
     /// <c>entra.push</c>: the request stays open until the caller answers on their phone (about a minute at most), then
     /// goes to the verification session, or to the finished push's page when it was denied or not answered.
     /// </summary>
     [HttpPost("entrapush")]
-    public async Task<IActionResult> StartEntraPush([FromForm] string? callerRef, [FromForm] string? factorId)
+    public Task<IActionResult> StartEntraPush([FromForm] string? callerRef, [FromForm] string? factorId) =>
+        StartAsync(VerificationMethods.EntraPush, callerRef, factorId, null);
+
+    [HttpPost("totp")]
+    public Task<IActionResult> VerifyTotp([FromForm] string? callerRef, [FromForm] string? factorId, [FromForm] string? code) =>
+        StartAsync(VerificationMethods.OktaTotp, callerRef, factorId, code);
+
+    /// <summary>Every method's start ends the same way: at the verification session, or at the challenge's page.</summary>
+    private async Task<IActionResult> StartAsync(string method, string? callerRef, string? factorId, string? answer)
     {
-        var (agent, tenant) = Agent();
-        var (finished, refusal) = await verification.StartEntraPushAsync(Current, callerRef, factorId ?? "", HttpContext.RequestAborted);
-        if (finished?.VerificationSessionId is { } sessionId)
+        var (step, refusal) = await verification.StartAsync(Current, method, callerRef, factorId, answer, HttpContext.RequestAborted);
+        if (step is null)
+        {
+            return Refused(refusal!);
+        }
+
+        if (step.SessionId is { } sessionId)
         {
             return Redirect($"/verification/session/{sessionId}");
         }
 
-        return finished is not null ? Redirect($"/verification/pending/{finished.Id}") : Refused(refusal!);
+        var pending = step.Pending!;
+        if (step.StepUp is { } started)
+        {
+            handover.Keep(Response, Current.Agent, pending.Id, started, pending.ExpiresAt);
+            return this.SeeOther($"/verification/pending/{pending.Id}");
+        }
+
+        return Redirect($"/verification/pending/{pending.Id}");
     }
 
     [HttpGet("pending/{id}")]
@@ -175,14 +179,6 @@ public sealed class VerificationController(VerificationService verification, Ste
         }
 
         return this.SeeOther(page.VerificationSessionId is not null ? $"/verification/session/{page.VerificationSessionId}" : $"/verification/pending/{page.Id}");
-    }
-
-    [HttpPost("totp")]
-    public async Task<IActionResult> VerifyTotp([FromForm] string? callerRef, [FromForm] string? factorId, [FromForm] string? code)
-    {
-        var (agent, tenant) = Agent();
-        var (sessionId, refusal) = await verification.VerifyTotpAsync(Current, callerRef, factorId ?? "", code, HttpContext.RequestAborted);
-        return sessionId is null ? Refused(refusal!) : Redirect($"/verification/session/{sessionId}");
     }
 
     [HttpGet("session/{id}")]

@@ -95,7 +95,7 @@ public sealed class ActionService(
         if (gate != CallerGate.Open)
         {
             await audit.RecordAsync(entry with { Outcome = AuditOutcome.Denied, Reason = "caller_alarm" }, ct);
-            return VerificationService.GateRefusal(gate);
+            return CallerGates.Refusal(gate);
         }
 
         // The IdP says itself who is an administrator (Okta admin roles, direct or through a group; Entra directory

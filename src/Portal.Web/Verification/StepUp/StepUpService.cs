@@ -14,6 +14,7 @@ using Portal.Idp;
 using Portal.Web.Agents;
 using Portal.Web.Platform;
 using Portal.Web.Tenancy;
+using Portal.Web.Verification.Methods;
 
 namespace Portal.Web.Verification.StepUp;
 
@@ -42,9 +43,8 @@ public sealed record StepUpVerdict(string? Reason, bool Alarm)
 /// MFA; an absent claim is a failure (docs/security-requirements.md V8). Single use, ten minutes (V2).
 /// </summary>
 public sealed class StepUpService(
-    TenantDirectories directories,
     VerificationStore verifications,
-    VerificationService verification,
+    VerificationVerdicts verdicts,
     StepUpStore links,
     StepUpOidc oidc,
     CallerReferences references,
@@ -55,7 +55,6 @@ public sealed class StepUpService(
     ILogger<StepUpService> logger)
 {
     public const string CallbackPath = "/stepup/callback";
-    public const string FactorId = "stepup";
 
     /// <summary>A step-up sign-in older than this is not fresh, whatever the IdP says.</summary>
     public static readonly TimeSpan MaxAuthAge = TimeSpan.FromMinutes(5);
@@ -63,86 +62,7 @@ public sealed class StepUpService(
     /// <summary>Clock skew allowed between the IdP and the portal.</summary>
     public static readonly TimeSpan Skew = TimeSpan.FromSeconds(5);
 
-    // No 0/O, 1/I/L: the code is read out over the phone.
-    private const string CodeAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
-    private static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(10);
-
     private readonly IDataProtector _verifiers = protection.CreateProtector("Portal.StepUp.Verifier.v1");
-
-    public async Task<Outcome<StepUpStarted>> StartAsync(AgentRequest request, string? callerRef, string? factorId, CancellationToken ct)
-    {
-        var (agent, tenant, _) = request;
-        if (references.FromForm(agent, callerRef) is not var (callerId, maskedLogin))
-        {
-            return Refusal.StaleForm;
-        }
-
-        if (!tenant.StepUp.IsConfigured)
-        {
-            return new Refusal("stepup_not_configured", "Step-up sign-in is not set up for your organisation. Ask your portal administrator.");
-        }
-
-        // The factor list is read again, not trusted from the form (V1): an Entra caller must have a strong
-        // method (the adapter then offers step-up); an Okta caller must have some challengeable factor.
-        var factors = await directories.For(tenant).ListFactorsAsync(callerId, ct);
-        if (!factors.IsSuccess)
-        {
-            return new Refusal(factors.Error.Code, factors.Error.AgentMessage, RefusalKind.IdpFailed);
-        }
-
-        var offered = factors.Value.Any(f => f.Method == VerificationMethods.OidcStepUp && f.Id == factorId)
-            || (tenant.Idp.Kind == IdpKind.Okta && factorId == FactorId && factors.Value.Any(f => f.Method is not null));
-        if (!offered)
-        {
-            return new Refusal("factor_not_challengeable", "This caller cannot be verified by a step-up sign-in.");
-        }
-
-        var idHash = pseudonyms.HashCallerId(tenant.Id, callerId);
-        var entry = AuditEntries.For(request, "verification.stepup.start", AuditOutcome.Pending) with
-        {
-            CallerId = callerId,
-            CallerLogin = maskedLogin,
-            Method = VerificationMethods.OidcStepUp,
-        };
-        var gate = await verifications.TryStartChallengeAsync(tenant.Id, idHash, isPush: false, tenant.Verification, ct);
-        if (gate != CallerGate.Open)
-        {
-            await audit.RecordAsync(entry with { Outcome = AuditOutcome.Denied, Reason = gate.ToString() }, ct);
-            return VerificationService.GateRefusal(gate);
-        }
-
-        var record = await audit.BeginAsync(entry, ct);
-        var now = verifications.Now;
-        var pending = new PendingVerification
-        {
-            Id = PortalIds.New(),
-            TenantId = tenant.Id,
-            AgentSessionId = agent.SessionId,
-            AgentSubject = agent.Subject,
-            AgentMaskedLogin = agent.MaskedLogin,
-            CallerIdHash = idHash,
-            CallerMaskedLogin = maskedLogin,
-            CallerRefProtected = references.AtRest(tenant.Id, callerId),
-            Method = VerificationMethods.OidcStepUp,
-            CorrectAnswer = 0,
-            PollRefProtected = "",
-            State = ChallengeState.Waiting,
-            CreatedAt = now,
-            ExpiresAt = now + Lifetime,
-        };
-        var token = StepUpStore.NewToken();
-        var code = RandomNumberGenerator.GetString(CodeAlphabet, 8);
-        await verifications.CreatePendingAsync(pending, ct);
-        await links.CreateLinkAsync(token, new StepUpLink
-        {
-            TenantId = tenant.Id,
-            PendingId = pending.Id,
-            CodeHash = CodeHash(tenant.Id, pending.Id, code),
-            ExpiresAt = pending.ExpiresAt,
-        }, ct);
-        await audit.CompleteAsync(record, AuditOutcome.Succeeded, null, ct);
-        return new StepUpStarted(pending.Id, new Uri(request.Origin.Absolute("/stepup/" + token)), code);
-    }
 
     /// <summary>
     /// Whether the link can still be opened (for the page that asks for the code). A GET changes no state: a spent
@@ -201,14 +121,14 @@ public sealed class StepUpService(
                 await audit.RecordAsync(Entry(origin, tenant, pending, callerId, "verification.stepup.code", AuditOutcome.Failed, "wrong_code"), ct);
                 return new StepUpRedirect(null, null, true, false);
             case LinkOpening.TooManyWrongCodes:
-                await verification.CompleteStepUpAsync(origin, tenant, pending, callerId, "code_attempts", alarm: false, ct, countAgainstCaller: false);
+                await EndAsync(origin, tenant, pending, callerId, "code_attempts", alarm: false, ct, countAgainstCaller: false);
                 return new StepUpRedirect(null, null, false, true);
             case LinkOpening.AlreadyUsed:
                 // A second opening means the link is in more than one pair of hands: the step-up it belongs to fails.
                 await audit.RecordAsync(Entry(origin, tenant, pending, callerId, "verification.stepup.code", AuditOutcome.Denied, "link_reused"), ct);
                 if (pending.State == ChallengeState.Waiting)
                 {
-                    await verification.CompleteStepUpAsync(origin, tenant, pending, callerId, "link_reused", alarm: false, ct);
+                    await EndAsync(origin, tenant, pending, callerId, "link_reused", alarm: false, ct);
                 }
 
                 return new StepUpRedirect(null, null, false, true);
@@ -316,7 +236,7 @@ public sealed class StepUpService(
 
         if (verifications.Now >= pending.ExpiresAt)
         {
-            await verification.CompleteStepUpAsync(origin, tenant, pending, callerId, "stepup_timed_out", alarm: false, ct);
+            await EndAsync(origin, tenant, pending, callerId, "stepup_timed_out", alarm: false, ct);
             return false;
         }
 
@@ -353,7 +273,7 @@ public sealed class StepUpService(
             return await RefuseAsync(origin, tenant, pending, callerId, verdict, ct);
         }
 
-        var done = await verification.CompleteStepUpAsync(origin, tenant, pending, callerId, null, alarm: false, ct);
+        var done = await EndAsync(origin, tenant, pending, callerId, null, alarm: false, ct);
         return done.State == ChallengeState.Approved;
     }
 
@@ -414,11 +334,24 @@ public sealed class StepUpService(
     private async Task<bool> RefuseAsync(RequestContext origin, TenantSettings tenant, PendingVerification pending, string callerId, StepUpVerdict verdict, CancellationToken ct)
     {
         StepUpLog.Refused(logger, tenant.Id, verdict.Reason!);
-        await verification.CompleteStepUpAsync(origin, tenant, pending, callerId, verdict.Reason, verdict.Alarm, ct);
+        await EndAsync(origin, tenant, pending, callerId, verdict.Reason, verdict.Alarm, ct);
         return false;
     }
 
-    private string CodeHash(string tenantId, string pendingId, string code) => pseudonyms.HashValue(tenantId, "stepup-code", pendingId + ":" + code);
+    private string CodeHash(string tenantId, string pendingId, string code) => StepUpMethod.CodeHash(pseudonyms, tenantId, pendingId, code);
+
+    /// <summary>
+    /// Ends a step-up with the verdict on the caller's sign-in: approved opens the verification session exactly once
+    /// (as a push approval does); refused counts as a failure, and a wrong subject is an alarm (V6, V8). The caller's
+    /// browser makes these requests: the audit names the agent who started the step-up.
+    /// </summary>
+    private Task<PendingVerification> EndAsync(RequestContext origin, TenantSettings tenant, PendingVerification pending, string callerId, string? refusedReason, bool alarm, CancellationToken ct, bool countAgainstCaller = true)
+    {
+        var request = new AgentRequest(new AgentContext(tenant.Id, pending.AgentSessionId, pending.AgentSubject, pending.AgentMaskedLogin ?? "", []), tenant, origin);
+        return refusedReason is null
+            ? verdicts.ApproveAsync(request, pending, callerId, StepUpMethod.ResultAction, ct)
+            : verdicts.FailAsync(request, pending, callerId, ChallengeState.Rejected, StepUpMethod.ResultAction, refusedReason, ct, alarm, countAgainstCaller);
+    }
 
     private static AuditEntry Entry(RequestContext origin, TenantSettings tenant, PendingVerification pending, string callerId, string action, AuditOutcome outcome, string? reason) =>
         AuditEntries.For(origin, new AgentContext(tenant.Id, pending.AgentSessionId, pending.AgentSubject, pending.AgentMaskedLogin ?? "", []), action, outcome, reason) with

@@ -1,0 +1,90 @@
+using Portal.Audit;
+using Portal.Idp;
+using Portal.Web.Agents;
+using Portal.Web.Platform;
+using Portal.Web.Tenancy;
+
+namespace Portal.Web.Verification.Methods;
+
+/// <summary>
+/// One way of verifying a caller: Okta push, TOTP, Entra push, step-up sign-in (docs/architecture.md, "Verification
+/// methods"). <see cref="VerificationService.StartAsync"/> does what every start shares, in this order, and audits each
+/// refusal: it reads the caller reference of the form, asks the method whether the request is well formed, reads the
+/// caller's factors again (V1), asks the method whether one of them is what the form names, and reserves an attempt in
+/// the caller's counters (V4). Only then does the method send its challenge.
+/// </summary>
+public interface IVerificationMethod
+{
+    /// <summary>The method's name as a challenge and a verification store it and the audit records it (<see cref="VerificationMethods"/>).</summary>
+    string Name { get; }
+
+    /// <summary>Whether a challenge also counts against the caller's push limit (push-bombing, V4).</summary>
+    bool IsPush { get; }
+
+    /// <summary>The audit action of a start, refused or sent.</summary>
+    string StartAction { get; }
+
+    /// <summary>A refusal of the request itself before the IdP is asked anything (a malformed code, the method not set up); null when it may go on.</summary>
+    Refusal? CheckRequest(TenantSettings tenant, string? answer);
+
+    /// <summary>Whether the caller can be challenged this way, from the factors the IdP lists now (never the form's word); null when they can.</summary>
+    Refusal? CheckFactor(TenantSettings tenant, IReadOnlyList<CallerFactor> factors, string factorId);
+
+    /// <summary>Sends the challenge of an attempt the caller's counters allowed and charged (<see cref="VerificationAttempt.ReservationId"/>).</summary>
+    Task<Outcome<VerificationStep>> StartAsync(VerificationAttempt attempt, CancellationToken ct);
+
+    /// <summary>What a waiting challenge of this method has come to when the agent's page asks (V2: none outlives its expiry).</summary>
+    Task<Outcome<PendingVerification>> PollAsync(AgentRequest request, PendingVerification pending, string callerId, CancellationToken ct);
+}
+
+/// <summary>
+/// The caller a verification is about: the IdP's id (in memory only; stored encrypted as <see cref="RefAtRest"/>), its
+/// tenant-keyed hash (what counters, stores and the audit name) and the masked login the agent sees.
+/// </summary>
+public sealed record CallerBinding(string Id, string IdHash, string MaskedLogin, string RefAtRest)
+{
+    public override string ToString() => $"CallerBinding {{ IdHash = {IdHash} }}";
+}
+
+/// <summary>A start that passed the shared checks: the caller, the factor, what the agent typed, and the attempt reserved for it.</summary>
+public sealed record VerificationAttempt(AgentRequest Request, CallerBinding Caller, string FactorId, string? Answer, string ReservationId, AuditEntry Entry, DateTimeOffset Now)
+{
+    /// <summary>
+    /// The waiting challenge of this attempt, as every method stores it: bound to the agent session and agent that sent
+    /// it, naming the caller by hash, charged to <see cref="ReservationId"/>.
+    /// </summary>
+    public PendingVerification Pending(string method, DateTimeOffset expiresAt, int correctAnswer = 0, string pollRefAtRest = "") => new()
+    {
+        Id = PortalIds.New(),
+        TenantId = Request.Tenant.Id,
+        AgentSessionId = Request.Agent.SessionId,
+        AgentSubject = Request.Agent.Subject,
+        AgentMaskedLogin = Request.Agent.MaskedLogin,
+        CallerIdHash = Caller.IdHash,
+        CallerMaskedLogin = Caller.MaskedLogin,
+        CallerRefProtected = Caller.RefAtRest,
+        Method = method,
+        CorrectAnswer = correctAnswer,
+        PollRefProtected = pollRefAtRest,
+        State = ChallengeState.Waiting,
+        CreatedAt = Now,
+        ExpiresAt = expiresAt,
+        AttemptReservationId = ReservationId,
+    };
+
+    public override string ToString() => $"VerificationAttempt {{ Caller = {Caller}, FactorId = {FactorId} }}";
+}
+
+/// <summary>
+/// Where a start leaves the agent: at a verification session (<see cref="SessionId"/>, the caller is verified), or at
+/// a challenge's page (<see cref="Pending"/>: waiting, or ended without a verification). A step-up also carries the
+/// link and short code the agent reads out once (<see cref="StepUp"/>).
+/// </summary>
+public sealed record VerificationStep(PendingVerification? Pending, string? SessionId)
+{
+    public StepUp.StepUpStarted? StepUp { get; init; }
+
+    public static VerificationStep Verified(string sessionId) => new(null, sessionId);
+
+    public static VerificationStep Challenge(PendingVerification pending) => new(pending, pending.VerificationSessionId);
+}

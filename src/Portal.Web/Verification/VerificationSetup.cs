@@ -1,0 +1,25 @@
+using Portal.Web.Verification.Actions;
+using Portal.Web.Verification.Methods;
+using Portal.Web.Verification.StepUp;
+
+namespace Portal.Web.Verification;
+
+/// <summary>Registers the verification core: the look-up and start pipeline, its methods, their verdicts, and the actions.</summary>
+public static class VerificationSetup
+{
+    public static IServiceCollection AddPortalVerification(this IServiceCollection services)
+    {
+        services.AddSingleton<VerificationStore>();
+        services.AddSingleton<CallerReferences>();
+        services.AddScoped<VerificationVerdicts>();
+        services.AddScoped<IVerificationMethod, OktaPushMethod>();
+        services.AddScoped<IVerificationMethod, TotpMethod>();
+        services.AddScoped<IVerificationMethod, EntraPushMethod>();
+        services.AddScoped<IVerificationMethod, StepUpMethod>();
+        services.AddScoped<VerificationService>();
+        services.AddSingleton<ApprovalStore>();
+        services.AddScoped<ActionService>();
+        services.AddScoped<ApprovalsBeforeVerifying>();
+        return services.AddPortalStepUp();
+    }
+}
