@@ -28,14 +28,14 @@ public sealed class StepUpController(StepUpService stepUp, Microsoft.Extensions.
     public async Task<IActionResult> Enter(string token, [FromForm] string? code)
     {
         NoStore();
-        var next = await stepUp.OpenAsync(RequestContext.Of(HttpContext), token, code, HttpContext.RequestAborted);
-        if (next.WrongCode)
+        var (next, refusal) = await stepUp.OpenAsync(RequestContext.Of(HttpContext), token, code, HttpContext.RequestAborted);
+        if (refusal == StepUpRedirect.WrongCode)
         {
             Response.StatusCode = StatusCodes.Status400BadRequest;
             return View("Code", new StepUpCodePage(token, true));
         }
 
-        if (next.State is null || next.BrowserValue is null)
+        if (next is null)
         {
             return Done(false);
         }

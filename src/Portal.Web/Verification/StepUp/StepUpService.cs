@@ -25,10 +25,19 @@ public sealed record StepUpStarted(string PendingId, Uri Link, string ShortCode)
 }
 
 /// <summary>
-/// Where the caller's browser goes next after entering the short code: the sign-in under way (<see cref="State"/>)
-/// and the value its browser must carry back, or a wrong code, or a failure.
+/// Where the caller's browser goes after the right short code: the sign-in under way (<see cref="State"/>) and the
+/// value its browser must carry back. Neither is stored in clear.
 /// </summary>
-public sealed record StepUpRedirect(string? State, string? BrowserValue, bool WrongCode, bool Failed);
+public sealed record StepUpRedirect(string State, string BrowserValue)
+{
+    /// <summary>The code was wrong and the link may be tried again (<c>wrong_code</c>).</summary>
+    public static readonly Refusal WrongCode = new("wrong_code", "That code is not right.");
+
+    /// <summary>The link cannot lead to a sign-in any more; the caller's pages say no more than that (<c>link_closed</c>).</summary>
+    public static readonly Refusal Closed = new("link_closed", "This link can no longer be used.");
+
+    public override string ToString() => "StepUpRedirect";
+}
 
 /// <summary>The verdict on an ID token, before it is applied; <see cref="Reason"/> is null when it passes.</summary>
 public sealed record StepUpVerdict(string? Reason, bool Alarm)
@@ -96,33 +105,47 @@ public sealed class StepUpService(
     /// The caller typed the short code. The right one spends the link (only once, V5) and sends the browser to its
     /// IdP; a wrong one is counted against the link only, and the fifth burns the link and fails the verification.
     /// </summary>
-    public async Task<StepUpRedirect> OpenAsync(RequestContext origin, string token, string? code, CancellationToken ct)
+    public async Task<Outcome<StepUpRedirect>> OpenAsync(RequestContext origin, string token, string? code, CancellationToken ct)
     {
         var typed = (code ?? "").Trim().ToUpperInvariant().Replace(" ", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal);
         var (result, link) = await links.OpenAsync(token, l => FixedTimeEquals(l.CodeHash, CodeHash(l.TenantId, l.PendingId, typed)), ct);
-        if (link is null)
-        {
-            return new StepUpRedirect(null, null, false, true);
-        }
-
-        var tenant = tenants.Find(link.TenantId);
-        var pending = tenant is null ? null : await verifications.GetPendingAsync(tenant.Id, link.PendingId, ct);
+        var tenant = link is null ? null : tenants.Find(link.TenantId);
+        var pending = tenant is null ? null : await verifications.GetPendingAsync(tenant.Id, link!.PendingId, ct);
         var callerId = pending is null ? null : references.FromRest(tenant!.Id, pending.CallerRefProtected);
         if (tenant is null || pending is null || callerId is null)
         {
-            return new StepUpRedirect(null, null, false, true);
+            return StepUpRedirect.Closed;
         }
 
+        if (result != LinkOpening.Opened)
+        {
+            return await RefuseOpeningAsync(origin, tenant, pending, callerId, result, ct);
+        }
+
+        if (pending.State != ChallengeState.Waiting || verifications.Now >= pending.ExpiresAt)
+        {
+            await audit.RecordAsync(Entry(origin, tenant, pending, callerId, "verification.stepup.code", AuditOutcome.Denied, "link_expired"), ct);
+            return StepUpRedirect.Closed;
+        }
+
+        var redirect = await BeginSignInAsync(tenant, pending, ct);
+        await audit.RecordAsync(Entry(origin, tenant, pending, callerId, "verification.stepup.code", AuditOutcome.Succeeded, null), ct);
+        return redirect;
+    }
+
+    /// <summary>A link that did not open: each way is audited, and the ones that show the link is not the caller's alone end the step-up.</summary>
+    private async Task<Refusal> RefuseOpeningAsync(RequestContext origin, TenantSettings tenant, PendingVerification pending, string callerId, LinkOpening result, CancellationToken ct)
+    {
         switch (result)
         {
             case LinkOpening.WrongCode:
                 // F7: whoever holds the link is anonymous; their wrong codes count against the link (five burn it),
                 // never against the caller, or anyone with a link could put the caller into a cool-down.
                 await audit.RecordAsync(Entry(origin, tenant, pending, callerId, "verification.stepup.code", AuditOutcome.Failed, "wrong_code"), ct);
-                return new StepUpRedirect(null, null, true, false);
+                return StepUpRedirect.WrongCode;
             case LinkOpening.TooManyWrongCodes:
                 await EndAsync(origin, tenant, pending, callerId, "code_attempts", alarm: false, ct, countAgainstCaller: false);
-                return new StepUpRedirect(null, null, false, true);
+                return StepUpRedirect.Closed;
             case LinkOpening.AlreadyUsed:
                 // A second opening means the link is in more than one pair of hands: the step-up it belongs to fails.
                 await audit.RecordAsync(Entry(origin, tenant, pending, callerId, "verification.stepup.code", AuditOutcome.Denied, "link_reused"), ct);
@@ -131,33 +154,28 @@ public sealed class StepUpService(
                     await EndAsync(origin, tenant, pending, callerId, "link_reused", alarm: false, ct);
                 }
 
-                return new StepUpRedirect(null, null, false, true);
-            case LinkOpening.Expired:
+                return StepUpRedirect.Closed;
+            default:
                 await audit.RecordAsync(Entry(origin, tenant, pending, callerId, "verification.stepup.code", AuditOutcome.Denied, "link_expired"), ct);
-                return new StepUpRedirect(null, null, false, true);
+                return StepUpRedirect.Closed;
         }
+    }
 
-        if (pending.State != ChallengeState.Waiting || verifications.Now >= pending.ExpiresAt)
-        {
-            await audit.RecordAsync(Entry(origin, tenant, pending, callerId, "verification.stepup.code", AuditOutcome.Denied, "link_expired"), ct);
-            return new StepUpRedirect(null, null, false, true);
-        }
-
+    /// <summary>The sign-in at the caller's IdP: its state, nonce and PKCE verifier, bound to the browser that typed the code.</summary>
+    private async Task<StepUpRedirect> BeginSignInAsync(TenantSettings tenant, PendingVerification pending, CancellationToken ct)
+    {
         var state = StepUpStore.NewToken();
-        var nonce = StepUpStore.NewToken();
-        var verifier = StepUpStore.NewToken();
         var browser = StepUpStore.NewToken();
         await links.CreateFlowAsync(state, new StepUpFlow
         {
             TenantId = tenant.Id,
             PendingId = pending.Id,
-            Nonce = nonce,
-            VerifierProtected = _verifiers.Protect(verifier),
+            Nonce = StepUpStore.NewToken(),
+            VerifierProtected = _verifiers.Protect(StepUpStore.NewToken()),
             BrowserHash = StepUpStore.Hash(browser),
             ExpiresAt = pending.ExpiresAt,
         }, ct);
-        await audit.RecordAsync(Entry(origin, tenant, pending, callerId, "verification.stepup.code", AuditOutcome.Succeeded, null), ct);
-        return new StepUpRedirect(state, browser, false, false);
+        return new StepUpRedirect(state, browser);
     }
 
     /// <summary>
