@@ -113,139 +113,199 @@ public static class TenantPolicyRules
         return adminTiers.Count > 0 && groupTiers.Values.Any(adminTiers.Contains);
     }
 
+    /// <summary>
+    /// Adds to <paramref name="failures"/> every rule the tenant's settings break, each prefixed with <paramref name="at"/>
+    /// (the setting's path in configuration, empty for an admin edit): start-up lists them all, and an admin edit is
+    /// refused with them joined in one message (docs/tenancy.md, "validated with the same rules as configuration").
+    /// The rules run in this order, one section of the settings each, so the failures always come in the same order.
+    /// </summary>
     public static void Check(TenantSettings t, string at, List<string> failures, bool development)
     {
-        var v = t.Verification;
+        var tiers = t.EffectiveTiers();
+        failures.AddRange(VerificationPolicyFailures(t.Verification, at));
+        failures.AddRange(AuditRetentionFailures(t.AuditRetentionDays, at));
+        failures.AddRange(CallScriptFailures(t.CallScripts, at));
+        failures.AddRange(TierFailures(tiers, at));
+        failures.AddRange(GroupTierFailures(t.GroupTiers, tiers, at));
+        failures.AddRange(ActionMethodFailures(t.ActionMethods, at));
+        failures.AddRange(PrivilegedGroupFailures(t.PrivilegedGroups, at));
+        failures.AddRange(IpAllowListFailures(t.IpAllowList, at));
+        failures.AddRange(AlertWebhookFailures(t.AlertWebhook, at, development));
+    }
+
+    /// <summary>The verification policy: how long a verification lasts, and the per-caller limits (failures before a cooldown, the cooldowns, pushes per window).</summary>
+    private static IEnumerable<string> VerificationPolicyFailures(VerificationPolicySettings v, string at)
+    {
         if (v.SessionMinutes is < 2 or > 30)
         {
-            failures.Add($"{at}:Verification:SessionMinutes must be between 2 and 30.");
+            yield return $"{at}:Verification:SessionMinutes must be between 2 and 30.";
         }
 
         if (v.MaxFailuresBeforeCooldown is < 1 or > 10)
         {
-            failures.Add($"{at}:Verification:MaxFailuresBeforeCooldown must be between 1 and 10.");
+            yield return $"{at}:Verification:MaxFailuresBeforeCooldown must be between 1 and 10.";
         }
 
         if (v.CooldownMinutes is < 1 or > 1440 || v.AlarmCooldownMinutes is < 1 or > 10080)
         {
-            failures.Add($"{at}:Verification:CooldownMinutes must be 1-1440 and AlarmCooldownMinutes 1-10080.");
+            yield return $"{at}:Verification:CooldownMinutes must be 1-1440 and AlarmCooldownMinutes 1-10080.";
         }
 
         if (v.MaxPushesPerWindow is < 1 or > 10 || v.PushWindowMinutes is < 1 or > 60)
         {
-            failures.Add($"{at}:Verification:MaxPushesPerWindow must be 1-10 and PushWindowMinutes 1-60.");
+            yield return $"{at}:Verification:MaxPushesPerWindow must be 1-10 and PushWindowMinutes 1-60.";
         }
+    }
 
-        if (t.AuditRetentionDays is < 1 or > 400)
+    private static IEnumerable<string> AuditRetentionFailures(int days, string at)
+    {
+        if (days is < 1 or > 400)
         {
-            failures.Add($"{at}:AuditRetentionDays must be between 1 and 400.");
+            yield return $"{at}:AuditRetentionDays must be between 1 and 400.";
         }
+    }
 
-        foreach (var (name, text) in new[] { ("NoFactor", t.CallScripts.NoFactor), ("Escalation", t.CallScripts.Escalation) })
+    /// <summary>The texts an agent reads to a caller who has no factor, or when escalating: plain text of bounded length.</summary>
+    private static IEnumerable<string> CallScriptFailures(CallScriptSettings scripts, string at)
+    {
+        foreach (var (name, text) in new[] { ("NoFactor", scripts.NoFactor), ("Escalation", scripts.Escalation) })
         {
             if (CallScriptSettings.ProblemOf(name, text) is not null)
             {
-                failures.Add($"{at}:CallScripts:{name} must be plain text of 1 to {CallScriptSettings.MaxLength} characters.");
+                yield return $"{at}:CallScripts:{name} must be plain text of 1 to {CallScriptSettings.MaxLength} characters.";
             }
         }
+    }
 
-        var tiers = t.EffectiveTiers();
+    /// <summary>Each tier, in turn: a valid name defined once, known permissions, and admin kept apart from caller work (F5).</summary>
+    private static IEnumerable<string> TierFailures(IReadOnlyList<TierDefinition> tiers, string at)
+    {
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var tier in tiers)
         {
             if (!IsValidName(tier.Name))
             {
-                failures.Add($"{at}:Tiers: a tier name must be 1-{MaxNameLength} printable characters.");
+                yield return $"{at}:Tiers: a tier name must be 1-{MaxNameLength} printable characters.";
             }
             else if (!names.Add(tier.Name))
             {
-                failures.Add($"{at}:Tiers '{tier.Name}' is defined twice.");
+                yield return $"{at}:Tiers '{tier.Name}' is defined twice.";
             }
 
             foreach (var p in tier.Permissions.Where(p => !Permissions.All.Contains(p)))
             {
-                failures.Add($"{at}:Tiers '{tier.Name}' names an unknown permission '{p}'.");
+                yield return $"{at}:Tiers '{tier.Name}' names an unknown permission '{p}'.";
             }
 
             // F5, separation of duties (docs/tenancy.md): an admin tier cannot also look up, verify or act on callers.
             if (tier.Permissions.Any(Permissions.IsAdmin) && tier.Permissions.Any(Permissions.IsCallerOrAction))
             {
-                failures.Add($"{at}:Tiers '{tier.Name}' combines admin permissions with caller or action permissions; separation of duties keeps them in different tiers.");
+                yield return $"{at}:Tiers '{tier.Name}' combines admin permissions with caller or action permissions; separation of duties keeps them in different tiers.";
             }
         }
+    }
 
-        foreach (var (group, tier) in t.GroupTiers)
+    /// <summary>Each IdP group an agent's tier is read from: a valid group name, mapped to a tier that exists.</summary>
+    private static IEnumerable<string> GroupTierFailures(IReadOnlyDictionary<string, string> groupTiers, IReadOnlyList<TierDefinition> tiers, string at)
+    {
+        foreach (var (group, tier) in groupTiers)
         {
             if (!IsValidName(group, 256))
             {
-                failures.Add($"{at}:GroupTiers: a group name must be 1-256 printable characters.");
+                yield return $"{at}:GroupTiers: a group name must be 1-256 printable characters.";
             }
 
             if (!tiers.Any(x => x.Name == tier))
             {
-                failures.Add($"{at}:GroupTiers maps '{group}' to an unknown tier '{tier}'.");
+                yield return $"{at}:GroupTiers maps '{group}' to an unknown tier '{tier}'.";
             }
         }
+    }
 
-        foreach (var (action, methods) in t.ActionMethods)
+    /// <summary>The verification methods a tenant accepts per action: known actions, AAL2 methods only, and V7 for the actions that hand the account over.</summary>
+    private static IEnumerable<string> ActionMethodFailures(IReadOnlyDictionary<string, List<string>> actionMethods, string at)
+    {
+        foreach (var (action, methods) in actionMethods)
         {
             if (!ActionNames.Contains(action))
             {
-                failures.Add($"{at}:ActionMethods names an unknown action '{action}'.");
+                yield return $"{at}:ActionMethods names an unknown action '{action}'.";
             }
 
             if (methods.Count == 0 || methods.Any(m => !Methods.Contains(m)))
             {
-                failures.Add($"{at}:ActionMethods:{action} must list one or more of {string.Join(", ", Methods)}.");
+                yield return $"{at}:ActionMethods:{action} must list one or more of {string.Join(", ", Methods)}.";
             }
 
             // V7: the actions that hand the account over need a number-matched push or a fresh sign-in;
             // no tenant policy may open them to a code read over the phone or a push without number matching.
             if (action is "tap_issue" or "mfa_reset" && methods.Any(m => m is not (VerificationMethods.OktaPush or VerificationMethods.OidcStepUp)))
             {
-                failures.Add($"{at}:ActionMethods:{action} may list only {VerificationMethods.OktaPush} and {VerificationMethods.OidcStepUp} (number matching or a fresh sign-in).");
+                yield return $"{at}:ActionMethods:{action} may list only {VerificationMethods.OktaPush} and {VerificationMethods.OidcStepUp} (number matching or a fresh sign-in).";
             }
         }
+    }
 
-        if (t.PrivilegedGroups.Any(g => !IsValidName(g, 256)))
+    /// <summary>The IdP groups whose members count as privileged targets (an action on them needs a second agent's approval).</summary>
+    private static IEnumerable<string> PrivilegedGroupFailures(IReadOnlyList<string> privilegedGroups, string at)
+    {
+        if (privilegedGroups.Any(g => !IsValidName(g, 256)))
         {
-            failures.Add($"{at}:PrivilegedGroups: a group name must be 1-256 printable characters.");
+            yield return $"{at}:PrivilegedGroups: a group name must be 1-256 printable characters.";
+        }
+    }
+
+    /// <summary>The networks agents may use the portal from: a bounded list of strict CIDR networks.</summary>
+    private static IEnumerable<string> IpAllowListFailures(List<string> ipAllowList, string at)
+    {
+        if (ipAllowList.Count > MaxAllowListEntries)
+        {
+            yield return $"{at}:IpAllowList may hold at most {MaxAllowListEntries} networks.";
         }
 
-        if (t.IpAllowList.Count > MaxAllowListEntries)
+        foreach (var entry in ipAllowList.Where(e => !IpAllowListRules.TryParseNetwork(e, out _)))
         {
-            failures.Add($"{at}:IpAllowList may hold at most {MaxAllowListEntries} networks.");
+            yield return $"{at}:IpAllowList: '{Printable(entry)}' is not a network in CIDR notation (e.g. 203.0.113.0/24 or 2001:db8::/48).";
         }
+    }
 
-        foreach (var entry in t.IpAllowList.Where(e => !IpAllowListRules.TryParseNetwork(e, out _)))
-        {
-            failures.Add($"{at}:IpAllowList: '{Printable(entry)}' is not a network in CIDR notation (e.g. 203.0.113.0/24 or 2001:db8::/48).");
-        }
-
-        var hook = t.AlertWebhook;
+    /// <summary>Where a caller alarm is sent: when a URL is set, a public https address and a signing key; a configured key is always a secret reference.</summary>
+    private static IEnumerable<string> AlertWebhookFailures(AlertWebhookSettings hook, string at, bool development)
+    {
         if (!string.IsNullOrEmpty(hook.Url))
         {
-            if (!Uri.TryCreate(hook.Url, UriKind.Absolute, out var uri) || !(uri.Scheme == Uri.UriSchemeHttps || (development && uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback)) || !string.IsNullOrEmpty(uri.UserInfo))
+            if (AlertWebhookUrlFailure(hook.Url, at, development) is { } urlFailure)
             {
-                // The alarm names a tenant's caller pseudonym and a time: it travels over TLS only (plain http for a loopback receiver in Development).
-                failures.Add($"{at}:AlertWebhook:Url must be an absolute https URL without credentials.");
-            }
-            else if (!development && (WebhookDestinations.IsRefusedName(uri.IdnHost) || (System.Net.IPAddress.TryParse(uri.IdnHost.Trim('[', ']'), out var literal) && WebhookDestinations.IsRefused(literal))))
-            {
-                // F2: never the local host, a private network or a metadata address (names are resolved and checked again at every connection).
-                failures.Add($"{at}:AlertWebhook:Url must point at a public internet address, not at the local host, a private network or a metadata address.");
+                yield return urlFailure;
             }
 
             if (string.IsNullOrEmpty(hook.SigningSecretSecret) && string.IsNullOrEmpty(hook.SigningSecretProtected))
             {
-                failures.Add($"{at}:AlertWebhook needs a signing key (SigningSecretSecret in configuration, or one generated in the admin console).");
+                yield return $"{at}:AlertWebhook needs a signing key (SigningSecretSecret in configuration, or one generated in the admin console).";
             }
         }
 
         if (!string.IsNullOrEmpty(hook.SigningSecretSecret) && !SecretResolver.IsWellFormed(hook.SigningSecretSecret))
         {
-            failures.Add($"{at}:AlertWebhook:SigningSecretSecret must be a secret reference 'env:NAME' or 'file:/path'.");
+            yield return $"{at}:AlertWebhook:SigningSecretSecret must be a secret reference 'env:NAME' or 'file:/path'.";
         }
+    }
+
+    private static string? AlertWebhookUrlFailure(string url, string at, bool development)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || !(uri.Scheme == Uri.UriSchemeHttps || (development && uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback)) || !string.IsNullOrEmpty(uri.UserInfo))
+        {
+            // The alarm names a tenant's caller pseudonym and a time: it travels over TLS only (plain http for a loopback receiver in Development).
+            return $"{at}:AlertWebhook:Url must be an absolute https URL without credentials.";
+        }
+
+        if (!development && (WebhookDestinations.IsRefusedName(uri.IdnHost) || (System.Net.IPAddress.TryParse(uri.IdnHost.Trim('[', ']'), out var literal) && WebhookDestinations.IsRefused(literal))))
+        {
+            // F2: never the local host, a private network or a metadata address (names are resolved and checked again at every connection).
+            return $"{at}:AlertWebhook:Url must point at a public internet address, not at the local host, a private network or a metadata address.";
+        }
+
+        return null;
     }
 
     public static bool IsValidName(string? name, int max = MaxNameLength) =>

@@ -230,6 +230,39 @@ public sealed class TenantPolicyRulesTests
         AssertOnly($"{At}:AlertWebhook:SigningSecretSecret must be a secret reference 'env:NAME' or 'file:/path'.", plain);
     }
 
+    [Fact]
+    public void OneFailurePerSection_ReportedInTheOrderTheRulesRun()
+    {
+        // An admin edit is refused with the failures joined in one message (TenantAdministration): the order is what the admin reads.
+        var t = Valid();
+        t.Verification.SessionMinutes = 1;
+        t.AuditRetentionDays = 0;
+        t.CallScripts.Escalation = "";
+        t.Tiers =
+        [
+            new() { Name = DefaultTiers.Tier1, Permissions = ["caller.everything"] },
+            new() { Name = DefaultTiers.TenantAdmin, Permissions = [Permissions.AdminTiers] },
+        ];
+        t.GroupTiers["Nobody"] = "Tier 9";
+        t.ActionMethods["teleport"] = [VerificationMethods.OktaPush];
+        t.PrivilegedGroups = [""];
+        t.IpAllowList = ["not a network"];
+        t.AlertWebhook = new AlertWebhookSettings { Url = "http://hooks.example.com/", SigningSecretSecret = "plain" };
+        Assert.Equal(
+        [
+            $"{At}:Verification:SessionMinutes must be between 2 and 30.",
+            $"{At}:AuditRetentionDays must be between 1 and 400.",
+            $"{At}:CallScripts:Escalation must be plain text of 1 to 1000 characters.",
+            $"{At}:Tiers 'Tier 1' names an unknown permission 'caller.everything'.",
+            $"{At}:GroupTiers maps 'Nobody' to an unknown tier 'Tier 9'.",
+            $"{At}:ActionMethods names an unknown action 'teleport'.",
+            $"{At}:PrivilegedGroups: a group name must be 1-256 printable characters.",
+            $"{At}:IpAllowList: 'not a network' is not a network in CIDR notation (e.g. 203.0.113.0/24 or 2001:db8::/48).",
+            $"{At}:AlertWebhook:Url must be an absolute https URL without credentials.",
+            $"{At}:AlertWebhook:SigningSecretSecret must be a secret reference 'env:NAME' or 'file:/path'.",
+        ], Check(t));
+    }
+
     [Theory]
     [InlineData("Tier 1", 64, true)]
     [InlineData("", 64, false)]
