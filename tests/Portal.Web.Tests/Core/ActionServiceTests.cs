@@ -32,6 +32,7 @@ public sealed class ActionServiceTests : IDisposable
     private readonly FakeDirectory _directory = new();
     private readonly RecordingUsage _usage = new();
     private readonly TenantSettings _tenant = new() { Id = Tenant, Idp = new TenantIdpSettings { Kind = IdpKind.Okta, BaseUrl = "https://acme.okta.example", ApiTokenSecret = "env:TOKEN" } };
+    private readonly TenantDirectories _directories;
     private readonly ActionService _service;
     private readonly List<string> _performedOn = [];
 
@@ -40,9 +41,12 @@ public sealed class ActionServiceTests : IDisposable
         _store = new VerificationStore(_core.Documents, _core.Clock);
         _approvals = new ApprovalStore(_core.Documents, _core.Clock);
         var factory = new FakeDirectoryFactory(_directory);
-        var directories = new TenantDirectories(factory, factory, new NoEntraPush(), new TenantSecrets(new FakeSecrets(), _core.Clock), new TenantConnectionReports());
-        _service = new ActionService(directories, _store, _references, _core.Audit, _approvals, _usage, NullLogger<ActionService>.Instance);
+        _directories = new TenantDirectories(factory, factory, new NoEntraPush(), new TenantSecrets(new FakeSecrets(), _core.Clock), new TenantConnectionReports());
+        _service = ServiceWith(_core.Audit);
     }
+
+    private ActionService ServiceWith(IAuditTrail audit) =>
+        new(_directories, _store, _references, audit, _approvals, _usage, NullLogger<ActionService>.Instance);
 
     public void Dispose() => _core.Dispose();
 
@@ -72,14 +76,14 @@ public sealed class ActionServiceTests : IDisposable
     }
 
     /// <summary>The action's outcome and the HTTP status the web edge answers it with (<see cref="Refusal.HttpStatus"/>).</summary>
-    private async Task<(ActionOutcome? Outcome, Refusal? Refusal, int Status)> RunAsync(string verificationId, CallerAction? action = null, AgentContext? agent = null, Func<IdpResult<ActionOutcome>>? result = null)
+    private async Task<(ActionOutcome? Outcome, Refusal? Refusal, int Status)> RunAsync(string verificationId, CallerAction? action = null, AgentContext? agent = null, Func<IdpResult<ActionOutcome>>? result = null, ActionService? service = null)
     {
-        var (outcome, refusal) = await RunOutcomeAsync(verificationId, action, agent, result);
+        var (outcome, refusal) = await RunOutcomeAsync(verificationId, action, agent, result, service);
         return (outcome, refusal, refusal?.HttpStatus ?? StatusCodes.Status200OK);
     }
 
-    private Task<Outcome<ActionOutcome>> RunOutcomeAsync(string verificationId, CallerAction? action, AgentContext? agent, Func<IdpResult<ActionOutcome>>? result) =>
-        _service.RunAsync(new AgentRequest(agent ?? Agent, _tenant, Origin), action ?? CallerAction.PasswordReset, verificationId, "INC-7", (directory, callerId, _) =>
+    private Task<Outcome<ActionOutcome>> RunOutcomeAsync(string verificationId, CallerAction? action, AgentContext? agent, Func<IdpResult<ActionOutcome>>? result, ActionService? service = null) =>
+        (service ?? _service).RunAsync(new AgentRequest(agent ?? Agent, _tenant, Origin), action ?? CallerAction.PasswordReset, verificationId, "INC-7", (directory, callerId, _) =>
         {
             Assert.Same(_directory, directory);
             _performedOn.Add(callerId);
@@ -314,6 +318,107 @@ public sealed class ActionServiceTests : IDisposable
         Assert.Equal("unreachable", refusal!.Code);
         Assert.Contains("outcome is unknown", refusal.Message, StringComparison.Ordinal);
         Assert.Equal("unreachable", (await SingleAuditAsync("action.password_reset")).Reason);
+    }
+
+    [Fact]
+    public async Task IdpCalled_OnlyOnceTheRecordIsPending_AndTheVerificationIsUsedForTheAction()
+    {
+        // D3: no IdP call without its audit record. V5: the verification is used before the call, in one atomic update,
+        // so a second request for the same action (another tab, another instance) finds it used and never reaches the IdP.
+        var id = await VerifiedAsync();
+        AuditRecord? recordAtCall = null;
+        IReadOnlyList<string>? usedAtCall = null;
+        var (outcome, refusal) = await _service.RunAsync(new AgentRequest(Agent, _tenant, Origin), CallerAction.PasswordReset, id, "INC-7", async (_, callerId, ct) =>
+        {
+            recordAtCall = await SingleAuditAsync("action.password_reset");
+            usedAtCall = (await _store.GetSessionAsync(Tenant, id, ct))!.UsedActions;
+            return IdpResult<ActionOutcome>.Success(new ActionOutcome(true, "Done."));
+        }, CancellationToken.None);
+
+        Assert.Null(refusal);
+        Assert.True(outcome!.Succeeded);
+        Assert.Equal(AuditOutcome.Pending, recordAtCall!.Outcome);
+        Assert.Null(recordAtCall.CompletedAt);
+        Assert.Equal(["password_reset"], usedAtCall);
+    }
+
+    [Fact]
+    public async Task AuditUnwritable_NothingDoneAtTheIdp_TheVerificationStaysUnused()
+    {
+        // D3: if the record cannot be written, the action does not happen, and the verification is not spent on it.
+        var id = await VerifiedAsync();
+        await Assert.ThrowsAsync<AuditUnavailableException>(() => RunAsync(id, service: ServiceWith(new BrokenAudit(_core.Audit) { FailBegin = true })));
+
+        Assert.Empty(_performedOn);
+        Assert.Empty(_usage.Actions);
+        Assert.Empty((await _store.GetSessionAsync(Tenant, id, CancellationToken.None))!.UsedActions);
+        Assert.Empty(await _core.AuditRecordsAsync(Tenant));
+    }
+
+    [Fact]
+    public async Task AuditUncompletable_AfterTheIdpCall_TheAgentStillGetsTheOutcome_TheRecordStaysPending()
+    {
+        // The IdP call happened: the agent gets its result (and any one-time secret); the record says "outcome unknown".
+        var id = await VerifiedAsync();
+        var (outcome, refusal, status) = await RunAsync(id, service: ServiceWith(new BrokenAudit(_core.Audit) { FailComplete = true }));
+
+        Assert.Null(refusal);
+        Assert.Equal(StatusCodes.Status200OK, status);
+        Assert.True(outcome!.Succeeded);
+        Assert.Equal([CallerId], _performedOn);
+        var record = await SingleAuditAsync("action.password_reset");
+        Assert.Equal(AuditOutcome.Pending, record.Outcome);
+        Assert.Null(record.CompletedAt);
+        Assert.Equal([("password_reset", AuditOutcome.Succeeded)], _usage.Actions);
+        Assert.Equal("succeeded", Assert.Single((await _store.GetSessionAsync(Tenant, id, CancellationToken.None))!.Done).Outcome);
+    }
+
+    [Fact]
+    public async Task CallSummary_NotesEachOutcome_AFailedIdpCallStillUsesTheVerification()
+    {
+        var id = await VerifiedAsync();
+        await RunAsync(id);
+        await RunAsync(id, CallerAction.Unlock, result: () => new IdpError(IdpErrorKind.AccessDenied, "idp_denied", "The IdP refused."));
+        await RunAsync(id, CallerAction.RevokeSessions, result: () => IdpResult<ActionOutcome>.Success(new ActionOutcome(true, "Some.") { AuditAs = AuditOutcome.Partial }));
+
+        var session = (await _store.GetSessionAsync(Tenant, id, CancellationToken.None))!;
+        Assert.Equal([("password_reset", "succeeded"), ("account_unlock", "failed"), ("sessions_revoke", "partial")], session.Done.Select(d => (d.Action, d.Outcome)));
+        Assert.Equal(["password_reset", "account_unlock", "sessions_revoke"], session.UsedActions);
+
+        // What a failed call did at the IdP is not known for sure: repeating it takes a new verification.
+        _performedOn.Clear();
+        Assert.Equal("verification_used", (await RunAsync(id, CallerAction.Unlock)).Refusal!.Code);
+        Assert.Empty(_performedOn);
+    }
+
+    [Fact]
+    public async Task RefusalsBeforeActing_InOrder_NoLaterCheckAsked_TheVerificationLeftUnused()
+    {
+        // A privileged caller under alarm: an unreadable verification is refused first, then a method the action does not
+        // accept, then the alarm, and none of them asks the IdP who the caller is or queues an approval.
+        _tenant.PrivilegedGroups = ["Helpdesk Admins"];
+        _directory.Groups = () => IdpResult<IReadOnlyList<string>>.Success(["Helpdesk Admins"]);
+        await _store.RaiseAlarmAsync(Tenant, _core.Pseudonyms.HashCallerId(Tenant, CallerId), new VerificationPolicySettings(), CancellationToken.None);
+        var unreadable = await VerifiedAsync(VerificationMethods.OktaTotp, callerRef: "not-a-protected-value");
+        var totp = await VerifiedAsync(VerificationMethods.OktaTotp);
+        var push = await VerifiedAsync();
+
+        Assert.Equal("unreadable_verification", (await RunAsync(unreadable, CallerAction.TemporaryAccess)).Refusal!.Code);
+        Assert.Equal("method_insufficient", (await RunAsync(totp, CallerAction.TemporaryAccess)).Refusal!.Code);
+        Assert.Equal("caller_alarm", (await RunAsync(push, CallerAction.TemporaryAccess)).Refusal!.Code);
+
+        Assert.Empty(_directory.RoleLookups);
+        Assert.Empty(_directory.GroupLookups);
+        Assert.Empty(await _approvals.PendingAsync(Tenant, CancellationToken.None));
+        Assert.Empty(_performedOn);
+        foreach (var id in new[] { unreadable, totp, push })
+        {
+            Assert.Empty((await _store.GetSessionAsync(Tenant, id, CancellationToken.None))!.UsedActions);
+        }
+
+        var records = await _core.AuditRecordsAsync(Tenant);
+        Assert.All(records, r => Assert.Equal(("action.tap_issue", AuditOutcome.Denied), (r.Action, r.Outcome)));
+        Assert.Equal(["caller_alarm", "method_insufficient", "unreadable_verification"], records.Select(r => r.Reason).Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -620,6 +725,27 @@ public sealed class ActionServiceTests : IDisposable
         public Task<IdpResult<TemporaryAccess>> IssueTemporaryAccessAsync(string callerId, TimeSpan lifetime, bool usableOnce, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
         public Task<IdpResult<AccountActionPage>> ReadAccountActionsAsync(string? cursor, DateTimeOffset since, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    }
+
+    /// <summary>The real audit trail, with the write before the IdP call or the completion after it failing as a store that is down does.</summary>
+    private sealed class BrokenAudit(IAuditTrail inner) : IAuditTrail
+    {
+        public bool FailBegin { get; init; }
+
+        public bool FailComplete { get; init; }
+
+        public Task<AuditRecord> RecordAsync(AuditEntry entry, CancellationToken cancellationToken = default) => inner.RecordAsync(entry, cancellationToken);
+
+        public Task<AuditRecord?> RecordOnceAsync(AuditEntry entry, string occurrenceKey, DateTimeOffset occurredAt, CancellationToken cancellationToken = default) =>
+            inner.RecordOnceAsync(entry, occurrenceKey, occurredAt, cancellationToken);
+
+        public Task<PendingAudit> BeginAsync(AuditEntry entry, CancellationToken cancellationToken = default) =>
+            FailBegin ? throw new AuditUnavailableException("The audit store is down.") : inner.BeginAsync(entry, cancellationToken);
+
+        public Task CompleteAsync(PendingAudit pending, AuditOutcome outcome, string? reason, CancellationToken cancellationToken = default) =>
+            FailComplete ? throw new AuditUnavailableException("The audit store is down.") : inner.CompleteAsync(pending, outcome, reason, cancellationToken);
+
+        public Task<AuditPage> QueryAsync(string tenantId, AuditQuery query, CancellationToken cancellationToken = default) => inner.QueryAsync(tenantId, query, cancellationToken);
     }
 
     private sealed class FakeDirectoryFactory(ICallerDirectory directory) : ICallerDirectoryFactory

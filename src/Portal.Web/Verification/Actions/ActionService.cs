@@ -62,12 +62,45 @@ public sealed class ActionService(
     /// <summary>The refusal of an action on a privileged target until a second agent approves it.</summary>
     public const string ApprovalRequiredCode = "approval_required";
 
+    /// <summary>
+    /// The steps in order: the agent's own verification of the caller; the checks that refuse before anything is
+    /// written or used (method, caller gate, privileged target); the pending audit record (D3); the verification
+    /// consumed for this action (V5); the IdP call; its outcome recorded. Each refusal leaves its own audit record.
+    /// </summary>
     public async Task<Outcome<ActionOutcome>> RunAsync(
         AgentRequest request, CallerAction action, string verificationId, string? ticketRef,
         Func<ICallerDirectory, string, CancellationToken, Task<IdpResult<ActionOutcome>>> perform, CancellationToken ct)
     {
-        var (agent, tenant, _) = request;
         var entry = AuditEntries.For(request, "action." + action.Name, AuditOutcome.Pending) with { TicketRef = ticketRef };
+        var (caller, notVerified) = await VerifiedCallerAsync(request, verificationId, entry, ct);
+        if (caller is null)
+        {
+            return notVerified!;
+        }
+
+        if (await RefusalBeforeActingAsync(request, action, verificationId, caller, ct) is { } refused)
+        {
+            return refused;
+        }
+
+        // D3: the record exists before anything happens at the IdP; if it cannot be written, nothing happens.
+        var pending = await audit.BeginAsync(caller.Entry, ct);
+        if (await ConsumeVerificationAsync(request.Agent, request.Tenant, action, verificationId, ticketRef, pending, ct) is { } unusable)
+        {
+            return unusable;
+        }
+
+        var result = await CallIdpAsync(perform, request.Tenant, caller.CallerId, ct);
+        return await RecordOutcomeAsync(request.Tenant, action, verificationId, pending, result);
+    }
+
+    /// <summary>
+    /// A3/V5: the verification this agent session made, and the caller's IdP id read from it; the action's audit entry,
+    /// once the verification is found, names the verified caller and the method. Refused (and audited) otherwise.
+    /// </summary>
+    private async Task<Outcome<VerifiedCaller>> VerifiedCallerAsync(AgentRequest request, string verificationId, AuditEntry entry, CancellationToken ct)
+    {
+        var (agent, tenant, _) = request;
         var session = await store.GetSessionAsync(tenant.Id, verificationId, ct);
         if (session is null || session.AgentSessionId != agent.SessionId || session.AgentSubject != agent.Subject)
         {
@@ -84,65 +117,104 @@ public sealed class ActionService(
             return new Refusal("unreadable_verification", "This verification can no longer be read. Verify the caller again.");
         }
 
-        var accepted = action.AcceptedMethodsFor(tenant);
-        if (!accepted.Contains(session.Method))
+        return new VerifiedCaller(session, callerId, entry);
+    }
+
+    /// <summary>
+    /// The checks that refuse an action while its verification stays unused, in this order: a method the action accepts
+    /// (V7, the tenant's policy), no alarm or failure limit on the caller, and for a privileged target a second agent's
+    /// approval. Null when the action may go ahead. The agent's permission for the action was checked by the route's policy.
+    /// </summary>
+    private async Task<Refusal?> RefusalBeforeActingAsync(AgentRequest request, CallerAction action, string verificationId, VerifiedCaller caller, CancellationToken ct)
+    {
+        if (await MethodRefusalAsync(request.Tenant, action, caller, ct) is { } weakMethod)
         {
-            await audit.RecordAsync(entry with { Outcome = AuditOutcome.Denied, Reason = "method_insufficient" }, ct);
-            return new Refusal("method_insufficient", $"{action.Title} needs a stronger verification: your organisation accepts {string.Join(" or ", accepted.Select(MethodLabels.Phrase))} for it.");
+            return weakMethod;
         }
 
-        var gate = await store.CheckGateAsync(tenant.Id, session.CallerIdHash, forAction: true, ct);
-        if (gate != CallerGate.Open)
+        if (await CallerGateRefusalAsync(request.Tenant, caller, ct) is { } barred)
         {
-            await audit.RecordAsync(entry with { Outcome = AuditOutcome.Denied, Reason = "caller_alarm" }, ct);
-            return CallerGates.Refusal(gate);
+            return barred;
         }
 
         // The IdP says itself who is an administrator (Okta admin roles, direct or through a group; Entra directory
         // roles, PIM-eligible ones, role-assignable groups): always asked, and the tenant's privileged groups too.
-        if (await PrivilegedTargetAsync(request, action, verificationId, session, callerId, entry, ct) is { } privileged)
+        return await PrivilegedTargetAsync(request, action, verificationId, caller.Session, caller.CallerId, caller.Entry, ct);
+    }
+
+    /// <summary>V7: the verification's method is one the action accepts in this tenant; the refusal names the methods that are.</summary>
+    private async Task<Refusal?> MethodRefusalAsync(TenantSettings tenant, CallerAction action, VerifiedCaller caller, CancellationToken ct)
+    {
+        var accepted = action.AcceptedMethodsFor(tenant);
+        if (accepted.Contains(caller.Session.Method))
         {
-            return privileged;
+            return null;
         }
 
-        // D3: the record exists before anything happens at the IdP; if it cannot be written, nothing happens.
-        var pending = await audit.BeginAsync(entry, ct);
+        await audit.RecordAsync(caller.Entry with { Outcome = AuditOutcome.Denied, Reason = "method_insufficient" }, ct);
+        return new Refusal("method_insufficient", $"{action.Title} needs a stronger verification: your organisation accepts {string.Join(" or ", accepted.Select(MethodLabels.Phrase))} for it.");
+    }
+
+    /// <summary>A caller under alarm or past the failure limit is refused actions too (a cooldown alone is not), audited as <c>caller_alarm</c>.</summary>
+    private async Task<Refusal?> CallerGateRefusalAsync(TenantSettings tenant, VerifiedCaller caller, CancellationToken ct)
+    {
+        var gate = await store.CheckGateAsync(tenant.Id, caller.Session.CallerIdHash, forAction: true, ct);
+        if (gate != CallerGate.Open)
+        {
+            await audit.RecordAsync(caller.Entry with { Outcome = AuditOutcome.Denied, Reason = "caller_alarm" }, ct);
+            return CallerGates.Refusal(gate);
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// V5: uses the verification for this action, in one atomic update, after the pending record is written and before
+    /// the IdP call, so two requests for the same action cannot both reach the IdP. Null when it was consumed; otherwise
+    /// the pending record is completed as denied with why (used already, expired, gone).
+    /// </summary>
+    private async Task<Refusal?> ConsumeVerificationAsync(AgentContext agent, TenantSettings tenant, CallerAction action, string verificationId, string? ticketRef, PendingAudit pending, CancellationToken ct)
+    {
         var (consumed, _) = await store.ConsumeAsync(tenant.Id, verificationId, agent.SessionId, agent.Subject, action.Name, Portal.Audit.TicketRef.Sanitise(ticketRef), ct);
-        if (consumed != ConsumeResult.Consumed)
+        if (consumed == ConsumeResult.Consumed)
         {
-            var reason = consumed switch
-            {
-                ConsumeResult.AlreadyUsed => "verification_used",
-                ConsumeResult.Expired => "verification_expired",
-                _ => "no_verification",
-            };
-            await audit.CompleteAsync(pending, AuditOutcome.Denied, reason, ct);
-            var message = consumed == ConsumeResult.AlreadyUsed
-                ? $"{action.Title} was already done in this verification. Verify the caller again to repeat it."
-                : "This verification has expired. Verify the caller again.";
-            return new Refusal(reason, message);
+            return null;
         }
 
-        IdpResult<ActionOutcome> result;
+        var reason = consumed switch
+        {
+            ConsumeResult.AlreadyUsed => "verification_used",
+            ConsumeResult.Expired => "verification_expired",
+            _ => "no_verification",
+        };
+        await audit.CompleteAsync(pending, AuditOutcome.Denied, reason, ct);
+        var message = consumed == ConsumeResult.AlreadyUsed
+            ? $"{action.Title} was already done in this verification. Verify the caller again to repeat it."
+            : "This verification has expired. Verify the caller again.";
+        return new Refusal(reason, message);
+    }
+
+    /// <summary>The action at the IdP. An IdP that did not answer leaves the outcome unknown, and the agent is told so.</summary>
+    private async Task<IdpResult<ActionOutcome>> CallIdpAsync(
+        Func<ICallerDirectory, string, CancellationToken, Task<IdpResult<ActionOutcome>>> perform, TenantSettings tenant, string callerId, CancellationToken ct)
+    {
         try
         {
-            result = await perform(directories.For(tenant), callerId, ct);
+            return await perform(directories.For(tenant), callerId, ct);
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or OperationCanceledException)
         {
-            result = new IdpError(IdpErrorKind.Unavailable, "unreachable", "The identity provider did not answer; the outcome is unknown. Check the account before trying again.");
+            return new IdpError(IdpErrorKind.Unavailable, "unreachable", "The identity provider did not answer; the outcome is unknown. Check the account before trying again.");
         }
+    }
 
-        try
-        {
-            await audit.CompleteAsync(pending, result.IsSuccess ? result.Value.AuditAs : AuditOutcome.Failed, result.IsSuccess ? result.Value.AuditReason : result.Error.Code, CancellationToken.None);
-        }
-        catch (AuditUnavailableException)
-        {
-            // The IdP call happened; its record stays "pending" (outcome unknown) for the auditors to see.
-            PortalLog.AuditCompletionFailed(logger, tenant.Id, pending.RecordId);
-        }
-
+    /// <summary>
+    /// After the IdP call, whatever the request's cancellation: the audit record completed (D3), the outcome noted for the
+    /// call summary, then the agent's answer: the IdP's refusal (502), or the outcome, metered for usage.
+    /// </summary>
+    private async Task<Outcome<ActionOutcome>> RecordOutcomeAsync(TenantSettings tenant, CallerAction action, string verificationId, PendingAudit pending, IdpResult<ActionOutcome> result)
+    {
+        await CompleteAuditAsync(tenant.Id, pending, result);
         await RecordDoneAsync(tenant.Id, verificationId, action, !result.IsSuccess ? "failed" : result.Value.IsPartial ? "partial" : "succeeded");
         if (!result.IsSuccess)
         {
@@ -152,6 +224,20 @@ public sealed class ActionService(
 
         await usage.RecordActionAsync(tenant.Id, action.Name, result.Value.AuditAs, CancellationToken.None);
         return result.Value;
+    }
+
+    /// <summary>D3: the record says what the IdP did: the outcome's own audit outcome and reason, or failed with the IdP's code.</summary>
+    private async Task CompleteAuditAsync(string tenantId, PendingAudit pending, IdpResult<ActionOutcome> result)
+    {
+        try
+        {
+            await audit.CompleteAsync(pending, result.IsSuccess ? result.Value.AuditAs : AuditOutcome.Failed, result.IsSuccess ? result.Value.AuditReason : result.Error.Code, CancellationToken.None);
+        }
+        catch (AuditUnavailableException)
+        {
+            // The IdP call happened; its record stays "pending" (outcome unknown) for the auditors to see.
+            PortalLog.AuditCompletionFailed(logger, tenantId, pending.RecordId);
+        }
     }
 
     /// <summary>
@@ -240,4 +326,7 @@ public sealed class ActionService(
 
         return new Refusal(ApprovalRequiredCode, $"This caller is a privileged account: {action.Title} needs a second agent's approval. The request is in the approval queue for a colleague to decide; once approved, submit again while this verification lasts.");
     }
+
+    /// <summary>The agent's verification an action runs on, the caller's IdP id read from it, and the action's audit entry naming them.</summary>
+    private sealed record VerifiedCaller(VerificationSession Session, string CallerId, AuditEntry Entry);
 }
