@@ -63,8 +63,8 @@ public sealed class ActionService(
     public const string ApprovalRequiredCode = "approval_required";
 
     /// <summary>
-    /// The steps in order: the agent's own verification of the caller; the checks that refuse before anything is
-    /// written or used (method, caller gate, privileged target); the pending audit record (D3); the verification
+    /// The steps in order: the agent's own verification of the caller; the checks that refuse while the verification
+    /// is still unused (method, caller gate, privileged target); the pending audit record (D3); the verification
     /// consumed for this action (V5); the IdP call; its outcome recorded. Each refusal leaves its own audit record.
     /// </summary>
     public async Task<Outcome<ActionOutcome>> RunAsync(
