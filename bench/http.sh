@@ -43,8 +43,8 @@ trap cleanup EXIT
 mkdir -p "$out" "$results"
 echo "== publishing (Release)" >&2
 dotnet publish src/Portal.Web/Portal.Web.csproj -c Release -o "$out/portal" --nologo -v quiet >&2
-# The demo tenant lives in the Development settings, which a publish leaves out; the variables below point it at the
-# standalone emulator and the bench's own store and keys.
+# The Development settings (plain http, SQLite), which a publish leaves out; the variables below point the portal at
+# the bench's own store and keys, and at the demo tenant the standalone emulator writes (EMULATOR_TENANTS_FILE).
 cp src/Portal.Web/appsettings.Development.json "$out/portal/"
 dotnet publish tools/Portal.IdpEmulator/Portal.IdpEmulator.csproj -c Release -o "$out/emulator" --nologo -v quiet >&2
 dotnet build bench/Portal.Bench/Portal.Bench.csproj -c Release --nologo -v quiet >&2
@@ -79,7 +79,8 @@ EMULATOR_OKTA_API_TOKEN="bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d '
 EMULATOR_CLIENT_SECRET="bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export EMULATOR_OKTA_API_TOKEN EMULATOR_CLIENT_SECRET
 start_emulator() {
-  (cd "$out/emulator" && EMULATOR_URL="http://127.0.0.1:$emulator_port" exec dotnet Portal.IdpEmulator.dll) >"$out/emulator.log" 2>&1 &
+  rm -f "$out/demo-tenants.json"
+  (cd "$out/emulator" && EMULATOR_URL="http://127.0.0.1:$emulator_port" EMULATOR_TENANTS_FILE="$out/demo-tenants.json" exec dotnet Portal.IdpEmulator.dll) >"$out/emulator.log" 2>&1 &
   pids+=($!)
   wait_200 "http://127.0.0.1:$emulator_port/oauth2/default/.well-known/openid-configuration" "$(now)" >/dev/null
 }
@@ -99,9 +100,7 @@ start_portal() {
     Portal__Web__RateLimits__AgentPermitLimit=100000000 \
     Portal__Web__RateLimits__AddressPermitLimit=100000000 \
     Portal__Web__RateLimits__SensitivePermitLimit=100000000 \
-    Portal__Tenants__0__Idp__BaseUrl="http://127.0.0.1:$emulator_port/" \
-    Portal__Tenants__0__AgentSignIn__Authority="http://127.0.0.1:$emulator_port/oauth2/default" \
-    PORTAL_EMULATOR_OKTA_TOKEN="$EMULATOR_OKTA_API_TOKEN" PORTAL_EMULATOR_CLIENT_SECRET="$EMULATOR_CLIENT_SECRET" \
+    Portal__TenantsFile="$out/demo-tenants.json" \
     "$@" dotnet Portal.Web.dll) >>"$out/portal.log" 2>&1 &
   echo $! | tee -a "$out/app.pids"
 }

@@ -33,7 +33,12 @@ public static class PortalWebSetup
         // F8: no "Server: Kestrel" on any response, including those Kestrel writes itself (400, 431...).
         builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);
 #if PORTAL_EMBEDDED_EMULATOR
-        EmbeddedEmulator.StartIfEnabled(builder);
+        // Debug builds only: `dotnet run`'s demo is the IdP emulator's own hook; it starts the emulator and adds the
+        // demo organisations when Portal:Emulator:Enabled is set (docs/architecture.md, "The emulator is in Debug builds only").
+        if (Portal.IdpEmulator.EmbeddedDemo.AddIdpEmulatorDemo(builder) is { } demo)
+        {
+            services.AddSingleton(new DemoInfo(demo.PhoneUrl));
+        }
 #endif
 
         if (!environment.IsDevelopment())

@@ -158,6 +158,18 @@ public class PortalHost : IAsyncLifetime
             settings["Portal:Tenancy:ReconciliationInBackground"] = "false";
         }
 
+        if (EnvironmentName == "Development")
+        {
+            // As in `dotnet run`'s demo, the first organisation of a Development portal is the demo Okta org
+            // (DemoTenants.Okta: its name, e-mail domain, group tiers, required MFA, API token id and IdP-log reading);
+            // the test's own tenant settings below override it.
+            var demo = DemoTenants.Okta(Emulator.BaseUrl, new DemoSecretReferences(Variable("OKTA"), Variable("AGENT_" + (Tenants.FirstOrDefault()?.Id ?? DemoTenants.OktaTenantId))));
+            foreach (var (key, value) in demo)
+            {
+                settings["Portal:Tenants:0:" + key] = value;
+            }
+        }
+
         settings["Portal:Web:RequireHttps"] = TestDefaults ? "true" : "false";
         settings["Portal:Web:PseudonymisationKeySecret"] = "file:" + keyFile;
         settings["Portal:Web:KeyRingEncryptionKeySecret"] = "file:" + keyRingFile;

@@ -33,6 +33,9 @@ public sealed class EmulatorHost : IAsyncDisposable
     /// <summary>The Entra-like issuer of a directory: <c>{BaseUrl}{tenantId}/v2.0</c> (agents and callers of that directory).</summary>
     public Uri EntraIssuer(string tenantId = EntraDemo.TenantId) => new(BaseUrl, tenantId + "/v2.0");
 
+    /// <summary>The caller's phone page: <c>{BaseUrl}phone</c>.</summary>
+    public Uri PhoneUrl => new(BaseUrl, "phone");
+
     public EmulatorState State { get; }
 
     public static async Task<EmulatorHost> StartAsync(EmulatorOptions options, CancellationToken cancellationToken = default)

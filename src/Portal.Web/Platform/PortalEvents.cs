@@ -14,7 +14,6 @@ internal static class PortalEvents
     public const int IdpCallFailed = 1004;
     public const int SecurityAlarm = 1005;
     public const int ActionAuditCompletionFailed = 1006;
-    public const int EmbeddedEmulatorRunning = 1007;
     public const int CallSummaryNotUpdated = 1008;
     public const int ConnectionCheckSettingsRefused = 1020;
     public const int ConnectionChecked = 1021;

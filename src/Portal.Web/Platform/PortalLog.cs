@@ -21,9 +21,6 @@ internal static partial class PortalLog
     [LoggerMessage(EventId = PortalEvents.ActionAuditCompletionFailed, Level = LogLevel.Error, Message = "An action's audit record could not be completed after the IdP call (tenant {TenantId}, record {RecordId}); it stays pending")]
     public static partial void AuditCompletionFailed(ILogger logger, string tenantId, string recordId);
 
-    [LoggerMessage(EventId = PortalEvents.EmbeddedEmulatorRunning, Level = LogLevel.Warning, Message = "The embedded IdP emulator is running at {BaseUrl}: development only")]
-    public static partial void EmulatorRunning(ILogger logger, Uri baseUrl);
-
     [LoggerMessage(EventId = PortalEvents.CallSummaryNotUpdated, Level = LogLevel.Warning, Message = "An action's outcome could not be added to its verification's call summary (tenant {TenantId}, {ErrorType}); the audit record holds it")]
     public static partial void CallSummaryNotUpdated(ILogger logger, string tenantId, string errorType);
 }

@@ -1,0 +1,159 @@
+using System.Text.Json.Nodes;
+
+namespace Portal.IdpEmulator;
+
+/// <summary>
+/// The demo organisations this emulator serves, described once: the portal's settings of each (one
+/// <c>Portal:Tenants:N</c> entry, docs/tenancy.md and docs/entra.md) and the clients they use at the emulator.
+/// The embedded demo (<see cref="EmbeddedDemo"/>), the standalone emulator's tenants file and the test hosts all take
+/// them from here.
+/// </summary>
+public static class DemoTenants
+{
+    public const string OktaTenantId = "demo-okta";
+
+    public const string EntraTenantId = "demo-entra";
+
+    /// <summary>The demo Okta org's agent sign-in client (<c>/oauth2/default</c>).</summary>
+    public const string OktaAgentClientId = "portal-demo";
+
+    /// <summary>The demo Entra directory's agent sign-in app registration.</summary>
+    public const string EntraAgentClientId = "7d0c2b8a-41e6-4f0b-9d3c-5a6e8f1b2c01";
+
+    /// <summary>The demo Entra directory's Graph app registration (client credentials).</summary>
+    public const string GraphClientId = "7d0c2b8a-41e6-4f0b-9d3c-5a6e8f1b2c02";
+
+    /// <summary>The step-up client both demo organisations use for callers' sign-in.</summary>
+    public const string StepUpClientId = "7d0c2b8a-41e6-4f0b-9d3c-5a6e8f1b2c03";
+
+    /// <summary>
+    /// The demo Okta org at the emulator's <paramref name="root"/>, as the settings of one tenant (keys relative to
+    /// <c>Portal:Tenants:N</c>). Caller step-up is configured when <see cref="DemoSecretReferences.StepUpClient"/> is given.
+    /// </summary>
+    public static Dictionary<string, string?> Okta(Uri root, DemoSecretReferences secrets)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        ArgumentNullException.ThrowIfNull(secrets);
+        var settings = new Dictionary<string, string?>
+        {
+            ["Id"] = OktaTenantId,
+            ["DisplayName"] = "Demo Org (Okta)",
+            ["EmailDomains:0"] = "demo.example",
+            ["Idp:Kind"] = "Okta",
+            ["Idp:BaseUrl"] = root.ToString(),
+            ["Idp:ApiTokenSecret"] = secrets.OktaApiToken,
+
+            // The id of the emulator's SSWS token, by which the portal tells its own actions in the System Log from others.
+            ["Idp:Okta:ApiTokenId"] = EmulatorAdmins.OktaApiTokenId,
+            ["Reconciliation:Enabled"] = "true",
+            ["Reconciliation:PollSeconds"] = "10",
+            ["AgentSignIn:Authority"] = new Uri(root, "oauth2/default").ToString(),
+            ["AgentSignIn:ClientId"] = OktaAgentClientId,
+            ["AgentSignIn:ClientSecretSecret"] = secrets.OktaAgentClient,
+            ["AgentSignIn:RequiredAmr:0"] = "mfa",
+            ["GroupTiers:Helpdesk Tier 1"] = "Tier 1",
+            ["GroupTiers:Helpdesk Tier 2"] = "Tier 2",
+            ["GroupTiers:Helpdesk Tier 3"] = "Tier 3",
+            ["GroupTiers:Helpdesk Auditors"] = "Auditor",
+            ["GroupTiers:Helpdesk Admins"] = "Tenant admin",
+        };
+        if (secrets.StepUpClient is { } stepUp)
+        {
+            settings["StepUp:Authority"] = new Uri(root, "oauth2/callers").ToString();
+            settings["StepUp:ClientId"] = StepUpClientId;
+            settings["StepUp:ClientSecretSecret"] = stepUp;
+        }
+
+        return settings;
+    }
+
+    /// <summary>
+    /// The demo Entra directory at the emulator's <paramref name="root"/>, as the settings of one tenant: Graph, agent
+    /// sign-in and caller step-up at the Entra-like authority, group and app-role tiers, the directory audits read.
+    /// </summary>
+    public static Dictionary<string, string?> Entra(Uri root, DemoSecretReferences secrets)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        ArgumentNullException.ThrowIfNull(secrets);
+        if (secrets.GraphClient is null || secrets.EntraAgentClient is null || secrets.StepUpClient is null)
+        {
+            throw new ArgumentException("The demo Entra directory needs the Graph, agent and step-up client secrets.", nameof(secrets));
+        }
+
+        var issuer = new Uri(root, EntraDemo.TenantId + "/v2.0").ToString();
+        return new Dictionary<string, string?>
+        {
+            ["Id"] = EntraTenantId,
+            ["DisplayName"] = "Demo Org (Entra)",
+            ["EmailDomains:0"] = "entra.example",
+            ["Idp:Kind"] = "Entra",
+            ["Idp:BaseUrl"] = new Uri(root, "v1.0").ToString(),
+            ["Idp:ApiTokenSecret"] = secrets.GraphClient,
+            ["Idp:Entra:DirectoryTenantId"] = EntraDemo.TenantId,
+            ["Idp:Entra:ClientId"] = GraphClientId,
+            ["Idp:Entra:TokenEndpoint"] = new Uri(root, EntraDemo.TenantId + "/oauth2/v2.0/token").ToString(),
+            ["Reconciliation:Enabled"] = "true",
+            ["Reconciliation:PollSeconds"] = "10",
+            ["AgentSignIn:Authority"] = issuer,
+            ["AgentSignIn:ClientId"] = EntraAgentClientId,
+            ["AgentSignIn:ClientSecretSecret"] = secrets.EntraAgentClient,
+            ["GroupTiers:" + EntraDemo.Tier1GroupId] = "Tier 1",
+            ["GroupTiers:" + EntraDemo.Tier2GroupId] = "Tier 2",
+            ["GroupTiers:" + EntraDemo.Tier3GroupId] = "Tier 3",
+            ["GroupTiers:" + EntraDemo.AuditorsGroupId] = "Auditor",
+            ["GroupTiers:" + EntraDemo.Tier3Role] = "Tier 3",
+            ["StepUp:Authority"] = issuer,
+            ["StepUp:ClientId"] = StepUpClientId,
+            ["StepUp:ClientSecretSecret"] = secrets.StepUpClient,
+            ["StepUp:RequiredAcrs:0"] = "c1",
+        };
+    }
+
+    /// <summary>
+    /// A tenants file (<c>Portal:TenantsFile</c>, docs/configuration.md): <c>{ "Tenants": [ … ] }</c>, each tenant's
+    /// settings nested as configuration reads them back (a list's items keyed "0", "1", …).
+    /// </summary>
+    public static string TenantsFile(params IReadOnlyDictionary<string, string?>[] tenants)
+    {
+        ArgumentNullException.ThrowIfNull(tenants);
+        var list = new JsonArray();
+        foreach (var tenant in tenants)
+        {
+            var obj = new JsonObject();
+            foreach (var (key, value) in tenant)
+            {
+                var node = obj;
+                var path = key.Split(':');
+                for (var i = 0; i < path.Length - 1; i++)
+                {
+                    if (node[path[i]] is not JsonObject child)
+                    {
+                        child = [];
+                        node[path[i]] = child;
+                    }
+
+                    node = child;
+                }
+
+                node[path[^1]] = value;
+            }
+
+            list.Add(obj);
+        }
+
+        return new JsonObject { ["Tenants"] = list }.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
+    }
+}
+
+/// <summary>
+/// The secret references (<c>env:NAME</c> or <c>file:/path</c>, docs/configuration.md) the demo organisations' settings
+/// name, one per credential; the values stay where the references point.
+/// </summary>
+public sealed record DemoSecretReferences(string OktaApiToken, string OktaAgentClient)
+{
+    public string? StepUpClient { get; init; }
+
+    public string? EntraAgentClient { get; init; }
+
+    public string? GraphClient { get; init; }
+}
