@@ -155,13 +155,13 @@ public sealed class ActionService(
         return new Refusal("method_insufficient", $"{action.Title} needs a stronger verification: your organisation accepts {string.Join(" or ", accepted.Select(MethodLabels.Phrase))} for it.");
     }
 
-    /// <summary>A caller under alarm or past the failure limit is refused actions too (a cooldown alone is not), audited as <c>caller_alarm</c>.</summary>
+    /// <summary>A caller under alarm or past the failure limit is refused actions too (a cooldown alone is not), audited by the gate's code (<c>caller_alarm</c>, <c>failure_limit</c>).</summary>
     private async Task<Refusal?> CallerGateRefusalAsync(TenantSettings tenant, VerifiedCaller caller, CancellationToken ct)
     {
         var gate = await store.CheckGateAsync(tenant.Id, caller.Session.CallerIdHash, forAction: true, ct);
         if (gate != CallerGate.Open)
         {
-            await audit.RecordAsync(caller.Entry with { Outcome = AuditOutcome.Denied, Reason = "caller_alarm" }, ct);
+            await audit.RecordAsync(caller.Entry with { Outcome = AuditOutcome.Denied, Reason = CallerGates.Code(gate) }, ct);
             return CallerGates.Refusal(gate);
         }
 
