@@ -200,6 +200,28 @@ public abstract class VerificationJourneys(PortalTestHost host) : IAsyncLifetime
         Assert.Contains(await AuditDocumentsAsync(), d => (string)d["action"]! == "action.password_reset" && (string)d["outcome"]! == "denied");
     }
 
+    /// <summary>
+    /// A challenge is not a verification: the id of a push the agent is waiting on opens no session page and no action,
+    /// and an id of the wrong shape is refused where it comes in, as not found.
+    /// </summary>
+    [Fact]
+    public async Task ChallengeId_IsNoVerificationId_MalformedIdsNotFound()
+    {
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(_tier3));
+        var pending = await agent.StartPushAsync(await agent.LookupAsync(_alice));
+        var challengeId = pending.Split('/').Last();
+
+        var asSession = await agent.Browser.GetAsync("/verification/session/" + challengeId);
+        var action = await agent.ActAsync("revoke-sessions", challengeId);
+        var malformed = await agent.Browser.GetAsync("/verification/pending/" + challengeId.ToUpperInvariant());
+
+        Assert.Equal(HttpStatusCode.NotFound, asSession.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, action.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, malformed.StatusCode);
+        Assert.Equal(0, _host.Emulator.State.FindCaller(_alice)!.SessionsRevoked);
+        Assert.Contains(await AuditDocumentsAsync(), d => (string?)d["action"] == "action.sessions_revoke" && (string?)d["reason"] == "no_verification");
+    }
+
     [Fact]
     public async Task Action_OtherAgentsVerification_Refused()
     {

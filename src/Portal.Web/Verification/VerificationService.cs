@@ -163,9 +163,9 @@ public sealed class VerificationService(
         return await way.StartAsync(new VerificationAttempt(request, caller, factor, answer, reservation, entry, store.Now), ct);
     }
 
-    public async Task<PendingVerification?> GetPendingAsync(AgentContext agent, string pendingId, CancellationToken ct)
+    public async Task<PendingVerification?> GetPendingAsync(AgentContext agent, ChallengeId pendingId, CancellationToken ct)
     {
-        var pending = await store.GetPendingAsync(agent.TenantId, pendingId, ct);
+        var pending = await store.GetPendingAsync(agent.TenantId, pendingId.Value, ct);
 
         // Bound to the agent session that started it: another agent (or the same agent after sign-out) sees nothing.
         return pending is not null && pending.AgentSessionId == agent.SessionId && pending.AgentSubject == agent.Subject ? pending : null;
@@ -175,7 +175,7 @@ public sealed class VerificationService(
     /// What the agent's challenge has come to: its method asks the IdP or notices that it ran out; the first time it is
     /// approved, the verification session opens.
     /// </summary>
-    public async Task<Outcome<PendingVerification>> PollAsync(AgentRequest request, string pendingId, CancellationToken ct)
+    public async Task<Outcome<PendingVerification>> PollAsync(AgentRequest request, ChallengeId pendingId, CancellationToken ct)
     {
         var pending = await GetPendingAsync(request.Agent, pendingId, ct);
         if (pending is null || pending.State != ChallengeState.Waiting)
@@ -213,9 +213,9 @@ public sealed class VerificationService(
         }
     }
 
-    public async Task<VerificationSession?> GetSessionAsync(AgentContext agent, string sessionId, CancellationToken ct)
+    public async Task<VerificationSession?> GetSessionAsync(AgentContext agent, VerificationId sessionId, CancellationToken ct)
     {
-        var session = await store.GetSessionAsync(agent.TenantId, sessionId, ct);
+        var session = await store.GetSessionAsync(agent.TenantId, sessionId.Value, ct);
         return session is not null && session.AgentSessionId == agent.SessionId && session.AgentSubject == agent.Subject && store.Now < session.ExpiresAt ? session : null;
     }
 }

@@ -23,8 +23,8 @@ public sealed class VerificationVerdicts(
     public async Task<PendingVerification> ApproveAsync(AgentRequest request, PendingVerification pending, string callerId, string resultAction, CancellationToken ct)
     {
         var (agent, tenant, _) = request;
-        var sessionId = PortalIds.New();
-        var won = await store.CompletePendingAsync(tenant.Id, pending.Id, ChallengeState.Approved, sessionId, ct);
+        var sessionId = VerificationId.New();
+        var won = await store.CompletePendingAsync(tenant.Id, pending.Id, ChallengeState.Approved, sessionId.Value, ct);
         if (won is null)
         {
             return await store.GetPendingAsync(tenant.Id, pending.Id, ct) ?? pending;
@@ -104,12 +104,12 @@ public sealed class VerificationVerdicts(
             : await FailAsync(request, pending, callerId, ChallengeState.TimedOut, resultAction, reason, ct, alarm: false);
 
     /// <summary>Opens the verification session: bound to tenant, agent session, agent, caller and method, for the tenant's minutes (V5).</summary>
-    public async Task<VerificationSession> OpenSessionAsync(AgentContext agent, TenantSettings tenant, CallerBinding caller, string method, CancellationToken ct, string? id = null)
+    public async Task<VerificationSession> OpenSessionAsync(AgentContext agent, TenantSettings tenant, CallerBinding caller, string method, CancellationToken ct, VerificationId? id = null)
     {
         var now = store.Now;
         var session = new VerificationSession
         {
-            Id = id ?? PortalIds.New(),
+            Id = (id ?? VerificationId.New()).Value,
             TenantId = tenant.Id,
             AgentSessionId = agent.SessionId,
             AgentSubject = agent.Subject,

@@ -83,7 +83,7 @@ public sealed class ActionServiceTests : IDisposable
     }
 
     private Task<Outcome<ActionOutcome>> RunOutcomeAsync(string verificationId, CallerAction? action, AgentContext? agent, Func<IdpResult<ActionOutcome>>? result, ActionService? service = null) =>
-        (service ?? _service).RunAsync(new AgentRequest(agent ?? Agent, _tenant, Origin), action ?? CallerAction.PasswordReset, verificationId, "INC-7", (directory, callerId, _) =>
+        (service ?? _service).RunAsync(new AgentRequest(agent ?? Agent, _tenant, Origin), action ?? CallerAction.PasswordReset, VerificationId.TryParse(verificationId, out var parsed) ? parsed : null, "INC-7", (directory, callerId, _) =>
         {
             Assert.Same(_directory, directory);
             _performedOn.Add(callerId);
@@ -329,7 +329,7 @@ public sealed class ActionServiceTests : IDisposable
         var id = await VerifiedAsync();
         AuditRecord? recordAtCall = null;
         IReadOnlyList<string>? usedAtCall = null;
-        var (outcome, refusal) = await _service.RunAsync(new AgentRequest(Agent, _tenant, Origin), CallerAction.PasswordReset, id, "INC-7", async (_, callerId, ct) =>
+        var (outcome, refusal) = await _service.RunAsync(new AgentRequest(Agent, _tenant, Origin), CallerAction.PasswordReset, TestIds.Verification(id), "INC-7", async (_, callerId, ct) =>
         {
             recordAtCall = await SingleAuditAsync("action.password_reset");
             usedAtCall = (await _store.GetSessionAsync(Tenant, id, ct))!.UsedActions;
@@ -435,7 +435,7 @@ public sealed class ActionServiceTests : IDisposable
         Assert.Equal("approval_required", refusal!.Code);
         Assert.Empty(_performedOn);
         Assert.Equal([CallerId], _directory.GroupLookups);
-        var requested = await _approvals.GetAsync(Tenant, ApprovalStore.IdFor(id, "password_reset"), CancellationToken.None);
+        var requested = await _approvals.GetAsync(Tenant, ApprovalStore.IdFor(TestIds.Verification(id), "password_reset"), CancellationToken.None);
         Assert.NotNull(requested);
         Assert.Equal(ApprovalState.Pending, requested.State);
         Assert.Equal(Agent.Subject, requested.RequesterSubject);
@@ -463,7 +463,7 @@ public sealed class ActionServiceTests : IDisposable
         _directory.Groups = () => IdpResult<IReadOnlyList<string>>.Success(["Helpdesk Admins"]);
         var id = await VerifiedAsync();
         await RunAsync(id);
-        await _approvals.DecideAsync(Tenant, ApprovalStore.IdFor(id, "password_reset"), OtherAgent, approve: true, CancellationToken.None);
+        await _approvals.DecideAsync(Tenant, ApprovalStore.IdFor(TestIds.Verification(id), "password_reset"), OtherAgent, approve: true, CancellationToken.None);
 
         var (_, refusal, status) = await RunAsync(id);
         Assert.Null(refusal);
@@ -472,7 +472,7 @@ public sealed class ActionServiceTests : IDisposable
         var use = await SingleAuditAsync("approval.use");
         Assert.Equal(AuditOutcome.Succeeded, use.Outcome);
         Assert.Equal("password_reset", use.Reason);
-        Assert.Equal(ApprovalState.Used, (await _approvals.GetAsync(Tenant, ApprovalStore.IdFor(id, "password_reset"), CancellationToken.None))!.State);
+        Assert.Equal(ApprovalState.Used, (await _approvals.GetAsync(Tenant, ApprovalStore.IdFor(TestIds.Verification(id), "password_reset"), CancellationToken.None))!.State);
     }
 
     [Fact]
@@ -482,7 +482,7 @@ public sealed class ActionServiceTests : IDisposable
         _directory.Groups = () => IdpResult<IReadOnlyList<string>>.Success(["Helpdesk Admins"]);
         var id = await VerifiedAsync();
         await RunAsync(id);
-        await _approvals.DecideAsync(Tenant, ApprovalStore.IdFor(id, "password_reset"), OtherAgent, approve: false, CancellationToken.None);
+        await _approvals.DecideAsync(Tenant, ApprovalStore.IdFor(TestIds.Verification(id), "password_reset"), OtherAgent, approve: false, CancellationToken.None);
 
         var (_, refusal, status) = await RunAsync(id);
         Assert.Equal("approval_rejected", refusal!.Code);
@@ -538,7 +538,7 @@ public sealed class ActionServiceTests : IDisposable
         var use = await SingleAuditAsync("approval.use");
         Assert.Equal("password_reset before_verification", use.Reason);
         Assert.Equal(ApprovalState.Used, (await _approvals.GetAsync(Tenant, asked, CancellationToken.None))!.State);
-        Assert.Null(await _approvals.GetAsync(Tenant, ApprovalStore.IdFor(id, "password_reset"), CancellationToken.None));
+        Assert.Null(await _approvals.GetAsync(Tenant, ApprovalStore.IdFor(TestIds.Verification(id), "password_reset"), CancellationToken.None));
     }
 
     [Fact]
@@ -553,7 +553,7 @@ public sealed class ActionServiceTests : IDisposable
 
         Assert.Equal("approval_required", refusal!.Code);
         Assert.Empty(_performedOn);
-        Assert.NotNull(await _approvals.GetAsync(Tenant, ApprovalStore.IdFor(id, "password_reset"), CancellationToken.None));
+        Assert.NotNull(await _approvals.GetAsync(Tenant, ApprovalStore.IdFor(TestIds.Verification(id), "password_reset"), CancellationToken.None));
     }
 
     [Fact]
@@ -569,7 +569,7 @@ public sealed class ActionServiceTests : IDisposable
         Assert.Equal("approval_required", refusal!.Code);
         Assert.Equal(StatusCodes.Status403Forbidden, status);
         Assert.Empty(_performedOn);
-        Assert.Null(await _approvals.GetAsync(Tenant, ApprovalStore.IdFor(id, "password_reset"), CancellationToken.None));
+        Assert.Null(await _approvals.GetAsync(Tenant, ApprovalStore.IdFor(TestIds.Verification(id), "password_reset"), CancellationToken.None));
         Assert.Single(await _approvals.PendingAsync(Tenant, CancellationToken.None));
     }
 
@@ -587,7 +587,7 @@ public sealed class ActionServiceTests : IDisposable
         _core.Clock.Advance(ApprovalStore.AskedAtLookupLifetime);
         var later = await VerifiedAsync();
         Assert.Equal("approval_required", (await RunAsync(later)).Refusal!.Code);
-        Assert.NotNull(await _approvals.GetAsync(Tenant, ApprovalStore.IdFor(later, "password_reset"), CancellationToken.None));
+        Assert.NotNull(await _approvals.GetAsync(Tenant, ApprovalStore.IdFor(TestIds.Verification(later), "password_reset"), CancellationToken.None));
     }
 
     [Fact]

@@ -21,7 +21,7 @@ public sealed class ApprovalStoreTests : IDisposable
 
     private ApprovalRequest Request(string action = "mfa_reset", TimeSpan? lifetime = null, string verification = Verification) => new()
     {
-        Id = ApprovalStore.IdFor(verification, action),
+        Id = ApprovalStore.IdFor(TestIds.Verification(verification), action),
         TenantId = Tenant,
         VerificationId = verification,
         Action = action,
@@ -38,7 +38,7 @@ public sealed class ApprovalStoreTests : IDisposable
     [Fact]
     public void IdFor_IsTheVerificationAndTheAction()
     {
-        Assert.Equal(Verification + ".mfa_reset", ApprovalStore.IdFor(Verification, "mfa_reset"));
+        Assert.Equal(Verification + ".mfa_reset", ApprovalStore.IdFor(TestIds.Verification(Verification), "mfa_reset"));
         Assert.Equal(_core.Clock.GetUtcNow(), _approvals.Now);
     }
 
@@ -132,10 +132,10 @@ public sealed class ApprovalStoreTests : IDisposable
     {
         var action = new string('a', 46);
         await _approvals.RequestAsync(Request(action), CancellationToken.None);
-        Assert.NotNull(await _approvals.GetAsync(Tenant, ApprovalStore.IdFor(Verification, action), CancellationToken.None));
+        Assert.NotNull(await _approvals.GetAsync(Tenant, ApprovalStore.IdFor(TestIds.Verification(Verification), action), CancellationToken.None));
         Assert.Null(await _approvals.GetAsync(Tenant, Verification + "." + new string('a', 47), CancellationToken.None));
         await _approvals.RequestAsync(Request("a"), CancellationToken.None);
-        Assert.NotNull(await _approvals.GetAsync(Tenant, ApprovalStore.IdFor(Verification, "a"), CancellationToken.None));
+        Assert.NotNull(await _approvals.GetAsync(Tenant, ApprovalStore.IdFor(TestIds.Verification(Verification), "a"), CancellationToken.None));
     }
 
     [Fact]
@@ -207,7 +207,7 @@ public sealed class ApprovalStoreTests : IDisposable
     [Fact]
     public async Task Decide_Unknown_NotFound()
     {
-        Assert.Equal((ApprovalDecisionResult.NotFound, null), await _approvals.DecideAsync(Tenant, ApprovalStore.IdFor(Verification, "mfa_reset"), Decider, approve: true, CancellationToken.None));
+        Assert.Equal((ApprovalDecisionResult.NotFound, null), await _approvals.DecideAsync(Tenant, ApprovalStore.IdFor(TestIds.Verification(Verification), "mfa_reset"), Decider, approve: true, CancellationToken.None));
     }
 
     [Fact]
@@ -222,7 +222,7 @@ public sealed class ApprovalStoreTests : IDisposable
         Assert.True(await _approvals.TryUseAsync(Tenant, request.Id, Requester.Subject, CancellationToken.None));
         Assert.Equal(ApprovalState.Used, (await _approvals.GetAsync(Tenant, request.Id, CancellationToken.None))!.State);
         Assert.False(await _approvals.TryUseAsync(Tenant, request.Id, Requester.Subject, CancellationToken.None));
-        Assert.False(await _approvals.TryUseAsync(Tenant, ApprovalStore.IdFor(Verification, "tap_issue"), Requester.Subject, CancellationToken.None));
+        Assert.False(await _approvals.TryUseAsync(Tenant, ApprovalStore.IdFor(TestIds.Verification(Verification), "tap_issue"), Requester.Subject, CancellationToken.None));
     }
 
     [Fact]
@@ -233,7 +233,7 @@ public sealed class ApprovalStoreTests : IDisposable
         await _core.Documents.CreateAsync(
             new Portal.Storage.DocumentKey(ApprovalStore.Collection(Tenant), request.Id), Portal.Storage.DocumentJson.ToDocument(request), request.ExpiresAt.AddHours(1));
         _core.Clock.Advance(TimeSpan.FromMinutes(10) - TimeSpan.FromTicks(1));
-        var copy = request with { Id = ApprovalStore.IdFor(Verification, "tap_issue"), Action = "tap_issue" };
+        var copy = request with { Id = ApprovalStore.IdFor(TestIds.Verification(Verification), "tap_issue"), Action = "tap_issue" };
         await _core.Documents.CreateAsync(
             new Portal.Storage.DocumentKey(ApprovalStore.Collection(Tenant), copy.Id), Portal.Storage.DocumentJson.ToDocument(copy), copy.ExpiresAt.AddHours(1));
         Assert.True(await _approvals.TryUseAsync(Tenant, copy.Id, Requester.Subject, CancellationToken.None));
@@ -242,7 +242,7 @@ public sealed class ApprovalStoreTests : IDisposable
         Assert.False(await _approvals.TryUseAsync(Tenant, request.Id, Requester.Subject, CancellationToken.None));
         Assert.Equal(ApprovalState.Approved, (await _approvals.GetAsync(Tenant, request.Id, CancellationToken.None))!.State);
 
-        var pending = request with { Id = ApprovalStore.IdFor(Verification, "account_unlock"), Action = "account_unlock", State = ApprovalState.Pending };
+        var pending = request with { Id = ApprovalStore.IdFor(TestIds.Verification(Verification), "account_unlock"), Action = "account_unlock", State = ApprovalState.Pending };
         await _core.Documents.CreateAsync(
             new Portal.Storage.DocumentKey(ApprovalStore.Collection(Tenant), pending.Id), Portal.Storage.DocumentJson.ToDocument(pending), pending.ExpiresAt.AddHours(1));
         Assert.Equal(ApprovalDecisionResult.NotPending, (await _approvals.DecideAsync(Tenant, pending.Id, Decider, approve: true, CancellationToken.None)).Result);

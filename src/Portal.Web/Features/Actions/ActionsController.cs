@@ -164,8 +164,8 @@ public sealed class ActionsController(ITenantCatalog tenants, ActionService acti
         var outcome = kept.Status == StatusCodes.Status200OK
             ? new ActionOutcome(kept.Succeeded, kept.Message, kept.Secret, kept.SecretLabel, kept.SecretExpiresAt) { AuditAs = kept.Partial ? AuditOutcome.Partial : AuditOutcome.Succeeded }
             : null;
-        var approval = kept.RefusalCode == ActionService.ApprovalRequiredCode && kept.VerificationId.Length > 0
-            ? await ApprovalOfAsync(agent, kept.VerificationId, action)
+        var approval = kept.RefusalCode == ActionService.ApprovalRequiredCode && VerificationId.TryParse(kept.VerificationId, out var verification)
+            ? await ApprovalOfAsync(agent, verification, action)
             : null;
         return View("Result", new ActionPage(action, kept.VerificationId, outcome, outcome is null ? kept.Message : null, kept.SecretShown ? kept.SecretLabel : null) { Approval = approval });
     }
@@ -181,20 +181,20 @@ public sealed class ActionsController(ITenantCatalog tenants, ActionService acti
     {
         var agent = Current.Agent;
         var known = CallerAction.All.FirstOrDefault(a => a.Name == actionName);
-        if (known is null || !PortalIds.IsWellFormed(verificationId))
+        if (known is null || !VerificationId.TryParse(verificationId, out var id))
         {
             return NotFound();
         }
 
-        var approval = await ApprovalOfAsync(agent, verificationId, known);
+        var approval = await ApprovalOfAsync(agent, id, known);
         return approval is null ? NotFound() : Json(new { value = approval.Watched });
     }
 
-    private async Task<ApprovalProgress?> ApprovalOfAsync(AgentContext agent, string verificationId, CallerAction action)
+    private async Task<ApprovalProgress?> ApprovalOfAsync(AgentContext agent, VerificationId verificationId, CallerAction action)
     {
         var ct = HttpContext.RequestAborted;
         var request = await approvals.GetAsync(agent.TenantId, ApprovalStore.IdFor(verificationId, action.Name), ct);
-        if (request is null && await verifications.GetSessionAsync(agent.TenantId, verificationId, ct) is { } session && session.AgentSubject == agent.Subject)
+        if (request is null && await verifications.GetSessionAsync(agent.TenantId, verificationId.Value, ct) is { } session && session.AgentSubject == agent.Subject)
         {
             // Asked for at look-up, before this verification: the action found that request instead of making one.
             request = await approvals.GetAsync(agent.TenantId, ApprovalStore.IdBeforeVerifying(agent.Subject, session.CallerIdHash, action.Name), ct);
@@ -227,11 +227,12 @@ public sealed class ActionsController(ITenantCatalog tenants, ActionService acti
     {
         var agent = Current.Agent;
         var tenant = Current.Tenant;
-        var (outcome, refusal) = await actions.RunAsync(Current, action, verificationId ?? "", ticketRef, perform, HttpContext.RequestAborted);
+        VerificationId? verification = VerificationId.TryParse(verificationId, out var parsed) ? parsed : null;
+        var (outcome, refusal) = await actions.RunAsync(Current, action, verification, ticketRef, perform, HttpContext.RequestAborted);
         var status = refusal?.HttpStatus ?? StatusCodes.Status200OK;
 
         // The verification id goes back only as a link to its page, and only when it is one.
-        var shownVerification = PortalIds.IsWellFormed(verificationId) ? verificationId! : "";
+        var shownVerification = verification?.Value ?? "";
         var result = outcome is not null
             ? new ActionResultHandover(action.Name, shownVerification, status, outcome.Succeeded, outcome.IsPartial, outcome.Message, null, outcome.OneTimeSecret, outcome.OneTimeSecretLabel, outcome.SecretExpiresAt, false)
             : new ActionResultHandover(action.Name, shownVerification, status, false, false, refusal!.Message, refusal.Code, null, null, null, false);
@@ -248,7 +249,7 @@ public sealed class ActionsController(ITenantCatalog tenants, ActionService acti
     private StatusCodeResult NotConfirmed(CallerAction action, string? verificationId, string message)
     {
         var agent = Current.Agent;
-        var shownVerification = PortalIds.IsWellFormed(verificationId) ? verificationId! : "";
+        var shownVerification = VerificationId.TryParse(verificationId, out var parsed) ? parsed.Value : "";
         var id = PortalIds.New();
         handover.Keep(Response, ResultPurpose, agent, ResultPath(id), new ActionResultHandover(action.Name, shownVerification, StatusCodes.Status422UnprocessableEntity, false, false, message, "not_confirmed", null, null, null, false), clock.GetUtcNow() + ResultLifetime);
         return this.SeeOther(ResultPath(id));

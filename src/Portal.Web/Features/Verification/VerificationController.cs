@@ -142,7 +142,7 @@ public sealed class VerificationController(VerificationService verification, Ste
     public async Task<IActionResult> Pending(string id)
     {
         var (agent, tenant) = Agent();
-        var pending = await verification.GetPendingAsync(agent, id, HttpContext.RequestAborted);
+        var pending = ChallengeId.TryParse(id, out var challenge) ? await verification.GetPendingAsync(agent, challenge, HttpContext.RequestAborted) : null;
         return pending is null ? NotFound() : View((await WithStepUpAsync(agent, ToPage(pending, null))) with { Escalation = tenant.CallScripts.Escalation });
     }
 
@@ -154,7 +154,12 @@ public sealed class VerificationController(VerificationService verification, Ste
     public async Task<IActionResult> Poll(string id)
     {
         var (agent, tenant) = Agent();
-        var (pending, refusal) = await verification.PollAsync(Current, id, HttpContext.RequestAborted);
+        if (!ChallengeId.TryParse(id, out var challenge))
+        {
+            return NotFound();
+        }
+
+        var (pending, refusal) = await verification.PollAsync(Current, challenge, HttpContext.RequestAborted);
         if (pending is null)
         {
             return NotFound();
@@ -185,7 +190,7 @@ public sealed class VerificationController(VerificationService verification, Ste
     public async Task<IActionResult> Session(string id)
     {
         var (agent, tenant) = Agent();
-        var session = await verification.GetSessionAsync(agent, id, HttpContext.RequestAborted);
+        var session = VerificationId.TryParse(id, out var verificationId) ? await verification.GetSessionAsync(agent, verificationId, HttpContext.RequestAborted) : null;
         if (session is null)
         {
             return Refused(new Refusal("no_verification", "This verification has expired or is not yours. Verify the caller again."), StatusCodes.Status404NotFound);

@@ -68,7 +68,7 @@ public sealed class ActionService(
     /// consumed for this action (V5); the IdP call; its outcome recorded. Each refusal leaves its own audit record.
     /// </summary>
     public async Task<Outcome<ActionOutcome>> RunAsync(
-        AgentRequest request, CallerAction action, string verificationId, string? ticketRef,
+        AgentRequest request, CallerAction action, VerificationId? verificationId, string? ticketRef,
         Func<ICallerDirectory, string, CancellationToken, Task<IdpResult<ActionOutcome>>> perform, CancellationToken ct)
     {
         var entry = AuditEntries.For(request, "action." + action.Name, AuditOutcome.Pending) with { TicketRef = ticketRef };
@@ -78,30 +78,31 @@ public sealed class ActionService(
             return notVerified!;
         }
 
-        if (await RefusalBeforeActingAsync(request, action, verificationId, caller, ct) is { } refused)
+        var verified = VerificationId.Of(caller.Session);
+        if (await RefusalBeforeActingAsync(request, action, verified, caller, ct) is { } refused)
         {
             return refused;
         }
 
         // D3: the record exists before anything happens at the IdP; if it cannot be written, nothing happens.
         var pending = await audit.BeginAsync(caller.Entry, ct);
-        if (await ConsumeVerificationAsync(request.Agent, request.Tenant, action, verificationId, ticketRef, pending, ct) is { } unusable)
+        if (await ConsumeVerificationAsync(request.Agent, request.Tenant, action, verified, ticketRef, pending, ct) is { } unusable)
         {
             return unusable;
         }
 
         var result = await CallIdpAsync(perform, request.Tenant, caller.CallerId, ct);
-        return await RecordOutcomeAsync(request.Tenant, action, verificationId, pending, result);
+        return await RecordOutcomeAsync(request.Tenant, action, verified, pending, result);
     }
 
     /// <summary>
     /// A3/V5: the verification this agent session made, and the caller's IdP id read from it; the action's audit entry,
     /// once the verification is found, names the verified caller and the method. Refused (and audited) otherwise.
     /// </summary>
-    private async Task<Outcome<VerifiedCaller>> VerifiedCallerAsync(AgentRequest request, string verificationId, AuditEntry entry, CancellationToken ct)
+    private async Task<Outcome<VerifiedCaller>> VerifiedCallerAsync(AgentRequest request, VerificationId? verificationId, AuditEntry entry, CancellationToken ct)
     {
         var (agent, tenant, _) = request;
-        var session = await store.GetSessionAsync(tenant.Id, verificationId, ct);
+        var session = verificationId is { } id ? await store.GetSessionAsync(tenant.Id, id.Value, ct) : null;
         if (session is null || session.AgentSessionId != agent.SessionId || session.AgentSubject != agent.Subject)
         {
             // A3/V5: no verification of this agent session, so no action, whatever ids the form carries.
@@ -125,7 +126,7 @@ public sealed class ActionService(
     /// (V7, the tenant's policy), no alarm or failure limit on the caller, and for a privileged target a second agent's
     /// approval. Null when the action may go ahead. The agent's permission for the action was checked by the route's policy.
     /// </summary>
-    private async Task<Refusal?> RefusalBeforeActingAsync(AgentRequest request, CallerAction action, string verificationId, VerifiedCaller caller, CancellationToken ct)
+    private async Task<Refusal?> RefusalBeforeActingAsync(AgentRequest request, CallerAction action, VerificationId verificationId, VerifiedCaller caller, CancellationToken ct)
     {
         if (await MethodRefusalAsync(request.Tenant, action, caller, ct) is { } weakMethod)
         {
@@ -173,9 +174,9 @@ public sealed class ActionService(
     /// the IdP call, so two requests for the same action cannot both reach the IdP. Null when it was consumed; otherwise
     /// the pending record is completed as denied with why (used already, expired, gone).
     /// </summary>
-    private async Task<Refusal?> ConsumeVerificationAsync(AgentContext agent, TenantSettings tenant, CallerAction action, string verificationId, string? ticketRef, PendingAudit pending, CancellationToken ct)
+    private async Task<Refusal?> ConsumeVerificationAsync(AgentContext agent, TenantSettings tenant, CallerAction action, VerificationId verificationId, string? ticketRef, PendingAudit pending, CancellationToken ct)
     {
-        var (consumed, _) = await store.ConsumeAsync(tenant.Id, verificationId, agent.SessionId, agent.Subject, action.Name, Portal.Audit.TicketRef.Sanitise(ticketRef), ct);
+        var (consumed, _) = await store.ConsumeAsync(tenant.Id, verificationId.Value, agent.SessionId, agent.Subject, action.Name, Portal.Audit.TicketRef.Sanitise(ticketRef), ct);
         if (consumed == ConsumeResult.Consumed)
         {
             return null;
@@ -212,7 +213,7 @@ public sealed class ActionService(
     /// After the IdP call, whatever the request's cancellation: the audit record completed (D3), the outcome noted for the
     /// call summary, then the agent's answer: the IdP's refusal (502), or the outcome, metered for usage.
     /// </summary>
-    private async Task<Outcome<ActionOutcome>> RecordOutcomeAsync(TenantSettings tenant, CallerAction action, string verificationId, PendingAudit pending, IdpResult<ActionOutcome> result)
+    private async Task<Outcome<ActionOutcome>> RecordOutcomeAsync(TenantSettings tenant, CallerAction action, VerificationId verificationId, PendingAudit pending, IdpResult<ActionOutcome> result)
     {
         await CompleteAuditAsync(tenant.Id, pending, result);
         await RecordDoneAsync(tenant.Id, verificationId, action, !result.IsSuccess ? "failed" : result.Value.IsPartial ? "partial" : "succeeded");
@@ -244,11 +245,11 @@ public sealed class ActionService(
     /// Notes the outcome on the verification for the call summary. The IdP call has happened and the audit holds the
     /// truth, so a store that fails here costs the summary one line, never the agent's result (or its one-time secret).
     /// </summary>
-    private async Task RecordDoneAsync(string tenantId, string verificationId, CallerAction action, string outcome)
+    private async Task RecordDoneAsync(string tenantId, VerificationId verificationId, CallerAction action, string outcome)
     {
         try
         {
-            await store.RecordDoneAsync(tenantId, verificationId, new ActionDone(action.Name, outcome, store.Now), CancellationToken.None);
+            await store.RecordDoneAsync(tenantId, verificationId.Value, new ActionDone(action.Name, outcome, store.Now), CancellationToken.None);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -261,7 +262,7 @@ public sealed class ActionService(
     /// Null when the action may go ahead. Unknown roles or membership count as privileged (fail closed); an IdP that
     /// does not answer is told to the agent as such (502), since no approval would let the action through then.
     /// </summary>
-    private async Task<Refusal?> PrivilegedTargetAsync(AgentRequest request, CallerAction action, string verificationId, VerificationSession session, string callerId, AuditEntry entry, CancellationToken ct)
+    private async Task<Refusal?> PrivilegedTargetAsync(AgentRequest request, CallerAction action, VerificationId verificationId, VerificationSession session, string callerId, AuditEntry entry, CancellationToken ct)
     {
         var (agent, tenant, _) = request;
         var verdict = await PrivilegedTargets.CheckAsync(directories.For(tenant), tenant, callerId, ct);
@@ -307,7 +308,7 @@ public sealed class ActionService(
                 {
                     Id = id,
                     TenantId = tenant.Id,
-                    VerificationId = verificationId,
+                    VerificationId = verificationId.Value,
                     Action = action.Name,
                     Permission = action.Permission,
                     RequesterSubject = agent.Subject,

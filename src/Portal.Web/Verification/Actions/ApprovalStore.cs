@@ -76,7 +76,7 @@ public sealed class ApprovalStore(IDocumentStore store, TimeProvider clock)
     /// <summary>How long a request asked for at look-up lasts: time to verify the caller, then to act within that verification.</summary>
     public static readonly TimeSpan AskedAtLookupLifetime = TimeSpan.FromMinutes(30);
 
-    public static string IdFor(string verificationId, string action) => verificationId + "." + action;
+    public static string IdFor(VerificationId verificationId, string action) => verificationId.Value + "." + action;
 
     /// <summary>
     /// The id of the request this agent asked for at look-up for this caller and action. Derived, not random, so the
