@@ -82,7 +82,7 @@ public static class PortalWebSetup
         services.AddPortalAuditReview();
 
         var web = configuration.GetSection(WebOptions.Section).Get<WebOptions>() ?? new WebOptions();
-        services.AddAgentSignIn(configuration, environment);
+        services.AddAgentSignIn(configuration, environment).AddApiKeys();
         services.AddAuthorization(o => o.AddPermissionPolicies());
         services.AddSingleton<IAuthorizationHandler, PermissionHandler>();
         services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, AuditingAuthorizationResultHandler>();

@@ -1,5 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Audit;
 using Portal.Storage;
@@ -180,6 +183,47 @@ public sealed class ApiKeySchemeTests : IAsyncLifetime
         }
 
         Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], answers);
+    }
+
+    /// <summary>However the scheme is challenged or forbidden, even from an agent page, it answers as the API does: never a redirect.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task TheApiScheme_ChallengedOrForbidden_AnswersAsTheApi_NeverTheAgentSignIn(bool forbid)
+    {
+        using var scope = _host.Services.CreateScope();
+        var http = new DefaultHttpContext { RequestServices = scope.ServiceProvider };
+        http.Request.Path = "/audit";
+        http.Response.Body = new MemoryStream();
+
+        await (forbid ? http.ForbidAsync(ApiKeyAuthentication.Scheme) : http.ChallengeAsync(ApiKeyAuthentication.Scheme));
+
+        Assert.Equal(StatusCodes.Status401Unauthorized, http.Response.StatusCode);
+        Assert.False(http.Response.Headers.ContainsKey("Location"));
+        Assert.Equal(Challenge, http.Response.Headers.WWWAuthenticate.ToString());
+        Assert.Equal("no-store", http.Response.Headers.CacheControl.ToString());
+        http.Response.Body.Position = 0;
+        Assert.Equal(InvalidKeyBody, await new StreamReader(http.Response.Body).ReadToEndAsync());
+    }
+
+    /// <summary>The key's principal names its tenant and key and is no agent; an agent's is no key.</summary>
+    [Fact]
+    public async Task TheKeysPrincipal_NamesTheTenantAndTheKey_AndIsNoAgent()
+    {
+        var key = await CreateKeyAsync();
+        using var scope = _host.Services.CreateScope();
+        var http = new DefaultHttpContext { RequestServices = scope.ServiceProvider };
+        http.Request.RouteValues[ApiKeyAuthentication.TenantRouteValue] = PortalTestHost.TenantId;
+        http.Request.Headers.Authorization = "Bearer " + key;
+
+        var result = await http.AuthenticateAsync(ApiKeyAuthentication.Scheme);
+
+        Assert.True(result.Succeeded);
+        Assert.Equal(new ApiKeyContext(PortalTestHost.TenantId, (await KeyRecordAsync()).Id), ApiKeyContext.From(result.Principal!));
+        Assert.Null(AgentContext.From(result.Principal!));
+        var agent = new ClaimsPrincipal(new ClaimsIdentity(
+            [new Claim(AgentClaims.TenantId, PortalTestHost.TenantId), new Claim(AgentClaims.SessionId, "s"), new Claim(AgentClaims.Subject, "sub")], "portal"));
+        Assert.Null(ApiKeyContext.From(agent));
     }
 
     private static void AssertInvalidKeyAnswer(HttpResponseMessage response, string body)

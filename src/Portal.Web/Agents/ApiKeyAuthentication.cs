@@ -1,6 +1,9 @@
 using System.Net.Http.Headers;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.AspNetCore.Mvc.Filters;
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Options;
 using Portal.Audit;
 using Portal.Web.Platform;
 using Portal.Web.Tenancy;
@@ -8,64 +11,152 @@ using Portal.Web.Tenancy;
 namespace Portal.Web.Agents;
 
 /// <summary>
-/// Authenticates a SIEM's pull with a tenant API key, in place of an agent's session: the key comes from
-/// <c>Authorization: Bearer</c> or <c>X-Api-Key</c> only (a key in a URL ends up in proxy logs and browser
-/// history, so one there is refused outright), and it must be a live key of the tenant the route names.
-/// Every refusal for a known tenant is audited.
+/// The tenant API key as the SIEM API's own authentication scheme (docs/audit.md, "SIEM export API"), beside the
+/// agent's cookie and OIDC schemes and apart from them: a route opens to a key only through <see cref="Policy"/>, which
+/// names this scheme alone, so an agent's cookie is no credential there; and no agent page names this scheme, so a key
+/// signs nobody in to the console. A refusal is the API's own answer (400 or 401 with a JSON body), never a redirect
+/// to the agent sign-in.
 /// </summary>
-public sealed class ApiKeyAuthorizationFilter(ApiKeyStore keys, ITenantCatalog tenants, IAuditTrail audit, ILogger<ApiKeyAuthorizationFilter> logger) : IAsyncAuthorizationFilter
+public static class ApiKeyAuthentication
 {
+    public const string Scheme = "ApiKey";
+
+    /// <summary>A live key of the tenant the route names (<see cref="TenantRouteValue"/>), authenticated by <see cref="Scheme"/> only.</summary>
+    public const string Policy = "ApiKeyOfTheRouteTenant";
+
     public const string HeaderName = "X-Api-Key";
 
-    private static readonly string[] QueryNames = ["api_key", "apikey", "api-key", "key", "access_token", "token", "x-api-key"];
+    /// <summary>The route value that names the tenant whose key is asked for.</summary>
+    public const string TenantRouteValue = "tenantId";
 
-    /// <summary>The authenticated key, for the action.</summary>
-    public static ApiKeyRecord? KeyOf(HttpContext http) => http.Items[typeof(ApiKeyRecord)] as ApiKeyRecord;
-
-    public async Task OnAuthorizationAsync(AuthorizationFilterContext context)
+    /// <summary>Registers the scheme, its key store and <see cref="Policy"/>.</summary>
+    public static AuthenticationBuilder AddApiKeys(this AuthenticationBuilder builder)
     {
-        var http = context.HttpContext;
-        http.Response.Headers.CacheControl = "no-store";
-        if (http.Request.Query.Keys.Any(k => QueryNames.Contains(k, StringComparer.OrdinalIgnoreCase)))
-        {
-            context.Result = Refuse(StatusCodes.Status400BadRequest, "key_in_url", "API keys are accepted in the Authorization or X-Api-Key header only. A key sent in a URL should be revoked.");
-            return;
-        }
-
-        var tenant = context.RouteData.Values["tenantId"] is string tenantId ? tenants.Find(tenantId) : null;
-        var presented = Presented(http.Request.Headers);
-        http.Response.Headers.WWWAuthenticate = "Bearer realm=\"portal-audit\"";
-        if (tenant is null)
-        {
-            context.Result = Unauthorized();
-            return;
-        }
-
-        var (key, refusal) = await keys.AuthenticateAsync(tenant.Id, presented, http.RequestAborted);
-        if (refusal == ApiKeyRefusal.None && key is not null)
-        {
-            http.Items[typeof(ApiKeyRecord)] = key;
-            return;
-        }
-
-        await AuditRefusalAsync(http, tenant.Id, key, refusal);
-        context.Result = Unauthorized();
+        builder.Services.AddSingleton<ApiKeyStore>();
+        builder.Services.AddSingleton<IAuthorizationHandler, RouteTenantKeyHandler>();
+        builder.Services.Configure<AuthorizationOptions>(o => o.AddPolicy(Policy, p => p
+            .AddAuthenticationSchemes(Scheme)
+            .RequireAuthenticatedUser()
+            .AddRequirements(new RouteTenantKeyRequirement())));
+        return builder.AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(Scheme, displayName: null, configureOptions: null);
     }
 
-    /// <summary>The audit entry of a request made with <paramref name="key"/>: the key stands where an agent would.</summary>
-    public static AuditEntry EntryFor(HttpContext http, string tenantId, ApiKeyRecord? key, string action, AuditOutcome outcome, string? reason) => new()
+    /// <summary>The audit entry of a request made with a key (<paramref name="keyId"/> null when none was recognised): the key stands where an agent would.</summary>
+    public static AuditEntry EntryFor(HttpContext http, string tenantId, string? keyId, string action, AuditOutcome outcome, string? reason) => new()
     {
         TenantId = tenantId,
         Action = action,
         Outcome = outcome,
         Reason = reason,
-        AgentSubjectId = key is null ? "apikey:unknown" : "apikey:" + key.Id,
+        AgentSubjectId = keyId is null ? "apikey:unknown" : "apikey:" + keyId,
         AgentLogin = "apikey",
         RequestId = http.TraceIdentifier,
         TraceId = System.Diagnostics.Activity.Current?.TraceId.ToString(),
         ClientAddress = http.Connection.RemoteIpAddress?.ToString(),
         UserAgent = http.Request.Headers.UserAgent.ToString(),
     };
+}
+
+/// <summary>The claims of a principal authenticated by a key: ids only, none of them an agent's (<see cref="AgentClaims"/>).</summary>
+public static class ApiKeyClaims
+{
+    public const string TenantId = "apikey_tid";
+    public const string KeyId = "apikey_id";
+}
+
+/// <summary>The key the current request was authenticated with, read from its principal.</summary>
+public sealed record ApiKeyContext(string TenantId, string KeyId)
+{
+    public static ApiKeyContext? From(ClaimsPrincipal user)
+    {
+        var identity = user.Identities.FirstOrDefault(i => i.IsAuthenticated && i.AuthenticationType == ApiKeyAuthentication.Scheme);
+        var tenant = identity?.FindFirst(ApiKeyClaims.TenantId)?.Value;
+        var key = identity?.FindFirst(ApiKeyClaims.KeyId)?.Value;
+        return tenant is null || key is null ? null : new ApiKeyContext(tenant, key);
+    }
+}
+
+/// <summary>
+/// Authenticates a SIEM's pull with a tenant API key: the key comes from <c>Authorization: Bearer</c> or
+/// <c>X-Api-Key</c> only (a key in a URL ends up in proxy logs and browser history, so one there is refused outright
+/// with 400), and it must be a live key of the tenant the route names. Every refusal for a known tenant is audited as
+/// <c>api.access</c> / denied with its reason when the request is refused. No answer of a route that takes a key is
+/// kept by a browser or a proxy, served or refused.
+/// </summary>
+internal sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory loggerFactory,
+    UrlEncoder encoder,
+    ApiKeyStore keys,
+    ITenantCatalog tenants,
+    IAuditTrail audit)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
+{
+    private const string ChallengeHeader = "Bearer realm=\"portal-audit\"";
+
+    private static readonly string[] QueryNames = ["api_key", "apikey", "api-key", "key", "access_token", "token", "x-api-key"];
+
+    /// <summary>Why this request's key was refused, for the challenge to answer and audit; null until authenticated, or when served.</summary>
+    private Refused? _refused;
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        Response.Headers.CacheControl = "no-store";
+        if (Request.Query.Keys.Any(k => QueryNames.Contains(k, StringComparer.OrdinalIgnoreCase)))
+        {
+            _refused = new Refused(KeyInUrl: true, null, null, ApiKeyRefusal.None);
+            return AuthenticateResult.Fail("key_in_url");
+        }
+
+        var tenant = Context.GetRouteValue(ApiKeyAuthentication.TenantRouteValue) is string tenantId ? tenants.Find(tenantId) : null;
+        if (tenant is null)
+        {
+            // No tenant to record the refusal under.
+            _refused = new Refused(KeyInUrl: false, null, null, ApiKeyRefusal.Unknown);
+            return AuthenticateResult.Fail("unknown_tenant");
+        }
+
+        var (key, refusal) = await keys.AuthenticateAsync(tenant.Id, Presented(Request.Headers), Context.RequestAborted);
+        if (refusal == ApiKeyRefusal.None && key is not null)
+        {
+            var identity = new ClaimsIdentity([new Claim(ApiKeyClaims.TenantId, tenant.Id), new Claim(ApiKeyClaims.KeyId, key.Id)], Scheme.Name);
+            return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
+        }
+
+        _refused = new Refused(KeyInUrl: false, tenant.Id, key?.Id, refusal);
+        return AuthenticateResult.Fail(ReasonOf(refusal));
+    }
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        await HandleAuthenticateOnceSafeAsync();
+        if (_refused is { KeyInUrl: true })
+        {
+            await RefuseAsync(StatusCodes.Status400BadRequest, "key_in_url", "API keys are accepted in the Authorization or X-Api-Key header only. A key sent in a URL should be revoked.");
+            return;
+        }
+
+        if (_refused is { TenantId: { } tenantId } refused)
+        {
+            await AuditRefusalAsync(tenantId, refused.KeyId, refused.Refusal);
+        }
+
+        await RefuseInvalidKeyAsync();
+    }
+
+    /// <summary>
+    /// A live key whose tenant is not the route's: the handler looks keys up only among the route tenant's, so this is
+    /// answered and audited as a key unknown there, like any other tenant's key.
+    /// </summary>
+    protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        if (Context.GetRouteValue(ApiKeyAuthentication.TenantRouteValue) is string tenantId && tenants.Find(tenantId) is { } tenant)
+        {
+            await AuditRefusalAsync(tenant.Id, null, ApiKeyRefusal.Unknown);
+        }
+
+        await RefuseInvalidKeyAsync();
+    }
 
     private static string? Presented(IHeaderDictionary headers)
     {
@@ -75,27 +166,58 @@ public sealed class ApiKeyAuthorizationFilter(ApiKeyStore keys, ITenantCatalog t
             return authorization.Parameter?.Trim();
         }
 
-        var header = headers[HeaderName].ToString().Trim();
+        var header = headers[ApiKeyAuthentication.HeaderName].ToString().Trim();
         return header.Length == 0 ? null : header;
     }
 
-    private async Task AuditRefusalAsync(HttpContext http, string tenantId, ApiKeyRecord? key, ApiKeyRefusal refusal)
+    private static string ReasonOf(ApiKeyRefusal refusal) => "api_key_" + refusal.ToString().ToLowerInvariant();
+
+    private async Task AuditRefusalAsync(string tenantId, string? keyId, ApiKeyRefusal refusal)
     {
         try
         {
-            var reason = "api_key_" + refusal.ToString().ToLowerInvariant();
-            await audit.RecordAsync(EntryFor(http, tenantId, key, "api.access", AuditOutcome.Denied, reason), http.RequestAborted);
+            await audit.RecordAsync(ApiKeyAuthentication.EntryFor(Context, tenantId, keyId, "api.access", AuditOutcome.Denied, ReasonOf(refusal)), Context.RequestAborted);
         }
         catch (AuditUnavailableException ex)
         {
             // The refusal stands either way; only its record is missing, which operators must see.
-            PortalLog.AuditWriteFailed(logger, ex.GetType().Name);
+            PortalLog.AuditWriteFailed(Logger, ex.GetType().Name);
         }
     }
 
-    private static ObjectResult Unauthorized() =>
-        Refuse(StatusCodes.Status401Unauthorized, "invalid_api_key", "A valid API key of this tenant is required.");
+    private Task RefuseInvalidKeyAsync()
+    {
+        Response.Headers.WWWAuthenticate = ChallengeHeader;
+        return RefuseAsync(StatusCodes.Status401Unauthorized, "invalid_api_key", "A valid API key of this tenant is required.");
+    }
 
-    private static ObjectResult Refuse(int status, string code, string message) =>
-        new(new { error = code, message }) { StatusCode = status };
+    private Task RefuseAsync(int status, string error, string message)
+    {
+        Response.Headers.CacheControl = "no-store";
+        Response.StatusCode = status;
+        return Response.WriteAsJsonAsync(new ApiKeyError(error, message), Context.RequestAborted);
+    }
+
+    private sealed record Refused(bool KeyInUrl, string? TenantId, string? KeyId, ApiKeyRefusal Refusal);
+
+    private sealed record ApiKeyError(string Error, string Message);
+}
+
+/// <summary>The request's key belongs to the tenant its route names.</summary>
+internal sealed class RouteTenantKeyRequirement : IAuthorizationRequirement;
+
+internal sealed class RouteTenantKeyHandler : AuthorizationHandler<RouteTenantKeyRequirement>
+{
+    protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, RouteTenantKeyRequirement requirement)
+    {
+        if (context.Resource is HttpContext http
+            && ApiKeyContext.From(context.User) is { } key
+            && http.GetRouteValue(ApiKeyAuthentication.TenantRouteValue) is string tenantId
+            && string.Equals(tenantId, key.TenantId, StringComparison.Ordinal))
+        {
+            context.Succeed(requirement);
+        }
+
+        return Task.CompletedTask;
+    }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Authorization;
+using Portal.Web.Agents;
 using Portal.Web.Tenancy;
 
 namespace Portal.Web.Tests.Security;
@@ -120,9 +121,15 @@ public sealed class PermissionMatrixTests(PermissionMatrixTests.Fixture fixture)
             "(this line is only a start: anonymous | Tier 1 | Tier 2 | Tier 3 | Auditor | Tenant admin):" + Environment.NewLine + string.Join(Environment.NewLine, missing));
         Assert.True(stale.Count == 0, "Rows of PermissionMatrixTests.Table whose route no longer exists (remove them): " + string.Join(", ", stale));
 
-        // Every route open without an agent says so in its metadata ([AllowAnonymous]); nothing is open by accident of a filter.
-        Assert.All(routes.Where(r => Expected[Key(r)][Anonymous] is "allow" or "api-key"), r => Assert.True(
+        // Every route open without an agent says so in its metadata: [AllowAnonymous] where anyone is served, the API-key
+        // policy where only a tenant API key opens it (without [AllowAnonymous], which would serve a refused key); nothing
+        // is open by accident of a filter.
+        Assert.All(routes.Where(r => Expected[Key(r)][Anonymous] is "allow"), r => Assert.True(
             r.Endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null, Key(r) + " should allow anonymous access"));
+        Assert.All(routes.Where(r => Expected[Key(r)][Anonymous] is "api-key"), r => Assert.True(
+            r.Endpoint.Metadata.GetMetadata<IAllowAnonymous>() is null
+                && r.Endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>().Any(a => a.Policy == ApiKeyAuthentication.Policy),
+            Key(r) + " should require a tenant API key (the API-key policy, without [AllowAnonymous])"));
     }
 
     [Fact]
