@@ -44,142 +44,163 @@ internal static class AgentSignIn
             o.DefaultChallengeScheme = CookieScheme;
         });
 
-        builder.AddCookie(CookieScheme, o =>
-        {
-            o.Cookie.Name = web.RequireHttps ? "__Host-portal" : "portal";
-            o.Cookie.HttpOnly = true;
-            o.Cookie.SameSite = SameSiteMode.Lax;
-            o.Cookie.SecurePolicy = web.RequireHttps ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
-            o.Cookie.Path = "/";
-            o.ExpireTimeSpan = AgentSessionStore.AbsoluteLifetime;
-            o.SlidingExpiration = false;
-            o.LoginPath = "/account/signin";
-            o.AccessDeniedPath = "/account/denied";
-            o.Events.OnValidatePrincipal = ValidateAgentSessionAsync;
-
-            // A refusal is a 403 (rendered by the error page), not a redirect that hides it from scripts and tests.
-            o.Events.OnRedirectToAccessDenied = ctx =>
-            {
-                ctx.Response.StatusCode = StatusCodes.Status403Forbidden;
-                return Task.CompletedTask;
-            };
-        });
-
+        builder.AddCookie(CookieScheme, o => ConfigureSessionCookie(o, web));
         var tenants = configuration.GetSection("Portal").Get<TenantCatalogOptions>()?.Tenants ?? [];
         foreach (var tenant in tenants.Where(t => !string.IsNullOrWhiteSpace(t.Id)))
         {
-            var tenantId = tenant.Id;
-            var index = tenants.IndexOf(tenant);
-            builder.AddOpenIdConnect(SchemeFor(tenantId), o =>
-            {
-                o.SignInScheme = CookieScheme;
-                o.CallbackPath = "/signin-oidc/" + tenantId;
-                o.SignedOutCallbackPath = "/signout-callback-oidc/" + tenantId;
-                o.ResponseType = OpenIdConnectResponseType.Code;
-                o.ResponseMode = OpenIdConnectResponseMode.Query;
-                o.UsePkce = true;
-                o.SaveTokens = false;
-                o.GetClaimsFromUserInfoEndpoint = false;
-                o.MapInboundClaims = false;
-                o.Scope.Clear();
-                o.Scope.Add("openid");
-                o.SignedOutRedirectUri = "/account/signin?signedout=1";
-                o.NonceCookie.SecurePolicy = web.RequireHttps ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
-                o.CorrelationCookie.SecurePolicy = o.NonceCookie.SecurePolicy;
-                o.NonceCookie.SameSite = SameSiteMode.Lax;
-                o.CorrelationCookie.SameSite = SameSiteMode.Lax;
-                o.Events.OnTokenValidated = ctx => OnTokenValidatedAsync(ctx, tenantId);
-                o.Events.OnRedirectToIdentityProvider = async ctx =>
-                {
-                    // The redirect URI is the public origin's, never the Host header's or the scheme the
-                    // container saw: the handler keeps this value for the code redemption too.
-                    ctx.ProtocolMessage.RedirectUri = ctx.HttpContext.RequestServices.GetRequiredService<PublicOrigin>().Absolute(ctx.HttpContext, ctx.Options.CallbackPath);
-
-                    // The scopes are decided per tenant, from the authority's discovery document (PAR sends the same message).
-                    ctx.ProtocolMessage.Scope = await ScopesAsync(ctx.Options, tenant.AgentSignIn, ctx.HttpContext.RequestAborted);
-
-                    // Ask for the tenant's Conditional Access authentication context, so that the IdP enforces
-                    // its MFA policy and says so in acrs (Entra's ID tokens carry no amr).
-                    var required = ctx.HttpContext.RequestServices.GetRequiredService<ITenantCatalog>().Find(tenantId)?.AgentSignIn.RequiredAcrs;
-                    if (required is { Count: > 0 })
-                    {
-                        var acrs = new System.Text.Json.Nodes.JsonObject { ["essential"] = true, ["values"] = new System.Text.Json.Nodes.JsonArray([.. required.Select(v => (System.Text.Json.Nodes.JsonNode?)v)]) };
-                        ctx.ProtocolMessage.SetParameter("claims", new System.Text.Json.Nodes.JsonObject { ["id_token"] = new System.Text.Json.Nodes.JsonObject { ["acrs"] = acrs } }.ToJsonString());
-                    }
-                };
-                o.Events.OnRedirectToIdentityProviderForSignOut = ctx =>
-                {
-                    // RP-initiated logout: the ID token as hint when it was kept, else the client id (RP-Initiated Logout 1.0, 2).
-                    var hint = ReadIdTokenHint(ctx.HttpContext);
-                    if (hint is not null)
-                    {
-                        ctx.ProtocolMessage.IdTokenHint = hint;
-                    }
-                    else
-                    {
-                        ctx.ProtocolMessage.ClientId = ctx.Options.ClientId;
-                    }
-
-                    // The post-logout redirect URI is the public origin's, never the Host header's.
-                    if (!string.IsNullOrEmpty(ctx.ProtocolMessage.PostLogoutRedirectUri))
-                    {
-                        ctx.ProtocolMessage.PostLogoutRedirectUri = ctx.HttpContext.RequestServices.GetRequiredService<PublicOrigin>().Absolute(ctx.HttpContext, ctx.Options.SignedOutCallbackPath);
-                    }
-
-                    ctx.HttpContext.Response.Cookies.Delete(IdTokenCookie, new CookieOptions { Path = "/" });
-                    return Task.CompletedTask;
-                };
-                o.Events.OnRemoteFailure = ctx =>
-                {
-                    // Every callback error (the OP's error response, a refused code redemption, an invalid token) ends
-                    // on the sign-in failure page, named in the log by its type only.
-                    ctx.HandleResponse();
-                    var logger = ctx.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Portal.Web.AgentSignIn");
-                    PortalLog.SignInRefused(logger, tenantId, "remote_failure:" + (ctx.Failure?.GetType().Name ?? "unknown"));
-                    ctx.Response.Redirect("/account/signin?failed=1");
-                    return Task.CompletedTask;
-                };
-            });
-
-            // The client secret is resolved when the options are first built (a named Configure runs before the
-            // handler's own post-configuration), so a missing secret fails naming its setting.
-            services.AddOptions<OpenIdConnectOptions>(SchemeFor(tenantId)).Configure<ISecretResolver>((o, secrets) =>
-            {
-                var authority = new Uri(tenant.AgentSignIn.Authority);
-                o.Authority = tenant.AgentSignIn.Authority.TrimEnd('/');
-                o.ClientId = tenant.AgentSignIn.ClientId;
-                if (string.IsNullOrWhiteSpace(tenant.AgentSignIn.ClientAssertionKeySecret))
-                {
-                    o.ClientSecret = secrets.Resolve(tenant.AgentSignIn.ClientSecretSecret, $"Portal:Tenants:{index}:AgentSignIn:ClientSecretSecret");
-                }
-                else
-                {
-                    // private_key_jwt (RFC 7523): no shared secret; each token (and PAR) request carries a fresh assertion.
-                    var setting = $"Portal:Tenants:{index}:AgentSignIn:ClientAssertionKeySecret";
-                    var key = AssertionKey(secrets.Resolve(tenant.AgentSignIn.ClientAssertionKeySecret, setting), tenant.AgentSignIn.ClientAssertionKeyId, setting);
-                    o.ClientSecret = null;
-                    o.Events.OnAuthorizationCodeReceived = async ctx =>
-                    {
-                        var assertion = await ClientAssertionAsync(ctx.Options, key, ctx.HttpContext);
-                        ctx.TokenEndpointRequest!.ClientSecret = null;
-                        ctx.TokenEndpointRequest.ClientAssertionType = AssertionType;
-                        ctx.TokenEndpointRequest.ClientAssertion = assertion;
-                    };
-                    o.Events.OnPushAuthorization = async ctx =>
-                    {
-                        ctx.ProtocolMessage.ClientAssertionType = AssertionType;
-                        ctx.ProtocolMessage.ClientAssertion = await ClientAssertionAsync(ctx.Options, key, ctx.HttpContext);
-                        ctx.HandleClientAuthentication();
-                    };
-                }
-
-                // Plain-http metadata only for the loopback emulator in Development (the validator refuses it elsewhere).
-                o.RequireHttpsMetadata = !(authority.Scheme == Uri.UriSchemeHttp && authority.IsLoopback && environment.IsDevelopment());
-                o.TokenValidationParameters.ValidIssuer = o.Authority;
-            });
+            builder.AddOpenIdConnect(SchemeFor(tenant.Id), o => ConfigureTenantSignIn(o, tenant, web));
+            ConfigureClientAuthentication(services, tenant, tenants.IndexOf(tenant), environment);
         }
 
         return builder;
+    }
+
+    /// <summary>The agent's session cookie: ids only, no sliding, 12 hours at most, checked against the server-side session on every request.</summary>
+    private static void ConfigureSessionCookie(CookieAuthenticationOptions o, WebOptions web)
+    {
+        o.Cookie.Name = web.RequireHttps ? "__Host-portal" : "portal";
+        o.Cookie.HttpOnly = true;
+        o.Cookie.SameSite = SameSiteMode.Lax;
+        o.Cookie.SecurePolicy = web.RequireHttps ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
+        o.Cookie.Path = "/";
+        o.ExpireTimeSpan = AgentSessionStore.AbsoluteLifetime;
+        o.SlidingExpiration = false;
+        o.LoginPath = "/account/signin";
+        o.AccessDeniedPath = "/account/denied";
+        o.Events.OnValidatePrincipal = ValidateAgentSessionAsync;
+
+        // A refusal is a 403 (rendered by the error page), not a redirect that hides it from scripts and tests.
+        o.Events.OnRedirectToAccessDenied = ctx =>
+        {
+            ctx.Response.StatusCode = StatusCodes.Status403Forbidden;
+            return Task.CompletedTask;
+        };
+    }
+
+    /// <summary>A tenant's OIDC scheme: code flow with PKCE on its own callback paths, signing in to the session cookie.</summary>
+    private static void ConfigureTenantSignIn(OpenIdConnectOptions o, TenantSettings tenant, WebOptions web)
+    {
+        var tenantId = tenant.Id;
+        o.SignInScheme = CookieScheme;
+        o.CallbackPath = "/signin-oidc/" + tenantId;
+        o.SignedOutCallbackPath = "/signout-callback-oidc/" + tenantId;
+        o.ResponseType = OpenIdConnectResponseType.Code;
+        o.ResponseMode = OpenIdConnectResponseMode.Query;
+        o.UsePkce = true;
+        o.SaveTokens = false;
+        o.GetClaimsFromUserInfoEndpoint = false;
+        o.MapInboundClaims = false;
+        o.Scope.Clear();
+        o.Scope.Add("openid");
+        o.SignedOutRedirectUri = "/account/signin?signedout=1";
+        o.NonceCookie.SecurePolicy = web.RequireHttps ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
+        o.CorrelationCookie.SecurePolicy = o.NonceCookie.SecurePolicy;
+        o.NonceCookie.SameSite = SameSiteMode.Lax;
+        o.CorrelationCookie.SameSite = SameSiteMode.Lax;
+        o.Events.OnTokenValidated = ctx => OnTokenValidatedAsync(ctx, tenantId);
+        o.Events.OnRedirectToIdentityProvider = ctx => OnRedirectToIdentityProviderAsync(ctx, tenant);
+        o.Events.OnRedirectToIdentityProviderForSignOut = OnRedirectToIdentityProviderForSignOut;
+        o.Events.OnRemoteFailure = ctx => OnRemoteFailure(ctx, tenantId);
+    }
+
+    private static async Task OnRedirectToIdentityProviderAsync(RedirectContext ctx, TenantSettings tenant)
+    {
+        // The redirect URI is the public origin's, never the Host header's or the scheme the
+        // container saw: the handler keeps this value for the code redemption too.
+        ctx.ProtocolMessage.RedirectUri = ctx.HttpContext.RequestServices.GetRequiredService<PublicOrigin>().Absolute(ctx.HttpContext, ctx.Options.CallbackPath);
+
+        // The scopes are decided per tenant, from the authority's discovery document (PAR sends the same message).
+        ctx.ProtocolMessage.Scope = await ScopesAsync(ctx.Options, tenant.AgentSignIn, ctx.HttpContext.RequestAborted);
+
+        // Ask for the tenant's Conditional Access authentication context, so that the IdP enforces
+        // its MFA policy and says so in acrs (Entra's ID tokens carry no amr).
+        var required = ctx.HttpContext.RequestServices.GetRequiredService<ITenantCatalog>().Find(tenant.Id)?.AgentSignIn.RequiredAcrs;
+        if (required is { Count: > 0 })
+        {
+            var acrs = new System.Text.Json.Nodes.JsonObject { ["essential"] = true, ["values"] = new System.Text.Json.Nodes.JsonArray([.. required.Select(v => (System.Text.Json.Nodes.JsonNode?)v)]) };
+            ctx.ProtocolMessage.SetParameter("claims", new System.Text.Json.Nodes.JsonObject { ["id_token"] = new System.Text.Json.Nodes.JsonObject { ["acrs"] = acrs } }.ToJsonString());
+        }
+    }
+
+    private static Task OnRedirectToIdentityProviderForSignOut(RedirectContext ctx)
+    {
+        // RP-initiated logout: the ID token as hint when it was kept, else the client id (RP-Initiated Logout 1.0, 2).
+        var hint = ReadIdTokenHint(ctx.HttpContext);
+        if (hint is not null)
+        {
+            ctx.ProtocolMessage.IdTokenHint = hint;
+        }
+        else
+        {
+            ctx.ProtocolMessage.ClientId = ctx.Options.ClientId;
+        }
+
+        // The post-logout redirect URI is the public origin's, never the Host header's.
+        if (!string.IsNullOrEmpty(ctx.ProtocolMessage.PostLogoutRedirectUri))
+        {
+            ctx.ProtocolMessage.PostLogoutRedirectUri = ctx.HttpContext.RequestServices.GetRequiredService<PublicOrigin>().Absolute(ctx.HttpContext, ctx.Options.SignedOutCallbackPath);
+        }
+
+        ctx.HttpContext.Response.Cookies.Delete(IdTokenCookie, new CookieOptions { Path = "/" });
+        return Task.CompletedTask;
+    }
+
+    private static Task OnRemoteFailure(RemoteFailureContext ctx, string tenantId)
+    {
+        // Every callback error (the OP's error response, a refused code redemption, an invalid token) ends
+        // on the sign-in failure page, named in the log by its type only.
+        ctx.HandleResponse();
+        var logger = ctx.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Portal.Web.AgentSignIn");
+        PortalLog.SignInRefused(logger, tenantId, "remote_failure:" + (ctx.Failure?.GetType().Name ?? "unknown"));
+        ctx.Response.Redirect("/account/signin?failed=1");
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// The tenant's authority and how the portal authenticates to it: a client secret, or private_key_jwt. Resolved when
+    /// the options are first built (a named Configure runs before the handler's own post-configuration), so a missing
+    /// secret fails naming its setting.
+    /// </summary>
+    private static void ConfigureClientAuthentication(IServiceCollection services, TenantSettings tenant, int index, IHostEnvironment environment)
+    {
+        services.AddOptions<OpenIdConnectOptions>(SchemeFor(tenant.Id)).Configure<ISecretResolver>((o, secrets) =>
+        {
+            var authority = new Uri(tenant.AgentSignIn.Authority);
+            o.Authority = tenant.AgentSignIn.Authority.TrimEnd('/');
+            o.ClientId = tenant.AgentSignIn.ClientId;
+            if (string.IsNullOrWhiteSpace(tenant.AgentSignIn.ClientAssertionKeySecret))
+            {
+                o.ClientSecret = secrets.Resolve(tenant.AgentSignIn.ClientSecretSecret, $"Portal:Tenants:{index}:AgentSignIn:ClientSecretSecret");
+            }
+            else
+            {
+                var setting = $"Portal:Tenants:{index}:AgentSignIn:ClientAssertionKeySecret";
+                UsePrivateKeyJwt(o, AssertionKey(secrets.Resolve(tenant.AgentSignIn.ClientAssertionKeySecret, setting), tenant.AgentSignIn.ClientAssertionKeyId, setting));
+            }
+
+            // Plain-http metadata only for the loopback emulator in Development (the validator refuses it elsewhere).
+            o.RequireHttpsMetadata = !(authority.Scheme == Uri.UriSchemeHttp && authority.IsLoopback && environment.IsDevelopment());
+            o.TokenValidationParameters.ValidIssuer = o.Authority;
+        });
+    }
+
+    /// <summary>private_key_jwt (RFC 7523): no shared secret; each token (and PAR) request carries a fresh assertion.</summary>
+    private static void UsePrivateKeyJwt(OpenIdConnectOptions o, RsaSecurityKey key)
+    {
+        o.ClientSecret = null;
+        o.Events.OnAuthorizationCodeReceived = async ctx =>
+        {
+            var assertion = await ClientAssertionAsync(ctx.Options, key, ctx.HttpContext);
+            ctx.TokenEndpointRequest!.ClientSecret = null;
+            ctx.TokenEndpointRequest.ClientAssertionType = AssertionType;
+            ctx.TokenEndpointRequest.ClientAssertion = assertion;
+        };
+        o.Events.OnPushAuthorization = async ctx =>
+        {
+            ctx.ProtocolMessage.ClientAssertionType = AssertionType;
+            ctx.ProtocolMessage.ClientAssertion = await ClientAssertionAsync(ctx.Options, key, ctx.HttpContext);
+            ctx.HandleClientAuthentication();
+        };
     }
 
     /// <summary>
