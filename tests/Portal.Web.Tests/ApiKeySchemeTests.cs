@@ -103,7 +103,10 @@ public sealed class ApiKeySchemeTests : IAsyncLifetime
         Assert.DoesNotContain(await AuditAsync(), r => r.Action == "audit.export.api");
     }
 
-    /// <summary>With an agent's cookie and a key both sent, the pull is the key's: the agent is not who the audit names.</summary>
+    /// <summary>
+    /// With an agent's cookie and a key both sent, the pull is the key's: the agent is not who the audit names. A served
+    /// pull names the Bearer challenge too, as every answer of the API past the key-in-URL check does.
+    /// </summary>
     [Fact]
     public async Task AgentCookieAndAKey_OnTheApi_ThePullIsTheKeys()
     {
@@ -115,6 +118,7 @@ public sealed class ApiKeySchemeTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("no-store", response.Headers.CacheControl!.ToString());
+        Assert.Equal(Challenge, response.Headers.WwwAuthenticate.ToString());
         var pull = Assert.Single(await AuditAsync(), r => r.Action == "audit.export.api");
         Assert.Equal("apikey:" + (await KeyRecordAsync()).Id, pull.Agent.SubjectId);
     }

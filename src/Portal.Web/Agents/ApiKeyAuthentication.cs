@@ -81,7 +81,7 @@ public sealed record ApiKeyContext(string TenantId, string KeyId)
 /// <c>X-Api-Key</c> only (a key in a URL ends up in proxy logs and browser history, so one there is refused outright
 /// with 400), and it must be a live key of the tenant the route names. Every refusal for a known tenant is audited as
 /// <c>api.access</c> / denied with its reason when the request is refused. No answer of a route that takes a key is
-/// kept by a browser or a proxy, served or refused.
+/// kept by a browser or a proxy, served or refused; every answer but the key-in-URL 400 names the Bearer challenge.
 /// </summary>
 internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -108,6 +108,8 @@ internal sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.Fail("key_in_url");
         }
 
+        // Named on every answer past the URL check, served or refused, so a client always reads how to authenticate.
+        Response.Headers.WWWAuthenticate = ChallengeHeader;
         var tenant = Context.GetRouteValue(ApiKeyAuthentication.TenantRouteValue) is string tenantId ? tenants.Find(tenantId) : null;
         if (tenant is null)
         {
