@@ -61,6 +61,9 @@ public sealed class ApiKeySchemeTests : IAsyncLifetime
         Assert.Equal(AuditOutcome.Denied, refusal.Outcome);
         Assert.Equal("api_key_missing", refusal.Reason);
         Assert.Equal("apikey:unknown", refusal.Agent.SubjectId);
+
+        // The refusal is the audit's to record: the scheme adds no log line of its own per refused pull, as the agent's schemes add none per request.
+        Assert.DoesNotContain(_host.LogLines, l => l.Contains("AuthenticationScheme: " + ApiKeyAuthentication.Scheme + " ", StringComparison.Ordinal));
     }
 
     [Fact]
