@@ -358,11 +358,21 @@ internal static class AgentSignIn
     private static async Task ValidateAgentSessionAsync(CookieValidatePrincipalContext context)
     {
         var agent = context.Principal is null ? null : AgentContext.From(context.Principal);
-        var sessions = context.HttpContext.RequestServices.GetRequiredService<AgentSessionStore>();
-        var session = agent is null ? null : await sessions.TouchAsync(agent.TenantId, agent.SessionId, agent.Subject, context.HttpContext.RequestAborted);
+        var services = context.HttpContext.RequestServices;
+        var sessions = services.GetRequiredService<AgentSessionStore>();
+        var ct = context.HttpContext.RequestAborted;
+        if (agent is not null && services.GetRequiredService<ITenantCatalog>().Find(agent.TenantId) is null)
+        {
+            // The agent's organisation is no longer served by this portal (removed from its settings): whatever the
+            // cookie says, its session ends here, so it cannot come back to life if the tenant is added again.
+            await sessions.EndAsync(agent.TenantId, agent.SessionId, ct);
+            agent = null;
+        }
+
+        var session = agent is null ? null : await sessions.TouchAsync(agent.TenantId, agent.SessionId, agent.Subject, ct);
         if (session is null)
         {
-            // Ended (sign-out on any instance), idle for 30 minutes, or past 12 hours: the cookie is worthless.
+            // Ended (sign-out on any instance), idle for 30 minutes, past 12 hours, or its tenant gone: the cookie is worthless.
             context.RejectPrincipal();
             await context.HttpContext.SignOutAsync(CookieScheme);
         }

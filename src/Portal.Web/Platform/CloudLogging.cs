@@ -222,7 +222,7 @@ public static class StartupFailure
         var line = CloudLoggingFormatter.Format(
             LogLevel.Error,
             "Portal.Web.Startup",
-            new EventId(1000, "StartupFailed"),
+            new EventId(PortalEvents.StartupFailed, "StartupFailed"),
             "The portal did not start: " + string.Join(" ", messages),
             settingsError ? null : failure,
             null,

@@ -8,6 +8,7 @@ namespace Portal.Web.Platform;
 /// </summary>
 internal static class PortalEvents
 {
+    public const int StartupFailed = 1000;
     public const int AuditWriteFailed = 1001;
     public const int AgentSignInRefused = 1002;
     public const int AgentSignedIn = 1003;
