@@ -160,7 +160,18 @@ public sealed class VerificationService(
             return CallerGates.Refusal(gate);
         }
 
-        return await way.StartAsync(new VerificationAttempt(request, caller, factor, answer, reservation, entry, store.Now), ct);
+        var attempt = new VerificationAttempt(request, caller, factor, answer, reservation, entry, store.Now);
+        try
+        {
+            return await way.StartAsync(attempt, ct);
+        }
+        catch (Exception) when (!attempt.Settled)
+        {
+            // Nothing was judged and no challenge carries the charge (the audit or the store failed, or the request
+            // was abandoned): the attempt is given back, whatever cancelled this request.
+            await store.RefundAsync(tenant.Id, caller.IdHash, reservation, succeeded: false, CancellationToken.None);
+            throw;
+        }
     }
 
     public async Task<PendingVerification?> GetPendingAsync(AgentContext agent, ChallengeId pendingId, CancellationToken ct)

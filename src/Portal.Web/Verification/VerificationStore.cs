@@ -278,7 +278,7 @@ public sealed class VerificationStore(IDocumentStore store, TimeProvider clock)
         }, cancellationToken);
     }
 
-    /// <summary>Counts a failed attempt that was not reserved (a challenge stored before every method reserved one); the <c>MaxFailuresBeforeCooldown</c>-th in a row starts a cool-down. An alarm also blocks actions.</summary>
+    /// <summary>Counts a failed attempt that was not reserved (a challenge stored by an earlier version during a rolling deployment); the <c>MaxFailuresBeforeCooldown</c>-th in a row starts a cool-down. An alarm also blocks actions.</summary>
     public Task RecordFailureAsync(string tenantId, string callerIdHash, bool alarm, VerificationPolicySettings policy, CancellationToken cancellationToken)
     {
         var now = Now;

@@ -38,7 +38,7 @@ public sealed class VerificationVerdicts(
         }
         else
         {
-            // A challenge stored before every method reserved its attempt (it lives ten minutes at most).
+            // A challenge without a reservation (stored by an earlier version during a rolling deployment; ten minutes at most).
             await store.RecordSuccessAsync(tenant.Id, pending.CallerIdHash, ct);
         }
 
@@ -70,7 +70,7 @@ public sealed class VerificationVerdicts(
         }
         else if (pending.AttemptReservationId is { } reserved)
         {
-            await store.RefundAsync(tenant.Id, pending.CallerIdHash, reserved, succeeded: false, ct);
+            await store.RefundAsync(tenant.Id, pending.CallerIdHash, reserved, succeeded: false, CancellationToken.None);
         }
 
         if (isAlarm)

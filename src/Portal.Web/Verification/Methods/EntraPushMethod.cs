@@ -56,12 +56,14 @@ public sealed class EntraPushMethod(TenantDirectories directories, VerificationS
         if (!profile.IsSuccess)
         {
             await store.RefundAsync(tenant.Id, caller.IdHash, attempt.ReservationId, succeeded: false, CancellationToken.None);
+            attempt.Settle();
             await audit.RecordAsync(attempt.Entry with { Outcome = AuditOutcome.Failed, Reason = profile.Error.Code }, ct);
             return verdicts.IdpRefusal("lookup", tenant, profile.Error);
         }
 
         var pending = attempt.Pending(Name, attempt.Now + Lifetime);
         await store.CreatePendingAsync(pending, ct);
+        attempt.Settle();
         var started = await audit.BeginAsync(attempt.Entry, ct);
         var answer = await directories.EntraPushAsync(tenant, profile.Value.Login, tenant.DisplayName + " helpdesk", ct);
 

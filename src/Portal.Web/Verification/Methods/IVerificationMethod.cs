@@ -50,6 +50,16 @@ public sealed record CallerBinding(string Id, string IdHash, string MaskedLogin,
 public sealed record VerificationAttempt(AgentRequest Request, CallerBinding Caller, string FactorId, string? Answer, string ReservationId, AuditEntry Entry, DateTimeOffset Now)
 {
     /// <summary>
+    /// Whether the reserved attempt has an owner: a challenge stored with it (its end settles it), or the method settled
+    /// it itself (given back, or kept as a failure). A start that throws before then gives it back
+    /// (<see cref="VerificationService.StartAsync"/>), so an outage of the audit or the store never costs the caller.
+    /// </summary>
+    public bool Settled { get; private set; }
+
+    /// <summary>Marks the reserved attempt as owned (see <see cref="Settled"/>).</summary>
+    public void Settle() => Settled = true;
+
+    /// <summary>
     /// The waiting challenge of this attempt, as every method stores it: bound to the agent session and agent that sent
     /// it, naming the caller by hash, charged to <see cref="ReservationId"/>.
     /// </summary>

@@ -37,6 +37,7 @@ public sealed class OktaPushMethod(TenantDirectories directories, VerificationSt
         if (!push.IsSuccess)
         {
             await store.RefundAsync(tenant.Id, caller.IdHash, attempt.ReservationId, succeeded: false, CancellationToken.None);
+            attempt.Settle();
             await audit.CompleteAsync(started, AuditOutcome.Failed, push.Error.Code, ct);
             return verdicts.IdpRefusal("push", tenant, push.Error);
         }
@@ -48,6 +49,7 @@ public sealed class OktaPushMethod(TenantDirectories directories, VerificationSt
             push.Value.CorrectAnswer,
             references.AtRest(tenant.Id, push.Value.PollReference));
         await store.CreatePendingAsync(pending, ct);
+        attempt.Settle();
         await audit.CompleteAsync(started, AuditOutcome.Succeeded, null, ct);
         return VerificationStep.Challenge(pending);
     }

@@ -50,6 +50,7 @@ public sealed class StepUpMethod(VerificationStore store, StepUpStore links, ICa
         var token = StepUpStore.NewToken();
         var code = RandomNumberGenerator.GetString(CodeAlphabet, 8);
         await store.CreatePendingAsync(pending, ct);
+        attempt.Settle();
         await links.CreateLinkAsync(token, new StepUpLink
         {
             TenantId = tenant.Id,

@@ -36,6 +36,7 @@ public sealed class TotpMethod(TenantDirectories directories, VerificationStore 
         if (!await store.TryUseTotpAsync(tenant.Id, pseudonyms.HashValue(tenant.Id, "totp-use", caller.Id + ":" + passCode), ct))
         {
             await verdicts.CountFailureAsync(tenant, caller.IdHash, attempt.ReservationId, alarm: false, Name, caller.Id, ct);
+            attempt.Settle();
             await audit.RecordAsync(attempt.Entry with { Outcome = AuditOutcome.Alarm, Reason = "code_replayed" }, ct);
             return Replayed;
         }
@@ -46,6 +47,7 @@ public sealed class TotpMethod(TenantDirectories directories, VerificationStore 
         {
             // The IdP did not judge the code (outage, refusal): the attempt is given back.
             await store.RefundAsync(tenant.Id, caller.IdHash, attempt.ReservationId, succeeded: false, CancellationToken.None);
+            attempt.Settle();
             await audit.CompleteAsync(pending, AuditOutcome.Failed, result.Error.Code, ct);
             return verdicts.IdpRefusal("totp", tenant, result.Error);
         }
@@ -54,6 +56,7 @@ public sealed class TotpMethod(TenantDirectories directories, VerificationStore 
         if (outcome != TotpOutcome.Accepted)
         {
             await verdicts.CountFailureAsync(tenant, caller.IdHash, attempt.ReservationId, alarm: false, Name, caller.Id, ct);
+            attempt.Settle();
             var replayed = outcome == TotpOutcome.Replayed;
             await audit.CompleteAsync(pending, replayed ? AuditOutcome.Alarm : AuditOutcome.Failed, replayed ? "code_replayed" : "wrong_code", ct);
             return replayed ? Replayed : new Refusal("wrong_code", "The code is not right. Ask the caller to read the current code again.");
@@ -61,6 +64,7 @@ public sealed class TotpMethod(TenantDirectories directories, VerificationStore 
 
         var session = await verdicts.OpenSessionAsync(request.Agent, tenant, caller, Name, ct);
         await store.RefundAsync(tenant.Id, caller.IdHash, attempt.ReservationId, succeeded: true, ct);
+        attempt.Settle();
         await audit.CompleteAsync(pending, AuditOutcome.Succeeded, null, ct);
         return VerificationStep.Verified(session.Id);
     }
