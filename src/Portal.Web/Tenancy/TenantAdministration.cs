@@ -228,6 +228,9 @@ public sealed class TenantAdministration(
         // A script is free text (it may name a person or a phone number): the history keeps its length and a fingerprint.
         fields["callScripts.noFactor"] = Fingerprint(p.CallScripts.NoFactor);
         fields["callScripts.escalation"] = Fingerprint(p.CallScripts.Escalation);
+        fields["heightenedMode.on"] = p.HeightenedMode.On ? "on" : "off";
+        fields["heightenedMode.reason"] = p.HeightenedMode.Reason;
+        fields["heightenedMode.since"] = p.HeightenedMode.Since is { } since ? DocumentJson.FormatTimestamp(since) : "";
         return fields;
     }
 

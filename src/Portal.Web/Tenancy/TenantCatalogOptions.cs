@@ -43,6 +43,10 @@ internal sealed partial class TenantCatalogOptionsValidator(IHostEnvironment env
             AgentSignInSettings.Validate(t, at, failures, CheckUrl, CheckSecret);
             StepUpSettings.Validate(t, at, failures, CheckUrl, CheckSecret);
             ReconciliationSettings.Validate(t, at, failures);
+            if (t.HeightenedMode.On || t.HeightenedMode.Since is not null || t.HeightenedMode.Reason.Length > 0)
+            {
+                failures.Add($"{at}:HeightenedMode is switched by a tenant admin in the console (docs/tenancy.md, \"Heightened-threat mode\"), never in configuration; remove the setting.");
+            }
 
             TenantPolicyRules.Check(t, at, failures, environment.IsDevelopment());
         }

@@ -31,6 +31,9 @@ public sealed class TenantPolicy
 
     public CallScriptSettings CallScripts { get; set; } = new();
 
+    /// <summary>Heightened-threat mode: switched in the console only, so no configured setting seeds or reconciles it.</summary>
+    public HeightenedModeSettings HeightenedMode { get; set; } = new();
+
     /// <summary>Incremented by every change, so operators can see which revision an instance serves.</summary>
     public long Revision { get; set; }
 
@@ -63,6 +66,7 @@ public sealed class TenantPolicy
         effective.AlertWebhook = Clone(AlertWebhook);
         effective.AuditRetentionDays = AuditRetentionDays;
         effective.CallScripts = Clone(CallScripts);
+        effective.HeightenedMode = Clone(HeightenedMode);
         return effective;
     }
 

@@ -45,6 +45,13 @@ public sealed class TenantSettings
     /// <summary>Reading the IdP's own log for helpdesk actions done outside the portal (off by default).</summary>
     public ReconciliationSettings Reconciliation { get; set; } = new();
 
+    /// <summary>
+    /// Heightened-threat mode, laid over from the stored policy only: its setter is not public, so a configured
+    /// <c>Portal:Tenants:N:HeightenedMode</c> binds nothing (the mode is switched in the console, docs/tenancy.md).
+    /// </summary>
+    [System.Text.Json.Serialization.JsonInclude]
+    public HeightenedModeSettings HeightenedMode { get; internal set; } = new();
+
     public IReadOnlyList<TierDefinition> EffectiveTiers() =>
         Tiers.Count == 0 ? DefaultTiers.All : [.. Tiers.Select(t => new TierDefinition(t.Name, t.Permissions))];
 }

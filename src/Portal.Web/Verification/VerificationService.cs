@@ -117,8 +117,8 @@ public sealed class VerificationService(
 
     /// <summary>
     /// Starts verifying the caller the form names by <paramref name="method"/> (<see cref="VerificationMethods"/>). What
-    /// every method shares happens here, in this order: the caller reference must be this agent session's; the request
-    /// must be well formed for the method; the factor must be one the IdP lists now for this method (V1); the caller's
+    /// every method shares happens here, in this order: the caller reference must be this agent session's; the method
+    /// must not be one the tenant's heightened-threat mode refuses; the request must be well formed for the method; the factor must be one the IdP lists now for this method (V1); the caller's
     /// counters must allow an attempt and are charged for it before the IdP is asked (V4). Every start that gets past
     /// the caller reference leaves an audit record under the method's start action, refused ones included.
     /// </summary>
@@ -133,6 +133,13 @@ public sealed class VerificationService(
         var way = _methods[method];
         var caller = new CallerBinding(callerId, pseudonyms.HashCallerId(tenant.Id, callerId), maskedLogin, references.AtRest(tenant.Id, callerId));
         var entry = VerificationVerdicts.CallerEntry(request, way.StartAction, AuditOutcome.Pending, callerId, maskedLogin, null) with { Method = way.Name };
+        if (HeightenedThreat.Refuses(tenant, way.Name))
+        {
+            // Heightened-threat mode (docs/tenancy.md): a method below its floor is refused before anything reaches the caller.
+            await audit.RecordAsync(entry with { Outcome = AuditOutcome.Denied, Reason = HeightenedThreat.Code }, ct);
+            return HeightenedThreat.RefusalOf(way.Name);
+        }
+
         if (way.CheckRequest(tenant, answer) is { } malformed)
         {
             await audit.RecordAsync(entry with { Outcome = AuditOutcome.Denied, Reason = malformed.Code }, ct);

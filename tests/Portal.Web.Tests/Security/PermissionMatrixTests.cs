@@ -45,6 +45,7 @@ public sealed class PermissionMatrixTests(PermissionMatrixTests.Fixture fixture)
         GET /admin/policy                      | sign-in   | deny   | deny   | deny   | deny    | allow
         POST /admin/policy/actions             | sign-in   | deny   | deny   | deny   | deny    | allow
         POST /admin/policy/privileged          | sign-in   | deny   | deny   | deny   | deny    | allow
+        POST /admin/policy/heightened          | sign-in   | deny   | deny   | deny   | deny    | allow
         POST /admin/policy/scripts             | sign-in   | deny   | deny   | deny   | deny    | allow
         POST /admin/policy/verification        | sign-in   | deny   | deny   | deny   | deny    | allow
         POST /admin/policy/webhook             | sign-in   | deny   | deny   | deny   | deny    | allow

@@ -233,6 +233,51 @@ public sealed class AdminController(
         return Answer(result, PolicyPath, r => PolicyView(r, null));
     }
 
+    /// <summary>
+    /// Switches the tenant's heightened-threat mode on or off with a reason (docs/tenancy.md, "Heightened-threat mode"):
+    /// audited as <c>admin.heightened_mode.on</c> or <c>.off</c> with the before/after, and alarmed through the webhook.
+    /// </summary>
+    [HttpPost("policy/heightened")]
+    [Authorize(Policy = Permissions.AdminSettings)]
+    public async Task<IActionResult> SetHeightenedMode([FromForm] string? mode, [FromForm] string? reason)
+    {
+        var on = mode == "on";
+        var now = clock.GetUtcNow();
+        var result = await admin.ChangeAsync(Current, on ? "admin.heightened_mode.on" : "admin.heightened_mode.off", p =>
+        {
+            if (mode is not ("on" or "off") || !HeightenedModeSettings.IsReason(reason))
+            {
+                return new Refusal("invalid", "Choose whether to switch heightened-threat mode on or off, and a reason from the list.");
+            }
+
+            if (p.HeightenedMode.On == on)
+            {
+                return new Refusal("heightened_mode_unchanged", $"Heightened-threat mode is already {mode}.");
+            }
+
+            p.HeightenedMode = new HeightenedModeSettings { On = on, Since = now, Reason = reason! };
+            return null;
+        }, HttpContext.RequestAborted);
+
+        if (result.Succeeded)
+        {
+            var agent = Agent;
+            notifier.Raise(new AlertEvent
+            {
+                Id = PortalIds.New(),
+                TenantId = agent.TenantId,
+                Type = "tenant.heightened_mode",
+                Reason = mode + " " + reason,
+                At = now,
+                AgentSubject = agent.Subject,
+                AgentMaskedLogin = agent.MaskedLogin,
+                RequestId = HttpContext.TraceIdentifier,
+            });
+        }
+
+        return Answer(result, PolicyPath, r => PolicyView(r, null));
+    }
+
     /// <summary>The tenant's words for a caller with no usable factor and for escalation (docs/tenancy.md "Call scripts").</summary>
     [HttpPost("policy/scripts")]
     [Authorize(Policy = Permissions.AdminSettings)]

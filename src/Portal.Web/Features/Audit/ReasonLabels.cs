@@ -40,6 +40,7 @@ public static class ReasonLabels
         ["nonce_mismatch"] = "The step-up answer did not match its request",
         ["entra_push_disabled"] = "Microsoft Authenticator push is not turned on for this tenant",
         ["entra_push_failed"] = "The Microsoft Authenticator push failed",
+        ["heightened_mode"] = "Refused: heightened-threat mode is on and does not accept this method",
 
         // Actions
         ["no_verification"] = "No verification of this caller by this agent",
@@ -99,6 +100,7 @@ public static class ReasonLabels
         ["before_verification"] = "asked for at look-up, before verifying",
         ["roles_unknown"] = "the caller's admin roles could not be read",
         ["groups_unknown"] = "the caller's groups could not be read",
+        ["heightened_mode"] = "heightened-threat mode is on",
     };
 
     /// <summary>The reason in words; the code itself when it has none; empty for no reason.</summary>

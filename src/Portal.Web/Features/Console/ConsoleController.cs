@@ -22,6 +22,9 @@ public sealed record ConsolePage(string MaskedLogin, IReadOnlyList<string> Tiers
     /// <summary>The tenant's words for a caller with no usable factor and for escalation.</summary>
     public CallScriptSettings Scripts { get; init; } = new();
 
+    /// <summary>The tenant's heightened-threat mode: while it is on, the methods below its floor are not offered (docs/tenancy.md).</summary>
+    public HeightenedModeSettings HeightenedMode { get; init; } = new();
+
     /// <summary>The tenant's IdP kind, so that the card names where its facts come from.</summary>
     public Portal.Idp.IdpKind IdpKind { get; init; }
 
@@ -122,6 +125,7 @@ public sealed class ConsoleController(ITenantCatalog tenants, VerificationServic
             Now = clock.GetUtcNow(),
             IdpKind = tenants.Find(agent.TenantId)?.Idp.Kind ?? Portal.Idp.IdpKind.Okta,
             Scripts = tenants.Find(agent.TenantId)?.CallScripts ?? new(),
+            HeightenedMode = tenants.Find(agent.TenantId)?.HeightenedMode ?? new(),
             VerifyUnavailable = verify is { State: Portal.Idp.CapabilityState.Unavailable } ? verify.Reason : null,
             UnavailableActions = [.. CallerAction.All
                 .Where(a => permissions.Contains(a.Permission))

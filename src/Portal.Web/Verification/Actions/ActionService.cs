@@ -258,15 +258,18 @@ public sealed class ActionService(
     }
 
     /// <summary>
-    /// V7: an action on a privileged target (<see cref="PrivilegedTargets"/>) also needs a second agent's approval.
-    /// Null when the action may go ahead. Unknown roles or membership count as privileged (fail closed); an IdP that
+    /// V7: an action on a privileged target (<see cref="PrivilegedTargets"/>), or any action while the tenant's
+    /// heightened-threat mode is on, also needs a second agent's approval. Null when the action may go ahead. Unknown roles or membership count as privileged (fail closed); an IdP that
     /// does not answer is told to the agent as such (502), since no approval would let the action through then.
     /// </summary>
     private async Task<Refusal?> PrivilegedTargetAsync(AgentRequest request, CallerAction action, VerificationId verificationId, VerificationSession session, string callerId, AuditEntry entry, CancellationToken ct)
     {
         var (agent, tenant, _) = request;
         var verdict = await PrivilegedTargets.CheckAsync(directories.For(tenant), tenant, callerId, ct);
-        if (verdict.State == PrivilegeState.NotPrivileged)
+
+        // Heightened-threat mode (docs/tenancy.md): every caller is treated as a privileged target while it is on.
+        var heightened = tenant.HeightenedMode.On;
+        if (verdict.State == PrivilegeState.NotPrivileged && !heightened)
         {
             return null;
         }
@@ -322,10 +325,11 @@ public sealed class ActionService(
                     ExpiresAt = session.ExpiresAt,
                 },
                 ct);
-            await audit.RecordAsync(entry with { Action = "approval.request", Outcome = AuditOutcome.Succeeded, Reason = action.Name + (verdict.RolesUnknown ? " roles_unknown" : "") + (verdict.GroupsUnknown ? " groups_unknown" : "") }, ct);
+            await audit.RecordAsync(entry with { Action = "approval.request", Outcome = AuditOutcome.Succeeded, Reason = action.Name + (verdict.RolesUnknown ? " roles_unknown" : "") + (verdict.GroupsUnknown ? " groups_unknown" : "") + (heightened ? " " + HeightenedThreat.Code : "") }, ct);
         }
 
-        return new Refusal(ApprovalRequiredCode, $"This caller is a privileged account: {action.Title} needs a second agent's approval. The request is in the approval queue for a colleague to decide; once approved, submit again while this verification lasts.");
+        var why = verdict.NeedsApproval ? "This caller is a privileged account" : "Heightened-threat mode is on in your organisation";
+        return new Refusal(ApprovalRequiredCode, $"{why}: {action.Title} needs a second agent's approval. The request is in the approval queue for a colleague to decide; once approved, submit again while this verification lasts.");
     }
 
     /// <summary>The agent's verification an action runs on, the caller's IdP id read from it, and the action's audit entry naming them.</summary>

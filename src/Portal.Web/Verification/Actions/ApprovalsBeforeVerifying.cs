@@ -74,7 +74,8 @@ public sealed class ApprovalsBeforeVerifying(
             return new Refusal(down.Code, down.AgentMessage, RefusalKind.IdpFailed);
         }
 
-        if (!verdict.NeedsApproval)
+        // Heightened-threat mode (docs/tenancy.md) asks a second agent for every action, so any caller's may be asked for early.
+        if (!verdict.NeedsApproval && !tenant.HeightenedMode.On)
         {
             return new Refusal("not_privileged", "This caller is not a privileged account: no approval is needed. Verify the caller and act.");
         }
