@@ -11,6 +11,7 @@ public sealed class StartupSettingsTests
     [InlineData("Portal:Tenants:0:Idp:BaseUrl", "http://acme.okta.example/", "Portal:Tenants:0:Idp:BaseUrl must use https")]
     [InlineData("Portal:Tenants:0:Verification:SessionMinutes", "45", "Portal:Tenants:0:Verification:SessionMinutes must be between 2 and 30")]
     [InlineData("Portal:Tenants:0:CallScripts:Escalation", " ", "Portal:Tenants:0:CallScripts:Escalation must be plain text of 1 to 1000 characters")]
+    [InlineData("Portal:Tenants:0:HeightenedMode:On", "true", "Portal:Tenants:0:HeightenedMode is switched by a tenant admin in the console")]
     [InlineData("Portal:Web:PseudonymisationKeySecret", "file:/no/such/portal/key", "Portal:Web:PseudonymisationKeySecret refers to the file /no/such/portal/key")]
     [InlineData("Portal:Storage:Provider", "Firestore", "Portal:Storage:Firestore:ProjectId must be set")]
     [InlineData("Portal:Tenants:0:ActionMethods:tap_issue:0", "okta.totp", "Portal:Tenants:0:ActionMethods:tap_issue may list only okta.push and oidc.stepup")]
