@@ -1,5 +1,8 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Storage;
+using Portal.Web.Tenancy;
 
 namespace Portal.Web.Tests;
 
@@ -30,6 +33,35 @@ public sealed class EntraPushTests
             Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
             Assert.Empty(host.Emulator.State.PendingEntraPushes(Grace));
             Assert.Contains(await host.AuditAsync(Tenant), d => Is(d, "verification.entrapush.start", "denied", "entra_push_disabled"));
+        });
+    }
+
+    /// <summary>Heightened-threat mode (docs/tenancy.md) puts the Entra push, which has no number to match, below its floor.</summary>
+    [Fact]
+    public async Task EntraPush_HeightenedModeOn_NotOfferedSaysWhy_CraftedPostRefusedBeforeThePhone()
+    {
+        await WithHostAsync(NewHost(revokeAcceptsEntraPush: true), async host =>
+        {
+            // The mode as the console stores it in the tenant's document (this Entra demo tenant has no admin agent).
+            var catalog = host.Services.GetRequiredService<TenantCatalog>();
+            var policy = catalog.PolicyOf(Tenant)!;
+            policy.HeightenedMode = new HeightenedModeSettings { On = true, Since = host.Time.GetUtcNow(), Reason = "active_attack" };
+            policy.Revision++;
+            await host.Store.SetAsync(TenantCatalog.KeyOf(Tenant), DocumentJson.ToDocument(policy), null, CancellationToken.None);
+            await catalog.RefreshAsync(CancellationToken.None);
+
+            var agent = await host.SignInEntraAsync(Tier3);
+            var callerPage = await host.LookupAsync(agent, Grace);
+            Assert.DoesNotContain("action=\"/verification/entrapush\"", callerPage, StringComparison.Ordinal);
+            Assert.Contains("data-field=\"heightened-withheld\"", callerPage, StringComparison.Ordinal);
+            Assert.Contains("data-field=\"heightened-banner\"", callerPage, StringComparison.Ordinal);
+
+            var response = await PostEntraPushAsync(agent, callerPage);
+
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+            Assert.Contains("data-code=\"heightened_mode\"", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            Assert.Empty(host.Emulator.State.PendingEntraPushes(Grace));
+            Assert.Contains(await host.AuditAsync(Tenant), d => Is(d, "verification.entrapush.start", "denied", "heightened_mode"));
         });
     }
 
