@@ -18,6 +18,13 @@ public interface ICallerDirectory : IAccountActionLog
     /// <summary>Reads a caller by the IdP's own id.</summary>
     Task<IdpResult<CallerProfile>> GetCallerAsync(string callerId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The caller's manager as the IdP names them (Okta profile <c>managerId</c>, an Okta user id or login; Graph
+    /// <c>/users/{id}/manager</c>), for manager approval (docs/recovery.md). <see cref="IdpErrorKind.NotFound"/> with
+    /// code <c>no_manager</c> when the IdP names none, or names one that is not a user it has.
+    /// </summary>
+    Task<IdpResult<CallerProfile>> GetManagerAsync(string callerId, CancellationToken cancellationToken = default);
+
     /// <summary>The caller's enrolled factors, each saying whether and how it can be challenged.</summary>
     Task<IdpResult<IReadOnlyList<CallerFactor>>> ListFactorsAsync(string callerId, CancellationToken cancellationToken = default);
 

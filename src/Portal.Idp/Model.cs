@@ -133,6 +133,9 @@ public sealed record CallerDetails
     /// <summary>The manager's name (Okta <c>profile.manager</c>, Entra the manager's <c>displayName</c>).</summary>
     public string? Manager { get; init; }
 
+    /// <summary>The work phone on file (Okta <c>profile.primaryPhone</c>, Entra the first of <c>businessPhones</c>): the number an agent calls back, never one the caller gives.</summary>
+    public string? WorkPhone { get; init; }
+
     /// <summary>When the account's status last changed (Okta <c>statusChanged</c>): since when it is locked, for example.</summary>
     public DateTimeOffset? StatusChangedAt { get; init; }
 
@@ -178,6 +181,12 @@ public static class VerificationMethods
     public const string OktaTotp = "okta.totp";
     public const string EntraPush = "entra.push";
     public const string OidcStepUp = "oidc.stepup";
+
+    /// <summary>Recovery (docs/recovery.md): the caller's manager approved by a push with number matching on their own device.</summary>
+    public const string RecoveryManager = "recovery.manager";
+
+    /// <summary>Whether <paramref name="method"/> is a recovery method: an action done through it sends the caller a recovery notice.</summary>
+    public static bool IsRecovery(string? method) => method is RecoveryManager;
 }
 
 /// <summary>The kind of an enrolled factor, as the IdP names it.</summary>

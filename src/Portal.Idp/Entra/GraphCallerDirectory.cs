@@ -93,6 +93,10 @@ internal sealed partial class GraphCallerDirectory(
         }, cancellationToken);
     }
 
+    /// <inheritdoc/>
+    public Task<IdpResult<CallerProfile>> GetManagerAsync(string callerId, CancellationToken cancellationToken = default) =>
+        Task.FromResult<IdpResult<CallerProfile>>(new IdpError(IdpErrorKind.NotFound, "no_manager", "The identity provider names no manager for this caller."));
+
     public async Task<IdpResult<IReadOnlyList<CallerFactor>>> ListFactorsAsync(string callerId, CancellationToken cancellationToken = default)
     {
         if (InvalidId(callerId) is { } invalid)

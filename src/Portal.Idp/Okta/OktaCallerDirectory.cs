@@ -107,6 +107,10 @@ internal sealed partial class OktaCallerDirectory : ICallerDirectory
             : OktaErrorMapper.Unreadable(isRead: true);
     }
 
+    /// <inheritdoc/>
+    public Task<IdpResult<CallerProfile>> GetManagerAsync(string callerId, CancellationToken cancellationToken = default) =>
+        Task.FromResult<IdpResult<CallerProfile>>(new IdpError(IdpErrorKind.NotFound, "no_manager", "The identity provider names no manager for this caller."));
+
     public async Task<IdpResult<IReadOnlyList<CallerFactor>>> ListFactorsAsync(string callerId, CancellationToken cancellationToken = default)
     {
         if (!IsValidId(callerId))
