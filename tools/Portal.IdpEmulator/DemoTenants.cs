@@ -56,6 +56,9 @@ public static class DemoTenants
             ["GroupTiers:Helpdesk Tier 3"] = "Tier 3",
             ["GroupTiers:Helpdesk Auditors"] = "Auditor",
             ["GroupTiers:Helpdesk Admins"] = "Tenant admin",
+
+            // Recovery (docs/recovery.md): a caller who lost their phone can be verified by their manager's approval.
+            ["Recovery:ManagerApproval"] = "true",
         };
         if (secrets.StepUpClient is { } stepUp)
         {

@@ -96,7 +96,7 @@ public static class TenantPolicyRules
     public static IReadOnlyList<string> ActionNames { get; } = ["password_reset", "sessions_revoke", "account_unlock", "mfa_reset", "tap_issue"];
 
     /// <summary>The AAL2 methods a policy may accept (V1: nothing weaker can be named).</summary>
-    public static IReadOnlyList<string> Methods { get; } = [VerificationMethods.OktaPush, VerificationMethods.OidcStepUp, VerificationMethods.OktaTotp, VerificationMethods.EntraPush];
+    public static IReadOnlyList<string> Methods { get; } = [VerificationMethods.OktaPush, VerificationMethods.OidcStepUp, VerificationMethods.OktaTotp, VerificationMethods.EntraPush, VerificationMethods.RecoveryManager];
 
     public const int MaxAllowListEntries = 200;
     public const int MaxNameLength = 64;
@@ -135,6 +135,16 @@ public static class TenantPolicyRules
         failures.AddRange(PrivilegedGroupFailures(t.PrivilegedGroups, at));
         failures.AddRange(IpAllowListFailures(t.IpAllowList, at));
         failures.AddRange(AlertWebhookFailures(t.AlertWebhook, at, development));
+        failures.AddRange(RecoveryFailures(t, at));
+    }
+
+    /// <summary>Recovery (docs/recovery.md): manager approval asks the manager by an Okta Verify push with number matching, which an Entra tenant cannot send.</summary>
+    private static IEnumerable<string> RecoveryFailures(TenantSettings t, string at)
+    {
+        if (t.Recovery.ManagerApproval && t.Idp.Kind != IdpKind.Okta)
+        {
+            yield return $"{at}:Recovery:ManagerApproval is available for Okta organisations only (docs/recovery.md): Microsoft Graph cannot send a push with number matching to the manager.";
+        }
     }
 
     /// <summary>The verification policy: how long a verification lasts, and the per-caller limits (failures before a cooldown, the cooldowns, pushes per window).</summary>
@@ -243,9 +253,16 @@ public static class TenantPolicyRules
 
             // V7: the actions that hand the account over need a number-matched push or a fresh sign-in;
             // no tenant policy may open them to a code read over the phone or a push without number matching.
-            if (action is "tap_issue" or "mfa_reset" && methods.Any(m => m is not (VerificationMethods.OktaPush or VerificationMethods.OidcStepUp)))
+            if (action is "tap_issue" or "mfa_reset" && methods.Any(m => m is not (VerificationMethods.OktaPush or VerificationMethods.OidcStepUp or VerificationMethods.RecoveryManager)))
             {
-                yield return $"{at}:ActionMethods:{action} may list only {VerificationMethods.OktaPush} and {VerificationMethods.OidcStepUp} (number matching or a fresh sign-in).";
+                yield return $"{at}:ActionMethods:{action} may list only {VerificationMethods.OktaPush}, {VerificationMethods.OidcStepUp} and {VerificationMethods.RecoveryManager} (number matching or a fresh sign-in).";
+            }
+
+            // The recovery floor (docs/recovery.md): a password set on the phone hands the account over in one step, so
+            // a recovery method never opens a password reset; the caller is given a temporary access code to enrol instead.
+            if (action == "password_reset" && methods.Any(VerificationMethods.IsRecovery))
+            {
+                yield return $"{at}:ActionMethods:password_reset may not list a recovery method ({VerificationMethods.RecoveryManager}): issue a temporary access code after a recovery instead.";
             }
         }
     }

@@ -57,6 +57,12 @@ public sealed record PendingVerification
     public string? AttemptReservationId { get; init; }
 
     /// <summary>
+    /// For manager approval (<c>recovery.manager</c>): the IdP id of the manager whose device the push went to, kept
+    /// encrypted for the push's minutes of life like <see cref="CallerRefProtected"/>; null for every other method.
+    /// </summary>
+    public string? ApproverRefProtected { get; init; }
+
+    /// <summary>
     /// When some instance last asked the IdP how this push went. Every tab and instance polls, but only the one
     /// that moves this forward (atomically, at most every <c>VerificationStore.PushPollInterval</c>) calls the IdP;
     /// the others read the shared state from this document.

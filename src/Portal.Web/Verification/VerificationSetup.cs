@@ -12,10 +12,13 @@ public static class VerificationSetup
         services.AddSingleton<VerificationStore>();
         services.AddSingleton<CallerReferences>();
         services.AddScoped<VerificationVerdicts>();
-        services.AddScoped<IVerificationMethod, OktaPushMethod>();
+        services.AddScoped<OktaPushMethod>();
+        services.AddScoped<IVerificationMethod>(sp => sp.GetRequiredService<OktaPushMethod>());
         services.AddScoped<IVerificationMethod, TotpMethod>();
         services.AddScoped<IVerificationMethod, EntraPushMethod>();
         services.AddScoped<IVerificationMethod, StepUpMethod>();
+        services.AddScoped<ManagerApprovalMethod>();
+        services.AddScoped<IVerificationMethod>(sp => sp.GetRequiredService<ManagerApprovalMethod>());
         services.AddScoped<VerificationService>();
         services.AddSingleton<ApprovalStore>();
         services.AddScoped<ActionService>();

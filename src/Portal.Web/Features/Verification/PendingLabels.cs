@@ -12,9 +12,15 @@ public static class PendingLabels
     public static string For(PendingPage page)
     {
         var stepUp = page.Method == VerificationMethods.OidcStepUp;
+        var manager = page.Method == VerificationMethods.RecoveryManager;
         return page.State switch
         {
+            ChallengeState.Waiting when manager => "Waiting for the manager to approve on their phone…",
             ChallengeState.Waiting => stepUp ? "Waiting for the caller to sign in…" : "Waiting for the caller…",
+            ChallengeState.Approved when manager => "Approved by the manager. The caller is verified for what your organisation allows after a recovery.",
+            ChallengeState.Rejected when manager =>
+                "Rejected by the manager. Do not act on this account: the caller's manager did not approve. This was reported. Say: “I can’t make changes to this account today. Your security team will contact you.”",
+            ChallengeState.TimedOut when manager => "Timed out: the manager did not approve in time. Call them again and start a new approval, or follow your organisation's procedure.",
             ChallengeState.Approved => "Approved. The caller is verified.",
             ChallengeState.Rejected when stepUp => StepUpRefusal(page.FailureReason),
             ChallengeState.Rejected when page.Method == VerificationMethods.EntraPush =>

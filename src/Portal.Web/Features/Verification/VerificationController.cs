@@ -1,11 +1,13 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
+using Portal.Audit;
 using Portal.Idp;
 using Portal.Web.Agents;
 using Portal.Web.Platform;
 using Portal.Web.Tenancy;
 using Portal.Web.Verification;
 using Portal.Web.Verification.Actions;
+using Portal.Web.Verification.Methods;
 using Portal.Web.Verification.StepUp;
 
 namespace Portal.Web.Features.Verification;
@@ -14,11 +16,20 @@ public sealed record PendingPage(
     string Id, string CallerMaskedLogin, int CorrectAnswer, ChallengeState State, DateTimeOffset ExpiresAt, string? VerificationSessionId, Refusal? Refusal,
     string Method = VerificationMethods.OktaPush, string? FailureReason = null, Uri? StepUpLink = null, string? StepUpCode = null, string? Progress = null)
 {
+    /// <summary>For manager approval: the manager the push went to, as the IdP has them now (for this page only, never stored).</summary>
+    public ManagerContact? Manager { get; init; }
+
     /// <summary>The tenant's escalation words, shown once a challenge was rejected (the caller may be an attacker pushing on).</summary>
     public string? Escalation { get; init; }
 
     /// <summary>The state in words for the agent, with what to do or say next; the page and its polling script show the same.</summary>
     public string StateText => PendingLabels.For(this);
+}
+
+/// <summary>Whom the agent calls for a manager approval: the manager's name and work phone as the IdP has them, and their masked login.</summary>
+public sealed record ManagerContact(string MaskedLogin, string? Name, string? WorkPhone)
+{
+    public override string ToString() => $"ManagerContact {{ MaskedLogin = {MaskedLogin} }}";
 }
 
 public sealed record SessionPage(string Id, string CallerMaskedLogin, string Method, DateTimeOffset VerifiedAt, DateTimeOffset ExpiresAt, IReadOnlyList<SessionAction> Actions)
@@ -87,8 +98,16 @@ public sealed record SessionAction(CallerAction Action, IReadOnlyList<string> Ac
 
 [Route("verification")]
 [Authorize(Policy = Permissions.CallerVerify)]
-public sealed class VerificationController(VerificationService verification, StepUpHandover handover, StepUpStore stepUpLinks, TenantConnectionReports connection) : AgentController
+public sealed class VerificationController(VerificationService verification, StepUpHandover handover, StepUpStore stepUpLinks, TenantConnectionReports connection, ManagerApprovalMethod managerApproval) : AgentController
 {
+    /// <summary>
+    /// <c>recovery.manager</c> (docs/recovery.md): a push with number matching to the caller's manager as the IdP names
+    /// them; the agent calls the manager at the number on file and reads out the number.
+    /// </summary>
+    [HttpPost("manager")]
+    public Task<IActionResult> StartManagerApproval([FromForm] string? callerRef, [FromForm] string? factorId) =>
+        StartAsync(VerificationMethods.RecoveryManager, callerRef, factorId, null);
+
     /// <summary>
     /// Starts a step-up sign-in, then goes to its page (Post/Redirect/Get). The link and its short code are never
     /// stored on the server: they travel to the agent's page in an encrypted cookie of this agent's browser only
@@ -143,7 +162,18 @@ public sealed class VerificationController(VerificationService verification, Ste
     {
         var (agent, tenant) = Agent();
         var pending = ChallengeId.TryParse(id, out var challenge) ? await verification.GetPendingAsync(agent, challenge, HttpContext.RequestAborted) : null;
-        return pending is null ? NotFound() : View((await WithStepUpAsync(agent, ToPage(pending, null))) with { Escalation = tenant.CallScripts.Escalation });
+        if (pending is null)
+        {
+            return NotFound();
+        }
+
+        var page = (await WithStepUpAsync(agent, ToPage(pending, null))) with { Escalation = tenant.CallScripts.Escalation };
+        if (pending.State == ChallengeState.Waiting && await managerApproval.ManagerOfAsync(tenant, pending, HttpContext.RequestAborted) is { } manager)
+        {
+            page = page with { Manager = new ManagerContact(PiiMask.Email(manager.Login), manager.Details.DisplayName, manager.Details.WorkPhone) };
+        }
+
+        return View(page);
     }
 
     /// <summary>

@@ -22,7 +22,9 @@ public sealed record CallerAction(string Name, string Permission, string Title, 
     public static readonly CallerAction RevokeSessions = new("sessions_revoke", Permissions.SessionsRevoke, "Sign out everywhere", Any, IdpOperation.RevokeSessions);
     public static readonly CallerAction Unlock = new("account_unlock", Permissions.AccountUnlock, "Unlock account", Any, IdpOperation.Unlock);
     public static readonly CallerAction ResetFactors = new("mfa_reset", Permissions.MfaReset, "Reset MFA factors", Strong, IdpOperation.ResetFactors);
-    public static readonly CallerAction TemporaryAccess = new("tap_issue", Permissions.TapIssue, "Issue temporary access code", Strong, IdpOperation.IssueTemporaryAccess);
+    // Recovery (docs/recovery.md): a caller whose manager approved may be given a temporary access code to enrol a
+    // new factor, and nothing else unless the tenant's policy says so.
+    public static readonly CallerAction TemporaryAccess = new("tap_issue", Permissions.TapIssue, "Issue temporary access code", [.. Strong, VerificationMethods.RecoveryManager], IdpOperation.IssueTemporaryAccess);
 
     public static IReadOnlyList<CallerAction> All { get; } = [PasswordReset, RevokeSessions, Unlock, ResetFactors, TemporaryAccess];
 
@@ -267,9 +269,11 @@ public sealed class ActionService(
         var (agent, tenant, _) = request;
         var verdict = await PrivilegedTargets.CheckAsync(directories.For(tenant), tenant, callerId, ct);
 
-        // Heightened-threat mode (docs/tenancy.md): every caller is treated as a privileged target while it is on.
+        // Heightened-threat mode (docs/tenancy.md): every caller is treated as a privileged target while it is on; so
+        // is a caller verified through a recovery method when the tenant asks for two agents on recovery (docs/recovery.md).
         var heightened = tenant.HeightenedMode.On;
-        if (verdict.State == PrivilegeState.NotPrivileged && !heightened)
+        var recovery = tenant.Recovery.RequireSecondAgent && VerificationMethods.IsRecovery(session.Method);
+        if (verdict.State == PrivilegeState.NotPrivileged && !heightened && !recovery)
         {
             return null;
         }
@@ -325,7 +329,7 @@ public sealed class ActionService(
                     ExpiresAt = session.ExpiresAt,
                 },
                 ct);
-            await audit.RecordAsync(entry with { Action = "approval.request", Outcome = AuditOutcome.Succeeded, Reason = action.Name + (verdict.RolesUnknown ? " roles_unknown" : "") + (verdict.GroupsUnknown ? " groups_unknown" : "") + (heightened ? " " + HeightenedThreat.Code : "") }, ct);
+            await audit.RecordAsync(entry with { Action = "approval.request", Outcome = AuditOutcome.Succeeded, Reason = action.Name + (verdict.RolesUnknown ? " roles_unknown" : "") + (verdict.GroupsUnknown ? " groups_unknown" : "") + (heightened ? " " + HeightenedThreat.Code : "") + (recovery ? " recovery" : "") }, ct);
         }
 
         var why = verdict.NeedsApproval ? "This caller is a privileged account" : "Heightened-threat mode is on in your organisation";

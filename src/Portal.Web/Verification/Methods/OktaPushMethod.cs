@@ -15,7 +15,7 @@ public sealed class OktaPushMethod(TenantDirectories directories, VerificationSt
     private const string ResultAction = "verification.push.result";
 
     /// <summary>V2: whatever the IdP says, a push not answered within this time is void.</summary>
-    private static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(10);
+    internal static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(10);
 
     public string Name => VerificationMethods.OktaPush;
 
@@ -55,7 +55,18 @@ public sealed class OktaPushMethod(TenantDirectories directories, VerificationSt
     }
 
     /// <summary>Asks the IdP how the push went, at most once per poll interval across every tab and instance.</summary>
-    public async Task<Outcome<PendingVerification>> PollAsync(AgentRequest request, PendingVerification pending, string callerId, CancellationToken ct)
+    public Task<Outcome<PendingVerification>> PollAsync(AgentRequest request, PendingVerification pending, string callerId, CancellationToken ct) =>
+        PollPushAsync(request, pending, callerId, callerId, CallersPush, ct);
+
+    /// <summary>How the caller's own push is audited when it ends.</summary>
+    private static readonly PushEnds CallersPush = new(ResultAction, "push_rejected", "push_timed_out");
+
+    /// <summary>
+    /// Asks the IdP how a push to <paramref name="deviceOwnerId"/>'s device went (the caller's own, or their manager's
+    /// for <see cref="ManagerApprovalMethod"/>), at most once per poll interval across every tab and instance; its end
+    /// verifies, or counts against, the caller <paramref name="callerId"/>, audited as <paramref name="ends"/> says.
+    /// </summary>
+    internal async Task<Outcome<PendingVerification>> PollPushAsync(AgentRequest request, PendingVerification pending, string callerId, string deviceOwnerId, PushEnds ends, CancellationToken ct)
     {
         var tenant = request.Tenant;
         if (references.FromRest(tenant.Id, pending.PollRefProtected) is not { } pollRef)
@@ -76,7 +87,7 @@ public sealed class OktaPushMethod(TenantDirectories directories, VerificationSt
         }
         else
         {
-            var polled = await directories.For(tenant).PollPushAsync(callerId, pollRef, ct);
+            var polled = await directories.For(tenant).PollPushAsync(deviceOwnerId, pollRef, ct);
             if (!polled.IsSuccess)
             {
                 return new Outcome<PendingVerification>(pending, verdicts.IdpRefusal("poll", tenant, polled.Error));
@@ -88,12 +99,15 @@ public sealed class OktaPushMethod(TenantDirectories directories, VerificationSt
         return state switch
         {
             PushState.Waiting => pending,
-            PushState.Approved => await verdicts.ApproveAsync(request, pending, callerId, ResultAction, ct),
-            PushState.Rejected => await verdicts.FailAsync(request, pending, callerId, ChallengeState.Rejected, ResultAction, "push_rejected", ct),
-            _ => await verdicts.FailAsync(request, pending, callerId, ChallengeState.TimedOut, ResultAction, "push_timed_out", ct),
+            PushState.Approved => await verdicts.ApproveAsync(request, pending, callerId, ends.ResultAction, ct),
+            PushState.Rejected => await verdicts.FailAsync(request, pending, callerId, ChallengeState.Rejected, ends.ResultAction, ends.Rejected, ct),
+            _ => await verdicts.FailAsync(request, pending, callerId, ChallengeState.TimedOut, ends.ResultAction, ends.TimedOut, ct),
         };
     }
 }
+
+/// <summary>How a push's end is audited: its result action, and the reasons of a rejection and of a time-out.</summary>
+internal sealed record PushEnds(string ResultAction, string Rejected, string TimedOut);
 
 /// <summary>The check the factor-based methods share: the factor the form names is one the IdP lists now, of this method.</summary>
 internal static class VerificationMethodChecks
