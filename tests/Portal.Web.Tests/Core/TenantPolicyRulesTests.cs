@@ -150,20 +150,47 @@ public sealed class TenantPolicyRulesTests
         t.ActionMethods["teleport"] = [VerificationMethods.OktaPush];
         t.ActionMethods["tap_issue"] = [VerificationMethods.OktaPush, VerificationMethods.OktaTotp];
         t.ActionMethods["mfa_reset"] = [VerificationMethods.EntraPush];
-        var methods = "okta.push, oidc.stepup, okta.totp, entra.push";
+        var methods = "okta.push, oidc.stepup, okta.totp, entra.push, recovery.manager";
         Assert.Equal(
         [
             $"{At}:ActionMethods:sessions_revoke must list one or more of {methods}.",
             $"{At}:ActionMethods:account_unlock must list one or more of {methods}.",
             $"{At}:ActionMethods names an unknown action 'teleport'.",
-            $"{At}:ActionMethods:tap_issue may list only okta.push and oidc.stepup (number matching or a fresh sign-in).",
-            $"{At}:ActionMethods:mfa_reset may list only okta.push and oidc.stepup (number matching or a fresh sign-in).",
+            $"{At}:ActionMethods:tap_issue may list only okta.push, oidc.stepup and recovery.manager (number matching or a fresh sign-in).",
+            $"{At}:ActionMethods:mfa_reset may list only okta.push, oidc.stepup and recovery.manager (number matching or a fresh sign-in).",
         ], Check(t));
 
         var strong = Valid();
         strong.ActionMethods["tap_issue"] = [VerificationMethods.OktaPush, VerificationMethods.OidcStepUp];
         strong.ActionMethods["mfa_reset"] = [VerificationMethods.OidcStepUp];
         Assert.Empty(Check(strong));
+    }
+
+    [Fact]
+    public void RecoveryFloor_ManagerApprovalNeverOpensAPasswordReset_MayOpenTheActionsThatLetTheCallerEnrolAgain()
+    {
+        var t = Valid();
+        t.ActionMethods["password_reset"] = [VerificationMethods.OktaPush, VerificationMethods.RecoveryManager];
+        AssertOnly($"{At}:ActionMethods:password_reset may not list a recovery method (recovery.manager): issue a temporary access code after a recovery instead.", t);
+
+        var enrolAgain = Valid();
+        enrolAgain.ActionMethods["tap_issue"] = [VerificationMethods.RecoveryManager];
+        enrolAgain.ActionMethods["mfa_reset"] = [VerificationMethods.OktaPush, VerificationMethods.RecoveryManager];
+        enrolAgain.ActionMethods["sessions_revoke"] = [VerificationMethods.RecoveryManager];
+        Assert.Empty(Check(enrolAgain));
+    }
+
+    [Fact]
+    public void ManagerApproval_OktaOnly_AnEntraTenantNamedWhy()
+    {
+        var okta = Valid();
+        okta.Recovery.ManagerApproval = true;
+        Assert.Empty(Check(okta));
+
+        var entra = Valid();
+        entra.Idp.Kind = IdpKind.Entra;
+        entra.Recovery.ManagerApproval = true;
+        AssertOnly($"{At}:Recovery:ManagerApproval is available for Okta organisations only (docs/recovery.md): Microsoft Graph cannot send a push with number matching to the manager.", entra);
     }
 
     [Fact]

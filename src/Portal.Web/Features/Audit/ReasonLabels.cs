@@ -41,6 +41,15 @@ public static class ReasonLabels
         ["entra_push_disabled"] = "Microsoft Authenticator push is not turned on for this tenant",
         ["entra_push_failed"] = "The Microsoft Authenticator push failed",
         ["heightened_mode"] = "Refused: heightened-threat mode is on and does not accept this method",
+        ["recovery_not_enabled"] = "Manager approval is not turned on for this tenant",
+        ["manager_absent"] = "The identity provider names no manager for the caller",
+        ["manager_is_caller"] = "The identity provider names the caller as their own manager",
+        ["manager_inactive"] = "The caller's manager's account is not active",
+        ["manager_under_alarm"] = "The caller's manager is under alarm",
+        ["manager_no_factor"] = "The caller's manager has no push with number matching",
+        ["manager_rejected"] = "The caller's manager rejected the approval",
+        ["manager_timed_out"] = "The caller's manager did not answer in time",
+        ["approver"] = "Asked to approve a report's recovery as their manager",
 
         // Actions
         ["no_verification"] = "No verification of this caller by this agent",
@@ -101,6 +110,7 @@ public static class ReasonLabels
         ["roles_unknown"] = "the caller's admin roles could not be read",
         ["groups_unknown"] = "the caller's groups could not be read",
         ["heightened_mode"] = "heightened-threat mode is on",
+        ["recovery"] = "the caller was verified through a recovery method",
     };
 
     /// <summary>The reason in words; the code itself when it has none; empty for no reason.</summary>

@@ -1,0 +1,68 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Portal.EndToEnd.Tests;
+
+/// <summary>
+/// The README's recovery demo in a real browser (docs/recovery.md): Alice lost her phone; the agent asks her manager,
+/// Morgan, to approve; Morgan picks the number on their own phone page; the agent's page moves on by itself and issues
+/// a temporary access code. Console errors, CSP violations and axe findings fail it.
+/// </summary>
+[Collection(ChromiumCollection.Name)]
+public sealed class RecoveryJourneyTests(ChromiumFixture chromium, PortalServer portal) : IClassFixture<PortalServer>
+{
+    private const string Alice = "alice.caller@demo.example";
+    private const string Morgan = "morgan.lead@demo.example";
+
+    [Fact]
+    public async Task LostPhone_ManagerApprovesOnTheirPhone_AgentIssuesATemporaryAccessCode()
+    {
+        await using var agent = await AgentBrowser.OpenAsync(chromium, portal);
+        var page = agent.Page;
+        await agent.SignInAsync("Tier Three Agent");
+        await agent.LookUpAsync(Alice);
+
+        var recovery = page.Locator("[data-field='recovery']");
+        await Expect(recovery).ToContainTextAsync("Recovery: the caller cannot use their factors");
+        await Expect(recovery.Locator("[data-field='recovery-allows']")).ToContainTextAsync("Issue temporary access code");
+        await agent.CheckPageAsync("console: recovery offered");
+        await agent.ScreenshotAsync("recovery-console");
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await agent.ClickAsync(recovery.GetByRole(AriaRole.Button, new() { Name = "Ask the manager to approve" }));
+        await Expect(page).ToHaveURLAsync(new Regex("/verification/pending/[^/]+$"));
+        Assert.Empty(portal.Emulator.State.PendingPushes(Alice));
+        var push = Assert.Single(portal.Emulator.State.PendingPushes(Morgan));
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Manager approval for" })).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-field='manager-phone']")).ToContainTextAsync("work phone on file");
+        await Expect(page.Locator("p.number")).ToHaveTextAsync(push.CorrectAnswer.ToString(CultureInfo.InvariantCulture));
+        await Expect(page.Locator("[data-field='state']")).ToContainTextAsync("Waiting for the manager");
+        await agent.CheckPageAsync("manager approval: waiting");
+        await agent.ScreenshotAsync("recovery-manager-pending");
+
+        // Morgan, called at the number on file, picks the number on their own phone.
+        var phone = await agent.OpenPhoneAsync(Morgan);
+        agent.CountClick();
+        await phone.GetByRole(AriaRole.Button, new() { Name = push.CorrectAnswer.ToString(CultureInfo.InvariantCulture), Exact = true }).ClickAsync();
+        await Expect(phone.GetByText("No sign-in request waiting.")).ToBeVisibleAsync();
+
+        // Nobody touches the portal tab: its polling moves it to the verified caller.
+        await Expect(page).ToHaveURLAsync(new Regex("/verification/session/[0-9a-f]+$"));
+        await Expect(page.Locator("[data-field='method']")).ToHaveTextAsync("Manager approval (recovery)");
+        var reset = page.Locator("form[data-action='password_reset']");
+        await Expect(reset).ToHaveAttributeAsync("data-offered", "false");
+        await Expect(reset.Locator("[data-field='why-not']")).ToContainTextAsync("a push with number matching");
+        var tap = page.Locator("form[data-action='tap_issue']");
+        await tap.GetByLabel("Ticket").FillAsync("INC-3001");
+        await agent.ClickAsync(tap.GetByRole(AriaRole.Button, new() { Name = "Issue temporary access code" }));
+        await Expect(page.Locator("[data-field='secret']")).Not.ToBeEmptyAsync();
+        clock.Stop();
+        JourneyMetrics.Record("Manager approval (recovery) to temporary access code", agent.Clicks, clock.Elapsed);
+        Assert.Equal(1, portal.Emulator.State.FindCaller(Alice)!.TemporaryAccessCodesIssued);
+        await agent.CheckPageAsync("recovery: temporary access code issued");
+
+        agent.AssertPagesRanCleanly();
+    }
+}
