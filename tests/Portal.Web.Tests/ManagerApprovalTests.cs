@@ -175,3 +175,52 @@ public sealed class ManagerApprovalTests(PortalHostFixture fixture) : IClassFixt
 
     private async Task<List<JsonObject>> AuditAsync() => [.. (await _mark!.SinceAsync(Audit)).Select(d => d.Data)];
 }
+
+/// <summary>
+/// <c>Recovery:RequireSecondAgent</c> (docs/recovery.md): an action on a caller verified by their manager's approval
+/// waits for a second agent, as for a privileged target; the same caller verified by their own push does not.
+/// A portal of its own: the setting is tenant-wide.
+/// </summary>
+public sealed class ManagerApprovalSecondAgentTests(ManagerApprovalSecondAgentTests.Fixture fixture) : IClassFixture<ManagerApprovalSecondAgentTests.Fixture>
+{
+    private readonly PortalTestHost _host = fixture.Portal;
+
+    [Fact]
+    public async Task RecoveryVerification_ActionWaitsForASecondAgent_OwnPushDoesNot()
+    {
+        var idp = _host.Emulator.State;
+        var (caller, manager) = TestPeople.NewManagedCaller(idp);
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(TestPeople.NewAgent(idp, "Helpdesk Tier 3")));
+
+        var page = await agent.LookupAsync(caller);
+        var form = ConsoleDriver.FormFor(page, "/verification/manager");
+        var started = await PortalTestHost.PostFormAsync(agent.Browser, "/verification/manager", PortalTestHost.FormToken(form),
+            ("callerRef", PortalTestHost.HiddenValue(form, "callerRef")), ("factorId", PortalTestHost.HiddenValue(form, "factorId")));
+        var pending = started.Headers.Location!.OriginalString;
+        var push = Assert.Single(idp.PendingPushes(manager));
+        Assert.True(idp.AnswerPush(push.TransactionId, push.CorrectAnswer));
+        var id = ConsoleDriver.VerificationId((await agent.PollAsync(pending)).Next!);
+
+        var waiting = await agent.ActAsync("temporary-access", id);
+        Assert.Equal(HttpStatusCode.Forbidden, waiting.StatusCode);
+        Assert.Equal(0, idp.FindCaller(caller)!.TemporaryAccessCodesIssued);
+
+        var colleague = await _host.SignInAsync(TestPeople.NewAgent(idp, "Helpdesk Tier 3"));
+        Assert.Equal(HttpStatusCode.OK, (await TenancyTestKit.PostAsync(colleague, "/approvals", $"/approvals/{id}.tap_issue/approve")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await agent.ActAsync("temporary-access", id)).StatusCode);
+        Assert.Equal(1, idp.FindCaller(caller)!.TemporaryAccessCodesIssued);
+
+        // The caller's own push is not a recovery: no second agent.
+        var own = ConsoleDriver.VerificationId(await agent.VerifyByPushAsync(caller));
+        Assert.Equal(HttpStatusCode.OK, (await agent.ActAsync("revoke-sessions", own)).StatusCode);
+    }
+
+    public sealed class Fixture : PortalHostFixture, IAsyncLifetime
+    {
+        public new Task InitializeAsync()
+        {
+            Portal.Settings["Portal:Tenants:0:Recovery:RequireSecondAgent"] = "true";
+            return base.InitializeAsync();
+        }
+    }
+}
