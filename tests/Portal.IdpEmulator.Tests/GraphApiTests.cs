@@ -93,6 +93,57 @@ public sealed class GraphApiTests : IAsyncLifetime
         Assert.Equal("Request_ResourceNotFound", (await TestEmulator.ReadJson(response))["error"]!["code"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task GetManager_Grace_IsRileyAsAGraphUserWithBusinessPhones()
+    {
+        using var http = await Graph();
+        var grace = _host.State.FindEntraUser(Grace)!;
+        var riley = _host.State.FindEntraUser("riley.director@entra.example")!;
+
+        var manager = await TestEmulator.ReadJson(await http.GetAsync($"v1.0/users/{grace.Id}/manager?$select=id,userPrincipalName,businessPhones"));
+        var user = await TestEmulator.ReadJson(await http.GetAsync($"v1.0/users/{grace.Id}?$expand=manager($select=displayName)"));
+
+        Assert.Equal("#microsoft.graph.user", manager["@odata.type"]!.GetValue<string>());
+        Assert.Equal(riley.Id, manager["id"]!.GetValue<string>());
+        Assert.Equal("riley.director@entra.example", manager["userPrincipalName"]!.GetValue<string>());
+        Assert.Equal("+1 555 0100 141", manager["businessPhones"]![0]!.GetValue<string>());
+        Assert.Contains(riley.Methods, m => m.ODataType == "microsoftAuthenticatorAuthenticationMethod");
+        Assert.Equal("+1 555 0100 140", user["businessPhones"]![0]!.GetValue<string>());
+        Assert.Equal(riley.Id, user["manager"]!["id"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task GetManager_None_Returns404ResourceNotFoundInGraphsErrorShape()
+    {
+        using var http = await Graph();
+        using var response = await http.GetAsync($"v1.0/users/{_host.State.FindEntraUser(Heidi)!.Id}/manager");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        var error = (await TestEmulator.ReadJson(response))["error"]!;
+        Assert.Equal("Request_ResourceNotFound", error["code"]!.GetValue<string>());
+        Assert.Contains("'manager'", error["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.NotNull(error["innerError"]!["request-id"]);
+    }
+
+    [Fact]
+    public async Task GetManager_Contact_IsAnOrgContact()
+    {
+        using var http = await Graph();
+        var report = _host.State.AddEntraUser("qreport@entra.example", "Qreport Qcaller");
+        _host.State.SetEntraManagerContact(report.UserPrincipalName, "Qcontact Qoutside");
+
+        var manager = await TestEmulator.ReadJson(await http.GetAsync($"v1.0/users/{report.Id}/manager"));
+
+        Assert.Equal("#microsoft.graph.orgContact", manager["@odata.type"]!.GetValue<string>());
+        Assert.Empty((await TestEmulator.ReadJson(await http.GetAsync($"v1.0/users/{report.Id}")))["businessPhones"]!.AsArray());
+    }
+
+    [Fact]
+    public void PermissionsFor_ManagerRead_IsAUserRead()
+    {
+        Assert.Contains("User.Read.All", GraphApi.PermissionsFor("GET", "/users/" + Guid.NewGuid() + "/manager")!);
+    }
+
     [Theory]
     [InlineData("userPrincipalName eq 'grace.caller@entra.example'", 1)]
     [InlineData("mail eq 'heidi.caller@entra.example' or userPrincipalName eq 'nobody@entra.example'", 1)]

@@ -109,6 +109,54 @@ public sealed class OktaApiTests
     }
 
     [Fact]
+    public async Task GetUser_SeededManagers_ProfileCarriesManagerIdAndPrimaryPhoneOnlyWhenSet()
+    {
+        await using var host = await TestEmulator.StartAsync();
+        using var client = TestEmulator.Okta(host);
+        var morgan = host.State.FindCaller("morgan.lead@demo.example")!;
+
+        var alice = (await TestEmulator.ReadJson(await client.GetAsync("users/" + TestEmulator.IdOf(host, "alice.caller@demo.example"))))["profile"]!;
+        var orphan = (await TestEmulator.ReadJson(await client.GetAsync("users/" + TestEmulator.IdOf(host, "orphan.report@demo.example"))))["profile"]!;
+        var self = host.State.FindCaller("self.managed@demo.example")!;
+        var bob = (await TestEmulator.ReadJson(await client.GetAsync("users/" + TestEmulator.IdOf(host, "bob.caller@demo.example"))))["profile"]!.AsObject();
+        var manager = (await TestEmulator.ReadJson(await client.GetAsync("users/" + Uri.EscapeDataString(orphan["managerId"]!.GetValue<string>()))))!;
+
+        Assert.Equal(morgan.Id, alice["managerId"]!.GetValue<string>());
+        Assert.Equal("Morgan Lead", alice["manager"]!.GetValue<string>());
+        Assert.Equal("+1 555 0100 123", alice["primaryPhone"]!.GetValue<string>());
+        Assert.Equal("ACTIVE", morgan.Status);
+        Assert.Equal(["push"], morgan.Factors.Select(f => f.FactorType));
+        Assert.Equal(self.Id, self.ManagerId);
+        Assert.Equal("nofactor.manager@demo.example", orphan["managerId"]!.GetValue<string>());
+        Assert.Equal(["sms"], host.State.FindCaller("nofactor.manager@demo.example")!.Factors.Select(f => f.FactorType));
+        Assert.Equal("nofactor.manager@demo.example", manager["profile"]!["login"]!.GetValue<string>());
+        Assert.False(bob.ContainsKey("managerId"));
+        Assert.False(bob.ContainsKey("primaryPhone"));
+    }
+
+    [Fact]
+    public async Task SetManager_ByIdOrByLogin_FillsManagerIdAndName()
+    {
+        await using var host = await TestEmulator.StartAsync();
+        var report = host.State.AddCaller("qreport@demo.example", "qreport@demo.example", "Qreport", "Qcaller");
+        var manager = host.State.AddCaller("qmanager@demo.example", "qmanager@demo.example", "Qmanager", "Qlead", "ACTIVE", ["sms"]);
+
+        host.State.SetManager(report.Login, manager.Login);
+        var byId = (report.ManagerId, report.Manager);
+        host.State.SetManager(report.Login, manager.Login, byLogin: true);
+        var byLogin = report.ManagerId;
+        host.State.SetWorkPhone(report.Login, "+1 555 0100 170");
+        host.State.SetManager(report.Login, null);
+
+        Assert.Equal((manager.Id, "Qmanager Qlead"), byId);
+        Assert.Equal(manager.Login, byLogin);
+        Assert.Null(report.ManagerId);
+        Assert.Null(report.Manager);
+        Assert.Equal("+1 555 0100 170", report.WorkPhone);
+        Assert.Equal(["sms"], manager.Factors.Select(f => f.FactorType));
+    }
+
+    [Fact]
     public async Task SearchUsers_InjectionAttemptEscaped_FindsNothing()
     {
         await using var host = await TestEmulator.StartAsync();

@@ -68,7 +68,7 @@ public static partial class PiiScan
             yield return c.FirstName + " " + c.LastName;
 
             // The caller card's facts are shown, never kept.
-            foreach (var fact in new[] { c.Title, c.Department, c.Manager })
+            foreach (var fact in new[] { c.Title, c.Department, c.Manager, c.WorkPhone })
             {
                 if (fact is not null)
                 {
@@ -83,7 +83,7 @@ public static partial class PiiScan
             yield return u.Mail;
             yield return u.Id;
             yield return u.DisplayName;
-            foreach (var fact in new[] { u.JobTitle, u.Department, u.ManagerName })
+            foreach (var fact in new[] { u.JobTitle, u.Department, u.ManagerName }.Concat(u.BusinessPhones))
             {
                 if (fact is not null)
                 {

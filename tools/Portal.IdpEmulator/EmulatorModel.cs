@@ -205,6 +205,15 @@ public sealed class DemoCaller
     /// <summary>Okta profile <c>manager</c> (the manager's name); null: not set.</summary>
     public string? Manager { get; set; }
 
+    /// <summary>
+    /// Okta profile <c>managerId</c>: the manager's Okta user id or login, as an organisation fills it; null: not set.
+    /// Any text may be set (one naming no user, say); <see cref="EmulatorState.SetManager"/> sets it with the name.
+    /// </summary>
+    public string? ManagerId { get; set; }
+
+    /// <summary>Okta profile <c>primaryPhone</c>, the work phone on file (fictitious 555-01xx numbers only); null: not set.</summary>
+    public string? WorkPhone { get; set; }
+
     /// <summary>Okta's <c>lastLogin</c>; null: never signed in.</summary>
     public DateTimeOffset? LastLogin { get; set; }
 

@@ -145,8 +145,13 @@ public sealed partial class EmulatorState
     /// Adds a caller with an active Okta TOTP factor (e.g. a login with characters that need escaping), and an Okta
     /// Verify push factor when <paramref name="push"/> (a test's own push caller, whose alarm limits no other test).
     /// </summary>
-    public DemoCaller AddCaller(string login, string email, string firstName, string lastName, string status = "ACTIVE", bool push = false)
+    public DemoCaller AddCaller(string login, string email, string firstName, string lastName, string status = "ACTIVE", bool push = false) =>
+        AddCaller(login, email, firstName, lastName, status, push ? ["push", TotpType] : [TotpType]);
+
+    /// <summary>Adds a caller with exactly these active Okta factors (factorType: push, token:software:totp, sms, email, signed_nonce).</summary>
+    public DemoCaller AddCaller(string login, string email, string firstName, string lastName, string status, IReadOnlyList<string> factorTypes)
     {
+        ArgumentNullException.ThrowIfNull(factorTypes);
         lock (_gate)
         {
             if (_callers.Exists(c => string.Equals(c.Login, login, StringComparison.OrdinalIgnoreCase)))
@@ -155,15 +160,53 @@ public sealed partial class EmulatorState
             }
 
             var caller = NewCaller(login, email, firstName, lastName, status, false);
-            if (push)
+            foreach (var type in factorTypes)
             {
-                AddFactor(caller, "push", "OKTA", "ACTIVE");
+                AddFactor(caller, type, "OKTA", "ACTIVE");
             }
 
-            AddFactor(caller, TotpType, "OKTA", "ACTIVE");
             return caller;
         }
     }
+
+    /// <summary>
+    /// Makes <paramref name="managerLogin"/> the caller's manager, as an organisation fills the profile: <c>managerId</c>
+    /// is the manager's Okta user id (or their login when <paramref name="byLogin"/>), <c>manager</c> their name. Null
+    /// clears both. A test's own manager and report pair shares nothing with the seeded people.
+    /// </summary>
+    public void SetManager(string reportLogin, string? managerLogin, bool byLogin = false)
+    {
+        var report = FindCaller(reportLogin) ?? throw new ArgumentException("No such caller.", nameof(reportLogin));
+        var manager = managerLogin is null ? null : FindCaller(managerLogin) ?? throw new ArgumentException("No such caller.", nameof(managerLogin));
+        lock (_gate)
+        {
+            report.ManagerId = manager is null ? null : byLogin ? manager.Login : manager.Id;
+            report.Manager = manager is null ? null : manager.FirstName + " " + manager.LastName;
+        }
+    }
+
+    /// <summary>Sets the caller's work phone on file (Okta <c>primaryPhone</c>); null clears it. Fictitious 555-01xx numbers only.</summary>
+    public void SetWorkPhone(string login, string? phone)
+    {
+        var caller = FindCaller(login) ?? throw new ArgumentException("No such caller.", nameof(login));
+        lock (_gate)
+        {
+            caller.WorkPhone = phone;
+        }
+    }
+
+    /// <summary>
+    /// Adds a user to the demo Entra directory (the Microsoft Authenticator method when <paramref name="authenticator"/>,
+    /// else a phone method only), with a business phone when given: a test's own Entra caller or manager.
+    /// </summary>
+    public EntraUser AddEntraUser(string userPrincipalName, string displayName, bool authenticator = true, string? businessPhone = null) =>
+        Graph.Add(userPrincipalName, displayName, authenticator, businessPhone);
+
+    /// <summary>Makes <paramref name="managerUpn"/> the Entra user's manager (<c>/users/{id}/manager</c>); null: no manager.</summary>
+    public void SetEntraManager(string userPrincipalName, string? managerUpn) => Graph.SetManager(userPrincipalName, managerUpn);
+
+    /// <summary>Makes an organisational contact (not a user of the directory) the Entra user's manager, as Entra allows.</summary>
+    public void SetEntraManagerContact(string userPrincipalName, string contactName) => Graph.SetManagerContact(userPrincipalName, contactName);
 
     /// <summary>The code the caller's first active TOTP factor shows now.</summary>
     public string CurrentTotp(string login) => TotpAt(login, _time.GetUtcNow());
@@ -625,8 +668,18 @@ public sealed partial class EmulatorState
             AddFactor(alice, TotpType, "OKTA", "ACTIVE");
             alice.Title = "Payroll Specialist";
             alice.Department = "Finance";
-            alice.Manager = "Morgan Lead";
             alice.LastLogin = _time.GetUtcNow().AddDays(-2);
+            alice.WorkPhone = "+1 555 0100 123";
+
+            // Alice's manager, who can approve her recovery (docs/recovery.md) with their own Okta Verify push.
+            var morgan = NewCaller("morgan.lead@demo.example", "morgan.lead@demo.example", "Morgan", "Lead", "ACTIVE", false);
+            AddFactor(morgan, "push", "OKTA", "ACTIVE");
+            morgan.Title = "Payroll Team Lead";
+            morgan.Department = "Finance";
+            morgan.WorkPhone = "+1 555 0100 124";
+            morgan.LastLogin = _time.GetUtcNow().AddDays(-1);
+            alice.ManagerId = morgan.Id;
+            alice.Manager = "Morgan Lead";
 
             var bob = NewCaller("bob.caller@demo.example", "bob.caller@demo.example", "Bob", "Caller", "ACTIVE", false);
             AddFactor(bob, TotpType, "GOOGLE", "ACTIVE");
@@ -648,6 +701,22 @@ public sealed partial class EmulatorState
             var frank = NewCaller("frank.caller@demo.example", "frank.caller@demo.example", "Frank", "Caller", "ACTIVE", false);
             AddFactor(frank, "push", "OKTA", "PENDING_ACTIVATION");
             AddFactor(frank, "signed_nonce", "OKTA", "ACTIVE");
+
+            // Recovery's refusals: a caller named as their own manager; a manager with no factor that can approve (SMS
+            // only), named by login, as some organisations fill managerId; bob has no manager at all.
+            var selma = NewCaller("self.managed@demo.example", "self.managed@demo.example", "Selma", "Selfmanaged", "ACTIVE", false);
+            AddFactor(selma, "push", "OKTA", "ACTIVE");
+            selma.ManagerId = selma.Id;
+            selma.Manager = "Selma Selfmanaged";
+
+            var nolan = NewCaller("nofactor.manager@demo.example", "nofactor.manager@demo.example", "Nolan", "Nofactor", "ACTIVE", false);
+            AddFactor(nolan, "sms", "OKTA", "ACTIVE");
+            nolan.Title = "Warehouse Supervisor";
+
+            var orla = NewCaller("orphan.report@demo.example", "orphan.report@demo.example", "Orla", "Orphan", "ACTIVE", false);
+            AddFactor(orla, "push", "OKTA", "ACTIVE");
+            orla.ManagerId = nolan.Login;
+            orla.Manager = "Nolan Nofactor";
 
             string[] mfa = ["pwd", "mfa"];
             AddAgent("tier1.agent@demo.example", "Tier One Agent", ["Helpdesk Tier 1"], mfa);

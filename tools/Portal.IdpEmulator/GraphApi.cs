@@ -107,6 +107,9 @@ internal static class GraphApi
             state.FindEntraAgentById(idOrUpn) is { } agent && graph.FindByIdOrUpn(idOrUpn) is null
                 ? Json(AgentUserJson(agent, graph))
                 : WithUser(graph, idOrUpn, user => Expand(http, graph) is { } bad ? bad : Json(UserJson(user, graph, Selected(http), ExpandsManager(http)))));
+        // The user's manager: a user (answered with the user's fields, $select honoured) or an organisational contact;
+        // none is Graph's 404 Request_ResourceNotFound naming the 'manager' reference.
+        api.MapGet("/users/{idOrUpn}/manager", (HttpContext http, string idOrUpn) => WithUser(graph, idOrUpn, user => Manager(http, graph, user)));
         api.MapPatch("/users/{idOrUpn}", (HttpContext http, string idOrUpn) => WithUser(graph, idOrUpn, user => PatchUser(http, state, user)));
         api.MapGet("/users/{idOrUpn}/authentication/methods", (string idOrUpn) => WithUser(graph, idOrUpn, user =>
             Json(new JsonObject
@@ -486,6 +489,29 @@ internal static class GraphApi
         return Json(json, 201);
     }
 
+    private static IResult Manager(HttpContext http, GraphDirectory graph, EntraUser user)
+    {
+        if (graph.ManagerOf(user) is { } manager)
+        {
+            var json = UserJson(manager, graph, Selected(http));
+            json["@odata.context"] = Context("directoryObjects/$entity");
+            return Json(json);
+        }
+
+        if (user.ManagerIsContact && user.ManagerName is { } contact)
+        {
+            return Json(new JsonObject
+            {
+                ["@odata.context"] = Context("directoryObjects/$entity"),
+                ["@odata.type"] = ODataTypePrefix + "orgContact",
+                ["id"] = GraphDirectory.GuidFor("contact/" + contact),
+                ["displayName"] = contact,
+            });
+        }
+
+        return Error(404, "Request_ResourceNotFound", "Resource 'manager' does not exist or one of its queried reference-property objects are not present.", graph);
+    }
+
     private static JsonObject UserJson(EntraUser user, GraphDirectory graph, HashSet<string>? selected = null, bool expandManager = false)
     {
         var json = new JsonObject
@@ -499,6 +525,12 @@ internal static class GraphApi
             ["accountEnabled"] = user.AccountEnabled,
             ["createdDateTime"] = Timestamp(graph.Now.AddDays(-400)),
         };
+
+        // A default property, left out when a $select does not name it (as Graph answers only what is selected).
+        if (selected is not { Count: > 0 } || selected.Contains("businessPhones"))
+        {
+            json["businessPhones"] = new JsonArray([.. user.BusinessPhones.Select(p => (JsonNode)p)]);
+        }
 
         // Not default properties: Graph returns them only when selected (onPremisesSyncEnabled null for a cloud-only user).
         if (selected?.Contains("onPremisesSyncEnabled") == true)
@@ -521,8 +553,8 @@ internal static class GraphApi
         {
             json["manager"] = new JsonObject
             {
-                ["@odata.type"] = ODataTypePrefix + "user",
-                ["id"] = GraphDirectory.GuidFor("manager/" + manager),
+                ["@odata.type"] = ODataTypePrefix + (user.ManagerIsContact ? "orgContact" : "user"),
+                ["id"] = user.ManagerId ?? GraphDirectory.GuidFor("contact/" + manager),
                 ["displayName"] = manager,
             };
         }
@@ -646,7 +678,7 @@ internal static class GraphApi
         var segments = path.Trim('/').Split('/');
         return (method, segments) switch
         {
-            ("GET", ["users"]) or ("GET", ["users", _]) => ReadUsers,
+            ("GET", ["users"]) or ("GET", ["users", _]) or ("GET", ["users", _, "manager"]) => ReadUsers,
             ("PATCH", ["users", _]) => WriteUsers,
             ("GET", ["users", _, "authentication", "methods"]) => ReadMethods,
             ("POST", ["users", _, "authentication", _]) or ("DELETE", ["users", _, "authentication", _, _]) => WriteMethods,

@@ -75,8 +75,17 @@ public sealed class EntraUser
     /// <summary>Graph's <c>department</c>; null: not set.</summary>
     public string? Department { get; init; }
 
-    /// <summary>The display name of the user's manager (<c>/users/{id}/manager</c>); null: no manager.</summary>
-    public string? ManagerName { get; init; }
+    /// <summary>The display name of the user's manager (<c>/users/{id}/manager</c>), a user or a contact; null: no manager.</summary>
+    public string? ManagerName { get; internal set; }
+
+    /// <summary>The object id of the user's manager, a user of this directory; null: none, or a contact (<see cref="ManagerIsContact"/>).</summary>
+    public string? ManagerId { get; internal set; }
+
+    /// <summary>The manager is an organisational contact, not a user: Graph answers it as an <c>orgContact</c>.</summary>
+    public bool ManagerIsContact { get; internal set; }
+
+    /// <summary>Graph's <c>businessPhones</c> (the work phone on file, fictitious 555-01xx numbers only); empty: none.</summary>
+    public IReadOnlyList<string> BusinessPhones { get; init; } = [];
 
     /// <summary>Graph's <c>lastPasswordChangeDateTime</c>.</summary>
     public DateTimeOffset LastPasswordChange { get; init; }
@@ -277,6 +286,46 @@ internal sealed class GraphDirectory
         }
     }
 
+    /// <summary>The user's manager when it is a user of this directory; null when there is none or it is a contact.</summary>
+    public EntraUser? ManagerOf(EntraUser user) => user.ManagerId is { } id ? FindByIdOrUpn(id) : null;
+
+    /// <summary>Adds a user of a test's own: the Microsoft Authenticator method, or a phone method only.</summary>
+    public EntraUser Add(string upn, string displayName, bool authenticator, string? businessPhone)
+    {
+        lock (_gate)
+        {
+            if (_users.Exists(u => string.Equals(u.UserPrincipalName, upn, StringComparison.OrdinalIgnoreCase)))
+            {
+                throw new InvalidOperationException("An Entra user with that user principal name already exists.");
+            }
+
+            return AddUser(upn, displayName, false, [authenticator ? "microsoftAuthenticatorAuthenticationMethod" : "phoneAuthenticationMethod"], phones: businessPhone is null ? [] : [businessPhone]);
+        }
+    }
+
+    public void SetManager(string upn, string? managerUpn)
+    {
+        var user = FindByUpn(upn) ?? throw new ArgumentException("No such Entra user.", nameof(upn));
+        var manager = managerUpn is null ? null : FindByUpn(managerUpn) ?? throw new ArgumentException("No such Entra user.", nameof(managerUpn));
+        lock (_gate)
+        {
+            user.ManagerId = manager?.Id;
+            user.ManagerName = manager?.DisplayName;
+            user.ManagerIsContact = false;
+        }
+    }
+
+    public void SetManagerContact(string upn, string contactName)
+    {
+        var user = FindByUpn(upn) ?? throw new ArgumentException("No such Entra user.", nameof(upn));
+        lock (_gate)
+        {
+            user.ManagerId = null;
+            user.ManagerName = contactName;
+            user.ManagerIsContact = true;
+        }
+    }
+
     /// <summary>The tenant's Temporary Access Pass policy, as Graph's authentication methods policy serves it.</summary>
     public TapPolicySettings TapPolicy { get; set; } = new();
 
@@ -358,7 +407,7 @@ internal sealed class GraphDirectory
 
     /// <summary>Adds a user; the first MFA method listed is their default method (as Entra makes the first one registered).</summary>
     private EntraUser AddUser(
-        string upn, string displayName, bool isGlobalAdmin, string[] methodTypes, bool synced = false, IReadOnlyList<EntraGroup>? groups = null, (string Title, string Department, string Manager)? job = null)
+        string upn, string displayName, bool isGlobalAdmin, string[] methodTypes, bool synced = false, IReadOnlyList<EntraGroup>? groups = null, (string Title, string Department, EntraUser? Manager)? job = null, string[]? phones = null)
     {
         var hasApp = methodTypes.Contains("microsoftAuthenticatorAuthenticationMethod") || methodTypes.Contains("softwareOathAuthenticationMethod");
         var created = _time.GetUtcNow().AddDays(-300);
@@ -369,7 +418,9 @@ internal sealed class GraphDirectory
             Groups = groups ?? [],
             JobTitle = job?.Title,
             Department = job?.Department,
-            ManagerName = job?.Manager,
+            ManagerId = job?.Manager?.Id,
+            ManagerName = job?.Manager?.DisplayName,
+            BusinessPhones = phones ?? [],
             LastPasswordChange = created.AddDays(200),
         };
         user.AddMethod(new EntraMethod(PasswordMethodId, "passwordAuthenticationMethod", created));
@@ -391,9 +442,9 @@ internal sealed class GraphDirectory
     {
         lock (_gate)
         {
-            AddUser("grace.caller@entra.example", "Grace Caller", false, ["microsoftAuthenticatorAuthenticationMethod", "softwareOathAuthenticationMethod"],
+            var grace = AddUser("grace.caller@entra.example", "Grace Caller", false, ["microsoftAuthenticatorAuthenticationMethod", "softwareOathAuthenticationMethod"],
                 groups: [new EntraGroup(GuidFor("group/all-staff"), "All Staff", IsAssignableToRole: false)],
-                job: ("Account Executive", "Sales", "Riley Director"));
+                job: ("Account Executive", "Sales", null), phones: ["+1 555 0100 140"]);
             AddUser("heidi.caller@entra.example", "Heidi Caller", false, ["phoneAuthenticationMethod"]);
             AddUser("ivan.admin@entra.example", "Ivan Admin", true, ["microsoftAuthenticatorAuthenticationMethod", "fido2AuthenticationMethod"]);
 
@@ -409,6 +460,13 @@ internal sealed class GraphDirectory
 
             // Synced from on-premises AD: no cloud password reset.
             AddUser("mallory.synced@entra.example", "Mallory Synced", false, ["microsoftAuthenticatorAuthenticationMethod", "phoneAuthenticationMethod"], synced: true);
+
+            // Grace's manager, who can approve her recovery (docs/recovery.md) with the Authenticator on their own phone.
+            var riley = AddUser("riley.director@entra.example", "Riley Director", false, ["microsoftAuthenticatorAuthenticationMethod"],
+                groups: [new EntraGroup(GuidFor("group/all-staff"), "All Staff", IsAssignableToRole: false)],
+                job: ("Sales Director", "Sales", null), phones: ["+1 555 0100 141"]);
+            grace.ManagerId = riley.Id;
+            grace.ManagerName = riley.DisplayName;
         }
     }
 }

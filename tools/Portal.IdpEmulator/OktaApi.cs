@@ -522,7 +522,7 @@ internal static class OktaApi
             ["email"] = user.Email,
             ["firstName"] = user.FirstName,
             ["lastName"] = user.LastName,
-        }, ("title", user.Title), ("department", user.Department), ("manager", user.Manager)),
+        }, ("title", user.Title), ("department", user.Department), ("manager", user.Manager), ("managerId", user.ManagerId), ("primaryPhone", user.WorkPhone)),
         ["credentials"] = new JsonObject
         {
             ["password"] = new JsonObject(),

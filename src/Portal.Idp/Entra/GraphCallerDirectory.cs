@@ -29,9 +29,10 @@ internal sealed partial class GraphCallerDirectory(
     internal const int MaxPages = 10;
 
     // The caller card's fields (docs/security-decisions.md "Caller context, live and never stored") come with the
-    // look-up itself: the manager by $expand, so that the card costs no extra round trip. The last sign-in
+    // look-up itself: the manager by $expand, so that the card costs no extra round trip. businessPhones gives the work
+    // phone on file, the number an agent calls back on (for the screen only, never stored or logged). The last sign-in
     // (signInActivity) is not asked for: it needs AuditLog.Read.All and Entra ID P1, and its absence would fail the read.
-    private static readonly string[] UserFields = ["id", "userPrincipalName", "mail", "accountEnabled", "onPremisesSyncEnabled", "displayName", "jobTitle", "department", "lastPasswordChangeDateTime"];
+    private static readonly string[] UserFields = ["id", "userPrincipalName", "mail", "accountEnabled", "onPremisesSyncEnabled", "displayName", "jobTitle", "department", "lastPasswordChangeDateTime", "businessPhones"];
 
     private static readonly string[] UserExpand = ["manager($select=displayName)"];
 
@@ -93,9 +94,30 @@ internal sealed partial class GraphCallerDirectory(
         }, cancellationToken);
     }
 
-    /// <inheritdoc/>
-    public Task<IdpResult<CallerProfile>> GetManagerAsync(string callerId, CancellationToken cancellationToken = default) =>
-        Task.FromResult<IdpResult<CallerProfile>>(new IdpError(IdpErrorKind.NotFound, "no_manager", "The identity provider names no manager for this caller."));
+    /// <summary>
+    /// The caller's manager (<c>GET /users/{id}/manager</c>), read with the same fields as a caller. Graph answers 404
+    /// (Request_ResourceNotFound) when the user has no manager, and the manager may be an organisational contact rather
+    /// than a user: both are <c>no_manager</c>, since only a user of the directory can approve. Every other failure
+    /// maps as any read does, so that an outage is never told to the agent as "no manager".
+    /// </summary>
+    public async Task<IdpResult<CallerProfile>> GetManagerAsync(string callerId, CancellationToken cancellationToken = default)
+    {
+        if (InvalidId(callerId) is { } invalid)
+        {
+            return invalid;
+        }
+
+        var result = await RunAsync("get_manager", isRead: true, async ct =>
+        {
+            var manager = await graph.Users[callerId].Manager.GetAsync(r => r.QueryParameters.Select = UserFields, ct);
+            return manager is User user ? ToProfile(user) : NoManager();
+        }, cancellationToken);
+        return result.Error is { Kind: IdpErrorKind.NotFound } ? NoManager() : result;
+    }
+
+    internal const string NoManagerMessage = "Entra names no manager for this caller, or names one who is not a user of the directory: manager approval cannot be used.";
+
+    private static IdpError NoManager() => new(IdpErrorKind.NotFound, "no_manager", NoManagerMessage);
 
     public async Task<IdpResult<IReadOnlyList<CallerFactor>>> ListFactorsAsync(string callerId, CancellationToken cancellationToken = default)
     {
@@ -431,6 +453,7 @@ internal sealed partial class GraphCallerDirectory(
                 Title = Text(user.JobTitle),
                 Department = Text(user.Department),
                 Manager = Text((user.Manager as User)?.DisplayName),
+                WorkPhone = Text(user.BusinessPhones?.FirstOrDefault()),
                 PasswordChangedAt = user.LastPasswordChangeDateTime,
             },
         });
@@ -501,6 +524,7 @@ internal sealed partial class GraphCallerDirectory(
         ["check_users"] = IdpOperation.ReadUsers,
         ["find_caller"] = IdpOperation.ReadUsers,
         ["get_caller"] = IdpOperation.ReadUsers,
+        ["get_manager"] = IdpOperation.ReadUsers,
         ["list_factors"] = IdpOperation.VerifyFactors,
         ["list_privileges"] = IdpOperation.ReadRoles,
         ["reset_password"] = IdpOperation.ResetPassword,

@@ -107,9 +107,67 @@ internal sealed partial class OktaCallerDirectory : ICallerDirectory
             : OktaErrorMapper.Unreadable(isRead: true);
     }
 
-    /// <inheritdoc/>
-    public Task<IdpResult<CallerProfile>> GetManagerAsync(string callerId, CancellationToken cancellationToken = default) =>
-        Task.FromResult<IdpResult<CallerProfile>>(new IdpError(IdpErrorKind.NotFound, "no_manager", "The identity provider names no manager for this caller."));
+    /// <summary>
+    /// The user the caller's <c>profile.managerId</c> names (Okta's base-profile attribute, which organisations fill with
+    /// the manager's Okta user id or login; get-user accepts either), read as callers are read. No managerId, one the
+    /// portal will not put into a path, or one that names no user of the org: <c>no_manager</c>. Every other failure of
+    /// either read maps as any read does, so that an outage is never told to the agent as "no manager".
+    /// </summary>
+    public async Task<IdpResult<CallerProfile>> GetManagerAsync(string callerId, CancellationToken cancellationToken = default)
+    {
+        const string Operation = "get_manager";
+        if (!IsValidId(callerId))
+        {
+            return InvalidId();
+        }
+
+        var reply = await SendAsync(Operation, HttpMethod.Get, UserApi(callerId, ""), cancellationToken);
+        if (!reply.IsSuccess)
+        {
+            return reply.ToError(isRead: true);
+        }
+
+        if (!TryRead(reply, Operation, OktaJson.Default.OktaUser, out var caller) || caller is null)
+        {
+            return OktaErrorMapper.Unreadable(isRead: true);
+        }
+
+        var managerId = caller.Profile?.ManagerId?.Trim();
+        if (string.IsNullOrEmpty(managerId))
+        {
+            return NoManager();
+        }
+
+        if (!IsValidId(managerId) && !IsUsableLogin(managerId))
+        {
+            // The value comes from the IdP, not the agent: one that could change the request's path is not sent.
+            OktaLog.Refused(_logger, Operation, "manager_id_rejected");
+            return NoManager();
+        }
+
+        var manager = await SendAsync(Operation, HttpMethod.Get, UserApi(managerId, ""), cancellationToken);
+        if (!manager.IsSuccess)
+        {
+            var error = manager.ToError(isRead: true);
+            return error.Kind == IdpErrorKind.NotFound && manager.TransportError is null ? NoManager() : error;
+        }
+
+        return TryRead(manager, Operation, OktaJson.Default.OktaUser, out var user) && user is not null
+            ? ToProfile(user, Operation)
+            : OktaErrorMapper.Unreadable(isRead: true);
+    }
+
+    internal const string NoManagerMessage = "Okta names no manager for this caller (profile managerId), or names one who is not a user of the org: manager approval cannot be used.";
+
+    private static IdpError NoManager() => new(IdpErrorKind.NotFound, "no_manager", NoManagerMessage);
+
+    /// <summary>
+    /// A login as the adapter accepts one in a search (1 to 256 characters, no control characters), that is also safe as
+    /// one path segment: no white space, no slash or backslash, not a dot segment.
+    /// </summary>
+    internal static bool IsUsableLogin(string? login) =>
+        !string.IsNullOrEmpty(login) && login.Length <= MaxSearchLength && login is not ("." or "..")
+        && !login.Any(c => char.IsControl(c) || char.IsWhiteSpace(c) || c is '/' or '\\');
 
     public async Task<IdpResult<IReadOnlyList<CallerFactor>>> ListFactorsAsync(string callerId, CancellationToken cancellationToken = default)
     {
@@ -679,6 +737,7 @@ internal sealed partial class OktaCallerDirectory : ICallerDirectory
                 Title = Text(profile.Title),
                 Department = Text(profile.Department),
                 Manager = Text(profile.Manager),
+                WorkPhone = Text(profile.PrimaryPhone),
                 StatusChangedAt = user.StatusChanged,
                 LastSignInAt = user.LastLogin,
                 PasswordChangedAt = user.PasswordChanged,

@@ -5,8 +5,11 @@ using System.Text.Json.Serialization;
 namespace Portal.Idp.Okta;
 
 // Only the fields the portal reads. The caller card's fields (name, title, department, manager, dates) are read for
-// the agent's screen and dropped (docs/security-decisions.md "Caller context, live and never stored"); everything
-// else Okta sends (phone numbers, addresses, device data) is never bound, so it cannot leak into a log or a view.
+// the agent's screen and dropped (docs/security-decisions.md "Caller context, live and never stored"). The work phone
+// on file (primaryPhone) is read the same way, for that screen only: it is the number an agent calls back on, never one
+// the caller gives; it is never stored or logged (CallerDetails redacts itself). The manager's id (managerId) is read
+// to find the manager for manager approval. Everything else Okta sends (other phone numbers, addresses, device data)
+// is never bound, so it cannot leak into a log or a view.
 
 internal sealed class OktaUser
 {
@@ -40,6 +43,12 @@ internal sealed class OktaUserProfile
     public string? Department { get; set; }
 
     public string? Manager { get; set; }
+
+    /// <summary>The manager's Okta user id or login, as the organisation fills it.</summary>
+    public string? ManagerId { get; set; }
+
+    /// <summary>The work phone on file: for the agent's screen only, never stored or logged.</summary>
+    public string? PrimaryPhone { get; set; }
 }
 
 internal sealed class OktaGroup

@@ -134,6 +134,14 @@ public sealed class OktaSpecValidationTests(OktaSpecValidationTests.Host host) :
             await directory.ListFactorsAsync(state.FindCaller("frank.caller@demo.example")!.Id);
             await directory.ListGroupsAsync(state.FindCaller("erin.admin@demo.example")!.Id);
 
+            // The manager look-up (getUser twice): managerId an id, a login, naming nobody; no managerId at all.
+            await directory.GetManagerAsync(alice.Id);
+            await directory.GetManagerAsync(state.FindCaller("orphan.report@demo.example")!.Id);
+            await directory.GetManagerAsync(state.FindCaller("bob.caller@demo.example")!.Id);
+            var orphaned = state.AddCaller($"spec{Guid.NewGuid():N}@demo.example", "spec@demo.example", "Spec", "Caller");
+            orphaned.ManagerId = "left.the.company@demo.example";
+            await directory.GetManagerAsync(orphaned.Id);
+
             // Push with number matching: waiting, then approved; another rejected.
             var push = await directory.StartPushAsync(alice.Id, alice.Factors.First(f => f.FactorType == "push").Id, context);
             await directory.PollPushAsync(alice.Id, push.Value.PollReference);
