@@ -1,9 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.DependencyInjection;
 using Portal.IdpEmulator;
 using Portal.Storage;
-using Portal.Web.Tenancy;
 
 namespace Portal.Web.Tests;
 
@@ -45,7 +43,7 @@ public sealed class ManagerApprovalTests(PortalHostFixture fixture) : IClassFixt
         Assert.Empty(Idp.PendingPushes(caller));
         var push = Assert.Single(Idp.PendingPushes(manager));
         var waiting = await agent.GetPageAsync(pending);
-        Assert.Contains("+1 555 0100 177", waiting, StringComparison.Ordinal);
+        Assert.Contains("+1 555 0100 177", System.Net.WebUtility.HtmlDecode(waiting), StringComparison.Ordinal);
         Assert.Contains($">{push.CorrectAnswer}<", waiting, StringComparison.Ordinal);
         Assert.Contains(Portal.Audit.PiiMask.Email(manager), waiting, StringComparison.Ordinal);
 
@@ -57,7 +55,7 @@ public sealed class ManagerApprovalTests(PortalHostFixture fixture) : IClassFixt
         // The session page offers the temporary access code and says why a password reset is not offered.
         var session = await agent.GetPageAsync(next!);
         Assert.Contains("Manager approval", session, StringComparison.Ordinal);
-        var reset = await agent.ActAsync("reset-password", id);
+        var reset = await agent.ActAsync("password-reset", id, ("kind", "OneTimeLink"));
         Assert.Equal(HttpStatusCode.Forbidden, reset.StatusCode);
         Assert.Equal(0, Idp.FindCaller(caller)!.PasswordResets);
         var tap = await agent.ActAsync("temporary-access", id);
@@ -131,6 +129,24 @@ public sealed class ManagerApprovalTests(PortalHostFixture fixture) : IClassFixt
 
         await AssertRefusedAsync(caller, "manager_under_alarm", "under a security alarm");
         Assert.Empty(Idp.PendingPushes(manager));
+    }
+
+    [Fact]
+    public async Task ManagerAskedThreeTimes_TheFourthRefusedByTheManagersPushLimit_TheCallersOwnPushStillOffered()
+    {
+        var (caller, manager) = TestPeople.NewManagedCaller(Idp);
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(_agent));
+        var page = await agent.LookupAsync(caller);
+        for (var i = 0; i < 3; i++)
+        {
+            await StartAsync(agent, page, HttpStatusCode.Redirect);
+        }
+
+        var fourth = await StartResponseAsync(agent, page);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, fourth.StatusCode);
+        Assert.Contains("data-code=\"manager_push_limit\"", await fourth.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(3, Idp.PendingPushes(manager).Count);
+        Assert.Contains("action=\"/verification/push\"", await agent.LookupAsync(caller), StringComparison.Ordinal);
     }
 
     /// <summary>

@@ -34,8 +34,12 @@ public sealed class ManagerApprovalMethod(
 
     public string Name => VerificationMethods.RecoveryManager;
 
-    /// <summary>It sends a push: it counts against the caller's push limit, so a caller cannot have their manager bombed.</summary>
-    public bool IsPush => true;
+    /// <summary>
+    /// Nothing reaches the caller's device, so the caller's push limit is not charged; the push to the manager counts
+    /// against the <em>manager's</em> push limit instead (<see cref="FindManagerAsync"/>), so no one can have a manager
+    /// bombed with pushes through their reports.
+    /// </summary>
+    public bool IsPush => false;
 
     public string StartAction => "verification.manager.start";
 
@@ -109,7 +113,7 @@ public sealed class ManagerApprovalMethod(
 
     /// <summary>
     /// The manager the IdP names for the caller and the push factor to ask them on, or why there is none that may be
-    /// asked: no manager, the caller themself, not active, under alarm, or no push with number matching.
+    /// asked: no manager, the caller themself, not active, no push with number matching, under alarm or at their push limit.
     /// </summary>
     private async Task<Outcome<ApprovingManager>> FindManagerAsync(ICallerDirectory directory, TenantSettings tenant, CallerBinding caller, CancellationToken ct)
     {
@@ -132,20 +136,40 @@ public sealed class ManagerApprovalMethod(
             return new Refusal("manager_inactive", $"The caller's manager cannot approve: their account is {StatusLabels.Name(manager.Status)}. Follow your organisation's procedure for a caller who cannot use a second factor.");
         }
 
-        if (await store.CheckGateAsync(tenant.Id, pseudonyms.HashCallerId(tenant.Id, manager.Id), forAction: true, ct) != CallerGate.Open)
-        {
-            return new Refusal("manager_under_alarm", "The caller's manager is under a security alarm, so their approval cannot be used now. Escalate to your security team.");
-        }
-
         var factors = await directory.ListFactorsAsync(manager.Id, ct);
         if (!factors.IsSuccess)
         {
             return verdicts.IdpRefusal("manager_factors", tenant, factors.Error);
         }
 
-        return factors.Value.FirstOrDefault(f => f.Method == VerificationMethods.OktaPush) is { } pushFactor
-            ? new ApprovingManager(manager, pushFactor.Id)
-            : new Refusal("manager_no_factor", "The caller's manager has no Okta Verify push with number matching, so they cannot approve. Follow your organisation's procedure for a caller who cannot use a second factor.");
+        if (factors.Value.FirstOrDefault(f => f.Method == VerificationMethods.OktaPush) is not { } pushFactor)
+        {
+            return new Refusal("manager_no_factor", "The caller's manager has no Okta Verify push with number matching, so they cannot approve. Follow your organisation's procedure for a caller who cannot use a second factor.");
+        }
+
+        return await ManagerGateAsync(tenant, manager) is { } barred ? barred : new ApprovingManager(manager, pushFactor.Id);
+    }
+
+    /// <summary>
+    /// The manager's own counters: a manager under alarm, cooling down or past the failure limit cannot approve; a push
+    /// to them takes a place in their push limit (it is their device), while the attempt itself is given back at once:
+    /// a report's recovery is not the manager's failure. Null when the manager may be asked.
+    /// </summary>
+    private async Task<Refusal?> ManagerGateAsync(TenantSettings tenant, CallerProfile manager)
+    {
+        var managerHash = pseudonyms.HashCallerId(tenant.Id, manager.Id);
+        var (gate, reservation) = await store.TryReserveAttemptAsync(tenant.Id, managerHash, isPush: true, tenant.Verification, CancellationToken.None);
+        if (reservation is not null)
+        {
+            await store.RefundAsync(tenant.Id, managerHash, reservation, succeeded: false, CancellationToken.None);
+        }
+
+        return gate switch
+        {
+            CallerGate.Open when reservation is not null => null,
+            CallerGate.PushLimit => new Refusal("manager_push_limit", "Too many pushes were sent to the caller's manager recently. Wait before asking them again."),
+            _ => new Refusal("manager_under_alarm", "The caller's manager is under a security alarm or locked out of verification for now, so their approval cannot be used. Escalate to your security team."),
+        };
     }
 
     /// <summary>No push was sent: the attempt is given back (it was not the caller's failure) and the start is audited with why.</summary>
