@@ -109,6 +109,7 @@ public sealed class AdminJourneyTests(ChromiumFixture chromium, PortalServer por
         await page.GotoAsync("/admin/api-keys");
         await admin.CheckPageAsync("admin: API keys");
         await page.GetByLabel("Name").FillAsync("SIEM e2e");
+        await Expect(page.GetByRole(AriaRole.Radio, new() { Name = "Read the audit" })).ToBeCheckedAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Create key" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "API key created: SIEM e2e" })).ToBeVisibleAsync();
         var key = (await page.Locator("[data-field='api-key']").InnerTextAsync()).Trim();
@@ -123,7 +124,20 @@ public sealed class AdminJourneyTests(ChromiumFixture chromium, PortalServer por
         await Expect(row).ToHaveCountAsync(1);
         await Expect(row).ToContainTextAsync("…" + key[^4..]);
         await Expect(row).ToContainTextAsync("active");
+        await Expect(row.Locator("[data-field='key-scope']")).ToHaveTextAsync("audit:read");
         Assert.DoesNotContain(key, await page.ContentAsync(), StringComparison.Ordinal);
+
+        // A key for the security team's tools: the admin picks what it may do, and the list says so.
+        await page.GetByLabel("Name").FillAsync("SOAR e2e");
+        await page.GetByRole(AriaRole.Radio, new() { Name = "Switch heightened-threat mode on or off" }).CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create key" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "API key created: SOAR e2e" })).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-field='api-key-scope']")).ToHaveTextAsync("heightened:write");
+        await admin.CheckPageAsync("admin: SOAR API key shown once");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Back to the keys" }).ClickAsync();
+        var soar = page.Locator("table.keys tbody tr").Filter(new() { HasText = "SOAR e2e" });
+        await Expect(soar.Locator("[data-field='key-scope']")).ToHaveTextAsync("heightened:write");
+        await admin.CheckPageAsync("admin: API keys with their scopes");
 
         // Usage: this month's counts, as numbers.
         await page.GotoAsync("/usage");

@@ -226,7 +226,7 @@ public sealed class ApiKeySchemeTests : IAsyncLifetime
         var result = await http.AuthenticateAsync(ApiKeyAuthentication.Scheme);
 
         Assert.True(result.Succeeded);
-        Assert.Equal(new ApiKeyContext(PortalTestHost.TenantId, (await KeyRecordAsync()).Id), ApiKeyContext.From(result.Principal!));
+        Assert.Equal(new ApiKeyContext(PortalTestHost.TenantId, (await KeyRecordAsync()).Id, ApiKeyScopes.AuditRead), ApiKeyContext.From(result.Principal!));
         Assert.Null(AgentContext.From(result.Principal!));
         var agent = new ClaimsPrincipal(new ClaimsIdentity(
             [new Claim(AgentClaims.TenantId, PortalTestHost.TenantId), new Claim(AgentClaims.SessionId, "s"), new Claim(AgentClaims.Subject, "sub")], "portal"));

@@ -38,6 +38,13 @@ public sealed partial class ApiKeyTests : IAsyncLifetime
         var list = await new ConsoleDriver(_host, admin).GetPageAsync("/admin/api-keys");
         Assert.DoesNotContain(key, list, StringComparison.Ordinal);
         Assert.Contains("…" + key[^4..], list, StringComparison.Ordinal);
+
+        // A form without a scope creates what every key was before scopes: audit read, the page's default, listed and audited.
+        Assert.Equal(ApiKeyScopes.AuditRead, stored.Scope);
+        Assert.Contains("data-field=\"key-scope\">audit:read<", list, StringComparison.Ordinal);
+        Assert.Matches("<input id=\"key-scope-audit-read\" type=\"radio\" name=\"scope\" value=\"audit:read\" checked=\"checked\"", list);
+        Assert.DoesNotMatch("value=\"heightened:write\" checked", list);
+        Assert.Contains(await AuditAsync(), r => r.Action == "apikey.create" && r.Reason == $"key:{stored.Id} scope:audit:read");
         await foreach (var d in _host.Store.QueryAsync(new DocumentQuery(ApiKeyStore.Collection(PortalTestHost.TenantId))))
         {
             Assert.DoesNotContain(key[ApiKeyStore.Prefix.Length..], d.Data.ToJsonString(), StringComparison.Ordinal);

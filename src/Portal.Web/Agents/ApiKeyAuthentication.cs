@@ -14,8 +14,9 @@ namespace Portal.Web.Agents;
 /// The tenant API key as the SIEM API's own authentication scheme (docs/audit.md, "SIEM export API"), beside the
 /// agent's cookie and OIDC schemes and apart from them: a route opens to a key only through <see cref="Policy"/>, which
 /// names this scheme alone, so an agent's cookie is no credential there; and no agent page names this scheme, so a key
-/// signs nobody in to the console. A refusal is the API's own answer (400 or 401 with a JSON body), never a redirect
-/// to the agent sign-in.
+/// signs nobody in to the console. A refusal is the API's own answer (400, 401 or 403 with a JSON body), never a
+/// redirect to the agent sign-in. Each route also names the scopes that open it (<see cref="ApiKeyScopeAttribute"/>):
+/// a live key of another scope is refused with 403 <c>insufficient_scope</c>.
 /// </summary>
 public static class ApiKeyAuthentication
 {
@@ -34,6 +35,7 @@ public static class ApiKeyAuthentication
     {
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddSingleton<IAuthorizationHandler, RouteTenantKeyHandler>();
+        builder.Services.AddSingleton<IAuthorizationHandler, ApiKeyScopeHandler>();
         builder.Services.Configure<AuthorizationOptions>(o => o.AddPolicy(Policy, p => p
             .AddAuthenticationSchemes(Scheme)
             .RequireAuthenticatedUser()
@@ -48,13 +50,34 @@ public static class ApiKeyAuthentication
         Action = action,
         Outcome = outcome,
         Reason = reason,
-        AgentSubjectId = keyId is null ? "apikey:unknown" : "apikey:" + keyId,
-        AgentLogin = "apikey",
+        AgentSubjectId = SubjectOf(keyId),
+        AgentLogin = ActorLogin,
         RequestId = http.TraceIdentifier,
         TraceId = System.Diagnostics.Activity.Current?.TraceId.ToString(),
         ClientAddress = http.Connection.RemoteIpAddress?.ToString(),
         UserAgent = http.Request.Headers.UserAgent.ToString(),
     };
+
+    /// <summary>The audit entry of a change made with a key, from the request's origin as the services take it.</summary>
+    public static AuditEntry EntryFor(RequestContext origin, string tenantId, string keyId, string action, AuditOutcome outcome, string? reason) => new()
+    {
+        TenantId = tenantId,
+        Action = action,
+        Outcome = outcome,
+        Reason = reason,
+        AgentSubjectId = SubjectOf(keyId),
+        AgentLogin = ActorLogin,
+        RequestId = origin.RequestId,
+        TraceId = origin.TraceId,
+        ClientAddress = origin.ClientAddress,
+        UserAgent = origin.UserAgent,
+    };
+
+    /// <summary>How the audit and the webhook name a key where they would name an agent (docs/audit.md).</summary>
+    public static string SubjectOf(string? keyId) => keyId is null ? "apikey:unknown" : "apikey:" + keyId;
+
+    /// <summary>What the audit and the webhook hold where an agent's masked login would be, for a key.</summary>
+    public const string ActorLogin = "apikey";
 }
 
 /// <summary>The claims of a principal authenticated by a key: ids only, none of them an agent's (<see cref="AgentClaims"/>).</summary>
@@ -62,17 +85,48 @@ public static class ApiKeyClaims
 {
     public const string TenantId = "apikey_tid";
     public const string KeyId = "apikey_id";
+
+    /// <summary>The key's scope (<see cref="ApiKeyScopes"/>); a key stored without one is given audit read.</summary>
+    public const string Scope = "apikey_scope";
 }
 
 /// <summary>The key the current request was authenticated with, read from its principal.</summary>
-public sealed record ApiKeyContext(string TenantId, string KeyId)
+public sealed record ApiKeyContext(string TenantId, string KeyId, string Scope)
 {
     public static ApiKeyContext? From(ClaimsPrincipal user)
     {
         var identity = user.Identities.FirstOrDefault(i => i.IsAuthenticated && i.AuthenticationType == ApiKeyAuthentication.Scheme);
         var tenant = identity?.FindFirst(ApiKeyClaims.TenantId)?.Value;
         var key = identity?.FindFirst(ApiKeyClaims.KeyId)?.Value;
-        return tenant is null || key is null ? null : new ApiKeyContext(tenant, key);
+        var scope = identity?.FindFirst(ApiKeyClaims.Scope)?.Value;
+        return tenant is null || key is null || scope is null ? null : new ApiKeyContext(tenant, key, scope);
+    }
+}
+
+/// <summary>
+/// The scopes of which a key opens this action (any one of them). Applied with <see cref="ApiKeyAuthentication.Policy"/>,
+/// whose requirements it adds to; a key of another scope is forbidden, answered 403 <c>insufficient_scope</c> and audited.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class | AttributeTargets.Method, AllowMultiple = false)]
+public sealed class ApiKeyScopeAttribute(params string[] scopes) : Attribute, IAuthorizationRequirementData
+{
+    public IReadOnlyList<string> Scopes { get; } = scopes;
+
+    public IEnumerable<IAuthorizationRequirement> GetRequirements() => [new ApiKeyScopeRequirement(Scopes)];
+}
+
+internal sealed record ApiKeyScopeRequirement(IReadOnlyList<string> Scopes) : IAuthorizationRequirement;
+
+internal sealed class ApiKeyScopeHandler : AuthorizationHandler<ApiKeyScopeRequirement>
+{
+    protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, ApiKeyScopeRequirement requirement)
+    {
+        if (ApiKeyContext.From(context.User) is { } key && requirement.Scopes.Contains(key.Scope, StringComparer.Ordinal))
+        {
+            context.Succeed(requirement);
+        }
+
+        return Task.CompletedTask;
     }
 }
 
@@ -121,7 +175,9 @@ internal sealed class ApiKeyAuthenticationHandler(
         var (key, refusal) = await keys.AuthenticateAsync(tenant.Id, Presented(Request.Headers), Context.RequestAborted);
         if (refusal == ApiKeyRefusal.None && key is not null)
         {
-            var identity = new ClaimsIdentity([new Claim(ApiKeyClaims.TenantId, tenant.Id), new Claim(ApiKeyClaims.KeyId, key.Id)], Scheme.Name);
+            var identity = new ClaimsIdentity(
+                [new Claim(ApiKeyClaims.TenantId, tenant.Id), new Claim(ApiKeyClaims.KeyId, key.Id), new Claim(ApiKeyClaims.Scope, key.EffectiveScope())],
+                Scheme.Name);
             return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
         }
 
@@ -147,12 +203,25 @@ internal sealed class ApiKeyAuthenticationHandler(
     }
 
     /// <summary>
-    /// A live key whose tenant is not the route's: the handler looks keys up only among the route tenant's, so this is
-    /// answered and audited as a key unknown there, like any other tenant's key.
+    /// A live key of the route's tenant whose scope does not open the route: 403 <c>insufficient_scope</c> naming the
+    /// scopes that would (RFC 6750, section 3.1), audited as <c>api.access</c> / denied, <c>api_key_scope</c>. A live key
+    /// whose tenant is not the route's: the handler looks keys up only among the route tenant's, so this is answered and
+    /// audited as a key unknown there, like any other tenant's key.
     /// </summary>
     protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
     {
-        if (Context.GetRouteValue(ApiKeyAuthentication.TenantRouteValue) is string tenantId && tenants.Find(tenantId) is { } tenant)
+        var tenant = Context.GetRouteValue(ApiKeyAuthentication.TenantRouteValue) is string tenantId ? tenants.Find(tenantId) : null;
+        var authenticated = await HandleAuthenticateOnceSafeAsync();
+        if (tenant is not null && authenticated.Succeeded && ApiKeyContext.From(authenticated.Principal!) is { } key && key.TenantId == tenant.Id)
+        {
+            await AuditAsync(tenant.Id, key.KeyId, "api_key_scope");
+            var scopes = Context.GetEndpoint()?.Metadata.GetMetadata<ApiKeyScopeAttribute>()?.Scopes ?? [];
+            Response.Headers.WWWAuthenticate = $"{ChallengeHeader}, error=\"insufficient_scope\", scope=\"{string.Join(' ', scopes)}\"";
+            await RefuseAsync(StatusCodes.Status403Forbidden, "insufficient_scope", $"This key's scope ({key.Scope}) does not open this route; a key of scope {string.Join(" or ", scopes)} does.");
+            return;
+        }
+
+        if (tenant is not null)
         {
             await AuditRefusalAsync(tenant.Id, null, ApiKeyRefusal.Unknown);
         }
@@ -174,11 +243,13 @@ internal sealed class ApiKeyAuthenticationHandler(
 
     private static string ReasonOf(ApiKeyRefusal refusal) => "api_key_" + refusal.ToString().ToLowerInvariant();
 
-    private async Task AuditRefusalAsync(string tenantId, string? keyId, ApiKeyRefusal refusal)
+    private Task AuditRefusalAsync(string tenantId, string? keyId, ApiKeyRefusal refusal) => AuditAsync(tenantId, keyId, ReasonOf(refusal));
+
+    private async Task AuditAsync(string tenantId, string? keyId, string reason)
     {
         try
         {
-            await audit.RecordAsync(ApiKeyAuthentication.EntryFor(Context, tenantId, keyId, "api.access", AuditOutcome.Denied, ReasonOf(refusal)), Context.RequestAborted);
+            await audit.RecordAsync(ApiKeyAuthentication.EntryFor(Context, tenantId, keyId, "api.access", AuditOutcome.Denied, reason), Context.RequestAborted);
         }
         catch (AuditUnavailableException ex)
         {

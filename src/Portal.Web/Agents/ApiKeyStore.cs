@@ -7,8 +7,31 @@ using Portal.Storage;
 namespace Portal.Web.Agents;
 
 /// <summary>
-/// A tenant's API key for SIEM pulls of its audit (<c>tenants/{t}/apiKeys/{id}</c>). The key itself is never
-/// stored: only its SHA-256, so a copy of the store does not hand out working keys (docs/security-requirements.md D5).
+/// What a tenant API key may do, chosen when it is created (docs/audit.md, "SIEM export API"): one scope a key, so a
+/// SIEM's key cannot switch the tenant's heightened-threat mode and a SOAR's key cannot read the audit.
+/// </summary>
+public static class ApiKeyScopes
+{
+    /// <summary>Pulls the tenant's audit; what every key created before scopes existed is.</summary>
+    public const string AuditRead = "audit:read";
+
+    /// <summary>Switches the tenant's heightened-threat mode (docs/tenancy.md, "Heightened-threat mode").</summary>
+    public const string HeightenedWrite = "heightened:write";
+
+    /// <summary>The scopes an admin can give a key, with what each allows in the admin's words; the first is the default.</summary>
+    public static IReadOnlyList<(string Scope, string Words)> All { get; } =
+    [
+        (AuditRead, "Read the audit (a SIEM's pull)"),
+        (HeightenedWrite, "Switch heightened-threat mode on or off (a SOAR or the security team)"),
+    ];
+
+    public static bool IsScope(string? scope) => All.Any(s => s.Scope == scope);
+}
+
+/// <summary>
+/// A tenant's API key for SIEM pulls of its audit or a SOAR's switch of heightened-threat mode, as its
+/// <see cref="Scope"/> says (<c>tenants/{t}/apiKeys/{id}</c>). The key itself is never stored: only its SHA-256, so a
+/// copy of the store does not hand out working keys (docs/security-requirements.md D5).
 /// </summary>
 public sealed record ApiKeyRecord
 {
@@ -24,6 +47,12 @@ public sealed record ApiKeyRecord
     /// <summary>The last four characters of the key, so an admin can tell keys apart.</summary>
     public required string Hint { get; init; }
 
+    /// <summary>
+    /// One of <see cref="ApiKeyScopes"/>; absent on a key created before scopes existed, which stays what it was
+    /// created for: <see cref="ApiKeyScopes.AuditRead"/> (<see cref="EffectiveScope"/>).
+    /// </summary>
+    public string? Scope { get; init; }
+
     public required DateTimeOffset CreatedAt { get; init; }
 
     public required string CreatedBySubject { get; init; }
@@ -35,6 +64,9 @@ public sealed record ApiKeyRecord
     public DateTimeOffset? RevokedAt { get; init; }
 
     public string? RevokedBySubject { get; init; }
+
+    /// <summary>What the key may do: its <see cref="Scope"/>, or audit read for a key stored without one.</summary>
+    public string EffectiveScope() => Scope ?? ApiKeyScopes.AuditRead;
 }
 
 /// <summary>Why a presented key was refused; the API answers the same 401 for each, the audit keeps the reason.</summary>
@@ -65,11 +97,20 @@ public sealed partial class ApiKeyStore(IDocumentStore store, TimeProvider clock
     public static bool IsValidName(string? name) => name is not null && NamePattern().IsMatch(name);
 
     /// <summary>Creates a key; the returned plain key is shown once and exists nowhere else afterwards.</summary>
-    public async Task<(ApiKeyRecord Record, string Key)> CreateAsync(string tenantId, string name, AgentContext creator, CancellationToken cancellationToken)
+    public async Task<(ApiKeyRecord Record, string Key)> CreateAsync(string tenantId, string name, AgentContext creator, CancellationToken cancellationToken) =>
+        await CreateAsync(tenantId, name, ApiKeyScopes.AuditRead, creator, cancellationToken);
+
+    /// <summary>Creates a key of <paramref name="scope"/>; the returned plain key is shown once and exists nowhere else afterwards.</summary>
+    public async Task<(ApiKeyRecord Record, string Key)> CreateAsync(string tenantId, string name, string scope, AgentContext creator, CancellationToken cancellationToken)
     {
         if (!IsValidName(name))
         {
             throw new ArgumentException("A key name is 1-60 letters, digits, spaces, '.', '_' or '-'.", nameof(name));
+        }
+
+        if (!ApiKeyScopes.IsScope(scope))
+        {
+            throw new ArgumentException("A key's scope is one of ApiKeyScopes.", nameof(scope));
         }
 
         var key = Prefix + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(SecretBytes));
@@ -80,6 +121,7 @@ public sealed partial class ApiKeyStore(IDocumentStore store, TimeProvider clock
             Name = name,
             Hash = HashOf(key),
             Hint = key[^4..],
+            Scope = scope,
             CreatedAt = clock.GetUtcNow(),
             CreatedBySubject = creator.Subject,
             CreatedByMaskedLogin = creator.MaskedLogin,

@@ -17,6 +17,7 @@ internal static class TenancySetup
         services.AddSingleton<ConnectionCheckRunner>();
         services.AddHostedService<ConnectionCheckAtStartup>();
         services.AddScoped<TenantAdministration>();
+        services.AddScoped<HeightenedModeSwitch>();
 
         services.AddOptions<WebOptions>().Validate(o => o.TrustedProxyHops is >= 0 and <= 5, "Portal:Web:TrustedProxyHops must be 0 (no proxy), 1 (Cloud Run direct) or 2 (behind a Google load balancer); at most 5.");
         services.AddSingleton<ClientAddressResolver>();

@@ -10,8 +10,27 @@ namespace Portal.Web.Tenancy;
 /// <summary>One changed setting: its path and its value before and after (settings only; never PII or a secret).</summary>
 public sealed record SettingChange(string Field, string? Before, string? After);
 
-/// <summary>What the admin console shows after a change.</summary>
-public sealed record AdminChangeResult(bool Succeeded, string Message, IReadOnlyList<SettingChange> Changes);
+/// <summary>What the admin console shows after a change; <see cref="RefusedCode"/> is the refusal's code when it was refused.</summary>
+public sealed record AdminChangeResult(bool Succeeded, string Message, IReadOnlyList<SettingChange> Changes)
+{
+    public string? RefusedCode { get; init; }
+}
+
+/// <summary>
+/// Who makes a change to a tenant's settings: a signed-in tenant admin, or a tenant API key of the
+/// <c>heightened:write</c> scope switching heightened-threat mode (docs/tenancy.md, "Heightened-threat mode").
+/// <see cref="Tiers"/> is null for a key, which holds no tier and so has no admin access of its own to keep.
+/// </summary>
+public sealed record AdminActor(string TenantId, string Subject, string MaskedLogin, IReadOnlyList<string>? Tiers, Func<string, AuditOutcome, AuditEntry> Entry)
+{
+    public static AdminActor Of(AgentRequest request) => new(
+        request.Agent.TenantId, request.Agent.Subject, request.Agent.MaskedLogin, request.Agent.Tiers, (action, outcome) => AuditEntries.For(request, action, outcome));
+
+    /// <summary>A key of the tenant: audited as the SIEM pull names it (<c>apikey:{id}</c>, login <c>apikey</c>).</summary>
+    public static AdminActor Of(ApiKeyContext key, RequestContext origin) => new(
+        key.TenantId, ApiKeyAuthentication.SubjectOf(key.KeyId), ApiKeyAuthentication.ActorLogin, null,
+        (action, outcome) => ApiKeyAuthentication.EntryFor(origin, key.TenantId, key.KeyId, action, outcome, null));
+}
 
 /// <summary>The before/after diff of one admin change, kept beside its audit record for as long as the audit trail.</summary>
 public sealed record SettingsChangeRecord
@@ -53,19 +72,22 @@ public sealed class TenantAdministration(
     /// Applies <paramref name="change"/> to the agent's own tenant. The function may run more than once (the
     /// store retries a contended update) and must only change the policy it is given.
     /// </summary>
-    public async Task<AdminChangeResult> ChangeAsync(AgentRequest request, string action, Func<TenantPolicy, Refusal?> change, CancellationToken ct)
+    public Task<AdminChangeResult> ChangeAsync(AgentRequest request, string action, Func<TenantPolicy, Refusal?> change, CancellationToken ct) =>
+        ChangeAsync(AdminActor.Of(request), action, change, ct);
+
+    /// <summary>Applies <paramref name="change"/> to the actor's own tenant, as <see cref="ChangeAsync(AgentRequest, string, Func{TenantPolicy, Refusal?}, CancellationToken)"/>.</summary>
+    public async Task<AdminChangeResult> ChangeAsync(AdminActor actor, string action, Func<TenantPolicy, Refusal?> change, CancellationToken ct)
     {
-        var agent = request.Agent;
-        var tenantId = agent.TenantId;
-        var configured = catalog.Configured(tenantId) ?? throw new InvalidOperationException("The signed-in agent's tenant is not configured.");
+        var tenantId = actor.TenantId;
+        var configured = catalog.Configured(tenantId) ?? throw new InvalidOperationException("The actor's tenant is not configured.");
 
         // D2/D3: the record exists before the change; if the trail cannot be written, nothing changes.
-        var pending = await audit.BeginAsync(AuditEntries.For(request, action, AuditOutcome.Pending), ct);
+        var pending = await audit.BeginAsync(actor.Entry(action, AuditOutcome.Pending), ct);
         var (refused, before, after) = await store.UpdateAsync(TenantCatalog.KeyOf(tenantId), current =>
         {
             var before = current is not null && TenantCatalog.TryRead(current, out var stored) ? stored : TenantPolicy.From(configured);
             var after = before.Copy();
-            var refusal = change(after) ?? Validate(configured, after, agent);
+            var refusal = change(after) ?? Validate(configured, after, actor);
             if (refusal is not null)
             {
                 return DocumentMutation<(Refusal?, TenantPolicy, TenantPolicy?)>.Keep((refusal, before, null));
@@ -78,7 +100,7 @@ public sealed class TenantAdministration(
         if (refused is not null || after is null)
         {
             await audit.CompleteAsync(pending, AuditOutcome.Denied, refused?.Code ?? "refused", CancellationToken.None);
-            return new AdminChangeResult(false, refused?.Message ?? "The change was refused.", []);
+            return new AdminChangeResult(false, refused?.Message ?? "The change was refused.", []) { RefusedCode = refused?.Code ?? "refused" };
         }
 
         catalog.Apply(tenantId, after);
@@ -115,7 +137,7 @@ public sealed class TenantAdministration(
         return list;
     }
 
-    private Refusal? Validate(TenantSettings configured, TenantPolicy policy, AgentContext agent)
+    private Refusal? Validate(TenantSettings configured, TenantPolicy policy, AdminActor actor)
     {
         var effective = policy.ApplyTo(configured);
         var failures = new List<string>();
@@ -135,7 +157,8 @@ public sealed class TenantAdministration(
             return new Refusal("last_admin_tier", "This change would leave no tier with the admin.tiers permission that an IdP group maps to. Keep at least one.");
         }
 
-        return TenantPolicyRules.KeepsAdminAccess(tiers, effective.GroupTiers, agent.Tiers)
+        // A key holds no tier: there is no admin access of its own for a change to take away.
+        return actor.Tiers is null || TenantPolicyRules.KeepsAdminAccess(tiers, effective.GroupTiers, actor.Tiers)
             ? null
             : new Refusal("admin_lockout", "This change would take away your own admin access (the admin.tiers permission of your tier, mapped from an IdP group). Another admin must make it.");
     }

@@ -59,6 +59,8 @@ public sealed class PermissionMatrixTests(PermissionMatrixTests.Fixture fixture)
         POST /admin/tiers/permissions          | sign-in   | deny   | deny   | deny   | deny    | allow
         POST /admin/tiers/rename               | sign-in   | deny   | deny   | deny   | deny    | allow
         GET /api/v1/tenants/{tenantId}/audit   | api-key   | api-key| api-key| api-key| api-key | api-key
+        GET /api/v1/tenants/{tenantId}/heightened-mode | api-key | api-key | api-key | api-key | api-key | api-key
+        PUT /api/v1/tenants/{tenantId}/heightened-mode | api-key | api-key | api-key | api-key | api-key | api-key
         GET /approvals                         | sign-in   | allow  | allow  | allow  | deny    | deny
         POST /approvals/{id}/approve           | sign-in   | allow  | allow  | allow  | deny    | deny
         GET /approvals/queue                   | sign-in   | allow  | allow  | allow  | deny    | deny
@@ -127,10 +129,12 @@ public sealed class PermissionMatrixTests(PermissionMatrixTests.Fixture fixture)
         // is open by accident of a filter.
         Assert.All(routes.Where(r => Expected[Key(r)][Anonymous] is "allow"), r => Assert.True(
             r.Endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null, Key(r) + " should allow anonymous access"));
+        // An API-key route also names the key scopes that open it (docs/audit.md, "Keys"), so no key opens every route.
         Assert.All(routes.Where(r => Expected[Key(r)][Anonymous] is "api-key"), r => Assert.True(
             r.Endpoint.Metadata.GetMetadata<IAllowAnonymous>() is null
-                && r.Endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>().Any(a => a.Policy == ApiKeyAuthentication.Policy),
-            Key(r) + " should require a tenant API key (the API-key policy, without [AllowAnonymous])"));
+                && r.Endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>().Any(a => a.Policy == ApiKeyAuthentication.Policy)
+                && r.Endpoint.Metadata.GetMetadata<ApiKeyScopeAttribute>() is { Scopes.Count: > 0 },
+            Key(r) + " should require a tenant API key (the API-key policy and the key scopes that open it, without [AllowAnonymous])"));
     }
 
     [Fact]

@@ -239,43 +239,11 @@ public sealed class AdminController(
     /// </summary>
     [HttpPost("policy/heightened")]
     [Authorize(Policy = Permissions.AdminSettings)]
-    public async Task<IActionResult> SetHeightenedMode([FromForm] string? mode, [FromForm] string? reason)
+    public async Task<IActionResult> SetHeightenedMode([FromForm] string? mode, [FromForm] string? reason, [FromServices] HeightenedModeSwitch heightened)
     {
-        var on = mode == "on";
-        var now = clock.GetUtcNow();
-        var result = await admin.ChangeAsync(Current, on ? "admin.heightened_mode.on" : "admin.heightened_mode.off", p =>
-        {
-            if (mode is not ("on" or "off") || !HeightenedModeSettings.IsReason(reason))
-            {
-                return new Refusal("invalid", "Choose whether to switch heightened-threat mode on or off, and a reason from the list.");
-            }
-
-            if (p.HeightenedMode.On == on)
-            {
-                return new Refusal("heightened_mode_unchanged", $"Heightened-threat mode is already {mode}.");
-            }
-
-            p.HeightenedMode = new HeightenedModeSettings { On = on, Since = now, Reason = reason! };
-            return null;
-        }, HttpContext.RequestAborted);
-
-        if (result.Succeeded)
-        {
-            var agent = Agent;
-            notifier.Raise(new AlertEvent
-            {
-                Id = PortalIds.New(),
-                TenantId = agent.TenantId,
-                Type = "tenant.heightened_mode",
-                Reason = mode + " " + reason,
-                At = now,
-                AgentSubject = agent.Subject,
-                AgentMaskedLogin = agent.MaskedLogin,
-                RequestId = HttpContext.TraceIdentifier,
-            });
-        }
-
-        return Answer(result, PolicyPath, r => PolicyView(r, null));
+        bool? on = mode switch { "on" => true, "off" => false, _ => null };
+        var switched = await heightened.SwitchAsync(AdminActor.Of(Current), on, reason, HttpContext.TraceIdentifier, HttpContext.RequestAborted);
+        return Answer(switched.Change, PolicyPath, r => PolicyView(r, null));
     }
 
     /// <summary>The tenant's words for a caller with no usable factor and for escalation (docs/tenancy.md "Call scripts").</summary>

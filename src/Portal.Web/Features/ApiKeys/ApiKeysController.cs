@@ -6,12 +6,16 @@ using Portal.Web.Tenancy;
 
 namespace Portal.Web.Features.ApiKeys;
 
-public sealed record ApiKeysPage(IReadOnlyList<ApiKeyRecord> Keys, string TenantId, string? Error = null);
+/// <summary>The keys page; <see cref="Scope"/> is the scope the form has chosen (audit read unless the admin chose another).</summary>
+public sealed record ApiKeysPage(IReadOnlyList<ApiKeyRecord> Keys, string TenantId, string? Error = null, string Scope = ApiKeyScopes.AuditRead);
 
 /// <summary>A key just created: <see cref="PlainKey"/> is null when the page is seen again after it was shown once.</summary>
-public sealed record ApiKeyCreatedPage(string Name, string? PlainKey, string TenantId);
+public sealed record ApiKeyCreatedPage(string Name, string? PlainKey, string TenantId, string Scope = ApiKeyScopes.AuditRead);
 
-/// <summary>Tenant admins create and revoke the API keys a SIEM uses to pull the tenant's audit.</summary>
+/// <summary>
+/// Tenant admins create and revoke the tenant's API keys: each of one scope, chosen at creation (docs/audit.md, "Keys"):
+/// a SIEM's to pull the audit, or a SOAR's to switch heightened-threat mode.
+/// </summary>
 [Route("admin/api-keys")]
 [Authorize(Policy = Permissions.AdminSettings)]
 public sealed class ApiKeysController(ApiKeyStore keys, IAuditTrail audit, BrowserHandover handover, TimeProvider clock) : AgentController
@@ -31,22 +35,29 @@ public sealed class ApiKeysController(ApiKeyStore keys, IAuditTrail audit, Brows
     /// second key): handed over through the admin's browser, never in a URL, never stored in plain, never shown again.
     /// </summary>
     [HttpPost("")]
-    public async Task<IActionResult> Create([FromForm] string? name)
+    public async Task<IActionResult> Create([FromForm] string? name, [FromForm] string? scope)
     {
         var agent = Current.Agent;
         var label = name?.Trim();
-        if (!ApiKeyStore.IsValidName(label))
+
+        // A form without a scope (a script written before scopes) creates what every key was then: audit read.
+        var chosen = string.IsNullOrEmpty(scope) ? ApiKeyScopes.AuditRead : scope;
+        var error = !ApiKeyStore.IsValidName(label) ? "Name the key with 1-60 letters, digits, spaces, '.', '_' or '-'."
+            : !ApiKeyScopes.IsScope(chosen) ? "Choose what the key may do from the list."
+            : null;
+        if (error is not null)
         {
             Response.StatusCode = StatusCodes.Status400BadRequest;
-            return View(nameof(Index), new ApiKeysPage(await keys.ListAsync(agent.TenantId, HttpContext.RequestAborted), agent.TenantId, "Name the key with 1-60 letters, digits, spaces, '.', '_' or '-'."));
+            var shown = ApiKeyScopes.IsScope(chosen) ? chosen : ApiKeyScopes.AuditRead;
+            return View(nameof(Index), new ApiKeysPage(await keys.ListAsync(agent.TenantId, HttpContext.RequestAborted), agent.TenantId, error, shown));
         }
 
         // Audited first: if the record cannot be written, no key exists.
         var pending = await audit.BeginAsync(AuditEntries.For(Current, "apikey.create", AuditOutcome.Pending), HttpContext.RequestAborted);
-        var (record, plain) = await keys.CreateAsync(agent.TenantId, label!, agent, HttpContext.RequestAborted);
-        await audit.CompleteAsync(pending, AuditOutcome.Succeeded, "key:" + record.Id, HttpContext.RequestAborted);
+        var (record, plain) = await keys.CreateAsync(agent.TenantId, label!, chosen, agent, HttpContext.RequestAborted);
+        await audit.CompleteAsync(pending, AuditOutcome.Succeeded, "key:" + record.Id + " scope:" + chosen, HttpContext.RequestAborted);
         var page = CreatedPath(record.Id);
-        handover.Keep(Response, CreatedPurpose, agent, page, new CreatedKey(record.Name, plain), clock.GetUtcNow() + CreatedLifetime);
+        handover.Keep(Response, CreatedPurpose, agent, page, new CreatedKey(record.Name, plain, chosen), clock.GetUtcNow() + CreatedLifetime);
         return this.SeeOther(page);
     }
 
@@ -67,7 +78,7 @@ public sealed class ApiKeysController(ApiKeyStore keys, IAuditTrail audit, Brows
             return View("Created", new ApiKeyCreatedPage("", null, agent.TenantId));
         }
 
-        return View("Created", new ApiKeyCreatedPage(created.Name, created.PlainKey, agent.TenantId));
+        return View("Created", new ApiKeyCreatedPage(created.Name, created.PlainKey, agent.TenantId, created.Scope ?? ApiKeyScopes.AuditRead));
     }
 
     [HttpPost("{id}/revoke")]
@@ -82,8 +93,8 @@ public sealed class ApiKeysController(ApiKeyStore keys, IAuditTrail audit, Brows
 
     private static string CreatedPath(string id) => "/admin/api-keys/created/" + id;
 
-    private sealed record CreatedKey(string Name, string PlainKey)
+    private sealed record CreatedKey(string Name, string PlainKey, string? Scope)
     {
-        public override string ToString() => $"CreatedKey {{ Name = {Name}, PlainKey = [redacted] }}";
+        public override string ToString() => $"CreatedKey {{ Name = {Name}, PlainKey = [redacted], Scope = {Scope} }}";
     }
 }

@@ -7,11 +7,13 @@ namespace Portal.Web.Features.Audit;
 
 /// <summary>
 /// The audit export for SIEM pulls: a tenant API key (the API-key scheme, never an agent's session), GET only,
-/// streamed NDJSON (or CSV) with the same filters as the audit page. Every pull is itself audited.
+/// streamed NDJSON (or CSV) with the same filters as the audit page. Every pull is itself audited. Only a key of the
+/// <c>audit:read</c> scope pulls (every key stored before scopes existed is one).
 /// </summary>
 [ApiController]
 [Route("api/v1/tenants/{" + ApiKeyAuthentication.TenantRouteValue + "}/audit")]
 [Authorize(AuthenticationSchemes = ApiKeyAuthentication.Scheme, Policy = ApiKeyAuthentication.Policy)]
+[ApiKeyScope(ApiKeyScopes.AuditRead)]
 [IgnoreAntiforgeryToken]
 public sealed class AuditExportApiController(AuditExportRunner exports) : ControllerBase
 {
