@@ -543,8 +543,15 @@ public abstract class VerificationJourneys(PortalTestHost host) : IAsyncLifetime
 
         var page = await agent.LookupAsync("carol.caller@demo.example");
 
-        Assert.DoesNotContain("action=\"/verification/", page, StringComparison.Ordinal);
+        foreach (var own in new[] { "push", "totp", "stepup", "entrapush" })
+        {
+            Assert.DoesNotContain($"action=\"/verification/{own}\"", page, StringComparison.Ordinal);
+        }
+
         Assert.Contains("no factor the portal can challenge", page, StringComparison.Ordinal);
+
+        // Exactly the caller recovery is for (docs/recovery.md): the tenant's recovery method is offered instead.
+        Assert.Contains("action=\"/verification/manager\"", page, StringComparison.Ordinal);
     }
 
     private static CollectionPath Collection(string name) => CollectionPath.ForTenant(PortalTestHost.TenantId, name);

@@ -32,6 +32,13 @@ public static class MethodLabels
         _ => method,
     };
 
+    /// <summary>Methods as the objects of one sentence: "a push with number matching, a step-up sign-in or the caller's manager's approval".</summary>
+    public static string Alternatives(IEnumerable<string> methods)
+    {
+        var phrases = methods.Select(Phrase).ToList();
+        return phrases.Count < 2 ? string.Concat(phrases) : string.Join(", ", phrases[..^1]) + " or " + phrases[^1];
+    }
+
     /// <summary>As the object of a sentence: "accepts a step-up sign-in".</summary>
     public static string Phrase(string method) => method switch
     {

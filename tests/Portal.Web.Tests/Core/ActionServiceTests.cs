@@ -190,7 +190,7 @@ public sealed class ActionServiceTests : IDisposable
         var run = await RunAsync(id, CallerAction.TemporaryAccess);
         await AssertRefusedAsync(run, "method_insufficient", "action.tap_issue");
         Assert.Equal(
-            "Issue temporary access code needs a stronger verification: your organisation accepts a push with number matching or a step-up sign-in for it.",
+            "Issue temporary access code needs a stronger verification: your organisation accepts a push with number matching, a step-up sign-in or the caller's manager's approval for it.",
             run.Refusal!.Message);
         Assert.Equal(VerificationMethods.OktaTotp, (await SingleAuditAsync("action.tap_issue")).Method);
     }
@@ -203,7 +203,7 @@ public sealed class ActionServiceTests : IDisposable
         var push = await VerifiedAsync(VerificationMethods.OktaPush);
         var run = await RunAsync(push);
         await AssertRefusedAsync(run, "method_insufficient");
-        Assert.EndsWith("accepts a step-up sign-in or an Authenticator push or an authenticator code for it.", run.Refusal!.Message);
+        Assert.EndsWith("accepts a step-up sign-in, an Authenticator push or an authenticator code for it.", run.Refusal!.Message);
 
         // An empty list in a policy is no policy: the default stands.
         Assert.Equal(CallerAction.Unlock.AcceptedMethods, CallerAction.Unlock.AcceptedMethodsFor(_tenant));

@@ -93,7 +93,7 @@ public sealed record SessionAction(CallerAction Action, IReadOnlyList<string> Ac
 
     public bool MethodAccepted(string method) => AcceptedMethods.Contains(method);
 
-    public string WhyNot => $"Your organisation accepts {string.Join(" or ", AcceptedMethods.Select(MethodLabels.Phrase))} for this. Verify the caller that way to offer it.";
+    public string WhyNot => $"Your organisation accepts {MethodLabels.Alternatives(AcceptedMethods)} for this. Verify the caller that way to offer it.";
 }
 
 [Route("verification")]

@@ -155,7 +155,7 @@ public sealed class ActionService(
         }
 
         await audit.RecordAsync(caller.Entry with { Outcome = AuditOutcome.Denied, Reason = "method_insufficient" }, ct);
-        return new Refusal("method_insufficient", $"{action.Title} needs a stronger verification: your organisation accepts {string.Join(" or ", accepted.Select(MethodLabels.Phrase))} for it.");
+        return new Refusal("method_insufficient", $"{action.Title} needs a stronger verification: your organisation accepts {MethodLabels.Alternatives(accepted)} for it.");
     }
 
     /// <summary>A caller under alarm or past the failure limit is refused actions too (a cooldown alone is not), audited by the gate's code (<c>caller_alarm</c>, <c>failure_limit</c>).</summary>
