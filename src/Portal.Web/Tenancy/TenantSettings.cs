@@ -45,6 +45,9 @@ public sealed class TenantSettings
     /// <summary>Reading the IdP's own log for helpdesk actions done outside the portal (off by default).</summary>
     public ReconciliationSettings Reconciliation { get; set; } = new();
 
+    /// <summary>Account recovery: the notice the caller gets after an action through a recovery method (docs/recovery.md).</summary>
+    public RecoverySettings Recovery { get; set; } = new();
+
     /// <summary>
     /// Heightened-threat mode, laid over from the stored policy only: its setter is not public, so a configured
     /// <c>Portal:Tenants:N:HeightenedMode</c> binds nothing (the mode is switched in the console, docs/tenancy.md).
