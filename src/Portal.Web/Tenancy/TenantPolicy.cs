@@ -96,7 +96,7 @@ public static class TenantPolicyRules
     public static IReadOnlyList<string> ActionNames { get; } = ["password_reset", "sessions_revoke", "account_unlock", "mfa_reset", "tap_issue"];
 
     /// <summary>The AAL2 methods a policy may accept (V1: nothing weaker can be named).</summary>
-    public static IReadOnlyList<string> Methods { get; } = [VerificationMethods.OktaPush, VerificationMethods.OidcStepUp, VerificationMethods.OktaTotp, VerificationMethods.EntraPush];
+    public static IReadOnlyList<string> Methods { get; } = [VerificationMethods.OktaPush, VerificationMethods.OidcStepUp, VerificationMethods.OktaTotp, VerificationMethods.EntraPush, VerificationMethods.RecoveryManager];
 
     public const int MaxAllowListEntries = 200;
     public const int MaxNameLength = 64;

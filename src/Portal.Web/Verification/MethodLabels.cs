@@ -11,6 +11,7 @@ public static class MethodLabels
         VerificationMethods.OktaTotp => "Authenticator code",
         VerificationMethods.OidcStepUp => "Step-up sign-in",
         VerificationMethods.EntraPush => "Microsoft Authenticator push",
+        VerificationMethods.RecoveryManager => "Recovery: the caller's manager approved",
         Reconciliation.ReconciliationWatcher.OktaSource => "Not verified: read from Okta's System Log",
         Reconciliation.ReconciliationWatcher.EntraSource => "Not verified: read from Entra's audit log",
         null or "" => "",
@@ -24,6 +25,7 @@ public static class MethodLabels
         VerificationMethods.OktaTotp => "Authenticator code",
         VerificationMethods.OidcStepUp => "Step-up sign-in",
         VerificationMethods.EntraPush => "Authenticator push",
+        VerificationMethods.RecoveryManager => "Recovery, manager",
         Reconciliation.ReconciliationWatcher.OktaSource => "Okta System Log",
         Reconciliation.ReconciliationWatcher.EntraSource => "Entra audit log",
         null or "" => "",
@@ -37,6 +39,7 @@ public static class MethodLabels
         VerificationMethods.OidcStepUp => "a step-up sign-in",
         VerificationMethods.OktaTotp => "an authenticator code",
         VerificationMethods.EntraPush => "an Authenticator push",
+        VerificationMethods.RecoveryManager => "a recovery approved by the caller's manager",
         _ => method,
     };
 }
