@@ -72,7 +72,7 @@ public sealed class RecoveryNoticeFixture : IAsyncLifetime
 }
 
 /// <summary>
-/// Recovery notices (docs/recovery.md, "Recovery notices", V12), over HTTP: the notice after an action through a recovery
+/// Recovery notices (docs/recovery.md, "Recovery notices", V10), over HTTP: the notice after an action through a recovery
 /// method, to the address the IdP has on file, without the secret; none after a push; a relay that is down costs the
 /// notice, never the action; the "This wasn't me" link signs the caller out, raises the alarm and the webhook, once.
 /// The recovery method itself is not built yet: each test turns its own push verification into a recovery one in the store.

@@ -103,7 +103,7 @@ public sealed class ActionService(
             return outcome;
         }
 
-        // NIST SP 800-63B-4 §4.2 (V12): an action through a recovery method is followed by a notice to the caller. The
+        // NIST SP 800-63B-4 §4.2 (V10): an action through a recovery method is followed by a notice to the caller. The
         // action stands whatever becomes of the notice; the agent reads which.
         var notice = await notices.AfterActionAsync(request, action, caller.Session, caller.CallerId, done, CancellationToken.None);
         return notice is null ? done : done with { Notice = notice };

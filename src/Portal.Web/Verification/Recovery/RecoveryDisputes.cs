@@ -20,7 +20,7 @@ public enum DisputeResult
 }
 
 /// <summary>
-/// The "This wasn't me" link of a recovery notice (docs/recovery.md, "Recovery notices", V12), opened by whoever holds
+/// The "This wasn't me" link of a recovery notice (docs/recovery.md, "Recovery notices", V10), opened by whoever holds
 /// the notice, without signing in. Using it, once: every session of the caller ended at the IdP, the caller under
 /// alarm (as after a rejected push, V6), the tenant's alert webhook (<c>recovery.disputed</c>), <c>recovery.not_me</c>
 /// audited. It acts in the link's own tenant only, on the caller its record names.

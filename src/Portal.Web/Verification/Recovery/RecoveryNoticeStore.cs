@@ -45,7 +45,7 @@ public enum NoticeLinkUse
     AlreadyUsed,
 }
 
-/// <summary>The notices' links over the document store; using one is one atomic update, so it acts once (V12).</summary>
+/// <summary>The notices' links over the document store; using one is one atomic update, so it acts once (V10).</summary>
 public sealed class RecoveryNoticeStore(IDocumentStore store, TimeProvider clock)
 {
     /// <summary>How long a notice's link works: a week, so a caller away for some days still can.</summary>

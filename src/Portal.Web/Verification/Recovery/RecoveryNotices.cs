@@ -29,7 +29,7 @@ public interface IRecoveryNotices
 }
 
 /// <summary>
-/// NIST SP 800-63B-4 §4.2: after a recovery the subscriber is told (docs/recovery.md, "Recovery notices", V12). The
+/// NIST SP 800-63B-4 §4.2: after a recovery the subscriber is told (docs/recovery.md, "Recovery notices", V10). The
 /// notice goes to the caller's e-mail address as the IdP has it now (read fresh, never typed by anyone), says what was
 /// done, when and by the organisation's help desk, holds no secret, and carries a "This wasn't me" link. Only the
 /// link's record is stored (<see cref="RecoveryNoticeStore"/>).
