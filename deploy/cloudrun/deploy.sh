@@ -135,7 +135,7 @@ LOG_FILTER="resource.type=\"cloud_run_revision\" AND resource.labels.service_nam
 # deploy/cloudrun/firestore.indexes.json and docs/storage.md (the deploy test checks they agree).
 TTL_FIELD="_expireAt"
 TTL_GROUPS=(audit agentSessions verificationSessions pendingVerifications callerCounters agentRequestWindows totpUses usage usageCallers
-  dataProtectionKeys apiKeys approvals settingsChanges stepUpLinks stepUpFlows tenants reconciliation)
+  dataProtectionKeys apiKeys approvals settingsChanges stepUpLinks stepUpFlows recoveryNotices tenants reconciliation)
 AUDIT_INDEX_FIELDS=(action outcome agent.subjectId caller.idHash)
 
 # Roles of the runtime service account, each for one reason (docs/deploy.md#iam):

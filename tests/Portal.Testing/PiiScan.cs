@@ -19,7 +19,7 @@ public static partial class PiiScan
         "totpUses", "usage", "usageCallers", "apiKeys", "settingsChanges", "approvals",
     ];
 
-    private static readonly string[] GlobalCollections = ["tenants", "stepUpLinks", "stepUpFlows", "dataProtectionKeys"];
+    private static readonly string[] GlobalCollections = ["tenants", "stepUpLinks", "stepUpFlows", "recoveryNotices", "dataProtectionKeys"];
 
     /// <summary>
     /// Scans what the portal stored and logged. <paramref name="firestore"/> (the emulator's host and project) makes

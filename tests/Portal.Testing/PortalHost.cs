@@ -161,9 +161,10 @@ public class PortalHost : IAsyncLifetime
         if (EnvironmentName == "Development")
         {
             // As in `dotnet run`'s demo, the first organisation of a Development portal is the demo Okta org
-            // (DemoTenants.Okta: its name, e-mail domain, group tiers, required MFA, API token id and IdP-log reading);
+            // (DemoTenants.Okta: its name, e-mail domain, group tiers, required MFA, API token id, IdP-log reading and the
+            // recovery notices' relay to the emulator's mail sink, whose messages tests read in Emulator.State.Mailbox);
             // the test's own tenant settings below override it.
-            var demo = DemoTenants.Okta(Emulator.BaseUrl, new DemoSecretReferences(Variable("OKTA"), Variable("AGENT_" + (Tenants.FirstOrDefault()?.Id ?? DemoTenants.OktaTenantId))));
+            var demo = DemoTenants.Okta(Emulator.BaseUrl, new DemoSecretReferences(Variable("OKTA"), Variable("AGENT_" + (Tenants.FirstOrDefault()?.Id ?? DemoTenants.OktaTenantId))), Emulator.MailSinkPort);
             foreach (var (key, value) in demo)
             {
                 settings["Portal:Tenants:0:" + key] = value;

@@ -25,6 +25,10 @@ public sealed class StartupSettingsTests
     [InlineData("Portal:Tenants:0:Idp:Okta:ApiTokenId", "", "Portal:Tenants:0:Idp:Okta:ApiTokenId must be set when reconciliation is on with an API token")]
     [InlineData("Portal:Tenants:0:Idp:Okta:ApiTokenId", "the-token-itself", "Portal:Tenants:0:Idp:Okta:ApiTokenId must be an Okta API token id")]
     [InlineData("Portal:Tenants:0:Reconciliation:AlarmOn:0", "Everything", "Portal:Tenants:0:Reconciliation:AlarmOn holds 'Everything'")]
+    [InlineData("Portal:Tenants:0:Recovery:Notices:Smtp:Security", "Plain", "Portal:Tenants:0:Recovery:Notices:Smtp:Security must be StartTls, SslOnConnect or None")]
+    [InlineData("Portal:Tenants:0:Recovery:Notices:Smtp:Host", "smtp.example.com", "Portal:Tenants:0:Recovery:Notices:Smtp:Security may be None only for a loopback relay")]
+    [InlineData("Portal:Tenants:0:Recovery:Notices:Smtp:From", "the help desk", "Portal:Tenants:0:Recovery:Notices:Smtp:From must be an e-mail address")]
+    [InlineData("Portal:Tenants:0:Recovery:Notices:Smtp:PasswordSecret", "relay-password-in-settings", "Portal:Tenants:0:Recovery:Notices:Smtp:UserName and PasswordSecret must be set together")]
     public async Task WrongSetting_StopsStartUp_NamingTheSetting(string setting, string value, string expected)
     {
         var host = new PortalTestHost();

@@ -28,9 +28,10 @@ public static class DemoTenants
 
     /// <summary>
     /// The demo Okta org at the emulator's <paramref name="root"/>, as the settings of one tenant (keys relative to
-    /// <c>Portal:Tenants:N</c>). Caller step-up is configured when <see cref="DemoSecretReferences.StepUpClient"/> is given.
+    /// <c>Portal:Tenants:N</c>). Caller step-up is configured when <see cref="DemoSecretReferences.StepUpClient"/> is given,
+    /// the recovery notices' relay when <paramref name="mailSinkPort"/> (<see cref="EmulatorHost.MailSinkPort"/>) is.
     /// </summary>
-    public static Dictionary<string, string?> Okta(Uri root, DemoSecretReferences secrets)
+    public static Dictionary<string, string?> Okta(Uri root, DemoSecretReferences secrets, int? mailSinkPort = null)
     {
         ArgumentNullException.ThrowIfNull(root);
         ArgumentNullException.ThrowIfNull(secrets);
@@ -67,14 +68,16 @@ public static class DemoTenants
             settings["StepUp:ClientSecretSecret"] = stepUp;
         }
 
+        AddMailRelay(settings, mailSinkPort, "notices@demo.example");
         return settings;
     }
 
     /// <summary>
     /// The demo Entra directory at the emulator's <paramref name="root"/>, as the settings of one tenant: Graph, agent
-    /// sign-in and caller step-up at the Entra-like authority, group and app-role tiers, the directory audits read.
+    /// sign-in and caller step-up at the Entra-like authority, group and app-role tiers, the directory audits read, and
+    /// the recovery notices' relay when <paramref name="mailSinkPort"/> is given.
     /// </summary>
-    public static Dictionary<string, string?> Entra(Uri root, DemoSecretReferences secrets)
+    public static Dictionary<string, string?> Entra(Uri root, DemoSecretReferences secrets, int? mailSinkPort = null)
     {
         ArgumentNullException.ThrowIfNull(root);
         ArgumentNullException.ThrowIfNull(secrets);
@@ -84,7 +87,7 @@ public static class DemoTenants
         }
 
         var issuer = new Uri(root, EntraDemo.TenantId + "/v2.0").ToString();
-        return new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             ["Id"] = EntraTenantId,
             ["DisplayName"] = "Demo Org (Entra)",
@@ -110,6 +113,25 @@ public static class DemoTenants
             ["StepUp:ClientSecretSecret"] = secrets.StepUpClient,
             ["StepUp:RequiredAcrs:0"] = "c1",
         };
+        AddMailRelay(settings, mailSinkPort, "notices@entra.example");
+        return settings;
+    }
+
+    /// <summary>
+    /// The recovery notices' SMTP relay (<c>Recovery:Notices:Smtp</c>, docs/recovery.md): the emulator's mail sink on
+    /// loopback, without TLS (<c>Security=None</c>, which the portal accepts only for a loopback relay outside Production).
+    /// </summary>
+    private static void AddMailRelay(Dictionary<string, string?> settings, int? mailSinkPort, string from)
+    {
+        if (mailSinkPort is not { } port)
+        {
+            return;
+        }
+
+        settings["Recovery:Notices:Smtp:Host"] = "127.0.0.1";
+        settings["Recovery:Notices:Smtp:Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        settings["Recovery:Notices:Smtp:From"] = from;
+        settings["Recovery:Notices:Smtp:Security"] = "None";
     }
 
     /// <summary>

@@ -64,7 +64,7 @@ public static partial class EmbeddedDemo
             throw;
         }
 
-        AddDemoTenants(builder.Configuration, host.BaseUrl, secrets);
+        AddDemoTenants(builder.Configuration, host.BaseUrl, host.MailSinkPort, secrets);
         builder.Services.AddSingleton(host);
         builder.Services.AddSingleton(secrets);
         builder.Services.AddHostedService<DemoLifetime>();
@@ -85,9 +85,9 @@ public static partial class EmbeddedDemo
 
     /// <summary>
     /// Each demo organisation at the index of a configured tenant with its id, or after the configured ones: the demo
-    /// follows the emulator to whatever port it was given.
+    /// follows the emulator to whatever port it was given, and sends its recovery notices to the emulator's mail sink.
     /// </summary>
-    private static void AddDemoTenants(ConfigurationManager configuration, Uri root, SecretFolder secrets)
+    private static void AddDemoTenants(ConfigurationManager configuration, Uri root, int mailSinkPort, SecretFolder secrets)
     {
         var references = new DemoSecretReferences(secrets.Reference("okta-api-token"), secrets.Reference("okta-agent-client"))
         {
@@ -97,7 +97,7 @@ public static partial class EmbeddedDemo
         };
         var configured = configuration.GetSection("Portal:Tenants").GetChildren().Select(t => t["Id"]).ToList();
         var settings = new Dictionary<string, string?>();
-        foreach (var tenant in new[] { DemoTenants.Okta(root, references), DemoTenants.Entra(root, references) })
+        foreach (var tenant in new[] { DemoTenants.Okta(root, references, mailSinkPort), DemoTenants.Entra(root, references, mailSinkPort) })
         {
             var index = configured.IndexOf(tenant["Id"]);
             if (index < 0)

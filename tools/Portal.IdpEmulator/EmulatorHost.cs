@@ -12,14 +12,22 @@ public sealed class EmulatorHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly IReadOnlyList<IDisposable> _authorities;
+    private readonly MailSink _mailSink;
 
-    private EmulatorHost(WebApplication app, IReadOnlyList<IDisposable> authorities, Uri baseUrl, EmulatorState state)
+    private EmulatorHost(WebApplication app, IReadOnlyList<IDisposable> authorities, Uri baseUrl, EmulatorState state, MailSink mailSink)
     {
         _app = app;
         _authorities = authorities;
         BaseUrl = baseUrl;
         State = state;
+        _mailSink = mailSink;
     }
+
+    /// <summary>The mail sink's port on 127.0.0.1 (SMTP, no TLS): the demo tenants' relay for recovery notices.</summary>
+    public int MailSinkPort => _mailSink.Port;
+
+    /// <summary>The mailbox page: <c>{BaseUrl}mailbox</c>.</summary>
+    public Uri MailboxUrl => new(BaseUrl, "mailbox");
 
     /// <summary>The bound address, with a trailing slash.</summary>
     public Uri BaseUrl { get; }
@@ -97,6 +105,7 @@ public sealed class EmulatorHost : IAsyncDisposable
         PhonePages.Map(app, state);
         AdminPages.Map(app, state);
         MfaConnector.Map(app, state, context);
+        MailboxPages.Map(app, state);
         app.MapGet("/emulator.css", () => Results.Text(Html.Css, "text/css"));
         app.MapGet("/", () => Results.Redirect("/phone"));
 
@@ -115,13 +124,14 @@ public sealed class EmulatorHost : IAsyncDisposable
             ?? throw new InvalidOperationException("The emulator did not bind an address.");
         var baseUrl = new Uri(address.EndsWith('/') ? address : address + "/");
         context.BaseUrl = baseUrl;
-        return new EmulatorHost(app, authorities, baseUrl, state);
+        return new EmulatorHost(app, authorities, baseUrl, state, new MailSink(state.Mailbox, options.TimeProvider));
     }
 
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+        await _mailSink.DisposeAsync();
         DisposeAll(_authorities);
     }
 

@@ -44,6 +44,9 @@ public sealed partial class EmulatorState
         EntraPushes = new EntraPushBoard(time);
     }
 
+    /// <summary>The messages the emulator's mail sink received (recovery notices from the demo tenants' relay).</summary>
+    public Mailbox Mailbox { get; } = new();
+
     /// <summary>The users of the demo Entra directory (separate from the Okta org).</summary>
     public IReadOnlyList<EntraUser> EntraUsers => Graph.Users;
 

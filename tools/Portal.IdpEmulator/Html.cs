@@ -17,6 +17,7 @@ internal static class Html
         button.number{font-size:1.6rem;min-width:4rem}
         .code{font-family:ui-monospace,monospace;font-size:2rem;letter-spacing:.2rem}
         .muted{color:#555}
+        pre.mail{white-space:pre-wrap;word-break:break-word;font-family:inherit}
         a{color:#0b5cad}
         """;
 

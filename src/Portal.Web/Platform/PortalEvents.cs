@@ -34,6 +34,9 @@ internal static class PortalEvents
     public const int StepUpRefused = 1141;
     public const int StepUpTokenFailed = 1142;
     public const int StepUpCallbackUnknown = 1143;
+    public const int RecoveryNoticeFailed = 1151;
+    public const int RecoveryNoticeLinkNotRemoved = 1152;
+    public const int RecoveryDisputed = 1153;
     public const int ReconciliationRecorded = 5200;
     public const int ReconciliationReadFailed = 5201;
     public const int ReconciliationLeaseLost = 5202;

@@ -43,6 +43,7 @@ internal sealed partial class TenantCatalogOptionsValidator(IHostEnvironment env
             AgentSignInSettings.Validate(t, at, failures, CheckUrl, CheckSecret);
             StepUpSettings.Validate(t, at, failures, CheckUrl, CheckSecret);
             ReconciliationSettings.Validate(t, at, failures);
+            SmtpRelaySettings.Validate(t, at, failures, CheckSecret, environment.IsProduction());
             if (t.HeightenedMode.On || t.HeightenedMode.Since is not null || t.HeightenedMode.Reason.Length > 0)
             {
                 failures.Add($"{at}:HeightenedMode is switched by a tenant admin in the console (docs/tenancy.md, \"Heightened-threat mode\"), never in configuration; remove the setting.");

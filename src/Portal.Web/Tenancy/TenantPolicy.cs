@@ -138,12 +138,21 @@ public static class TenantPolicyRules
         failures.AddRange(RecoveryFailures(t, at));
     }
 
-    /// <summary>Recovery (docs/recovery.md): manager approval asks the manager by an Okta Verify push with number matching, which an Entra tenant cannot send.</summary>
+    /// <summary>
+    /// Recovery (docs/recovery.md): manager approval asks the manager by an Okta Verify push with number matching, which
+    /// an Entra tenant cannot send, and needs the relay of the notice the caller gets afterwards.
+    /// </summary>
     private static IEnumerable<string> RecoveryFailures(TenantSettings t, string at)
     {
         if (t.Recovery.ManagerApproval && t.Idp.Kind != IdpKind.Okta)
         {
             yield return $"{at}:Recovery:ManagerApproval is available for Okta organisations only (docs/recovery.md): Microsoft Graph cannot send a push with number matching to the manager.";
+        }
+
+        // No notice, no recovery (NIST SP 800-63B-4 §4.2): a recovery method turned on without a relay would never be offered.
+        if (t.Recovery.ManagerApproval && !t.Recovery.Notices.Smtp.IsConfigured)
+        {
+            yield return $"{at}:Recovery:ManagerApproval needs {at}:Recovery:Notices:Smtp:Host (docs/recovery.md): the caller must be told after every recovery.";
         }
     }
 

@@ -14,6 +14,9 @@ public enum TenantSecret
 
     /// <summary><c>StepUp:ClientSecretSecret</c>: the caller step-up client's secret.</summary>
     StepUpClient,
+
+    /// <summary><c>Recovery:Notices:Smtp:PasswordSecret</c>: the password of the tenant's SMTP relay for recovery notices.</summary>
+    RecoveryNoticeRelay,
 }
 
 /// <summary>
@@ -34,6 +37,7 @@ public sealed class TenantSecrets(ISecretResolver secrets, TimeProvider clock)
             TenantSecret.IdpCredential => (tenant.Idp.ApiTokenSecret, "Idp:ApiTokenSecret"),
             TenantSecret.EntraPushConnector => (tenant.Idp.Entra.PushConnector.ClientSecretSecret, "Idp:Entra:PushConnector:ClientSecretSecret"),
             TenantSecret.StepUpClient => (tenant.StepUp.ClientSecretSecret, "StepUp:ClientSecretSecret"),
+            TenantSecret.RecoveryNoticeRelay => (tenant.Recovery.Notices.Smtp.PasswordSecret, "Recovery:Notices:Smtp:PasswordSecret"),
             _ => throw new ArgumentOutOfRangeException(nameof(secret), secret, null),
         };
         reference ??= "";
@@ -52,7 +56,7 @@ public sealed class TenantSecrets(ISecretResolver secrets, TimeProvider clock)
     /// <summary>Drops the tenant's kept values, so the next use reads them again (a connection check after a rotation).</summary>
     public void Forget(TenantSettings tenant)
     {
-        foreach (var reference in new[] { tenant.Idp.ApiTokenSecret, tenant.Idp.Entra.PushConnector.ClientSecretSecret, tenant.StepUp.ClientSecretSecret })
+        foreach (var reference in new[] { tenant.Idp.ApiTokenSecret, tenant.Idp.Entra.PushConnector.ClientSecretSecret, tenant.StepUp.ClientSecretSecret, tenant.Recovery.Notices.Smtp.PasswordSecret })
         {
             _resolved.TryRemove(reference ?? "", out _);
         }

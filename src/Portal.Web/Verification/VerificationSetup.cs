@@ -1,5 +1,6 @@
 using Portal.Web.Verification.Actions;
 using Portal.Web.Verification.Methods;
+using Portal.Web.Verification.Recovery;
 using Portal.Web.Verification.StepUp;
 
 namespace Portal.Web.Verification;
@@ -23,6 +24,10 @@ public static class VerificationSetup
         services.AddSingleton<ApprovalStore>();
         services.AddScoped<ActionService>();
         services.AddScoped<ApprovalsBeforeVerifying>();
+        services.AddSingleton<RecoveryNoticeStore>();
+        services.AddSingleton<INoticeRelay, SmtpNoticeRelay>();
+        services.AddScoped<IRecoveryNotices, RecoveryNotices>();
+        services.AddScoped<RecoveryDisputes>();
         return services.AddPortalStepUp();
     }
 }

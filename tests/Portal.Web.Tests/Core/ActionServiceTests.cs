@@ -46,7 +46,7 @@ public sealed class ActionServiceTests : IDisposable
     }
 
     private ActionService ServiceWith(IAuditTrail audit) =>
-        new(_directories, _store, _references, audit, _approvals, _usage, NullLogger<ActionService>.Instance);
+        new(_directories, _store, _references, audit, _approvals, _usage, NoNotices.Instance, NullLogger<ActionService>.Instance);
 
     public void Dispose() => _core.Dispose();
 
@@ -791,4 +791,13 @@ public sealed class ActionServiceTests : IDisposable
         public Task<IdpResult<PushState>> PushAsync(Portal.Idp.Entra.EntraPushConnection connection, string userPrincipalName, string callerName, CancellationToken cancellationToken = default) =>
             throw new NotSupportedException();
     }
+}
+
+/// <summary>No recovery notices: these tests are about the action's own refusals and records (RecoveryNoticeTests covers the notice).</summary>
+internal sealed class NoNotices : Portal.Web.Verification.Recovery.IRecoveryNotices
+{
+    public static readonly NoNotices Instance = new();
+
+    public Task<Portal.Web.Verification.Recovery.RecoveryNoticeResult?> AfterActionAsync(Portal.Web.Agents.AgentRequest request, CallerAction action, VerificationSession session, string callerId, ActionOutcome outcome, CancellationToken ct) =>
+        Task.FromResult<Portal.Web.Verification.Recovery.RecoveryNoticeResult?>(null);
 }

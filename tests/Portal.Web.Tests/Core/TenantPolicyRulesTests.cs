@@ -185,12 +185,22 @@ public sealed class TenantPolicyRulesTests
     {
         var okta = Valid();
         okta.Recovery.ManagerApproval = true;
+        okta.Recovery.Notices.Smtp.Host = "smtp.example.com";
         Assert.Empty(Check(okta));
 
         var entra = Valid();
         entra.Idp.Kind = IdpKind.Entra;
         entra.Recovery.ManagerApproval = true;
+        entra.Recovery.Notices.Smtp.Host = "smtp.example.com";
         AssertOnly($"{At}:Recovery:ManagerApproval is available for Okta organisations only (docs/recovery.md): Microsoft Graph cannot send a push with number matching to the manager.", entra);
+    }
+
+    [Fact]
+    public void ManagerApproval_WithoutTheNoticesRelay_NamedWhy()
+    {
+        var t = Valid();
+        t.Recovery.ManagerApproval = true;
+        AssertOnly($"{At}:Recovery:ManagerApproval needs {At}:Recovery:Notices:Smtp:Host (docs/recovery.md): the caller must be told after every recovery.", t);
     }
 
     [Fact]

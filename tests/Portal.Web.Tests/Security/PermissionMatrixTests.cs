@@ -77,6 +77,8 @@ public sealed class PermissionMatrixTests(PermissionMatrixTests.Fixture fixture)
         GET /error/{status:int}                | allow     | allow  | allow  | allow  | allow   | allow
         GET /health/live                       | allow     | allow  | allow  | allow  | allow   | allow
         GET /health/ready                      | allow     | allow  | allow  | allow  | allow   | allow
+        GET /recovery/not-me/{token}           | allow     | allow  | allow  | allow  | allow   | allow
+        POST /recovery/not-me/{token}          | allow     | allow  | allow  | allow  | allow   | allow
         GET /stepup/callback                   | allow     | allow  | allow  | allow  | allow   | allow
         GET /stepup/continue/{state}           | allow     | allow  | allow  | allow  | allow   | allow
         GET /stepup/{token}                    | allow     | allow  | allow  | allow  | allow   | allow

@@ -43,7 +43,9 @@ public sealed record ActionResultHandover(
     string? Secret,
     string? SecretLabel,
     DateTimeOffset? SecretExpiresAt,
-    bool SecretShown)
+    bool SecretShown,
+    bool? NoticeSent = null,
+    string? NoticeMessage = null)
 {
     public override string ToString() => $"ActionResultHandover {{ Action = {Action}, Status = {Status}, Secret = {(Secret is null ? "none" : "[redacted]")} }}";
 }
@@ -162,7 +164,11 @@ public sealed class ActionsController(ITenantCatalog tenants, ActionService acti
 
         Response.StatusCode = kept.Status;
         var outcome = kept.Status == StatusCodes.Status200OK
-            ? new ActionOutcome(kept.Succeeded, kept.Message, kept.Secret, kept.SecretLabel, kept.SecretExpiresAt) { AuditAs = kept.Partial ? AuditOutcome.Partial : AuditOutcome.Succeeded }
+            ? new ActionOutcome(kept.Succeeded, kept.Message, kept.Secret, kept.SecretLabel, kept.SecretExpiresAt)
+            {
+                AuditAs = kept.Partial ? AuditOutcome.Partial : AuditOutcome.Succeeded,
+                Notice = kept.NoticeSent is { } sent ? new Portal.Web.Verification.Recovery.RecoveryNoticeResult(sent, kept.NoticeMessage ?? "") : null,
+            }
             : null;
         var approval = kept.RefusalCode == ActionService.ApprovalRequiredCode && VerificationId.TryParse(kept.VerificationId, out var verification)
             ? await ApprovalOfAsync(agent, verification, action)
@@ -234,7 +240,7 @@ public sealed class ActionsController(ITenantCatalog tenants, ActionService acti
         // The verification id goes back only as a link to its page, and only when it is one.
         var shownVerification = verification?.Value ?? "";
         var result = outcome is not null
-            ? new ActionResultHandover(action.Name, shownVerification, status, outcome.Succeeded, outcome.IsPartial, outcome.Message, null, outcome.OneTimeSecret, outcome.OneTimeSecretLabel, outcome.SecretExpiresAt, false)
+            ? new ActionResultHandover(action.Name, shownVerification, status, outcome.Succeeded, outcome.IsPartial, outcome.Message, null, outcome.OneTimeSecret, outcome.OneTimeSecretLabel, outcome.SecretExpiresAt, false, outcome.Notice?.Sent, outcome.Notice?.Message)
             : new ActionResultHandover(action.Name, shownVerification, status, false, false, refusal!.Message, refusal.Code, null, null, null, false);
         var id = PortalIds.New();
         handover.Keep(Response, ResultPurpose, agent, ResultPath(id), result, clock.GetUtcNow() + ResultLifetime);

@@ -52,6 +52,16 @@ public static class ReasonLabels
         ["manager_timed_out"] = "The caller's manager did not answer in time",
         ["approver"] = "Asked to approve a report's recovery as their manager",
 
+        // Recovery notices (docs/recovery.md)
+        ["no_relay"] = "No mail relay is configured for recovery notices",
+        ["no_address"] = "The identity provider has no e-mail address for the caller",
+        ["idp_unreachable"] = "The caller's address could not be read: the identity provider did not answer",
+        ["relay_unreachable"] = "The mail relay could not be reached",
+        ["relay_refused"] = "The mail relay refused the notice",
+        ["relay_recipient_refused"] = "The mail relay refused the caller's address",
+        ["relay_auth_refused"] = "The mail relay refused the portal's sign-in",
+        ["relay_tls_failed"] = "The mail relay's TLS could not be established",
+
         // Actions
         ["no_verification"] = "No verification of this caller by this agent",
         ["verification_used"] = "Already done in this verification",

@@ -3,6 +3,7 @@ using Portal.Idp;
 using Portal.Web.Agents;
 using Portal.Web.Platform;
 using Portal.Web.Tenancy;
+using Portal.Web.Verification.Recovery;
 
 namespace Portal.Web.Verification.Actions;
 
@@ -44,6 +45,9 @@ public sealed record ActionOutcome(bool Succeeded, string Message, string? OneTi
 
     public bool IsPartial => AuditAs == AuditOutcome.Partial;
 
+    /// <summary>After an action through a recovery method: whether the caller's recovery notice was sent (docs/recovery.md); null otherwise.</summary>
+    public RecoveryNoticeResult? Notice { get; init; }
+
     public override string ToString() => $"ActionOutcome {{ Succeeded = {Succeeded}, Message = {Message}, OneTimeSecret = {(OneTimeSecret is null ? "none" : "[redacted]")} }}";
 }
 
@@ -59,6 +63,7 @@ public sealed class ActionService(
     IAuditTrail audit,
     ApprovalStore approvals,
     IUsageMeter usage,
+    IRecoveryNotices notices,
     ILogger<ActionService> logger)
 {
     /// <summary>The refusal of an action on a privileged target until a second agent approves it.</summary>
@@ -94,7 +99,16 @@ public sealed class ActionService(
         }
 
         var result = await CallIdpAsync(perform, request.Tenant, caller.CallerId, ct);
-        return await RecordOutcomeAsync(request.Tenant, action, verified, pending, result);
+        var outcome = await RecordOutcomeAsync(request.Tenant, action, verified, pending, result);
+        if (outcome.Value is not { } done)
+        {
+            return outcome;
+        }
+
+        // NIST SP 800-63B-4 §4.2 (V10): an action through a recovery method is followed by a notice to the caller. The
+        // action stands whatever becomes of the notice; the agent reads which.
+        var notice = await notices.AfterActionAsync(request, action, caller.Session, caller.CallerId, done, CancellationToken.None);
+        return notice is null ? done : done with { Notice = notice };
     }
 
     /// <summary>

@@ -44,14 +44,16 @@ public sealed class ManagerApprovalMethod(
     public string StartAction => "verification.manager.start";
 
     /// <summary>
-    /// Whether the console offers manager approval in <paramref name="tenant"/>: turned on, and an Okta org (the push
-    /// with number matching is Okta Verify's; docs/recovery.md says what an Entra tenant lacks).
+    /// Whether the console offers manager approval in <paramref name="tenant"/>: turned on, an Okta org (the push with
+    /// number matching is Okta Verify's; docs/recovery.md says what an Entra tenant lacks), and a relay that can send the
+    /// caller the recovery notice afterwards (no notice, no recovery).
     /// </summary>
-    public static bool IsOffered(TenantSettings tenant) => tenant.Recovery.ManagerApproval && tenant.Idp.Kind == IdpKind.Okta;
+    public static bool IsOffered(TenantSettings tenant) =>
+        tenant.Recovery.ManagerApproval && tenant.Idp.Kind == IdpKind.Okta && Recovery.RecoveryNotices.CanNotify(tenant);
 
     public Refusal? CheckRequest(TenantSettings tenant, string? answer) => IsOffered(tenant)
         ? null
-        : new Refusal("recovery_not_enabled", "Manager approval is not set up for your organisation. Ask your portal administrator.");
+        : new Refusal("recovery_not_enabled", "Manager approval is not set up for your organisation (it needs the recovery notices' mail relay too). Ask your portal administrator.");
 
     /// <summary>The caller's own factors do not matter here (they are the ones the caller cannot use): the form must name the manager.</summary>
     public Refusal? CheckFactor(TenantSettings tenant, IReadOnlyList<CallerFactor> factors, string factorId) => factorId == FactorId
