@@ -150,7 +150,7 @@ public sealed class TenantPolicyRulesTests
         t.ActionMethods["teleport"] = [VerificationMethods.OktaPush];
         t.ActionMethods["tap_issue"] = [VerificationMethods.OktaPush, VerificationMethods.OktaTotp];
         t.ActionMethods["mfa_reset"] = [VerificationMethods.EntraPush];
-        var methods = "okta.push, oidc.stepup, okta.totp, entra.push";
+        var methods = "okta.push, oidc.stepup, okta.totp, entra.push, recovery.manager";
         Assert.Equal(
         [
             $"{At}:ActionMethods:sessions_revoke must list one or more of {methods}.",
