@@ -8,7 +8,8 @@ namespace Portal.EndToEnd.Tests;
 /// <summary>
 /// The README's recovery demo in a real browser (docs/recovery.md): Alice lost her phone; the agent asks her manager,
 /// Morgan, to approve; Morgan picks the number on their own phone page; the agent's page moves on by itself and issues
-/// a temporary access code. Console errors, CSP violations and axe findings fail it.
+/// a temporary access code; the notice reaches Alice's address on file (the emulator's mailbox), and its "This wasn't
+/// me" link signs her out everywhere and puts her under alarm, once. Console errors, CSP violations and axe findings fail it.
 /// </summary>
 [Collection(ChromiumCollection.Name)]
 public sealed class RecoveryJourneyTests(ChromiumFixture chromium, PortalServer portal) : IClassFixture<PortalServer>
@@ -61,8 +62,42 @@ public sealed class RecoveryJourneyTests(ChromiumFixture chromium, PortalServer 
         clock.Stop();
         JourneyMetrics.Record("Manager approval (recovery) to temporary access code", agent.Clicks, clock.Elapsed);
         Assert.Equal(1, portal.Emulator.State.FindCaller(Alice)!.TemporaryAccessCodesIssued);
+        await Expect(page.Locator("[data-field='recovery-notice']")).ToContainTextAsync("address on file");
         await agent.CheckPageAsync("recovery: temporary access code issued");
 
+        // Alice (or whoever really owns the account) reads the notice at her address on file, in the emulator's mailbox.
+        var revokedBefore = portal.Emulator.State.FindCaller(Alice)!.SessionsRevoked;
+        await using var mailbox = await AgentBrowser.OpenAsync(chromium, portal);
+        var inbox = mailbox.Page;
+        await inbox.GotoAsync(portal.Emulator.MailboxUrl.ToString());
+        var mail = inbox.Locator("[data-field='mail']").Filter(new() { HasText = Alice });
+        await Expect(mail).ToHaveCountAsync(1);
+        await Expect(mail).ToContainTextAsync("temporary access code");
+        await Expect(mail).Not.ToContainTextAsync(await page.Locator("[data-field='secret']").InnerTextAsync());
+        await mailbox.ScreenshotAsync("recovery-mailbox");
+        await mail.Locator("a[href*='/recovery/not-me/']").ClickAsync();
+
+        await Expect(inbox.GetByRole(AriaRole.Heading, new() { Name = "This wasn't me" })).ToBeVisibleAsync();
+        await mailbox.CheckPageAsync("recovery: this wasn't me");
+        await mailbox.ScreenshotAsync("recovery-not-me");
+        await inbox.GetByRole(AriaRole.Button, new() { NameRegex = new Regex("^This wasn't me") }).ClickAsync();
+        await Expect(inbox.Locator("[data-field='not-me-result']")).ToHaveAttributeAsync("data-result", "done");
+        await mailbox.CheckPageAsync("recovery: done");
+        Assert.Equal(revokedBefore + 1, portal.Emulator.State.FindCaller(Alice)!.SessionsRevoked);
+
+        // Back to the link: spent, no button, nothing done twice.
+        await inbox.GoBackAsync();
+        await Expect(inbox.Locator("[data-field='not-me-result']")).ToHaveAttributeAsync("data-result", "used");
+        await Expect(inbox.GetByRole(AriaRole.Button, new() { NameRegex = new Regex("^This wasn't me") })).ToHaveCountAsync(0);
+        Assert.Equal(revokedBefore + 1, portal.Emulator.State.FindCaller(Alice)!.SessionsRevoked);
+
+        // The agent sees Alice under alarm at once: nothing more can be done on her account.
+        await page.GotoAsync("/console");
+        await agent.LookUpAsync(Alice);
+        await Expect(page.Locator("[data-code='Alarm']")).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Ask the manager to approve" })).ToHaveCountAsync(0);
+
         agent.AssertPagesRanCleanly();
+        mailbox.AssertPagesRanCleanly();
     }
 }

@@ -62,6 +62,10 @@ public sealed class ManagerApprovalTests(PortalHostFixture fixture) : IClassFixt
         Assert.Equal(HttpStatusCode.OK, tap.StatusCode);
         Assert.Equal(1, Idp.FindCaller(caller)!.TemporaryAccessCodesIssued);
 
+        // The recovery notice went to the caller's address on file (docs/recovery.md), the manager was not written to.
+        Assert.Single(Idp.Mailbox.To(Idp.FindCaller(caller)!.Email));
+        Assert.Empty(Idp.Mailbox.To(Idp.FindCaller(manager)!.Email));
+
         var audit = await AuditAsync();
         Assert.Equal("succeeded", (string)Assert.Single(audit, d => (string)d["action"]! == "verification.manager.start")["outcome"]!);
         var asked = Assert.Single(audit, d => (string)d["action"]! == "verification.manager.asked");
