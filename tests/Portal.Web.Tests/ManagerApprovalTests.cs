@@ -223,6 +223,7 @@ public sealed class ManagerApprovalSecondAgentTests(ManagerApprovalSecondAgentTe
 
         var waiting = await agent.ActAsync("temporary-access", id);
         Assert.Equal(HttpStatusCode.Forbidden, waiting.StatusCode);
+        Assert.Contains("verified through a recovery method", await waiting.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(0, idp.FindCaller(caller)!.TemporaryAccessCodesIssued);
 
         var colleague = await _host.SignInAsync(TestPeople.NewAgent(idp, "Helpdesk Tier 3"));

@@ -19,7 +19,7 @@ namespace Portal.Web.Tests;
 
 /// <summary>
 /// The portal with the demo Okta org's relay to the emulator's mail sink, a webhook receiver of the test's own (signing
-/// key from an environment variable) and a policy that accepts <c>recovery.manager</c> for a password reset and a sign-out.
+/// key from an environment variable) and a policy that accepts <c>recovery.manager</c> for a sign-out too (a temporary access code accepts it by default).
 /// Shared by <see cref="RecoveryNoticeTests"/>: each test has its own caller and agent.
 /// </summary>
 public sealed class RecoveryNoticeFixture : IAsyncLifetime
@@ -30,11 +30,8 @@ public sealed class RecoveryNoticeFixture : IAsyncLifetime
         Environment.SetEnvironmentVariable(variable, HookKey);
         Portal.Settings["Portal:Alerts:AllowLoopbackDestinations"] = "true";
         Portal.Settings["Portal:Tenants:0:AlertWebhook:SigningSecretSecret"] = "env:" + variable;
-        foreach (var action in new[] { "password_reset", "sessions_revoke" })
-        {
-            Portal.Settings[$"Portal:Tenants:0:ActionMethods:{action}:0"] = VerificationMethods.OktaPush;
-            Portal.Settings[$"Portal:Tenants:0:ActionMethods:{action}:1"] = VerificationMethods.RecoveryManager;
-        }
+        Portal.Settings["Portal:Tenants:0:ActionMethods:sessions_revoke:0"] = VerificationMethods.OktaPush;
+        Portal.Settings["Portal:Tenants:0:ActionMethods:sessions_revoke:1"] = VerificationMethods.RecoveryManager;
     }
 
     public PortalTestHost Portal { get; } = new() { WithSecondTenant = true };
@@ -74,8 +71,8 @@ public sealed class RecoveryNoticeFixture : IAsyncLifetime
 /// <summary>
 /// Recovery notices (docs/recovery.md, "Recovery notices", V10), over HTTP: the notice after an action through a recovery
 /// method, to the address the IdP has on file, without the secret; none after a push; a relay that is down costs the
-/// notice, never the action; the "This wasn't me" link signs the caller out, raises the alarm and the webhook, once.
-/// The recovery method itself is not built yet: each test turns its own push verification into a recovery one in the store.
+/// notice, never the action; the "This wasn't me" link removes the factors, signs the caller out, raises the alarm and
+/// the webhook, once. Each test verifies its own caller by the approval of a manager of its own, from the console.
 /// </summary>
 public sealed partial class RecoveryNoticeTests(RecoveryNoticeFixture fixture) : IClassFixture<RecoveryNoticeFixture>
 {
@@ -89,7 +86,7 @@ public sealed partial class RecoveryNoticeTests(RecoveryNoticeFixture fixture) :
         var (agent, caller) = await NewAgentAndCallerAsync();
         var verification = await RecoveryVerificationAsync(agent, caller.Login);
 
-        var result = await agent.ActAsync("password-reset", verification, ("kind", nameof(PasswordResetKind.TemporaryPassword)));
+        var result = await agent.ActAsync("temporary-access", verification);
 
         Assert.Equal(HttpStatusCode.OK, result.StatusCode);
         var page = await result.Content.ReadAsStringAsync();
@@ -99,14 +96,14 @@ public sealed partial class RecoveryNoticeTests(RecoveryNoticeFixture fixture) :
         Assert.Equal([caller.Email], mail.To);
         Assert.Equal("notices@demo.example", mail.From);
         Assert.Contains("Demo Org (Okta)", mail.Subject, StringComparison.Ordinal);
-        Assert.Contains("your password was reset", mail.TextBody, StringComparison.Ordinal);
+        Assert.Contains("a temporary access code to sign in to your account was issued", mail.TextBody, StringComparison.Ordinal);
         Assert.DoesNotContain(secret, mail.TextBody, StringComparison.Ordinal);
         Assert.Matches(LinkPattern(), mail.TextBody);
 
         var records = await TenancyTestKit.AuditAsync(Host);
         var notice = Assert.Single(records, r => (string)r["action"]! == RecoveryNotices.NoticeAction && r.ToJsonString().Contains(CallerHash(caller), StringComparison.Ordinal));
         Assert.Equal("succeeded", (string)notice["outcome"]!);
-        Assert.Equal("password_reset", (string)notice["reason"]!);
+        Assert.Equal("tap_issue", (string)notice["reason"]!);
         Assert.DoesNotContain(caller.Email, notice.ToJsonString(), StringComparison.OrdinalIgnoreCase);
 
         // The link opens a page naming the organisation only.
@@ -124,7 +121,7 @@ public sealed partial class RecoveryNoticeTests(RecoveryNoticeFixture fixture) :
         var (agent, caller) = await NewAgentAndCallerAsync();
         var verification = ConsoleDriver.VerificationId(await agent.VerifyByPushAsync(caller.Login));
 
-        var result = await agent.ActAsync("password-reset", verification, ("kind", nameof(PasswordResetKind.TemporaryPassword)));
+        var result = await agent.ActAsync("temporary-access", verification);
 
         Assert.Equal(HttpStatusCode.OK, result.StatusCode);
         Assert.DoesNotContain("data-field=\"recovery-notice\"", await result.Content.ReadAsStringAsync(), StringComparison.Ordinal);
@@ -168,10 +165,13 @@ public sealed partial class RecoveryNoticeTests(RecoveryNoticeFixture fixture) :
     public async Task NotMe_SignsTheCallerOutEverywhere_Alarm_SignedWebhook_Audited_ThenSpent()
     {
         var (agent, caller) = await NewAgentAndCallerAsync();
-        var callerPage = await agent.LookupAsync(caller.Login);
         var link = await RecoveryNoticeLinkAsync(agent, caller);
-        var revokedBefore = caller.SessionsRevoked;
+        var (revokedBefore, resetBefore) = (caller.SessionsRevoked, caller.FactorsReset);
         var browser = Anonymous();
+
+        // Opening the link (as a mail scanner or a link preview does) changes nothing.
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync(new Uri(new Uri(link).AbsolutePath, UriKind.Relative))).StatusCode);
+        Assert.Equal((revokedBefore, resetBefore), (caller.SessionsRevoked, caller.FactorsReset));
 
         var (status, page, formPage) = await ConfirmAsync(browser, link);
 
@@ -179,31 +179,34 @@ public sealed partial class RecoveryNoticeTests(RecoveryNoticeFixture fixture) :
         Assert.Contains("data-result=\"done\"", page, StringComparison.Ordinal);
         Assert.Equal(revokedBefore + 1, caller.SessionsRevoked);
 
-        // Under alarm: a new verification is refused before the IdP is asked.
-        var form = ConsoleDriver.FormFor(callerPage, "/verification/push");
-        var refused = await PortalTestHost.PostFormAsync(agent.Browser, "/verification/push", PortalTestHost.FormToken(await agent.GetPageAsync("/console")),
-            ("callerRef", PortalTestHost.HiddenValue(form, "callerRef")), ("factorId", PortalTestHost.HiddenValue(form, "factorId")));
-        Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
-        Assert.Contains("caller_alarm", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        // The factors an impostor may have enrolled with the access code are gone with the caller's own.
+        Assert.Equal(resetBefore + 1, caller.FactorsReset);
+        Assert.Empty(caller.Factors);
+
+        // Under alarm: the console says so and offers nothing, not even recovery.
+        var after = await agent.LookupAsync(caller.Login);
+        Assert.Contains("data-code=\"Alarm\"", after, StringComparison.Ordinal);
+        Assert.DoesNotContain("action=\"/verification/manager\"", after, StringComparison.Ordinal);
 
         // The tenant's webhook, signed by the documented recipe (docs/tenancy.md), computed here.
         var (body, signature) = await WaitForAsync(() => fixture.Received.FirstOrDefault(d => d.Body.Contains(CallerHash(caller), StringComparison.Ordinal)));
         var alert = JsonNode.Parse(body)!;
         Assert.Equal(RecoveryDisputes.AlertType, (string)alert["type"]!);
-        Assert.Equal("password_reset", (string)alert["reason"]!);
+        Assert.Equal("tap_issue", (string)alert["reason"]!);
         Assert.DoesNotContain(caller.Email, body, StringComparison.OrdinalIgnoreCase);
         var t = long.Parse(signature.Split(',')[0]["t=".Length..], System.Globalization.CultureInfo.InvariantCulture);
         var expected = Convert.ToHexString(HMACSHA256.HashData(Encoding.UTF8.GetBytes(fixture.HookKey), Encoding.UTF8.GetBytes($"{t}.{body}"))).ToLowerInvariant();
         Assert.Equal($"t={t},v1={expected}", signature);
 
         var disputed = Assert.Single(await TenancyTestKit.AuditAsync(Host), r => (string)r["action"]! == RecoveryDisputes.AuditAction && r.ToJsonString().Contains(CallerHash(caller), StringComparison.Ordinal));
-        Assert.Equal("succeeded", (string)disputed["outcome"]!);
+        Assert.Equal("alarm", (string)disputed["outcome"]!);
+        Assert.Equal("tap_issue", (string)disputed["reason"]!);
 
         // Single use: the second press says so and does nothing again.
         var again = await PortalTestHost.PostFormAsync(browser, new Uri(link).AbsolutePath, PortalTestHost.FormToken(formPage));
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
         Assert.Contains("data-result=\"used\"", await again.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        Assert.Equal(revokedBefore + 1, caller.SessionsRevoked);
+        Assert.Equal((revokedBefore + 1, resetBefore + 1), (caller.SessionsRevoked, caller.FactorsReset));
         Assert.Single(await TenancyTestKit.AuditAsync(Host), r => (string)r["action"]! == RecoveryDisputes.AuditAction && r.ToJsonString().Contains(CallerHash(caller), StringComparison.Ordinal));
     }
 
@@ -272,22 +275,28 @@ public sealed partial class RecoveryNoticeTests(RecoveryNoticeFixture fixture) :
         return (agent, caller);
     }
 
-    /// <summary>A verification of the caller by this agent session through <c>recovery.manager</c>: the push's session, copied with that method.</summary>
+    /// <summary>
+    /// A verification of the caller by this agent session through <c>recovery.manager</c>, as an agent makes it: a
+    /// manager of the test's own, asked from the console, picks the number on their device.
+    /// </summary>
     private async Task<string> RecoveryVerificationAsync(ConsoleDriver agent, string login)
     {
-        var pushed = ConsoleDriver.VerificationId(await agent.VerifyByPushAsync(login));
-        var store = Host.Services.GetRequiredService<VerificationStore>();
-        var session = (await store.GetSessionAsync(PortalTestHost.TenantId, pushed, CancellationToken.None))!;
-        var recovery = session with { Id = VerificationId.New().Value, Method = VerificationMethods.RecoveryManager };
-        await store.CreateSessionAsync(recovery, CancellationToken.None);
-        return recovery.Id;
+        var manager = TestPeople.NewCaller(Emulator, push: true);
+        Emulator.SetManager(login, manager);
+        var form = ConsoleDriver.FormFor(await agent.LookupAsync(login), "/verification/manager");
+        var started = await PortalTestHost.PostFormAsync(agent.Browser, "/verification/manager", PortalTestHost.FormToken(form),
+            ("callerRef", PortalTestHost.HiddenValue(form, "callerRef")), ("factorId", PortalTestHost.HiddenValue(form, "factorId")));
+        Assert.Equal(HttpStatusCode.Redirect, started.StatusCode);
+        var push = Assert.Single(Emulator.PendingPushes(manager));
+        Assert.True(Emulator.AnswerPush(push.TransactionId, push.CorrectAnswer));
+        return ConsoleDriver.VerificationId((await agent.PollAsync(started.Headers.Location!.OriginalString)).Next!);
     }
 
-    /// <summary>A password reset through recovery, and the "This wasn't me" link of its notice.</summary>
+    /// <summary>A temporary access code through recovery, and the "This wasn't me" link of its notice.</summary>
     private async Task<string> RecoveryNoticeLinkAsync(ConsoleDriver agent, DemoCaller caller)
     {
         var verification = await RecoveryVerificationAsync(agent, caller.Login);
-        Assert.Equal(HttpStatusCode.OK, (await agent.ActAsync("password-reset", verification, ("kind", nameof(PasswordResetKind.TemporaryPassword)))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await agent.ActAsync("temporary-access", verification)).StatusCode);
         return LinkPattern().Match(Assert.Single(Emulator.Mailbox.To(caller.Email)).TextBody).Value;
     }
 

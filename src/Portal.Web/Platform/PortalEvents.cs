@@ -37,6 +37,7 @@ internal static class PortalEvents
     public const int RecoveryNoticeFailed = 1151;
     public const int RecoveryNoticeLinkNotRemoved = 1152;
     public const int RecoveryDisputed = 1153;
+    public const int RecoveryNoticeCrashed = 1154;
     public const int ReconciliationRecorded = 5200;
     public const int ReconciliationReadFailed = 5201;
     public const int ReconciliationLeaseLost = 5202;

@@ -217,7 +217,18 @@ public sealed class VerificationStore(IDocumentStore store, TimeProvider clock)
     /// many requests race on however many instances, no more attempts reach the IdP than the policy allows.
     /// The charge is refunded when the attempt succeeds or the IdP could not judge it (<see cref="RefundAsync"/>).
     /// </summary>
-    public Task<(CallerGate Gate, string? ReservationId)> TryReserveAttemptAsync(string tenantId, string callerIdHash, bool isPush, VerificationPolicySettings policy, CancellationToken cancellationToken)
+    public Task<(CallerGate Gate, string? ReservationId)> TryReserveAttemptAsync(string tenantId, string callerIdHash, bool isPush, VerificationPolicySettings policy, CancellationToken cancellationToken) =>
+        ReserveAsync(tenantId, callerIdHash, isPush, charge: true, policy, cancellationToken);
+
+    /// <summary>
+    /// Takes a place in the push limit of someone whose device gets a push for another person's verification (a
+    /// manager asked to approve a report's recovery), after the same gate check, in one atomic update; no attempt is
+    /// charged to them, as it is not theirs to fail. Open when the push may be sent.
+    /// </summary>
+    public async Task<CallerGate> TryTakePushAsync(string tenantId, string personIdHash, VerificationPolicySettings policy, CancellationToken cancellationToken) =>
+        (await ReserveAsync(tenantId, personIdHash, isPush: true, charge: false, policy, cancellationToken)).Gate;
+
+    private Task<(CallerGate Gate, string? ReservationId)> ReserveAsync(string tenantId, string callerIdHash, bool isPush, bool charge, VerificationPolicySettings policy, CancellationToken cancellationToken)
     {
         var now = Now;
         var reservationId = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12));
@@ -242,6 +253,11 @@ public sealed class VerificationStore(IDocumentStore store, TimeProvider clock)
 
                 recent.Add(now);
                 updated = updated with { RecentPushes = recent };
+            }
+
+            if (!charge)
+            {
+                return DocumentMutation<(CallerGate, string?)>.Write(DocumentJson.ToDocument(updated), Expiry(updated, now), (CallerGate.Open, null));
             }
 
             updated = Charge(updated, now, policy, reservationId);

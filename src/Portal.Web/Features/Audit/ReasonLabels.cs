@@ -50,6 +50,7 @@ public static class ReasonLabels
         ["manager_no_factor"] = "The caller's manager has no push with number matching",
         ["manager_rejected"] = "The caller's manager rejected the approval",
         ["manager_timed_out"] = "The caller's manager did not answer in time",
+        ["notice_failed"] = "The recovery notice failed unexpectedly (see the portal's log)",
         ["approver"] = "Asked to approve a report's recovery as their manager",
 
         // Recovery notices (docs/recovery.md)

@@ -306,16 +306,17 @@ public sealed class ActionService(
             return null;
         }
 
-        // Asked for at look-up, before verifying: the same agent, the same caller, the same action.
+        // Asked for at look-up, before verifying: the same agent, the same caller, the same action. Not for a recovery:
+        // the colleague who approved then did not know the caller would be verified by someone else's word.
         var askedEarlier = ApprovalStore.IdBeforeVerifying(agent.Subject, session.CallerIdHash, action.Name);
-        if (await approvals.TryUseAsync(tenant.Id, askedEarlier, agent.Subject, ct))
+        if (!VerificationMethods.IsRecovery(session.Method) && await approvals.TryUseAsync(tenant.Id, askedEarlier, agent.Subject, ct))
         {
             await audit.RecordAsync(entry with { Action = "approval.use", Outcome = AuditOutcome.Succeeded, Reason = action.Name + " before_verification" }, ct);
             return null;
         }
 
         var existing = await approvals.GetAsync(tenant.Id, id, ct);
-        var earlier = await approvals.GetAsync(tenant.Id, askedEarlier, ct) is { } found && found.ExpiresAt > approvals.Now ? found : null;
+        var earlier = !VerificationMethods.IsRecovery(session.Method) && await approvals.GetAsync(tenant.Id, askedEarlier, ct) is { } found && found.ExpiresAt > approvals.Now ? found : null;
         if (existing is { State: ApprovalState.Rejected } || earlier is { State: ApprovalState.Rejected })
         {
             await audit.RecordAsync(entry with { Outcome = AuditOutcome.Denied, Reason = "approval_rejected" }, ct);
@@ -346,7 +347,9 @@ public sealed class ActionService(
             await audit.RecordAsync(entry with { Action = "approval.request", Outcome = AuditOutcome.Succeeded, Reason = action.Name + (verdict.RolesUnknown ? " roles_unknown" : "") + (verdict.GroupsUnknown ? " groups_unknown" : "") + (heightened ? " " + HeightenedThreat.Code : "") + (recovery ? " recovery" : "") }, ct);
         }
 
-        var why = verdict.NeedsApproval ? "This caller is a privileged account" : "Heightened-threat mode is on in your organisation";
+        var why = verdict.NeedsApproval ? "This caller is a privileged account"
+            : heightened ? "Heightened-threat mode is on in your organisation"
+            : "This caller was verified through a recovery method, and your organisation asks for two agents on every recovery";
         return new Refusal(ApprovalRequiredCode, $"{why}: {action.Title} needs a second agent's approval. The request is in the approval queue for a colleague to decide; once approved, submit again while this verification lasts.");
     }
 

@@ -109,8 +109,16 @@ public sealed class ManagerApprovalMethod(
             return null;
         }
 
-        var profile = await directories.For(tenant).GetCallerAsync(managerId, ct);
-        return profile.IsSuccess ? profile.Value : null;
+        try
+        {
+            var profile = await directories.For(tenant).GetCallerAsync(managerId, ct);
+            return profile.IsSuccess ? profile.Value : null;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+        {
+            // The page still shows the number; the agent reaches the manager through the directory instead.
+            return null;
+        }
     }
 
     /// <summary>
@@ -154,25 +162,16 @@ public sealed class ManagerApprovalMethod(
 
     /// <summary>
     /// The manager's own counters: a manager under alarm, cooling down or past the failure limit cannot approve; a push
-    /// to them takes a place in their push limit (it is their device), while the attempt itself is given back at once:
-    /// a report's recovery is not the manager's failure. Null when the manager may be asked.
+    /// to them takes a place in their push limit (it is their device), with no attempt charged to them: a report's
+    /// recovery is not the manager's to fail. Null when the manager may be asked.
     /// </summary>
-    private async Task<Refusal?> ManagerGateAsync(TenantSettings tenant, CallerProfile manager)
-    {
-        var managerHash = pseudonyms.HashCallerId(tenant.Id, manager.Id);
-        var (gate, reservation) = await store.TryReserveAttemptAsync(tenant.Id, managerHash, isPush: true, tenant.Verification, CancellationToken.None);
-        if (reservation is not null)
+    private async Task<Refusal?> ManagerGateAsync(TenantSettings tenant, CallerProfile manager) =>
+        await store.TryTakePushAsync(tenant.Id, pseudonyms.HashCallerId(tenant.Id, manager.Id), tenant.Verification, CancellationToken.None) switch
         {
-            await store.RefundAsync(tenant.Id, managerHash, reservation, succeeded: false, CancellationToken.None);
-        }
-
-        return gate switch
-        {
-            CallerGate.Open when reservation is not null => null,
+            CallerGate.Open => null,
             CallerGate.PushLimit => new Refusal("manager_push_limit", "Too many pushes were sent to the caller's manager recently. Wait before asking them again."),
             _ => new Refusal("manager_under_alarm", "The caller's manager is under a security alarm or locked out of verification for now, so their approval cannot be used. Escalate to your security team."),
         };
-    }
 
     /// <summary>No push was sent: the attempt is given back (it was not the caller's failure) and the start is audited with why.</summary>
     private async Task<Outcome<VerificationStep>> GiveBackAsync(VerificationAttempt attempt, PendingAudit started, Refusal refusal, CancellationToken ct)

@@ -7,11 +7,11 @@ namespace Portal.Web.Verification.Recovery;
 /// <summary>What a "This wasn't me" did, as its page says it.</summary>
 public enum DisputeResult
 {
-    /// <summary>Signed out everywhere, the caller under alarm, the security team alerted.</summary>
+    /// <summary>Factors removed, signed out everywhere, the caller under alarm, the security team alerted.</summary>
     Done,
 
-    /// <summary>Under alarm and alerted, but the IdP did not end the sessions: the page tells the caller to call security.</summary>
-    SessionsNotRevoked,
+    /// <summary>Under alarm and alerted, but the IdP did not remove the factors or end the sessions: the page tells the caller to call security.</summary>
+    NotAllUndone,
 
     AlreadyUsed,
 
@@ -77,16 +77,26 @@ public sealed class RecoveryDisputes(
 
         // From here on the link is spent: each step is done whatever the request's cancellation.
         await verifications.RaiseAlarmAsync(tenant.Id, link.CallerIdHash, tenant.Verification, CancellationToken.None);
-        string? revokeFailure;
-        try
+        // Undo what the recovery may have let in (docs/recovery.md): the factors first (a factor an impostor enrolled
+        // with the temporary access code would let them sign in again), then every session.
+        var directory = directories.For(tenant);
+        var factorFailure = await AtTheIdpAsync(async () =>
         {
-            var revoked = await directories.For(tenant).RevokeSessionsAsync(callerId, CancellationToken.None);
-            revokeFailure = revoked.IsSuccess ? null : revoked.Error.Code;
-        }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            var reset = await directory.ResetFactorsAsync(callerId, CancellationToken.None);
+            return !reset.IsSuccess ? reset.Error.Code : reset.Value.IsPartial ? reset.Value.StoppedBy ?? "partial" : null;
+        });
+        var sessionFailure = await AtTheIdpAsync(async () =>
         {
-            revokeFailure = "unreachable";
-        }
+            var revoked = await directory.RevokeSessionsAsync(callerId, CancellationToken.None);
+            return revoked.IsSuccess ? null : revoked.Error.Code;
+        });
+        var revokeFailure = (factorFailure, sessionFailure) switch
+        {
+            (null, null) => null,
+            (null, _) => $"sessions_not_revoked: {sessionFailure}",
+            (_, null) => $"factors_not_reset: {factorFailure}",
+            _ => $"factors_not_reset: {factorFailure}; sessions_not_revoked: {sessionFailure}",
+        };
 
         var now = links.Now;
         PortalLog.Alarm(logger, tenant.Id, AlertType);
@@ -111,8 +121,9 @@ public sealed class RecoveryDisputes(
                 {
                     TenantId = tenant.Id,
                     Action = AuditAction,
-                    Outcome = revokeFailure is null ? AuditOutcome.Succeeded : AuditOutcome.Partial,
-                    Reason = revokeFailure is null ? link.Action : $"{link.Action}; sessions_not_revoked: {revokeFailure}",
+                    // An alarm like a rejected push (V6), so an auditor's alarm filter finds it; the reason says what the IdP did not do.
+                    Outcome = AuditOutcome.Alarm,
+                    Reason = revokeFailure is null ? link.Action : $"{link.Action}; {revokeFailure}",
                     AgentSubjectId = link.AgentSubject,
                     AgentLogin = link.AgentMaskedLogin,
                     CallerId = callerId,
@@ -129,6 +140,19 @@ public sealed class RecoveryDisputes(
             // The sessions are ended and the alarm raised; the trail logged that this record is missing.
         }
 
-        return revokeFailure is null ? DisputeResult.Done : DisputeResult.SessionsNotRevoked;
+        return revokeFailure is null ? DisputeResult.Done : DisputeResult.NotAllUndone;
+    }
+
+    /// <summary>One step at the IdP: null when done, else the IdP's code (<c>unreachable</c> when it did not answer).</summary>
+    private static async Task<string?> AtTheIdpAsync(Func<Task<string?>> step)
+    {
+        try
+        {
+            return await step();
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            return "unreachable";
+        }
     }
 }

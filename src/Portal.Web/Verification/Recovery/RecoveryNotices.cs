@@ -75,7 +75,19 @@ public sealed class RecoveryNotices(
             CallerLogin = session.CallerMaskedLogin,
             Method = session.Method,
         };
-        var failure = await SendAsync(request, action, session, callerId, outcome, ct);
+        string? failure;
+        try
+        {
+            failure = await SendAsync(request, action, session, callerId, outcome, ct);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The action is done and its secret not yet shown: whatever failed here (the store, the secret, the IdP
+            // client), the agent must still see the action's result, and be told the notice did not go.
+            RecoveryLog.NoticeCrashed(logger, tenant.Id, ex.GetType().Name);
+            failure = "notice_failed";
+        }
+
         if (failure is null)
         {
             await RecordAsync(entry);
@@ -166,7 +178,7 @@ public sealed class RecoveryNotices(
 
                 If this was you, there is nothing more to do.
 
-                If this wasn't you, open this link now. It signs your account out everywhere and alerts your organisation's security team:
+                If this wasn't you, open this link now. It removes your account's sign-in factors, signs it out everywhere and alerts your organisation's security team:
                 {notMe.AbsoluteUri}
 
                 Then call your security team. The link works once, for 7 days.
@@ -218,6 +230,9 @@ internal static partial class RecoveryLog
 {
     [LoggerMessage(EventId = PortalEvents.RecoveryNoticeFailed, Level = LogLevel.Warning, Message = "A recovery notice for tenant {TenantId} could not be sent: {Reason}")]
     public static partial void NoticeFailed(ILogger logger, string tenantId, string reason);
+
+    [LoggerMessage(EventId = PortalEvents.RecoveryNoticeCrashed, Level = LogLevel.Error, Message = "A recovery notice for tenant {TenantId} failed unexpectedly ({ErrorType}); the action stands and the agent was told")]
+    public static partial void NoticeCrashed(ILogger logger, string tenantId, string errorType);
 
     [LoggerMessage(EventId = PortalEvents.RecoveryNoticeLinkNotRemoved, Level = LogLevel.Warning, Message = "An unsent recovery notice's link record could not be removed ({ErrorType}); it expires by itself")]
     public static partial void LinkNotRemoved(ILogger logger, string errorType);
