@@ -106,6 +106,16 @@ public sealed class ManagerApprovalTests(PortalHostFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task SuspendedCaller_NotRecovered_NothingSentToTheManager()
+    {
+        var (_, manager) = TestPeople.NewManagedCaller(Idp);
+        var caller = Idp.AddCaller("qsusp.qendedx@demo.example", "qsusp.qendedx@demo.example", "Qsuspx", "Qendedx", "SUSPENDED", push: true).Login;
+        Idp.SetManager(caller, manager);
+        await AssertRefusedAsync(caller, "caller_inactive", "it cannot be recovered at the help desk");
+        Assert.Empty(Idp.PendingPushes(manager));
+    }
+
+    [Fact]
     public async Task NoManagerAtTheIdp_Refused()
     {
         var caller = TestPeople.NewCaller(Idp, push: true);

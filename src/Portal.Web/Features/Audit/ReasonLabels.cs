@@ -42,6 +42,7 @@ public static class ReasonLabels
         ["entra_push_failed"] = "The Microsoft Authenticator push failed",
         ["heightened_mode"] = "Refused: heightened-threat mode is on and does not accept this method",
         ["recovery_not_enabled"] = "Manager approval is not turned on for this tenant",
+        ["caller_inactive"] = "The caller's account is closed or suspended: no recovery",
         ["manager_absent"] = "The identity provider names no manager for the caller",
         ["manager_is_caller"] = "The identity provider names the caller as their own manager",
         ["manager_inactive"] = "The caller's manager's account is not active",

@@ -123,10 +123,23 @@ public sealed class ManagerApprovalMethod(
 
     /// <summary>
     /// The manager the IdP names for the caller and the push factor to ask them on, or why there is none that may be
-    /// asked: no manager, the caller themself, not active, no push with number matching, under alarm or at their push limit.
+    /// asked: the caller's account closed, no manager, the caller themself, not active, no push with number matching,
+    /// under alarm or at their push limit.
     /// </summary>
     private async Task<Outcome<ApprovingManager>> FindManagerAsync(ICallerDirectory directory, TenantSettings tenant, CallerBinding caller, CancellationToken ct)
     {
+        // A recovery brings back an account someone uses: never one the organisation closed (a leaver's, a suspended one).
+        var callerNow = await directory.GetCallerAsync(caller.Id, ct);
+        if (!callerNow.IsSuccess)
+        {
+            return verdicts.IdpRefusal("caller", tenant, callerNow.Error);
+        }
+
+        if (callerNow.Value.Status is not (CallerStatus.Active or CallerStatus.LockedOut or CallerStatus.PasswordExpired or CallerStatus.Recovery))
+        {
+            return new Refusal("caller_inactive", $"The caller's account is {StatusLabels.Name(callerNow.Value.Status)}: it cannot be recovered at the help desk. Escalate to your security team.");
+        }
+
         var found = await directory.GetManagerAsync(caller.Id, ct);
         if (!found.IsSuccess)
         {
