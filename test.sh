@@ -114,6 +114,9 @@ for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
         totals[m.group(1)] += int(m.group(2))
 print(f"{totals['Passed']} passed, {totals['Failed']} failed, {totals['Skipped']} skipped")
 PY
+# The failures again, last, each with its message and the top of its stack: a CI log that keeps only its tail still
+# says what failed and why.
+python3 tools/ci/failed-tests.py "$out"
 if [ "$status" -ne 0 ]; then exit "$status"; fi
 
 # Mutation testing of the security core (docs/TESTING.md): a score under 85 % fails, and so does a run past its
