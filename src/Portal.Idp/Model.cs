@@ -185,8 +185,14 @@ public static class VerificationMethods
     /// <summary>Recovery (docs/recovery.md): the caller's manager approved by a push with number matching on their own device.</summary>
     public const string RecoveryManager = "recovery.manager";
 
+    /// <summary>
+    /// Recovery (docs/recovery.md): the agent called the caller back at the work phone the IdP has on file, and who
+    /// answered said the one-time code the agent had given on the caller's own call. Weaker than any factor.
+    /// </summary>
+    public const string RecoveryCallBack = "recovery.callback";
+
     /// <summary>Whether <paramref name="method"/> is a recovery method: an action done through it sends the caller a recovery notice.</summary>
-    public static bool IsRecovery(string? method) => method is RecoveryManager;
+    public static bool IsRecovery(string? method) => method is RecoveryManager or RecoveryCallBack;
 }
 
 /// <summary>The kind of an enrolled factor, as the IdP names it.</summary>

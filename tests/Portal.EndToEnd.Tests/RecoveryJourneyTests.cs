@@ -100,4 +100,65 @@ public sealed class RecoveryJourneyTests(ChromiumFixture chromium, PortalServer 
         agent.AssertPagesRanCleanly();
         mailbox.AssertPagesRanCleanly();
     }
+
+    /// <summary>
+    /// The call-back (docs/recovery.md): the agent reads the code on the caller's call, calls the work phone on file,
+    /// types the code who answered says back, and may sign the caller out everywhere (and nothing stronger); the notice
+    /// reaches the caller's address on file.
+    /// </summary>
+    [Fact]
+    public async Task LostPhone_CalledBackAtTheNumberOnFile_CodeSaidBack_AgentSignsTheCallerOutEverywhere()
+    {
+        var login = portal.Emulator.State.AddCaller("cole.callback@demo.example", "cole.callback@demo.example", "Cole", "Callback", push: true).Login;
+        portal.Emulator.State.SetWorkPhone(login, "+1 555 0100 151");
+        await using var agent = await AgentBrowser.OpenAsync(chromium, portal);
+        var page = agent.Page;
+        await agent.SignInAsync("Tier Three Agent");
+        await agent.LookUpAsync(login);
+
+        var callBack = page.Locator("form[data-method='recovery.callback']");
+        await Expect(callBack.Locator("[data-field='callback-allows']")).ToContainTextAsync("Sign out everywhere");
+        await Expect(callBack.Locator("[data-field='callback-allows']")).Not.ToContainTextAsync("temporary access code");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await agent.ClickAsync(callBack.GetByRole(AriaRole.Button, new() { Name = "Start a call-back" }));
+
+        await Expect(page).ToHaveURLAsync(new Regex("/verification/pending/[^/]+$"));
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Call-back to" })).ToBeVisibleAsync();
+        var code = (await page.Locator("[data-field='callback-code']").InnerTextAsync()).Trim();
+        Assert.Matches("^[0-9]{3} [0-9]{3}$", code);
+        await Expect(page.Locator("[data-field='callback-phone']")).ToContainTextAsync("+1 555 0100 151");
+        await Expect(page.Locator("[data-field='state']")).ToContainTextAsync("Waiting for the code");
+        await agent.CheckPageAsync("call-back: waiting");
+        await agent.ScreenshotAsync("recovery-callback-pending");
+
+        // Reloaded, the page still shows the code (it lives in this browser only) and the number.
+        await page.ReloadAsync();
+        await Expect(page.Locator("[data-field='callback-code']")).ToHaveTextAsync(code);
+
+        // Who answered the number on file says the code back; the agent types it.
+        await page.GetByLabel("Ask who answers for the code, and type what they say").FillAsync(code);
+        await agent.ClickAsync(page.GetByRole(AriaRole.Button, new() { Name = "Confirm the code" }));
+        await Expect(page).ToHaveURLAsync(new Regex("/verification/session/[0-9a-f]+$"));
+        await Expect(page.Locator("[data-field='method']")).ToHaveTextAsync("Call-back to the number on file (recovery, weaker)");
+        await Expect(page.Locator("form[data-action='tap_issue']")).ToHaveAttributeAsync("data-offered", "false");
+        await Expect(page.Locator("form[data-action='password_reset']")).ToHaveAttributeAsync("data-offered", "false");
+        await agent.CheckPageAsync("call-back: verified, weakly");
+
+        var revoke = page.Locator("form[data-action='sessions_revoke']");
+        await revoke.GetByLabel("Ticket").FillAsync("INC-3002");
+        await revoke.GetByRole(AriaRole.Checkbox).CheckAsync();
+        await agent.ClickAsync(revoke.GetByRole(AriaRole.Button, new() { Name = "Sign out everywhere" }));
+        await Expect(page.Locator("[data-outcome='succeeded']")).ToHaveTextAsync("Every session of the caller was ended.");
+        clock.Stop();
+        JourneyMetrics.Record("Call-back (recovery) to sign out everywhere", agent.Clicks, clock.Elapsed);
+        Assert.Equal(1, portal.Emulator.State.FindCaller(login)!.SessionsRevoked);
+        await Expect(page.Locator("[data-field='recovery-notice']")).ToContainTextAsync("address on file");
+        await agent.CheckPageAsync("call-back: sessions ended");
+
+        await using var mailbox = await AgentBrowser.OpenAsync(chromium, portal);
+        await mailbox.Page.GotoAsync(portal.Emulator.MailboxUrl.ToString());
+        await Expect(mailbox.Page.Locator("[data-field='mail']").Filter(new() { HasText = login })).ToHaveCountAsync(1);
+        agent.AssertPagesRanCleanly();
+        mailbox.AssertPagesRanCleanly();
+    }
 }

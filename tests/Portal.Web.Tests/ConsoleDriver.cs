@@ -80,6 +80,26 @@ public sealed partial class ConsoleDriver(PortalTestHost host, HttpClient browse
             ("callerRef", PortalTestHost.HiddenValue(form, "callerRef")), ("factorId", factorId));
     }
 
+    /// <summary>Starts a call-back from a looked-up caller's page (docs/recovery.md); returns the start's response (303 to its page, or a refusal).</summary>
+    public Task<HttpResponseMessage> StartCallBackAsync(string callerPage)
+    {
+        var form = FormFor(callerPage, "/verification/callback");
+        return PortalTestHost.PostFormAsync(browser, "/verification/callback", PortalTestHost.FormToken(form),
+            ("callerRef", PortalTestHost.HiddenValue(form, "callerRef")), ("factorId", PortalTestHost.HiddenValue(form, "factorId")));
+    }
+
+    /// <summary>The call-back's code as its page shows it to the agent (digits only), or null when the page shows none.</summary>
+    public static string? CallBackCode(string pendingPage) =>
+        CallBackCodePattern().Match(pendingPage) is { Success: true } m ? m.Groups[1].Value.Replace(" ", "", StringComparison.Ordinal) : null;
+
+    /// <summary>Posts what the person who answered the call-back said: a code, or (<paramref name="notMe"/>) that they never called.</summary>
+    public async Task<HttpResponseMessage> AnswerCallBackAsync(string pendingPath, string? code, bool notMe = false)
+    {
+        var page = await GetPageAsync(pendingPath);
+        (string, string)[] fields = notMe ? [("outcome", "not_me")] : [("code", code ?? "")];
+        return await PortalTestHost.PostFormAsync(browser, pendingPath + "/callback", PortalTestHost.FormToken(page), fields);
+    }
+
     public static string VerificationId(string sessionPath) => sessionPath.Split('/').Last();
 
     /// <summary>Posts an action form with a token taken from any page of the agent's session.</summary>
@@ -116,4 +136,7 @@ public sealed partial class ConsoleDriver(PortalTestHost host, HttpClient browse
 
     [GeneratedRegex("<form method=\"post\" action=\"([^\"]+)\"[^>]*>.*?</form>", RegexOptions.Singleline)]
     private static partial Regex FormPattern();
+
+    [GeneratedRegex("data-field=\"callback-code\">([0-9 ]+)<")]
+    private static partial Regex CallBackCodePattern();
 }

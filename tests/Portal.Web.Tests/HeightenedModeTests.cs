@@ -96,6 +96,25 @@ public sealed partial class HeightenedModeTests(HeightenedModeTests.Fixture fixt
     }
 
     [Fact]
+    public async Task On_CallBackNotOffered_ACraftedStartRefusedBeforeAnythingIsShown()
+    {
+        _host.Emulator.State.SetWorkPhone(_caller, "+1 555 0100 190");
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(_agent));
+        Assert.Contains("action=\"/verification/callback\"", await agent.LookupAsync(_caller), StringComparison.Ordinal);
+
+        await SwitchAsync("on", "active_attack");
+        var page = await agent.LookupAsync(_caller);
+        Assert.DoesNotContain("action=\"/verification/callback\"", page, StringComparison.Ordinal);
+        Assert.Contains("data-field=\"callback-refused\"", page, StringComparison.Ordinal);
+
+        var crafted = await agent.PostStartAsync(page, "/verification/push", "/verification/callback", "callback");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, crafted.StatusCode);
+        Assert.Contains("data-code=\"heightened_mode\"", await crafted.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var refused = Assert.Single(await AuditAsync(PortalTestHost.TenantId), d => (string)d["action"]! == "verification.callback.start");
+        Assert.Equal(("denied", "heightened_mode"), ((string)refused["outcome"]!, (string)refused["reason"]!));
+    }
+
+    [Fact]
     public async Task Off_BackToNormal_TotpVerifies_ActionWithoutApproval_NoBanner()
     {
         await SwitchAsync("on", "exercise");

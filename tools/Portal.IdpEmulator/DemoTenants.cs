@@ -58,8 +58,10 @@ public static class DemoTenants
             ["GroupTiers:Helpdesk Auditors"] = "Auditor",
             ["GroupTiers:Helpdesk Admins"] = "Tenant admin",
 
-            // Recovery (docs/recovery.md): a caller who lost their phone can be verified by their manager's approval.
+            // Recovery (docs/recovery.md): a caller who lost their phone can be verified by their manager's approval, or
+            // called back at the work phone on file (weaker: it opens "Sign out everywhere" only).
             ["Recovery:ManagerApproval"] = "true",
+            ["Recovery:CallBack"] = "true",
         };
         if (secrets.StepUpClient is { } stepUp)
         {
@@ -108,6 +110,10 @@ public static class DemoTenants
             ["GroupTiers:" + EntraDemo.Tier3GroupId] = "Tier 3",
             ["GroupTiers:" + EntraDemo.AuditorsGroupId] = "Auditor",
             ["GroupTiers:" + EntraDemo.Tier3Role] = "Tier 3",
+
+            // Recovery (docs/recovery.md): Graph cannot push to the manager with number matching, so an Entra tenant
+            // recovers by a call-back to the work phone on file.
+            ["Recovery:CallBack"] = "true",
             ["StepUp:Authority"] = issuer,
             ["StepUp:ClientId"] = StepUpClientId,
             ["StepUp:ClientSecretSecret"] = secrets.StepUpClient,

@@ -12,6 +12,12 @@ public sealed class RecoverySettings
     /// <summary>Whether agents may verify a caller by their manager's approval (<c>recovery.manager</c>).</summary>
     public bool ManagerApproval { get; set; }
 
+    /// <summary>
+    /// Whether agents may verify a caller by calling them back at the work phone on file (<c>recovery.callback</c>):
+    /// weaker than manager approval, so by default it opens only "Sign out everywhere" (docs/recovery.md).
+    /// </summary>
+    public bool CallBack { get; set; }
+
     /// <summary>Whether every action done through a recovery method also needs a second agent's approval, as for a privileged target.</summary>
     public bool RequireSecondAgent { get; set; }
 

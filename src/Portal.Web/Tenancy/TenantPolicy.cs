@@ -96,7 +96,7 @@ public static class TenantPolicyRules
     public static IReadOnlyList<string> ActionNames { get; } = ["password_reset", "sessions_revoke", "account_unlock", "mfa_reset", "tap_issue"];
 
     /// <summary>The AAL2 methods a policy may accept (V1: nothing weaker can be named).</summary>
-    public static IReadOnlyList<string> Methods { get; } = [VerificationMethods.OktaPush, VerificationMethods.OidcStepUp, VerificationMethods.OktaTotp, VerificationMethods.EntraPush, VerificationMethods.RecoveryManager];
+    public static IReadOnlyList<string> Methods { get; } = [VerificationMethods.OktaPush, VerificationMethods.OidcStepUp, VerificationMethods.OktaTotp, VerificationMethods.EntraPush, VerificationMethods.RecoveryManager, VerificationMethods.RecoveryCallBack];
 
     public const int MaxAllowListEntries = 200;
     public const int MaxNameLength = 64;
@@ -140,7 +140,7 @@ public static class TenantPolicyRules
 
     /// <summary>
     /// Recovery (docs/recovery.md): manager approval asks the manager by an Okta Verify push with number matching, which
-    /// an Entra tenant cannot send, and needs the relay of the notice the caller gets afterwards.
+    /// an Entra tenant cannot send; every recovery method needs the relay of the notice the caller gets afterwards.
     /// </summary>
     private static IEnumerable<string> RecoveryFailures(TenantSettings t, string at)
     {
@@ -153,6 +153,11 @@ public static class TenantPolicyRules
         if (t.Recovery.ManagerApproval && !t.Recovery.Notices.Smtp.IsConfigured)
         {
             yield return $"{at}:Recovery:ManagerApproval needs {at}:Recovery:Notices:Smtp:Host (docs/recovery.md): the caller must be told after every recovery.";
+        }
+
+        if (t.Recovery.CallBack && !t.Recovery.Notices.Smtp.IsConfigured)
+        {
+            yield return $"{at}:Recovery:CallBack needs {at}:Recovery:Notices:Smtp:Host (docs/recovery.md): the caller must be told after every recovery.";
         }
     }
 
@@ -262,16 +267,17 @@ public static class TenantPolicyRules
 
             // V7: the actions that hand the account over need a number-matched push or a fresh sign-in;
             // no tenant policy may open them to a code read over the phone or a push without number matching.
-            if (action is "tap_issue" or "mfa_reset" && methods.Any(m => m is not (VerificationMethods.OktaPush or VerificationMethods.OidcStepUp or VerificationMethods.RecoveryManager)))
+            // A recovery method may be named for them knowingly (docs/recovery.md): the caller is told afterwards.
+            if (action is "tap_issue" or "mfa_reset" && methods.Any(m => m is not (VerificationMethods.OktaPush or VerificationMethods.OidcStepUp) && !VerificationMethods.IsRecovery(m)))
             {
-                yield return $"{at}:ActionMethods:{action} may list only {VerificationMethods.OktaPush}, {VerificationMethods.OidcStepUp} and {VerificationMethods.RecoveryManager} (number matching or a fresh sign-in).";
+                yield return $"{at}:ActionMethods:{action} may list only {VerificationMethods.OktaPush}, {VerificationMethods.OidcStepUp} and the recovery methods {VerificationMethods.RecoveryManager} and {VerificationMethods.RecoveryCallBack} (number matching, a fresh sign-in, or a recovery the caller is told of).";
             }
 
             // The recovery floor (docs/recovery.md): a password set on the phone hands the account over in one step, so
             // a recovery method never opens a password reset; the caller is given a temporary access code to enrol instead.
             if (action == "password_reset" && methods.Any(VerificationMethods.IsRecovery))
             {
-                yield return $"{at}:ActionMethods:password_reset may not list a recovery method ({VerificationMethods.RecoveryManager}): issue a temporary access code after a recovery instead.";
+                yield return $"{at}:ActionMethods:password_reset may not list a recovery method ({VerificationMethods.RecoveryManager}, {VerificationMethods.RecoveryCallBack}): issue a temporary access code after a recovery instead.";
             }
         }
     }

@@ -12,6 +12,7 @@ public static class MethodLabels
         VerificationMethods.OidcStepUp => "Step-up sign-in",
         VerificationMethods.EntraPush => "Microsoft Authenticator push",
         VerificationMethods.RecoveryManager => "Manager approval (recovery)",
+        VerificationMethods.RecoveryCallBack => "Call-back to the number on file (recovery, weaker)",
         Reconciliation.ReconciliationWatcher.OktaSource => "Not verified: read from Okta's System Log",
         Reconciliation.ReconciliationWatcher.EntraSource => "Not verified: read from Entra's audit log",
         null or "" => "",
@@ -26,6 +27,7 @@ public static class MethodLabels
         VerificationMethods.OidcStepUp => "Step-up sign-in",
         VerificationMethods.EntraPush => "Authenticator push",
         VerificationMethods.RecoveryManager => "Manager approval",
+        VerificationMethods.RecoveryCallBack => "Call-back",
         Reconciliation.ReconciliationWatcher.OktaSource => "Okta System Log",
         Reconciliation.ReconciliationWatcher.EntraSource => "Entra audit log",
         null or "" => "",
@@ -47,6 +49,7 @@ public static class MethodLabels
         VerificationMethods.OktaTotp => "an authenticator code",
         VerificationMethods.EntraPush => "an Authenticator push",
         VerificationMethods.RecoveryManager => "the caller's manager's approval",
+        VerificationMethods.RecoveryCallBack => "a call-back to the number on file",
         _ => method,
     };
 }

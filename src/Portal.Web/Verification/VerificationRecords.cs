@@ -63,6 +63,12 @@ public sealed record PendingVerification
     public string? ApproverRefProtected { get; init; }
 
     /// <summary>
+    /// For a call-back (<c>recovery.callback</c>): the one-time code the agent read out, as a hash keyed to the tenant and
+    /// this challenge; the code itself is never stored. Null for every other method.
+    /// </summary>
+    public string? AnswerHash { get; init; }
+
+    /// <summary>
     /// When some instance last asked the IdP how this push went. Every tab and instance polls, but only the one
     /// that moves this forward (atomically, at most every <c>VerificationStore.PushPollInterval</c>) calls the IdP;
     /// the others read the shared state from this document.

@@ -210,16 +210,43 @@ public sealed class VerificationService(
     }
 
     /// <summary>
+    /// What the person who answered the call-back said (<see cref="CallBackMethod.ConfirmAsync"/>): the code, or that they
+    /// never called. Only the agent session that started the call-back can answer it, and only while it waits.
+    /// </summary>
+    public async Task<Outcome<PendingVerification>> ConfirmCallBackAsync(AgentRequest request, ChallengeId pendingId, string? code, bool notMe, CancellationToken ct)
+    {
+        var pending = await GetPendingAsync(request.Agent, pendingId, ct);
+        if (pending is null || pending.Method != VerificationMethods.RecoveryCallBack || pending.State != ChallengeState.Waiting)
+        {
+            return pending;
+        }
+
+        if (references.FromRest(request.Tenant.Id, pending.CallerRefProtected) is not { } callerId || _methods[pending.Method] is not CallBackMethod callBack)
+        {
+            return new Outcome<PendingVerification>(pending, new Refusal("unreadable", "This verification can no longer be read. Start a new one."));
+        }
+
+        return await callBack.ConfirmAsync(request, pending, callerId, code, notMe, ct);
+    }
+
+    /// <summary>
+    /// The caller a waiting challenge is about, as the IdP knows them now (the call-back's page shows their work phone
+    /// on file), read for the page only and never kept; null when the IdP does not say.
+    /// </summary>
+    public async Task<CallerProfile?> GetCallerNowAsync(TenantSettings tenant, PendingVerification pending, CancellationToken ct) =>
+        references.FromRest(tenant.Id, pending.CallerRefProtected) is { } callerId ? await ReadCallerAsync(tenant, callerId, ct) : null;
+
+    /// <summary>
     /// The verified caller as the IdP knows them now (status, directory sync), read for the session page only and never
     /// kept; null when the IdP does not say (the page then offers what the tenant allows and the action decides).
     /// </summary>
     public async Task<CallerProfile?> GetCallerNowAsync(TenantSettings tenant, VerificationSession session, CancellationToken ct)
     {
-        if (references.FromRest(tenant.Id, session.CallerRefProtected) is not { } callerId)
-        {
-            return null;
-        }
+        return references.FromRest(tenant.Id, session.CallerRefProtected) is { } callerId ? await ReadCallerAsync(tenant, callerId, ct) : null;
+    }
 
+    private async Task<CallerProfile?> ReadCallerAsync(TenantSettings tenant, string callerId, CancellationToken ct)
+    {
         try
         {
             var profile = await directories.For(tenant).GetCallerAsync(callerId, ct);

@@ -20,6 +20,9 @@ public static class VerificationSetup
         services.AddScoped<IVerificationMethod, StepUpMethod>();
         services.AddScoped<ManagerApprovalMethod>();
         services.AddScoped<IVerificationMethod>(sp => sp.GetRequiredService<ManagerApprovalMethod>());
+        services.AddScoped<CallBackMethod>();
+        services.AddScoped<IVerificationMethod>(sp => sp.GetRequiredService<CallBackMethod>());
+        services.AddSingleton<CallBackHandover>();
         services.AddScoped<VerificationService>();
         services.AddSingleton<ApprovalStore>();
         services.AddScoped<ActionService>();

@@ -150,14 +150,14 @@ public sealed class TenantPolicyRulesTests
         t.ActionMethods["teleport"] = [VerificationMethods.OktaPush];
         t.ActionMethods["tap_issue"] = [VerificationMethods.OktaPush, VerificationMethods.OktaTotp];
         t.ActionMethods["mfa_reset"] = [VerificationMethods.EntraPush];
-        var methods = "okta.push, oidc.stepup, okta.totp, entra.push, recovery.manager";
+        var methods = "okta.push, oidc.stepup, okta.totp, entra.push, recovery.manager, recovery.callback";
         Assert.Equal(
         [
             $"{At}:ActionMethods:sessions_revoke must list one or more of {methods}.",
             $"{At}:ActionMethods:account_unlock must list one or more of {methods}.",
             $"{At}:ActionMethods names an unknown action 'teleport'.",
-            $"{At}:ActionMethods:tap_issue may list only okta.push, oidc.stepup and recovery.manager (number matching or a fresh sign-in).",
-            $"{At}:ActionMethods:mfa_reset may list only okta.push, oidc.stepup and recovery.manager (number matching or a fresh sign-in).",
+            $"{At}:ActionMethods:tap_issue may list only okta.push, oidc.stepup and the recovery methods recovery.manager and recovery.callback (number matching, a fresh sign-in, or a recovery the caller is told of).",
+            $"{At}:ActionMethods:mfa_reset may list only okta.push, oidc.stepup and the recovery methods recovery.manager and recovery.callback (number matching, a fresh sign-in, or a recovery the caller is told of).",
         ], Check(t));
 
         var strong = Valid();
@@ -167,17 +167,21 @@ public sealed class TenantPolicyRulesTests
     }
 
     [Fact]
-    public void RecoveryFloor_ManagerApprovalNeverOpensAPasswordReset_MayOpenTheActionsThatLetTheCallerEnrolAgain()
+    public void RecoveryFloor_NoRecoveryMethodEverOpensAPasswordReset_MayOpenTheActionsThatLetTheCallerEnrolAgain()
     {
-        var t = Valid();
-        t.ActionMethods["password_reset"] = [VerificationMethods.OktaPush, VerificationMethods.RecoveryManager];
-        AssertOnly($"{At}:ActionMethods:password_reset may not list a recovery method (recovery.manager): issue a temporary access code after a recovery instead.", t);
+        var floor = $"{At}:ActionMethods:password_reset may not list a recovery method (recovery.manager, recovery.callback): issue a temporary access code after a recovery instead.";
+        foreach (var recovery in new[] { VerificationMethods.RecoveryManager, VerificationMethods.RecoveryCallBack })
+        {
+            var t = Valid();
+            t.ActionMethods["password_reset"] = [VerificationMethods.OktaPush, recovery];
+            AssertOnly(floor, t);
 
-        var enrolAgain = Valid();
-        enrolAgain.ActionMethods["tap_issue"] = [VerificationMethods.RecoveryManager];
-        enrolAgain.ActionMethods["mfa_reset"] = [VerificationMethods.OktaPush, VerificationMethods.RecoveryManager];
-        enrolAgain.ActionMethods["sessions_revoke"] = [VerificationMethods.RecoveryManager];
-        Assert.Empty(Check(enrolAgain));
+            var enrolAgain = Valid();
+            enrolAgain.ActionMethods["tap_issue"] = [recovery];
+            enrolAgain.ActionMethods["mfa_reset"] = [VerificationMethods.OktaPush, recovery];
+            enrolAgain.ActionMethods["sessions_revoke"] = [recovery];
+            Assert.Empty(Check(enrolAgain));
+        }
     }
 
     [Fact]
@@ -201,6 +205,21 @@ public sealed class TenantPolicyRulesTests
         var t = Valid();
         t.Recovery.ManagerApproval = true;
         AssertOnly($"{At}:Recovery:ManagerApproval needs {At}:Recovery:Notices:Smtp:Host (docs/recovery.md): the caller must be told after every recovery.", t);
+    }
+
+    [Fact]
+    public void CallBack_WithoutTheNoticesRelay_NamedWhy_OnEitherIdp()
+    {
+        foreach (var kind in new[] { IdpKind.Okta, IdpKind.Entra })
+        {
+            var t = Valid();
+            t.Idp.Kind = kind;
+            t.Recovery.CallBack = true;
+            AssertOnly($"{At}:Recovery:CallBack needs {At}:Recovery:Notices:Smtp:Host (docs/recovery.md): the caller must be told after every recovery.", t);
+            t.Recovery.Notices.Smtp.Host = "smtp.example.com";
+            t.Recovery.Notices.Smtp.From = "notices@example.com";
+            Assert.Empty(Check(t));
+        }
     }
 
     [Fact]

@@ -41,7 +41,7 @@ public static class ReasonLabels
         ["entra_push_disabled"] = "Microsoft Authenticator push is not turned on for this tenant",
         ["entra_push_failed"] = "The Microsoft Authenticator push failed",
         ["heightened_mode"] = "Refused: heightened-threat mode is on and does not accept this method",
-        ["recovery_not_enabled"] = "Manager approval is not turned on for this tenant",
+        ["recovery_not_enabled"] = "This recovery method is not turned on for this tenant",
         ["caller_inactive"] = "The caller's account is closed or suspended: no recovery",
         ["manager_absent"] = "The identity provider names no manager for the caller",
         ["manager_is_caller"] = "The identity provider names the caller as their own manager",
@@ -53,6 +53,10 @@ public static class ReasonLabels
         ["manager_timed_out"] = "The caller's manager did not answer in time",
         ["notice_failed"] = "The recovery notice failed unexpectedly (see the portal's log)",
         ["approver"] = "Asked to approve a report's recovery as their manager",
+        ["approved"] = "Approved: the caller is verified",
+        ["no_work_phone"] = "The identity provider has no work phone for the caller: no call-back",
+        ["callback_not_me"] = "Who answered the number on file said they never called the help desk",
+        ["callback_timed_out"] = "The call-back's code was not confirmed in time",
 
         // Recovery notices (docs/recovery.md)
         ["no_relay"] = "No mail relay is configured for recovery notices",

@@ -13,8 +13,16 @@ public static class PendingLabels
     {
         var stepUp = page.Method == VerificationMethods.OidcStepUp;
         var manager = page.Method == VerificationMethods.RecoveryManager;
+        var callBack = page.Method == VerificationMethods.RecoveryCallBack;
         return page.State switch
         {
+            ChallengeState.Waiting when callBack => "Waiting for the code from whoever answers the work phone on file…",
+            ChallengeState.Approved when callBack => "Confirmed: who answered the number on file said the code. The caller is verified, weakly, for what your organisation allows after a call-back.",
+            ChallengeState.Rejected when callBack && page.FailureReason == "callback_not_me" =>
+                "Reported. Who answered the number on file says they did not call the help desk: someone called in their name. Do not act on this account. Your security team has been alerted.",
+            ChallengeState.Rejected when callBack =>
+                "Not confirmed: who answered the number on file did not say the right code. Do not act on this account. Start a new call-back only if you are sure you reached the person who called.",
+            ChallengeState.TimedOut when callBack => "Timed out: the code was not confirmed within ten minutes. Start a new call-back if the caller still needs help.",
             ChallengeState.Waiting when manager => "Waiting for the manager to approve on their phone…",
             ChallengeState.Waiting => stepUp ? "Waiting for the caller to sign in…" : "Waiting for the caller…",
             ChallengeState.Approved when manager => "Approved by the manager. The caller is verified for what your organisation allows after a recovery.",

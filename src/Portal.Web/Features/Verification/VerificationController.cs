@@ -8,6 +8,7 @@ using Portal.Web.Tenancy;
 using Portal.Web.Verification;
 using Portal.Web.Verification.Actions;
 using Portal.Web.Verification.Methods;
+using Portal.Web.Verification.Recovery;
 using Portal.Web.Verification.StepUp;
 
 namespace Portal.Web.Features.Verification;
@@ -19,11 +20,23 @@ public sealed record PendingPage(
     /// <summary>For manager approval: the manager the push went to, as the IdP has them now (for this page only, never stored).</summary>
     public ManagerContact? Manager { get; init; }
 
+    /// <summary>For a call-back: the code to read out (from this agent's browser only) and the caller's work phone on file, read now.</summary>
+    public CallBackContact? CallBack { get; init; }
+
     /// <summary>The tenant's escalation words, shown once a challenge was rejected (the caller may be an attacker pushing on).</summary>
     public string? Escalation { get; init; }
 
     /// <summary>The state in words for the agent, with what to do or say next; the page and its polling script show the same.</summary>
     public string StateText => PendingLabels.For(this);
+}
+
+/// <summary>
+/// What the agent needs for a call-back: the one-time code to read out on the caller's call (null once this browser no
+/// longer holds it) and the work phone the IdP has on file now (null when it has none or did not answer).
+/// </summary>
+public sealed record CallBackContact(string? Code, string? WorkPhone)
+{
+    public override string ToString() => "CallBackContact { [redacted] }";
 }
 
 /// <summary>Whom the agent calls for a manager approval: the manager's name and work phone as the IdP has them, and their masked login.</summary>
@@ -98,8 +111,51 @@ public sealed record SessionAction(CallerAction Action, IReadOnlyList<string> Ac
 
 [Route("verification")]
 [Authorize(Policy = Permissions.CallerVerify)]
-public sealed class VerificationController(VerificationService verification, StepUpHandover handover, StepUpStore stepUpLinks, TenantConnectionReports connection, ManagerApprovalMethod managerApproval) : AgentController
+public sealed class VerificationController(
+    VerificationService verification,
+    StepUpHandover handover,
+    StepUpStore stepUpLinks,
+    TenantConnectionReports connection,
+    ManagerApprovalMethod managerApproval,
+    CallBackHandover callBackHandover) : AgentController
 {
+    /// <summary>
+    /// <c>recovery.callback</c> (docs/recovery.md): a one-time code the agent reads out on the caller's call, then a
+    /// call to the work phone on file, where who answers must say it back. The code travels to the agent's page in an
+    /// encrypted cookie of this agent's browser only (<see cref="CallBackHandover"/>); the server keeps its keyed hash.
+    /// </summary>
+    [HttpPost("callback")]
+    public Task<IActionResult> StartCallBack([FromForm] string? callerRef, [FromForm] string? factorId) =>
+        StartAsync(VerificationMethods.RecoveryCallBack, callerRef, factorId, null);
+
+    /// <summary>
+    /// What the person who answered the number on file said: the code (<paramref name="code"/>), or that they never
+    /// called the help desk (<paramref name="outcome"/> <c>not_me</c>, an alarm). Post/Redirect/Get, so F5 answers nothing twice.
+    /// </summary>
+    [HttpPost("pending/{id}/callback")]
+    public async Task<IActionResult> ConfirmCallBack(string id, [FromForm] string? code, [FromForm] string? outcome)
+    {
+        var (agent, tenant) = Agent();
+        if (!ChallengeId.TryParse(id, out var challenge))
+        {
+            return NotFound();
+        }
+
+        var (pending, refusal) = await verification.ConfirmCallBackAsync(Current, challenge, code, outcome == "not_me", HttpContext.RequestAborted);
+        if (pending is null)
+        {
+            return NotFound();
+        }
+
+        if (refusal is not null)
+        {
+            Response.StatusCode = StatusCodes.Status422UnprocessableEntity;
+            return View(nameof(Pending), await WithCallBackAsync(agent, tenant, (await WithStepUpAsync(agent, ToPage(pending, refusal))) with { Escalation = tenant.CallScripts.Escalation }, pending));
+        }
+
+        return this.SeeOther(pending.VerificationSessionId is { } sessionId ? $"/verification/session/{sessionId}" : $"/verification/pending/{pending.Id}");
+    }
+
     /// <summary>
     /// <c>recovery.manager</c> (docs/recovery.md): a push with number matching to the caller's manager as the IdP names
     /// them; the agent calls the manager at the number on file and reads out the number.
@@ -154,6 +210,12 @@ public sealed class VerificationController(VerificationService verification, Ste
             return this.SeeOther($"/verification/pending/{pending.Id}");
         }
 
+        if (step.CallBackCode is { } code)
+        {
+            callBackHandover.Keep(Response, Current.Agent, pending.Id, code, pending.ExpiresAt);
+            return this.SeeOther($"/verification/pending/{pending.Id}");
+        }
+
         return Redirect($"/verification/pending/{pending.Id}");
     }
 
@@ -173,7 +235,7 @@ public sealed class VerificationController(VerificationService verification, Ste
             page = page with { Manager = new ManagerContact(PiiMask.Email(manager.Login), manager.Details.DisplayName, manager.Details.WorkPhone) };
         }
 
-        return View(page);
+        return View(await WithCallBackAsync(agent, tenant, page, pending));
     }
 
     /// <summary>
@@ -256,6 +318,19 @@ public sealed class VerificationController(VerificationService verification, Ste
             TicketRef = session.TicketRef,
             Done = session.Done,
         });
+    }
+
+    /// <summary>A waiting call-back's code (from this agent's cookie) and the caller's work phone on file, read from the IdP now.</summary>
+    private async Task<PendingPage> WithCallBackAsync(AgentContext agent, TenantSettings tenant, PendingPage page, PendingVerification pending)
+    {
+        if (page.Method != VerificationMethods.RecoveryCallBack || page.State != ChallengeState.Waiting)
+        {
+            return page;
+        }
+
+        var caller = await verification.GetCallerNowAsync(tenant, pending, HttpContext.RequestAborted);
+        var code = callBackHandover.Read(Request, agent, page.Id);
+        return page with { CallBack = new CallBackContact(code is null ? null : CallBackMethod.Spoken(code), caller?.Details.WorkPhone) };
     }
 
     /// <summary>A step-up's link and code (from this agent's cookie) and what the caller has done with the link so far.</summary>

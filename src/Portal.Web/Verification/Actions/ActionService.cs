@@ -20,7 +20,9 @@ public sealed record CallerAction(string Name, string Permission, string Title, 
     private static readonly string[] Strong = [VerificationMethods.OktaPush, VerificationMethods.OidcStepUp];
 
     public static readonly CallerAction PasswordReset = new("password_reset", Permissions.PasswordReset, "Reset password", Any, IdpOperation.ResetPassword);
-    public static readonly CallerAction RevokeSessions = new("sessions_revoke", Permissions.SessionsRevoke, "Sign out everywhere", Any, IdpOperation.RevokeSessions);
+    // A call-back to the number on file (recovery, weaker) opens only this by default: signing an account out hands
+    // nothing over, whoever asked for it (docs/recovery.md).
+    public static readonly CallerAction RevokeSessions = new("sessions_revoke", Permissions.SessionsRevoke, "Sign out everywhere", [.. Any, VerificationMethods.RecoveryCallBack], IdpOperation.RevokeSessions);
     public static readonly CallerAction Unlock = new("account_unlock", Permissions.AccountUnlock, "Unlock account", Any, IdpOperation.Unlock);
     public static readonly CallerAction ResetFactors = new("mfa_reset", Permissions.MfaReset, "Reset MFA factors", Strong, IdpOperation.ResetFactors);
     // Recovery (docs/recovery.md): a caller whose manager approved may be given a temporary access code to enrol a

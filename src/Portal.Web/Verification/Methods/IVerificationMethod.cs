@@ -94,6 +94,11 @@ public sealed record VerificationStep(PendingVerification? Pending, string? Sess
 {
     public StepUp.StepUpStarted? StepUp { get; init; }
 
+    /// <summary>A call-back's one-time code (<see cref="CallBackMethod"/>), shown to the agent once and never stored.</summary>
+    public string? CallBackCode { get; init; }
+
+    public override string ToString() => $"VerificationStep {{ Pending = {Pending?.Id}, SessionId = [redacted] }}";
+
     public static VerificationStep Verified(string sessionId) => new(null, sessionId);
 
     public static VerificationStep Challenge(PendingVerification pending) => new(pending, pending.VerificationSessionId);

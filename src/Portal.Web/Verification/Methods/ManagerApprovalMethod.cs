@@ -128,16 +128,15 @@ public sealed class ManagerApprovalMethod(
     /// </summary>
     private async Task<Outcome<ApprovingManager>> FindManagerAsync(ICallerDirectory directory, TenantSettings tenant, CallerBinding caller, CancellationToken ct)
     {
-        // A recovery brings back an account someone uses: never one the organisation closed (a leaver's, a suspended one).
         var callerNow = await directory.GetCallerAsync(caller.Id, ct);
         if (!callerNow.IsSuccess)
         {
             return verdicts.IdpRefusal("caller", tenant, callerNow.Error);
         }
 
-        if (callerNow.Value.Status is not (CallerStatus.Active or CallerStatus.LockedOut or CallerStatus.PasswordExpired or CallerStatus.Recovery))
+        if (RecoveryChecks.Closed(callerNow.Value.Status) is { } closed)
         {
-            return new Refusal("caller_inactive", $"The caller's account is {StatusLabels.Name(callerNow.Value.Status)}: it cannot be recovered at the help desk. Escalate to your security team.");
+            return closed;
         }
 
         var found = await directory.GetManagerAsync(caller.Id, ct);
