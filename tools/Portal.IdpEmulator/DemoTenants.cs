@@ -14,6 +14,9 @@ public static class DemoTenants
 
     public const string EntraTenantId = "demo-entra";
 
+    /// <summary>The demo Okta org's group of executive targets (<c>ExecutiveTargets:Groups</c>, docs/tenancy.md); vera.exec@demo.example is in it.</summary>
+    public const string ExecutivesGroup = "Executives";
+
     /// <summary>The demo Okta org's agent sign-in client (<c>/oauth2/default</c>).</summary>
     public const string OktaAgentClientId = "portal-demo";
 
@@ -62,6 +65,10 @@ public static class DemoTenants
             // called back at the work phone on file (weaker: it opens "Sign out everywhere" only).
             ["Recovery:ManagerApproval"] = "true",
             ["Recovery:CallBack"] = "true",
+
+            // Executive targets (docs/tenancy.md): vera.exec@demo.example is in this group, so any action on her needs
+            // two different methods in the same agent session.
+            ["ExecutiveTargets:Groups:0"] = ExecutivesGroup,
         };
         if (secrets.StepUpClient is { } stepUp)
         {

@@ -721,6 +721,19 @@ public sealed partial class EmulatorState
             orla.ManagerId = nolan.Login;
             orla.Manager = "Nolan Nofactor";
 
+            // An executive target (docs/tenancy.md): in the group the demo Okta tenant names in ExecutiveTargets:Groups, so
+            // any action on her needs two different methods (push, then TOTP) in the same agent session.
+            var vera = NewCaller("vera.exec@demo.example", "vera.exec@demo.example", "Vera", "Exec", "ACTIVE", false);
+            AddFactor(vera, "push", "OKTA", "ACTIVE");
+            AddFactor(vera, TotpType, "OKTA", "ACTIVE");
+            vera.Title = "Chief Financial Officer";
+            vera.Department = "Executive Office";
+            vera.LastLogin = _time.GetUtcNow().AddDays(-1);
+            lock (vera.GroupList)
+            {
+                vera.GroupList.Add(DemoTenants.ExecutivesGroup);
+            }
+
             string[] mfa = ["pwd", "mfa"];
             AddAgent("tier1.agent@demo.example", "Tier One Agent", ["Helpdesk Tier 1"], mfa);
             AddAgent("tier2.agent@demo.example", "Tier Two Agent", ["Helpdesk Tier 2"], mfa);

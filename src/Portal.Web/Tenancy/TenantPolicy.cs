@@ -133,6 +133,7 @@ public static class TenantPolicyRules
         failures.AddRange(GroupTierFailures(t.GroupTiers, tiers, at));
         failures.AddRange(ActionMethodFailures(t.ActionMethods, at));
         failures.AddRange(PrivilegedGroupFailures(t.PrivilegedGroups, at));
+        failures.AddRange(ExecutiveTargetFailures(t, at));
         failures.AddRange(IpAllowListFailures(t.IpAllowList, at));
         failures.AddRange(AlertWebhookFailures(t.AlertWebhook, at, development));
         failures.AddRange(RecoveryFailures(t, at));
@@ -288,6 +289,24 @@ public static class TenantPolicyRules
         if (privilegedGroups.Any(g => !IsValidName(g, 256)))
         {
             yield return $"{at}:PrivilegedGroups: a group name must be 1-256 printable characters.";
+        }
+    }
+
+    /// <summary>
+    /// The IdP groups whose members are executive targets (two different methods before any action): names of 1-256
+    /// printable characters; for Entra, entries as Graph lists them (<see cref="ExecutiveTargetSettings.Groups"/>), since
+    /// any other name would never match and leave the executives unprotected.
+    /// </summary>
+    private static IEnumerable<string> ExecutiveTargetFailures(TenantSettings t, string at)
+    {
+        var groups = t.ExecutiveTargets.Groups;
+        if (groups.Any(g => !IsValidName(g, 256)))
+        {
+            yield return $"{at}:ExecutiveTargets:Groups: a group name must be 1-256 printable characters.";
+        }
+        else if (t.Idp.Kind == IdpKind.Entra && groups.Any(g => !ExecutiveTargetSettings.EntraPrefixes.Any(p => g.StartsWith(p, StringComparison.OrdinalIgnoreCase) && g.Length > p.Length)))
+        {
+            yield return $"{at}:ExecutiveTargets:Groups: for Microsoft Entra an entry must start with {string.Join(", ", ExecutiveTargetSettings.EntraPrefixes.Select(p => $"'{p}'"))} (Graph lists only directory roles and role-assignable groups, docs/tenancy.md).";
         }
     }
 

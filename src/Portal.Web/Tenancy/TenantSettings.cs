@@ -36,6 +36,9 @@ public sealed class TenantSettings
     /// <summary>IdP groups whose members are privileged targets: any action on them needs a second agent's approval (V7).</summary>
     public List<string> PrivilegedGroups { get; set; } = [];
 
+    /// <summary>IdP groups whose members are executive targets: any action on them needs two different methods (docs/tenancy.md).</summary>
+    public ExecutiveTargetSettings ExecutiveTargets { get; set; } = new();
+
     /// <summary>The tenant's words for a caller with no usable factor and for escalation.</summary>
     public CallScriptSettings CallScripts { get; set; } = new();
 

@@ -74,6 +74,15 @@ public sealed record PendingVerification
     /// the others read the shared state from this document.
     /// </summary>
     public DateTimeOffset? LastPolledAt { get; init; }
+
+    /// <summary>
+    /// For a second method (docs/tenancy.md, "Executive targets: two independent methods"): the live verification of the
+    /// same caller, by the same agent session, that this one follows, and its method; null for a first verification.
+    /// </summary>
+    public string? PriorVerificationId { get; init; }
+
+    /// <summary>The method of <see cref="PriorVerificationId"/>, always different from <c>Method</c>; null without it.</summary>
+    public string? PriorMethod { get; init; }
 }
 
 /// <summary>
@@ -109,6 +118,15 @@ public sealed record VerificationSession
 
     /// <summary>What each action of this verification came to, in order, for the call summary the agent copies into the ticket.</summary>
     public IReadOnlyList<ActionDone> Done { get; init; } = [];
+
+    /// <summary>
+    /// For a second method (docs/tenancy.md, "Executive targets: two independent methods"): the live verification of the
+    /// same caller, by the same agent session, that this one follows, and its method; null for a first verification.
+    /// </summary>
+    public string? PriorVerificationId { get; init; }
+
+    /// <summary>The method of <see cref="PriorVerificationId"/>, always different from <c>Method</c>; null without it.</summary>
+    public string? PriorMethod { get; init; }
 }
 
 /// <summary>One action of a verification and how it ended (<c>succeeded</c>, <c>partial</c> or <c>failed</c>), for the call summary.</summary>

@@ -41,6 +41,23 @@ public sealed record CallerView(string CallerRef, string MaskedLogin, string Mas
         PrivilegeState.IdpUnavailable => "Could not check whether this is a privileged account (the identity provider did not answer); each action checks again.",
         _ => null,
     };
+
+    /// <summary>Whether the caller is an executive target (docs/tenancy.md), shown at look-up.</summary>
+    public ExecutiveState Executive { get; init; } = ExecutiveState.NotExecutive;
+
+    /// <summary>What the console says about <see cref="Executive"/>; null for a caller who is not one.</summary>
+    public string? ExecutiveNote => Executive switch
+    {
+        ExecutiveState.Executive => ExecutiveTargets.Note,
+        ExecutiveState.Unknown => "Could not check whether this caller is an executive target (the identity provider did not say): each action treats them as one, so verify by two different methods.",
+        _ => null,
+    };
+
+    /// <summary>For a look-up to verify by a second method: the live verification it follows; null for a first verification.</summary>
+    public PriorVerification? Prior { get; init; }
+
+    /// <summary>Whether the console offers this method: any, except the method of <see cref="Prior"/> (the second must be different).</summary>
+    public bool Offers(string? method) => Prior is null || !string.Equals(Prior.Method, method, StringComparison.Ordinal);
 }
 
 /// <summary>
@@ -80,6 +97,7 @@ public sealed class VerificationService(
 
         // V7 before any verification: the agent knows at once that an action will need a second agent's approval.
         var privilege = await PrivilegedTargets.CheckAsync(directory, tenant, caller.Id, ct);
+        var executive = await ExecutiveTargets.CheckAsync(directory, tenant, caller.Id, ct);
         var idHash = pseudonyms.HashCallerId(tenant.Id, caller.Id);
         var gate = await store.CheckGateAsync(tenant.Id, idHash, forAction: false, ct);
         await audit.RecordAsync(VerificationVerdicts.CallerEntry(request, "caller.lookup", AuditOutcome.Succeeded, caller.Id, caller.Login, null), ct);
@@ -89,6 +107,7 @@ public sealed class VerificationService(
             OutsideActions = tenant.Reconciliation.Enabled ? await OutsideActionsAsync(tenant.Id, idHash, ct) : [],
             DirectorySynced = caller.DirectorySynced,
             Privilege = privilege.State,
+            Executive = executive,
             Login = caller.Login,
             Email = caller.Email,
             Details = caller.Details,
@@ -122,7 +141,7 @@ public sealed class VerificationService(
     /// counters must allow an attempt and are charged for it before the IdP is asked (V4). Every start that gets past
     /// the caller reference leaves an audit record under the method's start action, refused ones included.
     /// </summary>
-    public async Task<Outcome<VerificationStep>> StartAsync(AgentRequest request, string method, string? callerRef, string? factorId, string? answer, CancellationToken ct)
+    public async Task<Outcome<VerificationStep>> StartAsync(AgentRequest request, string method, string? callerRef, string? factorId, string? answer, CancellationToken ct, string? priorVerificationId = null)
     {
         var (agent, tenant, _) = request;
         if (references.FromForm(agent, callerRef) is not var (callerId, maskedLogin))
@@ -138,6 +157,19 @@ public sealed class VerificationService(
             // Heightened-threat mode (docs/tenancy.md): a method below its floor is refused before anything reaches the caller.
             await audit.RecordAsync(entry with { Outcome = AuditOutcome.Denied, Reason = HeightenedThreat.Code }, ct);
             return HeightenedThreat.RefusalOf(way.Name);
+        }
+
+        PriorVerification? prior = null;
+        if (priorVerificationId is not null)
+        {
+            var (found, refused) = await PriorAsync(request, caller, way.Name, priorVerificationId, ct);
+            if (refused is not null)
+            {
+                await audit.RecordAsync(entry with { Outcome = AuditOutcome.Denied, Reason = refused.Code }, ct);
+                return refused;
+            }
+
+            prior = found;
         }
 
         if (way.CheckRequest(tenant, answer) is { } malformed)
@@ -167,7 +199,7 @@ public sealed class VerificationService(
             return CallerGates.Refusal(gate);
         }
 
-        var attempt = new VerificationAttempt(request, caller, factor, answer, reservation, entry, store.Now);
+        var attempt = new VerificationAttempt(request, caller, factor, answer, reservation, entry, store.Now) { Prior = prior };
         try
         {
             return await way.StartAsync(attempt, ct);
@@ -179,6 +211,58 @@ public sealed class VerificationService(
             await store.RefundAsync(tenant.Id, caller.IdHash, reservation, succeeded: false, CancellationToken.None);
             throw;
         }
+    }
+
+    /// <summary>
+    /// A second method (docs/tenancy.md, "Executive targets: two independent methods") follows a verification of the same
+    /// tenant, agent session and agent, of the same caller, still live, by a different method. The refusal codes are
+    /// <c>prior_verification_invalid</c> (none such: ended, another agent session's, another caller's, or no id at all),
+    /// <c>prior_verification_expired</c> (still stored but past its end) and <c>second_method_same</c>; the caller is not
+    /// charged for any of them.
+    /// </summary>
+    private async Task<Outcome<PriorVerification>> PriorAsync(AgentRequest request, CallerBinding caller, string method, string priorVerificationId, CancellationToken ct)
+    {
+        var (agent, tenant, _) = request;
+        var prior = VerificationId.TryParse(priorVerificationId, out var id) ? await store.GetSessionAsync(tenant.Id, id.Value, ct) : null;
+        if (prior is null || prior.TenantId != tenant.Id || prior.AgentSessionId != agent.SessionId || prior.AgentSubject != agent.Subject || prior.CallerIdHash != caller.IdHash)
+        {
+            // An ended verification is no longer returned by the store at all: it lands here too.
+            return new Refusal("prior_verification_invalid", "The first verification this should follow has ended, is not yours, or is of another caller. Look the caller up and verify them by one method, then by a second, different one.");
+        }
+
+        if (store.Now >= prior.ExpiresAt)
+        {
+            return new Refusal("prior_verification_expired", "The first verification has expired. Verify the caller again by one method, then by a second, different one.");
+        }
+
+        if (string.Equals(prior.Method, method, StringComparison.Ordinal))
+        {
+            return new Refusal("second_method_same", $"The caller was already verified by {MethodLabels.Name(method)}. The second verification must use a different method.");
+        }
+
+        return new PriorVerification(prior.Id, prior.Method);
+    }
+
+    /// <summary>
+    /// The caller of the agent's own live verification looked up again, to verify them by a second method: the console's
+    /// page of the caller, carrying that verification as <see cref="CallerView.Prior"/>. Null when the verification is not
+    /// this agent session's or has ended; a refusal when the IdP does not give the caller.
+    /// </summary>
+    public async Task<Outcome<CallerView>> LookupForSecondMethodAsync(AgentRequest request, VerificationId verificationId, CancellationToken ct)
+    {
+        var session = await GetSessionAsync(request.Agent, verificationId, ct);
+        if (session is null || session.PriorVerificationId is not null)
+        {
+            return new Refusal("no_verification", "This verification has expired or is not yours. Verify the caller again.");
+        }
+
+        if (await GetCallerNowAsync(request.Tenant, session, ct) is not { } caller)
+        {
+            return new Refusal("unreadable_verification", "The identity provider did not give this caller now. Look the caller up again.");
+        }
+
+        var (view, refusal) = await LookupAsync(request, caller.Login, ct);
+        return view is null ? refusal! : view with { Prior = new PriorVerification(session.Id, session.Method) };
     }
 
     public async Task<PendingVerification?> GetPendingAsync(AgentContext agent, ChallengeId pendingId, CancellationToken ct)
@@ -256,6 +340,32 @@ public sealed class VerificationService(
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// Where a verification stands with the executive-target rule (docs/tenancy.md), for its page: the same membership
+    /// read and the same chain check the action makes (<see cref="ExecutiveTargets"/>), so the page offers no action the
+    /// action would refuse.
+    /// </summary>
+    public async Task<ExecutiveChain> ExecutiveChainAsync(TenantSettings tenant, VerificationSession session, CancellationToken ct)
+    {
+        if (references.FromRest(tenant.Id, session.CallerRefProtected) is not { } callerId)
+        {
+            return ExecutiveChain.NotExecutive;
+        }
+
+        if (!ExecutiveTargets.NeedsSecondMethod(await ExecutiveTargets.CheckAsync(directories.For(tenant), tenant, callerId, ct)))
+        {
+            return ExecutiveChain.NotExecutive;
+        }
+
+        if (session.PriorVerificationId is not { } priorId)
+        {
+            return ExecutiveChain.NeedsSecond;
+        }
+
+        var prior = await store.GetSessionAsync(tenant.Id, priorId, ct);
+        return ExecutiveTargets.ChainHolds(session, prior, store.Now) ? ExecutiveChain.Holds : ExecutiveChain.PriorEnded;
     }
 
     public async Task<VerificationSession?> GetSessionAsync(AgentContext agent, VerificationId sessionId, CancellationToken ct)

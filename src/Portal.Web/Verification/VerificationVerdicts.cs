@@ -31,7 +31,7 @@ public sealed class VerificationVerdicts(
         }
 
         var caller = new CallerBinding(callerId, pending.CallerIdHash, pending.CallerMaskedLogin, pending.CallerRefProtected);
-        await OpenSessionAsync(agent, tenant, caller, pending.Method, ct, sessionId);
+        await OpenSessionAsync(agent, tenant, caller, pending.Method, ct, sessionId, PriorVerification.Of(pending));
         if (pending.AttemptReservationId is { } reserved)
         {
             await store.RefundAsync(tenant.Id, pending.CallerIdHash, reserved, succeeded: true, ct);
@@ -103,8 +103,11 @@ public sealed class VerificationVerdicts(
             ? pending
             : await FailAsync(request, pending, callerId, ChallengeState.TimedOut, resultAction, reason, ct, alarm: false);
 
-    /// <summary>Opens the verification session: bound to tenant, agent session, agent, caller and method, for the tenant's minutes (V5).</summary>
-    public async Task<VerificationSession> OpenSessionAsync(AgentContext agent, TenantSettings tenant, CallerBinding caller, string method, CancellationToken ct, VerificationId? id = null)
+    /// <summary>
+    /// Opens the verification session: bound to tenant, agent session, agent, caller and method, for the tenant's minutes
+    /// (V5); a second method's session names the verification it follows (<paramref name="prior"/>).
+    /// </summary>
+    public async Task<VerificationSession> OpenSessionAsync(AgentContext agent, TenantSettings tenant, CallerBinding caller, string method, CancellationToken ct, VerificationId? id = null, PriorVerification? prior = null)
     {
         var now = store.Now;
         var session = new VerificationSession
@@ -119,6 +122,8 @@ public sealed class VerificationVerdicts(
             Method = method,
             VerifiedAt = now,
             ExpiresAt = now.AddMinutes(tenant.Verification.SessionMinutes),
+            PriorVerificationId = prior?.Id,
+            PriorMethod = prior?.Method,
         };
         await store.CreateSessionAsync(session, ct);
         await usage.RecordVerificationAsync(tenant.Id, method, AuditOutcome.Succeeded, caller.Id, ct);

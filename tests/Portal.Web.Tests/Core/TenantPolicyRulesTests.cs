@@ -233,6 +233,29 @@ public sealed class TenantPolicyRulesTests
     }
 
     [Fact]
+    public void ExecutiveTargetGroups_NamesValid_ForEntraAsGraphListsThem()
+    {
+        var t = Valid();
+        t.Idp.Kind = IdpKind.Okta;
+        t.ExecutiveTargets.Groups = ["Executives", new string('e', 256)];
+        Assert.Empty(Check(t));
+        t.ExecutiveTargets.Groups.Add(new string('e', 257));
+        AssertOnly($"{At}:ExecutiveTargets:Groups: a group name must be 1-256 printable characters.", t);
+        t.ExecutiveTargets.Groups = [" Executives"];
+        AssertOnly($"{At}:ExecutiveTargets:Groups: a group name must be 1-256 printable characters.", t);
+
+        // Entra: Graph lists only directory roles and role-assignable groups, so a plain group name would never match.
+        t.Idp.Kind = IdpKind.Entra;
+        t.ExecutiveTargets.Groups = ["role-assignable group: Executives", "role: Global Administrator", "eligible role: Billing Administrator"];
+        Assert.Empty(Check(t));
+        foreach (var never in new[] { "Executives", "role:Global Administrator" })
+        {
+            t.ExecutiveTargets.Groups = ["role: Global Administrator", never];
+            AssertOnly($"{At}:ExecutiveTargets:Groups: for Microsoft Entra an entry must start with 'role: ', 'eligible role: ', 'role-assignable group: ' (Graph lists only directory roles and role-assignable groups, docs/tenancy.md).", t);
+        }
+    }
+
+    [Fact]
     public void IpAllowList_AtMost200StrictNetworks_TheRefusedEntryShownPrintable()
     {
         var t = Valid();

@@ -73,6 +73,7 @@ public sealed class PermissionMatrixTests(PermissionMatrixTests.Fixture fixture)
         GET /console                           | sign-in   | allow  | allow  | allow  | deny    | deny
         POST /console/approval                 | sign-in   | allow  | allow  | allow  | deny    | deny
         POST /console/lookup                   | sign-in   | allow  | allow  | allow  | deny    | deny
+        POST /console/second                   | sign-in   | allow  | allow  | allow  | deny    | deny
         GET /error                             | allow     | allow  | allow  | allow  | allow   | allow
         GET /error/{status:int}                | allow     | allow  | allow  | allow  | allow   | allow
         GET /health/live                       | allow     | allow  | allow  | allow  | allow   | allow
@@ -84,9 +85,11 @@ public sealed class PermissionMatrixTests(PermissionMatrixTests.Fixture fixture)
         GET /stepup/{token}                    | allow     | allow  | allow  | allow  | allow   | allow
         POST /stepup/{token}                   | allow     | allow  | allow  | allow  | allow   | allow
         GET /usage                             | sign-in   | deny   | deny   | deny   | deny    | allow
+        POST /verification/callback            | sign-in   | allow  | allow  | allow  | deny    | deny
         POST /verification/entrapush           | sign-in   | allow  | allow  | allow  | deny    | deny
         GET /verification/pending/{id}         | sign-in   | allow  | allow  | allow  | deny    | deny
         POST /verification/pending/{id}/poll   | sign-in   | allow  | allow  | allow  | deny    | deny
+        POST /verification/pending/{id}/callback | sign-in | allow  | allow  | allow  | deny    | deny
         POST /verification/push                | sign-in   | allow  | allow  | allow  | deny    | deny
         POST /verification/manager             | sign-in   | allow  | allow  | allow  | deny    | deny
         GET /verification/session/{id}         | sign-in   | allow  | allow  | allow  | deny    | deny

@@ -57,6 +57,9 @@ public static class ReasonLabels
         ["no_work_phone"] = "The identity provider has no work phone for the caller: no call-back",
         ["callback_not_me"] = "Who answered the number on file said they never called the help desk",
         ["callback_timed_out"] = "The call-back's code was not confirmed in time",
+        ["prior_verification_invalid"] = "Second method refused: the first verification named is not this agent session's, or is of another caller",
+        ["prior_verification_expired"] = "Second method refused: the first verification had ended",
+        ["second_method_same"] = "Second method refused: the same method as the first verification",
 
         // Recovery notices (docs/recovery.md)
         ["no_relay"] = "No mail relay is configured for recovery notices",
@@ -75,6 +78,7 @@ public static class ReasonLabels
         ["unreadable_verification"] = "The verification could not be read",
         ["method_insufficient"] = "The verification method is not accepted for this action",
         ["approval_required"] = "Privileged account: waiting for a second agent's approval",
+        ["second_method_required"] = "Executive target: two live verifications by different methods are needed",
         ["approval_rejected"] = "A second agent rejected the request",
         ["self_approval"] = "An agent tried to approve their own request",
         ["not_pending"] = "The request was already decided or had expired",

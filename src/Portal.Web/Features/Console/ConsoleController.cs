@@ -71,6 +71,31 @@ public sealed class ConsoleController(ITenantCatalog tenants, VerificationServic
     }
 
     /// <summary>
+    /// "Verify by a second method" on the page of an executive target verified once (docs/tenancy.md, "Executive targets:
+    /// two independent methods"): the console's page of the same caller, looked up again, whose method forms carry that
+    /// verification (<c>priorVerificationId</c>) and offer only the other methods. A POST that renders, as the look-up
+    /// does: the caller's login stays out of URLs, and the verification must be this agent session's own and live.
+    /// </summary>
+    [HttpPost("/console/second")]
+    [Authorize(Policy = Permissions.CallerVerify)]
+    public async Task<IActionResult> SecondMethod([FromForm] string? verificationId)
+    {
+        if (!VerificationId.TryParse(verificationId, out var id))
+        {
+            Response.StatusCode = StatusCodes.Status422UnprocessableEntity;
+            return View(nameof(Index), Page(null, new Refusal("no_verification", "This verification has expired or is not yours. Verify the caller again.")));
+        }
+
+        var (view, refusal) = await verification.LookupForSecondMethodAsync(Current, id, HttpContext.RequestAborted);
+        if (view is null)
+        {
+            Response.StatusCode = StatusCodes.Status422UnprocessableEntity;
+        }
+
+        return View(nameof(Index), await WithApprovalsAsync(Page(view, refusal), null));
+    }
+
+    /// <summary>
     /// Asks a colleague for the approval of one action on a privileged caller before verifying them, then shows the
     /// caller again. A POST that renders, as the look-up does (the caller's login stays out of URLs); sending it twice
     /// asks once.

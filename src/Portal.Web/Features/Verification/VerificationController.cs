@@ -56,6 +56,20 @@ public sealed record SessionPage(string Id, string CallerMaskedLogin, string Met
     /// <summary>What each action of this verification came to, in order.</summary>
     public IReadOnlyList<ActionDone> Done { get; init; } = [];
 
+    /// <summary>Where this verification stands with the executive-target rule (docs/tenancy.md): two different methods before any action.</summary>
+    public ExecutiveChain Executive { get; init; } = ExecutiveChain.NotExecutive;
+
+    /// <summary>The method of the verification this one follows (a second method); null for a first verification.</summary>
+    public string? PriorMethod { get; init; }
+
+    /// <summary>Why no action is offered under the executive-target rule; null when it asks nothing more.</summary>
+    public string? ExecutiveNote => Executive switch
+    {
+        ExecutiveChain.NeedsSecond => ExecutiveTargets.Note,
+        ExecutiveChain.PriorEnded => "Executive: the first of the caller's two verifications has ended. Look the caller up and verify them again by one method, then by a second, different one.",
+        _ => null,
+    };
+
     /// <summary>
     /// The call summary the agent copies into the ticket: who was verified (masked, as the audit keeps them), how and
     /// when, each action and how it ended, and the ticket. No secret and no full login ever appears in it.
@@ -68,6 +82,11 @@ public sealed record SessionPage(string Id, string CallerMaskedLogin, string Met
             {
                 $"Caller {CallerMaskedLogin} verified by {MethodLabels.Name(Method)} at {VerifiedAt.UtcDateTime:yyyy-MM-dd HH:mm} UTC (portal verification {Id}).",
             };
+            if (PriorMethod is not null)
+            {
+                lines.Add($"Second, independent method after {MethodLabels.Name(PriorMethod)} (executive target).");
+            }
+
             lines.AddRange(Done.Select(d =>
                 $"{CallerAction.All.FirstOrDefault(a => a.Name == d.Action)?.Title ?? d.Action}: {OutcomeWord(d.Outcome)} at {d.At.UtcDateTime:HH:mm} UTC."));
             if (Done.Count == 0)
@@ -104,6 +123,9 @@ public sealed record SessionAction(CallerAction Action, IReadOnlyList<string> Ac
     /// <summary>Why the account does not need this now (an unlock of an account that is not locked out); null when it may.</summary>
     public string? NotNeeded { get; init; }
 
+    /// <summary>Why the executive-target rule holds this back (a second method needed, or the first ended); null when it does not.</summary>
+    public string? SecondMethodNeeded { get; init; }
+
     public bool MethodAccepted(string method) => AcceptedMethods.Contains(method);
 
     public string WhyNot => $"Your organisation accepts {MethodLabels.Alternatives(AcceptedMethods)} for this. Verify the caller that way to offer it.";
@@ -125,8 +147,8 @@ public sealed class VerificationController(
     /// encrypted cookie of this agent's browser only (<see cref="CallBackHandover"/>); the server keeps its keyed hash.
     /// </summary>
     [HttpPost("callback")]
-    public Task<IActionResult> StartCallBack([FromForm] string? callerRef, [FromForm] string? factorId) =>
-        StartAsync(VerificationMethods.RecoveryCallBack, callerRef, factorId, null);
+    public Task<IActionResult> StartCallBack([FromForm] string? callerRef, [FromForm] string? factorId, [FromForm] string? priorVerificationId) =>
+        StartAsync(VerificationMethods.RecoveryCallBack, callerRef, factorId, null, priorVerificationId);
 
     /// <summary>
     /// What the person who answered the number on file said: the code (<paramref name="code"/>), or that they never
@@ -161,8 +183,8 @@ public sealed class VerificationController(
     /// them; the agent calls the manager at the number on file and reads out the number.
     /// </summary>
     [HttpPost("manager")]
-    public Task<IActionResult> StartManagerApproval([FromForm] string? callerRef, [FromForm] string? factorId) =>
-        StartAsync(VerificationMethods.RecoveryManager, callerRef, factorId, null);
+    public Task<IActionResult> StartManagerApproval([FromForm] string? callerRef, [FromForm] string? factorId, [FromForm] string? priorVerificationId) =>
+        StartAsync(VerificationMethods.RecoveryManager, callerRef, factorId, null, priorVerificationId);
 
     /// <summary>
     /// Starts a step-up sign-in, then goes to its page (Post/Redirect/Get). The link and its short code are never
@@ -170,29 +192,32 @@ public sealed class VerificationController(
     /// (<see cref="StepUpHandover"/>), so a reload or "Check now" keeps them for the agent to resend.
     /// </summary>
     [HttpPost("stepup")]
-    public Task<IActionResult> StartStepUp([FromForm] string? callerRef, [FromForm] string? factorId) =>
-        StartAsync(VerificationMethods.OidcStepUp, callerRef, factorId, null);
+    public Task<IActionResult> StartStepUp([FromForm] string? callerRef, [FromForm] string? factorId, [FromForm] string? priorVerificationId) =>
+        StartAsync(VerificationMethods.OidcStepUp, callerRef, factorId, null, priorVerificationId);
 
     [HttpPost("push")]
-    public Task<IActionResult> StartPush([FromForm] string? callerRef, [FromForm] string? factorId) =>
-        StartAsync(VerificationMethods.OktaPush, callerRef, factorId, null);
+    public Task<IActionResult> StartPush([FromForm] string? callerRef, [FromForm] string? factorId, [FromForm] string? priorVerificationId) =>
+        StartAsync(VerificationMethods.OktaPush, callerRef, factorId, null, priorVerificationId);
 
     /// <summary>
     /// <c>entra.push</c>: the request stays open until the caller answers on their phone (about a minute at most), then
     /// goes to the verification session, or to the finished push's page when it was denied or not answered.
     /// </summary>
     [HttpPost("entrapush")]
-    public Task<IActionResult> StartEntraPush([FromForm] string? callerRef, [FromForm] string? factorId) =>
-        StartAsync(VerificationMethods.EntraPush, callerRef, factorId, null);
+    public Task<IActionResult> StartEntraPush([FromForm] string? callerRef, [FromForm] string? factorId, [FromForm] string? priorVerificationId) =>
+        StartAsync(VerificationMethods.EntraPush, callerRef, factorId, null, priorVerificationId);
 
     [HttpPost("totp")]
-    public Task<IActionResult> VerifyTotp([FromForm] string? callerRef, [FromForm] string? factorId, [FromForm] string? code) =>
-        StartAsync(VerificationMethods.OktaTotp, callerRef, factorId, code);
+    public Task<IActionResult> VerifyTotp([FromForm] string? callerRef, [FromForm] string? factorId, [FromForm] string? code, [FromForm] string? priorVerificationId) =>
+        StartAsync(VerificationMethods.OktaTotp, callerRef, factorId, code, priorVerificationId);
 
-    /// <summary>Every method's start ends the same way: at the verification session, or at the challenge's page.</summary>
-    private async Task<IActionResult> StartAsync(string method, string? callerRef, string? factorId, string? answer)
+    /// <summary>
+    /// Every method's start ends the same way: at the verification session, or at the challenge's page. A second method
+    /// names the verification it follows (<paramref name="priorVerificationId"/>, docs/tenancy.md "Executive targets").
+    /// </summary>
+    private async Task<IActionResult> StartAsync(string method, string? callerRef, string? factorId, string? answer, string? priorVerificationId)
     {
-        var (step, refusal) = await verification.StartAsync(Current, method, callerRef, factorId, answer, HttpContext.RequestAborted);
+        var (step, refusal) = await verification.StartAsync(Current, method, callerRef, factorId, answer, HttpContext.RequestAborted, string.IsNullOrEmpty(priorVerificationId) ? null : priorVerificationId);
         if (step is null)
         {
             return Refused(refusal!);
@@ -312,8 +337,20 @@ public sealed class VerificationController(
             }
         }
 
+        // The executive-target rule (docs/tenancy.md), read as the action reads it: no action offered that it would refuse.
+        var executive = await verification.ExecutiveChainAsync(tenant, session, HttpContext.RequestAborted);
+        if (executive is ExecutiveChain.NeedsSecond or ExecutiveChain.PriorEnded)
+        {
+            var why = executive == ExecutiveChain.NeedsSecond
+                ? "Executive target: verify the caller by a second, different method first."
+                : "Executive target: the first verification has ended; verify the caller again.";
+            actions = [.. actions.Select(a => a with { SecondMethodNeeded = why })];
+        }
+
         return View(new SessionPage(session.Id, session.CallerMaskedLogin, session.Method, session.VerifiedAt, session.ExpiresAt, actions)
         {
+            Executive = executive,
+            PriorMethod = session.PriorMethod,
             PasswordResetNote = note,
             TicketRef = session.TicketRef,
             Done = session.Done,

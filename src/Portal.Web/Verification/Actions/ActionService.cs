@@ -141,8 +141,8 @@ public sealed class ActionService(
 
     /// <summary>
     /// The checks that refuse an action while its verification stays unused, in this order: a method the action accepts
-    /// (V7, the tenant's policy), no alarm or failure limit on the caller, and for a privileged target a second agent's
-    /// approval. Null when the action may go ahead. The agent's permission for the action was checked by the route's policy.
+    /// (V7, the tenant's policy), no alarm or failure limit on the caller, for an executive target two live verifications
+    /// by different methods, and for a privileged target a second agent's approval. Null when the action may go ahead. The agent's permission for the action was checked by the route's policy.
     /// </summary>
     private async Task<Refusal?> RefusalBeforeActingAsync(AgentRequest request, CallerAction action, VerificationId verificationId, VerifiedCaller caller, CancellationToken ct)
     {
@@ -154,6 +154,11 @@ public sealed class ActionService(
         if (await CallerGateRefusalAsync(request.Tenant, caller, ct) is { } barred)
         {
             return barred;
+        }
+
+        if (await ExecutiveRefusalAsync(request.Tenant, caller, ct) is { } oneMethod)
+        {
+            return oneMethod;
         }
 
         // The IdP says itself who is an administrator (Okta admin roles, direct or through a group; Entra directory
@@ -172,6 +177,33 @@ public sealed class ActionService(
 
         await audit.RecordAsync(caller.Entry with { Outcome = AuditOutcome.Denied, Reason = "method_insufficient" }, ct);
         return new Refusal("method_insufficient", $"{action.Title} needs a stronger verification: your organisation accepts {MethodLabels.Alternatives(accepted)} for it.");
+    }
+
+    /// <summary>
+    /// An executive target (docs/tenancy.md, "Executive targets: two independent methods"; membership read now, an IdP
+    /// that does not say counts as executive) is acted on only through the second of two live verifications of the same
+    /// agent session by different methods (<see cref="ExecutiveTargets.ChainHolds"/>); refused and audited otherwise.
+    /// </summary>
+    private async Task<Refusal?> ExecutiveRefusalAsync(TenantSettings tenant, VerifiedCaller caller, CancellationToken ct)
+    {
+        var session = caller.Session;
+        if (!ExecutiveTargets.NeedsSecondMethod(await ExecutiveTargets.CheckAsync(directories.For(tenant), tenant, caller.CallerId, ct)))
+        {
+            return null;
+        }
+
+        var prior = session.PriorVerificationId is { } priorId ? await store.GetSessionAsync(tenant.Id, priorId, ct) : null;
+        if (ExecutiveTargets.ChainHolds(session, prior, store.Now))
+        {
+            return null;
+        }
+
+        await audit.RecordAsync(caller.Entry with { Outcome = AuditOutcome.Denied, Reason = "second_method_required" }, ct);
+        return new Refusal(
+            ExecutiveTargets.SecondMethodRequiredCode,
+            session.PriorVerificationId is null
+                ? "This caller is an executive target: your organisation requires a second, independent method before any action. On the verified caller's page, choose \"Verify by a second method\" and verify the caller by a different method; then act from the second verification."
+                : "The first of this caller's two verifications has ended. Verify the caller again by one method, then by a second, different one, and act from the second.");
     }
 
     /// <summary>A caller under alarm or past the failure limit is refused actions too (a cooldown alone is not), audited by the gate's code (<c>caller_alarm</c>, <c>failure_limit</c>).</summary>

@@ -49,6 +49,9 @@ public sealed record CallerBinding(string Id, string IdHash, string MaskedLogin,
 /// <summary>A start that passed the shared checks: the caller, the factor, what the agent typed, and the attempt reserved for it.</summary>
 public sealed record VerificationAttempt(AgentRequest Request, CallerBinding Caller, string FactorId, string? Answer, string ReservationId, AuditEntry Entry, DateTimeOffset Now)
 {
+    /// <summary>The live verification this one is the second method of (checked by <see cref="VerificationService.StartAsync"/>); null for a first.</summary>
+    public PriorVerification? Prior { get; init; }
+
     /// <summary>
     /// Whether the reserved attempt has an owner: a challenge stored with it (its end settles it), or the method settled
     /// it itself (given back, or kept as a failure). A start that throws before then gives it back
@@ -80,9 +83,22 @@ public sealed record VerificationAttempt(AgentRequest Request, CallerBinding Cal
         CreatedAt = Now,
         ExpiresAt = expiresAt,
         AttemptReservationId = ReservationId,
+        PriorVerificationId = Prior?.Id,
+        PriorMethod = Prior?.Method,
     };
 
     public override string ToString() => $"VerificationAttempt {{ Caller = {Caller}, FactorId = {FactorId} }}";
+}
+
+/// <summary>
+/// The verification a second method follows (docs/tenancy.md, "Executive targets: two independent methods"): its id and
+/// method, carried by the challenge and the verification the second method opens.
+/// </summary>
+public sealed record PriorVerification(string Id, string Method)
+{
+    /// <summary>The prior a challenge carries, or null for a first verification.</summary>
+    public static PriorVerification? Of(PendingVerification pending) =>
+        pending.PriorVerificationId is { } id && pending.PriorMethod is { } method ? new(id, method) : null;
 }
 
 /// <summary>

@@ -62,7 +62,7 @@ public sealed class TotpMethod(TenantDirectories directories, VerificationStore 
             return replayed ? Replayed : new Refusal("wrong_code", "The code is not right. Ask the caller to read the current code again.");
         }
 
-        var session = await verdicts.OpenSessionAsync(request.Agent, tenant, caller, Name, ct);
+        var session = await verdicts.OpenSessionAsync(request.Agent, tenant, caller, Name, ct, prior: attempt.Prior);
         await store.RefundAsync(tenant.Id, caller.IdHash, attempt.ReservationId, succeeded: true, ct);
         attempt.Settle();
         await audit.CompleteAsync(pending, AuditOutcome.Succeeded, null, ct);
