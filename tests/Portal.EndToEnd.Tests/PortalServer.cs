@@ -45,6 +45,7 @@ public sealed class PortalServer : IAsyncLifetime, IPortalSite
             DisplayName = TenantName,
             StepUp = true,
             PrivilegedGroups = [PrivilegedGroup],
+            ExecutiveGroups = [DemoTenants.ExecutivesGroup],
         });
         _host.Tenants.Add(new TestTenant("demo-entra", TestIdp.Entra, EntraAgentClient)
         {

@@ -388,6 +388,11 @@ public class PortalHost : IAsyncLifetime
             settings[$"{prefix}PrivilegedGroups:{i}"] = tenant.PrivilegedGroups[i];
         }
 
+        for (var i = 0; i < tenant.ExecutiveGroups.Count; i++)
+        {
+            settings[$"{prefix}ExecutiveTargets:Groups:{i}"] = tenant.ExecutiveGroups[i];
+        }
+
         if (tenant.StepUp)
         {
             settings[prefix + "StepUp:Authority"] = tenant.Idp == TestIdp.Okta ? Emulator.CallerIssuer.ToString() : issuer;

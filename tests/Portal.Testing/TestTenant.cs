@@ -37,6 +37,9 @@ public sealed class TestTenant(string id, TestIdp idp, string agentClientId)
 
     public IReadOnlyList<string> PrivilegedGroups { get; init; } = [];
 
+    /// <summary>IdP groups whose members are executive targets (<c>ExecutiveTargets:Groups</c>, docs/tenancy.md).</summary>
+    public IReadOnlyList<string> ExecutiveGroups { get; init; } = [];
+
     /// <summary>The caller step-up at the emulator (the Okta-like caller issuer, or the Entra-like one), with the host's step-up client.</summary>
     public bool StepUp { get; init; }
 

@@ -135,6 +135,7 @@ public sealed class OktaEmulatorTests(EmulatorFixture emulator)
         },
         { "dave.caller@demo.example", ["Push OKTA okta.push -", "Totp OKTA okta.totp -"] },
         { "erin.admin@demo.example", ["Push OKTA okta.push -", "Totp OKTA okta.totp -"] },
+        { "vera.exec@demo.example", ["Push OKTA okta.push -", "Totp OKTA okta.totp -"] },
         {
             "frank.caller@demo.example",
             [
@@ -153,6 +154,18 @@ public sealed class OktaEmulatorTests(EmulatorFixture emulator)
         var actual = result.Value.Select(f => $"{f.Kind} {f.Provider} {f.Method ?? "-"} {f.NotChallengeableReason ?? "-"}").Order(StringComparer.Ordinal);
         Assert.Equal(expected.Order(StringComparer.Ordinal), actual);
         Assert.Equal(emulator.State.FindCaller(login)!.Factors.Select(f => f.Id).Order(StringComparer.Ordinal), result.Value.Select(f => f.Id).Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>The demo executive target (docs/tenancy.md): Okta lists her in the group the demo tenant names in ExecutiveTargets:Groups; Alice in none.</summary>
+    [Fact]
+    public async Task ListGroupsAsync_SeededExecutive_InTheExecutivesGroup_AliceNot()
+    {
+        var vera = await Directory.ListGroupsAsync(emulator.IdOf("vera.exec@demo.example"));
+        var alice = await Directory.ListGroupsAsync(emulator.IdOf(Alice));
+
+        Assert.True(vera.IsSuccess);
+        Assert.Contains(DemoTenants.ExecutivesGroup, vera.Value);
+        Assert.DoesNotContain(DemoTenants.ExecutivesGroup, alice.Value);
     }
 
     [Fact]
