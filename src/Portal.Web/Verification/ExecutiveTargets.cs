@@ -58,12 +58,20 @@ public static class ExecutiveTargets
         && prior.CallerIdHash == session.CallerIdHash && prior.Method == priorMethod
         && now < prior.ExpiresAt && now < session.ExpiresAt;
 
-    public static async Task<ExecutiveState> CheckAsync(ICallerDirectory directory, TenantSettings tenant, string callerId, CancellationToken ct)
+    public static async Task<ExecutiveState> CheckAsync(ICallerDirectory directory, TenantSettings tenant, string callerId, CancellationToken ct) =>
+        (await VerdictAsync(directory, tenant, callerId, ct)).State;
+
+    /// <summary>
+    /// The state, with the IdP's error when it did not answer (<see cref="IdpErrorKind.Unavailable"/> or rate limited):
+    /// then nothing can be done on the account anyway, and the action tells the agent so rather than asking for a
+    /// second method that would not help.
+    /// </summary>
+    public static async Task<(ExecutiveState State, IdpError? Down)> VerdictAsync(ICallerDirectory directory, TenantSettings tenant, string callerId, CancellationToken ct)
     {
         var named = tenant.ExecutiveTargets.Groups;
         if (named.Count == 0)
         {
-            return ExecutiveState.NotExecutive;
+            return (ExecutiveState.NotExecutive, null);
         }
 
         try
@@ -71,14 +79,14 @@ public static class ExecutiveTargets
             var groups = await directory.ListGroupsAsync(callerId, ct);
             if (!groups.IsSuccess)
             {
-                return ExecutiveState.Unknown;
+                return (ExecutiveState.Unknown, groups.Error.Kind is IdpErrorKind.Unavailable or IdpErrorKind.RateLimited ? groups.Error : null);
             }
 
-            return groups.Value.Any(g => named.Contains(g, StringComparer.OrdinalIgnoreCase)) ? ExecutiveState.Executive : ExecutiveState.NotExecutive;
+            return (groups.Value.Any(g => named.Contains(g, StringComparer.OrdinalIgnoreCase)) ? ExecutiveState.Executive : ExecutiveState.NotExecutive, null);
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
         {
-            return ExecutiveState.Unknown;
+            return (ExecutiveState.Unknown, new IdpError(IdpErrorKind.Unavailable, "unreachable", "The identity provider did not answer."));
         }
     }
 

@@ -187,7 +187,8 @@ public sealed class ActionService(
     private async Task<Refusal?> ExecutiveRefusalAsync(TenantSettings tenant, VerifiedCaller caller, CancellationToken ct)
     {
         var session = caller.Session;
-        if (!ExecutiveTargets.NeedsSecondMethod(await ExecutiveTargets.CheckAsync(directories.For(tenant), tenant, caller.CallerId, ct)))
+        var (state, down) = await ExecutiveTargets.VerdictAsync(directories.For(tenant), tenant, caller.CallerId, ct);
+        if (!ExecutiveTargets.NeedsSecondMethod(state))
         {
             return null;
         }
@@ -196,6 +197,13 @@ public sealed class ActionService(
         if (ExecutiveTargets.ChainHolds(session, prior, store.Now))
         {
             return null;
+        }
+
+        // The IdP did not answer: nothing can be done on the account now, and a second method would not change that.
+        if (down is not null)
+        {
+            await audit.RecordAsync(caller.Entry with { Outcome = AuditOutcome.Failed, Reason = down.Code }, ct);
+            return new Refusal(down.Code, down.AgentMessage, RefusalKind.IdpFailed);
         }
 
         await audit.RecordAsync(caller.Entry with { Outcome = AuditOutcome.Denied, Reason = "second_method_required" }, ct);
