@@ -212,12 +212,14 @@ public sealed class CallBackTests(PortalHostFixture fixture) : IClassFixture<Por
         Idp.SetWorkPhone(caller, null);
         var agent = new ConsoleDriver(_host, await _host.SignInAsync(_agent));
         var page = await agent.LookupAsync(caller);
-        Assert.Contains("it has none for this caller now", ConsoleDriver.FormFor(page, "/verification/callback"), StringComparison.Ordinal);
+        Assert.Contains("data-field=\"callback-unavailable\"", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("action=\"/verification/callback\"", page, StringComparison.Ordinal);
 
-        // Six refusals in a row, one past the failure limit: each gave the attempt back, so the caller's own push is still offered.
+        // A crafted start (the button is not offered) is refused at the IdP's word, six times in a row, one past the
+        // failure limit: each gave the attempt back, so the caller's own push is still offered.
         for (var i = 0; i < 6; i++)
         {
-            var refused = await agent.StartCallBackAsync(page);
+            var refused = await agent.PostStartAsync(page, "/verification/push", "/verification/callback", CallBackFactor);
             Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
             var body = System.Net.WebUtility.HtmlDecode(await refused.Content.ReadAsStringAsync());
             Assert.Contains("data-code=\"no_work_phone\"", body, StringComparison.Ordinal);
@@ -248,6 +250,8 @@ public sealed class CallBackTests(PortalHostFixture fixture) : IClassFixture<Por
         Assert.Contains("data-state=\"Waiting\"", await agent.GetPageAsync(pending), StringComparison.Ordinal);
         Assert.DoesNotContain(await AuditAsync(), d => (string)d["action"]! == "verification.callback.result");
     }
+
+    private const string CallBackFactor = "callback";
 
     private string NewCallerWithWorkPhone(string phone)
     {

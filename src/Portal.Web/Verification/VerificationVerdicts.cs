@@ -192,7 +192,7 @@ public static class CallerGates
 
     public static Refusal Refusal(CallerGate gate) => gate switch
     {
-        CallerGate.Alarm => new Refusal(Code(gate), "This caller is under a security alarm (a push or a manager's approval was rejected, or the caller disputed a recovery). Verification and account changes are blocked for now; your security team has been alerted."),
+        CallerGate.Alarm => new Refusal(Code(gate), "This caller is under a security alarm (a push or a manager's approval was rejected, who answered a call-back said they never called, or the caller disputed a recovery). Verification and account changes are blocked for now; your security team has been alerted."),
         CallerGate.CoolingDown => new Refusal(Code(gate), "Too many failed attempts for this caller. Try again after the cool-down."),
         CallerGate.PushLimit => new Refusal(Code(gate), "Too many pushes were sent to this caller recently. Wait before sending another, or use a code."),
         _ => new Refusal(Code(gate), "This caller has failed verification too often. Escalate to your security team."),
