@@ -80,6 +80,8 @@ public sealed class CallBackTests(PortalHostFixture fixture) : IClassFixture<Por
         var done = Assert.Single(audit, d => (string)d["action"]! == "action.sessions_revoke" && (string)d["outcome"]! == "succeeded");
         Assert.Equal(Portal.Idp.VerificationMethods.RecoveryCallBack, (string)done["method"]!);
         Assert.All(audit, d => Assert.DoesNotContain(code, d.ToJsonString(), StringComparison.Ordinal));
+        Assert.DoesNotContain(_host.LogLines, l => l.Contains(code, StringComparison.Ordinal));
+        Assert.Null(ConsoleDriver.CallBackCode(await agent.GetPageAsync(pending)));
     }
 
     [Fact]
@@ -109,6 +111,80 @@ public sealed class CallBackTests(PortalHostFixture fixture) : IClassFixture<Por
         var result = Assert.Single(await AuditAsync(), d => (string)d["action"]! == "verification.callback.result");
         Assert.Equal(("failed", "wrong_code"), ((string)result["outcome"]!, (string)result["reason"]!));
         Assert.DoesNotContain(await AuditAsync(), d => (string)d["action"]! == "verification.callback.result" && (string)d["reason"]! == "approved");
+
+        // Each wrong code counts against the caller (the typo did not): four more, and the caller is cooling down.
+        for (var i = 0; i < 4; i++)
+        {
+            var next = (await agent.StartCallBackAsync(await agent.LookupAsync(caller))).Headers.Location!.OriginalString;
+            Assert.Equal(HttpStatusCode.SeeOther, (await agent.AnswerCallBackAsync(next, WrongCode(ConsoleDriver.CallBackCode(await agent.GetPageAsync(next))!))).StatusCode);
+        }
+
+        var page = await agent.LookupAsync(caller);
+        Assert.DoesNotContain("action=\"/verification/callback\"", page, StringComparison.Ordinal);
+        Assert.Contains("data-code=\"CoolingDown\"", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WorkPhoneChangedDuringTheCallBack_ConfirmationRefused_Alarm()
+    {
+        var caller = NewCallerWithWorkPhone("+1 555 0100 185");
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(_agent));
+        var pending = (await agent.StartCallBackAsync(await agent.LookupAsync(caller))).Headers.Location!.OriginalString;
+        var code = ConsoleDriver.CallBackCode(await agent.GetPageAsync(pending))!;
+
+        // Someone holding the account points the number on file at their own phone during the call.
+        Idp.SetWorkPhone(caller, "+1 555 0100 199");
+        var warned = System.Net.WebUtility.HtmlDecode(await agent.GetPageAsync(pending));
+        Assert.Contains("data-changed=\"true\"", warned, StringComparison.Ordinal);
+        Assert.DoesNotContain("+1 555 0100 199", warned, StringComparison.Ordinal);
+
+        // The right code, said by whoever answered the new number, verifies nothing.
+        var confirmed = await agent.AnswerCallBackAsync(pending, code);
+        Assert.Equal(pending, confirmed.Headers.Location!.OriginalString);
+        Assert.Contains("changed during the call-back", System.Net.WebUtility.HtmlDecode(await agent.GetPageAsync(pending)), StringComparison.Ordinal);
+        Assert.Contains("data-code=\"Alarm\"", await agent.LookupAsync(caller), StringComparison.Ordinal);
+        var result = Assert.Single(await AuditAsync(), d => (string)d["action"]! == "verification.callback.result");
+        Assert.Equal(("alarm", "callback_phone_changed"), ((string)result["outcome"]!, (string)result["reason"]!));
+    }
+
+    [Fact]
+    public async Task TimedOut_TheyDidNotCallUs_StillRaisesTheAlarm()
+    {
+        var caller = NewCallerWithWorkPhone("+1 555 0100 186");
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(_agent));
+        var pending = (await agent.StartCallBackAsync(await agent.LookupAsync(caller))).Headers.Location!.OriginalString;
+        var code = ConsoleDriver.CallBackCode(await agent.GetPageAsync(pending))!;
+
+        _host.Clock.Advance(TimeSpan.FromMinutes(11));
+        var late = await agent.AnswerCallBackAsync(pending, code);
+        Assert.Equal(pending, late.Headers.Location!.OriginalString);
+        var ended = System.Net.WebUtility.HtmlDecode(await agent.GetPageAsync(pending));
+        Assert.Contains("Timed out", ended, StringComparison.Ordinal);
+        Assert.Contains("data-field=\"callback-not-me\"", ended, StringComparison.Ordinal);
+
+        Assert.Equal(HttpStatusCode.SeeOther, (await agent.AnswerCallBackAsync(pending, null, notMe: true)).StatusCode);
+        Assert.Contains("data-code=\"Alarm\"", await agent.LookupAsync(caller), StringComparison.Ordinal);
+        var results = (await AuditAsync()).Where(d => (string)d["action"]! == "verification.callback.result").Select(d => ((string)d["outcome"]!, (string)d["reason"]!)).Order().ToList();
+        Assert.Equal([("alarm", "callback_not_me"), ("failed", "callback_timed_out")], results);
+
+        // Said twice, it is reported once.
+        await agent.AnswerCallBackAsync(pending, null, notMe: true);
+        Assert.Single(await AuditAsync(), d => (string)d["action"]! == "verification.callback.result" && (string)d["reason"]! == "callback_not_me");
+    }
+
+    [Fact]
+    public async Task APushsChallenge_CannotBeAnsweredAsACallBack()
+    {
+        var caller = NewCallerWithWorkPhone("+1 555 0100 187");
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(_agent));
+        var pending = await agent.StartPushAsync(await agent.LookupAsync(caller));
+
+        var crafted = await agent.AnswerCallBackAsync(pending, "123456");
+        Assert.Equal(pending, crafted.Headers.Location!.OriginalString);
+        var notMe = await agent.AnswerCallBackAsync(pending, null, notMe: true);
+        Assert.Equal(pending, notMe.Headers.Location!.OriginalString);
+        Assert.Contains("data-state=\"Waiting\"", await agent.GetPageAsync(pending), StringComparison.Ordinal);
+        Assert.DoesNotContain("data-code=\"Alarm\"", await agent.LookupAsync(caller), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -136,12 +212,14 @@ public sealed class CallBackTests(PortalHostFixture fixture) : IClassFixture<Por
         Idp.SetWorkPhone(caller, null);
         var agent = new ConsoleDriver(_host, await _host.SignInAsync(_agent));
         var page = await agent.LookupAsync(caller);
-        Assert.Contains("it has none for this caller now", ConsoleDriver.FormFor(page, "/verification/callback"), StringComparison.Ordinal);
+        Assert.Contains("data-field=\"callback-unavailable\"", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("action=\"/verification/callback\"", page, StringComparison.Ordinal);
 
-        // Six refusals in a row, one past the failure limit: each gave the attempt back, so the caller's own push is still offered.
+        // A crafted start (the button is not offered) is refused at the IdP's word, six times in a row, one past the
+        // failure limit: each gave the attempt back, so the caller's own push is still offered.
         for (var i = 0; i < 6; i++)
         {
-            var refused = await agent.StartCallBackAsync(page);
+            var refused = await agent.PostStartAsync(page, "/verification/push", "/verification/callback", CallBackFactor);
             Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
             var body = System.Net.WebUtility.HtmlDecode(await refused.Content.ReadAsStringAsync());
             Assert.Contains("data-code=\"no_work_phone\"", body, StringComparison.Ordinal);
@@ -172,6 +250,8 @@ public sealed class CallBackTests(PortalHostFixture fixture) : IClassFixture<Por
         Assert.Contains("data-state=\"Waiting\"", await agent.GetPageAsync(pending), StringComparison.Ordinal);
         Assert.DoesNotContain(await AuditAsync(), d => (string)d["action"]! == "verification.callback.result");
     }
+
+    private const string CallBackFactor = "callback";
 
     private string NewCallerWithWorkPhone(string phone)
     {

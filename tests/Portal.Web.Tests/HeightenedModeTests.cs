@@ -100,9 +100,19 @@ public sealed partial class HeightenedModeTests(HeightenedModeTests.Fixture fixt
     {
         _host.Emulator.State.SetWorkPhone(_caller, "+1 555 0100 190");
         var agent = new ConsoleDriver(_host, await _host.SignInAsync(_agent));
-        Assert.Contains("action=\"/verification/callback\"", await agent.LookupAsync(_caller), StringComparison.Ordinal);
+        var before = await agent.StartCallBackAsync(await agent.LookupAsync(_caller));
+        Assert.Equal(HttpStatusCode.SeeOther, before.StatusCode);
+        var running = before.Headers.Location!.OriginalString;
+        var code = ConsoleDriver.CallBackCode(await agent.GetPageAsync(running))!;
 
         await SwitchAsync("on", "active_attack");
+
+        // A call-back started before the switch is refused at its confirmation: the right code verifies nothing.
+        var confirmed = await agent.AnswerCallBackAsync(running, code);
+        Assert.Equal(running, confirmed.Headers.Location!.OriginalString);
+        Assert.Contains("heightened-threat mode was switched on during the call-back", await agent.GetPageAsync(running), StringComparison.Ordinal);
+        Assert.Contains(await AuditAsync(PortalTestHost.TenantId), d => (string)d["action"]! == "verification.callback.result" && (string)d["reason"]! == "heightened_mode");
+
         var page = await agent.LookupAsync(_caller);
         Assert.DoesNotContain("action=\"/verification/callback\"", page, StringComparison.Ordinal);
         Assert.Contains("data-field=\"callback-refused\"", page, StringComparison.Ordinal);
@@ -110,8 +120,8 @@ public sealed partial class HeightenedModeTests(HeightenedModeTests.Fixture fixt
         var crafted = await agent.PostStartAsync(page, "/verification/push", "/verification/callback", "callback");
         Assert.Equal(HttpStatusCode.UnprocessableEntity, crafted.StatusCode);
         Assert.Contains("data-code=\"heightened_mode\"", await crafted.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        var refused = Assert.Single(await AuditAsync(PortalTestHost.TenantId), d => (string)d["action"]! == "verification.callback.start");
-        Assert.Equal(("denied", "heightened_mode"), ((string)refused["outcome"]!, (string)refused["reason"]!));
+        var refused = Assert.Single(await AuditAsync(PortalTestHost.TenantId), d => (string)d["action"]! == "verification.callback.start" && (string)d["outcome"]! == "denied");
+        Assert.Equal("heightened_mode", (string)refused["reason"]!);
     }
 
     [Fact]

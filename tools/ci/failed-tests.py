@@ -17,8 +17,9 @@ import sys
 MAX_MESSAGE_LINES = 30
 MAX_STACK_LINES = 12
 
-START = re.compile(r"^\s+Failed (\S+) \[[^\]]*\]\s*$")
-NEXT_TEST = re.compile(r"^\s+(Passed|Failed|Skipped) \S+ \[[^\]]*\]\s*$|^(Test Run|Total tests:|\[xUnit\.net)")
+# A theory's case names its arguments: "Failed Ns.Class.Test(setting: "a b", value: 1) [107 ms]".
+START = re.compile(r"^\s+Failed (.+?) \[[^\]]*\]\s*$")
+NEXT_TEST = re.compile(r"^\s+(Passed|Failed|Skipped) .+? \[[^\]]*\]\s*$|^(Test Run|Total tests:|\[xUnit\.net)")
 
 
 def failures(lines):
@@ -38,6 +39,9 @@ def failures(lines):
             elif stripped == "Stack Trace:":
                 section = stack
             elif stripped in ("Standard Output Messages:", "Standard Error Messages:"):
+                section = None
+            elif section is stack and not (stripped.startswith("at ") or stripped.startswith("---")):
+                # The host's log lines printed after the trace are not part of it.
                 section = None
             elif section is not None and stripped:
                 section.append(text)

@@ -95,7 +95,10 @@ public static class TenantPolicyRules
     /// <summary>Actions whose minimum method a tenant can set (the names of <c>CallerAction</c>).</summary>
     public static IReadOnlyList<string> ActionNames { get; } = ["password_reset", "sessions_revoke", "account_unlock", "mfa_reset", "tap_issue"];
 
-    /// <summary>The AAL2 methods a policy may accept (V1: nothing weaker can be named).</summary>
+    /// <summary>
+    /// The methods a policy may accept: the AAL2 methods (V1), and the recovery methods, each only where its own rule
+    /// allows (the recovery floor; a call-back for the actions that hand nothing over).
+    /// </summary>
     public static IReadOnlyList<string> Methods { get; } = [VerificationMethods.OktaPush, VerificationMethods.OidcStepUp, VerificationMethods.OktaTotp, VerificationMethods.EntraPush, VerificationMethods.RecoveryManager, VerificationMethods.RecoveryCallBack];
 
     public const int MaxAllowListEntries = 200;
@@ -268,10 +271,16 @@ public static class TenantPolicyRules
 
             // V7: the actions that hand the account over need a number-matched push or a fresh sign-in;
             // no tenant policy may open them to a code read over the phone or a push without number matching.
-            // A recovery method may be named for them knowingly (docs/recovery.md): the caller is told afterwards.
-            if (action is "tap_issue" or "mfa_reset" && methods.Any(m => m is not (VerificationMethods.OktaPush or VerificationMethods.OidcStepUp) && !VerificationMethods.IsRecovery(m)))
+            if (action is "tap_issue" or "mfa_reset" && methods.Any(m => m is not (VerificationMethods.OktaPush or VerificationMethods.OidcStepUp or VerificationMethods.RecoveryManager)))
             {
-                yield return $"{at}:ActionMethods:{action} may list only {VerificationMethods.OktaPush}, {VerificationMethods.OidcStepUp} and the recovery methods {VerificationMethods.RecoveryManager} and {VerificationMethods.RecoveryCallBack} (number matching, a fresh sign-in, or a recovery the caller is told of).";
+                yield return $"{at}:ActionMethods:{action} may list only {VerificationMethods.OktaPush}, {VerificationMethods.OidcStepUp} and {VerificationMethods.RecoveryManager} (number matching or a fresh sign-in).";
+            }
+
+            // A call-back proves less than a code read over the phone (docs/recovery.md): it may open only the actions
+            // that hand nothing over, never a password, a temporary access code or new factors.
+            if (action is not ("sessions_revoke" or "account_unlock") && methods.Contains(VerificationMethods.RecoveryCallBack))
+            {
+                yield return $"{at}:ActionMethods:{action} may not list {VerificationMethods.RecoveryCallBack}: a call-back opens only sessions_revoke and account_unlock.";
             }
 
             // The recovery floor (docs/recovery.md): a password set on the phone hands the account over in one step, so

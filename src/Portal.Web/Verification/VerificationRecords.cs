@@ -69,6 +69,12 @@ public sealed record PendingVerification
     public string? AnswerHash { get; init; }
 
     /// <summary>
+    /// For a call-back: the work phone on file when it started, digits only, as a hash keyed to the tenant and this
+    /// challenge; a confirmation is refused when the number on file is no longer the same. Null for every other method.
+    /// </summary>
+    public string? WorkPhoneHash { get; init; }
+
+    /// <summary>
     /// When some instance last asked the IdP how this push went. Every tab and instance polls, but only the one
     /// that moves this forward (atomically, at most every <c>VerificationStore.PushPollInterval</c>) calls the IdP;
     /// the others read the shared state from this document.

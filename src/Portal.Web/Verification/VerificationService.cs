@@ -295,12 +295,13 @@ public sealed class VerificationService(
 
     /// <summary>
     /// What the person who answered the call-back said (<see cref="CallBackMethod.ConfirmAsync"/>): the code, or that they
-    /// never called. Only the agent session that started the call-back can answer it, and only while it waits.
+    /// never called. Only the agent session that started the call-back can answer it: a code only while it waits, "they
+    /// did not call us" also once it has ended.
     /// </summary>
     public async Task<Outcome<PendingVerification>> ConfirmCallBackAsync(AgentRequest request, ChallengeId pendingId, string? code, bool notMe, CancellationToken ct)
     {
         var pending = await GetPendingAsync(request.Agent, pendingId, ct);
-        if (pending is null || pending.Method != VerificationMethods.RecoveryCallBack || pending.State != ChallengeState.Waiting)
+        if (pending is null || pending.Method != VerificationMethods.RecoveryCallBack || (pending.State != ChallengeState.Waiting && !notMe))
         {
             return pending;
         }

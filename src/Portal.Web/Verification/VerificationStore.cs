@@ -98,9 +98,26 @@ public sealed class VerificationStore(IDocumentStore store, TimeProvider clock)
                 return DocumentMutation<PendingVerification?>.Keep(null);
             }
 
-            // The number to pick is worthless once the push has ended, and is not kept past it.
-            var done = pending with { State = state, VerificationSessionId = verificationSessionId, FailureReason = failureReason, CorrectAnswer = 0 };
+            // The number to pick, or a call-back code's hash, is worthless once the challenge has ended, and is not kept past it.
+            var done = pending with { State = state, VerificationSessionId = verificationSessionId, FailureReason = failureReason, CorrectAnswer = 0, AnswerHash = null, WorkPhoneHash = null };
             return DocumentMutation<PendingVerification?>.Write(DocumentJson.ToDocument(done), current.ExpireAt, done);
+        }, cancellationToken);
+
+    /// <summary>
+    /// Gives an ended challenge a later reason (a call-back's "they did not call us" heard after it ended), once: null
+    /// when it is not ended, or already carries <paramref name="reason"/>.
+    /// </summary>
+    public Task<PendingVerification?> ReasonAfterEndAsync(string tenantId, string id, string reason, CancellationToken cancellationToken) =>
+        store.UpdateAsync(PendingKey(tenantId, id), current =>
+        {
+            var pending = current is null ? null : DocumentJson.FromDocument<PendingVerification>(current.Data);
+            if (pending is null || pending.State == ChallengeState.Waiting || pending.FailureReason == reason)
+            {
+                return DocumentMutation<PendingVerification?>.Keep(null);
+            }
+
+            var reported = pending with { FailureReason = reason };
+            return DocumentMutation<PendingVerification?>.Write(DocumentJson.ToDocument(reported), current!.ExpireAt, reported);
         }, cancellationToken);
 
     public async Task CreateSessionAsync(VerificationSession session, CancellationToken cancellationToken)

@@ -75,26 +75,51 @@ public sealed class VerificationVerdicts(
 
         if (isAlarm)
         {
-            PortalLog.Alarm(logger, tenant.Id, reason);
-
-            // V6: the tenant's security team hears of it through their webhook, delivered off the request path.
-            alerts.Raise(new AlertEvent
-            {
-                Id = PortalIds.New(),
-                TenantId = tenant.Id,
-                Type = "caller.alarm",
-                Reason = reason,
-                At = store.Now,
-                CallerIdHash = pending.CallerIdHash,
-                CallerMaskedLogin = pending.CallerMaskedLogin,
-                AgentSubject = agent.Subject,
-                AgentMaskedLogin = agent.MaskedLogin,
-                RequestId = request.Origin.RequestId,
-            });
+            Alert(request, pending, reason);
         }
 
         await audit.RecordAsync(CallerEntry(request, resultAction, isAlarm ? AuditOutcome.Alarm : AuditOutcome.Failed, callerId, pending.CallerMaskedLogin, reason) with { Method = pending.Method }, ct);
         return won;
+    }
+
+    /// <summary>
+    /// An alarm raised about a challenge that has already ended (a call-back's "they did not call us" heard after its
+    /// ten minutes): the caller is blocked and the security team told, as for a rejection; the challenge stays as it ended.
+    /// </summary>
+    public async Task<PendingVerification> AlarmAfterEndAsync(AgentRequest request, PendingVerification pending, string callerId, string resultAction, string reason, CancellationToken ct)
+    {
+        var tenant = request.Tenant;
+        if (await store.ReasonAfterEndAsync(tenant.Id, pending.Id, reason, ct) is not { } won)
+        {
+            // Reported already (two tabs, a double click): one alarm.
+            return await store.GetPendingAsync(tenant.Id, pending.Id, ct) ?? pending;
+        }
+
+        await store.RaiseAlarmAsync(tenant.Id, pending.CallerIdHash, tenant.Verification, ct);
+        await usage.RecordVerificationAsync(tenant.Id, pending.Method, AuditOutcome.Alarm, callerId, ct);
+        Alert(request, pending, reason);
+        await audit.RecordAsync(CallerEntry(request, resultAction, AuditOutcome.Alarm, callerId, pending.CallerMaskedLogin, reason) with { Method = pending.Method }, ct);
+        return won;
+    }
+
+    /// <summary>V6: the alarm logged (without the caller) and sent to the tenant's security team by their webhook, off the request path.</summary>
+    private void Alert(AgentRequest request, PendingVerification pending, string reason)
+    {
+        var (agent, tenant, _) = request;
+        PortalLog.Alarm(logger, tenant.Id, reason);
+        alerts.Raise(new AlertEvent
+        {
+            Id = PortalIds.New(),
+            TenantId = tenant.Id,
+            Type = "caller.alarm",
+            Reason = reason,
+            At = store.Now,
+            CallerIdHash = pending.CallerIdHash,
+            CallerMaskedLogin = pending.CallerMaskedLogin,
+            AgentSubject = agent.Subject,
+            AgentMaskedLogin = agent.MaskedLogin,
+            RequestId = request.Origin.RequestId,
+        });
     }
 
     /// <summary>A challenge decided elsewhere (in the request that sent it, or by the caller's sign-in) can only run out here (V2).</summary>
@@ -172,7 +197,7 @@ public static class CallerGates
 
     public static Refusal Refusal(CallerGate gate) => gate switch
     {
-        CallerGate.Alarm => new Refusal(Code(gate), "This caller is under a security alarm (a push or a manager's approval was rejected, or the caller disputed a recovery). Verification and account changes are blocked for now; your security team has been alerted."),
+        CallerGate.Alarm => new Refusal(Code(gate), "This caller is under a security alarm (a push or a manager's approval was rejected, who answered a call-back said they never called, or the caller disputed a recovery). Verification and account changes are blocked for now; your security team has been alerted."),
         CallerGate.CoolingDown => new Refusal(Code(gate), "Too many failed attempts for this caller. Try again after the cool-down."),
         CallerGate.PushLimit => new Refusal(Code(gate), "Too many pushes were sent to this caller recently. Wait before sending another, or use a code."),
         _ => new Refusal(Code(gate), "This caller has failed verification too often. Escalate to your security team."),

@@ -156,8 +156,8 @@ public sealed class TenantPolicyRulesTests
             $"{At}:ActionMethods:sessions_revoke must list one or more of {methods}.",
             $"{At}:ActionMethods:account_unlock must list one or more of {methods}.",
             $"{At}:ActionMethods names an unknown action 'teleport'.",
-            $"{At}:ActionMethods:tap_issue may list only okta.push, oidc.stepup and the recovery methods recovery.manager and recovery.callback (number matching, a fresh sign-in, or a recovery the caller is told of).",
-            $"{At}:ActionMethods:mfa_reset may list only okta.push, oidc.stepup and the recovery methods recovery.manager and recovery.callback (number matching, a fresh sign-in, or a recovery the caller is told of).",
+            $"{At}:ActionMethods:tap_issue may list only okta.push, oidc.stepup and recovery.manager (number matching or a fresh sign-in).",
+            $"{At}:ActionMethods:mfa_reset may list only okta.push, oidc.stepup and recovery.manager (number matching or a fresh sign-in).",
         ], Check(t));
 
         var strong = Valid();
@@ -169,19 +169,35 @@ public sealed class TenantPolicyRulesTests
     [Fact]
     public void RecoveryFloor_NoRecoveryMethodEverOpensAPasswordReset_MayOpenTheActionsThatLetTheCallerEnrolAgain()
     {
-        var floor = $"{At}:ActionMethods:password_reset may not list a recovery method (recovery.manager, recovery.callback): issue a temporary access code after a recovery instead.";
-        foreach (var recovery in new[] { VerificationMethods.RecoveryManager, VerificationMethods.RecoveryCallBack })
-        {
-            var t = Valid();
-            t.ActionMethods["password_reset"] = [VerificationMethods.OktaPush, recovery];
-            AssertOnly(floor, t);
+        var t = Valid();
+        t.ActionMethods["password_reset"] = [VerificationMethods.OktaPush, VerificationMethods.RecoveryManager];
+        AssertOnly($"{At}:ActionMethods:password_reset may not list a recovery method (recovery.manager, recovery.callback): issue a temporary access code after a recovery instead.", t);
 
-            var enrolAgain = Valid();
-            enrolAgain.ActionMethods["tap_issue"] = [recovery];
-            enrolAgain.ActionMethods["mfa_reset"] = [VerificationMethods.OktaPush, recovery];
-            enrolAgain.ActionMethods["sessions_revoke"] = [recovery];
-            Assert.Empty(Check(enrolAgain));
-        }
+        var enrolAgain = Valid();
+        enrolAgain.ActionMethods["tap_issue"] = [VerificationMethods.RecoveryManager];
+        enrolAgain.ActionMethods["mfa_reset"] = [VerificationMethods.OktaPush, VerificationMethods.RecoveryManager];
+        enrolAgain.ActionMethods["sessions_revoke"] = [VerificationMethods.RecoveryManager];
+        Assert.Empty(Check(enrolAgain));
+    }
+
+    [Fact]
+    public void CallBack_OpensOnlyTheActionsThatHandNothingOver()
+    {
+        var harmless = Valid();
+        harmless.ActionMethods["sessions_revoke"] = [VerificationMethods.OktaPush, VerificationMethods.RecoveryCallBack];
+        harmless.ActionMethods["account_unlock"] = [VerificationMethods.RecoveryCallBack];
+        Assert.Empty(Check(harmless));
+
+        var t = Valid();
+        t.ActionMethods["password_reset"] = [VerificationMethods.RecoveryCallBack];
+        t.ActionMethods["tap_issue"] = [VerificationMethods.RecoveryCallBack];
+        Assert.Equal(
+        [
+            $"{At}:ActionMethods:password_reset may not list recovery.callback: a call-back opens only sessions_revoke and account_unlock.",
+            $"{At}:ActionMethods:password_reset may not list a recovery method (recovery.manager, recovery.callback): issue a temporary access code after a recovery instead.",
+            $"{At}:ActionMethods:tap_issue may list only okta.push, oidc.stepup and recovery.manager (number matching or a fresh sign-in).",
+            $"{At}:ActionMethods:tap_issue may not list recovery.callback: a call-back opens only sessions_revoke and account_unlock.",
+        ], Check(t));
     }
 
     [Fact]

@@ -57,6 +57,7 @@ public static class ReasonLabels
         ["no_work_phone"] = "The identity provider has no work phone for the caller: no call-back",
         ["callback_not_me"] = "Who answered the number on file said they never called the help desk",
         ["callback_timed_out"] = "The call-back's code was not confirmed in time",
+        ["callback_phone_changed"] = "The work phone on file changed during the call-back",
         ["prior_verification_invalid"] = "Second method refused: the first verification named is not this agent session's, or is of another caller",
         ["prior_verification_expired"] = "Second method refused: the first verification had ended",
         ["second_method_same"] = "Second method refused: the same method as the first verification",

@@ -18,8 +18,14 @@ public static class PendingLabels
         {
             ChallengeState.Waiting when callBack => "Waiting for the code from whoever answers the work phone on file…",
             ChallengeState.Approved when callBack => "Confirmed: who answered the number on file said the code. The caller is verified, weakly, for what your organisation allows after a call-back.",
-            ChallengeState.Rejected when callBack && page.FailureReason == "callback_not_me" =>
+            ChallengeState.Rejected or ChallengeState.TimedOut when callBack && page.FailureReason == "callback_not_me" =>
                 "Reported. Who answered the number on file says they did not call the help desk: someone called in their name. Do not act on this account. Your security team has been alerted.",
+            ChallengeState.Rejected when callBack && page.FailureReason == "callback_phone_changed" =>
+                "Refused: the work phone on file changed during the call-back. Do not act on this account. Your security team has been alerted.",
+            ChallengeState.Rejected when callBack && page.FailureReason == "heightened_mode" =>
+                "Refused: heightened-threat mode was switched on during the call-back, and it does not accept a call-back. Verify the caller another way.",
+            ChallengeState.Rejected when callBack && page.FailureReason == "recovery_not_enabled" =>
+                "Refused: your organisation switched the call-back off during this call. Verify the caller another way.",
             ChallengeState.Rejected when callBack =>
                 "Not confirmed: who answered the number on file did not say the right code. Do not act on this account. Start a new call-back only if you are sure you reached the person who called.",
             ChallengeState.TimedOut when callBack => "Timed out: the code was not confirmed within ten minutes. Start a new call-back if the caller still needs help.",

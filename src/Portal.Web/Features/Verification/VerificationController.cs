@@ -36,6 +36,12 @@ public sealed record PendingPage(
 /// </summary>
 public sealed record CallBackContact(string? Code, string? WorkPhone)
 {
+    /// <summary>The work phone on file is not the one the call-back started with: the agent must not call it.</summary>
+    public bool NumberChanged { get; init; }
+
+    /// <summary>The call-back ended without a verification; only "they did not call us" is still offered.</summary>
+    public bool Ended { get; init; }
+
     public override string ToString() => "CallBackContact { [redacted] }";
 }
 
@@ -139,6 +145,7 @@ public sealed class VerificationController(
     StepUpStore stepUpLinks,
     TenantConnectionReports connection,
     ManagerApprovalMethod managerApproval,
+    CallBackMethod callBack,
     CallBackHandover callBackHandover) : AgentController
 {
     /// <summary>
@@ -173,6 +180,11 @@ public sealed class VerificationController(
         {
             Response.StatusCode = StatusCodes.Status422UnprocessableEntity;
             return View(nameof(Pending), await WithCallBackAsync(agent, tenant, (await WithStepUpAsync(agent, ToPage(pending, refusal))) with { Escalation = tenant.CallScripts.Escalation }, pending));
+        }
+
+        if (pending.State != ChallengeState.Waiting)
+        {
+            callBackHandover.Forget(Response, pending.Id);
         }
 
         return this.SeeOther(pending.VerificationSessionId is { } sessionId ? $"/verification/session/{sessionId}" : $"/verification/pending/{pending.Id}");
@@ -360,14 +372,27 @@ public sealed class VerificationController(
     /// <summary>A waiting call-back's code (from this agent's cookie) and the caller's work phone on file, read from the IdP now.</summary>
     private async Task<PendingPage> WithCallBackAsync(AgentContext agent, TenantSettings tenant, PendingPage page, PendingVerification pending)
     {
-        if (page.Method != VerificationMethods.RecoveryCallBack || page.State != ChallengeState.Waiting)
+        if (page.Method != VerificationMethods.RecoveryCallBack)
         {
             return page;
         }
 
+        if (page.State != ChallengeState.Waiting)
+        {
+            // Ended without a verification: the agent may still reach who answers the number on file, and hear they never called.
+            return page.State == ChallengeState.Approved || page.FailureReason == CallBackMethod.NotMe ? page : page with { CallBack = new CallBackContact(null, null) { Ended = true } };
+        }
+
         var caller = await verification.GetCallerNowAsync(tenant, pending, HttpContext.RequestAborted);
         var code = callBackHandover.Read(Request, agent, page.Id);
-        return page with { CallBack = new CallBackContact(code is null ? null : CallBackMethod.Spoken(code), caller?.Details.WorkPhone) };
+        var phone = caller?.Details.WorkPhone;
+        return page with
+        {
+            CallBack = new CallBackContact(code is null ? null : CallBackMethod.Spoken(code), phone)
+            {
+                NumberChanged = phone is not null && !callBack.IsNumberAtStart(tenant, pending, phone),
+            },
+        };
     }
 
     /// <summary>A step-up's link and code (from this agent's cookie) and what the caller has done with the link so far.</summary>

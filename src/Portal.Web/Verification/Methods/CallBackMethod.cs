@@ -76,7 +76,11 @@ public sealed class CallBackMethod(
 
         var code = RandomNumberGenerator.GetString("0123456789", CodeLength);
         var pending = attempt.Pending(Name, attempt.Now + Lifetime);
-        pending = pending with { AnswerHash = CodeHash(tenant.Id, pending.Id, code) };
+        pending = pending with
+        {
+            AnswerHash = CodeHash(tenant.Id, pending.Id, code),
+            WorkPhoneHash = PhoneHash(tenant.Id, pending.Id, callerNow.Value.Details.WorkPhone!),
+        };
         await store.CreatePendingAsync(pending, ct);
         attempt.Settle();
         await audit.CompleteAsync(started, AuditOutcome.Succeeded, null, ct);
@@ -85,7 +89,7 @@ public sealed class CallBackMethod(
 
     /// <summary>A call-back is decided by the code the agent types (<see cref="ConfirmAsync"/>); polling only notices that it ran out (V2).</summary>
     public Task<Outcome<PendingVerification>> PollAsync(AgentRequest request, PendingVerification pending, string callerId, CancellationToken ct) =>
-        verdicts.ExpireAsync(request, pending, callerId, ResultAction, "callback_timed_out", ct);
+        verdicts.ExpireAsync(request, pending, callerId, ResultAction, TimedOut, ct);
 
     /// <summary>
     /// What the person who answered the number on file said: the code (verified when it is this call-back's, else a
@@ -94,14 +98,37 @@ public sealed class CallBackMethod(
     /// </summary>
     public async Task<Outcome<PendingVerification>> ConfirmAsync(AgentRequest request, PendingVerification pending, string callerId, string? spokenCode, bool notMe, CancellationToken ct)
     {
-        if (store.Now >= pending.ExpiresAt)
-        {
-            return await verdicts.ExpireAsync(request, pending, callerId, ResultAction, "callback_timed_out", ct);
-        }
-
+        var tenant = request.Tenant;
         if (notMe)
         {
-            return await verdicts.FailAsync(request, pending, callerId, ChallengeState.Rejected, ResultAction, "callback_not_me", ct, alarm: true);
+            // Heard whenever the agent gets through, even after the ten minutes or a wrong code: someone called in the
+            // name of whoever answers the number on file, and that is never dropped.
+            if (pending.State == ChallengeState.Waiting && store.Now < pending.ExpiresAt)
+            {
+                return await verdicts.FailAsync(request, pending, callerId, ChallengeState.Rejected, ResultAction, NotMe, ct, alarm: true);
+            }
+
+            var ended = pending.State == ChallengeState.Waiting ? (await verdicts.ExpireAsync(request, pending, callerId, ResultAction, TimedOut, ct)).Value ?? pending : pending;
+            return ended.State == ChallengeState.Approved || ended.FailureReason == NotMe
+                ? ended
+                : await verdicts.AlarmAfterEndAsync(request, ended, callerId, ResultAction, NotMe, ct);
+        }
+
+        if (pending.State != ChallengeState.Waiting)
+        {
+            return pending;
+        }
+
+        if (store.Now >= pending.ExpiresAt)
+        {
+            return await verdicts.ExpireAsync(request, pending, callerId, ResultAction, TimedOut, ct);
+        }
+
+        // What the start checked may have changed during the call: the mode switched on, the method switched off.
+        var nowRefused = HeightenedThreat.Refuses(tenant, Name) ? HeightenedThreat.Code : IsOffered(tenant) ? null : "recovery_not_enabled";
+        if (nowRefused is not null)
+        {
+            return await verdicts.FailAsync(request, pending, callerId, ChallengeState.Rejected, ResultAction, nowRefused, ct, alarm: false, countAgainstCaller: false);
         }
 
         var digits = new string((spokenCode ?? "").Where(c => !char.IsWhiteSpace(c) && c != '-').ToArray());
@@ -109,6 +136,19 @@ public sealed class CallBackMethod(
         {
             // A typo of the agent's, not the caller's failure: nothing is counted and the call-back still waits.
             return new Outcome<PendingVerification>(pending, new Refusal("malformed_code", $"The code is {CodeLength} digits. Ask who answered to say it again."));
+        }
+
+        // The number called must be the one on file when the call-back started: a number changed during a recovery call
+        // is how someone holding the account would route the call-back to themselves.
+        var callerNow = await directories.For(tenant).GetCallerAsync(callerId, ct);
+        if (!callerNow.IsSuccess)
+        {
+            return new Outcome<PendingVerification>(pending, verdicts.IdpRefusal("caller", tenant, callerNow.Error));
+        }
+
+        if (callerNow.Value.Details.WorkPhone is not { } phone || PhoneHash(tenant.Id, pending.Id, phone) != pending.WorkPhoneHash)
+        {
+            return await verdicts.FailAsync(request, pending, callerId, ChallengeState.Rejected, ResultAction, PhoneChanged, ct, alarm: true);
         }
 
         var expected = Encoding.ASCII.GetBytes(pending.AnswerHash ?? "");
@@ -122,6 +162,21 @@ public sealed class CallBackMethod(
     public static string Spoken(string code) => code.Length == CodeLength
         ? string.Create(CultureInfo.InvariantCulture, $"{code[..3]} {code[3..]}")
         : code;
+
+    /// <summary>Who answered the number on file said they never called the help desk.</summary>
+    public const string NotMe = "callback_not_me";
+
+    /// <summary>The work phone on file changed between the start of the call-back and its confirmation.</summary>
+    public const string PhoneChanged = "callback_phone_changed";
+
+    private const string TimedOut = "callback_timed_out";
+
+    /// <summary>Whether the work phone on file now is the one the call-back started with (the agent's page warns when not).</summary>
+    public bool IsNumberAtStart(TenantSettings tenant, PendingVerification pending, string phone) => PhoneHash(tenant.Id, pending.Id, phone) == pending.WorkPhoneHash;
+
+    /// <summary>The work phone as the pending call-back keeps it: digits only, keyed to the tenant and the challenge.</summary>
+    private string PhoneHash(string tenantId, string pendingId, string phone) =>
+        pseudonyms.HashValue(tenantId, "callback-phone", pendingId + ":" + new string([.. phone.Where(char.IsAsciiDigit)]));
 
     /// <summary>The code as the pending call-back keeps it: keyed to the tenant and the challenge, never in clear.</summary>
     private string CodeHash(string tenantId, string pendingId, string code) =>

@@ -18,6 +18,9 @@ public sealed class CallBackHandover(BrowserHandover handover)
     public string? Read(HttpRequest request, AgentContext agent, string pendingId) =>
         handover.Read<Shown>(request, Purpose, agent, PagePath(pendingId))?.Code;
 
+    /// <summary>Removes the code from the browser once the call-back has ended: there is nothing left to read out.</summary>
+    public void Forget(HttpResponse response, string pendingId) => handover.Forget(response, Purpose, PagePath(pendingId));
+
     private static string PagePath(string pendingId) => "/verification/pending/" + pendingId;
 
     private sealed record Shown(string Code)

@@ -165,7 +165,7 @@ public sealed class RecoveryNotices(
         message.From.Add(MailboxAddress.Parse(tenant.Recovery.Notices.Smtp.From));
         message.To.Add(to);
         message.Date = at;
-        message.Subject = $"{organisation}: your account was recovered by the help desk";
+        message.Subject = $"{organisation}: the help desk acted on your account ({What(action)})";
         var when = at.UtcDateTime.ToString("dddd d MMMM yyyy 'at' HH:mm 'UTC'", CultureInfo.InvariantCulture);
         var partly = outcome.IsPartial ? " (partly)" : "";
         message.Body = new TextPart("plain")
