@@ -162,7 +162,7 @@ internal sealed partial class GraphCallerDirectory(
         var active = await directory.RoleAssignments.GetAsync(r => { r.QueryParameters.Filter = filter; r.QueryParameters.Expand = ["roleDefinition"]; }, ct);
         for (var pages = 1; ; pages++)
         {
-            reasons.AddRange((active?.Value ?? []).Select(a => "role: " + RoleName(a.RoleDefinition?.DisplayName, a.RoleDefinitionId, a.DirectoryScopeId)));
+            reasons.AddRange((active?.Value ?? []).Select(a => EntraPrivilegeNames.ActiveRole + RoleName(a.RoleDefinition?.DisplayName, a.RoleDefinitionId, a.DirectoryScopeId)));
             if (active?.OdataNextLink is not { } next)
             {
                 break;
@@ -174,7 +174,7 @@ internal sealed partial class GraphCallerDirectory(
         var eligible = await directory.RoleEligibilitySchedules.GetAsync(r => { r.QueryParameters.Filter = filter; r.QueryParameters.Expand = ["roleDefinition"]; }, ct);
         for (var pages = 1; ; pages++)
         {
-            reasons.AddRange((eligible?.Value ?? []).Select(a => "eligible role: " + RoleName(a.RoleDefinition?.DisplayName, a.RoleDefinitionId, a.DirectoryScopeId)));
+            reasons.AddRange((eligible?.Value ?? []).Select(a => EntraPrivilegeNames.EligibleRole + RoleName(a.RoleDefinition?.DisplayName, a.RoleDefinitionId, a.DirectoryScopeId)));
             if (eligible?.OdataNextLink is not { } next)
             {
                 break;
@@ -186,7 +186,7 @@ internal sealed partial class GraphCallerDirectory(
         var groups = await graph.Users[callerId].TransitiveMemberOf.GraphGroup.GetAsync(r => { r.QueryParameters.Select = ["id", "displayName", "isAssignableToRole"]; r.QueryParameters.Top = 999; }, ct);
         for (var pages = 1; ; pages++)
         {
-            reasons.AddRange((groups?.Value ?? []).Where(g => g.IsAssignableToRole == true).Select(g => "role-assignable group: " + (g.DisplayName ?? g.Id)));
+            reasons.AddRange((groups?.Value ?? []).Where(g => g.IsAssignableToRole == true).Select(g => EntraPrivilegeNames.RoleAssignableGroup + (g.DisplayName ?? g.Id)));
             if (groups?.OdataNextLink is not { } next)
             {
                 break;

@@ -1,3 +1,5 @@
+using Portal.Idp.Entra;
+
 namespace Portal.Web.Tenancy;
 
 /// <summary>
@@ -8,8 +10,8 @@ namespace Portal.Web.Tenancy;
 /// </summary>
 public sealed class ExecutiveTargetSettings
 {
-    /// <summary>The prefixes of the entries Microsoft Graph gives for a caller in Entra (<c>GraphCallerDirectory.ListGroupsAsync</c>).</summary>
-    public static readonly IReadOnlyList<string> EntraPrefixes = ["role: ", "eligible role: ", "role-assignable group: "];
+    /// <summary>The prefixes of the entries Microsoft Graph gives for a caller in Entra, as the directory writes them (<see cref="EntraPrivilegeNames"/>).</summary>
+    public static IReadOnlyList<string> EntraPrefixes => EntraPrivilegeNames.Prefixes;
 
     /// <summary>
     /// Okta: group names, as <c>ICallerDirectory.ListGroupsAsync</c> reads them (a group's <c>profile.name</c>). Entra:
