@@ -52,7 +52,7 @@ public sealed class ActionServiceTests : IDisposable
 
     private static readonly RequestContext Origin = new("req-1", null, "203.0.113.9", "", new Uri("https://portal.example/"));
 
-    private async Task<string> VerifiedAsync(string method = VerificationMethods.OktaPush, AgentContext? agent = null, TimeSpan? documentLifetime = null, string? callerRef = null)
+    private async Task<string> VerifiedAsync(string method = VerificationMethods.OktaPush, AgentContext? agent = null, TimeSpan? documentLifetime = null, string? callerRef = null, string? priorId = null, string? priorMethod = null, TimeSpan? lifetime = null)
     {
         agent ??= Agent;
         var session = new VerificationSession
@@ -66,7 +66,9 @@ public sealed class ActionServiceTests : IDisposable
             CallerRefProtected = callerRef ?? _references.AtRest(Tenant, CallerId),
             Method = method,
             VerifiedAt = _core.Clock.GetUtcNow(),
-            ExpiresAt = _core.Clock.GetUtcNow().AddMinutes(10),
+            ExpiresAt = _core.Clock.GetUtcNow() + (lifetime ?? TimeSpan.FromMinutes(10)),
+            PriorVerificationId = priorId,
+            PriorMethod = priorMethod,
         };
 
         // The document may be kept longer than the verification lasts, as a store's expiry may lag.
@@ -681,53 +683,233 @@ public sealed class ActionServiceTests : IDisposable
         Assert.Equal([CallerId], _performedOn);
     }
 
-    private sealed class FakeDirectory : ICallerDirectory
+    /// <summary>Executive targets (docs/tenancy.md): the tenant names the group, and the IdP puts the caller in it.</summary>
+    private void CallerIsExecutive()
     {
-        public Func<IdpResult<IReadOnlyList<string>>> Groups { get; set; } = () => IdpResult<IReadOnlyList<string>>.Success([]);
+        _tenant.ExecutiveTargets.Groups = ["Executives"];
+        _directory.Groups = () => IdpResult<IReadOnlyList<string>>.Success(["Everyone", "executives"]);
+    }
 
-        public Func<IdpResult<IReadOnlyList<string>>> Roles { get; set; } = () => IdpResult<IReadOnlyList<string>>.Success([]);
+    /// <summary>A first verification by TOTP, then a second by push chained to it: the second's id.</summary>
+    private async Task<(string First, string Second)> ChainAsync(TimeSpan? firstLifetime = null, TimeSpan? firstDocumentLifetime = null)
+    {
+        var first = await VerifiedAsync(VerificationMethods.OktaTotp, lifetime: firstLifetime, documentLifetime: firstDocumentLifetime);
+        var second = await VerifiedAsync(VerificationMethods.OktaPush, priorId: first, priorMethod: VerificationMethods.OktaTotp);
+        return (first, second);
+    }
 
-        public List<string> GroupLookups { get; } = [];
+    [Fact]
+    public async Task Executive_SecondOfTwoLiveVerificationsByDifferentMethods_ActionRuns()
+    {
+        CallerIsExecutive();
+        var (first, second) = await ChainAsync();
 
-        public List<string> RoleLookups { get; } = [];
+        var (outcome, refusal, status) = await RunAsync(second);
 
-        public Task<IdpResult<IReadOnlyList<string>>> ListAdminRolesAsync(string callerId, CancellationToken cancellationToken = default)
-        {
-            RoleLookups.Add(callerId);
-            return Task.FromResult(Roles());
-        }
+        Assert.Null(refusal);
+        Assert.Equal(StatusCodes.Status200OK, status);
+        Assert.True(outcome!.Succeeded);
+        Assert.Equal([CallerId], _performedOn);
+        Assert.Equal(AuditOutcome.Succeeded, (await SingleAuditAsync("action.password_reset")).Outcome);
+        Assert.Equal(["password_reset"], (await _store.GetSessionAsync(Tenant, second, CancellationToken.None))!.UsedActions);
+        Assert.Empty((await _store.GetSessionAsync(Tenant, first, CancellationToken.None))!.UsedActions);
+    }
 
-        public Task<IdpResult<IReadOnlyList<string>>> ListGroupsAsync(string callerId, CancellationToken cancellationToken = default)
-        {
-            GroupLookups.Add(callerId);
-            return Task.FromResult(Groups());
-        }
+    [Fact]
+    public async Task Executive_OneMethodOnly_RefusedSecondMethodRequired_Audited_NothingAskedOfAColleague()
+    {
+        CallerIsExecutive();
+        _tenant.PrivilegedGroups = ["Executives"];
+        var id = await VerifiedAsync();
 
-        public Task<IdpResult<CallerProfile>> FindCallerAsync(string loginOrEmail, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        var run = await RunAsync(id);
 
-        public Task<IdpResult<CallerProfile>> GetCallerAsync(string callerId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        await AssertRefusedAsync(run, "second_method_required");
+        Assert.Equal(RefusalKind.NotAllowed, run.Refusal!.Kind);
+        Assert.Contains("executive target", run.Refusal.Message, StringComparison.Ordinal);
+        Assert.Contains("second, independent method", run.Refusal.Message, StringComparison.Ordinal);
+        Assert.Contains("\"Verify by a second method\"", run.Refusal.Message, StringComparison.Ordinal);
+        Assert.Equal(VerificationMethods.OktaPush, (await SingleAuditAsync("action.password_reset")).Method);
+        Assert.Empty((await _store.GetSessionAsync(Tenant, id, CancellationToken.None))!.UsedActions);
 
-        public Task<IdpResult<CallerProfile>> GetManagerAsync(string callerId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        // The second method comes before a second agent: no approval is asked for an action that could not run yet.
+        Assert.Empty(await _approvals.PendingAsync(Tenant, CancellationToken.None));
+        Assert.Empty(_directory.RoleLookups);
+    }
 
-        public Task<IdpResult<IReadOnlyList<CallerFactor>>> ListFactorsAsync(string callerId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    [Fact]
+    public async Task Executive_TheFirstVerificationEnded_Refused_TheAgentToldToStartAgain()
+    {
+        CallerIsExecutive();
+        var (_, second) = await ChainAsync(firstLifetime: TimeSpan.FromMinutes(5));
+        _core.Clock.Advance(TimeSpan.FromMinutes(5));
 
-        public Task<IdpResult<PushChallenge>> StartPushAsync(string callerId, string factorId, ChallengeContext context, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        var run = await RunAsync(second);
 
-        public Task<IdpResult<PushState>> PollPushAsync(string callerId, string pollReference, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        await AssertRefusedAsync(run, "second_method_required");
+        Assert.Contains("The first of this caller's two verifications has ended", run.Refusal!.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Verify by a second method", run.Refusal.Message, StringComparison.Ordinal);
+        Assert.Empty((await _store.GetSessionAsync(Tenant, second, CancellationToken.None))!.UsedActions);
+    }
 
-        public Task<IdpResult<TotpOutcome>> VerifyTotpAsync(string callerId, string factorId, string passCode, ChallengeContext context, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    [Fact]
+    public async Task Executive_TheFirstPastItsEnd_StillStored_Refused()
+    {
+        // A store whose expiry lags still returns the first: its own end is what counts.
+        CallerIsExecutive();
+        var (_, second) = await ChainAsync(firstLifetime: TimeSpan.FromMinutes(5), firstDocumentLifetime: TimeSpan.FromMinutes(10));
+        _core.Clock.Advance(TimeSpan.FromMinutes(5));
 
-        public Task<IdpResult<PasswordResetOutcome>> ResetPasswordAsync(string callerId, PasswordResetKind kind, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        await AssertRefusedAsync(await RunAsync(second), "second_method_required");
+    }
 
-        public Task<IdpResult<Done>> RevokeSessionsAsync(string callerId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    [Fact]
+    public async Task Executive_GroupLookUpDown_TheAgentToldTheIdpDidNotAnswer_NotAskedForASecondMethod()
+    {
+        _tenant.ExecutiveTargets.Groups = ["Executives"];
+        _directory.Groups = () => new IdpError(IdpErrorKind.Unavailable, "idp_unavailable", "The identity provider did not answer.");
+        var id = await VerifiedAsync();
 
-        public Task<IdpResult<Done>> UnlockAsync(string callerId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        var (outcome, refusal, status) = await RunAsync(id);
 
-        public Task<IdpResult<FactorResetOutcome>> ResetFactorsAsync(string callerId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        Assert.Null(outcome);
+        Assert.Equal(new Refusal("idp_unavailable", "The identity provider did not answer.", RefusalKind.IdpFailed), refusal);
+        Assert.Equal(StatusCodes.Status502BadGateway, status);
+        Assert.Empty(_performedOn);
+        var record = await SingleAuditAsync("action.password_reset");
+        Assert.Equal((AuditOutcome.Failed, "idp_unavailable"), (record.Outcome, record.Reason));
+        Assert.Empty((await _store.GetSessionAsync(Tenant, id, CancellationToken.None))!.UsedActions);
+    }
 
-        public Task<IdpResult<TemporaryAccess>> IssueTemporaryAccessAsync(string callerId, TimeSpan lifetime, bool usableOnce, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    [Fact]
+    public async Task Executive_GroupLookUpRefused_FailsClosed_SecondMethodRequired()
+    {
+        _tenant.ExecutiveTargets.Groups = ["Executives"];
+        _directory.Groups = () => new IdpError(IdpErrorKind.AccessDenied, "missing_scope", "No okta.groups.read.");
+        var id = await VerifiedAsync();
 
-        public Task<IdpResult<AccountActionPage>> ReadAccountActionsAsync(string? cursor, DateTimeOffset since, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        await AssertRefusedAsync(await RunAsync(id), "second_method_required");
+    }
+
+    [Fact]
+    public async Task Executive_GroupsNamed_CallerInNone_OneMethodActs_TheGroupsAskedOnce()
+    {
+        _tenant.ExecutiveTargets.Groups = ["Executives"];
+        _directory.Groups = () => IdpResult<IReadOnlyList<string>>.Success(["Everyone", "Executive Assistants"]);
+        var id = await VerifiedAsync();
+
+        Assert.Equal(StatusCodes.Status200OK, (await RunAsync(id)).Status);
+        Assert.Equal([CallerId], _directory.GroupLookups);
+        Assert.Equal([CallerId], _performedOn);
+    }
+
+    [Fact]
+    public async Task Executive_ChainHolds_ThenAPrivilegedExecutiveStillNeedsASecondAgent()
+    {
+        CallerIsExecutive();
+        _tenant.PrivilegedGroups = ["Executives"];
+        var (_, second) = await ChainAsync();
+
+        var (_, refusal, _) = await RunAsync(second);
+
+        Assert.Equal(ActionService.ApprovalRequiredCode, refusal!.Code);
+        Assert.StartsWith("This caller is a privileged account: Reset password needs a second agent's approval.", refusal.Message, StringComparison.Ordinal);
+        Assert.Empty(_performedOn);
+        Assert.Single(await _approvals.PendingAsync(Tenant, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task HeightenedMode_EveryCallerNeedsApproval_TheAgentToldWhy_TheRequestSaysSo()
+    {
+        _tenant.HeightenedMode.On = true;
+        var id = await VerifiedAsync();
+
+        var (_, refusal, status) = await RunAsync(id);
+
+        Assert.Equal(ActionService.ApprovalRequiredCode, refusal!.Code);
+        Assert.Equal(StatusCodes.Status403Forbidden, status);
+        Assert.StartsWith("Heightened-threat mode is on in your organisation: Reset password needs a second agent's approval.", refusal.Message, StringComparison.Ordinal);
+        Assert.Contains("approval queue", refusal.Message, StringComparison.Ordinal);
+        Assert.Empty(_performedOn);
+        Assert.Equal("password_reset heightened_mode", (await SingleAuditAsync("approval.request")).Reason);
+    }
+
+    [Fact]
+    public async Task Recovery_TenantAsksForTwoAgents_ApprovalRequired_TheAgentToldWhy_TheRequestSaysSo()
+    {
+        _tenant.Recovery.RequireSecondAgent = true;
+        var id = await VerifiedAsync(VerificationMethods.RecoveryCallBack);
+
+        var (_, refusal, _) = await RunAsync(id, CallerAction.RevokeSessions);
+
+        Assert.Equal(ActionService.ApprovalRequiredCode, refusal!.Code);
+        Assert.StartsWith("This caller was verified through a recovery method, and your organisation asks for two agents on every recovery: Sign out everywhere needs a second agent's approval.", refusal.Message, StringComparison.Ordinal);
+        Assert.Empty(_performedOn);
+        Assert.Equal("sessions_revoke recovery", (await SingleAuditAsync("approval.request")).Reason);
+    }
+
+    [Fact]
+    public async Task Recovery_TwoAgentsNotAsked_Runs_AndAskedForRecoveryOnly_APushRuns()
+    {
+        var callBack = await VerifiedAsync(VerificationMethods.RecoveryCallBack);
+        Assert.Equal(StatusCodes.Status200OK, (await RunAsync(callBack, CallerAction.RevokeSessions)).Status);
+
+        _tenant.Recovery.RequireSecondAgent = true;
+        var push = await VerifiedAsync();
+        Assert.Equal(StatusCodes.Status200OK, (await RunAsync(push, CallerAction.RevokeSessions)).Status);
+        Assert.Equal([CallerId, CallerId], _performedOn);
+        Assert.Empty(await _approvals.PendingAsync(Tenant, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Recovery_AnApprovalAskedAtLookUp_NotUsed_NorItsRejection_ANewRequestForThisVerification()
+    {
+        // The colleague who approved at look-up did not know the caller would be verified by someone else's word.
+        _tenant.PrivilegedGroups = ["Helpdesk Admins"];
+        _tenant.ActionMethods["password_reset"] = [VerificationMethods.RecoveryCallBack];
+        _directory.Groups = () => IdpResult<IReadOnlyList<string>>.Success(["Helpdesk Admins"]);
+        var asked = await AskedBeforeVerifyingAsync(ApprovalState.Approved);
+        var id = await VerifiedAsync(VerificationMethods.RecoveryCallBack);
+
+        var (_, refusal, _) = await RunAsync(id);
+
+        Assert.Equal(ActionService.ApprovalRequiredCode, refusal!.Code);
+        Assert.Empty(_performedOn);
+        Assert.Equal(ApprovalState.Approved, (await _approvals.GetAsync(Tenant, asked, CancellationToken.None))!.State);
+        Assert.NotNull(await _approvals.GetAsync(Tenant, ApprovalStore.IdFor(TestIds.Verification(id), "password_reset"), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Recovery_ARejectionAtLookUp_DoesNotRefuseARecoveryVerification_ItAsksAnew()
+    {
+        _tenant.PrivilegedGroups = ["Helpdesk Admins"];
+        _tenant.ActionMethods["password_reset"] = [VerificationMethods.RecoveryCallBack];
+        _directory.Groups = () => IdpResult<IReadOnlyList<string>>.Success(["Helpdesk Admins"]);
+        await AskedBeforeVerifyingAsync(ApprovalState.Rejected);
+        var id = await VerifiedAsync(VerificationMethods.RecoveryCallBack);
+
+        Assert.Equal(ActionService.ApprovalRequiredCode, (await RunAsync(id)).Refusal!.Code);
+        Assert.NotNull(await _approvals.GetAsync(Tenant, ApprovalStore.IdFor(TestIds.Verification(id), "password_reset"), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task RecoveryNotice_TheAgentReadsWhatBecameOfIt_NoneAfterOtherActions()
+    {
+        var notice = new Portal.Web.Verification.Recovery.RecoveryNoticeResult(true, "The caller was told by e-mail.");
+        var id = await VerifiedAsync();
+
+        var (outcome, _, _) = await RunAsync(id, service: new(_directories, _store, _references, _core.Audit, _approvals, _usage, new FixedNotice(notice), NullLogger<ActionService>.Instance));
+        Assert.Same(notice, outcome!.Notice);
+        Assert.True(outcome.Succeeded);
+
+        var (plain, _, _) = await RunAsync(id, CallerAction.Unlock);
+        Assert.Null(plain!.Notice);
+    }
+
+    private sealed class FixedNotice(Portal.Web.Verification.Recovery.RecoveryNoticeResult result) : Portal.Web.Verification.Recovery.IRecoveryNotices
+    {
+        public Task<Portal.Web.Verification.Recovery.RecoveryNoticeResult?> AfterActionAsync(AgentRequest request, CallerAction action, VerificationSession session, string callerId, ActionOutcome outcome, CancellationToken ct) =>
+            Task.FromResult<Portal.Web.Verification.Recovery.RecoveryNoticeResult?>(result);
     }
 
     /// <summary>The real audit trail, with the write before the IdP call or the completion after it failing as a store that is down does.</summary>
