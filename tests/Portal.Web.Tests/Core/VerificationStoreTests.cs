@@ -199,6 +199,36 @@ public sealed class VerificationStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task ReasonAfterEnd_OnceOnAnEndedChallenge_NeverOnAWaitingOne_TheChallengeKeptAsLongAsBefore()
+    {
+        // A call-back's "they did not call us", heard after the challenge ended: the reason is given once (one alarm).
+        var waiting = Pending(TimeSpan.FromMinutes(10));
+        await _store.CreatePendingAsync(waiting, CancellationToken.None);
+        Assert.Null(await _store.ReasonAfterEndAsync(Tenant, waiting.Id, "callback_not_me", CancellationToken.None));
+        Assert.Equal((ChallengeState.Waiting, null), ((await _store.GetPendingAsync(Tenant, waiting.Id, CancellationToken.None))!.State, (await _store.GetPendingAsync(Tenant, waiting.Id, CancellationToken.None))!.FailureReason));
+
+        var ended = Pending(TimeSpan.FromMinutes(10));
+        await _store.CreatePendingAsync(ended, CancellationToken.None);
+        await _store.CompletePendingAsync(Tenant, ended.Id, ChallengeState.TimedOut, null, CancellationToken.None, "callback_timed_out");
+
+        var reported = await _store.ReasonAfterEndAsync(Tenant, ended.Id, "callback_not_me", CancellationToken.None);
+        Assert.NotNull(reported);
+        Assert.Equal((ChallengeState.TimedOut, "callback_not_me"), (reported.State, reported.FailureReason));
+        var stored = await _store.GetPendingAsync(Tenant, ended.Id, CancellationToken.None);
+        Assert.Equal((ChallengeState.TimedOut, "callback_not_me"), (stored!.State, stored.FailureReason));
+
+        // Twice (a double click, two tabs): the second is told it was reported already.
+        Assert.Null(await _store.ReasonAfterEndAsync(Tenant, ended.Id, "callback_not_me", CancellationToken.None));
+        Assert.Null(await _store.ReasonAfterEndAsync(Tenant, NewId(), "callback_not_me", CancellationToken.None));
+
+        // The report does not keep the ended challenge any longer than its ten minutes past expiry.
+        _core.Clock.Advance(TimeSpan.FromMinutes(20) - TimeSpan.FromSeconds(1));
+        Assert.NotNull(await _store.GetPendingAsync(Tenant, ended.Id, CancellationToken.None));
+        _core.Clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Null(await _store.GetPendingAsync(Tenant, ended.Id, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task PushPoll_OneClaimPerTwoSeconds_NoneOnceTheChallengeEnded()
     {
         var pending = Pending(TimeSpan.FromMinutes(10));
@@ -366,6 +396,29 @@ public sealed class VerificationStoreTests : IDisposable
         Assert.Equal(CallerGate.Alarm, await GateAsync(forAction: true));
         _core.Clock.Advance(TimeSpan.FromTicks(1));
         Assert.Equal(CallerGate.Open, await GateAsync(forAction: true));
+    }
+
+    [Fact]
+    public async Task AlarmAndCooldown_EndAtTheirInstant_WhileTheCountersAreStillKept()
+    {
+        // Shorter than the counters' day, so that the gate itself (not the document's expiry) says when each ends.
+        await _store.RaiseAlarmAsync(Tenant, Caller, _policy, CancellationToken.None);
+        _core.Clock.Advance(TimeSpan.FromMinutes(60) - TimeSpan.FromTicks(1));
+        Assert.Equal(CallerGate.Alarm, await GateAsync(forAction: true));
+        _core.Clock.Advance(TimeSpan.FromTicks(1));
+        Assert.Equal(CallerGate.Open, await GateAsync(forAction: true));
+        Assert.Equal(CallerGate.Open, await GateAsync());
+        Assert.NotNull(await _core.Documents.GetAsync(new DocumentKey(CollectionPath.ForTenant(Tenant, "callerCounters"), Caller)));
+
+        for (var i = 0; i < _policy.MaxFailuresBeforeCooldown; i++)
+        {
+            await _store.RecordFailureAsync(Tenant, Caller, alarm: false, _policy, CancellationToken.None);
+        }
+
+        _core.Clock.Advance(TimeSpan.FromMinutes(15) - TimeSpan.FromTicks(1));
+        Assert.Equal(CallerGate.CoolingDown, await GateAsync());
+        _core.Clock.Advance(TimeSpan.FromTicks(1));
+        Assert.Equal(CallerGate.Open, await GateAsync());
     }
 
     [Fact]
