@@ -92,6 +92,52 @@ public sealed class ExecutiveTargetTests(PortalHostFixture fixture) : IClassFixt
         Assert.Equal(1, Idp.FindCaller(caller)!.SessionsRevoked);
         var done = Assert.Single(await AuditAsync(), d => (string)d["action"]! == "action.sessions_revoke");
         Assert.Equal("succeeded", (string)done["outcome"]!);
+
+        // V13 in the audit: the record that opened the second verification names the first (its id, nothing of the caller).
+        var opened = Assert.Single(await AuditAsync(), d => (string)d["action"]! == "verification.totp" && (string)d["outcome"]! == "succeeded");
+        Assert.Equal("prior:" + first, (string?)opened["reason"]);
+    }
+
+    [Fact]
+    public async Task TotpThenPush_TheSecondThroughAWaitingChallenge_TheActionRuns_TheOpeningRecordNamesTheFirst()
+    {
+        var caller = NewExecutive();
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(_agent));
+        var byCode = await agent.VerifyByTotpAsync(await agent.LookupAsync(caller), Idp.CurrentTotp(caller));
+        Assert.Equal(HttpStatusCode.Redirect, byCode.StatusCode);
+        var first = ConsoleDriver.VerificationId(byCode.Headers.Location!.OriginalString);
+
+        // The second method's page offers the push, carrying the first; the push waits on the caller's phone.
+        var second = await SecondMethodPageAsync(agent, first);
+        Assert.DoesNotContain("action=\"/verification/totp\"", second, StringComparison.Ordinal);
+        var push = ConsoleDriver.FormFor(second, "/verification/push");
+        Assert.Equal(first, PortalTestHost.HiddenValue(push, "priorVerificationId"));
+        var started = await PortalTestHost.PostFormAsync(agent.Browser, "/verification/push", PortalTestHost.FormToken(push),
+            ("callerRef", PortalTestHost.HiddenValue(push, "callerRef")), ("factorId", PortalTestHost.HiddenValue(push, "factorId")), ("priorVerificationId", PortalTestHost.HiddenValue(push, "priorVerificationId")));
+        Assert.Equal(HttpStatusCode.Redirect, started.StatusCode);
+        var pendingPath = started.Headers.Location!.OriginalString;
+        var waiting = await Store.GetPendingAsync(PortalTestHost.TenantId, ConsoleDriver.VerificationId(pendingPath), CancellationToken.None);
+        Assert.Equal((ChallengeState.Waiting, first, VerificationMethods.OktaTotp), (waiting!.State, waiting.PriorVerificationId, waiting.PriorMethod));
+
+        // Before the caller answers, the first alone still acts on nothing.
+        Assert.Equal(HttpStatusCode.Forbidden, (await agent.ActAsync("revoke-sessions", first)).StatusCode);
+
+        var challenge = Assert.Single(Idp.PendingPushes(caller));
+        Assert.True(Idp.AnswerPush(challenge.TransactionId, challenge.CorrectAnswer));
+        var (state, next) = await agent.PollAsync(pendingPath);
+        Assert.Equal("Approved", state);
+        var stored = await Store.GetSessionAsync(PortalTestHost.TenantId, ConsoleDriver.VerificationId(next!), CancellationToken.None);
+        Assert.Equal((first, VerificationMethods.OktaTotp, VerificationMethods.OktaPush), (stored!.PriorVerificationId, stored.PriorMethod, stored.Method));
+
+        Assert.Equal(HttpStatusCode.OK, (await agent.ActAsync("revoke-sessions", stored.Id)).StatusCode);
+        Assert.Equal(1, Idp.FindCaller(caller)!.SessionsRevoked);
+        var audit = await AuditAsync();
+        var acted = audit.Where(d => (string)d["action"]! == "action.sessions_revoke").Select(d => ((string)d["outcome"]!, (string?)d["reason"])).ToList();
+        Assert.Equal(2, acted.Count);
+        Assert.Contains(("denied", "second_method_required"), acted);
+        Assert.Contains(acted, a => a.Item1 == "succeeded");
+        var opened = Assert.Single(audit, d => (string)d["action"]! == "verification.push.result" && (string)d["outcome"]! == "succeeded");
+        Assert.Equal("approved prior:" + first, (string?)opened["reason"]);
     }
 
     [Fact]

@@ -25,6 +25,15 @@ public sealed class ReasonLabelsTests
     }
 
     [Theory]
+    [InlineData("approved prior:0123456789abcdef0123456789abcdef", "Approved: the caller is verified; second method, following verification 0123456789abcdef0123456789abcdef")]
+    [InlineData("prior:0123456789abcdef0123456789abcdef", "Second method, following verification 0123456789abcdef0123456789abcdef")]
+    public void Describe_ASecondMethodsVerification_NamesTheOneItFollows(string code, string words)
+    {
+        Assert.Equal(words, ReasonLabels.Describe(code));
+        Assert.True(ReasonLabels.Known(code));
+    }
+
+    [Theory]
     [InlineData("password_reset something_new")]
     [InlineData("before_verification password_reset")]
     [InlineData("removed: e-mail")]

@@ -31,7 +31,8 @@ public sealed class VerificationVerdicts(
         }
 
         var caller = new CallerBinding(callerId, pending.CallerIdHash, pending.CallerMaskedLogin, pending.CallerRefProtected);
-        await OpenSessionAsync(agent, tenant, caller, pending.Method, ct, sessionId, PriorVerification.Of(pending));
+        var prior = PriorVerification.Of(pending);
+        await OpenSessionAsync(agent, tenant, caller, pending.Method, ct, sessionId, prior);
         if (pending.AttemptReservationId is { } reserved)
         {
             await store.RefundAsync(tenant.Id, pending.CallerIdHash, reserved, succeeded: true, ct);
@@ -42,7 +43,7 @@ public sealed class VerificationVerdicts(
             await store.RecordSuccessAsync(tenant.Id, pending.CallerIdHash, ct);
         }
 
-        await audit.RecordAsync(CallerEntry(request, resultAction, AuditOutcome.Succeeded, callerId, pending.CallerMaskedLogin, "approved") with { Method = pending.Method }, ct);
+        await audit.RecordAsync(CallerEntry(request, resultAction, AuditOutcome.Succeeded, callerId, pending.CallerMaskedLogin, PriorVerification.OpenedReason("approved", prior)) with { Method = pending.Method }, ct);
         return won;
     }
 

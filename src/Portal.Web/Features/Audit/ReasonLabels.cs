@@ -143,6 +143,14 @@ public static class ReasonLabels
             return "";
         }
 
+        // A second method's verification names the one it follows (docs/tenancy.md, "Executive targets").
+        var (own, prior) = SplitPrior(code);
+        if (prior is not null)
+        {
+            var following = $"second method, following verification {prior}";
+            return own.Length == 0 ? char.ToUpperInvariant(following[0]) + following[1..] : Describe(own) + "; " + following;
+        }
+
         if (Words.TryGetValue(code, out var words))
         {
             return words;
@@ -152,7 +160,29 @@ public static class ReasonLabels
     }
 
     /// <summary>Whether <see cref="Describe"/> has words for <paramref name="code"/> (the page then shows the code beside them).</summary>
-    public static bool Known(string? code) => code is not null && (Words.ContainsKey(code) || Compound(code) is not null);
+    public static bool Known(string? code)
+    {
+        if (code is null)
+        {
+            return false;
+        }
+
+        var (own, prior) = SplitPrior(code);
+        return prior is not null ? own.Length == 0 || Known(own) : Words.ContainsKey(code) || Compound(code) is not null;
+    }
+
+    /// <summary>The reason without its trailing <c>prior:{id}</c>, and that id (null when there is none).</summary>
+    private static (string Own, string? Prior) SplitPrior(string code)
+    {
+        var at = code.LastIndexOf(Portal.Web.Verification.Methods.PriorVerification.ReasonToken, StringComparison.Ordinal);
+        if (at < 0 || (at > 0 && code[at - 1] != ' '))
+        {
+            return (code, null);
+        }
+
+        var id = code[(at + Portal.Web.Verification.Methods.PriorVerification.ReasonToken.Length)..];
+        return id.Length > 0 && !id.Contains(' ', StringComparison.Ordinal) ? (code[..at].TrimEnd(), id) : (code, null);
+    }
 
     /// <summary>The words of each part of an action name followed by known parts; null when any part has none.</summary>
     private static List<string>? Compound(string code)

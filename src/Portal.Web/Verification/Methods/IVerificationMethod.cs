@@ -99,6 +99,17 @@ public sealed record PriorVerification(string Id, string Method)
     /// <summary>The prior a challenge carries, or null for a first verification.</summary>
     public static PriorVerification? Of(PendingVerification pending) =>
         pending.PriorVerificationId is { } id && pending.PriorMethod is { } method ? new(id, method) : null;
+
+    /// <summary>The token that names a prior in an audit reason: <c>prior:{verification id}</c> (an id, never the caller).</summary>
+    public const string ReasonToken = "prior:";
+
+    /// <summary>
+    /// The reason of the record that opens a verification: <paramref name="reason"/>, followed for a second method by the
+    /// verification it follows (<c>approved prior:{id}</c>, or <c>prior:{id}</c> alone), so that an auditor sees from the
+    /// record itself that two verifications by different methods stood behind it (V13).
+    /// </summary>
+    public static string? OpenedReason(string? reason, PriorVerification? prior) =>
+        prior is null ? reason : string.Join(' ', new[] { reason, ReasonToken + prior.Id }.Where(part => !string.IsNullOrEmpty(part)));
 }
 
 /// <summary>

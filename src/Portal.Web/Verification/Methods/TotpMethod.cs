@@ -65,7 +65,7 @@ public sealed class TotpMethod(TenantDirectories directories, VerificationStore 
         var session = await verdicts.OpenSessionAsync(request.Agent, tenant, caller, Name, ct, prior: attempt.Prior);
         await store.RefundAsync(tenant.Id, caller.IdHash, attempt.ReservationId, succeeded: true, ct);
         attempt.Settle();
-        await audit.CompleteAsync(pending, AuditOutcome.Succeeded, null, ct);
+        await audit.CompleteAsync(pending, AuditOutcome.Succeeded, PriorVerification.OpenedReason(null, attempt.Prior), ct);
         return VerificationStep.Verified(session.Id);
     }
 
