@@ -141,6 +141,29 @@ public sealed class ExecutiveTargetTests(PortalHostFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task PriorStillStoredPastItsEnd_RefusedAtTheStartAsExpired()
+    {
+        // Defence in depth: the stores stop returning a verification at its end, so only a document kept longer than its
+        // verification (written by another version, a store whose expiry lags) reaches this check. The first's document
+        // is rewritten with a later expiry to make one.
+        var caller = NewExecutive();
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(_agent));
+        var first = ConsoleDriver.VerificationId(await agent.VerifyByPushAsync(caller));
+        var second = await SecondMethodPageAsync(agent, first);
+        var key = new DocumentKey(CollectionPath.ForTenant(PortalTestHost.TenantId, "verificationSessions"), first);
+        var document = await _host.Store.GetAsync(key);
+        await _host.Store.SetAsync(key, document!.Data, document.ExpireAt!.Value.AddMinutes(10));
+        _host.Clock.Advance(TimeSpan.FromMinutes(10));
+
+        var late = await StartTotpAsync(agent, second, first, caller);
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, late.StatusCode);
+        Assert.Contains("data-code=\"prior_verification_expired\"", await late.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var refused = Assert.Single(await AuditAsync(), d => (string)d["action"]! == "verification.totp");
+        Assert.Equal(("denied", "prior_verification_expired"), ((string)refused["outcome"]!, (string?)refused["reason"]));
+    }
+
+    [Fact]
     public async Task SameMethodTwice_RefusedAtTheStart_Audited_NoPushSent()
     {
         var caller = NewExecutive();

@@ -230,6 +230,9 @@ public sealed class VerificationService(
             return new Refusal("prior_verification_invalid", "The first verification this should follow has ended, is not yours, or is of another caller. Look the caller up and verify them by one method, then by a second, different one.");
         }
 
+        // Defence in depth, kept on purpose: both stores stop returning a verification at its end (it lands in the refusal
+        // above), so only a document kept past its verification reaches this (one written by another version, or a
+        // store whose expiry lags); the action checks both ends again (ExecutiveTargets.ChainHolds, the consume).
         if (store.Now >= prior.ExpiresAt)
         {
             return new Refusal("prior_verification_expired", "The first verification has expired. Verify the caller again by one method, then by a second, different one.");
