@@ -422,6 +422,41 @@ public sealed class VerificationStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Consume_TheFirstTicketGivenBecomesTheVerifications_LaterOnesDoNotReplaceIt()
+    {
+        var id = await SessionAsync(TimeSpan.FromMinutes(10));
+        Assert.Null((await _store.ConsumeAsync(Tenant, id, AgentSession, Agent, "account_unlock", null, CancellationToken.None)).Session!.TicketRef);
+        Assert.Equal("INC-1", (await _store.ConsumeAsync(Tenant, id, AgentSession, Agent, "password_reset", "INC-1", CancellationToken.None)).Session!.TicketRef);
+        Assert.Equal("INC-1", (await _store.ConsumeAsync(Tenant, id, AgentSession, Agent, "sessions_revoke", "INC-2", CancellationToken.None)).Session!.TicketRef);
+        Assert.Equal("INC-1", (await _store.GetSessionAsync(Tenant, id, CancellationToken.None))!.TicketRef);
+    }
+
+    [Fact]
+    public async Task AWeekOfAlarm_NotShortenedByARefundOrASuccess_ACounterStoredWithoutExpiryKeptADay()
+    {
+        // A refund or a success rewrites the counters: the alarm's week must outlive it, not fall back to a day.
+        var policy = new VerificationPolicySettings { AlarmCooldownMinutes = 10080 };
+        await _store.RaiseAlarmAsync(Tenant, Caller, policy, CancellationToken.None);
+        await _store.RefundAsync(Tenant, Caller, "x", succeeded: false, CancellationToken.None);
+        await _store.RecordSuccessAsync(Tenant, Caller, CancellationToken.None);
+        _core.Clock.Advance(TimeSpan.FromDays(2));
+        Assert.Equal(CallerGate.Alarm, await GateAsync(forAction: true));
+
+        // Counters stored without an expiry (an earlier version's) are given the usual day when next written.
+        var key = new DocumentKey(CollectionPath.ForTenant(Tenant, "callerCounters"), "older-caller");
+        foreach (var write in new Func<Task>[]
+        {
+            () => _store.RefundAsync(Tenant, "older-caller", "x", succeeded: false, CancellationToken.None),
+            () => _store.RecordSuccessAsync(Tenant, "older-caller", CancellationToken.None),
+        })
+        {
+            await _core.Documents.SetAsync(key, DocumentJson.ToDocument(new CallerCounters { FailuresInRow = 2, TotalFailures = 2 }), null);
+            await write();
+            Assert.Equal(_core.Clock.GetUtcNow().AddDays(1), (await _core.Documents.GetAsync(key))!.ExpireAt);
+        }
+    }
+
+    [Fact]
     public async Task RaiseAlarm_KeepsTheFailureCount()
     {
         await _store.RecordFailureAsync(Tenant, Caller, alarm: false, _policy, CancellationToken.None);
