@@ -376,6 +376,19 @@ public sealed partial class EmulatorState
         }
     }
 
+    /// <summary>
+    /// Adds the caller to <paramref name="count"/> new Okta groups named <paramref name="prefix"/> 1, 2, …, after the
+    /// groups they are in: a caller whose groups fill more than one of Okta's pages (200 a page).
+    /// </summary>
+    public void AddToManyGroups(string login, string prefix, int count)
+    {
+        var caller = FindCaller(login) ?? throw new ArgumentException("No such caller.", nameof(login));
+        lock (caller.GroupList)
+        {
+            caller.GroupList.AddRange(Enumerable.Range(1, count).Select(i => prefix + " " + i.ToString(CultureInfo.InvariantCulture)));
+        }
+    }
+
     /// <summary>Assigns an admin role (Okta role type, e.g. ORG_ADMIN, HELP_DESK_ADMIN) to the caller directly.</summary>
     public void AssignRole(string login, string roleType)
     {
