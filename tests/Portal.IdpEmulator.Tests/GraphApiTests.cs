@@ -351,6 +351,35 @@ public sealed class GraphApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, unfiltered.StatusCode);
     }
 
+    /// <summary>A user's groups paged as Graph pages directory objects: 100 by default, $top up to 999, an @odata.nextLink to the end.</summary>
+    [Theory]
+    [InlineData("", new[] { 100, 100, 100, 50 })]
+    [InlineData("&$top=999", new[] { 350 })]
+    [InlineData("&$top=120", new[] { 120, 120, 110 })]
+    public async Task TransitiveGroups_Paged_NextLinksFollowedToTheEnd(string top, int[] sizes)
+    {
+        using var http = await Graph();
+        var upn = $"g{Guid.NewGuid():N}@entra.example";
+        var user = _host.State.AddEntraUser(upn, "Many Groups");
+        _host.State.AddToEntraGroups(upn, "Project", 350);
+
+        var seen = new List<int>();
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        Uri? next = new(http.BaseAddress!, $"v1.0/users/{user.Id}/transitiveMemberOf/graph.group?$select=id,displayName,isAssignableToRole{top}");
+        while (next is not null && seen.Count < 10)
+        {
+            var page = await TestEmulator.ReadJson(await http.GetAsync(next));
+            var value = page["value"]!.AsArray();
+            seen.Add(value.Count);
+            ids.UnionWith(value.Select(g => g!["id"]!.GetValue<string>()));
+            next = page["@odata.nextLink"] is { } link ? new Uri(link.GetValue<string>()) : null;
+            Assert.True(next is null || next.Authority == _host.BaseUrl.Authority);
+        }
+
+        Assert.Equal(sizes, seen);
+        Assert.Equal(350, ids.Count);
+    }
+
     [Fact]
     public async Task FailNext_GraphPath_Returns429WithRetryAfterAndRecordsRequest()
     {

@@ -205,6 +205,17 @@ public sealed partial class EmulatorState
     public EntraUser AddEntraUser(string userPrincipalName, string displayName, bool authenticator = true, string? businessPhone = null) =>
         Graph.Add(userPrincipalName, displayName, authenticator, businessPhone);
 
+    /// <summary>
+    /// Adds the Entra user to <paramref name="count"/> new groups named <paramref name="prefix"/> 1, 2, …, the last one
+    /// role-assignable when <paramref name="lastRoleAssignable"/>: a caller whose groups fill more than one of Graph's pages.
+    /// </summary>
+    public void AddToEntraGroups(string userPrincipalName, string prefix, int count, bool lastRoleAssignable = false) =>
+        Graph.AddToGroups(userPrincipalName, Enumerable.Range(1, count).Select(i =>
+        {
+            var name = prefix + " " + i.ToString(CultureInfo.InvariantCulture);
+            return new EntraGroup(GraphDirectory.GuidFor("group/" + name), name, lastRoleAssignable && i == count);
+        }));
+
     /// <summary>Makes <paramref name="managerUpn"/> the Entra user's manager (<c>/users/{id}/manager</c>); null: no manager.</summary>
     public void SetEntraManager(string userPrincipalName, string? managerUpn) => Graph.SetManager(userPrincipalName, managerUpn);
 
@@ -373,6 +384,19 @@ public sealed partial class EmulatorState
             {
                 caller.GroupList.Add(group);
             }
+        }
+    }
+
+    /// <summary>
+    /// Adds the caller to <paramref name="count"/> new Okta groups named <paramref name="prefix"/> 1, 2, …, after the
+    /// groups they are in: a caller whose groups fill more than one of Okta's pages (200 a page).
+    /// </summary>
+    public void AddToManyGroups(string login, string prefix, int count)
+    {
+        var caller = FindCaller(login) ?? throw new ArgumentException("No such caller.", nameof(login));
+        lock (caller.GroupList)
+        {
+            caller.GroupList.AddRange(Enumerable.Range(1, count).Select(i => prefix + " " + i.ToString(CultureInfo.InvariantCulture)));
         }
     }
 

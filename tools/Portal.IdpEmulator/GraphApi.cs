@@ -132,18 +132,8 @@ internal static class GraphApi
         // nested ones included, under this cast (namespace or alias form).
         foreach (var cast in new[] { "microsoft.graph.group", "graph.group" })
         {
-            api.MapGet("/users/{idOrUpn}/transitiveMemberOf/" + cast, (string idOrUpn) => WithUser(graph, idOrUpn, user =>
-                Json(new JsonObject
-                {
-                    ["@odata.context"] = Context("groups(id,displayName,isAssignableToRole)"),
-                    ["value"] = new JsonArray([.. user.Groups.Select(g => (JsonNode)new JsonObject
-                    {
-                        ["@odata.type"] = ODataTypePrefix + "group",
-                        ["id"] = g.Id,
-                        ["displayName"] = g.DisplayName,
-                        ["isAssignableToRole"] = g.IsAssignableToRole,
-                    })]),
-                })));
+            api.MapGet("/users/{idOrUpn}/transitiveMemberOf/" + cast, (HttpContext http, string idOrUpn) => WithUser(graph, idOrUpn, user =>
+                TransitiveGroups(http, graph, context, user)));
         }
 
         api.MapGet("/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass", (HttpContext http) => TapPolicy(http, graph));
@@ -295,6 +285,57 @@ internal static class GraphApi
             ["@odata.context"] = Context("users"),
             ["value"] = new JsonArray([.. users.Select(u => (JsonNode)UserJson(u, graph, selected, ExpandsManager(http)))]),
         });
+    }
+
+    /// <summary>Graph's default page of directory objects, and the most <c>$top</c> may ask for.</summary>
+    internal const int DirectoryObjectsDefaultPage = 100;
+    internal const int DirectoryObjectsMaxPage = 999;
+
+    /// <summary>
+    /// A user's groups, nested ones included, paged as Graph pages directory objects: 100 by default, <c>$top</c> up to
+    /// 999, and an <c>@odata.nextLink</c> with an opaque <c>$skiptoken</c> (here the position after the page) while
+    /// there is more.
+    /// </summary>
+    private static IResult TransitiveGroups(HttpContext http, GraphDirectory graph, EmulatorContext context, EntraUser user)
+    {
+        var query = http.Request.Query;
+        var top = DirectoryObjectsDefaultPage;
+        if (query.TryGetValue("$top", out var topText)
+            && (!int.TryParse(topText, NumberStyles.None, CultureInfo.InvariantCulture, out top) || top is < 1 or > DirectoryObjectsMaxPage))
+        {
+            return Error(400, "Request_BadRequest", "Invalid page size specified.", graph);
+        }
+
+        var skip = 0;
+        if (query.TryGetValue("$skiptoken", out var skipText)
+            && (skipText.ToString() is not ['g', .. var position] || !int.TryParse(position, NumberStyles.None, CultureInfo.InvariantCulture, out skip)))
+        {
+            return Error(400, "BadRequest", "Invalid $skiptoken: follow @odata.nextLink.", graph);
+        }
+
+        var groups = user.Groups;
+        var page = groups.Skip(skip).Take(top).ToList();
+        var body = new JsonObject
+        {
+            ["@odata.context"] = Context("groups(id,displayName,isAssignableToRole)"),
+            ["value"] = new JsonArray([.. page.Select(g => (JsonNode)new JsonObject
+            {
+                ["@odata.type"] = ODataTypePrefix + "group",
+                ["id"] = g.Id,
+                ["displayName"] = g.DisplayName,
+                ["isAssignableToRole"] = g.IsAssignableToRole,
+            })]),
+        };
+        if (skip + page.Count < groups.Count)
+        {
+            var next = QueryString.Create(query
+                .Where(q => q.Key != "$skiptoken")
+                .Select(q => new KeyValuePair<string, string?>(q.Key, q.Value.ToString()))
+                .Append(new KeyValuePair<string, string?>("$skiptoken", "g" + (skip + page.Count).ToString(CultureInfo.InvariantCulture))));
+            body["@odata.nextLink"] = new Uri(context.BaseFor(http.Request), http.Request.Path.ToUriComponent().TrimStart('/') + next.ToUriComponent()).AbsoluteUri;
+        }
+
+        return Json(body);
     }
 
     /// <summary>The only navigation the emulator expands is the user's manager (<c>$expand=manager</c>, optionally with a <c>$select</c>); anything else is a 400 as Graph gives for an unknown property.</summary>

@@ -100,7 +100,7 @@ public sealed class EntraUser
     public bool OnPremisesSyncEnabled { get; init; }
 
     /// <summary>The groups the user belongs to, directly or through nesting (<c>transitiveMemberOf</c>).</summary>
-    public IReadOnlyList<EntraGroup> Groups { get; init; } = [];
+    public IReadOnlyList<EntraGroup> Groups { get; internal set; } = [];
 
     /// <summary>The user's default MFA method (an id of <see cref="Methods"/>); null when none is left.</summary>
     public string? DefaultMethodId
@@ -300,6 +300,16 @@ internal sealed class GraphDirectory
             }
 
             return AddUser(upn, displayName, false, [authenticator ? "microsoftAuthenticatorAuthenticationMethod" : "phoneAuthenticationMethod"], phones: businessPhone is null ? [] : [businessPhone]);
+        }
+    }
+
+    /// <summary>Adds groups to the user's memberships, after the ones they have.</summary>
+    public void AddToGroups(string upn, IEnumerable<EntraGroup> groups)
+    {
+        var user = FindByUpn(upn) ?? throw new ArgumentException("No such Entra user.", nameof(upn));
+        lock (_gate)
+        {
+            user.Groups = [.. user.Groups, .. groups];
         }
     }
 

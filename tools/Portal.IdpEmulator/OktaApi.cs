@@ -109,8 +109,7 @@ internal static class OktaApi
         api.MapGet("/users", (HttpContext http) => SearchUsers(http, state, context));
         api.MapGet("/users/{uid}/factors", (HttpContext http, string uid) => WithUser(state, uid, user =>
             Json(new JsonArray([.. user.Factors.Select(f => (JsonNode)FactorJson(user, f, Base(http)))]))));
-        api.MapGet("/users/{uid}/groups", (string uid) => WithUser(state, uid, user =>
-            Json(new JsonArray([.. user.Groups.Select(g => (JsonNode)GroupJson(g))]))));
+        api.MapGet("/users/{uid}/groups", (HttpContext http, string uid) => WithUser(state, uid, user => UserGroups(http, context, user)));
         api.MapGet("/users/{uid}/roles", (string uid) => WithUser(state, uid, user =>
             Json(new JsonArray([.. RolesOf(user, state).Select(r => (JsonNode)RoleJson(r.Type, r.AssignmentType, r.Seed, user.Created, state))]))));
         api.MapGet("/groups/{gid}/roles", (string gid) => state.GroupById(gid) is { } group
@@ -269,21 +268,59 @@ internal static class OktaApi
 
         var page = matched.Skip(start).Take(limit).ToList();
         var baseUrl = context.BaseFor(http.Request);
-        var self = new Uri(baseUrl, http.Features.Get<IHttpRequestFeature>()?.RawTarget?.TrimStart('/') ?? "api/v1/users");
+        PageLinks(http, baseUrl, "api/v1/users", start + page.Count < matched.Count && page.Count > 0 ? page[^1].Id : null);
+        return Json(new JsonArray([.. page.Select(u => (JsonNode)UserJson(u, baseUrl))]));
+    }
+
+    /// <summary>The most groups Okta answers per page of a user's groups, and its default (listUserGroups' <c>limit</c>, Okta's API reference).</summary>
+    internal const int UserGroupsMaxLimit = 200;
+
+    /// <summary>
+    /// A user's groups as Okta pages them: <c>limit</c> (at most 200, the default), an opaque <c>after</c> cursor (here
+    /// the id of the last group of the page) and a <c>Link</c> header with <c>rel="self"</c> and, when there is more,
+    /// <c>rel="next"</c>. The spec documents no 400 for this operation, so a limit out of range is not refused: a
+    /// larger one is answered with 200 a page, one that is not a positive integer with the default.
+    /// </summary>
+    private static IResult UserGroups(HttpContext http, EmulatorContext context, DemoCaller user)
+    {
+        var query = http.Request.Query;
+        var limit = query.TryGetValue("limit", out var limitText)
+            && int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out var asked) && asked > 0
+            ? Math.Min(asked, UserGroupsMaxLimit)
+            : UserGroupsMaxLimit;
+        var groups = user.Groups;
+        var start = 0;
+        if (query.TryGetValue("after", out var after))
+        {
+            var index = groups.ToList().FindIndex(g => EmulatorState.GroupId(g) == after.ToString());
+            start = index < 0 ? groups.Count : index + 1;
+        }
+
+        var page = groups.Skip(start).Take(limit).ToList();
+        PageLinks(http, context.BaseFor(http.Request), $"api/v1/users/{user.Id}/groups", start + page.Count < groups.Count && page.Count > 0 ? EmulatorState.GroupId(page[^1]) : null);
+        return Json(new JsonArray([.. page.Select(g => (JsonNode)GroupJson(g))]));
+    }
+
+    /// <summary>
+    /// Okta's Link header on a page of a listing: <c>rel="self"</c>, and <c>rel="next"</c> with the request's own query
+    /// and <paramref name="after"/> as the cursor when there is more.
+    /// </summary>
+    private static void PageLinks(HttpContext http, Uri baseUrl, string path, string? after)
+    {
+        var self = new Uri(baseUrl, http.Features.Get<IHttpRequestFeature>()?.RawTarget?.TrimStart('/') ?? path);
         // AbsoluteUri keeps the request's percent-encoding: Uri.ToString() would un-escape non-ASCII
         // characters, which are not allowed in a header value.
         var links = new List<string> { $"<{self.AbsoluteUri}>; rel=\"self\"" };
-        if (start + page.Count < matched.Count && page.Count > 0)
+        if (after is not null)
         {
-            var next = QueryString.Create(query
+            var next = QueryString.Create(http.Request.Query
                 .Where(q => q.Key != "after")
                 .Select(q => new KeyValuePair<string, string?>(q.Key, q.Value.ToString()))
-                .Append(new KeyValuePair<string, string?>("after", page[^1].Id)));
-            links.Add($"<{new Uri(baseUrl, "api/v1/users" + next.ToUriComponent()).AbsoluteUri}>; rel=\"next\"");
+                .Append(new KeyValuePair<string, string?>("after", after)));
+            links.Add($"<{new Uri(baseUrl, path + next.ToUriComponent()).AbsoluteUri}>; rel=\"next\"");
         }
 
         http.Response.Headers.Link = links.ToArray();
-        return Json(new JsonArray([.. page.Select(u => (JsonNode)UserJson(u, baseUrl))]));
     }
 
     private static async Task<IResult> Verify(HttpContext http, EmulatorState state, Uri baseUrl, string uid, string fid)

@@ -26,6 +26,12 @@ internal sealed partial class GraphCallerDirectory(
     internal const string NoUnlockMessage = "Entra locks accounts by smart lockout, which clears itself; revoke sessions or issue a TAP instead.";
 
     internal const string SyncedUserMessage = "This account is synced from on-premises Active Directory: its password can only be reset there (or through Entra password writeback, which the portal does not use). Issue a Temporary Access Pass or sign the caller out everywhere instead.";
+    /// <summary>
+    /// The most pages of one Graph listing the portal reads: a caller's active roles, eligible roles and groups (999 a
+    /// page, so nearly 10,000 groups), and the directory audits of one reconciliation poll. More than any real user has,
+    /// and a bounded number of requests per check; past it a privilege check is an error (privilege unknown, which
+    /// needs a second agent's approval), never the pages read so far.
+    /// </summary>
     internal const int MaxPages = 10;
 
     // The caller card's fields (docs/security-decisions.md "Caller context, live and never stored") come with the
@@ -150,59 +156,81 @@ internal sealed partial class GraphCallerDirectory(
             return invalid;
         }
 
-        return await RunAsync("list_privileges", isRead: true, async ct => IdpResult<IReadOnlyList<string>>.Success(await PrivilegesAsync(callerId, ct)), cancellationToken);
+        return await RunAsync("list_privileges", isRead: true, ct => PrivilegesAsync(callerId, ct), cancellationToken);
     }
 
-    private async Task<IReadOnlyList<string>> PrivilegesAsync(string callerId, CancellationToken ct)
+    internal const string TooManyPagesMessage = "The caller has more directory roles or groups in Entra than the portal reads, so whether one of them makes the account privileged is not known.";
+
+    private async Task<IdpResult<IReadOnlyList<string>>> PrivilegesAsync(string callerId, CancellationToken ct)
     {
         // callerId is a GUID (InvalidId), so it cannot change the filter's meaning.
         var filter = $"principalId eq '{callerId}'";
         var reasons = new List<string>();
         var directory = graph.RoleManagement.Directory;
         var active = await directory.RoleAssignments.GetAsync(r => { r.QueryParameters.Filter = filter; r.QueryParameters.Expand = ["roleDefinition"]; }, ct);
-        for (var pages = 1; ; pages++)
+        if (await ReadToTheEndAsync(active, p => p.OdataNextLink, p => (p.Value ?? []).Select(a => EntraPrivilegeNames.ActiveRole + RoleName(a.RoleDefinition?.DisplayName, a.RoleDefinitionId, a.DirectoryScopeId)),
+                next => directory.RoleAssignments.WithUrl(next).GetAsync(cancellationToken: ct), reasons) is { } activeUnread)
         {
-            reasons.AddRange((active?.Value ?? []).Select(a => EntraPrivilegeNames.ActiveRole + RoleName(a.RoleDefinition?.DisplayName, a.RoleDefinitionId, a.DirectoryScopeId)));
-            if (active?.OdataNextLink is not { } next)
-            {
-                break;
-            }
-
-            active = pages < MaxPages ? await directory.RoleAssignments.WithUrl(next).GetAsync(cancellationToken: ct) : throw TooMany();
+            return activeUnread;
         }
 
         var eligible = await directory.RoleEligibilitySchedules.GetAsync(r => { r.QueryParameters.Filter = filter; r.QueryParameters.Expand = ["roleDefinition"]; }, ct);
-        for (var pages = 1; ; pages++)
+        if (await ReadToTheEndAsync(eligible, p => p.OdataNextLink, p => (p.Value ?? []).Select(a => EntraPrivilegeNames.EligibleRole + RoleName(a.RoleDefinition?.DisplayName, a.RoleDefinitionId, a.DirectoryScopeId)),
+                next => directory.RoleEligibilitySchedules.WithUrl(next).GetAsync(cancellationToken: ct), reasons) is { } eligibleUnread)
         {
-            reasons.AddRange((eligible?.Value ?? []).Select(a => EntraPrivilegeNames.EligibleRole + RoleName(a.RoleDefinition?.DisplayName, a.RoleDefinitionId, a.DirectoryScopeId)));
-            if (eligible?.OdataNextLink is not { } next)
-            {
-                break;
-            }
-
-            eligible = pages < MaxPages ? await directory.RoleEligibilitySchedules.WithUrl(next).GetAsync(cancellationToken: ct) : throw TooMany();
+            return eligibleUnread;
         }
 
         var groups = await graph.Users[callerId].TransitiveMemberOf.GraphGroup.GetAsync(r => { r.QueryParameters.Select = ["id", "displayName", "isAssignableToRole"]; r.QueryParameters.Top = 999; }, ct);
-        for (var pages = 1; ; pages++)
+        if (await ReadToTheEndAsync(groups, p => p.OdataNextLink, p => (p.Value ?? []).Where(g => g.IsAssignableToRole == true).Select(g => EntraPrivilegeNames.RoleAssignableGroup + (g.DisplayName ?? g.Id)),
+                next => graph.Users[callerId].TransitiveMemberOf.GraphGroup.WithUrl(next).GetAsync(cancellationToken: ct), reasons) is { } groupsUnread)
         {
-            reasons.AddRange((groups?.Value ?? []).Where(g => g.IsAssignableToRole == true).Select(g => EntraPrivilegeNames.RoleAssignableGroup + (g.DisplayName ?? g.Id)));
-            if (groups?.OdataNextLink is not { } next)
-            {
-                break;
-            }
-
-            groups = pages < MaxPages ? await graph.Users[callerId].TransitiveMemberOf.GraphGroup.WithUrl(next).GetAsync(cancellationToken: ct) : throw TooMany();
+            return groupsUnread;
         }
 
-        return reasons;
+        return IdpResult<IReadOnlyList<string>>.Success(reasons);
+    }
+
+    /// <summary>
+    /// Every page of one listing, its reasons added to <paramref name="into"/>; null when read to the last page. An error,
+    /// never the reasons read so far, when there are more than <see cref="MaxPages"/> pages (more than any real user
+    /// has) or when Graph links the next page on a host other than the Graph host the portal is configured with
+    /// (nothing is sent there): either way the caller's privilege is unknown, which counts as privileged.
+    /// </summary>
+    private async Task<IdpError?> ReadToTheEndAsync<TPage>(TPage? page, Func<TPage, string?> nextLink, Func<TPage, IEnumerable<string>> reasonsOf, Func<string, Task<TPage?>> follow, List<string> into)
+        where TPage : class
+    {
+        for (var pages = 1; page is not null; pages++)
+        {
+            into.AddRange(reasonsOf(page));
+            if (nextLink(page) is not { } next)
+            {
+                return null;
+            }
+
+            if (pages >= MaxPages)
+            {
+                var tooMany = new IdpError(IdpErrorKind.Invalid, "too_many_pages", TooManyPagesMessage);
+                Log("list_privileges", 200, tooMany);
+                return tooMany;
+            }
+
+            if (!IsGraphLink(next))
+            {
+                var elsewhere = new IdpError(IdpErrorKind.Invalid, "next_link_untrusted",
+                    "Microsoft Graph put the next page of the caller's roles or groups on another host than the Graph URL the portal is configured with, so they could not all be read.");
+                Log("list_privileges", 200, elsewhere);
+                return elsewhere;
+            }
+
+            page = await follow(next);
+        }
+
+        return null;
     }
 
     private static string RoleName(string? displayName, string? roleDefinitionId, string? scope) =>
         (displayName ?? roleDefinitionId ?? "unknown role") + (scope is null or "/" ? "" : " (scope " + scope + ")");
-
-    /// <summary>More pages than any real user has: the answer is not trusted, so the target stays "unknown" (privileged).</summary>
-    private static HttpRequestException TooMany() => new("Graph returned more pages than the portal reads.");
 
     public Task<IdpResult<PushChallenge>> StartPushAsync(string callerId, string factorId, ChallengeContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult<IdpResult<PushChallenge>>(NotSupported());
@@ -572,7 +600,8 @@ internal sealed partial class GraphCallerDirectory(
     {
         try
         {
-            return (await PrivilegesAsync(callerId, cancellationToken)).Count > 0;
+            var privileges = await PrivilegesAsync(callerId, cancellationToken);
+            return privileges.IsSuccess ? privileges.Value.Count > 0 : null;
         }
         catch (Exception exception) when (exception is ApiException or AggregateException or EntraTokenException or HttpRequestException
             || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))

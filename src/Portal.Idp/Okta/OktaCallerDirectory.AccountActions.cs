@@ -94,31 +94,12 @@ internal sealed partial class OktaCallerDirectory
     /// the System Log's path; null otherwise. Only the path and query are kept, so a stored cursor can only ever be
     /// requested from the configured org URL.
     /// </summary>
-    internal string? TrustedLogLink(string link)
-    {
-        if (link.Length > MaxPollReferenceLength || link.Any(char.IsControl) || link.Any(char.IsWhiteSpace) || link.Contains('\\', StringComparison.Ordinal)
-            || !Uri.TryCreate(link, UriKind.Absolute, out var uri) || !IsTrustedOrigin(uri) || uri.UserInfo.Length > 0 || uri.Fragment.Length > 0)
-        {
-            return null;
-        }
-
-        return LogCursorUri(uri.PathAndQuery) is null ? null : uri.PathAndQuery;
-    }
+    internal string? TrustedLogLink(string link) => NextPageUri(link, LogPath)?.PathAndQuery;
 
     /// <summary>A stored cursor as a request on the configured org URL, or null when it is not a System Log query.</summary>
-    private Uri? LogCursorUri(string cursor)
-    {
-        var path = new Uri(_baseUrl, "api/v1/logs").AbsolutePath;
-        if (cursor.Length > MaxPollReferenceLength || !cursor.StartsWith(path + "?", StringComparison.Ordinal)
-            || cursor.Contains("..", StringComparison.Ordinal) || cursor.Contains('#', StringComparison.Ordinal) || cursor.Contains('\\', StringComparison.Ordinal)
-            || cursor.Any(char.IsControl) || cursor.Any(char.IsWhiteSpace))
-        {
-            return null;
-        }
+    private Uri? LogCursorUri(string cursor) => ListingUri(cursor, LogPath);
 
-        var uri = new Uri(_baseUrl, cursor);
-        return SameOrigin(uri, _baseUrl) && uri.AbsolutePath == path ? uri : null;
-    }
+    private const string LogPath = "api/v1/logs";
 
     /// <summary>One event as an account action, or null: another event type, not a success, self-service, or incomplete.</summary>
     private AccountActionEvent? ToAccountAction(OktaLogEvent e)
@@ -164,28 +145,4 @@ internal sealed partial class OktaCallerDirectory
     private bool ByPortal(OktaLogEvent e) =>
         (_settings?.ServiceApp is { } app && (e.Client?.Id == app.ClientId || e.Actor?.Id == app.ClientId))
         || (_settings?.ApiTokenId is { Length: > 0 } tokenId && e.Transaction?.Detail?.RequestApiTokenId == tokenId);
-
-    /// <summary>The <c>rel="next"</c> target of a response's Link headers, or null.</summary>
-    private static string? NextLink(HttpResponseMessage response)
-    {
-        if (!response.Headers.TryGetValues("Link", out var values))
-        {
-            return null;
-        }
-
-        foreach (var value in values)
-        {
-            foreach (var part in value.Split(','))
-            {
-                var pieces = part.Split(';');
-                if (pieces.Length >= 2 && pieces.Skip(1).Any(p => p.Trim() is "rel=\"next\"" or "rel=next"))
-                {
-                    var target = pieces[0].Trim();
-                    return target.StartsWith('<') && target.EndsWith('>') ? target[1..^1] : null;
-                }
-            }
-        }
-
-        return null;
-    }
 }

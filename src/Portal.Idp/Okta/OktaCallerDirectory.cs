@@ -217,26 +217,75 @@ internal sealed partial class OktaCallerDirectory : ICallerDirectory
         };
     }
 
+    /// <summary>
+    /// Okta's page size for a user's groups: listUserGroups takes <c>limit</c> up to 200, which is also its default
+    /// (Okta's API reference; the published OpenAPI document names no parameters for it), and says where the next page
+    /// is in a <c>Link: rel="next"</c> header with an <c>after</c> cursor.
+    /// </summary>
+    internal const int GroupPageSize = 200;
+
+    /// <summary>
+    /// The most pages of a user's groups the portal reads: ten pages of 200 is 2,000 groups, far beyond any person's
+    /// memberships, and ten requests is as much of Okta's rate limit as one privileged check should spend. Past it
+    /// the answer is an error, never the groups read so far: a privileged group could be on a page not read, and a
+    /// failed read leaves the caller's privilege unknown, which needs a second agent's approval.
+    /// </summary>
+    internal const int MaxGroupPages = 10;
+
+    internal const string TooManyGroupsMessage = "The caller is in more Okta groups than the portal reads (over 2,000), so whether one of them is a privileged group is not known.";
+
     public async Task<IdpResult<IReadOnlyList<string>>> ListGroupsAsync(string callerId, CancellationToken cancellationToken = default)
     {
+        const string Operation = "list_groups";
         if (!IsValidId(callerId))
         {
             return InvalidId();
         }
 
-        var reply = await SendAsync("list_groups", HttpMethod.Get, UserApi(callerId, "/groups"), cancellationToken);
-        if (!reply.IsSuccess)
+        // Every page is read: a privileged group on a later page must not read as "not privileged".
+        var path = "api/v1/users/" + Uri.EscapeDataString(callerId) + "/groups";
+        var uri = new Uri(_baseUrl, path + "?limit=" + GroupPageSize.ToString(CultureInfo.InvariantCulture));
+        var names = new List<string>();
+        for (var page = 1; ; page++)
         {
-            return reply.ToError(isRead: true);
-        }
+            var reply = await SendAsync(Operation, HttpMethod.Get, uri, cancellationToken);
+            if (!reply.IsSuccess)
+            {
+                return reply.ToError(isRead: true);
+            }
 
-        if (!TryRead(reply, "list_groups", OktaJson.Default.ListOktaGroup, out var groups) || groups is null)
-        {
-            return OktaErrorMapper.Unreadable(isRead: true);
-        }
+            if (!TryRead(reply, Operation, OktaJson.Default.ListOktaGroup, out var groups) || groups is null)
+            {
+                return OktaErrorMapper.Unreadable(isRead: true);
+            }
 
-        return IdpResult<IReadOnlyList<string>>.Success([.. groups.Select(g => g.Profile?.Name).OfType<string>()]);
+            names.AddRange(groups.Select(g => g.Profile?.Name).OfType<string>());
+            if (reply.NextLink is not { } link)
+            {
+                return IdpResult<IReadOnlyList<string>>.Success(names);
+            }
+
+            if (page >= MaxGroupPages)
+            {
+                OktaLog.Refused(_logger, Operation, "too_many_groups");
+                return new IdpError(IdpErrorKind.Invalid, "too_many_groups", TooManyGroupsMessage);
+            }
+
+            if (NextPageUri(link, path) is not { } next)
+            {
+                // Nothing is sent to a host the portal does not trust; the groups read so far are not an answer.
+                OktaLog.Refused(_logger, Operation, "next_link_untrusted");
+                return new IdpError(IdpErrorKind.Invalid, "next_link_untrusted", UntrustedNextLinkMessage(link));
+            }
+
+            uri = next;
+        }
     }
+
+    private static string UntrustedNextLinkMessage(string link) =>
+        "Okta put the next page of the caller's groups on "
+        + (Uri.TryCreate(link, UriKind.Absolute, out var uri) ? uri.GetLeftPart(UriPartial.Authority) : "an address the portal could not read")
+        + ", which is neither the org URL the portal is configured with nor the canonical host its connection test found, so the caller's groups could not all be read: an administrator can run Test connection or set the tenant's org URL to that host.";
 
     public async Task<IdpResult<IReadOnlyList<string>>> ListAdminRolesAsync(string callerId, CancellationToken cancellationToken = default)
     {

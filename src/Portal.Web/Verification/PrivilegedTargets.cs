@@ -22,6 +22,9 @@ public enum PrivilegeState
 /// <summary>The verdict, with which answers were unknown (for the audit reason) and the IdP's error when it did not answer.</summary>
 public sealed record PrivilegeVerdict(PrivilegeState State, bool RolesUnknown, bool GroupsUnknown, IdpError? Down)
 {
+    /// <summary>Why the answer is <see cref="PrivilegeState.Unknown"/>: the IdP's refusal, or e.g. more groups than the portal reads; null otherwise.</summary>
+    public IdpError? UnknownBecause { get; init; }
+
     /// <summary>An action on this caller needs a second agent's approval (privileged, or not known not to be).</summary>
     public bool NeedsApproval => State is PrivilegeState.Privileged or PrivilegeState.Unknown;
 }
@@ -63,6 +66,11 @@ public static class PrivilegedTargets
 
         var known = (roles.IsSuccess && roles.Value.Count > 0)
             || (groups.IsSuccess && groups.Value.Any(g => tenant.PrivilegedGroups.Contains(g, StringComparer.OrdinalIgnoreCase)));
-        return new PrivilegeVerdict(known ? PrivilegeState.Privileged : PrivilegeState.Unknown, !roles.IsSuccess, !groups.IsSuccess, null);
+        // A failed read of the groups (refused, more pages than the portal reads, a next link on another host) is never
+        // read as "not in a privileged group": fail closed.
+        return new PrivilegeVerdict(known ? PrivilegeState.Privileged : PrivilegeState.Unknown, !roles.IsSuccess, !groups.IsSuccess, null)
+        {
+            UnknownBecause = known ? null : roles.Error ?? groups.Error,
+        };
     }
 }

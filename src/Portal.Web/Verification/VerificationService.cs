@@ -33,10 +33,14 @@ public sealed record CallerView(string CallerRef, string MaskedLogin, string Mas
     /// <summary>Whether the caller is a privileged account (V7), shown at look-up, before any verification.</summary>
     public PrivilegeState Privilege { get; init; } = PrivilegeState.NotPrivileged;
 
+    /// <summary>Why <see cref="Privilege"/> is unknown, as the IdP adapter told it (no PII); null when it is not unknown or no reason was given.</summary>
+    public string? PrivilegeUnknownBecause { get; init; }
+
     /// <summary>What the console says about <see cref="Privilege"/>; null for an account that is not privileged.</summary>
     public string? PrivilegeNote => Privilege switch
     {
         PrivilegeState.Privileged => "Privileged account (an IdP administrator): every action on it needs a second agent's approval: ask for it below while you verify the caller.",
+        PrivilegeState.Unknown when PrivilegeUnknownBecause is { } why => "Whether this is a privileged account is not known (" + why.TrimEnd('.') + "): every action on it needs a second agent's approval: ask for it below while you verify the caller.",
         PrivilegeState.Unknown => "The identity provider would not say whether this is a privileged account: every action on it needs a second agent's approval: ask for it below while you verify the caller.",
         PrivilegeState.IdpUnavailable => "Could not check whether this is a privileged account (the identity provider did not answer); each action checks again.",
         _ => null,
@@ -108,6 +112,7 @@ public sealed class VerificationService(
             DirectorySynced = caller.DirectorySynced,
             Privilege = privilege.State,
             Executive = executive,
+            PrivilegeUnknownBecause = privilege.UnknownBecause?.AgentMessage,
             Login = caller.Login,
             Email = caller.Email,
             Details = caller.Details,

@@ -134,6 +134,11 @@ public sealed class OktaSpecValidationTests(OktaSpecValidationTests.Host host) :
             await directory.ListFactorsAsync(state.FindCaller("frank.caller@demo.example")!.Id);
             await directory.ListGroupsAsync(state.FindCaller("erin.admin@demo.example")!.Id);
 
+            // A caller whose groups fill more than one page: the pages after the first as the adapter follows them.
+            var inManyGroups = state.AddCaller($"spec{Guid.NewGuid():N}@demo.example", "spec@demo.example", "Spec", "Groups");
+            state.AddToManyGroups(inManyGroups.Login, "Spec Project", 250);
+            await directory.ListGroupsAsync(inManyGroups.Id);
+
             // The manager look-up (getUser twice): managerId an id, a login, naming nobody; no managerId at all.
             await directory.GetManagerAsync(alice.Id);
             await directory.GetManagerAsync(state.FindCaller("orphan.report@demo.example")!.Id);

@@ -389,7 +389,9 @@ public sealed class ActionService(
             await audit.RecordAsync(entry with { Action = "approval.request", Outcome = AuditOutcome.Succeeded, Reason = action.Name + (verdict.RolesUnknown ? " roles_unknown" : "") + (verdict.GroupsUnknown ? " groups_unknown" : "") + (heightened ? " " + HeightenedThreat.Code : "") + (recovery ? " recovery" : "") }, ct);
         }
 
-        var why = verdict.NeedsApproval ? "This caller is a privileged account"
+        var why = verdict.State == PrivilegeState.Unknown
+                ? "Whether this caller is a privileged account is not known" + (verdict.UnknownBecause is { } unknown ? " (" + unknown.AgentMessage.TrimEnd('.') + ")" : "")
+            : verdict.NeedsApproval ? "This caller is a privileged account"
             : heightened ? "Heightened-threat mode is on in your organisation"
             : "This caller was verified through a recovery method, and your organisation asks for two agents on every recovery";
         return new Refusal(ApprovalRequiredCode, $"{why}: {action.Title} needs a second agent's approval. The request is in the approval queue for a colleague to decide; once approved, submit again while this verification lasts.");
