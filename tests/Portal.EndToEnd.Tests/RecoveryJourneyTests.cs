@@ -102,6 +102,40 @@ public sealed class RecoveryJourneyTests(ChromiumFixture chromium, PortalServer 
     }
 
     /// <summary>
+    /// Who answers the number on file says they never called: the report is asked twice (it raises the alarm, so a
+    /// slip of the mouse must not), then the page says in the error colour that someone called in their name.
+    /// </summary>
+    [Fact]
+    public async Task CallBack_WhoAnsweredNeverCalled_ReportAskedTwice_AlarmShownAsAnError()
+    {
+        var login = portal.Emulator.State.AddCaller("nell.notme@demo.example", "nell.notme@demo.example", "Nell", "Notme", push: true).Login;
+        portal.Emulator.State.SetWorkPhone(login, "+1 555 0100 152");
+        await using var agent = await AgentBrowser.OpenAsync(chromium, portal);
+        var page = agent.Page;
+        await agent.SignInAsync("Tier Three Agent");
+        await agent.LookUpAsync(login);
+        await agent.ClickAsync(page.Locator("form[data-method='recovery.callback']").GetByRole(AriaRole.Button, new() { Name = "Start a call-back" }));
+        await Expect(page).ToHaveURLAsync(new Regex("/verification/pending/[^/]+$"));
+
+        var report = page.GetByRole(AriaRole.Button, new() { Name = "Report: they did not call us" });
+        await Expect(report).Not.ToBeVisibleAsync();
+        await agent.ClickAsync(page.Locator("[data-field='callback-not-me'] summary"));
+        await Expect(report).ToBeVisibleAsync();
+        await agent.CheckPageAsync("call-back: not me asked");
+        await agent.ScreenshotAsync("recovery-callback-not-me-asked");
+        await agent.ClickAsync(report);
+
+        await Expect(page.Locator("[data-field='state']")).ToContainTextAsync("someone called in their name");
+        await Expect(page.Locator("[data-field='state']")).ToHaveClassAsync(new Regex(@"\berror\b"));
+        await agent.CheckPageAsync("call-back: not me reported");
+        await agent.ScreenshotAsync("recovery-callback-not-me");
+        await page.GotoAsync("/console");
+        await agent.LookUpAsync(login);
+        await Expect(page.Locator("[data-code='Alarm']")).ToBeVisibleAsync();
+        agent.AssertPagesRanCleanly();
+    }
+
+    /// <summary>
     /// The call-back (docs/recovery.md): the agent reads the code on the caller's call, calls the work phone on file,
     /// types the code who answered says back, and may sign the caller out everywhere (and nothing stronger); the notice
     /// reaches the caller's address on file.

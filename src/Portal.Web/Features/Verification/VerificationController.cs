@@ -157,7 +157,7 @@ public sealed class VerificationController(
         if (refusal is not null)
         {
             Response.StatusCode = StatusCodes.Status422UnprocessableEntity;
-            return View(nameof(Pending), await WithCallBackAsync(agent, tenant, (await WithStepUpAsync(agent, ToPage(pending, refusal))) with { Escalation = tenant.CallScripts.Escalation }, pending));
+            return View(nameof(Pending), await WithCallBackAsync(agent, tenant, ToPage(pending, refusal) with { Escalation = tenant.CallScripts.Escalation }, pending));
         }
 
         if (pending.State != ChallengeState.Waiting)
