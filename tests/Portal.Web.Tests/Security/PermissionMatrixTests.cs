@@ -89,6 +89,7 @@ public sealed class PermissionMatrixTests(PermissionMatrixTests.Fixture fixture)
         POST /verification/pending/{id}/poll   | sign-in   | allow  | allow  | allow  | deny    | deny
         POST /verification/push                | sign-in   | allow  | allow  | allow  | deny    | deny
         POST /verification/manager             | sign-in   | allow  | allow  | allow  | deny    | deny
+        POST /verification/idv                 | sign-in   | allow  | allow  | allow  | deny    | deny
         POST /verification/callback            | sign-in   | allow  | allow  | allow  | deny    | deny
         POST /verification/pending/{id}/callback | sign-in | allow  | allow  | allow  | deny    | deny
         GET /verification/session/{id}         | sign-in   | allow  | allow  | allow  | deny    | deny

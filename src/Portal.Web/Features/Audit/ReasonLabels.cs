@@ -58,6 +58,8 @@ public static class ReasonLabels
         ["callback_not_me"] = "Who answered the number on file said they never called the help desk",
         ["callback_timed_out"] = "The call-back's code was not confirmed in time",
         ["callback_phone_changed"] = "The work phone on file changed during the call-back",
+        ["idv_not_verified"] = "Okta recorded that the caller's ID verification did not pass",
+        ["idv_timed_out"] = "The caller did not finish the ID verification in time",
 
         // Recovery notices (docs/recovery.md)
         ["no_relay"] = "No mail relay is configured for recovery notices",

@@ -169,6 +169,14 @@ public sealed class VerificationController(
     }
 
     /// <summary>
+    /// <c>recovery.idv</c> (docs/recovery.md): the caller goes through the identity verification their organisation set
+    /// up at Okta; the pending page reads Okta's result for them from its System Log.
+    /// </summary>
+    [HttpPost("idv")]
+    public Task<IActionResult> StartIdVerification([FromForm] string? callerRef, [FromForm] string? factorId) =>
+        StartAsync(VerificationMethods.RecoveryIdVerification, callerRef, factorId, null);
+
+    /// <summary>
     /// <c>recovery.manager</c> (docs/recovery.md): a push with number matching to the caller's manager as the IdP names
     /// them; the agent calls the manager at the number on file and reads out the number.
     /// </summary>
