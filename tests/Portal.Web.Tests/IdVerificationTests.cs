@@ -73,6 +73,7 @@ public sealed class IdVerificationTests(PortalHostFixture fixture) : IClassFixtu
         var pending = await StartAsync(agent, await agent.LookupAsync(caller));
 
         Idp.VerifyIdentity(caller, passed: false);
+        _host.Clock.Advance(TimeSpan.FromSeconds(30));
         Idp.VerifyIdentity(caller, passed: true);
         Assert.Equal(("Rejected", null), await agent.PollAsync(pending));
         Assert.Contains("did not pass", System.Net.WebUtility.HtmlDecode(await agent.GetPageAsync(pending)), StringComparison.Ordinal);

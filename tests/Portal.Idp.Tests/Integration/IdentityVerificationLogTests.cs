@@ -71,6 +71,7 @@ public sealed class IdentityVerificationLogTests : IAsyncLifetime
         var directory = Okta(LogsApp, LogsScopes);
         var since = _emulator.State.Now;
         _emulator.State.VerifyIdentity(caller.Login, passed: false);
+        await Task.Delay(20);
         _emulator.State.VerifyIdentity(caller.Login, passed: true);
 
         var result = await directory.FindIdentityVerificationAsync(caller.Id, since);
