@@ -25,6 +25,15 @@ public interface ICallerDirectory : IAccountActionLog
     /// </summary>
     Task<IdpResult<CallerProfile>> GetManagerAsync(string callerId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The first result of the IdP's own identity verification of the caller (an ID document and a selfie, checked by
+    /// the verification vendor the organisation set up at the IdP) recorded at or after <paramref name="since"/>;
+    /// <see cref="IdentityVerificationState.NotYet"/> when there is none yet (docs/recovery.md). Okta records it in its
+    /// System Log (<c>user.identity_verification</c>); Entra ID gives an app no result it can read, so its directory
+    /// answers <see cref="IdpErrorKind.Invalid"/> with code <c>idv_not_supported</c>.
+    /// </summary>
+    Task<IdpResult<IdentityVerificationResult>> FindIdentityVerificationAsync(string callerId, DateTimeOffset since, CancellationToken cancellationToken = default);
+
     /// <summary>The caller's enrolled factors, each saying whether and how it can be challenged.</summary>
     Task<IdpResult<IReadOnlyList<CallerFactor>>> ListFactorsAsync(string callerId, CancellationToken cancellationToken = default);
 

@@ -174,6 +174,28 @@ public enum CallerStatus
     Unknown,
 }
 
+/// <summary>Where the IdP's identity verification of a caller stands.</summary>
+public enum IdentityVerificationState
+{
+    /// <summary>No result since the start: the caller has not finished (or not begun) the vendor's check.</summary>
+    NotYet,
+
+    /// <summary>The vendor verified the caller's ID and face, and the IdP allowed it (Okta: <c>ALLOW</c>, <c>CLAIMS_VERIFIED</c>).</summary>
+    Verified,
+
+    /// <summary>Any other result: the IdP denied it, or said something the portal does not take as verified.</summary>
+    NotVerified,
+}
+
+/// <summary>
+/// The IdP's identity-verification result for a caller (docs/recovery.md): the IdP's event id and time as evidence,
+/// and its reason code (for the audit; never the document's or the face's data, which the IdP does not give).
+/// </summary>
+public sealed record IdentityVerificationResult(IdentityVerificationState State, string? EventId = null, DateTimeOffset? At = null, string? Reason = null)
+{
+    public static IdentityVerificationResult NotYet { get; } = new(IdentityVerificationState.NotYet);
+}
+
 /// <summary>The strong methods the portal accepts (NIST 800-63B AAL2), by their stable names.</summary>
 public static class VerificationMethods
 {
@@ -191,8 +213,15 @@ public static class VerificationMethods
     /// </summary>
     public const string RecoveryCallBack = "recovery.callback";
 
+    /// <summary>
+    /// Recovery (docs/recovery.md): the caller passed the identity verification their organisation set up at Okta (an ID
+    /// document and a selfie, checked by the vendor), read from Okta's System Log. The portal never sees the document
+    /// or the face.
+    /// </summary>
+    public const string RecoveryIdVerification = "recovery.idv";
+
     /// <summary>Whether <paramref name="method"/> is a recovery method: an action done through it sends the caller a recovery notice.</summary>
-    public static bool IsRecovery(string? method) => method is RecoveryManager or RecoveryCallBack;
+    public static bool IsRecovery(string? method) => method is RecoveryManager or RecoveryCallBack or RecoveryIdVerification;
 }
 
 /// <summary>The kind of an enrolled factor, as the IdP names it.</summary>

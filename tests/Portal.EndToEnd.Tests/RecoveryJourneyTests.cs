@@ -102,6 +102,89 @@ public sealed class RecoveryJourneyTests(ChromiumFixture chromium, PortalServer 
     }
 
     /// <summary>
+    /// ID verification through Okta (docs/recovery.md): the caller goes through their organisation's identity
+    /// verification at Okta (here, the emulator's phone page passes it), and the agent's page, asking Okta's System Log
+    /// on its own, moves to the verified caller, who may be given a temporary access code and nothing stronger.
+    /// </summary>
+    [Fact]
+    public async Task LostPhone_CallerPassesOktasIdVerification_AgentIssuesATemporaryAccessCode()
+    {
+        var login = portal.Emulator.State.AddCaller("ida.idv@demo.example", "ida.idv@demo.example", "Ida", "Idv", push: true).Login;
+        await using var agent = await AgentBrowser.OpenAsync(chromium, portal);
+        var page = agent.Page;
+        await agent.SignInAsync("Tier Three Agent");
+        await agent.LookUpAsync(login);
+
+        var idv = page.Locator("form[data-method='recovery.idv']");
+        await Expect(idv.Locator("[data-field='idv-allows']")).ToContainTextAsync("Issue temporary access code");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await agent.ClickAsync(idv.GetByRole(AriaRole.Button, new() { Name = "Start ID verification" }));
+        await Expect(page).ToHaveURLAsync(new Regex("/verification/pending/[^/]+$"));
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "ID verification for" })).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-field='idv-script']")).ToContainTextAsync("photo ID and a selfie");
+        await Expect(page.Locator("[data-field='state']")).ToContainTextAsync("Waiting for Okta");
+        await agent.CheckPageAsync("ID verification: waiting");
+        await agent.ScreenshotAsync("recovery-idv-pending");
+
+        // The caller, at Okta's sign-in page, goes through the vendor's check and passes it.
+        var phone = await agent.OpenPhoneAsync(login);
+        agent.CountClick();
+        await phone.GetByRole(AriaRole.Button, new() { Name = "Verify my ID (passes)" }).ClickAsync();
+        await Expect(phone.Locator("[data-field='idv-last']")).ToContainTextAsync("verified");
+
+        // Nobody touches the portal tab: it asks Okta every ten seconds and moves to the verified caller.
+        await Expect(page).ToHaveURLAsync(new Regex("/verification/session/[0-9a-f]+$"), new() { Timeout = 30_000 });
+        await Expect(page.Locator("[data-field='method']")).ToHaveTextAsync("ID verification through Okta (recovery)");
+        await Expect(page.Locator("form[data-action='password_reset']")).ToHaveAttributeAsync("data-offered", "false");
+        await agent.CheckPageAsync("ID verification: verified");
+        var tap = page.Locator("form[data-action='tap_issue']");
+        await tap.GetByLabel("Ticket").FillAsync("INC-3003");
+        await agent.ClickAsync(tap.GetByRole(AriaRole.Button, new() { Name = "Issue temporary access code" }));
+        await Expect(page.Locator("[data-field='secret']")).Not.ToBeEmptyAsync();
+        clock.Stop();
+        JourneyMetrics.Record("ID verification (recovery) to a temporary access code", agent.Clicks, clock.Elapsed);
+        Assert.Equal(1, portal.Emulator.State.FindCaller(login)!.TemporaryAccessCodesIssued);
+        await Expect(page.Locator("[data-field='recovery-notice']")).ToContainTextAsync("address on file");
+        await agent.CheckPageAsync("ID verification: code issued");
+        await agent.ScreenshotAsync("recovery-idv-done");
+        agent.AssertPagesRanCleanly();
+    }
+
+    /// <summary>
+    /// Who answers the number on file says they never called: the report is asked twice (it raises the alarm, so a
+    /// slip of the mouse must not), then the page says in the error colour that someone called in their name.
+    /// </summary>
+    [Fact]
+    public async Task CallBack_WhoAnsweredNeverCalled_ReportAskedTwice_AlarmShownAsAnError()
+    {
+        var login = portal.Emulator.State.AddCaller("nell.notme@demo.example", "nell.notme@demo.example", "Nell", "Notme", push: true).Login;
+        portal.Emulator.State.SetWorkPhone(login, "+1 555 0100 152");
+        await using var agent = await AgentBrowser.OpenAsync(chromium, portal);
+        var page = agent.Page;
+        await agent.SignInAsync("Tier Three Agent");
+        await agent.LookUpAsync(login);
+        await agent.ClickAsync(page.Locator("form[data-method='recovery.callback']").GetByRole(AriaRole.Button, new() { Name = "Start a call-back" }));
+        await Expect(page).ToHaveURLAsync(new Regex("/verification/pending/[^/]+$"));
+
+        var report = page.GetByRole(AriaRole.Button, new() { Name = "Report: they did not call us" });
+        await Expect(report).Not.ToBeVisibleAsync();
+        await agent.ClickAsync(page.Locator("[data-field='callback-not-me'] summary"));
+        await Expect(report).ToBeVisibleAsync();
+        await agent.CheckPageAsync("call-back: not me asked");
+        await agent.ScreenshotAsync("recovery-callback-not-me-asked");
+        await agent.ClickAsync(report);
+
+        await Expect(page.Locator("[data-field='state']")).ToContainTextAsync("someone called in their name");
+        await Expect(page.Locator("[data-field='state']")).ToHaveClassAsync(new Regex(@"\berror\b"));
+        await agent.CheckPageAsync("call-back: not me reported");
+        await agent.ScreenshotAsync("recovery-callback-not-me");
+        await page.GotoAsync("/console");
+        await agent.LookUpAsync(login);
+        await Expect(page.Locator("[data-code='Alarm']")).ToBeVisibleAsync();
+        agent.AssertPagesRanCleanly();
+    }
+
+    /// <summary>
     /// The call-back (docs/recovery.md): the agent reads the code on the caller's call, calls the work phone on file,
     /// types the code who answered says back, and may sign the caller out everywhere (and nothing stronger); the notice
     /// reaches the caller's address on file.

@@ -45,6 +45,28 @@ public sealed class OktaSystemLogTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task IdentityVerification_PassAndFail_LoggedAsOktaDocumentsThem_TheUserAsActorAndTarget()
+    {
+        using var okta = Okta();
+        _host.State.VerifyIdentity(Alice, passed: true);
+        _host.State.VerifyIdentity(Bob, passed: false);
+        _host.State.ActAsAdmin(AdminAction.ResetPassword, Dave, IdpSide.Okta);
+
+        var (events, _) = await Get(okta, "logs?filter=" + Uri.EscapeDataString("eventType eq \"user.identity_verification\""));
+
+        Assert.Equal(2, events.Count);
+        var passed = events[0]!;
+        Assert.Equal("user.identity_verification", Text(passed, "eventType"));
+        Assert.Equal(("ALLOW", "CLAIMS_VERIFIED"), (Text(passed["outcome"]!, "result"), Text(passed["outcome"]!, "reason")));
+        AssertActor(passed, "User", Id(Alice), Alice);
+        Assert.Equal(Id(Alice), Text(passed["target"]!.AsArray().Single(t => Text(t!, "type") == "User")!, "id"));
+        Assert.Null(passed["legacyEventType"]);
+        var failed = events[1]!;
+        Assert.Equal(("DENY", "CLAIMS_NOT_VERIFIED"), (Text(failed["outcome"]!, "result"), Text(failed["outcome"]!, "reason")));
+        AssertActor(failed, "User", Id(Bob), Bob);
+    }
+
+    [Fact]
     public async Task ApiResetAndAdminReset_BothLogged_TheApiOneWithTheTokensIdTheOtherAsTheAdminAtTheConsole()
     {
         using var okta = Okta();

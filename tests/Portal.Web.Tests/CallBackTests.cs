@@ -148,6 +148,26 @@ public sealed class CallBackTests(PortalHostFixture fixture) : IClassFixture<Por
     }
 
     [Fact]
+    public async Task AccountSuspendedDuringTheCallBack_RightCodeVerifiesNothing_NotCountedAgainstTheCaller()
+    {
+        var caller = NewCallerWithWorkPhone("+1 555 0100 188");
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(_agent));
+        var pending = (await agent.StartCallBackAsync(await agent.LookupAsync(caller))).Headers.Location!.OriginalString;
+        var code = ConsoleDriver.CallBackCode(await agent.GetPageAsync(pending))!;
+
+        // The security team suspends the account while the agent is calling the number on file.
+        Idp.SetStatus(caller, "SUSPENDED");
+        var confirmed = await agent.AnswerCallBackAsync(pending, code);
+        Assert.Equal(pending, confirmed.Headers.Location!.OriginalString);
+        var ended = System.Net.WebUtility.HtmlDecode(await agent.GetPageAsync(pending));
+        Assert.Contains("account was closed during the call-back", ended, StringComparison.Ordinal);
+        Assert.Contains("class=\"state error\"", ended, StringComparison.Ordinal);
+        Assert.DoesNotContain("/verification/session/", ended, StringComparison.Ordinal);
+        var result = Assert.Single(await AuditAsync(), d => (string)d["action"]! == "verification.callback.result");
+        Assert.Equal(("failed", "caller_inactive"), ((string)result["outcome"]!, (string)result["reason"]!));
+    }
+
+    [Fact]
     public async Task TimedOut_TheyDidNotCallUs_StillRaisesTheAlarm()
     {
         var caller = NewCallerWithWorkPhone("+1 555 0100 186");

@@ -40,11 +40,23 @@ public enum AdminActivityKind
 
     /// <summary>Okta <c>user.mfa.factor.activate</c> of a TAC enrolment; Entra "Admin registered security info" of a TAP.</summary>
     TemporaryAccessIssued,
+
+    /// <summary>
+    /// Okta <c>user.identity_verification</c> with the outcome <c>ALLOW</c> (reason <c>CLAIMS_VERIFIED</c>): the user
+    /// passed the ID verification vendor's check an account management policy asked for. The user's own activity.
+    /// </summary>
+    IdentityVerified,
+
+    /// <summary>Okta <c>user.identity_verification</c> with the outcome <c>DENY</c> (reason <c>CLAIMS_NOT_VERIFIED</c>).</summary>
+    IdentityNotVerified,
 }
 
 /// <summary>Who an audit event names as having acted.</summary>
 public enum AdminActorKind
 {
+    /// <summary>The user themself, for their own activity (an identity verification).</summary>
+    Self,
+
     /// <summary>An Okta SSWS API token: Okta logs its owner (a user) and the token's id.</summary>
     OktaApiToken,
 
@@ -171,4 +183,9 @@ public static class EmulatorAdmins
     public const string AdminIpAddress = "203.0.113.50";
 
     public const string AdminUserAgent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
+
+    /// <summary>Where a caller verifies their identity from (a documentation address, RFC 5737): their own phone.</summary>
+    public const string CallerIpAddress = "198.51.100.77";
+
+    public const string CallerUserAgent = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
 }

@@ -61,10 +61,12 @@ public static class DemoTenants
             ["GroupTiers:Helpdesk Auditors"] = "Auditor",
             ["GroupTiers:Helpdesk Admins"] = "Tenant admin",
 
-            // Recovery (docs/recovery.md): a caller who lost their phone can be verified by their manager's approval, or
-            // called back at the work phone on file (weaker: it opens "Sign out everywhere" only).
+            // Recovery (docs/recovery.md): a caller who lost their phone can be verified by their manager's approval, by the
+            // ID verification the org set up at Okta (the caller's phone page passes or fails it), or called back at the
+            // work phone on file (weaker: it opens "Sign out everywhere" only).
             ["Recovery:ManagerApproval"] = "true",
             ["Recovery:CallBack"] = "true",
+            ["Recovery:IdVerification"] = "true",
 
             // Executive targets (docs/tenancy.md): vera.exec@demo.example is in this group, so any action on her needs
             // two different methods in the same agent session.

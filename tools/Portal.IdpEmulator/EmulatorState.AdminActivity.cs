@@ -36,6 +36,24 @@ public sealed partial class EmulatorState
         return side == IdpSide.Okta ? OktaAdminAct(action, userLoginOrId) : EntraAdminAct(action, userLoginOrId);
     }
 
+    /// <summary>
+    /// Test hook (and the caller's phone page): the Okta user finishes the identity verification their organisation's
+    /// account management policy asks for (an ID document and a selfie at the vendor), and Okta records the result in
+    /// its System Log as <c>user.identity_verification</c>: <c>ALLOW</c> when <paramref name="passed"/>, else
+    /// <c>DENY</c>. The emulator never sees a document or a face either.
+    /// </summary>
+    /// <exception cref="ArgumentException">No such Okta user.</exception>
+    public AdminActivity VerifyIdentity(string login, bool passed)
+    {
+        var user = FindCaller(login) ?? throw new ArgumentException("No such Okta user.", nameof(login));
+        var self = new AdminActor(AdminActorKind.Self, user.Id, user.Login, user.FirstName + " " + user.LastName, "")
+        {
+            IpAddress = EmulatorAdmins.CallerIpAddress,
+            UserAgent = EmulatorAdmins.CallerUserAgent,
+        };
+        return RecordOkta(passed ? AdminActivityKind.IdentityVerified : AdminActivityKind.IdentityNotVerified, self, user);
+    }
+
     internal AdminActivity RecordActivity(IdpSide side, AdminActivityKind kind, AdminActor actor, string targetId, string targetLogin, string targetName, string? detail = null)
     {
         lock (_gate)

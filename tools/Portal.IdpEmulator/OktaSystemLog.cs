@@ -130,8 +130,10 @@ internal static class OktaSystemLog
     }
 
     /// <summary>The event type, display message and legacy event type Okta gives an action.</summary>
-    internal static (string EventType, string DisplayMessage, string LegacyEventType) Describe(AdminActivityKind kind) => kind switch
+    internal static (string EventType, string DisplayMessage, string? LegacyEventType) Describe(AdminActivityKind kind) => kind switch
     {
+        // Okta's event type catalogue: user.identity_verification has no legacy event type.
+        AdminActivityKind.IdentityVerified or AdminActivityKind.IdentityNotVerified => ("user.identity_verification", "User identity verification", null),
         AdminActivityKind.PasswordReset => ("user.account.reset_password", "Reset password for user", "core.user.config.password_reset"),
         AdminActivityKind.PasswordExpired => ("user.account.expire_password", "Expire password for user", "core.user.config.password_expired"),
         AdminActivityKind.FactorsReset => ("user.mfa.factor.reset_all", "Reset all factors for user", "core.user.factor.reset_all"),
@@ -171,7 +173,7 @@ internal static class OktaSystemLog
             detail["requestApiTokenId"] = tokenId;
         }
 
-        return new JsonObject
+        var json = new JsonObject
         {
             ["uuid"] = e.Id,
             ["published"] = OktaApi.Timestamp(e.At),
@@ -193,7 +195,12 @@ internal static class OktaSystemLog
                 ["userAgent"] = new JsonObject { ["rawUserAgent"] = actor.UserAgent },
                 ["ipAddress"] = actor.IpAddress,
             },
-            ["outcome"] = new JsonObject { ["result"] = "SUCCESS" },
+            ["outcome"] = e.Kind switch
+            {
+                AdminActivityKind.IdentityVerified => new JsonObject { ["result"] = "ALLOW", ["reason"] = "CLAIMS_VERIFIED" },
+                AdminActivityKind.IdentityNotVerified => new JsonObject { ["result"] = "DENY", ["reason"] = "CLAIMS_NOT_VERIFIED" },
+                _ => new JsonObject { ["result"] = "SUCCESS" },
+            },
             ["target"] = targets,
             ["transaction"] = new JsonObject
             {
@@ -202,6 +209,18 @@ internal static class OktaSystemLog
                 ["detail"] = detail,
             },
         };
+        if (legacyEventType is null)
+        {
+            json.Remove("legacyEventType");
+        }
+
+        if (actor.ClientId.Length == 0)
+        {
+            // A user's own activity in a browser: no OAuth client made the request.
+            json["client"]!.AsObject().Remove("id");
+        }
+
+        return json;
     }
 
     private static bool Matches(AdminActivity e, string attribute, string value) => attribute switch

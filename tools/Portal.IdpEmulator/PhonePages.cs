@@ -88,7 +88,33 @@ internal static class PhonePages
                 body.Append("<div class=\"muted\">").Append(secondsLeft.ToString(CultureInfo.InvariantCulture)).Append(" s left</div></div>");
             }
 
+            // What the organisation's ID verification vendor (Persona, CLEAR, Incode) does when an Okta account
+            // management policy sends the caller to it: the emulator records only the result Okta would log.
+            body.Append("<h2>ID verification</h2><div class=\"card\" data-field=\"idv\"><p>Your organisation's identity verification: a photo ID and a selfie, checked by its vendor. In a real org the caller reaches it from the Okta sign-in page (Forgot password, or set up a new authenticator).</p>");
+            body.Append("<form method=\"post\" action=\"/phone/").Append(Html.E(Uri.EscapeDataString(caller.Login))).Append("/idv\">")
+                .Append("<button type=\"submit\" name=\"result\" value=\"pass\">Verify my ID (passes)</button> ")
+                .Append("<button class=\"secondary\" type=\"submit\" name=\"result\" value=\"fail\">Verify my ID (fails)</button></form>");
+            var last = state.AdminActivities.LastOrDefault(a => a.TargetId == caller.Id && a.Kind is AdminActivityKind.IdentityVerified or AdminActivityKind.IdentityNotVerified);
+            if (last is not null)
+            {
+                body.Append("<p class=\"muted\" data-field=\"idv-last\">Last result: ").Append(last.Kind == AdminActivityKind.IdentityVerified ? "verified" : "not verified")
+                    .Append(" at ").Append(Html.E(last.At.ToString("HH:mm:ss", CultureInfo.InvariantCulture))).Append(" UTC</p>");
+            }
+
+            body.Append("</div>");
             return Html.Result(Html.Page("Caller phone", body.ToString(), refresh: true));
+        });
+
+        app.MapPost("/phone/{login}/idv", async (HttpContext http, string login) =>
+        {
+            var form = await http.Request.ReadFormAsync(http.RequestAborted);
+            if (state.FindCaller(login) is null || form["result"].ToString() is not ("pass" or "fail"))
+            {
+                return Results.BadRequest();
+            }
+
+            state.VerifyIdentity(login, passed: form["result"] == "pass");
+            return BackTo(login);
         });
 
         app.MapPost("/phone/push/{txId}/answer", async (HttpContext http, string txId) =>

@@ -106,6 +106,16 @@ internal sealed partial class GraphCallerDirectory(
     /// than a user: both are <c>no_manager</c>, since only a user of the directory can approve. Every other failure
     /// maps as any read does, so that an outage is never told to the agent as "no manager".
     /// </summary>
+    /// <summary>
+    /// Entra ID gives an app no identity-verification result it can read: its account recovery with Verified ID and
+    /// Face Check is Microsoft's own self-service flow, and no token claim, authentication strength or API reports its
+    /// outcome to another app (docs/recovery.md). Start-up refuses the setting for an Entra tenant; this is the answer
+    /// should anything ask.
+    /// </summary>
+    public Task<IdpResult<IdentityVerificationResult>> FindIdentityVerificationAsync(string callerId, DateTimeOffset since, CancellationToken cancellationToken = default) =>
+        Task.FromResult<IdpResult<IdentityVerificationResult>>(new IdpError(IdpErrorKind.Invalid, "idv_not_supported",
+            "Microsoft Entra ID does not report an identity verification to other apps: verify the caller another way."));
+
     public async Task<IdpResult<CallerProfile>> GetManagerAsync(string callerId, CancellationToken cancellationToken = default)
     {
         if (InvalidId(callerId) is { } invalid)

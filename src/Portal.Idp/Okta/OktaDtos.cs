@@ -240,6 +240,9 @@ internal sealed class OktaLogEvent
 internal sealed class OktaLogOutcome
 {
     public string? Result { get; set; }
+
+    /// <summary>Read for an identity verification only (<c>CLAIMS_VERIFIED</c> with <c>ALLOW</c>, or why Okta denied).</summary>
+    public string? Reason { get; set; }
 }
 
 /// <summary>An actor or a target: Okta's id, type (<c>User</c>, <c>PublicClientApp</c>, …) and login.</summary>

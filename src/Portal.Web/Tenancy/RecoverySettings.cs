@@ -18,6 +18,13 @@ public sealed class RecoverySettings
     /// </summary>
     public bool CallBack { get; set; }
 
+    /// <summary>
+    /// Whether agents may verify a caller by the identity verification the organisation set up at Okta (an ID document
+    /// and a selfie at its vendor, <c>recovery.idv</c>), read from Okta's System Log. Okta organisations only: Entra ID
+    /// gives an app no such result (docs/recovery.md).
+    /// </summary>
+    public bool IdVerification { get; set; }
+
     /// <summary>Whether every action done through a recovery method also needs a second agent's approval, as for a privileged target.</summary>
     public bool RequireSecondAgent { get; set; }
 

@@ -99,7 +99,7 @@ public static class TenantPolicyRules
     /// The methods a policy may accept: the AAL2 methods (V1), and the recovery methods, each only where its own rule
     /// allows (the recovery floor; a call-back for the actions that hand nothing over).
     /// </summary>
-    public static IReadOnlyList<string> Methods { get; } = [VerificationMethods.OktaPush, VerificationMethods.OidcStepUp, VerificationMethods.OktaTotp, VerificationMethods.EntraPush, VerificationMethods.RecoveryManager, VerificationMethods.RecoveryCallBack];
+    public static IReadOnlyList<string> Methods { get; } = [VerificationMethods.OktaPush, VerificationMethods.OidcStepUp, VerificationMethods.OktaTotp, VerificationMethods.EntraPush, VerificationMethods.RecoveryManager, VerificationMethods.RecoveryCallBack, VerificationMethods.RecoveryIdVerification];
 
     public const int MaxAllowListEntries = 200;
     public const int MaxNameLength = 64;
@@ -162,6 +162,16 @@ public static class TenantPolicyRules
         if (t.Recovery.CallBack && !t.Recovery.Notices.Smtp.IsConfigured)
         {
             yield return $"{at}:Recovery:CallBack needs {at}:Recovery:Notices:Smtp:Host (docs/recovery.md): the caller must be told after every recovery.";
+        }
+
+        if (t.Recovery.IdVerification && t.Idp.Kind != IdpKind.Okta)
+        {
+            yield return $"{at}:Recovery:IdVerification is available for Okta organisations only (docs/recovery.md): Microsoft Entra ID reports no identity verification result to other apps.";
+        }
+
+        if (t.Recovery.IdVerification && !t.Recovery.Notices.Smtp.IsConfigured)
+        {
+            yield return $"{at}:Recovery:IdVerification needs {at}:Recovery:Notices:Smtp:Host (docs/recovery.md): the caller must be told after every recovery.";
         }
     }
 
@@ -271,9 +281,9 @@ public static class TenantPolicyRules
 
             // V7: the actions that hand the account over need a number-matched push or a fresh sign-in;
             // no tenant policy may open them to a code read over the phone or a push without number matching.
-            if (action is "tap_issue" or "mfa_reset" && methods.Any(m => m is not (VerificationMethods.OktaPush or VerificationMethods.OidcStepUp or VerificationMethods.RecoveryManager)))
+            if (action is "tap_issue" or "mfa_reset" && methods.Any(m => m is not (VerificationMethods.OktaPush or VerificationMethods.OidcStepUp or VerificationMethods.RecoveryManager or VerificationMethods.RecoveryIdVerification)))
             {
-                yield return $"{at}:ActionMethods:{action} may list only {VerificationMethods.OktaPush}, {VerificationMethods.OidcStepUp} and {VerificationMethods.RecoveryManager} (number matching or a fresh sign-in).";
+                yield return $"{at}:ActionMethods:{action} may list only {VerificationMethods.OktaPush}, {VerificationMethods.OidcStepUp}, {VerificationMethods.RecoveryManager} and {VerificationMethods.RecoveryIdVerification} (number matching, a fresh sign-in, or a recovery that proves as much).";
             }
 
             // A call-back proves less than a code read over the phone (docs/recovery.md): it may open only the actions
@@ -287,7 +297,7 @@ public static class TenantPolicyRules
             // a recovery method never opens a password reset; the caller is given a temporary access code to enrol instead.
             if (action == "password_reset" && methods.Any(VerificationMethods.IsRecovery))
             {
-                yield return $"{at}:ActionMethods:password_reset may not list a recovery method ({VerificationMethods.RecoveryManager}, {VerificationMethods.RecoveryCallBack}): issue a temporary access code after a recovery instead.";
+                yield return $"{at}:ActionMethods:password_reset may not list a recovery method ({VerificationMethods.RecoveryManager}, {VerificationMethods.RecoveryCallBack}, {VerificationMethods.RecoveryIdVerification}): issue a temporary access code after a recovery instead.";
             }
         }
     }

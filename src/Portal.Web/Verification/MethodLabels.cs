@@ -13,6 +13,7 @@ public static class MethodLabels
         VerificationMethods.EntraPush => "Microsoft Authenticator push",
         VerificationMethods.RecoveryManager => "Manager approval (recovery)",
         VerificationMethods.RecoveryCallBack => "Call-back to the number on file (recovery, weaker)",
+        VerificationMethods.RecoveryIdVerification => "ID verification through Okta (recovery)",
         Reconciliation.ReconciliationWatcher.OktaSource => "Not verified: read from Okta's System Log",
         Reconciliation.ReconciliationWatcher.EntraSource => "Not verified: read from Entra's audit log",
         null or "" => "",
@@ -28,6 +29,7 @@ public static class MethodLabels
         VerificationMethods.EntraPush => "Authenticator push",
         VerificationMethods.RecoveryManager => "Manager approval",
         VerificationMethods.RecoveryCallBack => "Call-back",
+        VerificationMethods.RecoveryIdVerification => "ID verification",
         Reconciliation.ReconciliationWatcher.OktaSource => "Okta System Log",
         Reconciliation.ReconciliationWatcher.EntraSource => "Entra audit log",
         null or "" => "",
@@ -50,6 +52,7 @@ public static class MethodLabels
         VerificationMethods.EntraPush => "an Authenticator push",
         VerificationMethods.RecoveryManager => "the caller's manager's approval",
         VerificationMethods.RecoveryCallBack => "a call-back to the number on file",
+        VerificationMethods.RecoveryIdVerification => "an ID verification through Okta",
         _ => method,
     };
 }

@@ -23,6 +23,7 @@ public static class VerificationSetup
         services.AddScoped<CallBackMethod>();
         services.AddScoped<IVerificationMethod>(sp => sp.GetRequiredService<CallBackMethod>());
         services.AddSingleton<CallBackHandover>();
+        services.AddScoped<IVerificationMethod, IdVerificationMethod>();
         services.AddScoped<VerificationService>();
         services.AddSingleton<ApprovalStore>();
         services.AddScoped<ActionService>();

@@ -34,6 +34,8 @@ internal sealed class FakeDirectory : ICallerDirectory
 
     public Task<IdpResult<CallerProfile>> GetManagerAsync(string callerId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
+    public Task<IdpResult<IdentityVerificationResult>> FindIdentityVerificationAsync(string callerId, DateTimeOffset since, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
     public Task<IdpResult<IReadOnlyList<CallerFactor>>> ListFactorsAsync(string callerId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
     public Task<IdpResult<PushChallenge>> StartPushAsync(string callerId, string factorId, ChallengeContext context, CancellationToken cancellationToken = default) => throw new NotSupportedException();

@@ -150,14 +150,14 @@ public sealed class TenantPolicyRulesTests
         t.ActionMethods["teleport"] = [VerificationMethods.OktaPush];
         t.ActionMethods["tap_issue"] = [VerificationMethods.OktaPush, VerificationMethods.OktaTotp];
         t.ActionMethods["mfa_reset"] = [VerificationMethods.EntraPush];
-        var methods = "okta.push, oidc.stepup, okta.totp, entra.push, recovery.manager, recovery.callback";
+        var methods = "okta.push, oidc.stepup, okta.totp, entra.push, recovery.manager, recovery.callback, recovery.idv";
         Assert.Equal(
         [
             $"{At}:ActionMethods:sessions_revoke must list one or more of {methods}.",
             $"{At}:ActionMethods:account_unlock must list one or more of {methods}.",
             $"{At}:ActionMethods names an unknown action 'teleport'.",
-            $"{At}:ActionMethods:tap_issue may list only okta.push, oidc.stepup and recovery.manager (number matching or a fresh sign-in).",
-            $"{At}:ActionMethods:mfa_reset may list only okta.push, oidc.stepup and recovery.manager (number matching or a fresh sign-in).",
+            $"{At}:ActionMethods:tap_issue may list only okta.push, oidc.stepup, recovery.manager and recovery.idv (number matching, a fresh sign-in, or a recovery that proves as much).",
+            $"{At}:ActionMethods:mfa_reset may list only okta.push, oidc.stepup, recovery.manager and recovery.idv (number matching, a fresh sign-in, or a recovery that proves as much).",
         ], Check(t));
 
         var strong = Valid();
@@ -171,7 +171,7 @@ public sealed class TenantPolicyRulesTests
     {
         var t = Valid();
         t.ActionMethods["password_reset"] = [VerificationMethods.OktaPush, VerificationMethods.RecoveryManager];
-        AssertOnly($"{At}:ActionMethods:password_reset may not list a recovery method (recovery.manager, recovery.callback): issue a temporary access code after a recovery instead.", t);
+        AssertOnly($"{At}:ActionMethods:password_reset may not list a recovery method (recovery.manager, recovery.callback, recovery.idv): issue a temporary access code after a recovery instead.", t);
 
         var enrolAgain = Valid();
         enrolAgain.ActionMethods["tap_issue"] = [VerificationMethods.RecoveryManager];
@@ -194,8 +194,8 @@ public sealed class TenantPolicyRulesTests
         Assert.Equal(
         [
             $"{At}:ActionMethods:password_reset may not list recovery.callback: a call-back opens only sessions_revoke and account_unlock.",
-            $"{At}:ActionMethods:password_reset may not list a recovery method (recovery.manager, recovery.callback): issue a temporary access code after a recovery instead.",
-            $"{At}:ActionMethods:tap_issue may list only okta.push, oidc.stepup and recovery.manager (number matching or a fresh sign-in).",
+            $"{At}:ActionMethods:password_reset may not list a recovery method (recovery.manager, recovery.callback, recovery.idv): issue a temporary access code after a recovery instead.",
+            $"{At}:ActionMethods:tap_issue may list only okta.push, oidc.stepup, recovery.manager and recovery.idv (number matching, a fresh sign-in, or a recovery that proves as much).",
             $"{At}:ActionMethods:tap_issue may not list recovery.callback: a call-back opens only sessions_revoke and account_unlock.",
         ], Check(t));
     }
@@ -236,6 +236,28 @@ public sealed class TenantPolicyRulesTests
             t.Recovery.Notices.Smtp.From = "notices@example.com";
             Assert.Empty(Check(t));
         }
+    }
+
+    [Fact]
+    public void IdVerification_OktaOnly_NeedsTheNoticesRelay_OpensATemporaryAccessCodeButNeverAPassword()
+    {
+        var okta = Valid();
+        okta.Recovery.IdVerification = true;
+        AssertOnly($"{At}:Recovery:IdVerification needs {At}:Recovery:Notices:Smtp:Host (docs/recovery.md): the caller must be told after every recovery.", okta);
+        okta.Recovery.Notices.Smtp.Host = "smtp.example.com";
+        okta.Recovery.Notices.Smtp.From = "notices@example.com";
+        okta.ActionMethods["tap_issue"] = ["okta.push", "recovery.idv"];
+        okta.ActionMethods["mfa_reset"] = ["recovery.idv"];
+        Assert.Empty(Check(okta));
+        okta.ActionMethods["password_reset"] = ["okta.push", "recovery.idv"];
+        AssertOnly($"{At}:ActionMethods:password_reset may not list a recovery method (recovery.manager, recovery.callback, recovery.idv): issue a temporary access code after a recovery instead.", okta);
+
+        var entra = Valid();
+        entra.Idp.Kind = IdpKind.Entra;
+        entra.Recovery.IdVerification = true;
+        entra.Recovery.Notices.Smtp.Host = "smtp.example.com";
+        entra.Recovery.Notices.Smtp.From = "notices@example.com";
+        AssertOnly($"{At}:Recovery:IdVerification is available for Okta organisations only (docs/recovery.md): Microsoft Entra ID reports no identity verification result to other apps.", entra);
     }
 
     [Fact]

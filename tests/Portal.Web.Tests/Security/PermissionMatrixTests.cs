@@ -92,6 +92,7 @@ public sealed class PermissionMatrixTests(PermissionMatrixTests.Fixture fixture)
         POST /verification/pending/{id}/callback | sign-in | allow  | allow  | allow  | deny    | deny
         POST /verification/push                | sign-in   | allow  | allow  | allow  | deny    | deny
         POST /verification/manager             | sign-in   | allow  | allow  | allow  | deny    | deny
+        POST /verification/idv                 | sign-in   | allow  | allow  | allow  | deny    | deny
         GET /verification/session/{id}         | sign-in   | allow  | allow  | allow  | deny    | deny
         POST /verification/stepup              | sign-in   | allow  | allow  | allow  | deny    | deny
         POST /verification/totp                | sign-in   | allow  | allow  | allow  | deny    | deny

@@ -61,6 +61,8 @@ public static class ReasonLabels
         ["prior_verification_invalid"] = "Second method refused: the first verification named is not this agent session's, or is of another caller",
         ["prior_verification_expired"] = "Second method refused: the first verification had ended",
         ["second_method_same"] = "Second method refused: the same method as the first verification",
+        ["idv_not_verified"] = "Okta recorded that the caller's ID verification did not pass",
+        ["idv_timed_out"] = "The caller did not finish the ID verification in time",
 
         // Recovery notices (docs/recovery.md)
         ["no_relay"] = "No mail relay is configured for recovery notices",

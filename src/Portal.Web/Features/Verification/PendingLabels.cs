@@ -1,5 +1,6 @@
 using Portal.Idp;
 using Portal.Web.Verification;
+using Portal.Web.Verification.Methods;
 
 namespace Portal.Web.Features.Verification;
 
@@ -14,14 +15,25 @@ public static class PendingLabels
         var stepUp = page.Method == VerificationMethods.OidcStepUp;
         var manager = page.Method == VerificationMethods.RecoveryManager;
         var callBack = page.Method == VerificationMethods.RecoveryCallBack;
+        var idv = page.Method == VerificationMethods.RecoveryIdVerification;
         return page.State switch
         {
+            ChallengeState.Waiting when idv => "Waiting for Okta to record the caller's ID verification…",
+            ChallengeState.Approved when idv => "Verified: Okta recorded that the caller passed your organisation's ID verification. The caller is verified for what your organisation allows after a recovery.",
+            ChallengeState.Rejected when idv && page.FailureReason == IdVerificationMethod.NotVerified =>
+                "Not verified: Okta recorded that the caller's ID verification did not pass. Do not act on this account. Say: “I can’t make changes to this account today. Your security team will contact you.”",
+            ChallengeState.Rejected when idv && page.FailureReason == RecoveryChecks.CallerInactive =>
+                "Refused: the caller's account was closed during the ID verification, so it cannot be recovered at the help desk. Escalate to your security team.",
+            ChallengeState.Rejected when idv => "Refused: your organisation switched ID verification off during this call. Verify the caller another way.",
+            ChallengeState.TimedOut when idv => "Timed out: Okta recorded no ID verification for the caller within twenty minutes. Start a new one if the caller still needs help.",
             ChallengeState.Waiting when callBack => "Waiting for the code from whoever answers the work phone on file…",
             ChallengeState.Approved when callBack => "Confirmed: who answered the number on file said the code. The caller is verified, weakly, for what your organisation allows after a call-back.",
-            ChallengeState.Rejected or ChallengeState.TimedOut when callBack && page.FailureReason == "callback_not_me" =>
+            ChallengeState.Rejected or ChallengeState.TimedOut when callBack && page.FailureReason == CallBackMethod.NotMe =>
                 "Reported. Who answered the number on file says they did not call the help desk: someone called in their name. Do not act on this account. Your security team has been alerted.",
-            ChallengeState.Rejected when callBack && page.FailureReason == "callback_phone_changed" =>
+            ChallengeState.Rejected when callBack && page.FailureReason == CallBackMethod.PhoneChanged =>
                 "Refused: the work phone on file changed during the call-back. Do not act on this account. Your security team has been alerted.",
+            ChallengeState.Rejected when callBack && page.FailureReason == RecoveryChecks.CallerInactive =>
+                "Refused: the caller's account was closed during the call-back, so it cannot be recovered at the help desk. Escalate to your security team.",
             ChallengeState.Rejected when callBack && page.FailureReason == "heightened_mode" =>
                 "Refused: heightened-threat mode was switched on during the call-back, and it does not accept a call-back. Verify the caller another way.",
             ChallengeState.Rejected when callBack && page.FailureReason == "recovery_not_enabled" =>

@@ -179,7 +179,7 @@ public sealed class VerificationController(
         if (refusal is not null)
         {
             Response.StatusCode = StatusCodes.Status422UnprocessableEntity;
-            return View(nameof(Pending), await WithCallBackAsync(agent, tenant, (await WithStepUpAsync(agent, ToPage(pending, refusal))) with { Escalation = tenant.CallScripts.Escalation }, pending));
+            return View(nameof(Pending), await WithCallBackAsync(agent, tenant, ToPage(pending, refusal) with { Escalation = tenant.CallScripts.Escalation }, pending));
         }
 
         if (pending.State != ChallengeState.Waiting)
@@ -189,6 +189,14 @@ public sealed class VerificationController(
 
         return this.SeeOther(pending.VerificationSessionId is { } sessionId ? $"/verification/session/{sessionId}" : $"/verification/pending/{pending.Id}");
     }
+
+    /// <summary>
+    /// <c>recovery.idv</c> (docs/recovery.md): the caller goes through the identity verification their organisation set
+    /// up at Okta; the pending page reads Okta's result for them from its System Log.
+    /// </summary>
+    [HttpPost("idv")]
+    public Task<IActionResult> StartIdVerification([FromForm] string? callerRef, [FromForm] string? factorId, [FromForm] string? priorVerificationId) =>
+        StartAsync(VerificationMethods.RecoveryIdVerification, callerRef, factorId, null, priorVerificationId);
 
     /// <summary>
     /// <c>recovery.manager</c> (docs/recovery.md): a push with number matching to the caller's manager as the IdP names

@@ -25,9 +25,9 @@ public sealed record CallerAction(string Name, string Permission, string Title, 
     public static readonly CallerAction RevokeSessions = new("sessions_revoke", Permissions.SessionsRevoke, "Sign out everywhere", [.. Any, VerificationMethods.RecoveryCallBack], IdpOperation.RevokeSessions);
     public static readonly CallerAction Unlock = new("account_unlock", Permissions.AccountUnlock, "Unlock account", Any, IdpOperation.Unlock);
     public static readonly CallerAction ResetFactors = new("mfa_reset", Permissions.MfaReset, "Reset MFA factors", Strong, IdpOperation.ResetFactors);
-    // Recovery (docs/recovery.md): a caller whose manager approved may be given a temporary access code to enrol a
-    // new factor, and nothing else unless the tenant's policy says so.
-    public static readonly CallerAction TemporaryAccess = new("tap_issue", Permissions.TapIssue, "Issue temporary access code", [.. Strong, VerificationMethods.RecoveryManager], IdpOperation.IssueTemporaryAccess);
+    // Recovery (docs/recovery.md): a caller whose manager approved, or who passed the organisation's ID verification at
+    // its IdP, may be given a temporary access code to enrol a new factor, and nothing else unless the tenant's policy says so.
+    public static readonly CallerAction TemporaryAccess = new("tap_issue", Permissions.TapIssue, "Issue temporary access code", [.. Strong, VerificationMethods.RecoveryManager, VerificationMethods.RecoveryIdVerification], IdpOperation.IssueTemporaryAccess);
 
     public static IReadOnlyList<CallerAction> All { get; } = [PasswordReset, RevokeSessions, Unlock, ResetFactors, TemporaryAccess];
 

@@ -146,6 +146,12 @@ public sealed class CallBackMethod(
             return new Outcome<PendingVerification>(pending, verdicts.IdpRefusal("caller", tenant, callerNow.Error));
         }
 
+        // An account closed during the call (a leaver's, one the security team suspended) is not recovered by it.
+        if (RecoveryChecks.Closed(callerNow.Value.Status) is { } closed)
+        {
+            return await verdicts.FailAsync(request, pending, callerId, ChallengeState.Rejected, ResultAction, closed.Code, ct, alarm: false, countAgainstCaller: false);
+        }
+
         if (callerNow.Value.Details.WorkPhone is not { } phone || PhoneHash(tenant.Id, pending.Id, phone) != pending.WorkPhoneHash)
         {
             return await verdicts.FailAsync(request, pending, callerId, ChallengeState.Rejected, ResultAction, PhoneChanged, ct, alarm: true);
@@ -186,6 +192,9 @@ public sealed class CallBackMethod(
 /// <summary>What every recovery method checks of the caller's own account before anyone is asked anything.</summary>
 public static class RecoveryChecks
 {
+    /// <summary>The refusal code of an account the organisation closed.</summary>
+    public const string CallerInactive = "caller_inactive";
+
     /// <summary>
     /// A recovery brings back an account someone uses: never one the organisation closed (a leaver's, a suspended one).
     /// Null when the account may be recovered.
@@ -193,5 +202,5 @@ public static class RecoveryChecks
     public static Refusal? Closed(CallerStatus status) =>
         status is CallerStatus.Active or CallerStatus.LockedOut or CallerStatus.PasswordExpired or CallerStatus.Recovery
             ? null
-            : new Refusal("caller_inactive", $"The caller's account is {StatusLabels.Name(status)}: it cannot be recovered at the help desk. Escalate to your security team.");
+            : new Refusal(CallerInactive, $"The caller's account is {StatusLabels.Name(status)}: it cannot be recovered at the help desk. Escalate to your security team.");
 }

@@ -17,6 +17,8 @@
     var tokenInput = root.querySelector("input[name='__RequestVerificationToken']");
     var stateText = root.querySelector("[data-field='state']");
     var progressText = root.querySelector("[data-field='progress']");
+    // A method whose answer the server reads from the IdP's log (an identity verification) asks less often.
+    var every = (parseInt(root.getAttribute("data-poll-seconds"), 10) || 2) * 1000;
     function poll() {
         fetch(root.getAttribute("data-poll-url"), {
             method: "POST",
@@ -37,7 +39,7 @@
                 // Only a change is written: a live region re-announces whatever is written to it.
                 var progress = result.message || "";
                 if (progressText && progressText.textContent !== progress) { progressText.textContent = progress; }
-                window.setTimeout(poll, 2000);
+                window.setTimeout(poll, every);
                 return;
             }
             // The server's words for the outcome (and what to say), the same the reloaded page shows.
@@ -48,8 +50,8 @@
                 reload();
             }
         }).catch(function () {
-            window.setTimeout(poll, 4000);
+            window.setTimeout(poll, every * 2);
         });
     }
-    window.setTimeout(poll, 1500);
+    window.setTimeout(poll, Math.min(every, 1500));
 }());
