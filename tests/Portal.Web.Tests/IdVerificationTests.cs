@@ -83,6 +83,8 @@ public sealed class IdVerificationTests(PortalHostFixture fixture) : IClassFixtu
         // Each failed verification counts against the caller: four more, and the caller is cooling down.
         for (var i = 0; i < 4; i++)
         {
+            // Each attempt starts after the last result: only what Okta records from the start on counts.
+            _host.Clock.Advance(TimeSpan.FromSeconds(1));
             var again = await StartAsync(agent, await agent.LookupAsync(caller));
             Idp.VerifyIdentity(caller, passed: false);
             Assert.Equal("Rejected", (await agent.PollAsync(again)).State);

@@ -37,7 +37,7 @@ public sealed class PrivilegedGroupPagingTests : IClassFixture<PrivilegedGroupPa
     {
         var state = _host.Emulator.State;
         var login = $"paged.{Guid.NewGuid():N}@demo.example";
-        state.AddCaller(login, login, "Paige", "Paged");
+        state.AddCaller(login, login, "Paige", "Lindqvist");
         state.AddToManyGroups(login, "Project", OnePage + 50);
         state.AddToGroup(login, Privileged);
         var agent = new ConsoleDriver(_host, await _host.SignInAsync(SecurityTestKit.Tier3));
@@ -69,9 +69,9 @@ public sealed class PrivilegedGroupPagingTests : IClassFixture<PrivilegedGroupPa
         Assert.Contains("data-field=\"privileged\" data-privilege=\"Unknown\"", page, StringComparison.Ordinal);
         Assert.Contains("more Okta groups than the portal reads", page, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Forbidden, revoke.StatusCode);
-        Assert.Contains("Whether this caller is a privileged account is not known", refusal, StringComparison.Ordinal);
-        Assert.Contains("more Okta groups than the portal reads", refusal, StringComparison.Ordinal);
-        Assert.Contains("second agent", refusal, StringComparison.Ordinal);
+        // The demo tenant names executive groups too, and an unread group list fails closed there first: the action
+        // waits for a second method (and then, privileged or not known, for a second agent).
+        Assert.Contains("Whether this caller is an executive target is not known", System.Net.WebUtility.HtmlDecode(refusal), StringComparison.Ordinal);
         Assert.Equal(0, state.FindCaller(login)!.SessionsRevoked);
     }
 }

@@ -192,7 +192,7 @@ public sealed class ActionServiceTests : IDisposable
         var run = await RunAsync(id, CallerAction.TemporaryAccess);
         await AssertRefusedAsync(run, "method_insufficient", "action.tap_issue");
         Assert.Equal(
-            "Issue temporary access code needs a stronger verification: your organisation accepts a push with number matching, a step-up sign-in or the caller's manager's approval for it.",
+            "Issue temporary access code needs a stronger verification: your organisation accepts a push with number matching, a step-up sign-in, the caller's manager's approval or an ID verification through Okta for it.",
             run.Refusal!.Message);
         Assert.Equal(VerificationMethods.OktaTotp, (await SingleAuditAsync("action.tap_issue")).Method);
     }

@@ -90,7 +90,7 @@ public sealed class PrivilegedTargetsTests
 
         var verdict = await CheckAsync(Tenant(IdpKind.Okta, "Helpdesk Admins"));
 
-        Assert.Equal(new PrivilegeVerdict(PrivilegeState.Unknown, RolesUnknown: true, GroupsUnknown: false, null), verdict);
+        Assert.Equal(new PrivilegeVerdict(PrivilegeState.Unknown, RolesUnknown: true, GroupsUnknown: false, null) { UnknownBecause = Refused }, verdict);
         Assert.True(verdict.NeedsApproval);
         Assert.Empty(_directory.GroupLookups);
     }
@@ -102,7 +102,7 @@ public sealed class PrivilegedTargetsTests
 
         var verdict = await CheckAsync(Tenant(IdpKind.Okta, "Helpdesk Admins"));
 
-        Assert.Equal(new PrivilegeVerdict(PrivilegeState.Unknown, RolesUnknown: false, GroupsUnknown: true, null), verdict);
+        Assert.Equal(new PrivilegeVerdict(PrivilegeState.Unknown, RolesUnknown: false, GroupsUnknown: true, null) { UnknownBecause = Refused }, verdict);
         Assert.True(verdict.NeedsApproval);
     }
 

@@ -209,7 +209,9 @@ public sealed class ActionService(
         await audit.RecordAsync(caller.Entry with { Outcome = AuditOutcome.Denied, Reason = "second_method_required" }, ct);
         return new Refusal(
             ExecutiveTargets.SecondMethodRequiredCode,
-            session.PriorVerificationId is null
+            session.PriorVerificationId is null && state == ExecutiveState.Unknown
+                ? "Whether this caller is an executive target is not known (the identity provider did not give all their groups), so your organisation requires a second, independent method before any action, as for an executive. On the verified caller's page, choose \"Verify by a second method\" and verify the caller by a different method; then act from the second verification."
+                : session.PriorVerificationId is null
                 ? "This caller is an executive target: your organisation requires a second, independent method before any action. On the verified caller's page, choose \"Verify by a second method\" and verify the caller by a different method; then act from the second verification."
                 : "The first of this caller's two verifications has ended. Verify the caller again by one method, then by a second, different one, and act from the second.");
     }
