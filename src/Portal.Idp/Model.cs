@@ -188,8 +188,8 @@ public enum IdentityVerificationState
 }
 
 /// <summary>
-/// The IdP's identity-verification result for a caller (docs/recovery.md): the IdP's event id and time as evidence,
-/// and its reason code (for the audit; never the document's or the face's data, which the IdP does not give).
+/// The IdP's identity-verification result for a caller (docs/recovery.md): the IdP's event id (the portal uses each
+/// pass once), its time, and its reason code; never the document's or the face's data, which the IdP does not give.
 /// </summary>
 public sealed record IdentityVerificationResult(IdentityVerificationState State, string? EventId = null, DateTimeOffset? At = null, string? Reason = null)
 {

@@ -41,11 +41,11 @@ public sealed class IdVerificationTests(PortalHostFixture fixture) : IClassFixtu
         var waiting = System.Net.WebUtility.HtmlDecode(await agent.GetPageAsync(pending));
         Assert.Contains("data-poll-seconds=\"10\"", waiting, StringComparison.Ordinal);
         Assert.Contains("Forgot password?", waiting, StringComparison.Ordinal);
-        Assert.Equal(("Waiting", null), await agent.PollAsync(pending));
+        Assert.Equal(("Waiting", null), await PollAsync(agent, pending));
         Assert.Empty(Idp.PendingPushes(caller));
 
         Idp.VerifyIdentity(caller, passed: true);
-        var (state, next) = await agent.PollAsync(pending);
+        var (state, next) = await PollAsync(agent, pending);
         Assert.Equal("Approved", state);
         Assert.StartsWith("/verification/session/", next, StringComparison.Ordinal);
         Assert.Contains("ID verification through Okta (recovery)", await agent.GetPageAsync(next!), StringComparison.Ordinal);
@@ -75,7 +75,7 @@ public sealed class IdVerificationTests(PortalHostFixture fixture) : IClassFixtu
         Idp.VerifyIdentity(caller, passed: false);
         _host.Clock.Advance(TimeSpan.FromSeconds(30));
         Idp.VerifyIdentity(caller, passed: true);
-        Assert.Equal(("Rejected", null), await agent.PollAsync(pending));
+        Assert.Equal(("Rejected", null), await PollAsync(agent, pending));
         Assert.Contains("did not pass", System.Net.WebUtility.HtmlDecode(await agent.GetPageAsync(pending)), StringComparison.Ordinal);
         var result = Assert.Single(await AuditAsync(), d => (string)d["action"]! == "verification.idv.result");
         Assert.Equal(("failed", "idv_not_verified"), ((string)result["outcome"]!, (string)result["reason"]!));
@@ -87,7 +87,7 @@ public sealed class IdVerificationTests(PortalHostFixture fixture) : IClassFixtu
             _host.Clock.Advance(TimeSpan.FromSeconds(1));
             var again = await StartAsync(agent, await agent.LookupAsync(caller));
             Idp.VerifyIdentity(caller, passed: false);
-            Assert.Equal("Rejected", (await agent.PollAsync(again)).State);
+            Assert.Equal("Rejected", (await PollAsync(agent, again)).State);
         }
 
         var page = await agent.LookupAsync(caller);
@@ -106,10 +106,10 @@ public sealed class IdVerificationTests(PortalHostFixture fixture) : IClassFixtu
         var pending = await StartAsync(agent, await agent.LookupAsync(caller));
 
         Idp.VerifyIdentity(someoneElse, passed: true);
-        Assert.Equal(("Waiting", null), await agent.PollAsync(pending));
+        Assert.Equal(("Waiting", null), await PollAsync(agent, pending));
 
         _host.Clock.Advance(TimeSpan.FromMinutes(21));
-        Assert.Equal(("TimedOut", null), await agent.PollAsync(pending));
+        Assert.Equal(("TimedOut", null), await PollAsync(agent, pending));
         var result = Assert.Single(await AuditAsync(), d => (string)d["action"]! == "verification.idv.result");
         Assert.Equal(("failed", "idv_timed_out"), ((string)result["outcome"]!, (string)result["reason"]!));
     }
@@ -123,7 +123,7 @@ public sealed class IdVerificationTests(PortalHostFixture fixture) : IClassFixtu
 
         Idp.SetStatus(caller, "SUSPENDED");
         Idp.VerifyIdentity(caller, passed: true);
-        Assert.Equal(("Rejected", null), await agent.PollAsync(pending));
+        Assert.Equal(("Rejected", null), await PollAsync(agent, pending));
         Assert.Contains("account was closed during the ID verification", System.Net.WebUtility.HtmlDecode(await agent.GetPageAsync(pending)), StringComparison.Ordinal);
         var result = Assert.Single(await AuditAsync(), d => (string)d["action"]! == "verification.idv.result");
         Assert.Equal(("failed", "caller_inactive"), ((string)result["outcome"]!, (string)result["reason"]!));
@@ -139,7 +139,48 @@ public sealed class IdVerificationTests(PortalHostFixture fixture) : IClassFixtu
         var other = new ConsoleDriver(_host, await _host.SignInAsync(TestPeople.NewAgent(Idp, "Helpdesk Tier 3")));
         Assert.Equal(HttpStatusCode.NotFound, (await other.Browser.GetAsync(pending)).StatusCode);
         Idp.VerifyIdentity(caller, passed: true);
-        Assert.Equal("Approved", (await agent.PollAsync(pending)).State);
+        Assert.Equal("Approved", (await PollAsync(agent, pending)).State);
+    }
+
+    [Fact]
+    public async Task TwoAgentsAtOnce_OnePassAtOkta_VerifiesOneOnly_TheOtherRefusedAsAnAlarm()
+    {
+        var caller = TestPeople.NewCaller(Idp, push: true);
+        var first = new ConsoleDriver(_host, await _host.SignInAsync(_agent));
+        var second = new ConsoleDriver(_host, await _host.SignInAsync(TestPeople.NewAgent(Idp, "Helpdesk Tier 3")));
+        var firstPending = await StartAsync(first, await first.LookupAsync(caller));
+        var secondPending = await StartAsync(second, await second.LookupAsync(caller));
+
+        // One person passes Okta's check once; two agents are waiting on verifications of the same caller.
+        Idp.VerifyIdentity(caller, passed: true);
+        Assert.Equal("Approved", (await PollAsync(first, firstPending)).State);
+        Assert.Equal(("Rejected", null), await PollAsync(second, secondPending));
+
+        Assert.Contains("already verified another call", System.Net.WebUtility.HtmlDecode(await second.GetPageAsync(secondPending)), StringComparison.Ordinal);
+        Assert.Contains("data-code=\"Alarm\"", await second.LookupAsync(caller), StringComparison.Ordinal);
+        var results = (await AuditAsync()).Where(d => (string)d["action"]! == "verification.idv.result").Select(d => ((string)d["outcome"]!, (string)d["reason"]!)).Order().ToList();
+        Assert.Equal([("alarm", "idv_result_used"), ("succeeded", "approved")], results);
+    }
+
+    [Fact]
+    public async Task PolledAgainAtOnce_OktaIsReadOnce()
+    {
+        var caller = TestPeople.NewCaller(Idp, push: true);
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(_agent));
+        var pending = await StartAsync(agent, await agent.LookupAsync(caller));
+        Assert.Equal(("Waiting", null), await PollAsync(agent, pending));
+
+        // A pass lands, but a second tab (or "Check now") asks again within the read interval: Okta is not read again.
+        Idp.VerifyIdentity(caller, passed: true);
+        Assert.Equal(("Waiting", null), await agent.PollAsync(pending));
+        Assert.Equal("Approved", (await PollAsync(agent, pending)).State);
+    }
+
+    /// <summary>Polls once the read interval has passed since the last read (the page asks every ten seconds).</summary>
+    private Task<(string State, string? Next)> PollAsync(ConsoleDriver agent, string pending)
+    {
+        _host.Clock.Advance(Portal.Web.Verification.Methods.IdVerificationMethod.ReadInterval);
+        return agent.PollAsync(pending);
     }
 
     private static async Task<string> StartAsync(ConsoleDriver agent, string callerPage)

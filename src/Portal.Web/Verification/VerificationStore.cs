@@ -35,6 +35,8 @@ public sealed class VerificationStore(IDocumentStore store, TimeProvider clock)
 
     private static DocumentKey TotpUseKey(string tenantId, string useHash) => new(CollectionPath.ForTenant(tenantId, "totpUses"), useHash);
 
+    private static DocumentKey IdentityVerificationUseKey(string tenantId, string useHash) => new(CollectionPath.ForTenant(tenantId, "idvUses"), useHash);
+
     public async Task CreatePendingAsync(PendingVerification pending, CancellationToken cancellationToken)
     {
         // Kept ten minutes past its expiry so that the agent's page can still show how it ended.
@@ -66,6 +68,13 @@ public sealed class VerificationStore(IDocumentStore store, TimeProvider clock)
     /// polls cost a read and no transaction.
     /// </summary>
     public Task<bool> TryClaimPushPollAsync(string tenantId, string id, CancellationToken cancellationToken) =>
+        TryClaimPollAsync(tenantId, id, PushPollInterval, cancellationToken);
+
+    /// <summary>
+    /// Claims the next IdP read of a waiting challenge: true for exactly one caller per <paramref name="interval"/>
+    /// across every instance, however many tabs poll it or press "Check now" (an atomic update of the pending document).
+    /// </summary>
+    public Task<bool> TryClaimPollAsync(string tenantId, string id, TimeSpan interval, CancellationToken cancellationToken) =>
         store.UpdateAsync(PendingKey(tenantId, id), current =>
         {
             var now = clock.GetUtcNow();
@@ -75,7 +84,7 @@ public sealed class VerificationStore(IDocumentStore store, TimeProvider clock)
             }
 
             var pending = DocumentJson.FromDocument<PendingVerification>(current.Data);
-            if (pending.State != ChallengeState.Waiting || (pending.LastPolledAt is { } last && now - last < PushPollInterval && now >= last))
+            if (pending.State != ChallengeState.Waiting || (pending.LastPolledAt is { } last && now - last < interval && now >= last))
             {
                 return DocumentMutation<bool>.Keep(false);
             }
@@ -215,6 +224,14 @@ public sealed class VerificationStore(IDocumentStore store, TimeProvider clock)
             await store.DeleteAsync(key, cancellationToken);
         }
     }
+
+    /// <summary>
+    /// Records that an IdP's identity-verification result (by a keyed hash of its event id) verified a caller; false
+    /// when it already verified one: one pass at the IdP verifies one verification, never two agents' at once.
+    /// </summary>
+    public Task<bool> TryUseIdentityVerificationAsync(string tenantId, string useHash, CancellationToken cancellationToken) =>
+        // A result counts only inside the twenty minutes of the verification that started before it; a day covers it.
+        store.CreateAsync(IdentityVerificationUseKey(tenantId, useHash), [], Now.AddDays(1), cancellationToken);
 
     /// <summary>Records that a TOTP code was presented for a caller; false when it was presented before (V3).</summary>
     public Task<bool> TryUseTotpAsync(string tenantId, string useHash, CancellationToken cancellationToken) =>

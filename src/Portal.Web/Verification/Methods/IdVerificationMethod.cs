@@ -17,6 +17,7 @@ namespace Portal.Web.Verification.Methods;
 public sealed class IdVerificationMethod(
     TenantDirectories directories,
     VerificationStore store,
+    ICallerPseudonymizer pseudonyms,
     IAuditTrail audit,
     VerificationVerdicts verdicts) : IVerificationMethod
 {
@@ -31,8 +32,17 @@ public sealed class IdVerificationMethod(
     /// <summary>How often the agent's page asks (each ask reads Okta's System Log, whose rate limit is the org's).</summary>
     public const int PollSeconds = 10;
 
+    /// <summary>
+    /// At most one read of Okta's System Log per verification in this time, however many tabs poll it or press
+    /// "Check now" (the log's rate limit is the org's, shared with reconciliation).
+    /// </summary>
+    public static readonly TimeSpan ReadInterval = TimeSpan.FromSeconds(5);
+
     /// <summary>Okta recorded a result that is not its documented pass.</summary>
     public const string NotVerified = "idv_not_verified";
+
+    /// <summary>Okta's pass already verified another verification of the caller: two calls in the caller's name at once.</summary>
+    public const string ResultUsed = "idv_result_used";
 
     private const string TimedOut = "idv_timed_out";
 
@@ -99,6 +109,12 @@ public sealed class IdVerificationMethod(
             return await verdicts.FailAsync(request, pending, callerId, ChallengeState.Rejected, ResultAction, "recovery_not_enabled", ct, alarm: false, countAgainstCaller: false);
         }
 
+        if (!await store.TryClaimPollAsync(tenant.Id, pending.Id, ReadInterval, ct))
+        {
+            // Read moments ago (another tab, "Check now"): the answer has not changed since.
+            return pending;
+        }
+
         var directory = directories.For(tenant);
         var result = await directory.FindIdentityVerificationAsync(callerId, pending.CreatedAt, ct);
         if (!result.IsSuccess)
@@ -121,8 +137,17 @@ public sealed class IdVerificationMethod(
             return new Outcome<PendingVerification>(pending, verdicts.IdpRefusal("caller", tenant, callerNow.Error));
         }
 
-        return RecoveryChecks.Closed(callerNow.Value.Status) is { } closed
-            ? await verdicts.FailAsync(request, pending, callerId, ChallengeState.Rejected, ResultAction, closed.Code, ct, alarm: false, countAgainstCaller: false)
-            : await verdicts.ApproveAsync(request, pending, callerId, ResultAction, ct);
+        if (RecoveryChecks.Closed(callerNow.Value.Status) is { } closed)
+        {
+            return await verdicts.FailAsync(request, pending, callerId, ChallengeState.Rejected, ResultAction, closed.Code, ct, alarm: false, countAgainstCaller: false);
+        }
+
+        // One pass at Okta verifies one verification. The same pass seen by a second waiting verification of the caller
+        // (another agent, another call) means two people are calling in the caller's name at once: an alarm.
+        var used = result.Value.EventId is { Length: > 0 } eventId
+            && await store.TryUseIdentityVerificationAsync(tenant.Id, pseudonyms.HashValue(tenant.Id, "idv-event", eventId), ct);
+        return used
+            ? await verdicts.ApproveAsync(request, pending, callerId, ResultAction, ct)
+            : await verdicts.FailAsync(request, pending, callerId, ChallengeState.Rejected, ResultAction, ResultUsed, ct, alarm: true);
     }
 }
