@@ -134,7 +134,7 @@ LOG_FILTER="resource.type=\"cloud_run_revision\" AND resource.labels.service_nam
 # The TTL field and its collection groups, and the audit search indexes: the same as
 # deploy/cloudrun/firestore.indexes.json and docs/storage.md (the deploy test checks they agree).
 TTL_FIELD="_expireAt"
-TTL_GROUPS=(audit agentSessions verificationSessions pendingVerifications callerCounters agentRequestWindows totpUses usage usageCallers
+TTL_GROUPS=(audit agentSessions verificationSessions pendingVerifications callerCounters agentRequestWindows totpUses idvUses usage usageCallers
   dataProtectionKeys apiKeys approvals settingsChanges stepUpLinks stepUpFlows recoveryNotices tenants reconciliation)
 AUDIT_INDEX_FIELDS=(action outcome agent.subjectId caller.idHash)
 

@@ -16,7 +16,7 @@ public static partial class PiiScan
     private static readonly string[] TenantCollections =
     [
         "audit", "agentSessions", "verificationSessions", "pendingVerifications", "callerCounters", "agentRequestWindows",
-        "totpUses", "usage", "usageCallers", "apiKeys", "settingsChanges", "approvals",
+        "totpUses", "idvUses", "usage", "usageCallers", "apiKeys", "settingsChanges", "approvals",
     ];
 
     private static readonly string[] GlobalCollections = ["tenants", "stepUpLinks", "stepUpFlows", "recoveryNotices", "dataProtectionKeys"];
