@@ -56,8 +56,12 @@ public sealed class ProductionDeployment : IAsyncLifetime, IPortalSite
 
     public IReadOnlyList<PortalInstance> Instances => _instances;
 
-    /// <summary>The trace ids every front of the deployment sent with a request.</summary>
-    public IEnumerable<string> TraceIds => _fronts.SelectMany(f => f.TraceIds);
+    /// <summary>
+    /// The trace ids of every request the deployment saw: those every front added, and those of the probes and direct
+    /// requests that reach an instance without a front (an instance still starting logs its failed readiness check
+    /// inside the probe's request).
+    /// </summary>
+    public IEnumerable<string> TraceIds => _fronts.SelectMany(f => f.TraceIds).Concat(_instances.SelectMany(i => i.TraceIds));
 
     public Uri BaseUrl => Front.PublicUrl;
 
@@ -262,6 +266,7 @@ public sealed class PortalInstance : IDisposable
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _stdout = new();
     private readonly ConcurrentQueue<string> _stderr = new();
+    private readonly ConcurrentQueue<string> _traceIds = new();
 
     public PortalInstance(string name, Uri address, Process process)
     {
@@ -295,6 +300,9 @@ public sealed class PortalInstance : IDisposable
 
     public IReadOnlyCollection<string> StandardError => _stderr;
 
+    /// <summary>The trace ids of the requests sent to this instance directly (<see cref="Traced"/>).</summary>
+    public IReadOnlyCollection<string> TraceIds => _traceIds;
+
     public bool HasExited => _process.HasExited;
 
     public async Task WaitUntilReadyAsync(TimeSpan timeout)
@@ -310,7 +318,7 @@ public sealed class PortalInstance : IDisposable
 
             try
             {
-                using var response = await probe.GetAsync(new Uri(Address, "health/ready"));
+                using var response = await probe.SendAsync(Traced(new HttpRequestMessage(HttpMethod.Get, new Uri(Address, "health/ready"))));
                 if (response.StatusCode == HttpStatusCode.OK)
                 {
                     return;
@@ -329,6 +337,18 @@ public sealed class PortalInstance : IDisposable
         }
 
         throw new TimeoutException($"Instance {Name} was not ready within {timeout}:{Environment.NewLine}{string.Join(Environment.NewLine, _stdout.Concat(_stderr))}");
+    }
+
+    /// <summary>
+    /// Gives a request sent straight to this instance (a probe, a misrouted request) a <c>traceparent</c>, as the front
+    /// does, and records its trace id, so a line the instance logs while serving it is known to be that request's.
+    /// </summary>
+    public HttpRequestMessage Traced(HttpRequestMessage request)
+    {
+        var traceId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        _traceIds.Enqueue(traceId);
+        request.Headers.TryAddWithoutValidation("traceparent", $"00-{traceId}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}-01");
+        return request;
     }
 
     public void Kill()

@@ -106,14 +106,14 @@ public sealed partial class ProductionModeTests(ChromiumFixture chromium, Produc
 
         // An instance reached over plain http without the front's https (a misrouted request) is sent to the public origin.
         var instance = deployment.Instances.First(i => !i.HasExited);
-        using var direct = new HttpRequestMessage(HttpMethod.Get, new Uri(instance.Address, "account/signin"));
+        using var direct = instance.Traced(new HttpRequestMessage(HttpMethod.Get, new Uri(instance.Address, "account/signin")));
         direct.Headers.Host = deployment.BaseUrl.Authority;
         using var plain = await client.SendAsync(direct);
         Assert.True(plain.StatusCode is HttpStatusCode.RedirectKeepVerb or HttpStatusCode.PermanentRedirect or HttpStatusCode.Redirect or HttpStatusCode.MovedPermanently, $"Plain http answered {plain.StatusCode}.");
         Assert.Equal(new Uri(deployment.BaseUrl, "account/signin"), plain.Headers.Location);
 
         // The probes answer Cloud Run on the instance's own address, over plain http, whatever the Host.
-        using var probe = await client.GetAsync(new Uri(instance.Address, "health/ready"));
+        using var probe = await client.SendAsync(instance.Traced(new HttpRequestMessage(HttpMethod.Get, new Uri(instance.Address, "health/ready"))));
         Assert.Equal(HttpStatusCode.OK, probe.StatusCode);
         AssertLogsAreCloudLoggingEntries(mustNotContain: ["evil.example"]);
     }
@@ -161,7 +161,7 @@ public sealed partial class ProductionModeTests(ChromiumFixture chromium, Produc
                     && category.GetString()!.StartsWith("System.Net.Http", StringComparison.Ordinal), "Outbound request chatter: " + line);
                 if (root.TryGetProperty("logging.googleapis.com/trace", out var trace))
                 {
-                    Assert.Contains(trace.GetString()!, traces);
+                    Assert.True(traces.Contains(trace.GetString()!), $"Instance {instance.Name} logged a trace no request of the deployment carried: {line}");
                     traced++;
                 }
 
