@@ -34,7 +34,14 @@ public enum IdpErrorKind
 /// An expected IdP failure. <see cref="Code"/> is the IdP's own error code (safe to audit);
 /// <see cref="AgentMessage"/> is a sentence for the agent; neither carries PII.
 /// </summary>
-public sealed record IdpError(IdpErrorKind Kind, string Code, string AgentMessage, TimeSpan? RetryAfter = null);
+public sealed record IdpError(IdpErrorKind Kind, string Code, string AgentMessage, TimeSpan? RetryAfter = null)
+{
+    /// <summary>
+    /// A change was sent and no answer came (a timeout, a dropped connection, a server error after the request): it may or
+    /// may not have happened at the IdP. Never set on a read, nor when the IdP was not reached at all (its token service).
+    /// </summary>
+    public bool OutcomeUnknown { get; init; }
+}
 
 /// <summary>The outcome of an IdP call: a value or an <see cref="IdpError"/>.</summary>
 public readonly struct IdpResult<T>

@@ -42,6 +42,10 @@ public sealed class ExecutiveJourneyTests(ChromiumFixture chromium, PortalServer
         await Expect(page.Locator("form.action[data-offered='true']")).ToHaveCountAsync(0);
         await Expect(page.Locator("form.action").First.Locator("[data-field='second-method-needed']")).ToBeVisibleAsync();
         await agent.CheckPageAsync("session: second method needed");
+
+        // The notice stands apart from the action cards below it (it once touched them).
+        var gap = await executive.EvaluateAsync<double>("n => n.nextElementSibling.getBoundingClientRect().top - n.getBoundingClientRect().bottom");
+        Assert.True(gap >= 12, $"The executive notice is {gap}px above what follows it: no gap before the action cards.");
         await agent.ScreenshotAsync("executive-second-method-needed");
 
         await agent.ClickAsync(executive.GetByRole(AriaRole.Button, new() { Name = "Verify by a second method" }));

@@ -14,7 +14,7 @@ namespace Portal.EndToEnd.Tests;
 /// One per test class (a class fixture): starting a portal costs seconds, a test's callers are its own.
 /// A <see cref="PortalHost"/> on Kestrel with the demo's settings and banner.
 /// </summary>
-public sealed class PortalServer : IAsyncLifetime, IPortalSite
+public class PortalServer : IAsyncLifetime, IPortalSite
 {
     public const string TenantId = "demo-okta";
     public const string TenantName = "Demo Org (Okta)";
@@ -30,6 +30,12 @@ public sealed class PortalServer : IAsyncLifetime, IPortalSite
     private readonly PortalHost _host;
 
     public PortalServer()
+        : this(new Dictionary<string, string?>())
+    {
+    }
+
+    /// <summary>A portal with some settings of its own over the demo's (a test class that needs them has its own server).</summary>
+    protected PortalServer(IReadOnlyDictionary<string, string?> settings)
     {
         _host = new PortalHost(Clock, "portal-e2e-")
         {
@@ -60,6 +66,10 @@ public sealed class PortalServer : IAsyncLifetime, IPortalSite
             StepUp = true,
             StepUpRequiredAcrs = ["c1"],
         });
+        foreach (var (key, value) in settings)
+        {
+            _host.Settings[key] = value;
+        }
     }
 
     public EmulatorHost Emulator => _host.Emulator;

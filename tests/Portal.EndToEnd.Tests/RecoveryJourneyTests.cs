@@ -83,6 +83,7 @@ public sealed class RecoveryJourneyTests(ChromiumFixture chromium, PortalServer 
         await inbox.GetByRole(AriaRole.Button, new() { NameRegex = new Regex("^This wasn't me") }).ClickAsync();
         await Expect(inbox.Locator("[data-field='not-me-result']")).ToHaveAttributeAsync("data-result", "done");
         await mailbox.CheckPageAsync("recovery: done");
+        await mailbox.ScreenshotAsync("recovery-not-me-done");
         Assert.Equal(revokedBefore + 1, portal.Emulator.State.FindCaller(Alice)!.SessionsRevoked);
 
         // Back to the link: spent, no button, nothing done twice.

@@ -115,6 +115,21 @@ public sealed class ForwardedRequestTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ApiKeyRequests_AuditedWithTheResolvedClientNetwork_NeitherTheProxysNorASpoofedOne()
+    {
+        // ApiKeyAuthentication.EntryFor reads the connection's address, which the first step of the pipeline has made
+        // the trusted proxies' client, as for every other record.
+        var api = BehindProxy("198.51.100.99, 203.0.113.41, " + LoadBalancer, "https");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/tenants/" + PortalTestHost.TenantId + "/audit");
+        request.Headers.Add("X-Api-Key", "portal_ak_short");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await api.SendAsync(request)).StatusCode);
+
+        var refusal = Assert.Single(await TenancyTestKit.AuditAsync(_host), d => (string)d["action"]! == "api.access");
+        Assert.Equal("203.0.113.0/24", (string?)refusal["clientNet"]);
+    }
+
+    [Fact]
     public async Task RateLimit_CountsTheResolvedAddress_SpoofedEntriesDoNotOpenNewPartitions()
     {
         var statuses = new List<HttpStatusCode>();

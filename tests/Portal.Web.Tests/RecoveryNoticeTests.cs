@@ -179,6 +179,16 @@ public sealed partial class RecoveryNoticeTests(RecoveryNoticeFixture fixture) :
         Assert.Contains("data-result=\"done\"", page, StringComparison.Ordinal);
         Assert.Equal(revokedBefore + 1, caller.SessionsRevoked);
 
+        // A reported takeover is not a success: not in the success colour, and the page says what happened and what next.
+        var done = System.Text.RegularExpressions.Regex.Match(page, "<div class=\"([^\"]*)\" role=\"status\" data-field=\"not-me-result\" data-result=\"done\">");
+        Assert.True(done.Success, "The done page's result block was not found.");
+        Assert.Equal("notice", done.Groups[1].Value);
+        Assert.DoesNotContain("class=\"ok\"", page, StringComparison.Ordinal);
+        Assert.Contains("Reported: call your security team", page, StringComparison.Ordinal);
+        Assert.Contains("someone else may have tried to get into it", page, StringComparison.Ordinal);
+        Assert.Contains("What to do now: call your security team", page, StringComparison.Ordinal);
+        Assert.Contains("give no one a code or a password", page, StringComparison.Ordinal);
+
         // The factors an impostor may have enrolled with the access code are gone with the caller's own.
         Assert.Equal(resetBefore + 1, caller.FactorsReset);
         Assert.Empty(caller.Factors);

@@ -45,7 +45,10 @@ internal static class GraphErrorMapper
         code,
         isRead
             ? "Microsoft Graph could not be reached or failed; try again shortly."
-            : "Microsoft Graph could not be reached or failed; the change may or may not have happened. Check the account before trying again.");
+            : "Microsoft Graph could not be reached or failed; the change may or may not have happened. Check the account before trying again.")
+    {
+        OutcomeUnknown = !isRead,
+    };
 
     /// <summary>Graph codes are identifiers (Request_ResourceNotFound, Authorization_RequestDenied); anything else is not echoed.</summary>
     private static string? SafeCode(string? code) =>

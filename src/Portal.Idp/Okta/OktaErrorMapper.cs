@@ -75,7 +75,8 @@ internal static class OktaErrorMapper
     /// <summary>Maps a transport failure; null when the exception is not one Okta being unreachable explains.</summary>
     public static IdpError? FromException(Exception exception, bool isRead) => exception switch
     {
-        BrokenCircuitException => Unavailable("circuit_open", isRead),
+        // An open circuit sent nothing: the outcome is known (nothing changed), whatever the message says.
+        BrokenCircuitException => Unavailable("circuit_open", isRead) with { OutcomeUnknown = false },
         TimeoutRejectedException or TimeoutException or OperationCanceledException => Unavailable("timeout", isRead),
         HttpRequestException => Unavailable("unreachable", isRead),
         _ => null,
@@ -85,7 +86,7 @@ internal static class OktaErrorMapper
     public static IdpError Unreadable(bool isRead) => Unavailable("bad_response", isRead);
 
     public static IdpError Unavailable(string code, bool isRead) =>
-        new(IdpErrorKind.Unavailable, code, isRead ? UnavailableReadMessage : UnavailableWriteMessage);
+        new(IdpErrorKind.Unavailable, code, isRead ? UnavailableReadMessage : UnavailableWriteMessage) { OutcomeUnknown = !isRead };
 
     /// <summary>
     /// When to try again after a 429: the reset instant minus the server's clock (so that a skewed local

@@ -26,7 +26,17 @@ public sealed record AgentSession
     public required DateTimeOffset LastSeenAt { get; init; }
 
     public required DateTimeOffset AbsoluteExpiresAt { get; init; }
+
+    /// <summary>
+    /// Set when the session cap ended this session (<see cref="AgentSessionStore.CapReason"/>): the document stays, refused
+    /// as any ended session is, until it would have idled out, so that the window it belonged to can be told why it was
+    /// signed out. Nothing about the session that displaced it is kept.
+    /// </summary>
+    public string? EndedReason { get; init; }
 }
+
+/// <summary>Why an agent's cookie no longer names a live session: <see cref="EndedByCap"/> only when the session cap ended it.</summary>
+public sealed record AgentSessionTouch(AgentSession? Live, bool EndedByCap);
 
 /// <summary>The claims the portal's cookie carries: ids only.</summary>
 public static class AgentClaims
@@ -94,12 +104,23 @@ public sealed class AgentSessionStore(IDocumentStore store, TimeProvider clock)
         return session;
     }
 
+    /// <summary>The reason stored on a session the cap ended, and audited with its sign-out.</summary>
+    public const string CapReason = "session_cap";
+
     /// <summary>The live session, with its idle timer moved on; null when it ended, idled out or passed its absolute lifetime.</summary>
-    public async Task<AgentSession?> TouchAsync(string tenantId, string sessionId, string subject, CancellationToken cancellationToken)
+    public async Task<AgentSession?> TouchAsync(string tenantId, string sessionId, string subject, CancellationToken cancellationToken) =>
+        (await TouchOrSayWhyAsync(tenantId, sessionId, subject, cancellationToken)).Live;
+
+    /// <summary>
+    /// As <see cref="TouchAsync"/>, and when the session is not live, whether the session cap ended it (within its idle
+    /// time, and only for the agent the cookie names): the one reason the signed-out window is told.
+    /// </summary>
+    public async Task<AgentSessionTouch> TouchOrSayWhyAsync(string tenantId, string sessionId, string subject, CancellationToken cancellationToken)
     {
+        var ended = new AgentSessionTouch(null, false);
         if (!PortalIds.IsWellFormed(sessionId))
         {
-            return null;
+            return ended;
         }
 
         var key = new DocumentKey(Collection(tenantId), sessionId);
@@ -107,35 +128,49 @@ public sealed class AgentSessionStore(IDocumentStore store, TimeProvider clock)
         var document = await store.GetAsync(key, cancellationToken);
         if (document is null)
         {
-            return null;
+            return ended;
         }
 
         var session = DocumentJson.FromDocument<AgentSession>(document.Data);
         if (session.TenantId != tenantId || session.Subject != subject || now >= session.AbsoluteExpiresAt || now >= session.LastSeenAt + IdleTimeout)
         {
-            return null;
+            return ended;
+        }
+
+        if (session.EndedReason is not null)
+        {
+            return ended with { EndedByCap = session.EndedReason == CapReason };
         }
 
         if (now - session.LastSeenAt < TouchInterval)
         {
-            return session;
+            return new AgentSessionTouch(session, false);
         }
 
-        return await store.UpdateAsync(key, current =>
+        var live = await store.UpdateAsync(key, current =>
         {
             if (current is null)
             {
                 return DocumentMutation<AgentSession?>.Keep(null);
             }
 
-            var touched = DocumentJson.FromDocument<AgentSession>(current.Data) with { LastSeenAt = now };
+            var found = DocumentJson.FromDocument<AgentSession>(current.Data);
+            if (found.EndedReason is not null)
+            {
+                return DocumentMutation<AgentSession?>.Keep(null);
+            }
+
+            var touched = found with { LastSeenAt = now };
             return DocumentMutation<AgentSession?>.Write(DocumentJson.ToDocument(touched), ExpiryOf(touched), touched);
         }, cancellationToken);
+        return new AgentSessionTouch(live, false);
     }
 
     /// <summary>
     /// Ends the agent's live sessions beyond <paramref name="maxSessions"/>, least recently used first, never
-    /// <paramref name="keepSessionId"/> (the one just started), and returns them (review F12). Run after every
+    /// <paramref name="keepSessionId"/> (the one just started), and returns them (review F12). Each ended session's
+    /// document stays, marked <see cref="CapReason"/>, until it would have idled out: refused like any ended session,
+    /// it lets the window that held it say why it was signed out (<see cref="TouchOrSayWhyAsync"/>). Run after every
     /// sign-in: of two sign-ins racing on two instances, the later one's query sees both sessions, so once both
     /// are done the agent holds at most the cap.
     /// </summary>
@@ -147,7 +182,7 @@ public sealed class AgentSessionStore(IDocumentStore store, TimeProvider clock)
         await foreach (var document in store.QueryAsync(query, cancellationToken))
         {
             var session = DocumentJson.FromDocument<AgentSession>(document.Data);
-            if (session.Id != keepSessionId && session.TenantId == tenantId && now < session.AbsoluteExpiresAt && now < session.LastSeenAt + IdleTimeout)
+            if (session.Id != keepSessionId && session.TenantId == tenantId && session.EndedReason is null && now < session.AbsoluteExpiresAt && now < session.LastSeenAt + IdleTimeout)
             {
                 others.Add(session);
             }
@@ -161,11 +196,24 @@ public sealed class AgentSessionStore(IDocumentStore store, TimeProvider clock)
             .ToList();
         foreach (var session in ended)
         {
-            await EndAsync(tenantId, session.Id, cancellationToken);
+            await EndByCapAsync(tenantId, session.Id, cancellationToken);
         }
 
         return ended;
     }
+
+    /// <summary>Marks a session ended by the cap; its expiry stays the time it would have idled out or reached its end.</summary>
+    private Task<bool> EndByCapAsync(string tenantId, string sessionId, CancellationToken cancellationToken) =>
+        store.UpdateAsync(new DocumentKey(Collection(tenantId), sessionId), current =>
+        {
+            if (current is null)
+            {
+                return DocumentMutation<bool>.Keep(false);
+            }
+
+            var ended = DocumentJson.FromDocument<AgentSession>(current.Data) with { EndedReason = CapReason };
+            return DocumentMutation<bool>.Write(DocumentJson.ToDocument(ended), ExpiryOf(ended), true);
+        }, cancellationToken);
 
     public Task EndAsync(string tenantId, string sessionId, CancellationToken cancellationToken) =>
         PortalIds.IsWellFormed(sessionId) ? store.DeleteAsync(new DocumentKey(Collection(tenantId), sessionId), cancellationToken) : Task.CompletedTask;

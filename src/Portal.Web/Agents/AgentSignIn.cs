@@ -31,6 +31,15 @@ internal static class AgentSignIn
     /// session cookie (S2) nor in the store; a token too large for one cookie is not kept (logout then sends client_id).
     /// </summary>
     internal const string IdTokenCookie = "portal-idt";
+
+    /// <summary>
+    /// Set on the response that finds the browser's session ended by the session cap, read (and removed) by the sign-in
+    /// page so that the window says why it was signed out. Its value is only that reason: nothing about the session
+    /// that took its place.
+    /// </summary>
+    internal const string EndedByCapCookie = "portal-ended";
+    internal const string EndedByCapValue = "session_cap";
+
     private const string IdTokenPurpose = "Portal.AgentSignIn.IdTokenHint";
     private const int MaxIdTokenCookie = 3500;
     private const string AssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -369,12 +378,27 @@ internal static class AgentSignIn
             agent = null;
         }
 
-        var session = agent is null ? null : await sessions.TouchAsync(agent.TenantId, agent.SessionId, agent.Subject, ct);
-        if (session is null)
+        var touch = agent is null ? null : await sessions.TouchOrSayWhyAsync(agent.TenantId, agent.SessionId, agent.Subject, ct);
+        if (touch?.Live is null)
         {
-            // Ended (sign-out on any instance), idle for 30 minutes, past 12 hours, or its tenant gone: the cookie is worthless.
+            // Ended (sign-out on any instance, or the session cap), idle for 30 minutes, past 12 hours, or its tenant gone:
+            // the cookie is worthless.
             context.RejectPrincipal();
             await context.HttpContext.SignOutAsync(CookieScheme);
+            if (touch?.EndedByCap == true)
+            {
+                // The window would otherwise land on the sign-in page without a word: the sign-in page says why.
+                var web = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<WebOptions>>().Value;
+                context.HttpContext.Response.Cookies.Append(EndedByCapCookie, EndedByCapValue, new CookieOptions
+                {
+                    HttpOnly = true,
+                    Secure = web.RequireHttps,
+                    SameSite = SameSiteMode.Lax,
+                    Path = "/",
+                    IsEssential = true,
+                    MaxAge = TimeSpan.FromMinutes(10),
+                });
+            }
         }
     }
 
@@ -424,7 +448,7 @@ internal static class AgentSignIn
         {
             // The session cap: the agent's least recently used session ends as a sign-out would, with its verifications.
             await services.GetRequiredService<VerificationStore>().EndSessionsOfAgentSessionAsync(tenantId, ended.Id, context.HttpContext.RequestAborted);
-            await audit.RecordAsync(AuditEntries.For(RequestContext.Of(context.HttpContext), agent with { SessionId = ended.Id }, "agent.signout", AuditOutcome.Succeeded, "session_cap"), context.HttpContext.RequestAborted);
+            await audit.RecordAsync(AuditEntries.For(RequestContext.Of(context.HttpContext), agent with { SessionId = ended.Id }, "agent.signout", AuditOutcome.Succeeded, AgentSessionStore.CapReason), context.HttpContext.RequestAborted);
         }
 
         var identity = new ClaimsIdentity(

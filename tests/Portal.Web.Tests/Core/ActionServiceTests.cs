@@ -31,6 +31,7 @@ public sealed class ActionServiceTests : IDisposable
     private readonly CallerReferences _references = new(new EphemeralDataProtectionProvider());
     private readonly FakeDirectory _directory = new();
     private readonly RecordingUsage _usage = new();
+    private readonly RecordingAlerts _alerts = new();
     private readonly TenantSettings _tenant = new() { Id = Tenant, Idp = new TenantIdpSettings { Kind = IdpKind.Okta, BaseUrl = "https://acme.okta.example", ApiTokenSecret = "env:TOKEN" } };
     private readonly TenantDirectories _directories;
     private readonly ActionService _service;
@@ -46,7 +47,7 @@ public sealed class ActionServiceTests : IDisposable
     }
 
     private ActionService ServiceWith(IAuditTrail audit) =>
-        new(_directories, _store, _references, audit, _approvals, _usage, NoNotices.Instance, NullLogger<ActionService>.Instance);
+        new(_directories, _store, _references, audit, _approvals, _usage, NoNotices.Instance, _alerts, NullLogger<ActionService>.Instance);
 
     public void Dispose() => _core.Dispose();
 
@@ -309,6 +310,9 @@ public sealed class ActionServiceTests : IDisposable
         Assert.Equal(AuditOutcome.Failed, record.Outcome);
         Assert.Equal("idp_denied", record.Reason);
         Assert.Empty(_usage.Actions);
+
+        // A refusal is a known outcome: nothing happened, so no alarm.
+        Assert.Empty(_alerts.Raised);
     }
 
     [Fact]
@@ -321,6 +325,12 @@ public sealed class ActionServiceTests : IDisposable
         Assert.Equal("unreachable", refusal!.Code);
         Assert.Contains("outcome is unknown", refusal.Message, StringComparison.Ordinal);
         Assert.Equal("unreachable", (await SingleAuditAsync("action.password_reset")).Reason);
+
+        // The reset may have happened: the security team gets the alarm (WebhookOutcomeUnknownTests receives it over HTTP).
+        var alert = Assert.Single(_alerts.Raised);
+        Assert.Equal(ActionService.OutcomeUnknownAlertType, alert.Type);
+        Assert.Equal("password_reset unreachable", alert.Reason);
+        Assert.Equal(Agent.Subject, alert.AgentSubject);
     }
 
     [Fact]
@@ -898,7 +908,7 @@ public sealed class ActionServiceTests : IDisposable
         var notice = new Portal.Web.Verification.Recovery.RecoveryNoticeResult(true, "The caller was told by e-mail.");
         var id = await VerifiedAsync();
 
-        var (outcome, _, _) = await RunAsync(id, service: new(_directories, _store, _references, _core.Audit, _approvals, _usage, new FixedNotice(notice), NullLogger<ActionService>.Instance));
+        var (outcome, _, _) = await RunAsync(id, service: new(_directories, _store, _references, _core.Audit, _approvals, _usage, new FixedNotice(notice), _alerts, NullLogger<ActionService>.Instance));
         Assert.Same(notice, outcome!.Notice);
         Assert.True(outcome.Succeeded);
 
@@ -982,4 +992,14 @@ internal sealed class NoNotices : Portal.Web.Verification.Recovery.IRecoveryNoti
 
     public Task<Portal.Web.Verification.Recovery.RecoveryNoticeResult?> AfterActionAsync(Portal.Web.Agents.AgentRequest request, CallerAction action, VerificationSession session, string callerId, ActionOutcome outcome, CancellationToken ct) =>
         Task.FromResult<Portal.Web.Verification.Recovery.RecoveryNoticeResult?>(null);
+}
+
+/// <summary>The alarms an action raised, kept for the test to read.</summary>
+internal sealed class RecordingAlerts : Portal.Web.Tenancy.IAlertNotifier
+{
+    public System.Collections.Concurrent.ConcurrentQueue<Portal.Web.Tenancy.AlertEvent> Raised { get; } = new();
+
+    public void Raise(Portal.Web.Tenancy.AlertEvent alert) => Raised.Enqueue(alert);
+
+    public Task<string> SendTestAsync(Portal.Web.Tenancy.AlertEvent test, CancellationToken cancellationToken) => Task.FromResult("no_webhook");
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using Portal.Web.Platform;
 
 namespace Portal.Web.Tests.Security;
 
@@ -110,9 +111,33 @@ public sealed class SessionLifetimeTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, (await live.GetAsync("/console")).StatusCode);
         }
 
-        Assert.Equal(4, await SecurityTestKit.CountAsync(_host, "agentSessions"));
+        // The capped session's document stays, marked, until it would have idled out: it says why, and it is refused.
+        Assert.Equal(5, await SecurityTestKit.CountAsync(_host, "agentSessions"));
         var capped = Assert.Single(await SecurityTestKit.AuditAsync(_host), d => (string?)d["reason"] == "session_cap");
         Assert.Equal("agent.signout", (string?)capped["action"]);
+    }
+
+    [Fact]
+    public async Task SessionEndedByTheCap_TheSignInPageSaysWhyOnce_ASignOutOrAnIdleSessionIsNotToldSo()
+    {
+        var first = await _host.SignInAsync(SecurityTestKit.Tier3);
+        _host.Clock.Advance(TimeSpan.FromMinutes(2));
+        foreach (var _ in Enumerable.Range(0, WebOptions.DefaultMaxSessionsPerAgent))
+        {
+            await _host.SignInAsync(SecurityTestKit.Tier3);
+        }
+
+        Assert.True(SecurityTestKit.IsSignInChallenge(await first.GetAsync("/console")));
+        var told = await (await first.GetAsync("/account/signin")).Content.ReadAsStringAsync();
+        Assert.Contains("You were signed out here because you signed in elsewhere: an agent may have at most 3 sessions at once", told, StringComparison.Ordinal);
+        Assert.DoesNotContain("You are signed out.", told, StringComparison.Ordinal);
+
+        // Said once; a session that idled out is not told it was displaced.
+        Assert.DoesNotContain("signed in elsewhere", await (await first.GetAsync("/account/signin")).Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var idle = await _host.SignInAsync(SecurityTestKit.Tier2);
+        _host.Clock.Advance(TimeSpan.FromMinutes(31));
+        Assert.True(SecurityTestKit.IsSignInChallenge(await idle.GetAsync("/console")));
+        Assert.DoesNotContain("signed in elsewhere", await (await idle.GetAsync("/account/signin")).Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]

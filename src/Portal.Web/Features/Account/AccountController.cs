@@ -16,13 +16,33 @@ public sealed class AccountController(ITenantCatalog tenants) : Controller
 {
     [HttpGet("signin")]
     [AllowAnonymous]
-    public IActionResult SignIn(int? failed, int? signedout) =>
-        View(Page(null, failed switch
+    public IActionResult SignIn(int? failed, int? signedout, [FromServices] Microsoft.Extensions.Options.IOptions<WebOptions> web)
+    {
+        var endedByCap = Request.Cookies[AgentSignIn.EndedByCapCookie] == AgentSignIn.EndedByCapValue;
+        if (Request.Cookies.ContainsKey(AgentSignIn.EndedByCapCookie))
+        {
+            // Said once: a reload, or the next sign-out, is not told it again.
+            Response.Cookies.Delete(AgentSignIn.EndedByCapCookie, new CookieOptions { Path = "/" });
+        }
+
+        return View(Page(null, failed switch
         {
             1 => "Sign-in did not complete. Your organisation requires multi-factor sign-in for helpdesk agents.",
             2 => "Sign-in could not start: your organisation's identity provider refused the portal or could not be reached. Try again later or tell your administrator.",
+            _ when endedByCap => SessionCapMessage(web.Value.MaxSessionsPerAgent),
             _ => signedout == 1 ? "You are signed out." : null,
         }));
+    }
+
+    /// <summary>
+    /// What a window whose session the cap ended is told (docs/security-model.md, "Session cap"): why, and what to do. It
+    /// names nothing of the other sessions: not where, when or from which address.
+    /// </summary>
+    internal static string SessionCapMessage(int maxSessions) =>
+        $"You were signed out here because you signed in elsewhere: an agent may have at most {maxSessions} "
+        + (maxSessions == 1 ? "session" : "sessions")
+        + " at once, and this one was the least recently used. Any verification open in this window has ended. Sign in again to go on here. "
+        + "If you did not sign in elsewhere, tell your security team.";
 
     /// <summary>
     /// Finds the organisation by the agent's e-mail domain or by its name; what was typed is not kept or echoed.

@@ -66,8 +66,15 @@ public sealed class ActionService(
     ApprovalStore approvals,
     IUsageMeter usage,
     IRecoveryNotices notices,
+    IAlertNotifier alerts,
     ILogger<ActionService> logger)
 {
+    /// <summary>
+    /// The alarm type of an action whose outcome at the IdP is unknown (docs/tenancy.md, "The alarms the webhook
+    /// receives"): the change was sent and no answer came, so the security team checks the account.
+    /// </summary>
+    public const string OutcomeUnknownAlertType = "action.outcome_unknown";
+
     /// <summary>The refusal of an action on a privileged target until a second agent approves it.</summary>
     public const string ApprovalRequiredCode = "approval_required";
 
@@ -102,6 +109,11 @@ public sealed class ActionService(
 
         var result = await CallIdpAsync(perform, request.Tenant, caller.CallerId, ct);
         var outcome = await RecordOutcomeAsync(request.Tenant, action, verified, pending, result);
+        if (result.Error is { OutcomeUnknown: true } unknown)
+        {
+            RaiseOutcomeUnknown(request, action, caller, unknown);
+        }
+
         if (outcome.Value is not { } done)
         {
             return outcome;
@@ -265,8 +277,31 @@ public sealed class ActionService(
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or OperationCanceledException)
         {
-            return new IdpError(IdpErrorKind.Unavailable, "unreachable", "The identity provider did not answer; the outcome is unknown. Check the account before trying again.");
+            return new IdpError(IdpErrorKind.Unavailable, "unreachable", "The identity provider did not answer; the outcome is unknown. Check the account before trying again.") { OutcomeUnknown = true };
         }
+    }
+
+    /// <summary>
+    /// A change sent to the IdP without an answer may have happened: the agent is told, and the tenant's security team
+    /// gets the alarm (its webhook; the audit record says <c>failed</c> with the IdP's code), naming the action, the
+    /// caller's pseudonym and masked login and the agent, so that someone checks the account at the IdP.
+    /// </summary>
+    private void RaiseOutcomeUnknown(AgentRequest request, CallerAction action, VerifiedCaller caller, IdpError error)
+    {
+        PortalLog.Alarm(logger, request.Tenant.Id, OutcomeUnknownAlertType);
+        alerts.Raise(new AlertEvent
+        {
+            Id = PortalIds.New(),
+            TenantId = request.Tenant.Id,
+            Type = OutcomeUnknownAlertType,
+            Reason = action.Name + " " + error.Code,
+            At = store.Now,
+            CallerIdHash = caller.Session.CallerIdHash,
+            CallerMaskedLogin = caller.Session.CallerMaskedLogin,
+            AgentSubject = request.Agent.Subject,
+            AgentMaskedLogin = request.Agent.MaskedLogin,
+            RequestId = request.Origin.RequestId,
+        });
     }
 
     /// <summary>
