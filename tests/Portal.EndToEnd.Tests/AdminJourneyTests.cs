@@ -180,6 +180,90 @@ public sealed class AdminJourneyTests(ChromiumFixture chromium, PortalServer por
         admin.AssertPagesRanCleanly();
     }
 
+    /// <summary>
+    /// The recovery page (docs/recovery.md, "Turning recovery on in the console"): the call-back turned off, then refused
+    /// in words while heightened-threat mode is on (the box the admin ticked stays ticked), then turned on; an agent's
+    /// console follows each change for a caller with no factor at all. An executive group named twice is refused in words.
+    /// </summary>
+    [Fact]
+    public async Task Admin_RecoverySwitchSaved_ARefusedOneShownInWords_TheAgentsConsoleFollows()
+    {
+        var login = portal.Emulator.State.AddCaller("quinn.lostphone@demo.example", "quinn.lostphone@demo.example", "Quinn", "Lostphone", "ACTIVE", []).Login;
+        portal.Emulator.State.SetWorkPhone(login, "+1 555 0100 161");
+        await using var admin = await AgentBrowser.OpenAsync(chromium, portal);
+        var page = admin.Page;
+        await admin.SignInAsync("Portal Admin", landingPath: null);
+        await using var agent = await AgentBrowser.OpenAsync(chromium, portal);
+        await agent.SignInAsync("Tier Three Agent");
+        var callBackOffered = agent.Page.Locator("form[data-method='recovery.callback']").GetByRole(AriaRole.Button, new() { Name = "Start a call-back" });
+        var result = page.Locator("[data-field='result']");
+
+        await page.GotoAsync("/admin/policy");
+        await page.GetByRole(AriaRole.Navigation, new() { Name = "Administration" }).GetByRole(AriaRole.Link, new() { Name = "Recovery and executive targets" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/admin/recovery$"));
+        await Expect(page.Locator("[data-field='relay'] [data-state='configured']")).ToBeVisibleAsync();
+        await Expect(page.GetByText("never in the console: it holds a secret")).ToBeVisibleAsync();
+        await admin.CheckPageAsync("admin: recovery");
+        var callBack = page.GetByLabel("Call-back to the work phone on file");
+        var save = page.GetByRole(AriaRole.Button, new() { Name = "Save recovery methods" });
+        await Expect(callBack).ToBeCheckedAsync();
+
+        // Off: saved, with its before and after; the agent's console no longer offers it.
+        await callBack.UncheckAsync();
+        await save.ClickAsync();
+        await Expect(result).ToHaveClassAsync("ok");
+        await Expect(page.Locator("[data-field='result'] + table")).ToContainTextAsync("recovery.callBack");
+        await Expect(callBack).Not.ToBeCheckedAsync();
+        await admin.CheckPageAsync("admin: recovery saved");
+        await agent.LookUpAsync(login);
+        await Expect(callBackOffered).ToHaveCountAsync(0);
+
+        // While heightened-threat mode is on, turning it on is refused in words, and the ticked box stays ticked.
+        await page.GotoAsync("/admin/policy");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Switch heightened-threat mode on" }).ClickAsync();
+        await Expect(result).ToHaveClassAsync("ok");
+        await page.GotoAsync("/admin/recovery");
+        await Expect(page.Locator("[data-field='recovery-heightened']")).ToBeVisibleAsync();
+        await callBack.CheckAsync();
+        await save.ClickAsync();
+        await Expect(result).ToHaveClassAsync("error");
+        await Expect(result).ToContainTextAsync("Heightened-threat mode is on: it refuses the call-back");
+        await Expect(result).ToContainTextAsync("Switch heightened-threat mode off first");
+        await Expect(callBack).ToBeCheckedAsync();
+        await admin.CheckPageAsync("admin: recovery refused");
+        await admin.ScreenshotAsync("admin-recovery-refused");
+
+        // The mode off, the call-back turned on: the agent's console offers it to the caller who has no factor.
+        await page.GotoAsync("/admin/policy");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Switch heightened-threat mode off" }).ClickAsync();
+        await Expect(result).ToHaveClassAsync("ok");
+        await page.GotoAsync("/admin/recovery");
+        await callBack.CheckAsync();
+        await save.ClickAsync();
+        await Expect(result).ToHaveClassAsync("ok");
+        await Expect(callBack).ToBeCheckedAsync();
+        await agent.LookUpAsync(login);
+        await Expect(callBackOffered).ToBeVisibleAsync();
+        await agent.CheckPageAsync("console: call-back offered again");
+
+        // Executive groups: a name given twice is refused in words, and what was typed stays in the box.
+        var groups = page.GetByLabel("One group per line");
+        await groups.FillAsync("Executives\nBoard\nboard");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save executive groups" }).ClickAsync();
+        await Expect(result).ToHaveClassAsync("error");
+        await Expect(result).ToContainTextAsync("Executive groups names 'Board' more than once");
+        await Expect(groups).ToHaveValueAsync("Executives\nBoard\nboard");
+        await groups.FillAsync("Executives\nBoard");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save executive groups" }).ClickAsync();
+        await Expect(result).ToHaveClassAsync("ok");
+        await Expect(groups).ToHaveValueAsync("Executives\nBoard");
+        await admin.CheckPageAsync("admin: executive groups saved");
+        await admin.ScreenshotAsync("admin-recovery");
+
+        admin.AssertPagesRanCleanly();
+        agent.AssertPagesRanCleanly();
+    }
+
     private static async Task MapAsync(IPage page, string group, string tier)
     {
         await page.GetByLabel("IdP group name (or Entra group object id)").FillAsync(group);

@@ -50,6 +50,52 @@ public sealed class TenantSeedTests
         Assert.Empty(outcomes);
     }
 
+    /// <summary>
+    /// A document written before the recovery switches and the executive groups were editable holds neither: the tenant is
+    /// served the configured values, and the next start-up stores them without a word (nothing the tenant sees changes).
+    /// </summary>
+    [Fact]
+    public void DocumentWithoutTheRecoveryOrExecutiveSections_ServesAndSeedsTheConfiguredValues()
+    {
+        var configured = Settings("Tier 1");
+        configured.Recovery.CallBack = true;
+        configured.Recovery.Notices.Smtp.Host = "smtp.example.com";
+        configured.ExecutiveTargets.Groups = ["Executives"];
+        var stored = TenantSeedReconciliation.Seed(configured);
+        stored.Recovery = null;
+        stored.ExecutiveTargets = null;
+        stored.SeedHashes.Remove("Recovery");
+        stored.SeedHashes.Remove("ExecutiveTargets");
+
+        var served = stored.Copy().ApplyTo(configured);
+        var (updated, outcomes) = TenantSeedReconciliation.Reconcile("acme", stored, TenantSeedReconciliation.Seed(configured));
+
+        Assert.True(served.Recovery.CallBack);
+        Assert.Equal(["Executives"], served.ExecutiveTargets.Groups);
+        Assert.Empty(outcomes);
+        Assert.True(updated!.Recovery!.CallBack);
+        Assert.Equal(["Executives"], updated.ExecutiveTargets!.Groups);
+        Assert.Equal(stored.Revision, updated.Revision);
+        Assert.Equal("smtp.example.com", updated.ApplyTo(configured).Recovery.Notices.Smtp.Host);
+    }
+
+    /// <summary>The console turned the call-back off; configuration later turns manager approval on: the console's switches stay, and start-up says so.</summary>
+    [Fact]
+    public void RecoveryChangedInConfiguration_ConsoleChangedItToo_ConsolesSwitchesKept()
+    {
+        var configured = Settings("Tier 1");
+        configured.Recovery.CallBack = true;
+        var stored = TenantSeedReconciliation.Seed(configured);
+        stored.Recovery!.CallBack = false;
+        configured.Recovery.ManagerApproval = true;
+
+        var (updated, outcomes) = TenantSeedReconciliation.Reconcile("acme", stored, TenantSeedReconciliation.Seed(configured));
+
+        Assert.Equal(new TenantSeedReconciliation.Outcome("acme", "Recovery", false), Assert.Single(outcomes));
+        Assert.Null(updated);
+        Assert.False(stored.ApplyTo(configured).Recovery.CallBack);
+    }
+
     [Fact]
     public async Task Restart_WithChangedGroupTiers_ServesTheNewMapping_AndSaysSo()
     {

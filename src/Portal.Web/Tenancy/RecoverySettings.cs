@@ -33,6 +33,69 @@ public sealed class RecoverySettings
 }
 
 /// <summary>
+/// The part of <see cref="RecoverySettings"/> a tenant admin edits in the console (docs/recovery.md, "Turning recovery
+/// on in the console"), stored with the tenant's policy: the four switches, never the notices' relay (a host and a secret
+/// reference, configuration only).
+/// </summary>
+public sealed class RecoverySwitches
+{
+    public bool ManagerApproval { get; set; }
+
+    public bool CallBack { get; set; }
+
+    public bool IdVerification { get; set; }
+
+    public bool RequireSecondAgent { get; set; }
+
+    public static RecoverySwitches From(RecoverySettings settings) => new()
+    {
+        ManagerApproval = settings.ManagerApproval,
+        CallBack = settings.CallBack,
+        IdVerification = settings.IdVerification,
+        RequireSecondAgent = settings.RequireSecondAgent,
+    };
+
+    /// <summary>Lays the switches over <paramref name="settings"/>, whose relay stays as configured.</summary>
+    public void ApplyTo(RecoverySettings settings)
+    {
+        settings.ManagerApproval = ManagerApproval;
+        settings.CallBack = CallBack;
+        settings.IdVerification = IdVerification;
+        settings.RequireSecondAgent = RequireSecondAgent;
+    }
+
+    /// <summary>
+    /// What a change from <paramref name="before"/> to this loosens, by the switch's name in the change history: a method
+    /// turned on (one more way in without the caller's own factor), or the second agent no longer required.
+    /// </summary>
+    public IReadOnlyList<string> WeakeningsSince(RecoverySwitches before)
+    {
+        var list = new List<string>();
+        if (ManagerApproval && !before.ManagerApproval)
+        {
+            list.Add("recovery.managerApproval:on");
+        }
+
+        if (CallBack && !before.CallBack)
+        {
+            list.Add("recovery.callBack:on");
+        }
+
+        if (IdVerification && !before.IdVerification)
+        {
+            list.Add("recovery.idVerification:on");
+        }
+
+        if (!RequireSecondAgent && before.RequireSecondAgent)
+        {
+            list.Add("recovery.requireSecondAgent:off");
+        }
+
+        return list;
+    }
+}
+
+/// <summary>
 /// How the caller is told after an action through a recovery method (docs/recovery.md, "Recovery notices"): an e-mail
 /// through the tenant's SMTP relay. No relay: no notice can be sent, and the recovery methods are not offered.
 /// </summary>

@@ -66,6 +66,9 @@ public sealed class TenantAdministration(
 
     public static CollectionPath ChangesCollection(string tenantId) => CollectionPath.ForTenant(tenantId, "settingsChanges");
 
+    /// <summary>The position of the tenant in the settings, to name a setting (<c>Portal:Tenants:N:…</c>) on a page.</summary>
+    public int IndexOf(string tenantId) => catalog.IndexOf(tenantId);
+
     public TenantPolicy Current(string tenantId) => catalog.PolicyOf(tenantId) ?? throw new InvalidOperationException("The signed-in agent's tenant is not configured.");
 
     /// <summary>
@@ -85,7 +88,7 @@ public sealed class TenantAdministration(
         var pending = await audit.BeginAsync(actor.Entry(action, AuditOutcome.Pending), ct);
         var (refused, before, after) = await store.UpdateAsync(TenantCatalog.KeyOf(tenantId), current =>
         {
-            var before = current is not null && TenantCatalog.TryRead(current, out var stored) ? stored : TenantPolicy.From(configured);
+            var before = current is not null && TenantCatalog.TryRead(current, out var stored) ? stored.WithMissingSectionsFrom(configured) : TenantPolicy.From(configured);
             var after = before.Copy();
             var refusal = change(after) ?? Validate(configured, after, actor);
             if (refusal is not null)
@@ -187,6 +190,12 @@ public sealed class TenantAdministration(
         ("AlertWebhook needs a signing key (SigningSecretSecret in configuration, or one generated in the admin console).", "The webhook needs a signing key: generate one on this page."),
         ("AlertWebhook:SigningSecretSecret", "The webhook's signing key reference"),
         ("AlertWebhook:Url", "The webhook URL"),
+        ("Recovery:ManagerApproval is available for Okta organisations only (docs/recovery.md)", "Manager approval is available for Okta organisations only"),
+        ("Recovery:IdVerification is available for Okta organisations only (docs/recovery.md)", "ID verification is available for Okta organisations only"),
+        ("Recovery:ManagerApproval needs :Recovery:Notices:Smtp:Host (docs/recovery.md)", RelayWords("Manager approval")),
+        ("Recovery:CallBack needs :Recovery:Notices:Smtp:Host (docs/recovery.md)", RelayWords("The call-back")),
+        ("Recovery:IdVerification needs :Recovery:Notices:Smtp:Host (docs/recovery.md)", RelayWords("ID verification")),
+        ("ExecutiveTargets:Groups", "Executive groups"),
         ("ActionMethods names", "The action policy names"),
         ("ActionMethods:", "The accepted methods of action "),
         ("GroupTiers maps", "The group mapping maps"),
@@ -196,6 +205,9 @@ public sealed class TenantAdministration(
         ("Tiers:", "Tiers:"),
         ("Tiers '", "Tier '"),
     ];
+
+    private static string RelayWords(string method) =>
+        $"{method} needs the SMTP relay of the recovery notices, which your operator sets in configuration (Recovery:Notices:Smtp), not in the console";
 
     /// <summary>A rule's failure with the setting's key replaced by its name in the console.</summary>
     internal static string InWords(string failure)
@@ -254,8 +266,23 @@ public sealed class TenantAdministration(
         fields["heightenedMode.on"] = p.HeightenedMode.On ? "on" : "off";
         fields["heightenedMode.reason"] = p.HeightenedMode.Reason;
         fields["heightenedMode.since"] = p.HeightenedMode.Since is { } since ? DocumentJson.FormatTimestamp(since) : "";
+        if (p.Recovery is { } recovery)
+        {
+            fields["recovery.managerApproval"] = OnOff(recovery.ManagerApproval);
+            fields["recovery.callBack"] = OnOff(recovery.CallBack);
+            fields["recovery.idVerification"] = OnOff(recovery.IdVerification);
+            fields["recovery.requireSecondAgent"] = OnOff(recovery.RequireSecondAgent);
+        }
+
+        if (p.ExecutiveTargets is { } executives)
+        {
+            fields["executiveTargets.groups"] = string.Join(", ", executives.Groups);
+        }
+
         return fields;
     }
+
+    private static string OnOff(bool value) => value ? "on" : "off";
 
     private static string Fingerprint(string text) =>
         $"{text.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)} characters #{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..8]}";

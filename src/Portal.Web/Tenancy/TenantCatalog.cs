@@ -116,7 +116,7 @@ public sealed class TenantCatalog : ITenantCatalog
             var document = await _store.GetAsync(KeyOf(tenant.Id), cancellationToken);
             if (document is not null && TryRead(document, out var policy))
             {
-                policies[tenant.Id] = policy;
+                policies[tenant.Id] = policy.WithMissingSectionsFrom(tenant);
             }
         }
 

@@ -34,6 +34,16 @@ public sealed class TenantPolicy
     /// <summary>Heightened-threat mode: switched in the console only, so no configured setting seeds or reconciles it.</summary>
     public HeightenedModeSettings HeightenedMode { get; set; } = new();
 
+    /// <summary>
+    /// The recovery switches (<c>Recovery</c> without its notices' relay, which stays in configuration: it holds a secret
+    /// reference). Null in a document written before the section was editable: the configured switches serve, and the next
+    /// start-up seeds them (<see cref="TenantSeedReconciliation"/>).
+    /// </summary>
+    public RecoverySwitches? Recovery { get; set; }
+
+    /// <summary>The executive targets' groups; null in a document written before the section was editable, as <see cref="Recovery"/>.</summary>
+    public ExecutiveTargetSettings? ExecutiveTargets { get; set; }
+
     /// <summary>Incremented by every change, so operators can see which revision an instance serves.</summary>
     public long Revision { get; set; }
 
@@ -51,7 +61,20 @@ public sealed class TenantPolicy
         AlertWebhook = Clone(settings.AlertWebhook),
         AuditRetentionDays = settings.AuditRetentionDays,
         CallScripts = Clone(settings.CallScripts),
+        Recovery = RecoverySwitches.From(settings.Recovery),
+        ExecutiveTargets = Clone(settings.ExecutiveTargets),
     };
+
+    /// <summary>
+    /// Fills the sections a stored document does not hold yet (written before they were editable) with the configured
+    /// values, which is what the tenant was served with: an edit then starts from them, and the change history compares with them.
+    /// </summary>
+    public TenantPolicy WithMissingSectionsFrom(TenantSettings configured)
+    {
+        Recovery ??= RecoverySwitches.From(configured.Recovery);
+        ExecutiveTargets ??= Clone(configured.ExecutiveTargets);
+        return this;
+    }
 
     /// <summary>The configured tenant with this policy laid over it (a new object: the configured one is never changed).</summary>
     public TenantSettings ApplyTo(TenantSettings configured)
@@ -67,6 +90,14 @@ public sealed class TenantPolicy
         effective.AuditRetentionDays = AuditRetentionDays;
         effective.CallScripts = Clone(CallScripts);
         effective.HeightenedMode = Clone(HeightenedMode);
+
+        // The relay of the notices is never stored: the configured one stays, with the stored switches laid over.
+        Recovery?.ApplyTo(effective.Recovery);
+        if (ExecutiveTargets is not null)
+        {
+            effective.ExecutiveTargets = Clone(ExecutiveTargets);
+        }
+
         return effective;
     }
 
@@ -103,6 +134,9 @@ public static class TenantPolicyRules
 
     public const int MaxAllowListEntries = 200;
     public const int MaxNameLength = 64;
+
+    /// <summary>The most executive-target groups a tenant may name: a bounded list, as the IP allow-list.</summary>
+    public const int MaxExecutiveGroups = 50;
 
     /// <summary>True when some tier grants <c>admin.tiers</c> and some IdP group maps to it: the tenant can still be administered.</summary>
     public static bool IsAdminTier(TierDefinition tier) => tier.Permissions.Contains(Permissions.AdminTiers);
@@ -319,6 +353,18 @@ public static class TenantPolicyRules
     private static IEnumerable<string> ExecutiveTargetFailures(TenantSettings t, string at)
     {
         var groups = t.ExecutiveTargets.Groups;
+        if (groups.Count > MaxExecutiveGroups)
+        {
+            yield return $"{at}:ExecutiveTargets:Groups may hold at most {MaxExecutiveGroups} groups.";
+        }
+
+        // Compared without regard to case (ExecutiveTargetSettings.Groups), so "CFO" and "cfo" name one group.
+        var twice = groups.GroupBy(g => g, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
+        if (twice is not null && IsValidName(twice.Key, 256))
+        {
+            yield return $"{at}:ExecutiveTargets:Groups names '{twice.Key}' more than once (names are compared without regard to case).";
+        }
+
         if (groups.Any(g => !IsValidName(g, 256)))
         {
             yield return $"{at}:ExecutiveTargets:Groups: a group name must be 1-256 printable characters.";

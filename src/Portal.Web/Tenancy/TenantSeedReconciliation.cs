@@ -12,7 +12,7 @@ namespace Portal.Web.Tenancy;
 /// </summary>
 public static class TenantSeedReconciliation
 {
-    private static readonly (string Name, Func<TenantPolicy, object> Get, Action<TenantPolicy, TenantPolicy> Copy)[] Sections =
+    private static readonly (string Name, Func<TenantPolicy, object?> Get, Action<TenantPolicy, TenantPolicy> Copy)[] Sections =
     [
         ("Tiers", p => p.Tiers, (from, to) => to.Tiers = TenantPolicy.Clone(from.Tiers)),
         ("GroupTiers", p => p.GroupTiers, (from, to) => to.GroupTiers = TenantPolicy.Clone(from.GroupTiers)),
@@ -23,6 +23,8 @@ public static class TenantSeedReconciliation
         ("AlertWebhook", p => p.AlertWebhook, (from, to) => to.AlertWebhook = TenantPolicy.Clone(from.AlertWebhook)),
         ("AuditRetentionDays", p => p.AuditRetentionDays, (from, to) => to.AuditRetentionDays = from.AuditRetentionDays),
         ("CallScripts", p => p.CallScripts, (from, to) => to.CallScripts = TenantPolicy.Clone(from.CallScripts)),
+        ("Recovery", p => p.Recovery, (from, to) => to.Recovery = TenantPolicy.Clone(from.Recovery)),
+        ("ExecutiveTargets", p => p.ExecutiveTargets, (from, to) => to.ExecutiveTargets = TenantPolicy.Clone(from.ExecutiveTargets)),
     ];
 
     /// <summary>What start-up did with one section of one tenant's settings.</summary>
@@ -46,10 +48,20 @@ public static class TenantSeedReconciliation
         var outcomes = new List<Outcome>();
         var changed = false;
         var storedHashes = Hashes(stored);
-        foreach (var (name, _, copy) in Sections)
+        foreach (var (name, get, copy) in Sections)
         {
             var configured = seed.SeedHashes[name];
             var current = storedHashes[name];
+            if (get(stored) is null)
+            {
+                // A section the document does not hold (written before the section was editable): the console never changed
+                // it, and the tenant was served the configured value, which the document now keeps. Nothing to report.
+                copy(seed, updated);
+                updated.SeedHashes[name] = configured;
+                changed = true;
+                continue;
+            }
+
             if (stored.SeedHashes.TryGetValue(name, out var previousSeed) && previousSeed == configured)
             {
                 continue;

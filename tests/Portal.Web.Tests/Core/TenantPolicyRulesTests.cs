@@ -294,6 +294,41 @@ public sealed class TenantPolicyRulesTests
     }
 
     [Fact]
+    public void ExecutiveTargetGroups_EachOnceWithoutRegardToCase_AtMostFifty()
+    {
+        var t = Valid();
+        t.ExecutiveTargets.Groups = [.. Enumerable.Range(0, TenantPolicyRules.MaxExecutiveGroups).Select(i => $"Group {i}")];
+        Assert.Empty(Check(t));
+        t.ExecutiveTargets.Groups.Add("Group 50");
+        AssertOnly($"{At}:ExecutiveTargets:Groups may hold at most 50 groups.", t);
+        t.ExecutiveTargets.Groups = ["Executives", "Board", "EXECUTIVES"];
+        AssertOnly($"{At}:ExecutiveTargets:Groups names 'Executives' more than once (names are compared without regard to case).", t);
+    }
+
+    /// <summary>The console shows a rule's failure in words (the same rule, checked with an empty setting path), naming the relay as configuration's.</summary>
+    [Fact]
+    public void RecoveryRules_InTheConsolesWords()
+    {
+        var t = Valid();
+        t.Idp.Kind = IdpKind.Entra;
+        t.Recovery.IdVerification = true;
+        t.Recovery.ManagerApproval = true;
+        var failures = new List<string>();
+        TenantPolicyRules.Check(t, "", failures, development: false);
+
+        var words = failures.Select(f => TenantAdministration.InWords(f.TrimStart(':'))).ToList();
+
+        Assert.Equal(
+            [
+                "Manager approval is available for Okta organisations only: Microsoft Graph cannot send a push with number matching to the manager.",
+                "Manager approval needs the SMTP relay of the recovery notices, which your operator sets in configuration (Recovery:Notices:Smtp), not in the console: the caller must be told after every recovery.",
+                "ID verification is available for Okta organisations only: Microsoft Entra ID reports no identity verification result to other apps.",
+                "ID verification needs the SMTP relay of the recovery notices, which your operator sets in configuration (Recovery:Notices:Smtp), not in the console: the caller must be told after every recovery.",
+            ],
+            words);
+    }
+
+    [Fact]
     public void IpAllowList_AtMost200StrictNetworks_TheRefusedEntryShownPrintable()
     {
         var t = Valid();

@@ -51,6 +51,9 @@ public sealed class PermissionMatrixTests(PermissionMatrixTests.Fixture fixture)
         POST /admin/policy/webhook             | sign-in   | deny   | deny   | deny   | deny    | allow
         POST /admin/policy/webhook/key         | sign-in   | deny   | deny   | deny   | deny    | allow
         POST /admin/policy/webhook/test        | sign-in   | deny   | deny   | deny   | deny    | allow
+        GET /admin/recovery                    | sign-in   | deny   | deny   | deny   | deny    | allow
+        POST /admin/recovery/executives        | sign-in   | deny   | deny   | deny   | deny    | allow
+        POST /admin/recovery/methods           | sign-in   | deny   | deny   | deny   | deny    | allow
         GET /admin/tiers                       | sign-in   | deny   | deny   | deny   | deny    | allow
         POST /admin/groups/map                 | sign-in   | deny   | deny   | deny   | deny    | allow
         POST /admin/groups/unmap               | sign-in   | deny   | deny   | deny   | deny    | allow

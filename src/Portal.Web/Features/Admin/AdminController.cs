@@ -20,6 +20,21 @@ public sealed record IpAllowListPage(IReadOnlyList<string> Networks, string? Cur
 
 public sealed record ChangesPage(IReadOnlyList<SettingsChangeRecord> Changes);
 
+/// <summary>
+/// The recovery page: the switches and the executive groups as stored, or as the admin typed them when a change was
+/// refused (nothing they typed is lost); whether the notices' relay is configured, the IdP's kind and heightened-threat mode,
+/// which the rules depend on.
+/// </summary>
+public sealed record RecoveryPage(
+    RecoverySwitches Switches,
+    string ExecutiveGroups,
+    bool RelayConfigured,
+    Portal.Idp.IdpKind Kind,
+    bool HeightenedModeOn,
+    int TenantIndex,
+    AdminChangeResult? Result);
+
+
 /// <summary>The tenant's IdP connection: its last onboarding check on this instance (null before the first) and whether it was just run.</summary>
 public sealed record ConnectionPage(Portal.Idp.IdpKind Kind, Portal.Idp.IdpCapabilityReport? Report, bool JustTested)
 {
@@ -63,6 +78,13 @@ public sealed class AdminController(
     private const string TiersPath = "/admin/tiers";
     private const string PolicyPath = "/admin/policy";
     private const string IpAllowListPath = "/admin/ip-allowlist";
+    private const string RecoveryPath = "/admin/recovery";
+
+    /// <summary>The refusal of a change that would loosen what heightened-threat mode enforces, while it is on.</summary>
+    public const string HeightenedRefusal = "heightened_mode_on";
+
+    /// <summary>The alarm of an admin change that loosens recovery or the executives' protection.</summary>
+    public const string PolicyWeakenedAlarm = "tenant.policy_weakened";
     private const string SavedPurpose = "admin-saved";
 
     // What a saved change shows on the page it redirects to; the diff is cut short to keep the cookie small.
@@ -338,6 +360,91 @@ public sealed class AdminController(
         return this.SeeOther(PolicyPath);
     }
 
+    [HttpGet("recovery")]
+    [Authorize(Policy = Permissions.AdminSettings)]
+    public IActionResult Recovery() => RecoveryView(TakeSaved(RecoveryPath)?.Result);
+
+    /// <summary>
+    /// Turns the recovery methods on or off (docs/recovery.md, "Turning recovery on in the console"), with the rules of
+    /// start-up. A change that loosens recovery (a method on, the second agent no longer required) raises the tenant's
+    /// alarm; while heightened-threat mode is on, a change that would loosen what the mode enforces is refused.
+    /// </summary>
+    [HttpPost("recovery/methods")]
+    [Authorize(Policy = Permissions.AdminSettings)]
+    public async Task<IActionResult> SetRecoveryMethods(
+        [FromForm] bool managerApproval, [FromForm] bool callBack, [FromForm] bool idVerification, [FromForm] bool requireSecondAgent)
+    {
+        var wanted = new RecoverySwitches { ManagerApproval = managerApproval, CallBack = callBack, IdVerification = idVerification, RequireSecondAgent = requireSecondAgent };
+        IReadOnlyList<string> weakened = [];
+        var result = await admin.ChangeAsync(Current, "admin.recovery.methods", p =>
+        {
+            var before = p.Recovery ?? new RecoverySwitches();
+            if (p.HeightenedMode.On && ((wanted.CallBack && !before.CallBack) || (!wanted.RequireSecondAgent && before.RequireSecondAgent)))
+            {
+                return new Refusal(HeightenedRefusal, "Heightened-threat mode is on: it refuses the call-back and asks for a second agent on every action. "
+                    + "Turning the call-back on, or no longer asking for a second agent on recovery, would take effect the moment the mode is switched off. "
+                    + "Switch heightened-threat mode off first, then make this change.");
+            }
+
+            weakened = wanted.WeakeningsSince(before);
+            p.Recovery = wanted;
+            return null;
+        }, HttpContext.RequestAborted);
+        if (result.Succeeded)
+        {
+            RaiseWeakened(weakened);
+        }
+
+        return Answer(result, RecoveryPath, r => RecoveryView(r, wanted, null));
+    }
+
+    /// <summary>The IdP groups whose members are executive targets (docs/tenancy.md, "Executive targets"), one per line.</summary>
+    [HttpPost("recovery/executives")]
+    [Authorize(Policy = Permissions.AdminSettings)]
+    public async Task<IActionResult> SetExecutiveGroups([FromForm] string? groups)
+    {
+        var typed = groups ?? "";
+        var list = typed.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+        IReadOnlyList<string> weakened = [];
+        var result = await admin.ChangeAsync(Current, "admin.executive_groups", p =>
+        {
+            var before = p.ExecutiveTargets?.Groups ?? [];
+
+            // A group no longer named leaves its members with one method: a loosening, alarmed as the recovery switches are.
+            weakened = before.Any(g => !list.Contains(g, StringComparer.OrdinalIgnoreCase)) ? ["executiveTargets.groups:removed"] : [];
+            p.ExecutiveTargets = new ExecutiveTargetSettings { Groups = list };
+            return null;
+        }, HttpContext.RequestAborted);
+        if (result.Succeeded)
+        {
+            RaiseWeakened(weakened);
+        }
+
+        return Answer(result, RecoveryPath, r => RecoveryView(r, null, typed));
+    }
+
+    /// <summary>The alarm of a change that loosens recovery or the executives' protection (docs/tenancy.md, "Alarms and the webhook").</summary>
+    private void RaiseWeakened(IReadOnlyList<string> weakened)
+    {
+        if (weakened.Count == 0)
+        {
+            return;
+        }
+
+        var agent = Agent;
+        notifier.Raise(new AlertEvent
+        {
+            Id = PortalIds.New(),
+            TenantId = agent.TenantId,
+            Type = PolicyWeakenedAlarm,
+            Reason = string.Join(' ', weakened),
+            At = clock.GetUtcNow(),
+            AgentSubject = agent.Subject,
+            AgentMaskedLogin = agent.MaskedLogin,
+            RequestId = HttpContext.TraceIdentifier,
+        });
+    }
+
     [HttpGet("ip-allowlist")]
     [Authorize(Policy = Permissions.AdminIpAllowlist)]
     public IActionResult IpAllowList() => IpAllowListView(TakeSaved(IpAllowListPath)?.Result);
@@ -476,6 +583,24 @@ public sealed class AdminController(
     {
         Refused(result);
         return View("Policy", new PolicyPage(admin.Current(Agent.TenantId), CallerAction.All, result, newKey));
+    }
+
+    private ViewResult RecoveryView(AdminChangeResult? result) => RecoveryView(result, null, null);
+
+    /// <summary>The recovery page; a refused change shows what the admin typed (<paramref name="typedSwitches"/>, <paramref name="typedGroups"/>) instead of what is stored.</summary>
+    private ViewResult RecoveryView(AdminChangeResult? result, RecoverySwitches? typedSwitches, string? typedGroups)
+    {
+        var policy = admin.Current(Agent.TenantId);
+        var tenant = Current.Tenant;
+        Refused(result);
+        return View("Recovery", new RecoveryPage(
+            typedSwitches ?? policy.Recovery ?? RecoverySwitches.From(tenant.Recovery),
+            typedGroups ?? string.Join("\n", policy.ExecutiveTargets?.Groups ?? tenant.ExecutiveTargets.Groups),
+            tenant.Recovery.Notices.Smtp.IsConfigured,
+            tenant.Idp.Kind,
+            policy.HeightenedMode.On,
+            admin.IndexOf(Agent.TenantId),
+            result));
     }
 
     private ViewResult IpAllowListView(AdminChangeResult? result)

@@ -103,6 +103,7 @@ public static class ReasonLabels
         ["last_admin_tier"] = "Refused: the last tier that can administer",
         ["separation_of_duties"] = "Refused: separation of duties",
         ["webhook_destination"] = "Refused: the webhook destination is not allowed",
+        ["heightened_mode_on"] = "Refused: heightened-threat mode is on, and the change would loosen what it enforces",
         ["no_change"] = "Nothing changed",
 
         // The identity provider's answers
