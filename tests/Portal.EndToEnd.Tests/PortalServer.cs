@@ -45,6 +45,17 @@ public class PortalServer : IAsyncLifetime, IPortalSite
 
             // The demo banner the embedded emulator adds, pointing at this test's emulator, so the pages are the demo's pages.
             ConfigureServices = services => services.AddSingleton(new DemoInfo(new Uri(Emulator.BaseUrl, "phone"))),
+
+            // As the demo Entra tenant (DemoTenants.Entra): manager approval, whose link (and the caller's notice) goes
+            // through the emulator's mail sink.
+            ExtraSettings = emulator => new Dictionary<string, string?>
+            {
+                ["Portal:Tenants:1:Recovery:ManagerApproval"] = "true",
+                ["Portal:Tenants:1:Recovery:Notices:Smtp:Host"] = "127.0.0.1",
+                ["Portal:Tenants:1:Recovery:Notices:Smtp:Port"] = emulator.MailSinkPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["Portal:Tenants:1:Recovery:Notices:Smtp:From"] = "notices@entra.example",
+                ["Portal:Tenants:1:Recovery:Notices:Smtp:Security"] = "None",
+            },
         };
         _host.Tenants.Add(new TestTenant(TenantId, TestIdp.Okta, ClientId)
         {

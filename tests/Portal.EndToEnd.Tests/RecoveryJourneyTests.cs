@@ -103,6 +103,80 @@ public sealed class RecoveryJourneyTests(ChromiumFixture chromium, PortalServer 
     }
 
     /// <summary>
+    /// Manager approval in the demo Entra tenant (docs/recovery.md): Grace lost her phone; the agent asks her manager as
+    /// Graph names him (Riley), whose one-time sign-in link goes to his address on file (the emulator's mailbox) and never
+    /// to the agent's page; the agent reads Riley the code; Riley's page says who asks and for what, and his own strong
+    /// sign-in verifies Grace; the agent's page moves on by itself and issues a Temporary Access Pass, never a password reset.
+    /// </summary>
+    [Fact]
+    public async Task LostPhone_EntraManagerSignsInFromTheMailedLink_AgentIssuesATemporaryAccessPass()
+    {
+        const string grace = "grace.caller@entra.example";
+        const string riley = "riley.director@entra.example";
+        var passesBefore = portal.Emulator.State.FindEntraUser(grace)!.TemporaryAccessPassesIssued;
+        await using var agent = await AgentBrowser.OpenAsync(chromium, portal);
+        var page = agent.Page;
+        await agent.SignInAsync("Entra Tier Three Agent", tenantName: PortalServer.EntraTenantName);
+        await agent.LookUpAsync(grace);
+
+        var manager = page.Locator("form[data-method='recovery.manager']");
+        await Expect(manager).ToContainTextAsync("e-mails a one-time sign-in link to the caller's manager");
+        await Expect(manager.Locator("[data-field='recovery-allows']")).ToContainTextAsync("Issue temporary access code");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await agent.ClickAsync(manager.GetByRole(AriaRole.Button, new() { Name = "Ask the manager to approve" }));
+
+        await Expect(page).ToHaveURLAsync(new Regex("/verification/pending/[^/]+$"));
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Manager approval for" })).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-field='manager-phone']")).ToContainTextAsync("+1 555 0100 141");
+        var code = (await page.Locator("[data-field='manager-code']").InnerTextAsync()).Trim();
+        Assert.Matches("^[A-Z2-9]{8}$", code);
+        await Expect(page.Locator("a[href*='/stepup/']")).ToHaveCountAsync(0);
+        Assert.DoesNotContain("/stepup/", await page.ContentAsync(), StringComparison.Ordinal);
+        await Expect(page.Locator("[data-field='state']")).ToContainTextAsync("Waiting for the manager");
+        await agent.CheckPageAsync("Entra manager approval: waiting");
+        await agent.ScreenshotAsync("recovery-entra-manager-pending");
+
+        // Riley, called at the number on file, opens the link in his own mailbox and types the code the agent reads.
+        await using var mailbox = await CallerBrowser.OpenAsync(chromium, portal);
+        var inbox = mailbox.Page;
+        await inbox.GotoAsync(portal.Emulator.MailboxUrl.ToString());
+        var mail = inbox.Locator("[data-field='mail']").Filter(new() { HasText = riley });
+        await Expect(mail).ToHaveCountAsync(1);
+        await Expect(mail).ToContainTextAsync("g***@e***.example");
+        await Expect(mail).Not.ToContainTextAsync(code);
+        Assert.Empty(portal.Emulator.State.Mailbox.To(grace));
+        agent.CountClick();
+        await mail.Locator("a[href*='/stepup/']").ClickAsync();
+        await Expect(inbox.GetByRole(AriaRole.Heading, new() { Name = "Approve a recovery" })).ToBeVisibleAsync();
+        await Expect(inbox.Locator("[data-field='manager-request-caller']")).ToHaveTextAsync("g***@e***.example");
+        await Expect(inbox.Locator("[data-field='manager-request-actions']")).ToContainTextAsync("Issue temporary access code");
+        await mailbox.Browser.CheckPageAsync("Entra manager: the request");
+        await mailbox.Browser.ScreenshotAsync("recovery-entra-manager-request");
+        await inbox.GetByLabel("Code from the agent").FillAsync(code);
+        agent.CountClick();
+        await inbox.GetByRole(AriaRole.Button, new() { Name = "Continue to sign in and approve" }).ClickAsync();
+        await mailbox.SignInAtIdpAsync(portal, riley, portal.Emulator.State.CurrentEntraTotp(riley), agent.CountClick);
+        await Expect(inbox.Locator("[data-field='stepup-result']")).ToHaveAttributeAsync("data-result", "verified");
+
+        // Nobody touches the agent's tab: its polling moves it to the verified caller.
+        await Expect(page).ToHaveURLAsync(new Regex("/verification/session/[0-9a-f]+$"));
+        await Expect(page.Locator("[data-field='method']")).ToHaveTextAsync("Manager approval (recovery)");
+        await Expect(page.Locator("form[data-action='password_reset']")).ToHaveAttributeAsync("data-offered", "false");
+        var tap = page.Locator("form[data-action='tap_issue']");
+        await tap.GetByLabel("Ticket").FillAsync("INC-3003");
+        await agent.ClickAsync(tap.GetByRole(AriaRole.Button, new() { Name = "Issue temporary access code" }));
+        await Expect(page.Locator("[data-field='secret']")).Not.ToBeEmptyAsync();
+        clock.Stop();
+        JourneyMetrics.Record("Manager approval (Entra, recovery) to Temporary Access Pass", agent.Clicks, clock.Elapsed);
+        Assert.Equal(passesBefore + 1, portal.Emulator.State.FindEntraUser(grace)!.TemporaryAccessPassesIssued);
+        await Expect(page.Locator("[data-field='recovery-notice']")).ToContainTextAsync("address on file");
+        await agent.CheckPageAsync("Entra manager approval: Temporary Access Pass issued");
+
+        agent.AssertPagesRanCleanly();
+        mailbox.Browser.AssertPagesRanCleanly();
+    }
+
+    /// <summary>
     /// ID verification through Okta (docs/recovery.md): the caller goes through their organisation's identity
     /// verification at Okta (here, the emulator's phone page passes it), and the agent's page, asking Okta's System Log
     /// on its own, moves to the verified caller, who may be given a temporary access code and nothing stronger.

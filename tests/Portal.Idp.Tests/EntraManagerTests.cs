@@ -48,6 +48,48 @@ public sealed class EntraManagerTests(EntraManagerTests.Host host) : IClassFixtu
     }
 
     [Fact]
+    public async Task GetManager_Riley_HisAddressOnFileAndAStrongMethodForHisOwnStepUp()
+    {
+        // What an Entra manager approval needs of the manager (docs/recovery.md): the address the link goes to, and a
+        // strong method the manager's step-up sign-in can use (the adapter offers the step-up factor only then).
+        var manager = await Directory.GetManagerAsync(IdOf(Grace));
+        var factors = await Directory.ListFactorsAsync(manager.Value.Id);
+
+        Assert.Equal(Riley, manager.Value.Email);
+        Assert.True(factors.IsSuccess, factors.Error?.Code);
+        Assert.Contains(factors.Value, f => f.Method == "oidc.stepup");
+    }
+
+    [Fact]
+    public async Task GetManager_ManagerWithAPhoneMethodOnly_NoStepUpFactor()
+    {
+        var report = NewUser();
+        var manager = State.AddEntraUser($"m{Guid.NewGuid():N}@entra.example", "Qmanager Qphoneonly", authenticator: false);
+        State.SetEntraManager(report.UserPrincipalName, manager.UserPrincipalName);
+
+        var found = await Directory.GetManagerAsync(report.Id);
+        var factors = await Directory.ListFactorsAsync(found.Value.Id);
+
+        Assert.True(factors.IsSuccess, factors.Error?.Code);
+        Assert.NotEmpty(factors.Value);
+        Assert.DoesNotContain(factors.Value, f => f.Method == "oidc.stepup");
+    }
+
+    [Fact]
+    public async Task GetManager_ManagersAccountDisabled_ReadAsNotActive()
+    {
+        var (report, manager) = NewPair();
+        manager.AccountEnabled = false;
+
+        var result = await Directory.GetManagerAsync(report.Id);
+
+        Assert.True(result.IsSuccess, result.Error?.Code);
+        Assert.Equal(manager.Id, result.Value.Id);
+        Assert.NotEqual(CallerStatus.Active, result.Value.Status);
+        Assert.Contains("accountEnabled", Uri.UnescapeDataString(State.Requests.Last(r => r.PathAndQuery.Contains("/manager", StringComparison.Ordinal)).PathAndQuery), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task GetManager_NoManager_GraphsNotFoundIsNoManager()
     {
         var result = await Directory.GetManagerAsync(IdOf("heidi.caller@entra.example"));

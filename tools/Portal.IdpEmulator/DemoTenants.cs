@@ -120,8 +120,10 @@ public static class DemoTenants
             ["GroupTiers:" + EntraDemo.AuditorsGroupId] = "Auditor",
             ["GroupTiers:" + EntraDemo.Tier3Role] = "Tier 3",
 
-            // Recovery (docs/recovery.md): Graph cannot push to the manager with number matching, so an Entra tenant
-            // recovers by a call-back to the work phone on file.
+            // Recovery (docs/recovery.md): Graph cannot push to the manager with number matching, so the manager (Grace's
+            // is Riley Director) approves by a step-up sign-in whose link goes to their address on file; and a call-back
+            // to the work phone on file.
+            ["Recovery:ManagerApproval"] = "true",
             ["Recovery:CallBack"] = "true",
             ["StepUp:Authority"] = issuer,
             ["StepUp:ClientId"] = StepUpClientId,

@@ -67,7 +67,7 @@ public sealed class EntraUser
 
     public string DisplayName { get; }
 
-    public bool AccountEnabled => true;
+    public bool AccountEnabled { get; set; } = true;
 
     /// <summary>Graph's <c>jobTitle</c>; null: not set.</summary>
     public string? JobTitle { get; init; }

@@ -177,14 +177,17 @@ public static class TenantPolicyRules
     }
 
     /// <summary>
-    /// Recovery (docs/recovery.md): manager approval asks the manager by an Okta Verify push with number matching, which
-    /// an Entra tenant cannot send; every recovery method needs the relay of the notice the caller gets afterwards.
+    /// Recovery (docs/recovery.md): manager approval asks the manager by an Okta Verify push with number matching, or in
+    /// an Entra tenant by a step-up sign-in link, which needs step-up configured; every recovery method needs the relay
+    /// of the notice the caller gets afterwards (which also carries an Entra manager's link).
     /// </summary>
     private static IEnumerable<string> RecoveryFailures(TenantSettings t, string at)
     {
-        if (t.Recovery.ManagerApproval && t.Idp.Kind != IdpKind.Okta)
+        // An Entra tenant asks the manager by a step-up sign-in link (Graph cannot push with number matching): without
+        // step-up configured there is no way to ask them.
+        if (t.Recovery.ManagerApproval && t.Idp.Kind == IdpKind.Entra && !t.StepUp.IsConfigured)
         {
-            yield return $"{at}:Recovery:ManagerApproval is available for Okta organisations only (docs/recovery.md): Microsoft Graph cannot send a push with number matching to the manager.";
+            yield return $"{at}:Recovery:ManagerApproval in an Entra tenant needs {at}:StepUp:Authority (docs/recovery.md): the manager approves by a step-up sign-in, as Microsoft Graph cannot send a push with number matching.";
         }
 
         // No notice, no recovery (NIST SP 800-63B-4 §4.2): a recovery method turned on without a relay would never be offered.

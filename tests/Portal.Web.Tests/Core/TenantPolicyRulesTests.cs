@@ -201,18 +201,28 @@ public sealed class TenantPolicyRulesTests
     }
 
     [Fact]
-    public void ManagerApproval_OktaOnly_AnEntraTenantNamedWhy()
+    public void ManagerApproval_EntraWithoutStepUp_NamedWhy_WithStepUpAccepted()
     {
         var okta = Valid();
         okta.Recovery.ManagerApproval = true;
         okta.Recovery.Notices.Smtp.Host = "smtp.example.com";
         Assert.Empty(Check(okta));
 
+        // An Entra manager approves by a step-up sign-in (docs/recovery.md): without step-up there is no way to ask them.
         var entra = Valid();
         entra.Idp.Kind = IdpKind.Entra;
         entra.Recovery.ManagerApproval = true;
         entra.Recovery.Notices.Smtp.Host = "smtp.example.com";
-        AssertOnly($"{At}:Recovery:ManagerApproval is available for Okta organisations only (docs/recovery.md): Microsoft Graph cannot send a push with number matching to the manager.", entra);
+        AssertOnly($"{At}:Recovery:ManagerApproval in an Entra tenant needs {At}:StepUp:Authority (docs/recovery.md): the manager approves by a step-up sign-in, as Microsoft Graph cannot send a push with number matching.", entra);
+        Assert.False(Portal.Web.Verification.Methods.ManagerApprovalMethod.IsOffered(entra));
+
+        entra.StepUp.Authority = "https://login.example.com/tenant/v2.0";
+        Assert.DoesNotContain(Check(entra), f => f.Contains("ManagerApproval", StringComparison.Ordinal));
+        Assert.True(Portal.Web.Verification.Methods.ManagerApprovalMethod.IsOffered(entra));
+
+        // No relay: neither the caller's notice nor the manager's link can be sent, so it is not offered.
+        entra.Recovery.Notices.Smtp.Host = "";
+        Assert.False(Portal.Web.Verification.Methods.ManagerApprovalMethod.IsOffered(entra));
     }
 
     [Fact]

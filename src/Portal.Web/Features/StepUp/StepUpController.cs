@@ -6,11 +6,14 @@ using Portal.Web.Verification.StepUp;
 
 namespace Portal.Web.Features.StepUp;
 
-public sealed record StepUpCodePage(string Token, bool WrongCode);
+/// <summary>The code page; <see cref="Manager"/> says who is asking and for what when the link is a manager's approval.</summary>
+public sealed record StepUpCodePage(string Token, bool WrongCode, ManagerRequest? Manager = null);
 
 /// <summary>
 /// The caller's side of a step-up: anonymous (the caller is no agent). The pages say nothing about the caller, the
-/// agent or why a verification failed: whoever holds a forwarded link learns nothing from it.
+/// agent or why a verification failed: whoever holds a forwarded link learns nothing from it. A manager's approval link
+/// (sent to the manager's own address, docs/recovery.md) says who is asking, masked, and for what: the manager must know
+/// what they vouch for before they sign in.
 /// </summary>
 [AllowAnonymous]
 [Route("stepup")]
@@ -21,7 +24,9 @@ public sealed class StepUpController(StepUpService stepUp, Microsoft.Extensions.
     {
         // A GET changes nothing: mail scanners and link previews that fetch the link do not spend it.
         NoStore();
-        return await stepUp.IsOpenAsync(RequestContext.Of(HttpContext), token, HttpContext.RequestAborted) ? View("Code", new StepUpCodePage(token, false)) : Done(false);
+        return await stepUp.IsOpenAsync(RequestContext.Of(HttpContext), token, HttpContext.RequestAborted)
+            ? View("Code", new StepUpCodePage(token, false, await stepUp.ManagerRequestAsync(token, HttpContext.RequestAborted)))
+            : Done(false);
     }
 
     [HttpPost("{token}")]
@@ -32,7 +37,7 @@ public sealed class StepUpController(StepUpService stepUp, Microsoft.Extensions.
         if (refusal == StepUpRedirect.WrongCode)
         {
             Response.StatusCode = StatusCodes.Status400BadRequest;
-            return View("Code", new StepUpCodePage(token, true));
+            return View("Code", new StepUpCodePage(token, true, await stepUp.ManagerRequestAsync(token, HttpContext.RequestAborted)));
         }
 
         if (next is null)

@@ -43,9 +43,10 @@ public static class PendingLabels
             ChallengeState.Rejected when callBack =>
                 "Not confirmed: who answered the number on file did not say the right code. Do not act on this account. Start a new call-back only if you are sure you reached the person who called.",
             ChallengeState.TimedOut when callBack => "Timed out: the code was not confirmed within ten minutes. Start a new call-back if the caller still needs help.",
-            ChallengeState.Waiting when manager => "Waiting for the manager to approve on their phone…",
+            ChallengeState.Waiting when manager => "Waiting for the manager to approve…",
             ChallengeState.Waiting => stepUp ? "Waiting for the caller to sign in…" : "Waiting for the caller…",
             ChallengeState.Approved when manager => "Approved by the manager. The caller is verified for what your organisation allows after a recovery.",
+            ChallengeState.Rejected when manager && page.FailureReason is not (null or "manager_rejected") => ManagerSignInRefusal(page.FailureReason),
             ChallengeState.Rejected when manager =>
                 "Rejected by the manager. Do not act on this account: the caller's manager did not approve. This was reported. Say: “I can’t make changes to this account today. Your security team will contact you.”",
             ChallengeState.TimedOut when manager => "Timed out: the manager did not approve in time. Call them again and start a new approval, or follow your organisation's procedure.",
@@ -59,6 +60,18 @@ public static class PendingLabels
             _ => "Timed out. The caller did not answer in time. Ask whether the push arrived, then send a new one or use a code.",
         };
     }
+
+    /// <summary>An Entra manager approval (docs/recovery.md) that the manager's sign-in did not complete.</summary>
+    private static string ManagerSignInRefusal(string? reason) => reason switch
+    {
+        "manager_signin_by_caller" => "Refused: the caller, not their manager, signed in with the manager's approval link. Do not act on this account. Your security team has been alerted.",
+        "manager_signin_mismatch" => "Refused: someone other than the caller's manager signed in with the approval link. Do not act on this account. Your security team has been alerted.",
+        "manager_timed_out" => "Timed out: the manager did not finish signing in within ten minutes. Call them again and start a new approval, or follow your organisation's procedure.",
+        "mfa_missing" => "Refused: the manager signed in without a second factor. Call them again and start a new approval if they still vouch for the request.",
+        "link_reused" => "Refused: the approval link was opened more than once. Start a new approval and tell your security team.",
+        "code_attempts" => "Refused: the code was typed wrong too often. Start a new approval and read the new code slowly.",
+        _ => "Refused: the manager's sign-in did not approve the request. Start a new approval or follow your organisation's procedure.",
+    };
 
     private static string StepUpRefusal(string? reason) => reason switch
     {

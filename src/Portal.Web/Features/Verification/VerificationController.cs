@@ -46,8 +46,17 @@ public sealed record CallBackContact(string? Code, string? WorkPhone)
 }
 
 /// <summary>Whom the agent calls for a manager approval: the manager's name and work phone as the IdP has them, and their masked login.</summary>
-public sealed record ManagerContact(string MaskedLogin, string? Name, string? WorkPhone)
+public sealed record ManagerContact(string? MaskedLogin, string? Name, string? WorkPhone)
 {
+    /// <summary>
+    /// An Entra tenant's approval: the short code to read out to the manager (from this agent's browser only; null once
+    /// it no longer holds it), whose link went to the manager's address on file. Null for an Okta push.
+    /// </summary>
+    public string? SignInCode { get; init; }
+
+    /// <summary>Whether the manager is asked by a sign-in link (Entra) rather than a push (Okta).</summary>
+    public bool BySignIn { get; init; }
+
     public override string ToString() => $"ManagerContact {{ MaskedLogin = {MaskedLogin} }}";
 }
 
@@ -255,6 +264,12 @@ public sealed class VerificationController(
             return this.SeeOther($"/verification/pending/{pending.Id}");
         }
 
+        if (step.ManagerCode is { } managerCode)
+        {
+            handover.KeepManagerCode(Response, Current.Agent, pending.Id, managerCode, pending.ExpiresAt);
+            return this.SeeOther($"/verification/pending/{pending.Id}");
+        }
+
         if (step.CallBackCode is { } code)
         {
             callBackHandover.Keep(Response, Current.Agent, pending.Id, code, pending.ExpiresAt);
@@ -275,9 +290,22 @@ public sealed class VerificationController(
         }
 
         var page = (await WithStepUpAsync(agent, ToPage(pending, null))) with { Escalation = tenant.CallScripts.Escalation };
-        if (pending.State == ChallengeState.Waiting && await managerApproval.ManagerOfAsync(tenant, pending, HttpContext.RequestAborted) is { } manager)
+        if (pending.State == ChallengeState.Waiting && pending.Method == VerificationMethods.RecoveryManager)
         {
-            page = page with { Manager = new ManagerContact(PiiMask.Email(manager.Login), manager.Details.DisplayName, manager.Details.WorkPhone) };
+            // The manager as the IdP has them now (null when it did not answer: the page still shows the code to read out).
+            var manager = await managerApproval.ManagerOfAsync(tenant, pending, HttpContext.RequestAborted);
+            var bySignIn = ManagerApprovalMethod.BySignIn(tenant);
+            if (manager is not null || bySignIn)
+            {
+                page = page with
+                {
+                    Manager = new ManagerContact(manager is null ? null : PiiMask.Email(manager.Login), manager?.Details.DisplayName, manager?.Details.WorkPhone)
+                    {
+                        BySignIn = bySignIn,
+                        SignInCode = bySignIn ? handover.ReadManagerCode(Request, agent, pending.Id) : null,
+                    },
+                };
+            }
         }
 
         return View(await WithCallBackAsync(agent, tenant, page, pending));

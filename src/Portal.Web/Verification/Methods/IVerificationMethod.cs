@@ -121,6 +121,12 @@ public sealed record VerificationStep(PendingVerification? Pending, string? Sess
 {
     public StepUp.StepUpStarted? StepUp { get; init; }
 
+    /// <summary>
+    /// An Entra manager approval's short code (<see cref="ManagerApprovalMethod"/>), read out to the manager; the link it
+    /// opens went to the manager by e-mail and is never shown to the agent.
+    /// </summary>
+    public string? ManagerCode { get; init; }
+
     /// <summary>A call-back's one-time code (<see cref="CallBackMethod"/>), shown to the agent once and never stored.</summary>
     public string? CallBackCode { get; init; }
 

@@ -7,11 +7,13 @@ namespace Portal.Web.Verification.Methods;
 
 /// <summary>
 /// <c>recovery.manager</c>: a recovery method for a caller who cannot use their own factors (docs/recovery.md). The
-/// portal finds the caller's manager at the IdP (never a name the caller gives), sends the manager an Okta Verify push
-/// with number matching, and the agent calls the manager at the work phone on file to read the number out. The
-/// manager's approval, on their own device, verifies the caller for the actions the tenant accepts it for (a temporary
-/// access code by default). Refused when the IdP names no manager, names the caller themself, a manager who is not
-/// active, under alarm, or without a push with number matching.
+/// portal finds the caller's manager at the IdP (never a name the caller gives) and asks them, and the agent calls the
+/// manager at the work phone on file. In an Okta organisation the manager gets an Okta Verify push with number matching
+/// and the agent reads the number out; in an Entra tenant the manager gets a step-up sign-in link by e-mail at their
+/// address on file (<see cref="StepUp.ManagerSignIn"/>) and the agent reads out its short code, and only the manager's
+/// own strong sign-in decides it. The manager's approval verifies the caller for the actions the tenant accepts it for
+/// (a temporary access code by default). Refused when the IdP names no manager, names the caller themself, a manager
+/// who is not active, under alarm, or without a strong factor (a push with number matching in Okta).
 /// </summary>
 public sealed class ManagerApprovalMethod(
     TenantDirectories directories,
@@ -20,7 +22,8 @@ public sealed class ManagerApprovalMethod(
     ICallerPseudonymizer pseudonyms,
     IAuditTrail audit,
     VerificationVerdicts verdicts,
-    OktaPushMethod push) : IVerificationMethod
+    OktaPushMethod push,
+    StepUp.ManagerSignIn signIn) : IVerificationMethod
 {
     /// <summary>The factor id the console's form names: the method challenges the manager's factor, never the caller's.</summary>
     public const string FactorId = "manager";
@@ -44,12 +47,17 @@ public sealed class ManagerApprovalMethod(
     public string StartAction => "verification.manager.start";
 
     /// <summary>
-    /// Whether the console offers manager approval in <paramref name="tenant"/>: turned on, an Okta org (the push with
-    /// number matching is Okta Verify's; docs/recovery.md says what an Entra tenant lacks), and a relay that can send the
-    /// caller the recovery notice afterwards (no notice, no recovery).
+    /// Whether the console offers manager approval in <paramref name="tenant"/>: turned on, a relay that can send the
+    /// caller the recovery notice afterwards (no notice, no recovery), and a way to ask the manager: an Okta org's push
+    /// with number matching, or an Entra tenant's step-up sign-in (configured; its link goes to the manager through the
+    /// same relay).
     /// </summary>
     public static bool IsOffered(TenantSettings tenant) =>
-        tenant.Recovery.ManagerApproval && tenant.Idp.Kind == IdpKind.Okta && Recovery.RecoveryNotices.CanNotify(tenant);
+        tenant.Recovery.ManagerApproval && Recovery.RecoveryNotices.CanNotify(tenant)
+        && (tenant.Idp.Kind == IdpKind.Okta || (tenant.Idp.Kind == IdpKind.Entra && tenant.StepUp.IsConfigured));
+
+    /// <summary>Whether the manager is asked by a step-up sign-in link (an Entra tenant) rather than an Okta Verify push.</summary>
+    public static bool BySignIn(TenantSettings tenant) => tenant.Idp.Kind == IdpKind.Entra;
 
     public Refusal? CheckRequest(TenantSettings tenant, string? answer) => IsOffered(tenant)
         ? null
@@ -73,6 +81,11 @@ public sealed class ManagerApprovalMethod(
         }
 
         var (profile, factorId) = manager;
+        if (BySignIn(tenant))
+        {
+            return await StartSignInAsync(attempt, started, profile, ct);
+        }
+
         var sent = await directory.StartPushAsync(profile.Id, factorId, request.Origin.Challenge, ct);
         if (!sent.IsSuccess)
         {
@@ -95,9 +108,40 @@ public sealed class ManagerApprovalMethod(
         return VerificationStep.Challenge(pending);
     }
 
-    /// <summary>Asks the IdP how the push to the manager's device went; its end verifies, or counts against, the caller.</summary>
+    /// <summary>
+    /// An Entra tenant: the manager is sent a one-time step-up link at their address on file (never shown to the agent,
+    /// so never read to the caller), the agent reads the manager its short code on the call to the number on file, and
+    /// the manager's own strong sign-in decides it (<see cref="StepUp.StepUpService"/>). Nothing sent, nothing stored:
+    /// the attempt is given back when the manager has no address or the relay does not take the message.
+    /// </summary>
+    private async Task<Outcome<VerificationStep>> StartSignInAsync(VerificationAttempt attempt, PendingAudit started, CallerProfile manager, CancellationToken ct)
+    {
+        var tenant = attempt.Request.Tenant;
+        var pending = attempt.Pending(Name, attempt.Now + StepUpMethod.Lifetime) with
+        {
+            ApproverRefProtected = references.AtRest(tenant.Id, manager.Id),
+        };
+        var (code, refused) = await signIn.SendAsync(attempt.Request, pending, manager, ct);
+        if (code is null)
+        {
+            return await GiveBackAsync(attempt, started, refused!, ct);
+        }
+
+        await store.CreatePendingAsync(pending, ct);
+        attempt.Settle();
+        await audit.CompleteAsync(started, AuditOutcome.Succeeded, null, ct);
+        await audit.RecordAsync(VerificationVerdicts.CallerEntry(attempt.Request, AskedAction, AuditOutcome.Succeeded, manager.Id, manager.Login, "approver") with { Method = Name }, ct);
+        return VerificationStep.Challenge(pending) with { ManagerCode = code };
+    }
+
+    /// <summary>
+    /// Asks the IdP how the push to the manager's device went (Okta); its end verifies, or counts against, the caller.
+    /// A sign-in link (Entra) is decided by the manager's sign-in: polling only notices that it ran out.
+    /// </summary>
     public async Task<Outcome<PendingVerification>> PollAsync(Agents.AgentRequest request, PendingVerification pending, string callerId, CancellationToken ct) =>
-        references.FromRest(request.Tenant.Id, pending.ApproverRefProtected ?? "") is { } managerId
+        BySignIn(request.Tenant)
+            ? await verdicts.ExpireAsync(request, pending, callerId, ResultAction, "manager_timed_out", ct)
+            : references.FromRest(request.Tenant.Id, pending.ApproverRefProtected ?? "") is { } managerId
             ? await push.PollPushAsync(request, pending, callerId, managerId, ManagersPush, ct)
             : new Outcome<PendingVerification>(pending, new Refusal("unreadable", "This verification can no longer be read. Start a new one."));
 
@@ -164,24 +208,31 @@ public sealed class ManagerApprovalMethod(
             return verdicts.IdpRefusal("manager_factors", tenant, factors.Error);
         }
 
-        if (factors.Value.FirstOrDefault(f => f.Method == VerificationMethods.OktaPush) is not { } pushFactor)
+        // Okta: a push with number matching to the manager's device. Entra: a strong method the manager's step-up sign-in
+        // can use (the adapter lists the step-up factor only for a user with one); an SMS or a voice call is not one.
+        var strong = BySignIn(tenant) ? VerificationMethods.OidcStepUp : VerificationMethods.OktaPush;
+        if (factors.Value.FirstOrDefault(f => f.Method == strong) is not { } factor)
         {
-            return new Refusal("manager_no_factor", "The caller's manager has no Okta Verify push with number matching, so they cannot approve. Follow your organisation's procedure for a caller who cannot use a second factor.");
+            return new Refusal("manager_no_factor", BySignIn(tenant)
+                ? "The caller's manager has no strong sign-in method (such as Microsoft Authenticator or a security key), so they cannot approve. Follow your organisation's procedure for a caller who cannot use a second factor."
+                : "The caller's manager has no Okta Verify push with number matching, so they cannot approve. Follow your organisation's procedure for a caller who cannot use a second factor.");
         }
 
-        return await ManagerGateAsync(tenant, manager) is { } barred ? barred : new ApprovingManager(manager, pushFactor.Id);
+        return await ManagerGateAsync(tenant, manager) is { } barred ? barred : new ApprovingManager(manager, factor.Id);
     }
 
     /// <summary>
     /// The manager's own counters: a manager under alarm, cooling down or past the failure limit cannot approve; a push
-    /// to them takes a place in their push limit (it is their device), with no attempt charged to them: a report's
-    /// recovery is not the manager's to fail. Null when the manager may be asked.
+    /// (or a sign-in link by e-mail) to them takes a place in their push limit (it is their device, their mailbox), with
+    /// no attempt charged to them: a report's recovery is not the manager's to fail. Null when the manager may be asked.
     /// </summary>
     private async Task<Refusal?> ManagerGateAsync(TenantSettings tenant, CallerProfile manager) =>
         await store.TryTakePushAsync(tenant.Id, pseudonyms.HashCallerId(tenant.Id, manager.Id), tenant.Verification, CancellationToken.None) switch
         {
             CallerGate.Open => null,
-            CallerGate.PushLimit => new Refusal("manager_push_limit", "Too many pushes were sent to the caller's manager recently. Wait before asking them again."),
+            CallerGate.PushLimit => new Refusal("manager_push_limit", BySignIn(tenant)
+                ? "Too many approval requests were sent to the caller's manager recently. Wait before asking them again."
+                : "Too many pushes were sent to the caller's manager recently. Wait before asking them again."),
             _ => new Refusal("manager_under_alarm", "The caller's manager is under a security alarm or locked out of verification for now, so their approval cannot be used. Escalate to your security team."),
         };
 

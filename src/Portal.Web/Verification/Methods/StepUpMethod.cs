@@ -48,7 +48,7 @@ public sealed class StepUpMethod(VerificationStore store, StepUpStore links, ICa
         var started = await audit.BeginAsync(attempt.Entry, ct);
         var pending = attempt.Pending(Name, attempt.Now + Lifetime);
         var token = StepUpStore.NewToken();
-        var code = RandomNumberGenerator.GetString(CodeAlphabet, 8);
+        var code = NewCode();
         await store.CreatePendingAsync(pending, ct);
         attempt.Settle();
         await links.CreateLinkAsync(token, new StepUpLink
@@ -68,6 +68,9 @@ public sealed class StepUpMethod(VerificationStore store, StepUpStore links, ICa
     /// <summary>A step-up is decided by the caller's own sign-in; polling only notices that it ran out (V2).</summary>
     public Task<Outcome<PendingVerification>> PollAsync(AgentRequest request, PendingVerification pending, string callerId, CancellationToken ct) =>
         verdicts.ExpireAsync(request, pending, callerId, ResultAction, "stepup_timed_out", ct);
+
+    /// <summary>A short code of eight characters from an alphabet that reads out unambiguously (about 40 bits).</summary>
+    internal static string NewCode() => RandomNumberGenerator.GetString(CodeAlphabet, 8);
 
     /// <summary>The short code as the link keeps it: keyed to the tenant and the challenge, never in clear.</summary>
     internal static string CodeHash(ICallerPseudonymizer pseudonyms, string tenantId, string pendingId, string code) =>

@@ -29,7 +29,22 @@ public sealed class StepUpHandover(BrowserHandover handover)
             ? new StepUpHandoverValue(link, shown.Code)
             : null;
 
+    /// <summary>
+    /// An Entra manager approval's short code (docs/recovery.md): kept the same way, for that approval's page only. Its
+    /// link went to the manager by e-mail and is never in the agent's browser.
+    /// </summary>
+    public void KeepManagerCode(HttpResponse response, AgentContext agent, string pendingId, string code, DateTimeOffset expiresAt) =>
+        handover.Keep(response, ManagerPurpose, agent, PagePath(pendingId), new ManagerShown(code), expiresAt);
+
+    /// <summary>The short code of this manager approval, when the request carries it for this agent session; else null.</summary>
+    public string? ReadManagerCode(HttpRequest request, AgentContext agent, string pendingId) =>
+        handover.Read<ManagerShown>(request, ManagerPurpose, agent, PagePath(pendingId))?.Code;
+
+    private const string ManagerPurpose = "manager-code-show";
+
     private static string PagePath(string pendingId) => "/verification/pending/" + pendingId;
 
     private sealed record Shown(string Link, string Code);
+
+    private sealed record ManagerShown(string Code);
 }

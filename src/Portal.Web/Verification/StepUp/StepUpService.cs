@@ -95,10 +95,25 @@ public sealed class StepUpService(
         var callerId = pending is null ? null : references.FromRest(tenant!.Id, pending.CallerRefProtected);
         if (link.Used && callerId is not null)
         {
-            await audit.RecordAsync(Entry(origin, tenant!, pending!, callerId, "verification.stepup.code", AuditOutcome.Denied, "link_reused"), ct);
+            await audit.RecordAsync(Entry(origin, tenant!, pending!, callerId, CodeAction(pending!), AuditOutcome.Denied, "link_reused"), ct);
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// For the page that asks for the code: who is asking and for what, when the link is a manager's approval
+    /// (docs/recovery.md) and can still be opened; null for a caller's own step-up (whose page says nothing about
+    /// anyone) and for a link that is closed. Changes nothing.
+    /// </summary>
+    public async Task<ManagerRequest?> ManagerRequestAsync(string token, CancellationToken ct)
+    {
+        var link = await links.GetLinkAsync(token, ct);
+        var tenant = link is null ? null : tenants.Find(link.TenantId);
+        var pending = tenant is null ? null : await verifications.GetPendingAsync(tenant.Id, link!.PendingId, ct);
+        return pending is { Method: VerificationMethods.RecoveryManager, State: ChallengeState.Waiting } && !link!.Used && links.Now < link.ExpiresAt
+            ? ManagerSignIn.Describe(tenant!, pending.CallerMaskedLogin)
+            : null;
     }
 
     /// <summary>
@@ -124,12 +139,12 @@ public sealed class StepUpService(
 
         if (pending.State != ChallengeState.Waiting || verifications.Now >= pending.ExpiresAt)
         {
-            await audit.RecordAsync(Entry(origin, tenant, pending, callerId, "verification.stepup.code", AuditOutcome.Denied, "link_expired"), ct);
+            await audit.RecordAsync(Entry(origin, tenant, pending, callerId, CodeAction(pending), AuditOutcome.Denied, "link_expired"), ct);
             return StepUpRedirect.Closed;
         }
 
         var redirect = await BeginSignInAsync(tenant, pending, ct);
-        await audit.RecordAsync(Entry(origin, tenant, pending, callerId, "verification.stepup.code", AuditOutcome.Succeeded, null), ct);
+        await audit.RecordAsync(Entry(origin, tenant, pending, callerId, CodeAction(pending), AuditOutcome.Succeeded, null), ct);
         return redirect;
     }
 
@@ -141,14 +156,14 @@ public sealed class StepUpService(
             case LinkOpening.WrongCode:
                 // F7: whoever holds the link is anonymous; their wrong codes count against the link (five burn it),
                 // never against the caller, or anyone with a link could put the caller into a cool-down.
-                await audit.RecordAsync(Entry(origin, tenant, pending, callerId, "verification.stepup.code", AuditOutcome.Failed, "wrong_code"), ct);
+                await audit.RecordAsync(Entry(origin, tenant, pending, callerId, CodeAction(pending), AuditOutcome.Failed, "wrong_code"), ct);
                 return StepUpRedirect.WrongCode;
             case LinkOpening.TooManyWrongCodes:
                 await EndAsync(origin, tenant, pending, callerId, "code_attempts", alarm: false, ct, countAgainstCaller: false);
                 return StepUpRedirect.Closed;
             case LinkOpening.AlreadyUsed:
                 // A second opening means the link is in more than one pair of hands: the step-up it belongs to fails.
-                await audit.RecordAsync(Entry(origin, tenant, pending, callerId, "verification.stepup.code", AuditOutcome.Denied, "link_reused"), ct);
+                await audit.RecordAsync(Entry(origin, tenant, pending, callerId, CodeAction(pending), AuditOutcome.Denied, "link_reused"), ct);
                 if (pending.State == ChallengeState.Waiting)
                 {
                     await EndAsync(origin, tenant, pending, callerId, "link_reused", alarm: false, ct);
@@ -156,7 +171,7 @@ public sealed class StepUpService(
 
                 return StepUpRedirect.Closed;
             default:
-                await audit.RecordAsync(Entry(origin, tenant, pending, callerId, "verification.stepup.code", AuditOutcome.Denied, "link_expired"), ct);
+                await audit.RecordAsync(Entry(origin, tenant, pending, callerId, CodeAction(pending), AuditOutcome.Denied, "link_expired"), ct);
                 return StepUpRedirect.Closed;
         }
     }
@@ -254,7 +269,7 @@ public sealed class StepUpService(
 
         if (verifications.Now >= pending.ExpiresAt)
         {
-            await EndAsync(origin, tenant, pending, callerId, "stepup_timed_out", alarm: false, ct);
+            await EndAsync(origin, tenant, pending, callerId, IsManagers(pending) ? "manager_timed_out" : "stepup_timed_out", alarm: false, ct);
             return false;
         }
 
@@ -285,7 +300,14 @@ public sealed class StepUpService(
             return await RefuseAsync(origin, tenant, pending, callerId, new StepUpVerdict("token_invalid", false), ct);
         }
 
-        var verdict = Judge(tenant, token, flow.Nonce, callerId, pending.CreatedAt, verifications.Now);
+        // A manager's approval (docs/recovery.md): the sign-in must be the manager's, whom the IdP named at the start.
+        var signer = IsManagers(pending) ? references.FromRest(tenant.Id, pending.ApproverRefProtected ?? "") : callerId;
+        if (signer is null)
+        {
+            return await RefuseAsync(origin, tenant, pending, callerId, new StepUpVerdict("unreadable", false), ct);
+        }
+
+        var verdict = Judge(tenant, token, flow.Nonce, signer, pending.CreatedAt, verifications.Now, IsManagers(pending) ? callerId : null);
         if (verdict.Reason is not null)
         {
             return await RefuseAsync(origin, tenant, pending, callerId, verdict, ct);
@@ -299,7 +321,13 @@ public sealed class StepUpService(
     /// The checks of V8 on a token whose signature, issuer, audience and lifetime already passed. Every claim the
     /// decision needs must be present: a missing one fails like a wrong one.
     /// </summary>
-    internal static StepUpVerdict Judge(TenantSettings tenant, JsonWebToken token, string nonce, string callerId, DateTimeOffset startedAt, DateTimeOffset now)
+    /// <remarks>
+    /// <paramref name="callerId"/> is who must have signed in: the caller, or for a manager's approval the manager, with
+    /// <paramref name="reportId"/> the caller they are asked about. Someone else signing in is an alarm: for a manager's
+    /// approval, <c>manager_signin_by_caller</c> when the caller themself signed in with the manager's link, else
+    /// <c>manager_signin_mismatch</c>.
+    /// </remarks>
+    internal static StepUpVerdict Judge(TenantSettings tenant, JsonWebToken token, string nonce, string callerId, DateTimeOffset startedAt, DateTimeOffset now, string? reportId = null)
     {
         if (!token.TryGetPayloadValue<string>("nonce", out var tokenNonce) || !FixedTimeEquals(tokenNonce, nonce))
         {
@@ -318,7 +346,15 @@ public sealed class StepUpService(
             : string.Equals(subject, callerId, StringComparison.Ordinal);
         if (!sameCaller)
         {
-            return new StepUpVerdict("subject_mismatch", true);
+            if (reportId is null)
+            {
+                return new StepUpVerdict("subject_mismatch", true);
+            }
+
+            var isReport = subjectClaim == "oid"
+                ? string.Equals(subject, reportId, StringComparison.OrdinalIgnoreCase)
+                : string.Equals(subject, reportId, StringComparison.Ordinal);
+            return new StepUpVerdict(isReport ? "manager_signin_by_caller" : "manager_signin_mismatch", true);
         }
 
         if (!token.TryGetPayloadValue<long>("auth_time", out var authTimeSeconds))
@@ -366,17 +402,24 @@ public sealed class StepUpService(
     private Task<PendingVerification> EndAsync(RequestContext origin, TenantSettings tenant, PendingVerification pending, string callerId, string? refusedReason, bool alarm, CancellationToken ct, bool countAgainstCaller = true)
     {
         var request = new AgentRequest(new AgentContext(tenant.Id, pending.AgentSessionId, pending.AgentSubject, pending.AgentMaskedLogin ?? "", []), tenant, origin);
+        var resultAction = IsManagers(pending) ? ManagerApprovalMethod.ResultAction : StepUpMethod.ResultAction;
         return refusedReason is null
-            ? verdicts.ApproveAsync(request, pending, callerId, StepUpMethod.ResultAction, ct)
-            : verdicts.FailAsync(request, pending, callerId, ChallengeState.Rejected, StepUpMethod.ResultAction, refusedReason, ct, alarm, countAgainstCaller);
+            ? verdicts.ApproveAsync(request, pending, callerId, resultAction, ct)
+            : verdicts.FailAsync(request, pending, callerId, ChallengeState.Rejected, resultAction, refusedReason, ct, alarm, countAgainstCaller);
     }
+
+    /// <summary>Whether the link is a manager's approval of a report's recovery rather than a caller's own step-up.</summary>
+    private static bool IsManagers(PendingVerification pending) => pending.Method == VerificationMethods.RecoveryManager;
+
+    /// <summary>The audit action of what is done with a link's code: the manager's approval's own, so its records read together.</summary>
+    private static string CodeAction(PendingVerification pending) => IsManagers(pending) ? "verification.manager.code" : "verification.stepup.code";
 
     private static AuditEntry Entry(RequestContext origin, TenantSettings tenant, PendingVerification pending, string callerId, string action, AuditOutcome outcome, string? reason) =>
         AuditEntries.For(origin, new AgentContext(tenant.Id, pending.AgentSessionId, pending.AgentSubject, pending.AgentMaskedLogin ?? "", []), action, outcome, reason) with
         {
             CallerId = callerId,
             CallerLogin = pending.CallerMaskedLogin,
-            Method = VerificationMethods.OidcStepUp,
+            Method = pending.Method,
         };
 }
 

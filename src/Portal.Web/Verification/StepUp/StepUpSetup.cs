@@ -10,6 +10,7 @@ public static class StepUpSetup
         services.AddSingleton<StepUpOidc>();
         services.AddSingleton<StepUpHandover>();
         services.AddScoped<StepUpService>();
+        services.AddScoped<ManagerSignIn>();
         return services;
     }
 }
