@@ -190,7 +190,7 @@ public sealed class TenantAdministration(
         ("AlertWebhook needs a signing key (SigningSecretSecret in configuration, or one generated in the admin console).", "The webhook needs a signing key: generate one on this page."),
         ("AlertWebhook:SigningSecretSecret", "The webhook's signing key reference"),
         ("AlertWebhook:Url", "The webhook URL"),
-        ("Recovery:ManagerApproval is available for Okta organisations only (docs/recovery.md)", "Manager approval is available for Okta organisations only"),
+        ("Recovery:ManagerApproval in an Entra tenant needs :StepUp:Authority (docs/recovery.md)", "Manager approval in a Microsoft Entra organisation needs step-up sign-in, which your operator sets in configuration (StepUp:Authority)"),
         ("Recovery:IdVerification is available for Okta organisations only (docs/recovery.md)", "ID verification is available for Okta organisations only"),
         ("Recovery:ManagerApproval needs :Recovery:Notices:Smtp:Host (docs/recovery.md)", RelayWords("Manager approval")),
         ("Recovery:CallBack needs :Recovery:Notices:Smtp:Host (docs/recovery.md)", RelayWords("The call-back")),
