@@ -63,6 +63,7 @@ public static class ReasonLabels
         ["second_method_same"] = "Second method refused: the same method as the first verification",
         ["idv_not_verified"] = "Okta recorded that the caller's ID verification did not pass",
         ["idv_timed_out"] = "The caller did not finish the ID verification in time",
+        ["idv_already_waiting"] = "Refused: another ID verification of the caller was still waiting",
         ["idv_result_used"] = "The ID verification Okta recorded had already verified another call in the caller's name",
 
         // Recovery notices (docs/recovery.md)
