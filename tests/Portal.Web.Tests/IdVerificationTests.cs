@@ -96,6 +96,33 @@ public sealed class IdVerificationTests(PortalHostFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task VendorError_EndedNotVerified_NotCountedAgainstTheCaller()
+    {
+        var caller = TestPeople.NewCaller(Idp, push: true);
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(_agent));
+
+        // Six results that are not Okta's DENY, one past the failure limit: none is the caller failing the check.
+        for (var i = 0; i < 6; i++)
+        {
+            _host.Clock.Advance(TimeSpan.FromSeconds(1));
+            var pending = await StartAsync(agent, await agent.LookupAsync(caller));
+            Idp.RecordIdentityVerification(caller, "FAILURE", "VENDOR_ERROR");
+            Assert.Equal(("Rejected", null), await PollAsync(agent, pending));
+            if (i == 0)
+            {
+                Assert.Contains("ended without a decision", System.Net.WebUtility.HtmlDecode(await agent.GetPageAsync(pending)), StringComparison.Ordinal);
+            }
+        }
+
+        var results = (await AuditAsync()).Where(d => (string)d["action"]! == "verification.idv.result").ToList();
+        Assert.Equal(6, results.Count);
+        Assert.All(results, d => Assert.Equal(("failed", "idv_no_decision"), ((string)d["outcome"]!, (string)d["reason"]!)));
+        var page = await agent.LookupAsync(caller);
+        Assert.DoesNotContain("data-code=\"CoolingDown\"", page, StringComparison.Ordinal);
+        Assert.Contains("action=\"/verification/idv\"", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task APassBeforeTheStart_AndAnotherCallersPass_CountForNothing_ThenTimedOut()
     {
         var caller = TestPeople.NewCaller(Idp, push: true);

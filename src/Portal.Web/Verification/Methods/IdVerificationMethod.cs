@@ -41,6 +41,12 @@ public sealed class IdVerificationMethod(
     /// <summary>Okta recorded a result that is not its documented pass.</summary>
     public const string NotVerified = "idv_not_verified";
 
+    /// <summary>
+    /// Okta recorded a result that is neither its pass nor a denial (a vendor error, another outcome): not verified,
+    /// and not the caller's failure, since no one was seen failing the check.
+    /// </summary>
+    public const string NoDecision = "idv_no_decision";
+
     /// <summary>Okta's pass already verified another verification of the caller: two calls in the caller's name at once.</summary>
     public const string ResultUsed = "idv_result_used";
 
@@ -140,7 +146,10 @@ public sealed class IdVerificationMethod(
             case IdentityVerificationState.NotYet:
                 return pending;
             case IdentityVerificationState.NotVerified:
+                // Okta's DENY: the person at the check failed it. Counted against the caller.
                 return await verdicts.FailAsync(request, pending, callerId, ChallengeState.Rejected, ResultAction, NotVerified, ct, alarm: false);
+            case IdentityVerificationState.NoDecision:
+                return await verdicts.FailAsync(request, pending, callerId, ChallengeState.Rejected, ResultAction, NoDecision, ct, alarm: false, countAgainstCaller: false);
         }
 
         // Verified: an account closed meanwhile (a leaver's, one the security team suspended) is still not recovered.
