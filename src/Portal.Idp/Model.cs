@@ -183,8 +183,23 @@ public enum IdentityVerificationState
     /// <summary>The vendor verified the caller's ID and face, and the IdP allowed it (Okta: <c>ALLOW</c>, <c>CLAIMS_VERIFIED</c>).</summary>
     Verified,
 
-    /// <summary>Any other result: the IdP denied it, or said something the portal does not take as verified.</summary>
+    /// <summary>The IdP denied it (Okta: <c>DENY</c>): the person who went through the check failed it. Counted against the caller.</summary>
     NotVerified,
+
+    /// <summary>
+    /// Any other result (Okta: another outcome, such as a vendor that failed, or <c>ALLOW</c> without
+    /// <c>CLAIMS_VERIFIED</c>): not verified, but no one was seen failing the check. Not counted against the caller.
+    /// </summary>
+    NoDecision,
+}
+
+/// <summary>
+/// Where and on what the IdP recorded an identity verification's request, as the IdP gives it (Okta's
+/// <c>client.geographicalContext</c> and <c>client.userAgent</c>): for the agent's page, never stored. No address.
+/// </summary>
+public sealed record IdentityVerificationClient(string? City, string? Country, string? Os, string? Browser)
+{
+    public bool IsEmpty => City is null && Country is null && Os is null && Browser is null;
 }
 
 /// <summary>
@@ -193,6 +208,9 @@ public enum IdentityVerificationState
 /// </summary>
 public sealed record IdentityVerificationResult(IdentityVerificationState State, string? EventId = null, DateTimeOffset? At = null, string? Reason = null)
 {
+    /// <summary>Where and on what the IdP recorded the check; null when it gives nothing.</summary>
+    public IdentityVerificationClient? Client { get; init; }
+
     public static IdentityVerificationResult NotYet { get; } = new(IdentityVerificationState.NotYet);
 }
 

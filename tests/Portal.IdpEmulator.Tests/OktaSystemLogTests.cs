@@ -67,6 +67,40 @@ public sealed class OktaSystemLogTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task IdentityVerification_ActorAndTargetApart_AnotherOutcome_WhereAndOnWhat_AllValidAgainstOktasSpec()
+    {
+        using var okta = Okta();
+        _host.State.RecordIdentityVerification(Alice, "ALLOW", "CLAIMS_VERIFIED", IdentityVerificationParties.UserActorOnly);
+        _host.State.RecordIdentityVerification(Bob, "DENY", "CLAIMS_NOT_VERIFIED", IdentityVerificationParties.UserTargetOnly, city: null, country: null);
+        _host.State.RecordIdentityVerification(Dave, "FAILURE", null, city: "Lagos", country: "Nigeria");
+
+        // Each answer passes through the spec check of this class's handler.
+        var (events, _) = await Get(okta, "logs?filter=" + Uri.EscapeDataString("eventType eq \"user.identity_verification\""));
+
+        Assert.Equal(3, events.Count);
+        var actorOnly = events[0]!;
+        AssertActor(actorOnly, "User", Id(Alice), Alice);
+        Assert.DoesNotContain(actorOnly["target"]!.AsArray(), t => Text(t!, "type") == "User");
+        Assert.Equal("IdentityProvider", Text(actorOnly["target"]![0]!, "type"));
+        Assert.Equal(("iOS 17.5", "SAFARI"), (Text(actorOnly["client"]!["userAgent"]!, "os"), Text(actorOnly["client"]!["userAgent"]!, "browser")));
+        Assert.Equal(("Springfield", "United States"), (Text(actorOnly["client"]!["geographicalContext"]!, "city"), Text(actorOnly["client"]!["geographicalContext"]!, "country")));
+
+        var targetOnly = events[1]!;
+        AssertActor(targetOnly, "SystemPrincipal", EmulatorAdmins.OktaSystemPrincipalId, EmulatorAdmins.OktaSystemPrincipalLogin);
+        Assert.Equal(Id(Bob), Text(targetOnly["target"]!.AsArray().Single(t => Text(t!, "type") == "User")!, "id"));
+        Assert.Null(targetOnly["client"]!["geographicalContext"]);
+
+        var other = events[2]!;
+        Assert.Equal("FAILURE", Text(other["outcome"]!, "result"));
+        Assert.Null(other["outcome"]!["reason"]);
+        Assert.Equal("Nigeria", Text(other["client"]!["geographicalContext"]!, "country"));
+
+        // Okta's filters find the user where the event names them.
+        Assert.Single((await Get(okta, "logs?filter=" + Uri.EscapeDataString($"target.id eq \"{Id(Bob)}\""))).Events);
+        Assert.Empty((await Get(okta, "logs?filter=" + Uri.EscapeDataString($"target.id eq \"{Id(Alice)}\""))).Events);
+    }
+
+    [Fact]
     public async Task ApiResetAndAdminReset_BothLogged_TheApiOneWithTheTokensIdTheOtherAsTheAdminAtTheConsole()
     {
         using var okta = Okta();

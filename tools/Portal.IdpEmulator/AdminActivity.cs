@@ -49,6 +49,25 @@ public enum AdminActivityKind
 
     /// <summary>Okta <c>user.identity_verification</c> with the outcome <c>DENY</c> (reason <c>CLAIMS_NOT_VERIFIED</c>).</summary>
     IdentityNotVerified,
+
+    /// <summary>
+    /// Okta <c>user.identity_verification</c> with another outcome (<see cref="AdminActivity.OutcomeResult"/>,
+    /// <see cref="AdminActivity.OutcomeReason"/>): the vendor failed or the check ended without a decision.
+    /// </summary>
+    IdentityVerificationOther,
+}
+
+/// <summary>Who an Okta <c>user.identity_verification</c> event names, and where (<see cref="EmulatorState.RecordIdentityVerification"/>).</summary>
+public enum IdentityVerificationParties
+{
+    /// <summary>The user as the actor (they act for themself) and as the <c>User</c> target.</summary>
+    UserActorAndTarget,
+
+    /// <summary>The user as the actor only; the target is the verification vendor's identity provider.</summary>
+    UserActorOnly,
+
+    /// <summary>Okta's system principal as the actor (not the user); the user as the <c>User</c> target.</summary>
+    UserTargetOnly,
 }
 
 /// <summary>Who an audit event names as having acted.</summary>
@@ -56,6 +75,9 @@ public enum AdminActorKind
 {
     /// <summary>The user themself, for their own activity (an identity verification).</summary>
     Self,
+
+    /// <summary>Okta itself (its system principal), for what it records without a user or app acting.</summary>
+    OktaSystem,
 
     /// <summary>An Okta SSWS API token: Okta logs its owner (a user) and the token's id.</summary>
     OktaApiToken,
@@ -141,6 +163,19 @@ public sealed record AdminActivity
 
     /// <summary>Okta: the TAC enrolment's id. Entra: the method's <c>@odata.type</c> (without the namespace) added or deleted.</summary>
     public string? Detail { get; init; }
+
+    /// <summary>For <see cref="AdminActivityKind.IdentityVerificationOther"/>: Okta's <c>outcome.result</c> and <c>outcome.reason</c>.</summary>
+    public string? OutcomeResult { get; init; }
+
+    public string? OutcomeReason { get; init; }
+
+    /// <summary>For an identity verification: who the event names, and where.</summary>
+    public IdentityVerificationParties Parties { get; init; }
+
+    /// <summary>Okta's <c>client.geographicalContext</c> city and country of the request, when Okta resolved them.</summary>
+    public string? ClientCity { get; init; }
+
+    public string? ClientCountry { get; init; }
 }
 
 /// <summary>
@@ -183,6 +218,14 @@ public static class EmulatorAdmins
     public const string AdminIpAddress = "203.0.113.50";
 
     public const string AdminUserAgent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
+
+    /// <summary>Okta's system principal, the actor of events Okta itself records (<see cref="IdentityVerificationParties.UserTargetOnly"/>).</summary>
+    public const string OktaSystemPrincipalId = "0oaoktasystem0000001";
+
+    public const string OktaSystemPrincipalLogin = "system@okta.com";
+
+    /// <summary>The identity provider an Okta org configures for its verification vendor (type <c>IDV_PERSONA</c>).</summary>
+    public const string IdvIdentityProviderId = "0oaidvpersona0000001";
 
     /// <summary>Where a caller verifies their identity from (a documentation address, RFC 5737): their own phone.</summary>
     public const string CallerIpAddress = "198.51.100.77";

@@ -43,18 +43,42 @@ public sealed partial class EmulatorState
     /// <c>DENY</c>. The emulator never sees a document or a face either.
     /// </summary>
     /// <exception cref="ArgumentException">No such Okta user.</exception>
-    public AdminActivity VerifyIdentity(string login, bool passed)
+    public AdminActivity VerifyIdentity(string login, bool passed) =>
+        RecordIdentityVerification(login, passed ? "ALLOW" : "DENY", passed ? "CLAIMS_VERIFIED" : "CLAIMS_NOT_VERIFIED");
+
+    /// <summary>
+    /// Test hook: Okta records a <c>user.identity_verification</c> event for the user with the outcome
+    /// <paramref name="result"/> and <paramref name="reason"/> (<c>ALLOW</c>/<c>CLAIMS_VERIFIED</c> and
+    /// <c>DENY</c>/<c>CLAIMS_NOT_VERIFIED</c> as documented; any other result of Okta's spec, such as a vendor that
+    /// failed), naming the user as <paramref name="parties"/> says, from the request's <paramref name="city"/> and
+    /// <paramref name="country"/> (Okta's <c>client.geographicalContext</c>; none when null).
+    /// </summary>
+    /// <exception cref="ArgumentException">No such Okta user.</exception>
+    public AdminActivity RecordIdentityVerification(string login, string result, string? reason, IdentityVerificationParties parties = IdentityVerificationParties.UserActorAndTarget,
+        string? city = "Springfield", string? country = "United States", string? userAgent = null)
     {
         var user = FindCaller(login) ?? throw new ArgumentException("No such Okta user.", nameof(login));
-        var self = new AdminActor(AdminActorKind.Self, user.Id, user.Login, user.FirstName + " " + user.LastName, "")
+        var actor = parties == IdentityVerificationParties.UserTargetOnly
+            ? new AdminActor(AdminActorKind.OktaSystem, EmulatorAdmins.OktaSystemPrincipalId, EmulatorAdmins.OktaSystemPrincipalLogin, "Okta System", "")
+            : new AdminActor(AdminActorKind.Self, user.Id, user.Login, user.FirstName + " " + user.LastName, "");
+        actor = actor with { IpAddress = EmulatorAdmins.CallerIpAddress, UserAgent = userAgent ?? EmulatorAdmins.CallerUserAgent };
+        var kind = (result, reason) switch
         {
-            IpAddress = EmulatorAdmins.CallerIpAddress,
-            UserAgent = EmulatorAdmins.CallerUserAgent,
+            ("ALLOW", "CLAIMS_VERIFIED") => AdminActivityKind.IdentityVerified,
+            ("DENY", "CLAIMS_NOT_VERIFIED") => AdminActivityKind.IdentityNotVerified,
+            _ => AdminActivityKind.IdentityVerificationOther,
         };
-        return RecordOkta(passed ? AdminActivityKind.IdentityVerified : AdminActivityKind.IdentityNotVerified, self, user);
+        return RecordActivity(IdpSide.Okta, kind, actor, user.Id, user.Login, user.FirstName + " " + user.LastName, shape: a => a with
+        {
+            OutcomeResult = result,
+            OutcomeReason = reason,
+            Parties = parties,
+            ClientCity = city,
+            ClientCountry = country,
+        });
     }
 
-    internal AdminActivity RecordActivity(IdpSide side, AdminActivityKind kind, AdminActor actor, string targetId, string targetLogin, string targetName, string? detail = null)
+    internal AdminActivity RecordActivity(IdpSide side, AdminActivityKind kind, AdminActor actor, string targetId, string targetLogin, string targetName, string? detail = null, Func<AdminActivity, AdminActivity>? shape = null)
     {
         lock (_gate)
         {
@@ -73,6 +97,7 @@ public sealed partial class EmulatorState
                 TransactionId = side == IdpSide.Okta ? RandomString(27) : Guid.NewGuid().ToString(),
                 Detail = detail,
             };
+            activity = shape?.Invoke(activity) ?? activity;
             _activities.Add(activity);
             return activity;
         }

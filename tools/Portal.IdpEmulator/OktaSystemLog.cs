@@ -133,7 +133,7 @@ internal static class OktaSystemLog
     internal static (string EventType, string DisplayMessage, string? LegacyEventType) Describe(AdminActivityKind kind) => kind switch
     {
         // Okta's event type catalogue: user.identity_verification has no legacy event type.
-        AdminActivityKind.IdentityVerified or AdminActivityKind.IdentityNotVerified => ("user.identity_verification", "User identity verification", null),
+        AdminActivityKind.IdentityVerified or AdminActivityKind.IdentityNotVerified or AdminActivityKind.IdentityVerificationOther => ("user.identity_verification", "User identity verification", null),
         AdminActivityKind.PasswordReset => ("user.account.reset_password", "Reset password for user", "core.user.config.password_reset"),
         AdminActivityKind.PasswordExpired => ("user.account.expire_password", "Expire password for user", "core.user.config.password_expired"),
         AdminActivityKind.FactorsReset => ("user.mfa.factor.reset_all", "Reset all factors for user", "core.user.factor.reset_all"),
@@ -148,13 +148,22 @@ internal static class OktaSystemLog
     {
         var (eventType, displayMessage, legacyEventType) = Describe(e.Kind);
         var actor = e.Actor;
-        var targets = new JsonArray(new JsonObject
-        {
-            ["id"] = e.TargetId,
-            ["type"] = "User",
-            ["alternateId"] = e.TargetLogin,
-            ["displayName"] = e.TargetDisplayName,
-        });
+        var targets = e.Parties == IdentityVerificationParties.UserActorOnly
+            // The user only as the actor: the target is the verification vendor's identity provider.
+            ? new JsonArray(new JsonObject
+            {
+                ["id"] = EmulatorAdmins.IdvIdentityProviderId,
+                ["type"] = "IdentityProvider",
+                ["alternateId"] = "IDV_PERSONA",
+                ["displayName"] = "Persona",
+            })
+            : new JsonArray(new JsonObject
+            {
+                ["id"] = e.TargetId,
+                ["type"] = "User",
+                ["alternateId"] = e.TargetLogin,
+                ["displayName"] = e.TargetDisplayName,
+            });
         if (e.Kind == AdminActivityKind.TemporaryAccessIssued && e.Detail is { } enrollmentId)
         {
             // Okta's spec: look for a target by type, never by position.
@@ -185,20 +194,28 @@ internal static class OktaSystemLog
             ["actor"] = new JsonObject
             {
                 ["id"] = actor.Id,
-                ["type"] = actor.Kind == AdminActorKind.OktaServiceApp ? "PublicClientApp" : "User",
+                ["type"] = actor.Kind switch
+                {
+                    AdminActorKind.OktaServiceApp => "PublicClientApp",
+                    AdminActorKind.OktaSystem => "SystemPrincipal",
+                    _ => "User",
+                },
                 ["alternateId"] = actor.AlternateId,
                 ["displayName"] = actor.DisplayName,
             },
             ["client"] = new JsonObject
             {
                 ["id"] = actor.ClientId,
-                ["userAgent"] = new JsonObject { ["rawUserAgent"] = actor.UserAgent },
+                ["userAgent"] = UserAgentJson(actor.UserAgent),
                 ["ipAddress"] = actor.IpAddress,
             },
             ["outcome"] = e.Kind switch
             {
                 AdminActivityKind.IdentityVerified => new JsonObject { ["result"] = "ALLOW", ["reason"] = "CLAIMS_VERIFIED" },
                 AdminActivityKind.IdentityNotVerified => new JsonObject { ["result"] = "DENY", ["reason"] = "CLAIMS_NOT_VERIFIED" },
+                AdminActivityKind.IdentityVerificationOther => e.OutcomeReason is { } reason
+                    ? new JsonObject { ["result"] = e.OutcomeResult, ["reason"] = reason }
+                    : new JsonObject { ["result"] = e.OutcomeResult },
                 _ => new JsonObject { ["result"] = "SUCCESS" },
             },
             ["target"] = targets,
@@ -214,6 +231,23 @@ internal static class OktaSystemLog
             json.Remove("legacyEventType");
         }
 
+        if (e.ClientCity is not null || e.ClientCountry is not null)
+        {
+            // Okta's geographical context of the request, at city level here (Okta also gives state, postal code and coordinates).
+            var geo = new JsonObject();
+            if (e.ClientCity is { } city)
+            {
+                geo["city"] = city;
+            }
+
+            if (e.ClientCountry is { } country)
+            {
+                geo["country"] = country;
+            }
+
+            json["client"]!["geographicalContext"] = geo;
+        }
+
         if (actor.ClientId.Length == 0)
         {
             // A user's own activity in a browser: no OAuth client made the request.
@@ -223,10 +257,33 @@ internal static class OktaSystemLog
         return json;
     }
 
+    /// <summary>
+    /// Okta's <c>client.userAgent</c>: the raw header, and the OS and browser Okta derives from it (the emulator knows the
+    /// few agents it logs; others get the raw header only).
+    /// </summary>
+    private static JsonObject UserAgentJson(string raw)
+    {
+        var json = new JsonObject { ["rawUserAgent"] = raw };
+        var (os, browser) = raw switch
+        {
+            _ when raw.Contains("iPhone OS 17_5", StringComparison.Ordinal) => ("iOS 17.5", "SAFARI"),
+            _ when raw.Contains("Windows NT 10.0", StringComparison.Ordinal) && raw.Contains("Chrome/", StringComparison.Ordinal) => ("Windows 10", "CHROME"),
+            _ when raw.Contains("Android 14", StringComparison.Ordinal) && raw.Contains("Chrome/", StringComparison.Ordinal) => ("Android 14", "CHROME"),
+            _ => ((string?)null, (string?)null),
+        };
+        if (os is not null)
+        {
+            json["os"] = os;
+            json["browser"] = browser;
+        }
+
+        return json;
+    }
+
     private static bool Matches(AdminActivity e, string attribute, string value) => attribute switch
     {
         "eventType" => Describe(e.Kind).EventType == value,
-        "target.id" => e.TargetId == value || (e.Kind == AdminActivityKind.TemporaryAccessIssued && e.Detail == value),
+        "target.id" => (e.Parties != IdentityVerificationParties.UserActorOnly && e.TargetId == value) || (e.Kind == AdminActivityKind.TemporaryAccessIssued && e.Detail == value),
         "actor.id" => e.Actor.Id == value,
         "client.id" => e.Actor.ClientId == value,
         "transaction.detail.requestApiTokenId" => e.Actor.ApiTokenId == value,

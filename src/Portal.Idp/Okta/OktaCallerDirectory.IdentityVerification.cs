@@ -79,17 +79,50 @@ internal sealed partial class OktaCallerDirectory
         (e.Actor is { Type: "User", Id: { } actorId } && actorId == callerId)
         || (e.Target?.Any(t => string.Equals(t.Type, "User", StringComparison.Ordinal) && t.Id == callerId) ?? false);
 
-    /// <summary>Verified only for Okta's documented pass: ALLOW with the reason CLAIMS_VERIFIED. Anything else is not.</summary>
+    /// <summary>
+    /// Verified only for Okta's documented pass: ALLOW with the reason CLAIMS_VERIFIED. DENY is the person at the check
+    /// failing it; anything else (another result of Okta's outcome list, ALLOW with another reason, no outcome) is no
+    /// decision: not verified, and no one was seen failing.
+    /// </summary>
     private static IdentityVerificationResult ToIdentityVerification(OktaLogEvent e)
     {
         var result = e.Outcome?.Result;
         var reason = e.Outcome?.Reason;
-        var verified = string.Equals(result, "ALLOW", StringComparison.Ordinal) && string.Equals(reason, "CLAIMS_VERIFIED", StringComparison.Ordinal);
-        return new IdentityVerificationResult(
-            verified ? IdentityVerificationState.Verified : IdentityVerificationState.NotVerified,
-            e.Uuid,
-            e.Published,
-            AuditSafe(reason ?? result ?? "no_outcome"));
+        var state = (result, reason) switch
+        {
+            ("ALLOW", "CLAIMS_VERIFIED") => IdentityVerificationState.Verified,
+            ("DENY", _) => IdentityVerificationState.NotVerified,
+            _ => IdentityVerificationState.NoDecision,
+        };
+        return new IdentityVerificationResult(state, e.Uuid, e.Published, AuditSafe(reason ?? result ?? "no_outcome"))
+        {
+            Client = ClientOf(e.Client),
+        };
+    }
+
+    /// <summary>
+    /// Where and on what Okta recorded the check, as Okta gives it (its city and country of the request, the OS and
+    /// browser it read from the user agent), each cut to a short plain text; never the address.
+    /// </summary>
+    private static IdentityVerificationClient? ClientOf(OktaLogClient? client)
+    {
+        var found = new IdentityVerificationClient(
+            Plain(client?.GeographicalContext?.City),
+            Plain(client?.GeographicalContext?.Country),
+            Plain(client?.UserAgent?.Os),
+            Plain(client?.UserAgent?.Browser));
+        return found.IsEmpty ? null : found;
+    }
+
+    private static string? Plain(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
+        var clean = new string([.. text.Trim().Where(c => !char.IsControl(c))]);
+        return clean.Length <= 64 ? clean : clean[..64];
     }
 
     /// <summary>Okta's reason codes are upper-case words and underscores; anything else is not written to the audit.</summary>

@@ -265,6 +265,26 @@ internal sealed class OktaLogClient
 
     /// <summary>The address the request came from (kept only as its network, as every audit record).</summary>
     public string? IpAddress { get; set; }
+
+    /// <summary>Where Okta placed the request (city, country); read for an identity verification only.</summary>
+    public OktaLogGeographicalContext? GeographicalContext { get; set; }
+
+    /// <summary>The OS and browser Okta derived from the request's user agent; read for an identity verification only.</summary>
+    public OktaLogUserAgent? UserAgent { get; set; }
+}
+
+internal sealed class OktaLogGeographicalContext
+{
+    public string? City { get; set; }
+
+    public string? Country { get; set; }
+}
+
+internal sealed class OktaLogUserAgent
+{
+    public string? Os { get; set; }
+
+    public string? Browser { get; set; }
 }
 
 internal sealed class OktaLogTransaction

@@ -157,4 +157,12 @@ public sealed record CallerCounters
 
     /// <summary>The reserved attempt whose charge started the current cool-down; refunding it lifts the cool-down.</summary>
     public string? CooldownStartedBy { get; init; }
+
+    /// <summary>
+    /// The caller's ID verification that holds the caller's one place (docs/recovery.md), until its own end: a second
+    /// one is not started while it waits, as one check at the IdP would satisfy both.
+    /// </summary>
+    public string? IdvWaitingId { get; init; }
+
+    public DateTimeOffset? IdvWaitingUntil { get; init; }
 }

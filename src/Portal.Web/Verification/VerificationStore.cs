@@ -233,6 +233,47 @@ public sealed class VerificationStore(IDocumentStore store, TimeProvider clock)
         // A result counts only inside the twenty minutes of the verification that started before it; a day covers it.
         store.CreateAsync(IdentityVerificationUseKey(tenantId, useHash), [], Now.AddDays(1), cancellationToken);
 
+    /// <summary>
+    /// Takes the caller's one place for a waiting ID verification (docs/recovery.md) for <paramref name="pendingId"/>
+    /// until <paramref name="until"/>, in one atomic update of the caller's counters; false while another ID
+    /// verification of the caller is still waiting (one check of the real holder at the IdP would satisfy both). A place
+    /// held by one that has ended (verified, failed, timed out) is taken over, unless someone took it meanwhile.
+    /// </summary>
+    public async Task<bool> TryHoldIdentityVerificationAsync(string tenantId, string callerIdHash, string pendingId, DateTimeOffset until, CancellationToken cancellationToken)
+    {
+        string? ended = null;
+        for (var round = 0; round < 3; round++)
+        {
+            var now = Now;
+            var expected = ended;
+            var holder = await store.UpdateAsync(CounterKey(tenantId, callerIdHash), current =>
+            {
+                var counters = current is null ? new CallerCounters() : DocumentJson.FromDocument<CallerCounters>(current.Data);
+                if (counters.IdvWaitingId is { } held && counters.IdvWaitingUntil > now && held != expected)
+                {
+                    return DocumentMutation<string?>.Keep(held);
+                }
+
+                var updated = counters with { IdvWaitingId = pendingId, IdvWaitingUntil = until };
+                return DocumentMutation<string?>.Write(DocumentJson.ToDocument(updated), Expiry(updated, now), null);
+            }, cancellationToken);
+            if (holder is null)
+            {
+                return true;
+            }
+
+            var other = await GetPendingAsync(tenantId, holder, cancellationToken);
+            if (other is { State: ChallengeState.Waiting } && other.ExpiresAt > Now)
+            {
+                return false;
+            }
+
+            ended = holder;
+        }
+
+        return false;
+    }
+
     /// <summary>Records that a TOTP code was presented for a caller; false when it was presented before (V3).</summary>
     public Task<bool> TryUseTotpAsync(string tenantId, string useHash, CancellationToken cancellationToken) =>
         // A code is valid for at most three 30-second steps (one of drift each way); five minutes covers it.

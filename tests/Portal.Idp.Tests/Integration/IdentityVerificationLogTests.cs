@@ -80,6 +80,75 @@ public sealed class IdentityVerificationLogTests : IAsyncLifetime
         Assert.Equal("CLAIMS_NOT_VERIFIED", result.Value.Reason);
     }
 
+    [Theory]
+    [InlineData("FAILURE", "VENDOR_ERROR")]
+    [InlineData("UNKNOWN", null)]
+    [InlineData("ALLOW", "CLAIMS_NOT_VERIFIED")]
+    public async Task AnOutcomeOtherThanOktasPassOrDenial_NoDecision_NotADenial(string result, string? reason)
+    {
+        var caller = NewCaller();
+        var directory = Okta(LogsApp, LogsScopes);
+        var since = _emulator.State.Now;
+        _emulator.State.RecordIdentityVerification(caller.Login, result, reason);
+
+        var read = await directory.FindIdentityVerificationAsync(caller.Id, since);
+
+        Assert.Equal(IdentityVerificationState.NoDecision, read.Value.State);
+        Assert.Equal(reason ?? result, read.Value.Reason);
+    }
+
+    [Fact]
+    public async Task AnyDenyReason_NotVerified()
+    {
+        var caller = NewCaller();
+        var since = _emulator.State.Now;
+        _emulator.State.RecordIdentityVerification(caller.Login, "DENY", "LIVENESS_CHECK_FAILED");
+
+        Assert.Equal(IdentityVerificationState.NotVerified, (await Okta(LogsApp, LogsScopes).FindIdentityVerificationAsync(caller.Id, since)).Value.State);
+    }
+
+    [Fact]
+    public async Task TheCallerAsTheActorAlone_TheTargetTheVendor_Decides()
+    {
+        var caller = NewCaller();
+        var someoneElse = NewCaller();
+        var directory = Okta(LogsApp, LogsScopes);
+        var since = _emulator.State.Now;
+        _emulator.State.RecordIdentityVerification(caller.Login, "ALLOW", "CLAIMS_VERIFIED", IdentityVerificationParties.UserActorOnly);
+
+        Assert.Equal(IdentityVerificationState.Verified, (await directory.FindIdentityVerificationAsync(caller.Id, since)).Value.State);
+        Assert.Equal(IdentityVerificationState.NotYet, (await directory.FindIdentityVerificationAsync(someoneElse.Id, since)).Value.State);
+    }
+
+    [Fact]
+    public async Task TheCallerAsAUserTargetAlone_TheActorOkta_Decides()
+    {
+        var caller = NewCaller();
+        var someoneElse = NewCaller();
+        var directory = Okta(LogsApp, LogsScopes);
+        var since = _emulator.State.Now;
+        _emulator.State.RecordIdentityVerification(caller.Login, "DENY", "CLAIMS_NOT_VERIFIED", IdentityVerificationParties.UserTargetOnly);
+
+        Assert.Equal(IdentityVerificationState.NotVerified, (await directory.FindIdentityVerificationAsync(caller.Id, since)).Value.State);
+        Assert.Equal(IdentityVerificationState.NotYet, (await directory.FindIdentityVerificationAsync(someoneElse.Id, since)).Value.State);
+        Assert.Equal(IdentityVerificationState.NotYet, (await directory.FindIdentityVerificationAsync(EmulatorAdmins.OktaSystemPrincipalId, since)).Value.State);
+    }
+
+    [Fact]
+    public async Task WhereAndOnWhatOktaRecordedIt_AsOktaGivesIt_NoAddress()
+    {
+        var caller = NewCaller();
+        var directory = Okta(LogsApp, LogsScopes);
+        var since = _emulator.State.Now;
+        _emulator.State.RecordIdentityVerification(caller.Login, "ALLOW", "CLAIMS_VERIFIED", city: "Lagos", country: "Nigeria",
+            userAgent: "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36");
+
+        var read = (await directory.FindIdentityVerificationAsync(caller.Id, since)).Value;
+
+        Assert.Equal(new IdentityVerificationClient("Lagos", "Nigeria", "Android 14", "CHROME"), read.Client);
+        Assert.DoesNotContain(EmulatorAdmins.CallerIpAddress, read.ToString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task AnotherUsersPass_AndThisCallersPassBeforeTheStart_DoNotCount()
     {

@@ -65,7 +65,9 @@ public static class ReasonLabels
         ["prior_verification_expired"] = "Second method refused: the first verification had ended",
         ["second_method_same"] = "Second method refused: the same method as the first verification",
         ["idv_not_verified"] = "Okta recorded that the caller's ID verification did not pass",
+        ["idv_no_decision"] = "Okta recorded an ID verification that ended without a decision (a vendor error, another outcome): not counted against the caller",
         ["idv_timed_out"] = "The caller did not finish the ID verification in time",
+        ["idv_already_waiting"] = "Refused: another ID verification of the caller was still waiting",
         ["idv_result_used"] = "The ID verification Okta recorded had already verified another call in the caller's name",
 
         // Recovery notices (docs/recovery.md)

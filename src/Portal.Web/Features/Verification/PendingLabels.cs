@@ -22,6 +22,8 @@ public static class PendingLabels
             ChallengeState.Approved when idv => "Verified: Okta recorded that the caller passed your organisation's ID verification. The caller is verified for what your organisation allows after a recovery.",
             ChallengeState.Rejected when idv && page.FailureReason == IdVerificationMethod.NotVerified =>
                 "Not verified: Okta recorded that the caller's ID verification did not pass. Do not act on this account. Say: “I can’t make changes to this account today. Your security team will contact you.”",
+            ChallengeState.Rejected when idv && page.FailureReason == IdVerificationMethod.NoDecision =>
+                "Not verified: Okta recorded that the caller's ID verification ended without a decision (the verification vendor failed, or the check did not finish). This is not counted against the caller: start a new one, or verify the caller another way.",
             ChallengeState.Rejected when idv && page.FailureReason == IdVerificationMethod.ResultUsed =>
                 "Refused: the ID verification Okta recorded already verified another call in this caller's name. Two people are calling as this caller. Do not act on this account. Your security team has been alerted.",
             ChallengeState.Rejected when idv && page.FailureReason == RecoveryChecks.CallerInactive =>

@@ -41,8 +41,17 @@ public sealed class IdVerificationMethod(
     /// <summary>Okta recorded a result that is not its documented pass.</summary>
     public const string NotVerified = "idv_not_verified";
 
+    /// <summary>
+    /// Okta recorded a result that is neither its pass nor a denial (a vendor error, another outcome): not verified,
+    /// and not the caller's failure, since no one was seen failing the check.
+    /// </summary>
+    public const string NoDecision = "idv_no_decision";
+
     /// <summary>Okta's pass already verified another verification of the caller: two calls in the caller's name at once.</summary>
     public const string ResultUsed = "idv_result_used";
+
+    /// <summary>Another ID verification of the caller is still waiting: one check at Okta would satisfy both.</summary>
+    public const string AlreadyWaiting = "idv_already_waiting";
 
     private const string TimedOut = "idv_timed_out";
 
@@ -74,6 +83,18 @@ public sealed class IdVerificationMethod(
         var refused = !callerNow.IsSuccess
             ? verdicts.IdpRefusal("caller", tenant, callerNow.Error)
             : RecoveryChecks.Closed(callerNow.Value.Status);
+
+        // Only a result recorded from now on counts: one the caller (or anyone) obtained before this call does not.
+        var pending = attempt.Pending(Name, attempt.Now + Lifetime);
+
+        // One waiting ID verification per caller: Okta's result names the account, not the call, so one check by the
+        // real holder would satisfy two waiting verifications of them (two agents, two calls in their name).
+        if (refused is null && !await store.TryHoldIdentityVerificationAsync(tenant.Id, caller.IdHash, pending.Id, pending.ExpiresAt, ct))
+        {
+            refused = new Refusal(AlreadyWaiting,
+                "An ID verification of this caller is already waiting (started by you or another agent). One check at Okta would answer both, so a second is not started: finish or wait out the first (twenty minutes at most), or verify the caller another way.");
+        }
+
         if (refused is not null)
         {
             // Nothing was asked of anyone: the attempt is given back.
@@ -83,8 +104,6 @@ public sealed class IdVerificationMethod(
             return refused;
         }
 
-        // Only a result recorded from now on counts: one the caller (or anyone) obtained before this call does not.
-        var pending = attempt.Pending(Name, attempt.Now + Lifetime);
         await store.CreatePendingAsync(pending, ct);
         attempt.Settle();
         await audit.CompleteAsync(started, AuditOutcome.Succeeded, null, ct);
@@ -127,7 +146,10 @@ public sealed class IdVerificationMethod(
             case IdentityVerificationState.NotYet:
                 return pending;
             case IdentityVerificationState.NotVerified:
+                // Okta's DENY: the person at the check failed it. Counted against the caller.
                 return await verdicts.FailAsync(request, pending, callerId, ChallengeState.Rejected, ResultAction, NotVerified, ct, alarm: false);
+            case IdentityVerificationState.NoDecision:
+                return await verdicts.FailAsync(request, pending, callerId, ChallengeState.Rejected, ResultAction, NoDecision, ct, alarm: false, countAgainstCaller: false);
         }
 
         // Verified: an account closed meanwhile (a leaver's, one the security team suspended) is still not recovered.
