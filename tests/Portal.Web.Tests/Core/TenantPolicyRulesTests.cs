@@ -330,7 +330,7 @@ public sealed class TenantPolicyRulesTests
 
         Assert.Equal(
             [
-                "Manager approval is available for Okta organisations only: Microsoft Graph cannot send a push with number matching to the manager.",
+                "Manager approval in a Microsoft Entra organisation needs step-up sign-in, which your operator sets in configuration (StepUp:Authority): the manager approves by a step-up sign-in, as Microsoft Graph cannot send a push with number matching.",
                 "Manager approval needs the SMTP relay of the recovery notices, which your operator sets in configuration (Recovery:Notices:Smtp), not in the console: the caller must be told after every recovery.",
                 "ID verification is available for Okta organisations only: Microsoft Entra ID reports no identity verification result to other apps.",
                 "ID verification needs the SMTP relay of the recovery notices, which your operator sets in configuration (Recovery:Notices:Smtp), not in the console: the caller must be told after every recovery.",
