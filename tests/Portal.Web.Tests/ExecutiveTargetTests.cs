@@ -244,6 +244,24 @@ public sealed class ExecutiveTargetTests(PortalHostFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task SecondMethodStartedLate_ItsChallengeEndsWithTheFirstVerification_NotItsOwnLifetime()
+    {
+        var caller = NewExecutive();
+        var agent = new ConsoleDriver(_host, await _host.SignInAsync(_agent));
+        var first = ConsoleDriver.VerificationId(await agent.VerifyByPushAsync(caller));
+        var firstEnds = (await Store.GetSessionAsync(PortalTestHost.TenantId, first, CancellationToken.None))!.ExpiresAt;
+
+        // Six minutes on, an ID verification (twenty minutes of its own) as the second method waits only the first's four.
+        _host.Clock.Advance(TimeSpan.FromMinutes(6));
+        var form = ConsoleDriver.FormFor(await SecondMethodPageAsync(agent, first), "/verification/idv");
+        var started = await PortalTestHost.PostFormAsync(agent.Browser, "/verification/idv", PortalTestHost.FormToken(form),
+            ("callerRef", PortalTestHost.HiddenValue(form, "callerRef")), ("factorId", PortalTestHost.HiddenValue(form, "factorId")), ("priorVerificationId", first));
+        Assert.Equal(HttpStatusCode.Redirect, started.StatusCode);
+        var waiting = await Store.GetPendingAsync(PortalTestHost.TenantId, ConsoleDriver.VerificationId(started.Headers.Location!.OriginalString), CancellationToken.None);
+        Assert.Equal((first, firstEnds), (waiting!.PriorVerificationId, waiting.ExpiresAt));
+    }
+
+    [Fact]
     public async Task CallerInNoExecutiveGroup_OneMethodActs()
     {
         var caller = TestPeople.NewCaller(Idp, push: true);

@@ -211,6 +211,8 @@ public sealed partial class RecoveryNoticeTests(RecoveryNoticeFixture fixture) :
         var disputed = Assert.Single(await TenancyTestKit.AuditAsync(Host), r => (string)r["action"]! == RecoveryDisputes.AuditAction && r.ToJsonString().Contains(CallerHash(caller), StringComparison.Ordinal));
         Assert.Equal("alarm", (string)disputed["outcome"]!);
         Assert.Equal("tap_issue", (string)disputed["reason"]!);
+        // The caller named as on the action's record (masked), not "***".
+        Assert.Equal(Portal.Audit.PiiMask.Email(caller.Login), (string?)disputed["caller"]?["maskedLogin"]);
 
         // Single use: the second press says so and does nothing again.
         var again = await PortalTestHost.PostFormAsync(browser, new Uri(link).AbsolutePath, PortalTestHost.FormToken(formPage));

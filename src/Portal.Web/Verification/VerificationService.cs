@@ -248,7 +248,7 @@ public sealed class VerificationService(
             return new Refusal("second_method_same", $"The caller was already verified by {MethodLabels.Name(method)}. The second verification must use a different method.");
         }
 
-        return new PriorVerification(prior.Id, prior.Method);
+        return new PriorVerification(prior.Id, prior.Method) { Until = prior.ExpiresAt };
     }
 
     /// <summary>

@@ -81,7 +81,9 @@ public sealed record VerificationAttempt(AgentRequest Request, CallerBinding Cal
         PollRefProtected = pollRefAtRest,
         State = ChallengeState.Waiting,
         CreatedAt = Now,
-        ExpiresAt = expiresAt,
+        // A second method's challenge never outlives the verification it follows (docs/tenancy.md, "Executive targets"):
+        // past the first's end the pair acts on nothing, so an agent would wait for a result that opens nothing.
+        ExpiresAt = Prior?.Until is { } until && until < expiresAt ? until : expiresAt,
         AttemptReservationId = ReservationId,
         PriorVerificationId = Prior?.Id,
         PriorMethod = Prior?.Method,
@@ -96,6 +98,9 @@ public sealed record VerificationAttempt(AgentRequest Request, CallerBinding Cal
 /// </summary>
 public sealed record PriorVerification(string Id, string Method)
 {
+    /// <summary>When the prior verification ends, as read at the second start; null when only its id and method are known (<see cref="Of"/>).</summary>
+    public DateTimeOffset? Until { get; init; }
+
     /// <summary>The prior a challenge carries, or null for a first verification.</summary>
     public static PriorVerification? Of(PendingVerification pending) =>
         pending.PriorVerificationId is { } id && pending.PriorMethod is { } method ? new(id, method) : null;

@@ -127,6 +127,7 @@ public sealed class RecoveryDisputes(
                     AgentSubjectId = link.AgentSubject,
                     AgentLogin = link.AgentMaskedLogin,
                     CallerId = callerId,
+                    CallerLogin = link.CallerMaskedLogin,
                     Method = link.Method,
                     RequestId = origin.RequestId,
                     TraceId = origin.TraceId,

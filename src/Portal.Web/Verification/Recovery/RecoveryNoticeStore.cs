@@ -29,6 +29,12 @@ public sealed record RecoveryNoticeLink
 
     public required string AgentMaskedLogin { get; init; }
 
+    /// <summary>
+    /// The caller's login as every audit record shows it (masked, e.g. <c>a***@d***.example</c>), so the "This wasn't
+    /// me" record names the caller as the action's did. Null in a record written before it was kept.
+    /// </summary>
+    public string? CallerMaskedLogin { get; init; }
+
     public required DateTimeOffset SentAt { get; init; }
 
     public required DateTimeOffset ExpiresAt { get; init; }

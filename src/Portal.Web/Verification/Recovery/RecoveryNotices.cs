@@ -136,6 +136,7 @@ public sealed class RecoveryNotices(
             TenantId = tenant.Id,
             CallerRefProtected = references.AtRest(tenant.Id, callerId),
             CallerIdHash = session.CallerIdHash,
+            CallerMaskedLogin = session.CallerMaskedLogin,
             Action = action.Name,
             Method = session.Method,
             AgentSubject = request.Agent.Subject,
